@@ -1,0 +1,7 @@
+# Every target of ours gets the same warning set; third-party headers come in as SYSTEM includes.
+add_library(sterifleet_warnings INTERFACE)
+add_library(sterifleet::warnings ALIAS sterifleet_warnings)
+target_compile_options(sterifleet_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  $<$<BOOL:${STERIFLEET_WERROR}>:-Werror>)

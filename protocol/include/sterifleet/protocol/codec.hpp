@@ -1,0 +1,38 @@
+// Decoding of untrusted device payloads and encoding of device messages; no I/O, no clock of its own.
+// decode() either returns a fully validated message or the first rule of the spec it breaks.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <boost/system/result.hpp>
+
+#include "sterifleet/protocol/decode_error.hpp"
+#include "sterifleet/protocol/message.hpp"
+
+namespace sterifleet::protocol {
+
+inline constexpr std::size_t max_payload_bytes = 16 * 1024;
+inline constexpr std::size_t max_json_depth = 8;
+inline constexpr std::size_t max_load_items = 256;
+inline constexpr std::size_t max_text_length = 256;
+
+struct DecodeContext {
+  Timestamp now;  ///< the receiver's clock, injected
+  std::chrono::seconds max_clock_skew{300};  ///< how far ahead of `now` a device clock may run
+};
+
+/// Thread-safe (pure). The topic decides which channel's rules apply.
+boost::system::result<Inbound, DecodeError> decode(std::string_view topic, std::string_view payload,
+                                                   const DecodeContext& context);
+
+/// The JSON payload of a message, fields in the order of the spec.
+std::string encode(const DeviceMessage& message);
+std::string encode(const StatusMessage& message);
+/// The topic a message is published on.
+std::string topic_of(const DeviceMessage& message);
+std::string topic_of(const StatusMessage& message);
+
+}  // namespace sterifleet::protocol

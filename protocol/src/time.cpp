@@ -1,0 +1,81 @@
+#include "sterifleet/protocol/time.hpp"
+
+#include <cstdio>
+
+namespace sterifleet::protocol {
+
+namespace {
+
+using namespace std::chrono;
+
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// Reads `count` digits at `pos`; false if any is not a digit.
+constexpr bool read_digits(std::string_view text, std::size_t pos, std::size_t count, int& out) noexcept {
+  if (pos + count > text.size()) return false;
+  int value = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (!is_digit(text[i])) return false;
+    value = value * 10 + (text[i] - '0');
+  }
+  out = value;
+  return true;
+}
+
+}  // namespace
+
+std::optional<Date> parse_date(std::string_view text) noexcept {
+  int y = 0, m = 0, d = 0;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  if (!read_digits(text, 0, 4, y) || !read_digits(text, 5, 2, m) || !read_digits(text, 8, 2, d)) return std::nullopt;
+  const Date date{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
+  if (!date.ok()) return std::nullopt;
+  return date;
+}
+
+std::optional<Timestamp> parse_timestamp(std::string_view text) noexcept {
+  // 2026-11-24T09:15:02Z is the shortest form; the fraction has 1 to 9 digits.
+  if (text.size() < 20 || text[10] != 'T' || text[13] != ':' || text[16] != ':' || text.back() != 'Z') {
+    return std::nullopt;
+  }
+  const auto date = parse_date(text.substr(0, 10));
+  int hh = 0, mm = 0, ss = 0;
+  if (!date || !read_digits(text, 11, 2, hh) || !read_digits(text, 14, 2, mm) || !read_digits(text, 17, 2, ss)) {
+    return std::nullopt;
+  }
+  if (hh > 23 || mm > 59 || ss > 59) return std::nullopt;  // leap seconds are not representable in sys_time
+  int millis = 0;
+  const std::size_t fraction_end = text.size() - 1;
+  if (fraction_end > 19) {
+    if (text[19] != '.') return std::nullopt;
+    const std::size_t digits = fraction_end - 20;
+    if (digits < 1 || digits > 9) return std::nullopt;
+    for (std::size_t i = 20; i < fraction_end; ++i) {
+      if (!is_digit(text[i])) return std::nullopt;
+      if (i < 23) millis = millis * 10 + (text[i] - '0');
+    }
+    for (std::size_t i = digits; i < 3; ++i) millis *= 10;
+  }
+  return Timestamp{sys_days{*date} + hours{hh} + minutes{mm} + seconds{ss} + milliseconds{millis}};
+}
+
+std::string format_date(Date date) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return buffer;
+}
+
+std::string format_timestamp(Timestamp ts) {
+  const auto day = floor<days>(ts);
+  const hh_mm_ss<milliseconds> time{ts - day};
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%sT%02d:%02d:%02d.%03dZ", format_date(Date{day}).c_str(),
+                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
+  return buffer;
+}
+
+Date utc_date(Timestamp ts) noexcept { return Date{floor<days>(ts)}; }
+
+}  // namespace sterifleet::protocol
