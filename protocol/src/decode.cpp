@@ -115,6 +115,7 @@ CycleComplete read_cycle_complete(const FieldReader& in) {
   if (steam || in.has("pressure_kpa")) c.pressure = Kilopascals{in.number("pressure_kpa", 0.0, 1000.0)};
   c.load = read_load(in);
   c.chemical_indicator = in.choice("ci", {"pass", "fail"}) == "fail" ? PassFail::fail : PassFail::pass;
+  if (in.has("bi")) c.biological_indicator = in.boolean("bi");
   c.operator_id = in.id<OperatorId>("operator");
   if (c.method == Method::chemical) {
     c.chemical = ChemicalExposure{in.id<AgentId>("agent"), Percent{in.number("concentration_pct", 0.01, 100.0)}};

@@ -55,6 +55,7 @@ struct BodyEncoder {
     if (c.pressure) out["pressure_kpa"] = c.pressure->value;
     out["load"] = std::move(load);
     out["ci"] = to_string(c.chemical_indicator);
+    if (c.biological_indicator) out["bi"] = true;
     out["operator"] = c.operator_id.str();
     if (c.chemical) {
       out["agent"] = c.chemical->agent.str();

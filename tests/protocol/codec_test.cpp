@@ -29,9 +29,9 @@ TEST(Codec, EveryBodyTypeSurvivesEncodeAndDecode) {
       Fault{FaultCode{"E42"}, "motor stalled"},
       Telemetry{Percent{81.5}, 360000s, 9000000, Millimetres{0.5}, Hertz{100}, SessionId{"S-1"}},
       CycleComplete{CycleId{"C-1"}, Method::steam_prevac, true, Celsius{132.4}, 240s, Kilopascals{304.0},
-                    {DeviceId{"PEN-0001"}, DeviceId{"PEN-0002"}}, PassFail::pass, OperatorId{"op-2"}, std::nullopt},
+                    {DeviceId{"PEN-0001"}, DeviceId{"PEN-0002"}}, PassFail::pass, true, OperatorId{"op-2"}, std::nullopt},
       CycleComplete{CycleId{"C-2"}, Method::chemical, false, Celsius{20}, 720s, std::nullopt, {DeviceId{"PEN-0003"}},
-                    PassFail::pass, OperatorId{"op-2"}, ChemicalExposure{AgentId{"opa_0.55"}, Percent{0.55}}},
+                    PassFail::pass, false, OperatorId{"op-2"}, ChemicalExposure{AgentId{"opa_0.55"}, Percent{0.55}}},
       BiResult{CycleId{"C-1"}, BiReading::positive},
       BowieDickTest{PassFail::fail},
   };

@@ -117,6 +117,7 @@ struct CycleComplete {
   std::optional<Kilopascals> pressure;
   std::vector<DeviceId> load;
   PassFail chemical_indicator = PassFail::pass;
+  bool biological_indicator = false;  ///< a BI rides in the load; bi.result follows
   OperatorId operator_id;
   std::optional<ChemicalExposure> chemical;  ///< present exactly when method is chemical
   friend bool operator==(const CycleComplete&, const CycleComplete&) = default;
