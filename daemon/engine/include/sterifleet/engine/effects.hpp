@@ -1,0 +1,62 @@
+// What the engine asks the outside world to do after an input: alert transitions to store and
+// stream, commands to publish, audit records to chain, notifications to send.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sterifleet/engine/alert.hpp"
+#include "sterifleet/protocol/command.hpp"
+
+namespace sterifleet::engine {
+
+enum class Transition { opened, occurred, acknowledged, resolved, reopened, withdrawn, silenced };
+std::string_view to_string(Transition transition) noexcept;
+
+struct AlertChange {
+  Transition transition = Transition::opened;
+  Alert alert;  ///< after the change
+};
+
+struct CommandRequest {
+  ClinicId clinic;
+  DeviceId device;
+  protocol::CommandBody body;
+};
+
+/// One entry of the audit trail before the store chains it.
+struct AuditRecord {
+  Timestamp at;  ///< when it happened (device time for device facts, the clock for people)
+  Actor actor;
+  std::string entity;  ///< "pen:PEN-0001", "cycle:STER-01/CYC-1", "alert:<id>", "policy"
+  std::string action;
+  nlohmann::json before;
+  nlohmann::json after;
+  std::string cause;  ///< message key or request
+};
+
+struct Notification {
+  std::string alert_id;
+  bool repeat = false;
+};
+
+/// Why the engine did not accept an input.
+struct Refusal {
+  std::string code;  ///< stable: "duplicate", "sequence_regression", "wrong_device_kind", "not_found", ...
+  std::string message;
+};
+
+struct Effects {
+  std::optional<Refusal> refusal;
+  std::vector<AlertChange> alerts;
+  std::vector<CommandRequest> commands;
+  std::vector<AuditRecord> audit;
+  std::vector<Notification> notifications;
+
+  bool accepted() const noexcept { return !refusal; }
+  void append(Effects&& other);
+};
+
+}  // namespace sterifleet::engine

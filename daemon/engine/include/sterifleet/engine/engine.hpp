@@ -1,0 +1,90 @@
+// The compliance engine: devices, sessions, cartridges, cycles and alerts, driven by decoded messages.
+// Pure: no I/O, the clock comes in with every call. Not thread-safe: the daemon drives one Engine from
+// one strand. Messages of one device must arrive in that device's order; any interleaving across
+// devices gives the same final state and alerts (see daemon/engine/README.md).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sterifleet/engine/effects.hpp"
+#include "sterifleet/engine/policy.hpp"
+#include "sterifleet/engine/records.hpp"
+#include "sterifleet/protocol/codec.hpp"
+
+namespace sterifleet::engine {
+
+struct RecalledSession {
+  DeviceId pen;
+  SessionId session;
+  Timestamp started;
+  protocol::OperatorId operator_id;
+  protocol::PatientRef patient;
+  std::string after_cycle;  ///< the recalled cycle that last reprocessed the pen before the session
+};
+
+struct Recall {
+  std::string cycle_key;  ///< the cycle whose BI read positive
+  Timestamp bi_read_at;
+  std::vector<std::string> cycles;  ///< recalled cycles, oldest first
+  std::vector<DeviceId> devices;
+  std::vector<RecalledSession> sessions;
+};
+
+/// Reprocessing entered by a person (a chemical soak, a sterilizer without network).
+struct ManualReprocessing {
+  ClinicId clinic;
+  std::string id;  ///< unique; the cycle key becomes "manual/<id>"
+  Timestamp at;
+  protocol::CycleComplete cycle;  ///< method, parameters, load (the devices), operator
+};
+
+class Engine {
+ public:
+  Engine(Policy policy, Timestamp started_at);
+  ~Engine();
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+
+  /// A decoded device message. Refusals: "duplicate" (already seen: nothing changed),
+  /// "sequence_regression", "wrong_device_kind", "duplicate_cycle".
+  Effects apply(const protocol::DeviceMessage& message, Timestamp received_at);
+  Effects apply(const protocol::StatusMessage& message, Timestamp received_at);
+  /// A message the codec rejected; only identity mismatches raise an alert.
+  Effects rejected(const ClinicId& clinic, const DeviceId& topic_device, protocol::Reason reason,
+                   Timestamp received_at);
+  /// Time passes: offline detection, repeat notifications.
+  Effects tick(Timestamp now);
+
+  Effects acknowledge(const std::string& alert_id, const Actor& by, std::string comment, Timestamp now);
+  Effects resolve(const std::string& alert_id, const Actor& by, std::string reason, Timestamp now);
+  Effects record_manual_reprocessing(const ManualReprocessing& entry, const Actor& by, Timestamp now);
+  Effects add_maintenance(const DeviceId& device, MaintenanceWindow window, const Actor& by, Timestamp now);
+  /// New policy for what happens from now on (SIGHUP).
+  Effects set_policy(Policy policy, const Actor& by, Timestamp now);
+
+  const Policy& policy() const;
+  const DeviceRecord* device(const DeviceId& id) const;
+  void for_each_device(const std::function<void(const DeviceRecord&)>& visit) const;
+  const Alert* alert(const std::string& id) const;
+  void for_each_alert(const std::function<void(const Alert&)>& visit) const;
+  const CycleRecord* cycle(const std::string& key) const;
+  void for_each_cycle(const std::function<void(const CycleRecord&)>& visit) const;
+  const CartridgeRecord* cartridge(const ClinicId& clinic, const protocol::CartridgeId& id) const;
+  /// The reprocessing that made a session legal, if any.
+  const ReprocessingFact* cleared_by(const DeviceId& pen, std::size_t session_index) const;
+  std::optional<Recall> recall(const std::string& cycle_key) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// "<sterilizer>/<cycle>"
+std::string cycle_key(const DeviceId& sterilizer, const protocol::CycleId& cycle);
+
+}  // namespace sterifleet::engine

@@ -1,0 +1,103 @@
+// The clinic policy: which rules apply, with what severity and parameters, and the reprocessing
+// minimums that make a cycle valid. Pure data with documented defaults (the CDC 2008 guideline);
+// parse_policy() reads the TOML policy file and reports every error with its line.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "sterifleet/engine/rules.hpp"
+#include "sterifleet/protocol/message.hpp"
+
+namespace sterifleet::engine {
+
+using Seconds = std::chrono::seconds;
+
+struct RuleSettings {
+  bool enabled = true;
+  Severity severity = Severity::warning;
+};
+
+/// One row of a minimum-exposure table: at `celsius` or hotter, `minimum` is enough;
+/// an absent minimum marks the combination "not applicable" (no time is enough).
+struct ExposureRow {
+  double celsius = 0;
+  std::optional<Seconds> minimum;
+};
+
+struct SteamTable {
+  std::vector<ExposureRow> wrapped;
+  std::vector<ExposureRow> unwrapped;
+};
+
+struct ChemicalAgent {
+  std::string name;
+  bool high_level = true;  ///< false: listed as NOT a high-level disinfectant (e.g. alcohols)
+  double min_concentration_pct = 0;
+  double min_temperature_c = 0;
+  Seconds min_contact{0};
+};
+
+enum class ReprocessingLevel { sterilization, high_level_disinfection };
+
+struct ReprocessingPolicy {
+  SteamTable steam_gravity;
+  SteamTable steam_prevac;
+  std::vector<ExposureRow> dry_heat;
+  std::vector<ChemicalAgent> agents;
+  ReprocessingLevel default_level = ReprocessingLevel::sterilization;
+  std::map<std::string, ReprocessingLevel> model_levels;  ///< by birth `model`
+
+  ReprocessingLevel level_for(std::string_view model) const;
+  const ChemicalAgent* agent(std::string_view name) const;
+};
+
+struct Policy {
+  std::array<RuleSettings, rule_count> rules{};
+  ReprocessingPolicy reprocessing;
+  double battery_threshold_pct = 15;
+  double battery_clear_pct = 25;
+  double service_interval_hours = 500;
+  Seconds heartbeat_pen{180};
+  Seconds heartbeat_roller{180};
+  Seconds heartbeat_sterilizer{600};
+  Seconds shelf_life{0};                    ///< 0: event-related sterility (no time limit)
+  std::array<double, 10> depth_limit_mm{};  ///< indexed by protocol::TreatmentArea
+  Seconds repeat_critical{15 * 60};
+  Seconds repeat_warning{60 * 60};
+
+  const RuleSettings& rule(RuleId id) const { return rules[static_cast<std::size_t>(id)]; }
+  RuleSettings& rule(RuleId id) { return rules[static_cast<std::size_t>(id)]; }
+  double depth_limit(protocol::TreatmentArea area) const { return depth_limit_mm[static_cast<std::size_t>(area)]; }
+  Seconds heartbeat_for(protocol::DeviceKind kind) const;
+  Seconds repeat_interval(Severity severity) const;
+};
+
+/// The built-in policy: every default of daemon/engine/README.md.
+const Policy& default_policy();
+
+struct PolicyError {
+  std::string source;
+  int line = 0;  ///< 0 when the error has no single line (a missing table)
+  std::string message;
+  std::string to_string() const;
+};
+
+/// Parses a policy file over the defaults: keys it sets replace them, keys it omits keep them.
+/// Every error is reported (not only the first). Thread-safe (pure).
+std::variant<Policy, std::vector<PolicyError>> parse_policy(std::string_view toml_text, std::string_view source_name);
+/// As parse_policy(), over another base policy.
+std::variant<Policy, std::vector<PolicyError>> parse_policy_over(const Policy& base, std::string_view toml_text,
+                                                                 std::string_view source_name);
+
+/// The built-in policy file (daemon/engine/default_policy.toml, embedded at build time): every default
+/// with its source. default_policy() is this text parsed.
+std::string_view default_policy_text() noexcept;
+
+}  // namespace sterifleet::engine

@@ -1,0 +1,144 @@
+// The engine's records of devices, sessions, cartridges and cycles. The engine owns and mutates them;
+// everyone else reads them through const references (dashboards, API, reports).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sterifleet/engine/alert.hpp"
+#include "sterifleet/engine/cycle_assessment.hpp"
+#include "sterifleet/engine/sequence_tracker.hpp"
+#include "sterifleet/protocol/message.hpp"
+
+namespace sterifleet::engine {
+
+using protocol::CartridgeId;
+using protocol::ClinicId;
+using protocol::CycleId;
+using protocol::DeviceId;
+using protocol::SessionId;
+using protocol::Timestamp;
+
+/// "<device>/<boot>/<seq>": the idempotency key of a device message, as text.
+std::string message_key(const protocol::Envelope& envelope);
+
+enum class Hygiene { ready, in_use, needs_reprocessing };
+enum class Presence { unknown, online, offline, shutdown };
+enum class CycleState { invalid, awaiting_bi, valid, recalled };
+std::string_view to_string(Hygiene hygiene) noexcept;
+std::string_view to_string(Presence presence) noexcept;
+std::string_view to_string(CycleState state) noexcept;
+
+struct SessionRecord {
+  SessionId id;
+  std::string key;  ///< message key of its start
+  Timestamp started;
+  std::optional<Timestamp> ended;
+  protocol::SessionStart start;
+  std::optional<protocol::SessionEnd> end;
+};
+
+/// A pen was in a load (or reprocessed by hand) at `ts`.
+struct ReprocessingFact {
+  Timestamp ts;
+  std::string cycle_key;                 ///< "<sterilizer>/<cycle>" or "manual/<id>"
+  bool sufficient = false;               ///< parameters, indicator and level right for this pen's model
+  std::optional<Timestamp> recalled_at;  ///< a positive BI read at this time recalled the cycle
+
+  bool valid_at(Timestamp t) const { return sufficient && (!recalled_at || t < *recalled_at); }
+};
+
+/// A change of the mounted cartridge, from the pen's own messages.
+struct CartridgeChange {
+  Timestamp ts;
+  CartridgeId cartridge;
+  bool removed = false;  ///< false: inserted or used in a session start
+};
+
+struct Telemetrics {
+  protocol::Telemetry last;
+  Timestamp at;
+};
+
+struct MaintenanceWindow {
+  Timestamp from;
+  Timestamp to;
+  std::string reason;
+};
+
+struct DeviceRecord {
+  ClinicId clinic;
+  DeviceId id;
+  std::optional<protocol::DeviceKind> kind;  ///< from the birth, or inferred from what it sends
+  bool registered = false;                   ///< a birth was seen
+  std::string model;
+  std::string firmware;
+  std::optional<std::chrono::seconds> declared_heartbeat;
+  Presence presence = Presence::unknown;
+  Timestamp presence_changed{};  ///< receipt time
+  Timestamp last_received{};     ///< receipt time
+  Timestamp last_seen{};         ///< device time of its newest message
+  bool locked = false;           ///< as last commanded
+  std::vector<MaintenanceWindow> maintenance;
+  SequenceTracker sequence;
+
+  // Pens.
+  Hygiene hygiene = Hygiene::ready;
+  std::vector<SessionRecord> sessions;  ///< by start time (the pen's own order)
+  std::unordered_map<SessionId, std::size_t> session_index;
+  std::vector<ReprocessingFact> reprocessings;  ///< by time; cycles of other devices arrive in any order
+  std::vector<CartridgeChange> cartridge_changes;
+  std::optional<CartridgeId> mounted;
+  std::optional<Telemetrics> telemetry;
+  std::vector<std::optional<std::size_t>> session_clearance;  ///< per session: index into reprocessings
+
+  // Sterilizers.
+  std::vector<std::string> cycles;  ///< cycle keys by time
+  std::optional<protocol::Date> test_day;
+  bool test_passed_today = false;
+  bool loaded_today = false;
+
+  bool is_pen() const { return kind.value_or(protocol::DeviceKind::pen) != protocol::DeviceKind::sterilizer; }
+  bool in_maintenance(Timestamp t) const;
+};
+
+struct CartridgeUse {
+  Timestamp ts;
+  DeviceId device;
+  SessionId session;
+  std::string key;
+};
+
+struct CartridgeRecord {
+  ClinicId clinic;
+  protocol::Cartridge spec;        ///< as first reported
+  std::vector<CartridgeUse> uses;  ///< by time
+};
+
+struct BiRecord {
+  Timestamp ts;
+  protocol::BiReading result = protocol::BiReading::negative;
+  std::string key;
+};
+
+struct CycleRecord {
+  ClinicId clinic;
+  DeviceId sterilizer;
+  std::string key;      ///< "<sterilizer>/<cycle>"
+  std::string message;  ///< key of the cycle.complete message, or the manual entry's id
+  Timestamp ts;
+  protocol::CycleComplete cycle;
+  CycleAssessment assessment;
+  std::optional<BiRecord> bi;
+  std::optional<Timestamp> recalled_at;
+  std::string recalled_by;  ///< key of the positive cycle
+  Actor entered_by;         ///< for manual reprocessing: the person
+
+  CycleState state() const;
+};
+
+}  // namespace sterifleet::engine

@@ -1,0 +1,62 @@
+// The compliance rules by their stable ids (part of the API and the policy file) and severities.
+// Semantics of every rule: daemon/engine/README.md.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string_view>
+
+namespace sterifleet::engine {
+
+enum class RuleId {
+  used_without_reprocessing,
+  cartridge_reused,
+  cartridge_expired,
+  cartridge_overused,
+  cycle_parameters_insufficient,
+  cycle_indicator_failed,
+  cycle_bi_positive,
+  sterility_expired,
+  daily_test_missing,
+  daily_test_failed,
+  device_offline,
+  battery_low,
+  service_due,
+  depth_exceeds_policy,
+  device_unknown,
+  identity_mismatch,
+  sequence_gap,
+};
+
+inline constexpr std::size_t rule_count = 17;
+
+inline constexpr std::array<RuleId, rule_count> all_rules{
+    RuleId::used_without_reprocessing,
+    RuleId::cartridge_reused,
+    RuleId::cartridge_expired,
+    RuleId::cartridge_overused,
+    RuleId::cycle_parameters_insufficient,
+    RuleId::cycle_indicator_failed,
+    RuleId::cycle_bi_positive,
+    RuleId::sterility_expired,
+    RuleId::daily_test_missing,
+    RuleId::daily_test_failed,
+    RuleId::device_offline,
+    RuleId::battery_low,
+    RuleId::service_due,
+    RuleId::depth_exceeds_policy,
+    RuleId::device_unknown,
+    RuleId::identity_mismatch,
+    RuleId::sequence_gap,
+};
+
+/// The wire id, e.g. "device.used_without_reprocessing".
+std::string_view to_string(RuleId rule) noexcept;
+std::optional<RuleId> parse_rule(std::string_view text) noexcept;
+
+enum class Severity { info, warning, critical };
+
+std::string_view to_string(Severity severity) noexcept;
+std::optional<Severity> parse_severity(std::string_view text) noexcept;
+
+}  // namespace sterifleet::engine

@@ -1,0 +1,225 @@
+#include "alert_book.hpp"
+
+#include <algorithm>
+
+namespace sterifleet::engine {
+
+namespace {
+
+nlohmann::json time_json(const std::optional<Timestamp>& ts) {
+  return ts ? nlohmann::json(protocol::format_timestamp(*ts)) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json to_json(const Alert& alert) {
+  nlohmann::json out{
+      {"id", alert.id},
+      {"clinic", alert.clinic.str()},
+      {"rule", to_string(alert.rule)},
+      {"severity", to_string(alert.severity)},
+      {"subject", alert.subject},
+      {"device", alert.episode.device.str()},
+      {"state", to_string(alert.state())},
+      {"trigger", alert.episode.trigger},
+      {"opened_at", protocol::format_timestamp(alert.episode.opened_at)},
+      {"occurrences", alert.episode.occurrences},
+      {"summary", alert.episode.summary},
+      {"cleared_at", time_json(alert.episode.cleared_at)},
+      {"clearance", alert.episode.clearance},
+      {"silenced", alert.silenced},
+  };
+  out["ack"] = alert.ack ? nlohmann::json{{"by", alert.ack->by},
+                                          {"at", protocol::format_timestamp(alert.ack->at)},
+                                          {"comment", alert.ack->comment}}
+                         : nlohmann::json(nullptr);
+  out["resolution"] = alert.manual ? nlohmann::json{{"by", alert.manual->by},
+                                                    {"at", protocol::format_timestamp(alert.manual->at)},
+                                                    {"reason", alert.manual->reason}}
+                                   : nlohmann::json(nullptr);
+  return out;
+}
+
+std::string AlertBook::key_of(const ClinicId& clinic, RuleId rule, const std::string& subject) {
+  std::string key = clinic.str();
+  key += '\x1f';
+  key += to_string(rule);
+  key += '\x1f';
+  key += subject;
+  return key;
+}
+
+Alert* AlertBook::find(const std::string& id) {
+  const auto it = alerts_.find(id);
+  return it == alerts_.end() ? nullptr : &it->second;
+}
+
+const Alert* AlertBook::find(const std::string& id) const {
+  const auto it = alerts_.find(id);
+  return it == alerts_.end() ? nullptr : &it->second;
+}
+
+const std::set<std::string>* AlertBook::active_for(const DeviceId& device) const {
+  const auto it = active_by_device_.find(device);
+  return it == active_by_device_.end() || it->second.empty() ? nullptr : &it->second;
+}
+
+void AlertBook::for_each(const std::function<void(const Alert&)>& visit) const {
+  for (const auto& [id, alert] : alerts_) visit(alert);
+}
+
+Alert* AlertBook::current(const std::string& key) {
+  const auto it = by_subject_.find(key);
+  if (it == by_subject_.end()) return nullptr;
+  for (auto id = it->second.rbegin(); id != it->second.rend(); ++id) {
+    Alert& alert = alerts_.at(*id);
+    if (!alert.withdrawn) return alert.episode.cleared_at ? nullptr : &alert;
+  }
+  return nullptr;
+}
+
+bool AlertBook::has_current(const ClinicId& clinic, RuleId rule, const std::string& subject) const {
+  return const_cast<AlertBook*>(this)->current(key_of(clinic, rule, subject)) != nullptr;
+}
+
+void AlertBook::emit(Alert& alert, Transition transition, AlertState before, const Context& ctx) {
+  const AlertState after = alert.state();
+  auto& active = active_by_device_[alert.episode.device];
+  if (alert.active()) {
+    active.insert(alert.id);
+  } else {
+    active.erase(alert.id);
+  }
+  const bool notifies = !alert.silenced && (transition == Transition::opened || transition == Transition::reopened) &&
+                        after == AlertState::open;
+  if (notifies) {
+    ctx.out.notifications.push_back({alert.id, false});
+    alert.next_notification = ctx.now + ctx.policy.repeat_interval(alert.severity);
+    awaiting_ack_.insert(alert.id);
+  } else if (after != AlertState::open) {
+    awaiting_ack_.erase(alert.id);
+  }
+  ctx.out.alerts.push_back({transition, alert});
+  AuditRecord record;
+  record.at = ctx.now;
+  record.actor = transition == Transition::acknowledged               ? alert.ack->by
+                 : transition == Transition::resolved && alert.manual ? alert.manual->by
+                                                                      : Actor{"engine"};
+  record.entity = "alert:" + alert.id;
+  record.action = std::string(to_string(transition));
+  record.before = {{"state", to_string(before)}};
+  record.after = to_json(alert);
+  record.cause = alert.episode.trigger;
+  ctx.out.audit.push_back(std::move(record));
+}
+
+Alert& AlertBook::create(const ClinicId& clinic, RuleId rule, const std::string& subject, Episode episode,
+                         const Context& ctx) {
+  const std::string id = alert_id(clinic, rule, subject, episode.trigger);
+  Alert& alert = alerts_[id];
+  alert.id = id;
+  alert.clinic = clinic;
+  alert.rule = rule;
+  alert.severity = ctx.policy.rule(rule).severity;
+  alert.subject = subject;
+  alert.silenced = ctx.in_maintenance(episode.device, episode.opened_at);
+  alert.episode = std::move(episode);
+  by_subject_[key_of(clinic, rule, subject)].push_back(id);
+  return alert;
+}
+
+void AlertBook::reconcile(const ClinicId& clinic, RuleId rule, const std::string& subject,
+                          std::vector<Episode> episodes, const Context& ctx) {
+  if (!ctx.policy.rule(rule).enabled) return;
+  const std::string key = key_of(clinic, rule, subject);
+  std::vector<std::string> seen;
+  seen.reserve(episodes.size());
+  for (auto& episode : episodes) {
+    const std::string id = alert_id(clinic, rule, subject, episode.trigger);
+    seen.push_back(id);
+    Alert* alert = find(id);
+    if (!alert) {
+      Alert& created = create(clinic, rule, subject, std::move(episode), ctx);
+      emit(created, Transition::opened, AlertState::open, ctx);
+      if (created.episode.cleared_at) emit(created, Transition::resolved, AlertState::open, ctx);
+      continue;
+    }
+    if (alert->episode == episode && !alert->withdrawn) continue;
+    const AlertState before = alert->state();
+    const Episode old = std::exchange(alert->episode, std::move(episode));
+    if (alert->withdrawn) {
+      alert->withdrawn = false;
+      emit(*alert, Transition::opened, before, ctx);
+      continue;
+    }
+    if (alert->episode.occurrences > old.occurrences) {
+      if (alert->manual && alert->episode.occurrences > alert->manual->occurrences) alert->manual.reset();
+      emit(*alert, before == AlertState::resolved && alert->active() ? Transition::reopened : Transition::occurred,
+           before, ctx);
+    } else if (!old.cleared_at && alert->episode.cleared_at) {
+      if (before != AlertState::resolved) emit(*alert, Transition::resolved, before, ctx);
+    } else if (old.cleared_at && !alert->episode.cleared_at && alert->active()) {
+      emit(*alert, Transition::reopened, before, ctx);
+    }
+  }
+  auto& ids = by_subject_[key];
+  for (const auto& id : ids) {
+    if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
+    Alert& alert = alerts_.at(id);
+    if (alert.withdrawn) continue;
+    const AlertState before = alert.state();
+    alert.withdrawn = true;
+    emit(alert, Transition::withdrawn, before, ctx);
+  }
+}
+
+void AlertBook::open(const ClinicId& clinic, RuleId rule, const std::string& subject, Episode episode,
+                     const Context& ctx) {
+  if (!ctx.policy.rule(rule).enabled) return;
+  if (Alert* alert = current(key_of(clinic, rule, subject))) {
+    const AlertState before = alert->state();
+    ++alert->episode.occurrences;
+    if (alert->manual && alert->episode.occurrences > alert->manual->occurrences) alert->manual.reset();
+    emit(*alert, before == AlertState::resolved ? Transition::reopened : Transition::occurred, before, ctx);
+    return;
+  }
+  Alert& alert = create(clinic, rule, subject, std::move(episode), ctx);
+  emit(alert, Transition::opened, AlertState::open, ctx);
+}
+
+void AlertBook::clear(const ClinicId& clinic, RuleId rule, const std::string& subject, Timestamp at,
+                      std::string clearance, const Context& ctx) {
+  Alert* alert = current(key_of(clinic, rule, subject));
+  if (!alert) return;
+  const AlertState before = alert->state();
+  alert->episode.cleared_at = at;
+  alert->episode.clearance = std::move(clearance);
+  if (before == AlertState::resolved) {  // already closed by a person; record the condition's end quietly
+    return;
+  }
+  emit(*alert, Transition::resolved, before, ctx);
+}
+
+void AlertBook::acknowledge(Alert& alert, Acknowledgement ack, const Context& ctx) {
+  const AlertState before = alert.state();
+  alert.ack = std::move(ack);
+  emit(alert, Transition::acknowledged, before, ctx);
+}
+
+void AlertBook::resolve(Alert& alert, ManualResolution resolution, const Context& ctx) {
+  const AlertState before = alert.state();
+  resolution.occurrences = alert.episode.occurrences;
+  alert.manual = std::move(resolution);
+  emit(alert, Transition::resolved, before, ctx);
+}
+
+void AlertBook::notify_due(const Context& ctx) {
+  for (const auto& id : awaiting_ack_) {
+    Alert& alert = alerts_.at(id);
+    if (alert.next_notification > ctx.now) continue;
+    ctx.out.notifications.push_back({id, true});
+    alert.next_notification = ctx.now + ctx.policy.repeat_interval(alert.severity);
+  }
+}
+
+}  // namespace sterifleet::engine

@@ -1,0 +1,392 @@
+#include "sterifleet/engine/engine.hpp"
+
+#include "engine_impl.hpp"
+
+namespace sterifleet::engine {
+
+namespace {
+
+using protocol::DeviceKind;
+using protocol::format_timestamp;
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+// What a message says about its sender's kind, when it has not told us in a birth.
+std::optional<DeviceKind> implied_kind(const protocol::Body& body) {
+  if (std::holds_alternative<protocol::SessionStart>(body) || std::holds_alternative<protocol::SessionEnd>(body) ||
+      std::holds_alternative<protocol::CartridgeInsert>(body) ||
+      std::holds_alternative<protocol::CartridgeRemove>(body) || std::holds_alternative<protocol::Telemetry>(body)) {
+    return DeviceKind::pen;
+  }
+  if (std::holds_alternative<protocol::CycleComplete>(body) || std::holds_alternative<protocol::BiResult>(body) ||
+      std::holds_alternative<protocol::BowieDickTest>(body)) {
+    return DeviceKind::sterilizer;
+  }
+  return std::nullopt;
+}
+
+bool kind_fits(DeviceKind known, DeviceKind implied) {
+  return known == implied || (known == DeviceKind::roller && implied == DeviceKind::pen);
+}
+
+}  // namespace
+
+std::string cycle_key(const DeviceId& sterilizer, const protocol::CycleId& cycle) {
+  return sterilizer.str() + "/" + cycle.str();
+}
+
+DeviceRecord& Engine::Impl::device(const ClinicId& clinic, const DeviceId& id) {
+  auto [it, inserted] = devices.try_emplace(id);
+  if (inserted) {
+    it->second.clinic = clinic;
+    it->second.id = id;
+  }
+  return it->second;
+}
+
+DeviceRecord* Engine::Impl::find_device(const DeviceId& id) {
+  const auto it = devices.find(id);
+  return it == devices.end() ? nullptr : &it->second;
+}
+
+void Engine::Impl::audit(Run& run, Timestamp at, Actor actor, std::string entity, std::string action,
+                         nlohmann::json before, nlohmann::json after, std::string cause) {
+  run.out.audit.push_back({at, std::move(actor), std::move(entity), std::move(action), std::move(before),
+                           std::move(after), std::move(cause)});
+}
+
+void Engine::Impl::note_presence(DeviceRecord& device, Presence presence, Run& run, std::string_view why) {
+  if (device.presence == presence) return;
+  audit(run, run.now, "device:" + device.id.str(), "device:" + device.id.str(), "presence",
+        {{"presence", to_string(device.presence)}}, {{"presence", to_string(presence)}}, std::string(why));
+  device.presence = presence;
+  device.presence_changed = run.now;
+  if (presence != Presence::offline) {
+    alerts.clear(device.clinic, RuleId::device_offline, device.id.str(), run.now,
+                 presence == Presence::shutdown ? "device shut down in order" : "device back online", context(run));
+  }
+}
+
+bool Engine::Impl::check_sequence(DeviceRecord& device, const protocol::DeviceMessage& message, Run& run) {
+  const auto& env = message.envelope;
+  const auto outcome = device.sequence.observe(env.boot, env.seq);
+  switch (outcome.verdict) {
+    case SeqVerdict::duplicate:
+      run.out.refusal = Refusal{"duplicate", "message " + message_key(env) + " was already processed"};
+      return false;
+    case SeqVerdict::regression:
+      run.out.refusal = Refusal{"sequence_regression", "boot " + std::to_string(env.boot) + " seq " +
+                                                           std::to_string(env.seq) + " comes after boot " +
+                                                           std::to_string(device.sequence.latest_boot().value_or(0)) +
+                                                           ": the device did not persist its boot counter"};
+      return false;
+    case SeqVerdict::gap_fill:
+      if (!device.sequence.has_gaps()) {
+        alerts.clear(device.clinic, RuleId::sequence_gap, device.id.str(), env.ts, "missing messages arrived",
+                     context(run));
+      }
+      return true;
+    case SeqVerdict::fresh:
+      break;
+  }
+  if (outcome.new_gap) {
+    const auto& gap = *outcome.new_gap;
+    alerts.open(device.clinic, RuleId::sequence_gap, device.id.str(),
+                Episode{"gap:" + message_key(env),
+                        device.id,
+                        env.ts,
+                        1,
+                        "messages " + std::to_string(gap.first) + ".." + std::to_string(gap.last) + " of boot " +
+                            std::to_string(env.boot) + " of " + device.id.str() + " are missing; replay requested",
+                        std::nullopt,
+                        {}},
+                context(run));
+    run.out.commands.push_back({device.clinic, device.id, protocol::Replay{env.boot, gap.first, gap.last}});
+  }
+  return true;
+}
+
+Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Timestamp received_at) {
+  Run run{{}, received_at};
+  const auto& env = message.envelope;
+  DeviceRecord& dev = device(message.clinic, env.device);
+  const auto implied = implied_kind(message.body);
+  if (implied && dev.kind && !kind_fits(*dev.kind, *implied)) {
+    dev.sequence.observe(env.boot, env.seq);  // consumed, so no gap is reported for it
+    run.out.refusal =
+        Refusal{"wrong_device_kind", std::string(protocol::type_name(message.body)) + " from " + env.device.str() +
+                                         ", which is a " + std::string(protocol::to_string(*dev.kind))};
+    return std::move(run.out);
+  }
+  if (!check_sequence(dev, message, run)) return std::move(run.out);
+  if (!dev.kind && implied) dev.kind = implied;
+
+  dev.last_received = received_at;
+  if (env.ts > dev.last_seen) dev.last_seen = env.ts;
+  note_presence(dev, Presence::online, run, message_key(env));
+  alerts.clear(dev.clinic, RuleId::identity_mismatch, dev.id.str(), env.ts, "correctly identified message received",
+               context(run));
+
+  const bool birth = std::holds_alternative<protocol::Birth>(message.body);
+  if (!dev.registered && !birth && !alerts.has_current(dev.clinic, RuleId::device_unknown, dev.id.str())) {
+    alerts.open(dev.clinic, RuleId::device_unknown, dev.id.str(),
+                Episode{"unknown:" + message_key(env),
+                        dev.id,
+                        env.ts,
+                        1,
+                        dev.id.str() + " sent " + std::string(protocol::type_name(message.body)) +
+                            " without a birth message; rebirth requested",
+                        std::nullopt,
+                        {}},
+                context(run));
+    if (policy.rule(RuleId::device_unknown).enabled) {
+      run.out.commands.push_back({dev.clinic, dev.id, protocol::Rebirth{}});
+    }
+  }
+
+  advance_clock(dev.clinic, env.ts, run);
+  std::visit(Overloaded{
+                 [&](const protocol::Birth& b) {
+                   const nlohmann::json before = dev.registered
+                                                     ? nlohmann::json{{"model", dev.model}, {"firmware", dev.firmware}}
+                                                     : nlohmann::json(nullptr);
+                   dev.registered = true;
+                   dev.kind = b.kind;
+                   dev.model = b.model;
+                   dev.firmware = b.firmware;
+                   dev.declared_heartbeat = b.heartbeat;
+                   audit(run, env.ts, "device:" + dev.id.str(), "device:" + dev.id.str(), "birth", before,
+                         {{"kind", protocol::to_string(b.kind)}, {"model", b.model}, {"firmware", b.firmware}},
+                         message_key(env));
+                   alerts.clear(dev.clinic, RuleId::device_unknown, dev.id.str(), env.ts, "birth received",
+                                context(run));
+                 },
+                 [&](const protocol::SessionStart& s) { on_session_start(dev, s, env, run); },
+                 [&](const protocol::SessionEnd& s) { on_session_end(dev, s, env.ts, run); },
+                 [&](const protocol::CartridgeInsert& c) {
+                   auto& registry = clinic(dev.clinic).cartridges;
+                   registry.try_emplace(c.cartridge.id, CartridgeRecord{dev.clinic, c.cartridge, {}});
+                   on_cartridge_change(dev, c.cartridge.id, false, env, run);
+                 },
+                 [&](const protocol::CartridgeRemove& c) { on_cartridge_change(dev, c.cartridge, true, env, run); },
+                 [&](const protocol::Fault& f) {
+                   audit(run, env.ts, "device:" + dev.id.str(), "device:" + dev.id.str(), "fault", nullptr,
+                         {{"code", f.code.str()}, {"detail", f.detail}}, message_key(env));
+                 },
+                 [&](const protocol::Telemetry& t) { on_telemetry(dev, t, env, run); },
+                 [&](const protocol::CycleComplete& c) { on_cycle(dev, c, env, run); },
+                 [&](const protocol::BiResult& b) { on_bi(dev, b, env, run); },
+                 [&](const protocol::BowieDickTest& t) { on_bowie_dick(dev, t, env, run); },
+             },
+             message.body);
+  reconcile_locks(run);
+  return std::move(run.out);
+}
+
+void Engine::Impl::advance_clock(const ClinicId& clinic_id, Timestamp ts, Run& run) {
+  ClinicRecord& c = clinic(clinic_id);
+  if (ts <= c.clock) return;
+  c.clock = ts;
+  while (!c.deadlines.empty() && c.deadlines.begin()->first <= c.clock) {
+    const DeviceId pen = c.deadlines.begin()->second;
+    c.deadlines.erase(c.deadlines.begin());
+    if (DeviceRecord* dev = find_device(pen)) rederive_pen(*dev, run, "shelf life elapsed");
+  }
+}
+
+void Engine::Impl::reconcile_locks(Run& run) {
+  std::set<DeviceId> touched;
+  for (const auto& change : run.out.alerts) touched.insert(change.alert.episode.device);
+  for (const auto& id : touched) {
+    DeviceRecord* dev = find_device(id);
+    if (!dev || !dev->kind || *dev->kind != DeviceKind::pen) continue;
+    const Alert* reason = nullptr;
+    if (const auto* active = alerts.active_for(id)) {
+      for (const auto& alert_id : *active) {
+        const Alert* a = alerts.find(alert_id);
+        if (a->severity == Severity::critical && !a->silenced) {
+          reason = a;
+          break;
+        }
+      }
+    }
+    const bool lock = reason != nullptr;
+    if (lock == dev->locked) continue;
+    dev->locked = lock;
+    const std::string why = lock ? std::string(to_string(reason->rule)) : "no open critical alert";
+    if (lock) {
+      run.out.commands.push_back({dev->clinic, dev->id, protocol::Lock{why}});
+    } else {
+      run.out.commands.push_back({dev->clinic, dev->id, protocol::Unlock{why}});
+    }
+    audit(run, run.now, "engine", "device:" + id.str(), lock ? "lock" : "unlock", {{"locked", !lock}},
+          {{"locked", lock}}, lock ? "alert:" + reason->id : why);
+  }
+}
+
+void Engine::Impl::detect_offline(Run& run) {
+  for (auto& [id, dev] : devices) {
+    const bool dropped = dev.presence == Presence::offline;
+    const bool promised = dev.presence == Presence::online && dev.declared_heartbeat;
+    if (!dropped && !promised) continue;
+    const auto grace = dev.declared_heartbeat.value_or(policy.heartbeat_for(dev.kind.value_or(DeviceKind::pen)));
+    const Timestamp since = std::max({dev.last_received, dev.presence_changed, started_at});
+    if (run.now - since <= grace || alerts.has_current(dev.clinic, RuleId::device_offline, id.str())) continue;
+    alerts.open(dev.clinic, RuleId::device_offline, id.str(),
+                Episode{"silent-since:" + format_timestamp(since),
+                        id,
+                        run.now,
+                        1,
+                        id.str() + (dropped ? " dropped its connection" : " went silent") + " at " +
+                            format_timestamp(since) + " and has not been heard from since",
+                        std::nullopt,
+                        {}},
+                context(run));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+Engine::Engine(Policy policy, Timestamp started_at) : impl_(std::make_unique<Impl>(std::move(policy), started_at)) {}
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+Effects Engine::apply(const protocol::DeviceMessage& message, Timestamp received_at) {
+  return impl_->apply_message(message, received_at);
+}
+
+Effects Engine::apply(const protocol::StatusMessage& message, Timestamp received_at) {
+  Run run{{}, received_at};
+  DeviceRecord& dev = impl_->device(message.clinic, message.device);
+  dev.last_received = received_at;
+  const Presence presence =
+      message.online ? Presence::online : (message.shutdown ? Presence::shutdown : Presence::offline);
+  impl_->note_presence(dev, presence, run, message.online ? "status online" : "status offline");
+  impl_->reconcile_locks(run);
+  return std::move(run.out);
+}
+
+Effects Engine::rejected(const ClinicId& clinic, const DeviceId& topic_device, protocol::Reason reason,
+                         Timestamp received_at) {
+  Run run{{}, received_at};
+  if (reason != protocol::Reason::identity_mismatch) return std::move(run.out);
+  DeviceRecord& dev = impl_->device(clinic, topic_device);
+  impl_->alerts.open(clinic, RuleId::identity_mismatch, topic_device.str(),
+                     Episode{"mismatch:" + format_timestamp(received_at),
+                             topic_device,
+                             received_at,
+                             1,
+                             "a message on " + topic_device.str() + "'s topic named another device",
+                             std::nullopt,
+                             {}},
+                     impl_->context(run));
+  (void)dev;
+  impl_->reconcile_locks(run);
+  return std::move(run.out);
+}
+
+Effects Engine::tick(Timestamp now) {
+  Run run{{}, now};
+  impl_->detect_offline(run);
+  impl_->alerts.notify_due(impl_->context(run));
+  impl_->reconcile_locks(run);
+  return std::move(run.out);
+}
+
+Effects Engine::acknowledge(const std::string& alert_id, const Actor& by, std::string comment, Timestamp now) {
+  Run run{{}, now};
+  Alert* alert = impl_->alerts.find(alert_id);
+  if (!alert) {
+    run.out.refusal = Refusal{"not_found", "no alert " + alert_id};
+  } else if (alert->state() != AlertState::open) {
+    run.out.refusal = Refusal{"conflict", "alert " + alert_id + " is " + std::string(to_string(alert->state())) +
+                                              ", only an open alert can be acknowledged"};
+  } else {
+    impl_->alerts.acknowledge(*alert, Acknowledgement{by, now, std::move(comment)}, impl_->context(run));
+  }
+  return std::move(run.out);
+}
+
+Effects Engine::resolve(const std::string& alert_id, const Actor& by, std::string reason, Timestamp now) {
+  Run run{{}, now};
+  Alert* alert = impl_->alerts.find(alert_id);
+  if (!alert) {
+    run.out.refusal = Refusal{"not_found", "no alert " + alert_id};
+  } else if (!alert->active()) {
+    run.out.refusal =
+        Refusal{"conflict", "alert " + alert_id + " is already " + std::string(to_string(alert->state()))};
+  } else if (reason.empty()) {
+    run.out.refusal = Refusal{"bad_request", "resolving an alert by hand needs a reason"};
+  } else {
+    impl_->alerts.resolve(*alert, ManualResolution{by, now, std::move(reason), 0}, impl_->context(run));
+    impl_->reconcile_locks(run);
+  }
+  return std::move(run.out);
+}
+
+Effects Engine::add_maintenance(const DeviceId& device, MaintenanceWindow window, const Actor& by, Timestamp now) {
+  Run run{{}, now};
+  DeviceRecord* dev = impl_->find_device(device);
+  if (!dev) {
+    run.out.refusal = Refusal{"not_found", "no device " + device.str()};
+    return std::move(run.out);
+  }
+  if (window.to <= window.from) {
+    run.out.refusal = Refusal{"bad_request", "a maintenance window must end after it starts"};
+    return std::move(run.out);
+  }
+  impl_->audit(
+      run, now, by, "device:" + device.str(), "maintenance", nullptr,
+      {{"from", format_timestamp(window.from)}, {"to", format_timestamp(window.to)}, {"reason", window.reason}}, "api");
+  dev->maintenance.push_back(std::move(window));
+  return std::move(run.out);
+}
+
+Effects Engine::set_policy(Policy policy, const Actor& by, Timestamp now) {
+  Run run{{}, now};
+  impl_->audit(run, now, by, "policy", "reload", nullptr, nullptr, "policy reloaded");
+  impl_->policy = std::move(policy);
+  return std::move(run.out);
+}
+
+const Policy& Engine::policy() const { return impl_->policy; }
+
+const DeviceRecord* Engine::device(const DeviceId& id) const { return impl_->find_device(id); }
+
+void Engine::for_each_device(const std::function<void(const DeviceRecord&)>& visit) const {
+  for (const auto& [id, dev] : impl_->devices) visit(dev);
+}
+
+const Alert* Engine::alert(const std::string& id) const { return impl_->alerts.find(id); }
+
+void Engine::for_each_alert(const std::function<void(const Alert&)>& visit) const { impl_->alerts.for_each(visit); }
+
+const CycleRecord* Engine::cycle(const std::string& key) const {
+  const auto it = impl_->cycles.find(key);
+  return it == impl_->cycles.end() ? nullptr : &it->second;
+}
+
+void Engine::for_each_cycle(const std::function<void(const CycleRecord&)>& visit) const {
+  for (const auto& [key, c] : impl_->cycles) visit(c);
+}
+
+const CartridgeRecord* Engine::cartridge(const ClinicId& clinic, const protocol::CartridgeId& id) const {
+  const auto c = impl_->clinics.find(clinic);
+  if (c == impl_->clinics.end()) return nullptr;
+  const auto it = c->second.cartridges.find(id);
+  return it == c->second.cartridges.end() ? nullptr : &it->second;
+}
+
+const ReprocessingFact* Engine::cleared_by(const DeviceId& pen, std::size_t session_index) const {
+  const DeviceRecord* dev = impl_->find_device(pen);
+  if (!dev || session_index >= dev->session_clearance.size() || !dev->session_clearance[session_index]) return nullptr;
+  return &dev->reprocessings[*dev->session_clearance[session_index]];
+}
+
+std::optional<Recall> Engine::recall(const std::string& cycle_key) const { return impl_->recall(cycle_key); }
+
+}  // namespace sterifleet::engine

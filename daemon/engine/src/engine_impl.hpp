@@ -1,0 +1,88 @@
+// Engine internals shared by the handler files: engine.cpp (dispatch, presence, people, locks),
+// pens.cpp (sessions, cartridges, telemetry), cycles.cpp (cycles, indicators, recall, daily tests).
+#pragma once
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "alert_book.hpp"
+#include "sterifleet/engine/engine.hpp"
+
+namespace sterifleet::engine {
+
+/// The effects of one input and the clock it runs on.
+struct Run {
+  Effects out;
+  Timestamp now;
+};
+
+struct ClinicRecord {
+  Timestamp clock{};  ///< newest device time of any of its devices
+  std::unordered_map<protocol::CartridgeId, CartridgeRecord> cartridges;
+  std::multimap<Timestamp, DeviceId> deadlines;  ///< shelf-life expiries ahead of the clock
+};
+
+struct OrphanEnd {  ///< a session.end whose start has not arrived yet (it comes by replay)
+  Timestamp ts;
+  protocol::SessionEnd end;
+};
+
+class Engine::Impl {
+ public:
+  Impl(Policy p, Timestamp started) : policy(std::move(p)), started_at(started) {
+    in_maintenance = [this](const DeviceId& id, Timestamp t) {
+      const auto it = devices.find(id);
+      return it != devices.end() && it->second.in_maintenance(t);
+    };
+  }
+
+  AlertBook::Context context(Run& run) { return {policy, run.now, run.out, in_maintenance}; }
+  DeviceRecord& device(const ClinicId& clinic, const DeviceId& id);
+  DeviceRecord* find_device(const DeviceId& id);
+  ClinicRecord& clinic(const ClinicId& id) { return clinics[id]; }
+  void audit(Run& run, Timestamp at, Actor actor, std::string entity, std::string action, nlohmann::json before,
+             nlohmann::json after, std::string cause);
+
+  // engine.cpp
+  Effects apply_message(const protocol::DeviceMessage& message, Timestamp received_at);
+  bool check_sequence(DeviceRecord& device, const protocol::DeviceMessage& message, Run& run);
+  void note_presence(DeviceRecord& device, Presence presence, Run& run, std::string_view why);
+  void advance_clock(const ClinicId& clinic, Timestamp ts, Run& run);
+  void reconcile_locks(Run& run);
+  void detect_offline(Run& run);
+
+  // pens.cpp
+  void on_session_start(DeviceRecord& pen, const protocol::SessionStart& start, const protocol::Envelope& env,
+                        Run& run);
+  void on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, Timestamp ts, Run& run);
+  void on_cartridge_change(DeviceRecord& pen, const protocol::CartridgeId& cartridge, bool removed,
+                           const protocol::Envelope& env, Run& run);
+  void on_telemetry(DeviceRecord& pen, const protocol::Telemetry& telemetry, const protocol::Envelope& env, Run& run);
+  void rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause);
+  void rederive_cartridge(const ClinicId& clinic, const protocol::CartridgeId& id, Run& run);
+
+  // cycles.cpp
+  void on_cycle(DeviceRecord& sterilizer, const protocol::CycleComplete& cycle, const protocol::Envelope& env,
+                Run& run);
+  void on_bi(DeviceRecord& sterilizer, const protocol::BiResult& bi, const protocol::Envelope& env, Run& run);
+  void on_bowie_dick(DeviceRecord& sterilizer, const protocol::BowieDickTest& test, const protocol::Envelope& env,
+                     Run& run);
+  void record_cycle(CycleRecord record, Run& run);
+  void rederive_cycle(CycleRecord& cycle, Run& run);
+  void recompute_recalls(const DeviceId& sterilizer, Run& run);
+  bool fact_sufficient(const CycleRecord& cycle, const DeviceRecord& item) const;
+  std::optional<Recall> recall(const std::string& cycle_key) const;
+
+  Policy policy;
+  Timestamp started_at;
+  AlertBook::MaintenanceCheck in_maintenance;
+  std::unordered_map<DeviceId, DeviceRecord> devices;
+  std::unordered_map<ClinicId, ClinicRecord> clinics;
+  std::unordered_map<std::string, CycleRecord> cycles;
+  std::unordered_map<std::string, std::vector<std::pair<protocol::BiResult, protocol::Envelope>>> orphan_bis;
+  std::unordered_map<std::string, OrphanEnd> orphan_ends;  ///< by "<pen>/<session>"
+  AlertBook alerts;
+};
+
+}  // namespace sterifleet::engine

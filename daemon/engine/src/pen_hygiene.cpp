@@ -1,0 +1,177 @@
+#include "pen_hygiene.hpp"
+
+namespace sterifleet::engine {
+
+namespace {
+
+using protocol::format_timestamp;
+
+class HygieneFold {
+ public:
+  HygieneFold(const DeviceRecord& pen, Timestamp clock, Seconds shelf_life)
+      : pen_(pen), facts_(pen.reprocessings), clock_(clock), shelf_life_(shelf_life) {}
+
+  HygieneDerivation run() {
+    out_.cleared_by.resize(pen_.sessions.size());
+    for (std::size_t i = 0; i < pen_.sessions.size(); ++i) visit_session(i);
+    close_open_episode();
+    derive_shelf_life();
+    out_.state = current_state();
+    return std::move(out_);
+  }
+
+ private:
+  // The session that ended most recently before `index` bounds the window a reprocessing must fall in.
+  // An unended session is taken to end when the next one starts (the pen was interrupted).
+  std::optional<Timestamp> end_of(std::size_t index) const {
+    const auto& s = pen_.sessions[index];
+    if (s.ended) return s.ended;
+    if (index + 1 < pen_.sessions.size()) return pen_.sessions[index + 1].started;
+    return std::nullopt;
+  }
+
+  bool within_shelf_life(const ReprocessingFact& fact, Timestamp t) const {
+    return shelf_life_.count() == 0 || t <= fact.ts + shelf_life_;
+  }
+
+  // The newest fact in (after, at] that makes the pen clean at `at`.
+  std::optional<std::size_t> valid_between(std::optional<Timestamp> after, Timestamp at) const {
+    for (std::size_t r = facts_.size(); r-- > 0;) {
+      const auto& fact = facts_[r];
+      if (fact.ts > at) continue;
+      if (after && fact.ts <= *after) break;
+      if (fact.valid_at(at) && within_shelf_life(fact, at)) return r;
+    }
+    return std::nullopt;
+  }
+
+  // A pen never used is clean unless every sufficient reprocessing it had was recalled by `at`.
+  bool unused_pen_clean(Timestamp at) const {
+    bool any_sufficient = false;
+    for (const auto& fact : facts_) {
+      if (fact.ts > at || !fact.sufficient) continue;
+      any_sufficient = true;
+      if (fact.valid_at(at) && within_shelf_life(fact, at)) return true;
+    }
+    return !any_sufficient;
+  }
+
+  void visit_session(std::size_t i) {
+    const auto& session = pen_.sessions[i];
+    const auto previous_end = i == 0 ? std::nullopt : end_of(i - 1);
+    bool clean = false;
+    if (i == 0) {
+      clean = unused_pen_clean(session.started);
+      out_.cleared_by[i] = valid_between(std::nullopt, session.started);
+    } else {
+      out_.cleared_by[i] = valid_between(previous_end, session.started);
+      clean = out_.cleared_by[i].has_value();
+    }
+    if (clean) return;
+    if (open_ && !cleared_before(*open_, session.started)) {
+      ++open_->occurrences;
+      open_last_session_ = i;
+      return;
+    }
+    close_open_episode();
+    open_ = Episode{session.key,
+                    pen_.id,
+                    session.started,
+                    1,
+                    "session " + session.id.str() + " started on " + pen_.id.str() +
+                        " without a valid reprocessing since its previous session",
+                    std::nullopt,
+                    {}};
+    open_last_session_ = i;
+  }
+
+  // The first sufficient reprocessing after the episode's latest dirty session ended.
+  std::optional<std::size_t> clearing_fact() const {
+    const auto end = end_of(open_last_session_);
+    if (!end) return std::nullopt;
+    for (std::size_t r = 0; r < facts_.size(); ++r) {
+      if (facts_[r].ts >= *end && facts_[r].sufficient) return r;
+    }
+    return std::nullopt;
+  }
+
+  bool cleared_before(const Episode&, Timestamp t) const {
+    const auto r = clearing_fact();
+    return r && facts_[*r].ts <= t;
+  }
+
+  void close_open_episode() {
+    if (!open_) return;
+    if (const auto r = clearing_fact()) {
+      open_->cleared_at = facts_[*r].ts;
+      open_->clearance = "reprocessed by " + facts_[*r].cycle_key;
+    }
+    out_.used_without_reprocessing.push_back(std::move(*open_));
+    open_.reset();
+  }
+
+  // A sufficient reprocessing followed by neither a session start nor another sufficient reprocessing
+  // within the shelf life expires when the clinic clock passes it.
+  void derive_shelf_life() {
+    if (shelf_life_.count() == 0) return;
+    std::size_t next_session = 0;
+    for (std::size_t r = 0; r < facts_.size(); ++r) {
+      const auto& fact = facts_[r];
+      if (!fact.sufficient) continue;
+      const Timestamp deadline = fact.ts + shelf_life_;
+      while (next_session < pen_.sessions.size() && pen_.sessions[next_session].started < fact.ts) ++next_session;
+      const bool used_in_time = next_session < pen_.sessions.size() && pen_.sessions[next_session].started <= deadline;
+      std::optional<std::size_t> superseded_by;
+      for (std::size_t later = r + 1; later < facts_.size() && facts_[later].ts <= deadline; ++later) {
+        if (facts_[later].sufficient) {
+          superseded_by = later;
+          break;
+        }
+      }
+      if (used_in_time || superseded_by || (fact.recalled_at && *fact.recalled_at <= deadline)) continue;
+      if (deadline > clock_) {
+        out_.next_deadline = deadline;
+        continue;
+      }
+      Episode episode{"shelf-life:" + fact.cycle_key,
+                      pen_.id,
+                      deadline,
+                      1,
+                      pen_.id.str() + " was not used within its shelf life after " + fact.cycle_key + " (" +
+                          format_timestamp(fact.ts) + ")",
+                      std::nullopt,
+                      {}};
+      for (std::size_t later = r + 1; later < facts_.size(); ++later) {
+        if (facts_[later].sufficient) {
+          episode.cleared_at = facts_[later].ts;
+          episode.clearance = "reprocessed by " + facts_[later].cycle_key;
+          break;
+        }
+      }
+      out_.sterility_expired.push_back(std::move(episode));
+    }
+  }
+
+  Hygiene current_state() const {
+    if (pen_.sessions.empty()) return unused_pen_clean(clock_) ? Hygiene::ready : Hygiene::needs_reprocessing;
+    const auto& last = pen_.sessions.back();
+    if (!last.ended) return Hygiene::in_use;
+    return valid_between(last.ended, std::max(clock_, *last.ended)) ? Hygiene::ready : Hygiene::needs_reprocessing;
+  }
+
+  const DeviceRecord& pen_;
+  const std::vector<ReprocessingFact>& facts_;
+  Timestamp clock_;
+  Seconds shelf_life_;
+  HygieneDerivation out_;
+  std::optional<Episode> open_;
+  std::size_t open_last_session_ = 0;
+};
+
+}  // namespace
+
+HygieneDerivation derive_hygiene(const DeviceRecord& pen, Timestamp clinic_clock, Seconds shelf_life) {
+  return HygieneFold(pen, clinic_clock, shelf_life).run();
+}
+
+}  // namespace sterifleet::engine

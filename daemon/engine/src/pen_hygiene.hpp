@@ -1,0 +1,27 @@
+// Whether each session of a pen started on a validly reprocessed pen, derived from the pen's sessions
+// and reprocessing facts ordered by device time. A pure function of those facts, so a late
+// reprocessing or recall simply re-derives the pen.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "sterifleet/engine/alert.hpp"
+#include "sterifleet/engine/records.hpp"
+
+namespace sterifleet::engine {
+
+struct HygieneDerivation {
+  Hygiene state = Hygiene::ready;
+  std::vector<Episode> used_without_reprocessing;
+  std::vector<Episode> sterility_expired;
+  std::optional<Timestamp> next_deadline;  ///< a shelf-life expiry still ahead of the clinic clock
+  /// Per session: index into the pen's reprocessings of the one that made it legal (none: first use or
+  /// a violation).
+  std::vector<std::optional<std::size_t>> cleared_by;
+};
+
+/// `shelf_life` zero means event-related sterility (no time limit).
+HygieneDerivation derive_hygiene(const DeviceRecord& pen, Timestamp clinic_clock, Seconds shelf_life);
+
+}  // namespace sterifleet::engine

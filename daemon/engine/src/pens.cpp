@@ -1,0 +1,208 @@
+// Pens: sessions, cartridges and telemetry.
+#include <algorithm>
+#include <cstdio>
+
+#include "cartridge_rules.hpp"
+#include "engine_impl.hpp"
+#include "pen_hygiene.hpp"
+
+namespace sterifleet::engine {
+
+namespace {
+
+using protocol::format_timestamp;
+
+std::string session_subject(const DeviceId& pen, const SessionId& session) { return pen.str() + "/" + session.str(); }
+
+std::string number(double value, const char* unit) {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%.2f %s", value, unit);
+  return buffer;
+}
+
+}  // namespace
+
+void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionStart& start,
+                                    const protocol::Envelope& env, Run& run) {
+  const std::string key = message_key(env);
+  SessionRecord record{start.session, key, env.ts, std::nullopt, start, std::nullopt};
+  const std::string subject = session_subject(pen.id, start.session);
+  if (const auto orphan = orphan_ends.find(subject); orphan != orphan_ends.end()) {
+    record.ended = orphan->second.ts;
+    record.end = orphan->second.end;
+    orphan_ends.erase(orphan);
+  }
+  // Sessions stay in start order even when a replay fills in an older one.
+  const auto at = std::upper_bound(pen.sessions.begin(), pen.sessions.end(), env.ts,
+                                   [](Timestamp t, const SessionRecord& s) { return t < s.started; });
+  const auto index = static_cast<std::size_t>(at - pen.sessions.begin());
+  pen.sessions.insert(at, std::move(record));
+  for (auto& [id, i] : pen.session_index) {
+    if (i >= index) ++i;
+  }
+  pen.session_index[start.session] = index;
+  audit(run, env.ts, "device:" + pen.id.str(), "session:" + subject, "started", nullptr,
+        {{"cartridge", start.cartridge.id.str()},
+         {"operator", start.operator_id.str()},
+         {"patient", start.patient.str()},
+         {"area", protocol::to_string(start.area)},
+         {"depth_mm", start.depth.value}},
+        key);
+
+  auto& registry = clinic(pen.clinic).cartridges;
+  auto [cartridge, inserted] =
+      registry.try_emplace(start.cartridge.id, CartridgeRecord{pen.clinic, start.cartridge, {}});
+  auto& uses = cartridge->second.uses;
+  const auto use_at =
+      std::upper_bound(uses.begin(), uses.end(), env.ts, [](Timestamp t, const CartridgeUse& u) { return t < u.ts; });
+  uses.insert(use_at, CartridgeUse{env.ts, pen.id, start.session, key});
+  on_cartridge_change(pen, start.cartridge.id, false, env, run);
+
+  const double limit = policy.depth_limit(start.area);
+  if (start.depth.value > limit) {
+    alerts.open(
+        pen.clinic, RuleId::depth_exceeds_policy, subject,
+        Episode{key,
+                pen.id,
+                env.ts,
+                1,
+                "depth " + number(start.depth.value, "mm") + " exceeds the " + number(limit, "mm") + " limit for " +
+                    std::string(protocol::to_string(start.area)) + " in session " + start.session.str(),
+                std::nullopt,
+                {}},
+        context(run));
+  }
+  rederive_pen(pen, run, key);
+}
+
+void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, Timestamp ts, Run& run) {
+  const std::string subject = session_subject(pen.id, end.session);
+  const auto found = pen.session_index.find(end.session);
+  if (found == pen.session_index.end()) {
+    orphan_ends[subject] = OrphanEnd{ts, end};
+    return;
+  }
+  SessionRecord& session = pen.sessions[found->second];
+  session.ended = ts;
+  session.end = end;
+  audit(run, ts, "device:" + pen.id.str(), "session:" + subject, "ended", nullptr,
+        {{"strokes", end.strokes}, {"runtime_s", end.runtime.count()}}, session.key);
+  alerts.clear(pen.clinic, RuleId::depth_exceeds_policy, subject, ts, "session ended", context(run));
+  rederive_cartridge(pen.clinic, session.start.cartridge.id, run);
+  rederive_pen(pen, run, session.key);
+}
+
+void Engine::Impl::on_cartridge_change(DeviceRecord& pen, const protocol::CartridgeId& cartridge, bool removed,
+                                       const protocol::Envelope& env, Run& run) {
+  const auto previous = pen.mounted;
+  pen.cartridge_changes.push_back({env.ts, cartridge, removed});
+  pen.mounted = removed ? std::nullopt : std::optional{cartridge};
+  if (previous && *previous != cartridge) rederive_cartridge(pen.clinic, *previous, run);
+  rederive_cartridge(pen.clinic, cartridge, run);
+}
+
+void Engine::Impl::rederive_cartridge(const ClinicId& clinic_id, const protocol::CartridgeId& id, Run& run) {
+  const auto& registry = clinic(clinic_id).cartridges;
+  const auto found = registry.find(id);
+  if (found == registry.end() || found->second.uses.empty()) return;
+  auto episodes = derive_cartridge(
+      found->second,
+      [this](const DeviceId& pen) -> const std::vector<CartridgeChange>* {
+        const DeviceRecord* dev = find_device(pen);
+        return dev ? &dev->cartridge_changes : nullptr;
+      },
+      [this](const DeviceId& pen, const SessionId& session) -> const SessionRecord* {
+        const DeviceRecord* dev = find_device(pen);
+        if (!dev) return nullptr;
+        const auto it = dev->session_index.find(session);
+        return it == dev->session_index.end() ? nullptr : &dev->sessions[it->second];
+      });
+  const auto ctx = context(run);
+  alerts.reconcile(clinic_id, RuleId::cartridge_reused, id.str(), std::move(episodes.reused), ctx);
+  alerts.reconcile(clinic_id, RuleId::cartridge_expired, id.str(), std::move(episodes.expired), ctx);
+  alerts.reconcile(clinic_id, RuleId::cartridge_overused, id.str(), std::move(episodes.overused), ctx);
+}
+
+void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause) {
+  ClinicRecord& c = clinic(pen.clinic);
+  auto derived = derive_hygiene(pen, c.clock, policy.shelf_life);
+  const auto ctx = context(run);
+  alerts.reconcile(pen.clinic, RuleId::used_without_reprocessing, pen.id.str(),
+                   std::move(derived.used_without_reprocessing), ctx);
+  alerts.reconcile(pen.clinic, RuleId::sterility_expired, pen.id.str(), std::move(derived.sterility_expired), ctx);
+  pen.session_clearance = std::move(derived.cleared_by);
+  if (derived.next_deadline) c.deadlines.emplace(*derived.next_deadline, pen.id);
+  if (derived.state != pen.hygiene) {
+    audit(run, c.clock, "engine", "device:" + pen.id.str(), "hygiene", {{"hygiene", to_string(pen.hygiene)}},
+          {{"hygiene", to_string(derived.state)}}, cause);
+    pen.hygiene = derived.state;
+  }
+}
+
+void Engine::Impl::on_telemetry(DeviceRecord& pen, const protocol::Telemetry& t, const protocol::Envelope& env,
+                                Run& run) {
+  pen.telemetry = Telemetrics{t, env.ts};
+  const auto ctx = context(run);
+  const std::string subject = pen.id.str();
+  const std::string key = message_key(env);
+  if (t.battery.value < policy.battery_threshold_pct) {
+    if (!alerts.has_current(pen.clinic, RuleId::battery_low, subject)) {
+      alerts.open(pen.clinic, RuleId::battery_low, subject,
+                  Episode{"battery:" + key,
+                          pen.id,
+                          env.ts,
+                          1,
+                          "battery of " + subject + " at " + number(t.battery.value, "%") + ", below " +
+                              number(policy.battery_threshold_pct, "%"),
+                          std::nullopt,
+                          {}},
+                  ctx);
+    }
+  } else if (t.battery.value >= policy.battery_clear_pct) {
+    alerts.clear(pen.clinic, RuleId::battery_low, subject, env.ts, "battery at " + number(t.battery.value, "%"), ctx);
+  }
+
+  const double runtime_hours = static_cast<double>(t.motor_runtime.count()) / 3600.0;
+  if (runtime_hours > policy.service_interval_hours) {
+    if (!alerts.has_current(pen.clinic, RuleId::service_due, subject)) {
+      alerts.open(pen.clinic, RuleId::service_due, subject,
+                  Episode{"service:" + key,
+                          pen.id,
+                          env.ts,
+                          1,
+                          "motor run time of " + subject + " is " + number(runtime_hours, "h") +
+                              ", past the service interval of " + number(policy.service_interval_hours, "h"),
+                          std::nullopt,
+                          {}},
+                  ctx);
+    }
+  } else if (runtime_hours < policy.service_interval_hours) {
+    alerts.clear(pen.clinic, RuleId::service_due, subject, env.ts, "motor run time counter reset", ctx);
+  }
+
+  if (t.session && !pen.sessions.empty() && !pen.sessions.back().ended && pen.sessions.back().id == *t.session) {
+    const auto& session = pen.sessions.back();
+    const double limit = policy.depth_limit(session.start.area);
+    const std::string depth_subject = session_subject(pen.id, session.id);
+    if (t.depth.value > limit) {
+      if (!alerts.has_current(pen.clinic, RuleId::depth_exceeds_policy, depth_subject)) {
+        alerts.open(
+            pen.clinic, RuleId::depth_exceeds_policy, depth_subject,
+            Episode{key,
+                    pen.id,
+                    env.ts,
+                    1,
+                    "depth " + number(t.depth.value, "mm") + " exceeds the " + number(limit, "mm") + " limit for " +
+                        std::string(protocol::to_string(session.start.area)) + " in session " + session.id.str(),
+                    std::nullopt,
+                    {}},
+            ctx);
+      }
+    } else {
+      alerts.clear(pen.clinic, RuleId::depth_exceeds_policy, depth_subject, env.ts,
+                   "depth back within the limit (" + number(t.depth.value, "mm") + ")", ctx);
+    }
+  }
+}
+
+}  // namespace sterifleet::engine

@@ -1,0 +1,160 @@
+// Property: any interleaving of the devices' message streams (each device's own order kept, as MQTT
+// keeps it) gives the same final state and alerts.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <sstream>
+
+#include "fleet_fixture.hpp"
+
+namespace sterifleet::engine::testing {
+namespace {
+
+using Stream = std::vector<protocol::DeviceMessage>;
+
+// Three days of one clinic with violations of every device-time rule sprinkled in.
+class ClinicTraffic {
+ public:
+  std::map<std::string, Stream> build() {
+    for (const auto* pen : {"PEN-1", "PEN-2", "PEN-3", "PEN-4"}) {
+      emit(pen, protocol::Birth{protocol::DeviceKind::pen, "Dermapen 4", "1.0", std::nullopt}, 0);
+    }
+    emit("STER-1", protocol::Birth{protocol::DeviceKind::sterilizer, "Lisa", "1.0", std::nullopt}, 0);
+    std::mt19937_64 rng(7);
+    int cycle_no = 0;
+    for (int day = 0; day < 3; ++day) {
+      const double base = day * 24 * 60;
+      if (day != 1) emit("STER-1", protocol::BowieDickTest{protocol::PassFail::pass}, base + 1);  // day 1: missing
+      for (int slot = 0; slot < 6; ++slot) {
+        const double t = base + 10 + slot * 60;
+        std::vector<std::string> load;
+        for (int p = 1; p <= 4; ++p) {
+          const std::string pen = "PEN-" + std::to_string(p);
+          const std::string session = "D" + std::to_string(day) + "S" + std::to_string(slot);
+          std::string cartridge_id = "CRT-" + pen + "-" + session;
+          if (day == 1 && slot == 2 && p == 2) cartridge_id = "CRT-PEN-1-D1S1";  // reused across pens
+          const std::string expires = (day == 2 && slot == 3 && p == 3) ? "2026-11-01" : "2027-06-30";
+          const double depth = (day == 0 && slot == 4 && p == 4) ? 2.5 : 1.0;
+          emit(pen,
+               protocol::SessionStart{protocol::SessionId{session}, cartridge(cartridge_id, expires, 50'000),
+                                      protocol::Millimetres{depth}, protocol::Hertz{100}, protocol::OperatorId{"op"},
+                                      protocol::PatientRef{"pt-" + pen + session}, protocol::TreatmentArea::cheek},
+               t + p);
+          const double battery = 100 - day * 10 - slot * 15.0 * (p == 1);
+          emit(pen,
+               protocol::Telemetry{protocol::Percent{battery}, std::chrono::seconds{3600}, 100,
+                                   protocol::Millimetres{depth}, protocol::Hertz{100}, protocol::SessionId{session}},
+               t + p + 5);
+          const std::int64_t strokes = (day == 2 && slot == 1 && p == 1) ? 60'000 : 20'000;
+          emit(pen, protocol::SessionEnd{protocol::SessionId{session}, strokes, std::chrono::seconds{900}}, t + p + 20);
+          emit(pen, protocol::CartridgeRemove{protocol::CartridgeId{cartridge_id}}, t + p + 21);
+          const bool skip = (day == 0 && slot == 2 && p == 3) || (rng() % 17 == 0);
+          if (!skip) load.push_back(pen);
+        }
+        auto c = steam("C" + std::to_string(++cycle_no), load);
+        if (cycle_no == 5) c.exposure = std::chrono::seconds{200};  // insufficient
+        if (cycle_no == 9) c.chemical_indicator = protocol::PassFail::fail;
+        if (cycle_no % 4 == 0) c.biological_indicator = true;
+        emit("STER-1", c, t + 40);
+        if (c.biological_indicator) {
+          const bool positive = cycle_no == 8;
+          emit("STER-1",
+               protocol::BiResult{c.cycle, positive ? protocol::BiReading::positive : protocol::BiReading::negative},
+               t + 40 + 20 * 60);
+        }
+      }
+    }
+    // A device publishes in time order (a BI result is read and sent hours after its cycle).
+    for (auto& [id, stream] : streams_) {
+      std::stable_sort(stream.begin(), stream.end(),
+                       [](const auto& a, const auto& b) { return a.envelope.ts < b.envelope.ts; });
+      for (std::size_t i = 0; i < stream.size(); ++i) stream[i].envelope.seq = i + 1;
+    }
+    return streams_;
+  }
+
+ private:
+  void emit(const std::string& device, protocol::Body body, double minute) {
+    auto& stream = streams_[device];
+    stream.push_back({protocol::ClinicId{"north"},
+                      {protocol::DeviceId{device}, 1, stream.size() + 1, at_minute(minute)},
+                      std::move(body)});
+  }
+  std::map<std::string, Stream> streams_;
+};
+
+// Interleaves the streams at random, keeping each stream's order; device-time order is NOT kept.
+Stream interleave(std::map<std::string, Stream> streams, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Stream out;
+  std::vector<std::pair<Stream*, std::size_t>> cursors;
+  for (auto& [id, s] : streams) cursors.emplace_back(&s, 0);
+  while (!cursors.empty()) {
+    const auto pick = rng() % cursors.size();
+    auto& [stream, next] = cursors[pick];
+    out.push_back((*stream)[next++]);
+    if (next == stream->size()) cursors.erase(cursors.begin() + static_cast<std::ptrdiff_t>(pick));
+  }
+  return out;
+}
+
+std::string fingerprint(const Engine& engine) {
+  std::vector<std::string> lines;
+  engine.for_each_alert([&](const Alert& a) {
+    if (a.withdrawn) return;
+    std::ostringstream line;
+    line << "alert " << to_string(a.rule) << " " << a.subject << " " << a.episode.trigger << " "
+         << a.episode.device.str() << " " << protocol::format_timestamp(a.episode.opened_at) << " x"
+         << a.episode.occurrences << " " << to_string(a.state()) << " "
+         << (a.episode.cleared_at ? protocol::format_timestamp(*a.episode.cleared_at) : "-");
+    lines.push_back(line.str());
+  });
+  engine.for_each_device([&](const DeviceRecord& d) {
+    lines.push_back("device " + d.id.str() + " " + std::string(to_string(d.hygiene)) + (d.locked ? " locked" : ""));
+  });
+  engine.for_each_cycle([&](const CycleRecord& c) {
+    lines.push_back("cycle " + c.key + " " + std::string(to_string(c.state())) + " by " + c.recalled_by);
+    if (const auto recall = engine.recall(c.key)) {
+      for (const auto& s : recall->sessions) lines.push_back("  recalled " + s.pen.str() + "/" + s.session.str());
+    }
+  });
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
+
+std::string run(const Stream& arrival) {
+  Engine engine(default_policy(), kStart - std::chrono::hours(1));
+  for (const auto& message : arrival) {
+    const auto effects = engine.apply(message, message.envelope.ts);
+    EXPECT_TRUE(effects.accepted()) << effects.refusal->message;
+  }
+  return fingerprint(engine);
+}
+
+TEST(OrderIndependence, AnyInterleavingGivesTheSameStateAndAlerts) {
+  const auto streams = ClinicTraffic{}.build();
+  Stream by_device_time;  // what a perfectly connected clinic would deliver
+  for (const auto& [id, s] : streams) by_device_time.insert(by_device_time.end(), s.begin(), s.end());
+  std::stable_sort(by_device_time.begin(), by_device_time.end(),
+                   [](const auto& a, const auto& b) { return a.envelope.ts < b.envelope.ts; });
+  const std::string expected = run(by_device_time);
+  // The traffic is built to exercise every device-time rule; make sure it did.
+  for (const auto* rule :
+       {"device.used_without_reprocessing", "cartridge.reused", "cartridge.expired", "cartridge.overused",
+        "cycle.parameters_insufficient", "cycle.indicator_failed", "cycle.bi_positive", "sterilizer.daily_test_missing",
+        "session.depth_exceeds_policy", "device.battery_low", "recalled"}) {
+    EXPECT_NE(expected.find(rule), std::string::npos) << rule << " not exercised:\n" << expected;
+  }
+  for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+    ASSERT_EQ(run(interleave(streams, seed)), expected) << "interleaving seed " << seed;
+  }
+  // The harshest order: one device's whole backlog after another's.
+  Stream device_by_device;
+  for (const auto& [id, s] : streams) device_by_device.insert(device_by_device.begin(), s.begin(), s.end());
+  EXPECT_EQ(run(device_by_device), expected);
+}
+
+}  // namespace
+}  // namespace sterifleet::engine::testing

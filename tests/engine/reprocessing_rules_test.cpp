@@ -1,0 +1,164 @@
+// device.used_without_reprocessing, device.sterility_expired and the locks they cause.
+#include "fleet_fixture.hpp"
+
+namespace sterifleet::engine::testing {
+namespace {
+
+class Reprocessing : public FleetFixture {
+ protected:
+  void SetUp() override {
+    birth("PEN-1");
+    birth("STER-1", protocol::DeviceKind::sterilizer);
+    bowie_dick("STER-1", true, 1);
+  }
+};
+
+TEST_F(Reprocessing, UsedWithoutReprocessing_FiresOnSecondSessionWithoutCycle) {
+  start("PEN-1", "S1", 10);
+  end("PEN-1", "S1", 40);
+  start("PEN-1", "S2", 60);
+  const auto fired = alerts(RuleId::used_without_reprocessing);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].subject, "PEN-1");
+  EXPECT_EQ(fired[0].severity, Severity::critical);
+  EXPECT_EQ(fired[0].episode.opened_at, at_minute(60));
+  EXPECT_EQ(fired[0].state(), AlertState::open);
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::in_use);
+}
+
+TEST_F(Reprocessing, UsedWithoutReprocessing_QuietWhenCycleBetweenSessions) {
+  start("PEN-1", "S1", 10);
+  end("PEN-1", "S1", 40);
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::needs_reprocessing);
+  cycle("STER-1", steam("C1", {"PEN-1"}), 50);
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::ready);
+  start("PEN-1", "S2", 60);
+  EXPECT_TRUE(alerts(RuleId::used_without_reprocessing).empty());
+}
+
+TEST_F(Reprocessing, UsedWithoutReprocessing_QuietForABrandNewPen) {
+  start("PEN-1", "S1", 10);
+  EXPECT_EQ(alert_count(), 0u);
+}
+
+TEST_F(Reprocessing, UsedWithoutReprocessing_CycleAtTheSameMomentAsTheEndCountsNotBefore) {
+  start("PEN-1", "S1", 10);
+  end("PEN-1", "S1", 40);
+  cycle("STER-1", steam("C0", {"PEN-1"}), 40);  // exactly at the end: before is not after
+  start("PEN-1", "S2", 60);
+  EXPECT_EQ(alerts(RuleId::used_without_reprocessing).size(), 1u);
+}
+
+TEST_F(Reprocessing, UsedWithoutReprocessing_InsufficientCycleDoesNotCount) {
+  start("PEN-1", "S1", 10);
+  end("PEN-1", "S1", 40);
+  cycle("STER-1", steam("C1", {"PEN-1"}, 134, 239), 50);  // one second short
+  start("PEN-1", "S2", 60);
+  EXPECT_EQ(alerts(RuleId::used_without_reprocessing).size(), 1u);
+}
+
+TEST_F(Reprocessing, UsedWithoutReprocessing_InterruptedSessionCountsAsUse) {
+  start("PEN-1", "S1", 10);
+  start("PEN-1", "S2", 30);  // no end for S1
+  EXPECT_EQ(alerts(RuleId::used_without_reprocessing).size(), 1u);
+}
+
+TEST_F(Reprocessing, UsedWithoutReprocessing_DeduplicatesWhileOpen) {
+  start("PEN-1", "S1", 10);
+  end("PEN-1", "S1", 40);
+  start("PEN-1", "S2", 60);
+  end("PEN-1", "S2", 80);
+  start("PEN-1", "S3", 100);
+  const auto fired = alerts(RuleId::used_without_reprocessing);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].episode.occurrences, 2);
+}
+
+TEST_F(Reprocessing, UsedWithoutReprocessing_ResolvesAutomaticallyOnValidCycleAndUnlocks) {
+  start("PEN-1", "S1", 10);
+  end("PEN-1", "S1", 40);
+  start("PEN-1", "S2", 60);
+  end("PEN-1", "S2", 80);
+  EXPECT_EQ(lock_commands(), (std::vector<std::string>{"lock:PEN-1"}));
+  EXPECT_TRUE(device("PEN-1").locked);
+  cycle("STER-1", steam("C1", {"PEN-1"}), 90);
+  const auto fired = alerts(RuleId::used_without_reprocessing);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].state(), AlertState::resolved);
+  EXPECT_EQ(fired[0].episode.cleared_at, at_minute(90));
+  EXPECT_EQ(lock_commands(), (std::vector<std::string>{"lock:PEN-1", "unlock:PEN-1"}));
+  start("PEN-1", "S3", 100);
+  EXPECT_EQ(alerts(RuleId::used_without_reprocessing).size(), 1u);
+}
+
+TEST_F(Reprocessing, UsedWithoutReprocessing_LateCycleWithdrawsTheAlert) {
+  start("PEN-1", "S1", 10);
+  end("PEN-1", "S1", 40);
+  start("PEN-1", "S2", 60);
+  ASSERT_EQ(alerts(RuleId::used_without_reprocessing).size(), 1u);
+  const auto effects = cycle("STER-1", steam("C1", {"PEN-1"}), 50);  // arrives late, happened in between
+  EXPECT_TRUE(alerts(RuleId::used_without_reprocessing).empty());
+  ASSERT_FALSE(effects.alerts.empty());
+  EXPECT_EQ(effects.alerts.front().transition, Transition::withdrawn);
+  EXPECT_EQ(lock_commands(), (std::vector<std::string>{"lock:PEN-1", "unlock:PEN-1"}));
+}
+
+class ShelfLife : public FleetFixture {
+ protected:
+  static Policy with_shelf_life() {
+    Policy p = default_policy();
+    p.shelf_life = 24h;
+    return p;
+  }
+  ShelfLife() : FleetFixture(with_shelf_life()) {}
+  void SetUp() override {
+    birth("PEN-1");
+    birth("PEN-2");
+    birth("STER-1", protocol::DeviceKind::sterilizer);
+    bowie_dick("STER-1", true, 1);
+    start("PEN-1", "S1", 10);
+    end("PEN-1", "S1", 40);
+    cycle("STER-1", steam("C1", {"PEN-1"}), 50);
+  }
+};
+
+TEST_F(ShelfLife, SterilityExpired_FiresWhenClinicClockPassesShelfLife) {
+  telemetry("PEN-2", 90, 50 + 24 * 60 + 1);  // another device moves the clinic clock past the deadline
+  const auto fired = alerts(RuleId::sterility_expired);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].subject, "PEN-1");
+  EXPECT_EQ(fired[0].episode.opened_at, at_minute(50 + 24 * 60));
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::needs_reprocessing);
+}
+
+TEST_F(ShelfLife, SterilityExpired_QuietWhenUsedExactlyAtShelfLife) {
+  start("PEN-1", "S2", 50 + 24 * 60);
+  telemetry("PEN-2", 90, 50 + 48 * 60);
+  EXPECT_TRUE(alerts(RuleId::sterility_expired).empty());
+  EXPECT_TRUE(alerts(RuleId::used_without_reprocessing).empty());
+}
+
+TEST_F(ShelfLife, SterilityExpired_UseAfterShelfLifeIsAlsoUseWithoutReprocessing) {
+  start("PEN-1", "S2", 50 + 24 * 60 + 1);
+  EXPECT_EQ(alerts(RuleId::sterility_expired).size(), 1u);
+  EXPECT_EQ(alerts(RuleId::used_without_reprocessing).size(), 1u);
+}
+
+TEST_F(ShelfLife, SterilityExpired_DeduplicatesAndResolvesOnReprocessing) {
+  telemetry("PEN-2", 90, 50 + 24 * 60 + 1);
+  telemetry("PEN-2", 90, 50 + 30 * 60);
+  ASSERT_EQ(alerts(RuleId::sterility_expired).size(), 1u);
+  cycle("STER-1", steam("C2", {"PEN-1"}), 50 + 31 * 60);
+  const auto fired = alerts(RuleId::sterility_expired);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].state(), AlertState::resolved);
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::ready);
+}
+
+TEST_F(ShelfLife, SterilityExpired_QuietUnderEventRelatedDefault) {
+  Engine engine(default_policy(), kStart);
+  EXPECT_EQ(engine.policy().shelf_life, 0s);
+}
+
+}  // namespace
+}  // namespace sterifleet::engine::testing
