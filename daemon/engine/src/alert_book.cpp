@@ -78,6 +78,18 @@ Alert* AlertBook::current(const std::string& key) {
   return nullptr;
 }
 
+bool AlertBook::device_has_current(const DeviceId& device, RuleId rule) const {
+  const auto it = current_count_.find(device);
+  return it != current_count_.end() && it->second[static_cast<std::size_t>(rule)] > 0;
+}
+
+void AlertBook::track_current(const Alert& alert, bool was_current) {
+  const bool now_current = is_current(alert);
+  if (now_current == was_current) return;
+  auto& count = current_count_[alert.episode.device][static_cast<std::size_t>(alert.rule)];
+  count = static_cast<std::uint16_t>(now_current ? count + 1 : count - 1);
+}
+
 bool AlertBook::has_current(const ClinicId& clinic, RuleId rule, const std::string& subject) const {
   return const_cast<AlertBook*>(this)->current(key_of(clinic, rule, subject)) != nullptr;
 }
@@ -125,11 +137,12 @@ Alert& AlertBook::create(const ClinicId& clinic, RuleId rule, const std::string&
   alert.silenced = ctx.in_maintenance(episode.device, episode.opened_at);
   alert.episode = std::move(episode);
   by_subject_[key_of(clinic, rule, subject)].push_back(id);
+  track_current(alert, false);
   return alert;
 }
 
 void AlertBook::reconcile(const ClinicId& clinic, RuleId rule, const std::string& subject,
-                          std::vector<Episode> episodes, const Context& ctx) {
+                          std::vector<Episode> episodes, const Context& ctx, std::optional<Timestamp> settled_before) {
   if (!ctx.policy.rule(rule).enabled) return;
   const std::string key = key_of(clinic, rule, subject);
   std::vector<std::string> seen;
@@ -146,12 +159,15 @@ void AlertBook::reconcile(const ClinicId& clinic, RuleId rule, const std::string
     }
     if (alert->episode == episode && !alert->withdrawn) continue;
     const AlertState before = alert->state();
+    const bool was_current = is_current(*alert);
     const Episode old = std::exchange(alert->episode, std::move(episode));
     if (alert->withdrawn) {
       alert->withdrawn = false;
+      track_current(*alert, was_current);
       emit(*alert, Transition::opened, before, ctx);
       continue;
     }
+    track_current(*alert, was_current);
     if (alert->episode.occurrences > old.occurrences) {
       if (alert->manual && alert->episode.occurrences > alert->manual->occurrences) alert->manual.reset();
       emit(*alert, before == AlertState::resolved && alert->active() ? Transition::reopened : Transition::occurred,
@@ -166,9 +182,11 @@ void AlertBook::reconcile(const ClinicId& clinic, RuleId rule, const std::string
   for (const auto& id : ids) {
     if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
     Alert& alert = alerts_.at(id);
-    if (alert.withdrawn) continue;
+    if (alert.withdrawn || (settled_before && alert.episode.opened_at < *settled_before)) continue;
     const AlertState before = alert.state();
+    const bool was_current = is_current(alert);
     alert.withdrawn = true;
+    track_current(alert, was_current);
     emit(alert, Transition::withdrawn, before, ctx);
   }
 }
@@ -194,6 +212,7 @@ void AlertBook::clear(const ClinicId& clinic, RuleId rule, const std::string& su
   const AlertState before = alert->state();
   alert->episode.cleared_at = at;
   alert->episode.clearance = std::move(clearance);
+  track_current(*alert, true);
   if (before == AlertState::resolved) {  // already closed by a person; record the condition's end quietly
     return;
   }
@@ -211,6 +230,25 @@ void AlertBook::resolve(Alert& alert, ManualResolution resolution, const Context
   resolution.occurrences = alert.episode.occurrences;
   alert.manual = std::move(resolution);
   emit(alert, Transition::resolved, before, ctx);
+}
+
+bool AlertBook::any_active(const ClinicId& clinic, RuleId rule, const std::string& subject) const {
+  const auto it = by_subject_.find(key_of(clinic, rule, subject));
+  if (it == by_subject_.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(), [this](const auto& id) { return alerts_.at(id).active(); });
+}
+
+void AlertBook::compact(Timestamp cut) {
+  for (auto subject = by_subject_.begin(); subject != by_subject_.end();) {
+    auto& ids = subject->second;
+    std::erase_if(ids, [&](const std::string& id) {
+      const Alert& alert = alerts_.at(id);
+      if (alert.active() || alert.episode.opened_at >= cut) return false;
+      alerts_.erase(id);
+      return true;
+    });
+    subject = ids.empty() ? by_subject_.erase(subject) : std::next(subject);
+  }
 }
 
 void AlertBook::notify_due(const Context& ctx) {

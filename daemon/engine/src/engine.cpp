@@ -64,7 +64,7 @@ void Engine::Impl::note_presence(DeviceRecord& device, Presence presence, Run& r
         {{"presence", to_string(device.presence)}}, {{"presence", to_string(presence)}}, std::string(why));
   device.presence = presence;
   device.presence_changed = run.now;
-  if (presence != Presence::offline) {
+  if (presence != Presence::offline && alerts.device_has_current(device.id, RuleId::device_offline)) {
     alerts.clear(device.clinic, RuleId::device_offline, device.id.str(), run.now,
                  presence == Presence::shutdown ? "device shut down in order" : "device back online", context(run));
   }
@@ -126,12 +126,14 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
 
   dev.last_received = received_at;
   if (env.ts > dev.last_seen) dev.last_seen = env.ts;
-  note_presence(dev, Presence::online, run, message_key(env));
-  alerts.clear(dev.clinic, RuleId::identity_mismatch, dev.id.str(), env.ts, "correctly identified message received",
-               context(run));
+  if (dev.presence != Presence::online) note_presence(dev, Presence::online, run, message_key(env));
+  if (alerts.device_has_current(dev.id, RuleId::identity_mismatch)) {
+    alerts.clear(dev.clinic, RuleId::identity_mismatch, dev.id.str(), env.ts, "correctly identified message received",
+                 context(run));
+  }
 
   const bool birth = std::holds_alternative<protocol::Birth>(message.body);
-  if (!dev.registered && !birth && !alerts.has_current(dev.clinic, RuleId::device_unknown, dev.id.str())) {
+  if (!dev.registered && !birth && !alerts.device_has_current(dev.id, RuleId::device_unknown)) {
     alerts.open(dev.clinic, RuleId::device_unknown, dev.id.str(),
                 Episode{"unknown:" + message_key(env),
                         dev.id,
@@ -167,8 +169,7 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
                  [&](const protocol::SessionStart& s) { on_session_start(dev, s, env, run); },
                  [&](const protocol::SessionEnd& s) { on_session_end(dev, s, env.ts, run); },
                  [&](const protocol::CartridgeInsert& c) {
-                   auto& registry = clinic(dev.clinic).cartridges;
-                   registry.try_emplace(c.cartridge.id, CartridgeRecord{dev.clinic, c.cartridge, {}});
+                   cartridge_record(dev.clinic, c.cartridge);
                    on_cartridge_change(dev, c.cartridge.id, false, env, run);
                  },
                  [&](const protocol::CartridgeRemove& c) { on_cartridge_change(dev, c.cartridge, true, env, run); },
@@ -234,7 +235,7 @@ void Engine::Impl::detect_offline(Run& run) {
     if (!dropped && !promised) continue;
     const auto grace = dev.declared_heartbeat.value_or(policy.heartbeat_for(dev.kind.value_or(DeviceKind::pen)));
     const Timestamp since = std::max({dev.last_received, dev.presence_changed, started_at});
-    if (run.now - since <= grace || alerts.has_current(dev.clinic, RuleId::device_offline, id.str())) continue;
+    if (run.now - since <= grace || alerts.device_has_current(id, RuleId::device_offline)) continue;
     alerts.open(dev.clinic, RuleId::device_offline, id.str(),
                 Episode{"silent-since:" + format_timestamp(since),
                         id,

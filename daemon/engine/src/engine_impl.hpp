@@ -17,10 +17,17 @@ struct Run {
   Timestamp now;
 };
 
+struct RetiredCartridge {
+  Timestamp first_use;
+  protocol::Date expires;
+};
+
 struct ClinicRecord {
   Timestamp clock{};  ///< newest device time of any of its devices
   std::unordered_map<protocol::CartridgeId, CartridgeRecord> cartridges;
   std::multimap<Timestamp, DeviceId> deadlines;  ///< shelf-life expiries ahead of the clock
+  /// Cartridges compacted away, by a hash of their id, until they expire: a reuse is still caught.
+  std::unordered_map<std::uint64_t, RetiredCartridge> retired_cartridges;
 };
 
 struct OrphanEnd {  ///< a session.end whose start has not arrived yet (it comes by replay)
@@ -61,6 +68,13 @@ class Engine::Impl {
   void on_telemetry(DeviceRecord& pen, const protocol::Telemetry& telemetry, const protocol::Envelope& env, Run& run);
   void rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause);
   void rederive_cartridge(const ClinicId& clinic, const protocol::CartridgeId& id, Run& run);
+
+  // compaction.cpp
+  void compact(Timestamp cut);
+  void compact_pen(DeviceRecord& pen, Timestamp cut, Run& run);
+  void compact_cycles(Timestamp cut);
+  void compact_cartridges(ClinicRecord& clinic, const ClinicId& id, Timestamp cut);
+  CartridgeRecord& cartridge_record(const ClinicId& clinic, const protocol::Cartridge& spec);
 
   // cycles.cpp
   void on_cycle(DeviceRecord& sterilizer, const protocol::CycleComplete& cycle, const protocol::Envelope& env,

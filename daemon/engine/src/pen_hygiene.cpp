@@ -58,9 +58,9 @@ class HygieneFold {
 
   void visit_session(std::size_t i) {
     const auto& session = pen_.sessions[i];
-    const auto previous_end = i == 0 ? std::nullopt : end_of(i - 1);
+    const auto previous_end = i == 0 ? pen_.compacted_last_end : end_of(i - 1);
     bool clean = false;
-    if (i == 0) {
+    if (i == 0 && !pen_.compacted_last_end) {
       clean = unused_pen_clean(session.started);
       out_.cleared_by[i] = valid_between(std::nullopt, session.started);
     } else {
@@ -153,6 +153,9 @@ class HygieneFold {
   }
 
   Hygiene current_state() const {
+    if (pen_.sessions.empty() && pen_.compacted_last_end) {
+      return valid_between(pen_.compacted_last_end, clock_) ? Hygiene::ready : Hygiene::needs_reprocessing;
+    }
     if (pen_.sessions.empty()) return unused_pen_clean(clock_) ? Hygiene::ready : Hygiene::needs_reprocessing;
     const auto& last = pen_.sessions.back();
     if (!last.ended) return Hygiene::in_use;

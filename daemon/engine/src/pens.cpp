@@ -49,10 +49,7 @@ void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionSt
          {"depth_mm", start.depth.value}},
         key);
 
-  auto& registry = clinic(pen.clinic).cartridges;
-  auto [cartridge, inserted] =
-      registry.try_emplace(start.cartridge.id, CartridgeRecord{pen.clinic, start.cartridge, {}});
-  auto& uses = cartridge->second.uses;
+  auto& uses = cartridge_record(pen.clinic, start.cartridge).uses;
   const auto use_at =
       std::upper_bound(uses.begin(), uses.end(), env.ts, [](Timestamp t, const CartridgeUse& u) { return t < u.ts; });
   uses.insert(use_at, CartridgeUse{env.ts, pen.id, start.session, key});
@@ -87,7 +84,9 @@ void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd&
   session.end = end;
   audit(run, ts, "device:" + pen.id.str(), "session:" + subject, "ended", nullptr,
         {{"strokes", end.strokes}, {"runtime_s", end.runtime.count()}}, session.key);
-  alerts.clear(pen.clinic, RuleId::depth_exceeds_policy, subject, ts, "session ended", context(run));
+  if (alerts.device_has_current(pen.id, RuleId::depth_exceeds_policy)) {
+    alerts.clear(pen.clinic, RuleId::depth_exceeds_policy, subject, ts, "session ended", context(run));
+  }
   rederive_cartridge(pen.clinic, session.start.cartridge.id, run);
   rederive_pen(pen, run, session.key);
 }
@@ -128,8 +127,9 @@ void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& 
   auto derived = derive_hygiene(pen, c.clock, policy.shelf_life);
   const auto ctx = context(run);
   alerts.reconcile(pen.clinic, RuleId::used_without_reprocessing, pen.id.str(),
-                   std::move(derived.used_without_reprocessing), ctx);
-  alerts.reconcile(pen.clinic, RuleId::sterility_expired, pen.id.str(), std::move(derived.sterility_expired), ctx);
+                   std::move(derived.used_without_reprocessing), ctx, pen.compacted_before);
+  alerts.reconcile(pen.clinic, RuleId::sterility_expired, pen.id.str(), std::move(derived.sterility_expired), ctx,
+                   pen.compacted_before);
   pen.session_clearance = std::move(derived.cleared_by);
   if (derived.next_deadline) c.deadlines.emplace(*derived.next_deadline, pen.id);
   if (derived.state != pen.hygiene) {
@@ -143,12 +143,12 @@ void Engine::Impl::on_telemetry(DeviceRecord& pen, const protocol::Telemetry& t,
                                 Run& run) {
   pen.telemetry = Telemetrics{t, env.ts};
   const auto ctx = context(run);
-  const std::string subject = pen.id.str();
-  const std::string key = message_key(env);
+  const std::string& subject = pen.id.str();
+  const bool battery_alert = alerts.device_has_current(pen.id, RuleId::battery_low);
   if (t.battery.value < policy.battery_threshold_pct) {
-    if (!alerts.has_current(pen.clinic, RuleId::battery_low, subject)) {
+    if (!battery_alert) {
       alerts.open(pen.clinic, RuleId::battery_low, subject,
-                  Episode{"battery:" + key,
+                  Episode{"battery:" + message_key(env),
                           pen.id,
                           env.ts,
                           1,
@@ -158,15 +158,16 @@ void Engine::Impl::on_telemetry(DeviceRecord& pen, const protocol::Telemetry& t,
                           {}},
                   ctx);
     }
-  } else if (t.battery.value >= policy.battery_clear_pct) {
+  } else if (battery_alert && t.battery.value >= policy.battery_clear_pct) {
     alerts.clear(pen.clinic, RuleId::battery_low, subject, env.ts, "battery at " + number(t.battery.value, "%"), ctx);
   }
 
   const double runtime_hours = static_cast<double>(t.motor_runtime.count()) / 3600.0;
+  const bool service_alert = alerts.device_has_current(pen.id, RuleId::service_due);
   if (runtime_hours > policy.service_interval_hours) {
-    if (!alerts.has_current(pen.clinic, RuleId::service_due, subject)) {
+    if (!service_alert) {
       alerts.open(pen.clinic, RuleId::service_due, subject,
-                  Episode{"service:" + key,
+                  Episode{"service:" + message_key(env),
                           pen.id,
                           env.ts,
                           1,
@@ -176,19 +177,21 @@ void Engine::Impl::on_telemetry(DeviceRecord& pen, const protocol::Telemetry& t,
                           {}},
                   ctx);
     }
-  } else if (runtime_hours < policy.service_interval_hours) {
+  } else if (service_alert && runtime_hours < policy.service_interval_hours) {
     alerts.clear(pen.clinic, RuleId::service_due, subject, env.ts, "motor run time counter reset", ctx);
   }
 
   if (t.session && !pen.sessions.empty() && !pen.sessions.back().ended && pen.sessions.back().id == *t.session) {
     const auto& session = pen.sessions.back();
     const double limit = policy.depth_limit(session.start.area);
+    const bool over = t.depth.value > limit;
+    if (!over && !alerts.device_has_current(pen.id, RuleId::depth_exceeds_policy)) return;
     const std::string depth_subject = session_subject(pen.id, session.id);
-    if (t.depth.value > limit) {
+    if (over) {
       if (!alerts.has_current(pen.clinic, RuleId::depth_exceeds_policy, depth_subject)) {
         alerts.open(
             pen.clinic, RuleId::depth_exceeds_policy, depth_subject,
-            Episode{key,
+            Episode{message_key(env),
                     pen.id,
                     env.ts,
                     1,

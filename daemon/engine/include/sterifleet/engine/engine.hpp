@@ -64,6 +64,10 @@ class Engine {
   Effects resolve(const std::string& alert_id, const Actor& by, std::string reason, Timestamp now);
   Effects record_manual_reprocessing(const ManualReprocessing& entry, const Actor& by, Timestamp now);
   Effects add_maintenance(const DeviceId& device, MaintenanceWindow window, const Actor& by, Timestamp now);
+  /// Forgets history before `cut` that can no longer change (finished sessions, settled alerts, old
+  /// cycles and cartridges), keeping memory bounded; the store keeps everything. Late messages older
+  /// than the cut are still applied, but cannot rewrite what was forgotten.
+  void compact(Timestamp cut);
   /// New policy for what happens from now on (SIGHUP).
   Effects set_policy(Policy policy, const Actor& by, Timestamp now);
 

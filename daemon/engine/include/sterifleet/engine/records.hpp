@@ -95,6 +95,10 @@ struct DeviceRecord {
   std::optional<CartridgeId> mounted;
   std::optional<Telemetrics> telemetry;
   std::vector<std::optional<std::size_t>> session_clearance;  ///< per session: index into reprocessings
+  /// History before this time was compacted away (the store keeps it): the derivation starts from the
+  /// state below instead of from the pen's first session.
+  std::optional<Timestamp> compacted_before;
+  std::optional<Timestamp> compacted_last_end;  ///< end of the last session compacted away
 
   // Sterilizers.
   std::vector<std::string> cycles;  ///< cycle keys by time
