@@ -2,10 +2,9 @@
 // and every syntax error reported with its byte offset.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "sterifleet/protocol/decode_error.hpp"
 

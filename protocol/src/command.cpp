@@ -70,7 +70,8 @@ boost::system::result<Command, DecodeError> decode_command(std::string_view payl
   if (!root->is_object()) return DecodeError{Reason::not_an_object, {}, "the payload must be a JSON object"};
   detail::ErrorSink sink;
   const detail::FieldReader in(*root, "", sink);
-  if (in.integer("v", protocol_version, protocol_version) != protocol_version || !sink.ok()) return sink.take();
+  in.version("v", protocol_version);
+  if (!sink.ok()) return sink.take();
   Command command;
   const auto name = in.choice("cmd", {"lock", "unlock", "replay", "rebirth"});
   command.id = in.id<CommandId>("id");

@@ -92,8 +92,11 @@ std::vector<DeviceId> read_load(const FieldReader& in) {
   std::unordered_set<std::string_view> seen;
   for (std::size_t i = 0; i < items.size() && in.ok(); ++i) {
     const auto path = std::string("load/") + std::to_string(i);
-    if (!items[i].is_string() || !is_valid_id(items[i].get_ref<const std::string&>())) {
-      in.fail(path, Reason::bad_id, "expected a device id matching [A-Za-z0-9_.-]{1,64}, got " + detail::describe(items[i]));
+    if (!items[i].is_string()) {
+      in.fail(path, Reason::wrong_type, "expected a device id string, got " + detail::describe(items[i]));
+    } else if (!is_valid_id(items[i].get_ref<const std::string&>())) {
+      in.fail(path, Reason::bad_id,
+              "expected a device id matching [A-Za-z0-9_.-]{1,64}, got " + detail::describe(items[i]));
     } else if (!seen.insert(items[i].get_ref<const std::string&>()).second) {
       in.fail(path, Reason::duplicate_item, "device " + detail::describe(items[i]) + " is listed twice in the load");
     } else {
@@ -136,9 +139,9 @@ Body read_body(std::string_view type, const FieldReader& in) {
   if (type == Telemetry::type) return read_telemetry(in);
   if (type == CycleComplete::type) return read_cycle_complete(in);
   if (type == BiResult::type) {
-    return BiResult{in.id<CycleId>("cycle"),
-                    in.choice("result", {"negative", "positive"}) == "positive" ? BiReading::positive
-                                                                                 : BiReading::negative};
+    return BiResult{in.id<CycleId>("cycle"), in.choice("result", {"negative", "positive"}) == "positive"
+                                                 ? BiReading::positive
+                                                 : BiReading::negative};
   }
   return BowieDickTest{in.choice("result", {"pass", "fail"}) == "fail" ? PassFail::fail : PassFail::pass};
 }
@@ -147,14 +150,14 @@ Body read_body(std::string_view type, const FieldReader& in) {
 void check_type(const FieldReader& in, std::string_view type, Channel channel) {
   const bool is_event = std::find(event_types.begin(), event_types.end(), type) != event_types.end();
   if (!is_event && type != Birth::type && type != Telemetry::type) {
-    in.fail("type", Reason::unknown_type, "unknown message type \"" + std::string(type) + "\"");
+    in.fail("type", Reason::unknown_type, "unknown message type " + detail::describe(json(type)));
   } else if (channel == Channel::birth && type != Birth::type) {
     in.fail("type", Reason::wrong_channel, "the birth channel carries only type \"birth\"");
   } else if (channel == Channel::telemetry && type != Telemetry::type) {
     in.fail("type", Reason::wrong_channel, "the telemetry channel carries only type \"telemetry\"");
   } else if (channel == Channel::event && !is_event) {
-    in.fail("type", Reason::wrong_channel, "\"" + std::string(type) + "\" belongs on the " + std::string(type) +
-                                               " channel, not the event channel");
+    in.fail("type", Reason::wrong_channel,
+            "\"" + std::string(type) + "\" belongs on the " + std::string(type) + " channel, not the event channel");
   }
 }
 
@@ -202,7 +205,7 @@ DeviceMessage read_device_message(const FieldReader& in, const Topic& topic, con
   envelope.seq = in.unsigned_integer("seq", 1, max_seq);
   envelope.ts = in.timestamp("ts").value_or(Timestamp{});
   check_clock(in, envelope.ts, context);
-  const std::string type = in.text("type", max_id_length);
+  const std::string type = in.string("type");  // any string that is not a v1 type is unknown_type
   check_type(in, type, topic.channel);
   const FieldReader body = in.object("body");
   if (in.ok()) message.body = read_body(type, body);
@@ -214,9 +217,10 @@ DeviceMessage read_device_message(const FieldReader& in, const Topic& topic, con
 boost::system::result<Inbound, DecodeError> decode(std::string_view topic_text, std::string_view payload,
                                                    const DecodeContext& context) {
   if (payload.size() > max_payload_bytes) {
-    return DecodeError{Reason::payload_too_large, {},
-                       std::to_string(payload.size()) + " bytes, at most " + std::to_string(max_payload_bytes) +
-                           " allowed"};
+    return DecodeError{
+        Reason::payload_too_large,
+        {},
+        std::to_string(payload.size()) + " bytes, at most " + std::to_string(max_payload_bytes) + " allowed"};
   }
   TopicError topic_error;
   const auto topic = parse_topic(topic_text, &topic_error);
@@ -232,11 +236,8 @@ boost::system::result<Inbound, DecodeError> decode(std::string_view topic_text, 
 
   ErrorSink sink;
   const FieldReader in(*root, "", sink);
-  const auto version = in.integer("v", INT64_MIN, INT64_MAX);
-  if (in.ok() && version != protocol_version) {
-    return DecodeError{Reason::unsupported_version, "/v",
-                       "protocol version " + std::to_string(version) + " is not supported (this receiver speaks v1)"};
-  }
+  in.version("v", protocol_version);
+  if (!sink.ok()) return sink.take();
   Inbound message = topic->channel == Channel::status ? Inbound{read_status(in, *topic)}
                                                       : Inbound{read_device_message(in, *topic, context)};
   if (!sink.ok()) return sink.take();

@@ -26,9 +26,8 @@ struct BodyEncoder {
     return out;
   }
   json operator()(const SessionStart& s) const {
-    return {{"session", s.session.str()},     {"cartridge", cartridge_json(s.cartridge)},
-            {"depth_mm", s.depth.value},      {"speed", s.speed.value},
-            {"operator", s.operator_id.str()}, {"patient", s.patient.str()},
+    return {{"session", s.session.str()}, {"cartridge", cartridge_json(s.cartridge)}, {"depth_mm", s.depth.value},
+            {"speed", s.speed.value},     {"operator", s.operator_id.str()},          {"patient", s.patient.str()},
             {"area", to_string(s.area)}};
   }
   json operator()(const SessionEnd& s) const {
@@ -38,8 +37,10 @@ struct BodyEncoder {
   json operator()(const CartridgeRemove& c) const { return {{"cartridge", {{"id", c.cartridge.str()}}}}; }
   json operator()(const Fault& f) const { return {{"code", f.code.str()}, {"detail", f.detail}}; }
   json operator()(const Telemetry& t) const {
-    json out{{"battery_pct", t.battery.value}, {"runtime_s", t.motor_runtime.count()},
-             {"strokes", t.motor_strokes},     {"depth_mm", t.depth.value},
+    json out{{"battery_pct", t.battery.value},
+             {"runtime_s", t.motor_runtime.count()},
+             {"strokes", t.motor_strokes},
+             {"depth_mm", t.depth.value},
              {"speed", t.speed.value}};
     if (t.session) out["session"] = t.session->str();
     return out;
@@ -88,7 +89,8 @@ std::string encode(const DeviceMessage& message) {
 }
 
 std::string encode(const StatusMessage& message) {
-  json out{{"v", protocol_version}, {"device", message.device.str()}, {"boot", message.boot}, {"online", message.online}};
+  json out{
+      {"v", protocol_version}, {"device", message.device.str()}, {"boot", message.boot}, {"online", message.online}};
   if (message.shutdown) out["reason"] = "shutdown";
   return out.dump();
 }

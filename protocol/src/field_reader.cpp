@@ -15,15 +15,23 @@ const json& empty_value() {
 
 std::string_view type_of(const json& value) {
   switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a fractional number";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    default: return "an unsupported value";
+    case json::value_t::number_unsigned:
+      return "an integer";
+    case json::value_t::number_float:
+      return "a fractional number";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::object:
+      return "an object";
+    default:
+      return "an unsupported value";
   }
 }
 
@@ -84,6 +92,24 @@ std::string FieldReader::id_text(std::string_view key) const {
   return text;
 }
 
+void FieldReader::version(std::string_view key, std::int64_t expected) const {
+  const json* value = field(key);
+  if (!value) return;
+  if (!value->is_number_integer()) {
+    fail(key, Reason::wrong_type, "expected an integer, got " + std::string(type_of(*value)) + " " + describe(*value));
+    return;
+  }
+  // Compared as unsigned when nlohmann stored it so: a literal above INT64_MAX is just another wrong version.
+  const bool same = value->is_number_unsigned()
+                        ? expected >= 0 && value->get<std::uint64_t>() == static_cast<std::uint64_t>(expected)
+                        : value->get<std::int64_t>() == expected;
+  if (!same) {
+    fail(key, Reason::unsupported_version,
+         "protocol version " + describe(*value) + " is not supported (this receiver speaks v" +
+             std::to_string(expected) + ")");
+  }
+}
+
 std::int64_t FieldReader::integer(std::string_view key, std::int64_t min, std::int64_t max) const {
   const json* value = field(key);
   if (!value) return min;
@@ -128,8 +154,8 @@ double FieldReader::number(std::string_view key, double min, double max) const {
   }
   const auto number = value->get<double>();
   if (!(number >= min && number <= max)) {  // also catches an overflowing literal parsed as infinity
-    fail(key, Reason::out_of_range, describe(*value) + " is outside [" + describe(json(min)) + ", " +
-                                        describe(json(max)) + "]");
+    fail(key, Reason::out_of_range,
+         describe(*value) + " is outside [" + describe(json(min)) + ", " + describe(json(max)) + "]");
     return min;
   }
   return number;
@@ -162,6 +188,16 @@ std::string FieldReader::text(std::string_view key, std::size_t max_length) cons
     return {};
   }
   return text;
+}
+
+std::string FieldReader::string(std::string_view key) const {
+  const json* value = field(key);
+  if (!value) return {};
+  if (!value->is_string()) {
+    fail(key, Reason::wrong_type, "expected a string, got " + std::string(type_of(*value)));
+    return {};
+  }
+  return value->get<std::string>();
 }
 
 std::optional<Timestamp> FieldReader::timestamp(std::string_view key) const {

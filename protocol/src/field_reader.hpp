@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "sterifleet/protocol/decode_error.hpp"
 #include "sterifleet/protocol/ids.hpp"
@@ -50,11 +49,15 @@ class FieldReader {
     return IdType{id_text(key)};
   }
 
+  /// The protocol version: an integer other than `expected`, however large, is unsupported_version.
+  void version(std::string_view key, std::int64_t expected) const;
   std::int64_t integer(std::string_view key, std::int64_t min, std::int64_t max) const;
   std::uint64_t unsigned_integer(std::string_view key, std::uint64_t min, std::uint64_t max) const;
   double number(std::string_view key, double min, double max) const;
   bool boolean(std::string_view key) const;
   std::string text(std::string_view key, std::size_t max_length) const;
+  /// Any string, unchecked: for values the caller matches against a list itself.
+  std::string string(std::string_view key) const;
   std::optional<Timestamp> timestamp(std::string_view key) const;
   Date date(std::string_view key) const;
   /// A string that must be one of `allowed` (listed in the error message); returns it if so.

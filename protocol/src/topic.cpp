@@ -50,7 +50,9 @@ std::string format_topic(const Topic& topic) {
   return out;
 }
 
-std::string channel_filter(Channel channel) { return std::string{topic_prefix} + "+/+/" + std::string{to_string(channel)}; }
+std::string channel_filter(Channel channel) {
+  return std::string{topic_prefix} + "+/+/" + std::string{to_string(channel)};
+}
 
 std::string channel_filter(Channel channel, const ClinicId& clinic) {
   return std::string{topic_prefix} + clinic.str() + "/+/" + std::string{to_string(channel)};

@@ -2,12 +2,11 @@
 // decode() either returns a fully validated message or the first rule of the spec it breaks.
 #pragma once
 
+#include <boost/system/result.hpp>
 #include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
-
-#include <boost/system/result.hpp>
 
 #include "sterifleet/protocol/decode_error.hpp"
 #include "sterifleet/protocol/message.hpp"
@@ -20,7 +19,7 @@ inline constexpr std::size_t max_load_items = 256;
 inline constexpr std::size_t max_text_length = 256;
 
 struct DecodeContext {
-  Timestamp now;  ///< the receiver's clock, injected
+  Timestamp now;                             ///< the receiver's clock, injected
   std::chrono::seconds max_clock_skew{300};  ///< how far ahead of `now` a device clock may run
 };
 

@@ -2,13 +2,12 @@
 // Devices obey them; the simulator decodes them with the same codec.
 #pragma once
 
+#include <boost/system/result.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
-
-#include <boost/system/result.hpp>
 
 #include "sterifleet/protocol/decode_error.hpp"
 #include "sterifleet/protocol/ids.hpp"

@@ -2,10 +2,9 @@
 // The path is a JSON Pointer into the payload ("/body/cartridge/expires"); empty for whole-message faults.
 #pragma once
 
+#include <boost/assert/source_location.hpp>
 #include <string>
 #include <string_view>
-
-#include <boost/assert/source_location.hpp>
 
 namespace sterifleet::protocol {
 

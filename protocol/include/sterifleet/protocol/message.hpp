@@ -93,7 +93,7 @@ struct Fault {
 struct Telemetry {
   static constexpr std::string_view type = "telemetry";
   Percent battery;
-  Seconds motor_runtime{0};     ///< lifetime motor run time; firmware resets it at service
+  Seconds motor_runtime{0};        ///< lifetime motor run time; firmware resets it at service
   std::int64_t motor_strokes = 0;  ///< lifetime strokes
   Millimetres depth;
   Hertz speed;

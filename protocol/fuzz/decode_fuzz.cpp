@@ -1,0 +1,110 @@
+// libFuzzer target for the decoder of untrusted device payloads (protocol/README.md is the contract).
+//
+// Input layout: the first byte picks a topic from kTopics (modulo its size); the rest is the payload.
+// The last slots read the topic itself from the input, up to the first newline, so parse_topic is
+// fuzzed too. Besides "no crash, no sanitizer report", every input must satisfy:
+//   - a rejection has a named reason, a non-empty detail and an empty or JSON Pointer path;
+//   - an accepted message re-encodes to a payload that decodes to an equal value, on its own topic;
+//   - nothing is accepted on a cmd topic by decode(); there decode_command() must round-trip instead.
+// make_corpus.py writes the seed corpus with the same selector bytes; keep the two tables in step.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "sterifleet/protocol/codec.hpp"
+#include "sterifleet/protocol/command.hpp"
+#include "sterifleet/protocol/topic.hpp"
+
+namespace {
+
+using namespace sterifleet::protocol;
+
+// The devices of the spec's examples, so the seeds pass the identity check, and one id of the maximum length.
+constexpr std::array<std::string_view, 6> kDevices{
+    "PEN-0001", "PEN-0002", "STER-01",
+    "STER-02",  "WD-01",    "D123456789012345678901234567890123456789012345678901234567890123"};
+constexpr std::array<Channel, 5> kChannels{Channel::birth, Channel::event, Channel::telemetry, Channel::status,
+                                           Channel::cmd};
+constexpr std::size_t kFixedTopics = kDevices.size() * kChannels.size();  // 30
+constexpr std::size_t kSlots = 32;                                        // 30 and 31: the topic is in the input
+
+[[noreturn]] void fail() { __builtin_trap(); }
+
+void check(bool condition) {
+  if (!condition) fail();
+}
+
+void check_rejection(const DecodeError& error) {
+  check(to_string(error.reason) != "?");
+  check(!error.detail.empty());
+  check(error.path.empty() || error.path.front() == '/');
+}
+
+const DecodeContext& context() {
+  static const DecodeContext fixed{*parse_timestamp("2026-12-01T00:00:00Z")};
+  return fixed;
+}
+
+// Re-encoding may lengthen a payload (110 becomes 110.0, a timestamp gains its milliseconds), so a message
+// decoded from nearly 16384 bytes may re-encode past the limit; then the decoder must say exactly that.
+template <class Message>
+void check_round_trip(const Message& message, std::string_view topic) {
+  check(topic_of(message) == topic);
+  const std::string payload = encode(message);
+  const auto again = decode(topic, payload, context());
+  if (payload.size() > max_payload_bytes) {
+    check(!again && again.error().reason == Reason::payload_too_large);
+    return;
+  }
+  check(again && std::holds_alternative<Message>(*again) && std::get<Message>(*again) == message);
+}
+
+void fuzz_command(std::string_view payload) {
+  const auto command = decode_command(payload);
+  if (!command) {
+    check_rejection(command.error());
+    return;
+  }
+  const auto again = decode_command(encode_command(*command));
+  check(again && *again == *command);
+}
+
+void fuzz_decode(std::string_view topic, std::string_view payload) {
+  const auto decoded = decode(topic, payload, context());
+  if (!decoded) {
+    check_rejection(decoded.error());
+  } else if (const auto* message = std::get_if<DeviceMessage>(&*decoded)) {
+    check_round_trip(*message, topic);
+  } else {
+    check_round_trip(std::get<StatusMessage>(*decoded), topic);
+  }
+  const auto parsed = parse_topic(topic);
+  if (parsed && parsed->channel == Channel::cmd) {
+    check(!decoded);  // devices never publish on cmd
+    fuzz_command(payload);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const std::size_t slot = static_cast<unsigned char>(input.front()) % kSlots;
+  std::string_view payload = input.substr(1);
+  std::string topic;
+  if (slot < kFixedTopics) {
+    topic = format_topic(Topic{ClinicId{"north"}, DeviceId{std::string(kDevices[slot / kChannels.size()])},
+                               kChannels[slot % kChannels.size()]});
+  } else {
+    const auto newline = payload.find('\n');
+    if (newline == std::string_view::npos) return 0;
+    topic = payload.substr(0, newline);
+    payload.remove_prefix(newline + 1);
+  }
+  fuzz_decode(topic, payload);
+  return 0;
+}
