@@ -103,6 +103,22 @@ TEST_F(Reprocessing, UsedWithoutReprocessing_LateCycleWithdrawsTheAlert) {
   EXPECT_EQ(lock_commands(), (std::vector<std::string>{"lock:PEN-1", "unlock:PEN-1"}));
 }
 
+TEST_F(Reprocessing, SessionRecordsNameTheReprocessingThatMadeThemLegal) {
+  auto effects = start("PEN-1", "S1", 10);
+  ASSERT_EQ(effects.sessions.size(), 1u);
+  EXPECT_EQ(effects.sessions[0].session.clearance, "first use");
+  end("PEN-1", "S1", 40);
+  effects = start("PEN-1", "S2", 60);
+  ASSERT_EQ(effects.sessions.size(), 1u);
+  EXPECT_EQ(effects.sessions[0].session.clearance, "");  // a violation
+  effects = cycle("STER-1", steam("C1", {"PEN-1"}), 50);  // late: it happened before S2
+  ASSERT_EQ(effects.sessions.size(), 1u);
+  EXPECT_EQ(effects.sessions[0].session.id.str(), "S2");
+  EXPECT_EQ(effects.sessions[0].session.clearance, "STER-1/C1");
+  ASSERT_EQ(effects.cycles.size(), 1u);
+  EXPECT_EQ(effects.cycles[0].cycle.key, "STER-1/C1");
+}
+
 class ShelfLife : public FleetFixture {
  protected:
   static Policy with_shelf_life() {

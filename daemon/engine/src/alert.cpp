@@ -56,6 +56,8 @@ void Effects::append(Effects&& other) {
     into.insert(into.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
   };
   move_all(alerts, other.alerts);
+  move_all(sessions, other.sessions);
+  move_all(cycles, other.cycles);
   move_all(commands, other.commands);
   move_all(audit, other.audit);
   move_all(notifications, other.notifications);

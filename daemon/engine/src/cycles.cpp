@@ -93,6 +93,7 @@ void Engine::Impl::record_cycle(CycleRecord record, Run& run) {
   }
   rederive_cycle(stored, run);
   if (!stored.sterilizer.empty()) recompute_recalls(stored.sterilizer, run);
+  run.out.cycles.push_back({stored});
 }
 
 void Engine::Impl::rederive_cycle(CycleRecord& cycle, Run& run) {
@@ -180,6 +181,7 @@ void Engine::Impl::on_bi(DeviceRecord& sterilizer, const protocol::BiResult& bi,
   }
   alerts.reconcile(cycle.clinic, RuleId::cycle_bi_positive, key, std::move(episodes), context(run));
   recompute_recalls(sterilizer.id, run);
+  run.out.cycles.push_back({cycle});
 }
 
 // A positive BI recalls its cycle and every earlier cycle of the sterilizer since the last cycle whose
@@ -212,6 +214,7 @@ void Engine::Impl::recompute_recalls(const DeviceId& sterilizer_id, Run& run) {
     c.recalled_by = it == recalled.end() ? std::string{} : it->second.second;
     audit(run, at.value_or(run.now), "engine", "cycle:" + key, at ? "recalled" : "recall_withdrawn", before,
           {{"state", to_string(c.state())}, {"recalled_by", c.recalled_by}}, c.recalled_by);
+    run.out.cycles.push_back({c});
     for (const auto& item_id : c.cycle.load) {
       DeviceRecord* item = find_device(item_id);
       if (!item) continue;

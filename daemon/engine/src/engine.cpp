@@ -382,12 +382,6 @@ const CartridgeRecord* Engine::cartridge(const ClinicId& clinic, const protocol:
   return it == c->second.cartridges.end() ? nullptr : &it->second;
 }
 
-const ReprocessingFact* Engine::cleared_by(const DeviceId& pen, std::size_t session_index) const {
-  const DeviceRecord* dev = impl_->find_device(pen);
-  if (!dev || session_index >= dev->session_clearance.size() || !dev->session_clearance[session_index]) return nullptr;
-  return &dev->reprocessings[*dev->session_clearance[session_index]];
-}
-
 std::optional<Recall> Engine::recall(const std::string& cycle_key) const { return impl_->recall(cycle_key); }
 
 }  // namespace sterifleet::engine

@@ -66,7 +66,8 @@ class Engine::Impl {
   void on_cartridge_change(DeviceRecord& pen, const protocol::CartridgeId& cartridge, bool removed,
                            const protocol::Envelope& env, Run& run);
   void on_telemetry(DeviceRecord& pen, const protocol::Telemetry& telemetry, const protocol::Envelope& env, Run& run);
-  void rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause);
+  /// Re-derives hygiene; `touched_session` is reported even if its clearance did not change.
+  void rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause, const SessionId* touched_session = nullptr);
   void rederive_cartridge(const ClinicId& clinic, const protocol::CartridgeId& id, Run& run);
 
   // compaction.cpp

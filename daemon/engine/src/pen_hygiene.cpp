@@ -12,7 +12,7 @@ class HygieneFold {
       : pen_(pen), facts_(pen.reprocessings), clock_(clock), shelf_life_(shelf_life) {}
 
   HygieneDerivation run() {
-    out_.cleared_by.resize(pen_.sessions.size());
+    out_.clearance.resize(pen_.sessions.size());
     for (std::size_t i = 0; i < pen_.sessions.size(); ++i) visit_session(i);
     close_open_episode();
     derive_shelf_life();
@@ -62,10 +62,12 @@ class HygieneFold {
     bool clean = false;
     if (i == 0 && !pen_.compacted_last_end) {
       clean = unused_pen_clean(session.started);
-      out_.cleared_by[i] = valid_between(std::nullopt, session.started);
+      const auto fact = valid_between(std::nullopt, session.started);
+      out_.clearance[i] = fact ? facts_[*fact].cycle_key : clean ? "first use" : "";
     } else {
-      out_.cleared_by[i] = valid_between(previous_end, session.started);
-      clean = out_.cleared_by[i].has_value();
+      const auto fact = valid_between(previous_end, session.started);
+      clean = fact.has_value();
+      if (fact) out_.clearance[i] = facts_[*fact].cycle_key;
     }
     if (clean) return;
     if (open_ && !cleared_before(*open_, session.started)) {

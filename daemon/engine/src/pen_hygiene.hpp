@@ -16,9 +16,8 @@ struct HygieneDerivation {
   std::vector<Episode> used_without_reprocessing;
   std::vector<Episode> sterility_expired;
   std::optional<Timestamp> next_deadline;  ///< a shelf-life expiry still ahead of the clinic clock
-  /// Per session: index into the pen's reprocessings of the one that made it legal (none: first use or
-  /// a violation).
-  std::vector<std::optional<std::size_t>> cleared_by;
+  /// Per session: see SessionRecord::clearance.
+  std::vector<std::string> clearance;
 };
 
 /// `shelf_life` zero means event-related sterility (no time limit).

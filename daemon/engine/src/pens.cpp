@@ -25,7 +25,7 @@ std::string number(double value, const char* unit) {
 void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionStart& start,
                                     const protocol::Envelope& env, Run& run) {
   const std::string key = message_key(env);
-  SessionRecord record{start.session, key, env.ts, std::nullopt, start, std::nullopt};
+  SessionRecord record{start.session, key, env.ts, std::nullopt, start, std::nullopt, {}};
   const std::string subject = session_subject(pen.id, start.session);
   if (const auto orphan = orphan_ends.find(subject); orphan != orphan_ends.end()) {
     record.ended = orphan->second.ts;
@@ -69,7 +69,7 @@ void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionSt
                 {}},
         context(run));
   }
-  rederive_pen(pen, run, key);
+  rederive_pen(pen, run, key, &start.session);
 }
 
 void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, Timestamp ts, Run& run) {
@@ -88,7 +88,7 @@ void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd&
     alerts.clear(pen.clinic, RuleId::depth_exceeds_policy, subject, ts, "session ended", context(run));
   }
   rederive_cartridge(pen.clinic, session.start.cartridge.id, run);
-  rederive_pen(pen, run, session.key);
+  rederive_pen(pen, run, session.key, &end.session);
 }
 
 void Engine::Impl::on_cartridge_change(DeviceRecord& pen, const protocol::CartridgeId& cartridge, bool removed,
@@ -122,7 +122,8 @@ void Engine::Impl::rederive_cartridge(const ClinicId& clinic_id, const protocol:
   alerts.reconcile(clinic_id, RuleId::cartridge_overused, id.str(), std::move(episodes.overused), ctx);
 }
 
-void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause) {
+void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause,
+                                const SessionId* touched_session) {
   ClinicRecord& c = clinic(pen.clinic);
   auto derived = derive_hygiene(pen, c.clock, policy.shelf_life);
   const auto ctx = context(run);
@@ -130,7 +131,13 @@ void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& 
                    std::move(derived.used_without_reprocessing), ctx, pen.compacted_before);
   alerts.reconcile(pen.clinic, RuleId::sterility_expired, pen.id.str(), std::move(derived.sterility_expired), ctx,
                    pen.compacted_before);
-  pen.session_clearance = std::move(derived.cleared_by);
+  for (std::size_t i = 0; i < pen.sessions.size(); ++i) {
+    auto& session = pen.sessions[i];
+    const bool touched = touched_session && session.id == *touched_session;
+    if (!touched && session.clearance == derived.clearance[i]) continue;
+    session.clearance = std::move(derived.clearance[i]);
+    run.out.sessions.push_back({pen.clinic, pen.id, session});
+  }
   if (derived.next_deadline) c.deadlines.emplace(*derived.next_deadline, pen.id);
   if (derived.state != pen.hygiene) {
     audit(run, c.clock, "engine", "device:" + pen.id.str(), "hygiene", {{"hygiene", to_string(pen.hygiene)}},

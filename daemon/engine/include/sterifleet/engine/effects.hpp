@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sterifleet/engine/alert.hpp"
+#include "sterifleet/engine/records.hpp"
 #include "sterifleet/protocol/command.hpp"
 
 namespace sterifleet::engine {
@@ -48,9 +49,24 @@ struct Refusal {
   std::string message;
 };
 
+/// A session as reports need it: emitted when it starts, ends, or the reprocessing that made it legal
+/// changes (a late cycle, a recall).
+struct SessionChange {
+  ClinicId clinic;
+  DeviceId pen;
+  SessionRecord session;
+};
+
+/// A cycle as reports need it: emitted when it completes, its BI is read, or a recall changes it.
+struct CycleChange {
+  CycleRecord cycle;
+};
+
 struct Effects {
   std::optional<Refusal> refusal;
   std::vector<AlertChange> alerts;
+  std::vector<SessionChange> sessions;
+  std::vector<CycleChange> cycles;
   std::vector<CommandRequest> commands;
   std::vector<AuditRecord> audit;
   std::vector<Notification> notifications;

@@ -79,8 +79,6 @@ class Engine {
   const CycleRecord* cycle(const std::string& key) const;
   void for_each_cycle(const std::function<void(const CycleRecord&)>& visit) const;
   const CartridgeRecord* cartridge(const ClinicId& clinic, const protocol::CartridgeId& id) const;
-  /// The reprocessing that made a session legal, if any.
-  const ReprocessingFact* cleared_by(const DeviceId& pen, std::size_t session_index) const;
   std::optional<Recall> recall(const std::string& cycle_key) const;
 
  private:

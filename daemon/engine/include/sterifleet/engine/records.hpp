@@ -40,6 +40,9 @@ struct SessionRecord {
   std::optional<Timestamp> ended;
   protocol::SessionStart start;
   std::optional<protocol::SessionEnd> end;
+  /// What made it legal: the cycle key of the reprocessing before it, "first use" for a pen never used
+  /// before, or empty: started without valid reprocessing.
+  std::string clearance;
 };
 
 /// A pen was in a load (or reprocessed by hand) at `ts`.
@@ -94,7 +97,6 @@ struct DeviceRecord {
   std::vector<CartridgeChange> cartridge_changes;
   std::optional<CartridgeId> mounted;
   std::optional<Telemetrics> telemetry;
-  std::vector<std::optional<std::size_t>> session_clearance;  ///< per session: index into reprocessings
   /// History before this time was compacted away (the store keeps it): the derivation starts from the
   /// state below instead of from the pen's first session.
   std::optional<Timestamp> compacted_before;
