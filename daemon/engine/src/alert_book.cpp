@@ -4,42 +4,6 @@
 
 namespace sterifleet::engine {
 
-namespace {
-
-nlohmann::json time_json(const std::optional<Timestamp>& ts) {
-  return ts ? nlohmann::json(protocol::format_timestamp(*ts)) : nlohmann::json(nullptr);
-}
-
-}  // namespace
-
-nlohmann::json to_json(const Alert& alert) {
-  nlohmann::json out{
-      {"id", alert.id},
-      {"clinic", alert.clinic.str()},
-      {"rule", to_string(alert.rule)},
-      {"severity", to_string(alert.severity)},
-      {"subject", alert.subject},
-      {"device", alert.episode.device.str()},
-      {"state", to_string(alert.state())},
-      {"trigger", alert.episode.trigger},
-      {"opened_at", protocol::format_timestamp(alert.episode.opened_at)},
-      {"occurrences", alert.episode.occurrences},
-      {"summary", alert.episode.summary},
-      {"cleared_at", time_json(alert.episode.cleared_at)},
-      {"clearance", alert.episode.clearance},
-      {"silenced", alert.silenced},
-  };
-  out["ack"] = alert.ack ? nlohmann::json{{"by", alert.ack->by},
-                                          {"at", protocol::format_timestamp(alert.ack->at)},
-                                          {"comment", alert.ack->comment}}
-                         : nlohmann::json(nullptr);
-  out["resolution"] = alert.manual ? nlohmann::json{{"by", alert.manual->by},
-                                                    {"at", protocol::format_timestamp(alert.manual->at)},
-                                                    {"reason", alert.manual->reason}}
-                                   : nlohmann::json(nullptr);
-  return out;
-}
-
 std::string AlertBook::key_of(const ClinicId& clinic, RuleId rule, const std::string& subject) {
   std::string key = clinic.str();
   key += '\x1f';

@@ -76,7 +76,5 @@ class AlertBook {
   std::unordered_map<DeviceId, std::array<std::uint16_t, rule_count>> current_count_;
 };
 
-/// The alert as JSON, for audit records, the API and the store.
-nlohmann::json to_json(const Alert& alert);
 
 }  // namespace sterifleet::engine

@@ -75,4 +75,9 @@ struct Effects {
   void append(Effects&& other);
 };
 
+/// JSON forms shared by audit records, the store, the API and reports (documented in the OpenAPI file).
+nlohmann::json to_json(const Alert& alert);
+nlohmann::json to_json(const SessionChange& change);
+nlohmann::json to_json(const CycleRecord& cycle);
+
 }  // namespace sterifleet::engine

@@ -1,0 +1,207 @@
+// Durable records of sterifleet: the journal of inputs (device messages, quarantined payloads, people's
+// actions, clock ticks that changed something), the state derived from them (alerts, sessions, cycles,
+// commands), API tokens, and the hash-chained audit trail. One interface, one storage test suite, and
+// back-ends behind it: SQLite (default, one file); PostgreSQL (scale-out) implements the same.
+//
+// Thread-safety: a Store is used by one writer at a time (the daemon serialises commits); query
+// methods may be called from other threads concurrently with commits (each back-end reads through its
+// own connections).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "sterifleet/engine/effects.hpp"
+#include "sterifleet/protocol/time.hpp"
+
+namespace sterifleet::store {
+
+using protocol::Timestamp;
+
+/// Raised on any storage failure: the daemon stops rather than acknowledge what it could not keep.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A device message that passed the codec: sequenced (birth, event, telemetry) or a status (no seq).
+struct StoredMessage {
+  Timestamp received_at;
+  std::string topic;
+  std::string payload;
+  std::string clinic;
+  std::string device;
+  std::uint32_t boot = 0;
+  std::optional<std::uint64_t> seq;  ///< absent for status messages
+  std::optional<Timestamp> ts;       ///< device time; absent for status messages
+  std::string type;                  ///< "session.start", ..., "status"
+};
+
+struct QuarantinedMessage {
+  Timestamp received_at;
+  std::string topic;
+  std::string payload;  ///< raw bytes, kept as they came
+  std::string reason;   ///< stable code (protocol::Reason or an engine refusal code)
+  std::string detail;
+};
+
+/// An input that is not a device message: a person's action or a clock tick that changed something.
+struct Action {
+  Timestamp at;
+  std::string actor;  ///< "token:anna", "engine"
+  std::string kind;   ///< "acknowledge", "resolve", "manual_reprocessing", "maintenance", "policy", "tick"
+  nlohmann::json body;
+};
+
+struct IssuedCommand {
+  std::string id;
+  Timestamp issued_at;
+  std::string clinic;
+  std::string device;
+  std::string topic;
+  std::string payload;
+};
+
+/// Everything one input produced; committed atomically, all or nothing.
+struct Commit {
+  std::vector<StoredMessage> messages;
+  std::vector<QuarantinedMessage> quarantined;
+  std::vector<Action> actions;
+  std::vector<engine::AlertChange> alerts;      ///< upsert of each alert's latest state, by id
+  std::vector<engine::SessionChange> sessions;  ///< upsert by (pen, session)
+  std::vector<engine::CycleChange> cycles;      ///< upsert by cycle key
+  std::vector<engine::AuditRecord> audit;       ///< appended to the chain in this order
+  std::vector<IssuedCommand> commands;
+
+  bool empty() const {
+    return messages.empty() && quarantined.empty() && actions.empty() && alerts.empty() && sessions.empty() &&
+           cycles.empty() && audit.empty() && commands.empty();
+  }
+};
+
+/// One journal entry for rebuilding the engine on restart, in commit order.
+struct JournalEntry {
+  std::int64_t commit;  ///< commit sequence number, increasing
+  std::variant<StoredMessage, QuarantinedMessage, Action> input;
+};
+
+struct AuditHead {
+  std::int64_t seq = 0;  ///< 0 for an empty trail
+  std::string hash;      ///< hex SHA-256; 64 zeros for an empty trail
+};
+
+struct AuditVerification {
+  bool intact = true;
+  std::int64_t records = 0;
+  std::optional<std::int64_t> first_bad;  ///< seq of the first record whose hash or link does not match
+  std::string problem;                    ///< what is wrong with it
+  AuditHead head;
+};
+
+/// Keyset pagination: pass the last row's cursor back to get the next page.
+struct Page {
+  std::size_t limit = 100;
+  std::string after;  ///< empty: from the start
+};
+
+struct AlertQuery {
+  std::optional<std::string> state;  ///< open, acknowledged, resolved, withdrawn
+  std::optional<std::string> rule;
+  std::optional<std::string> clinic;
+  std::optional<std::string> device;
+  std::optional<Timestamp> from;  ///< opened at or after
+  std::optional<Timestamp> to;    ///< opened before
+  Page page;
+};
+
+struct RecordQuery {
+  std::optional<std::string> clinic;
+  std::optional<std::string> device;  ///< pen for sessions, sterilizer for cycles
+  std::optional<Timestamp> from;      ///< started / completed at or after
+  std::optional<Timestamp> to;        ///< before
+  Page page;
+};
+
+/// A page of rows (JSON objects, documented in the OpenAPI description) and the cursor for the next.
+struct Rows {
+  std::vector<nlohmann::json> rows;
+  std::string next;  ///< empty on the last page
+};
+
+struct TokenRecord {
+  std::string id;
+  std::string name;
+  std::string role;  ///< viewer, manager, auditor, admin
+  Timestamp created_at;
+  bool revoked = false;
+};
+
+struct StoreStats {
+  std::int64_t messages = 0;
+  std::int64_t quarantined = 0;
+  std::int64_t alerts = 0;
+  std::int64_t audit_records = 0;
+  std::int64_t bytes = 0;  ///< on disk
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- write side (one writer) ---
+  virtual void commit(const Commit& commit) = 0;
+  /// The payload stored for a sequenced message, to tell a redelivery from a conflicting reuse.
+  virtual std::optional<std::string> stored_payload(const std::string& device, std::uint32_t boot,
+                                                    std::uint64_t seq) = 0;
+
+  // --- restart ---
+  virtual void read_journal(std::int64_t after_commit, const std::function<void(const JournalEntry&)>& visit) = 0;
+
+  // --- audit trail ---
+  virtual AuditHead audit_head() = 0;
+  virtual AuditVerification verify_audit() = 0;
+  virtual Rows audit_records(std::int64_t after_seq, std::size_t limit) = 0;
+
+  // --- queries ---
+  virtual Rows alerts(const AlertQuery& query) = 0;
+  virtual std::optional<nlohmann::json> alert(const std::string& id) = 0;
+  virtual Rows sessions(const RecordQuery& query) = 0;
+  virtual Rows cycles(const RecordQuery& query) = 0;
+  virtual std::optional<nlohmann::json> cycle(const std::string& key) = 0;
+  virtual Rows messages(const RecordQuery& query) = 0;  ///< a device's raw history, newest first
+  virtual Rows quarantine(const RecordQuery& query) = 0;
+  virtual std::map<std::string, std::int64_t> quarantine_counts() = 0;  ///< by reason
+  virtual Rows commands(const RecordQuery& query) = 0;
+  virtual StoreStats stats() = 0;
+
+  // --- API tokens (only their SHA-256 is stored) ---
+  virtual void add_token(const TokenRecord& token, const std::string& sha256_hex) = 0;
+  virtual std::optional<TokenRecord> token_by_hash(const std::string& sha256_hex) = 0;
+  virtual std::vector<TokenRecord> tokens() = 0;
+  virtual bool revoke_token(const std::string& id) = 0;
+};
+
+struct SqliteOptions {
+  /// "NORMAL" survives a killed process (the WAL is in the OS before commit returns); "FULL" also
+  /// survives power loss, at a cost per commit.
+  std::string synchronous = "NORMAL";
+  int busy_timeout_ms = 5000;
+};
+
+/// Opens (creating and migrating as needed) a SQLite store. Throws StoreError.
+std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options = {});
+
+/// The canonical bytes an audit record is hashed over, and the hash: SHA-256(prev_hash || bytes).
+std::string audit_canonical(std::int64_t seq, const engine::AuditRecord& record, const std::string& prev_hash);
+std::string audit_hash(const std::string& prev_hash, const std::string& canonical);
+std::string sha256_hex(std::string_view data);
+
+}  // namespace sterifleet::store
