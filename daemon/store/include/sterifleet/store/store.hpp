@@ -32,6 +32,12 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A page cursor the store did not write (a client's mistake, not a storage failure: answer 400).
+class BadCursor : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 /// A device message that passed the codec: sequenced (birth, event, telemetry) or a status (no seq).
 struct StoredMessage {
   Timestamp received_at;
@@ -100,16 +106,20 @@ struct AuditHead {
 
 struct AuditVerification {
   bool intact = true;
-  std::int64_t records = 0;
+  std::int64_t records = 0;               ///< records checked and found intact (the walk stops at the first bad one)
   std::optional<std::int64_t> first_bad;  ///< seq of the first record whose hash or link does not match
-  std::string problem;                    ///< what is wrong with it
-  AuditHead head;
+                                          ///< (or that is missing)
+  std::string problem;                    ///< what is wrong with it, one sentence
+  AuditHead head;                         ///< the head the store recorded with its last commit
 };
+
+/// The largest page a query returns; larger limits are clamped to it (and 0 to 1).
+inline constexpr std::size_t max_page_limit = 10000;
 
 /// Keyset pagination: pass the last row's cursor back to get the next page.
 struct Page {
   std::size_t limit = 100;
-  std::string after;  ///< empty: from the start
+  std::string after;  ///< empty: from the start; otherwise a `Rows::next` (else BadCursor)
 };
 
 struct AlertQuery {
@@ -125,7 +135,7 @@ struct AlertQuery {
 struct RecordQuery {
   std::optional<std::string> clinic;
   std::optional<std::string> device;  ///< pen for sessions, sterilizer for cycles
-  std::optional<Timestamp> from;      ///< started / completed at or after
+  std::optional<Timestamp> from;      ///< started / completed / received / issued at or after
   std::optional<Timestamp> to;        ///< before
   Page page;
 };
@@ -157,6 +167,8 @@ class Store {
   virtual ~Store() = default;
 
   // --- write side (one writer) ---
+  /// All of it in one transaction, numbered one above the last; an empty Commit is not stored.
+  /// Throws StoreError (nothing of it kept), e.g. for a sequenced message whose key is already stored.
   virtual void commit(const Commit& commit) = 0;
   /// The payload stored for a sequenced message, to tell a redelivery from a conflicting reuse.
   virtual std::optional<std::string> stored_payload(const std::string& device, std::uint32_t boot,
@@ -171,15 +183,23 @@ class Store {
   virtual Rows audit_records(std::int64_t after_seq, std::size_t limit) = 0;
 
   // --- queries ---
-  virtual Rows alerts(const AlertQuery& query) = 0;
+  // Rows: alerts, sessions and cycles in the engine's to_json() forms; the others are
+  //   messages:   {id, commit, received_at, topic, payload (the text as received), clinic, device, boot,
+  //                seq|null, ts|null, type, key ("<device>/<boot>/<seq>")|null}
+  //   quarantine: {id, commit, received_at, topic, payload (text; null when not UTF-8, and then
+  //                payload_hex), reason, detail, clinic|null, device|null (from the topic)}
+  //   commands:   {id, issued_at, clinic, device, topic, payload}
+  //   audit:      {seq, at, actor, entity, action, before, after, cause, prev_hash, hash}
+  // with times as protocol::format_timestamp writes them. A bad Page::after throws BadCursor.
+  virtual Rows alerts(const AlertQuery& query) = 0;  ///< newest first by opened_at
   virtual std::optional<nlohmann::json> alert(const std::string& id) = 0;
-  virtual Rows sessions(const RecordQuery& query) = 0;
-  virtual Rows cycles(const RecordQuery& query) = 0;
+  virtual Rows sessions(const RecordQuery& query) = 0;  ///< by start time, ascending
+  virtual Rows cycles(const RecordQuery& query) = 0;    ///< by cycle time, ascending
   virtual std::optional<nlohmann::json> cycle(const std::string& key) = 0;
-  virtual Rows messages(const RecordQuery& query) = 0;  ///< a device's raw history, newest first
-  virtual Rows quarantine(const RecordQuery& query) = 0;
+  virtual Rows messages(const RecordQuery& query) = 0;                  ///< a device's raw history, newest first
+  virtual Rows quarantine(const RecordQuery& query) = 0;                ///< newest first; clinic/device from the topic
   virtual std::map<std::string, std::int64_t> quarantine_counts() = 0;  ///< by reason
-  virtual Rows commands(const RecordQuery& query) = 0;
+  virtual Rows commands(const RecordQuery& query) = 0;                  ///< newest first
   virtual StoreStats stats() = 0;
 
   // --- API tokens (only their SHA-256 is stored) ---
@@ -194,6 +214,8 @@ struct SqliteOptions {
   /// survives power loss, at a cost per commit.
   std::string synchronous = "NORMAL";
   int busy_timeout_ms = 5000;
+  int cache_kib = 16384;   ///< page cache of the writing connection (each reader gets a quarter)
+  bool read_only = false;  ///< for audit verify and reports: no migration, commit() throws; the file must exist
 };
 
 /// Opens (creating and migrating as needed) a SQLite store. Throws StoreError.

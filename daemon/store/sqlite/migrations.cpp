@@ -1,0 +1,213 @@
+#include "migrations.hpp"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "sterifleet/store/store.hpp"
+
+namespace sterifleet::store::sqlite {
+
+namespace {
+
+struct Migration {
+  int version;
+  std::string_view description;
+  std::string_view sql;
+};
+
+// Times are integer milliseconds since the Unix epoch (UTC) throughout: sortable and compact.
+// JSON columns hold compact text with sorted keys. Never edit a migration that has shipped: add one.
+constexpr std::string_view schema_v1 = R"sql(
+-- The audit chain's head as of the last commit that appended to it, and the number of the last
+-- commit that left no row in an append-only table (messages, quarantine, actions, commands, audit);
+-- other commits are numbered by those rows, so most commits need not rewrite this row.
+CREATE TABLE meta (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  commit_seq INTEGER NOT NULL,
+  audit_seq INTEGER NOT NULL,
+  audit_hash TEXT NOT NULL
+);
+INSERT INTO meta VALUES (1, 0, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+-- Append-only tables have no index on commit_seq: rows are appended in commit order, so the row
+-- number orders them by commit too, and the journal bisects on it. One index less per message.
+
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,        -- storage order, hence commit order
+  commit_seq INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  topic TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  clinic TEXT NOT NULL,
+  device TEXT NOT NULL,
+  boot INTEGER NOT NULL,
+  seq INTEGER,                   -- NULL for status messages
+  ts INTEGER,                    -- device time; NULL for status messages
+  type TEXT NOT NULL
+);
+CREATE UNIQUE INDEX messages_key ON messages (device, boot, seq) WHERE seq IS NOT NULL;
+CREATE INDEX messages_device ON messages (device);
+
+CREATE TABLE quarantine (
+  id INTEGER PRIMARY KEY,
+  commit_seq INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  topic TEXT NOT NULL,
+  payload BLOB NOT NULL,         -- the bytes as they came
+  reason TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  clinic TEXT,                   -- from the topic when it parses
+  device TEXT
+);
+CREATE INDEX quarantine_reason ON quarantine (reason);
+CREATE INDEX quarantine_clinic ON quarantine (clinic);
+CREATE INDEX quarantine_device ON quarantine (device);
+
+CREATE TABLE actions (
+  id INTEGER PRIMARY KEY,
+  commit_seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+
+-- Alerts and sessions are changed in place and found by their keys: WITHOUT ROWID stores each row
+-- in its primary key's b-tree, one page less to write per change than a rowid table and its key index.
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  clinic TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  state TEXT NOT NULL,
+  device TEXT NOT NULL,
+  opened_at INTEGER NOT NULL,
+  transition TEXT NOT NULL,      -- the latest change
+  commit_seq INTEGER NOT NULL,
+  row TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX alerts_opened ON alerts (opened_at, id);
+CREATE INDEX alerts_clinic ON alerts (clinic, opened_at, id);
+CREATE INDEX alerts_rule ON alerts (rule, opened_at, id);
+CREATE INDEX alerts_state ON alerts (state, opened_at, id);
+CREATE INDEX alerts_device ON alerts (device, opened_at, id);
+
+CREATE TABLE sessions (
+  pen TEXT NOT NULL,
+  session TEXT NOT NULL,
+  clinic TEXT NOT NULL,
+  started INTEGER NOT NULL,
+  commit_seq INTEGER NOT NULL,
+  row TEXT NOT NULL,
+  PRIMARY KEY (pen, session)
+) WITHOUT ROWID;
+CREATE INDEX sessions_started ON sessions (started, pen, session);
+CREATE INDEX sessions_clinic ON sessions (clinic, started, pen, session);
+CREATE INDEX sessions_pen ON sessions (pen, started, session);
+
+CREATE TABLE cycles (
+  key TEXT PRIMARY KEY,
+  clinic TEXT NOT NULL,
+  sterilizer TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  commit_seq INTEGER NOT NULL,
+  row TEXT NOT NULL
+);
+CREATE INDEX cycles_ts ON cycles (ts, key);
+CREATE INDEX cycles_clinic ON cycles (clinic, ts, key);
+CREATE INDEX cycles_sterilizer ON cycles (sterilizer, ts, key);
+
+CREATE TABLE commands (
+  seq INTEGER PRIMARY KEY,       -- issue order
+  id TEXT NOT NULL UNIQUE,
+  commit_seq INTEGER NOT NULL,
+  issued_at INTEGER NOT NULL,
+  clinic TEXT NOT NULL,
+  device TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE INDEX commands_clinic ON commands (clinic);
+CREATE INDEX commands_device ON commands (device);
+
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  sha256 TEXT NOT NULL UNIQUE,   -- of the secret; the secret itself is never stored
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY,
+  commit_seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  action TEXT NOT NULL,
+  "before" TEXT NOT NULL,        -- JSON
+  "after" TEXT NOT NULL,         -- JSON
+  cause TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL             -- SHA-256(prev_hash || audit_canonical(...)), hex
+);
+)sql";
+
+constexpr std::array migrations{
+    Migration{1, "initial schema", schema_v1},
+};
+
+int stored_version(Connection& db) {
+  auto& query = db.cached("SELECT coalesce(max(version), 0) FROM schema_version");
+  Reset reset(query);
+  query.step("reading the schema version");
+  return static_cast<int>(query.int64(0));
+}
+
+void refuse_newer(int found) {
+  if (found > latest_schema_version()) {
+    throw StoreError("the store has schema version " + std::to_string(found) + ", written by a newer sterifleet; " +
+                     "this one knows up to version " + std::to_string(latest_schema_version()));
+  }
+}
+
+}  // namespace
+
+int latest_schema_version() { return migrations.back().version; }
+
+int migrate(Connection& db) {
+  Transaction transaction(db, Transaction::Kind::write);
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_version ("
+      "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  const int found = stored_version(db);
+  refuse_newer(found);
+  for (const auto& migration : migrations) {
+    if (migration.version <= found) continue;
+    db.exec(std::string(migration.sql));
+    auto& record = db.cached(
+        "INSERT INTO schema_version VALUES (?, ?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
+    record.bind(1, std::int64_t{migration.version});
+    record.bind(2, migration.description);
+    record.run("recording schema version " + std::to_string(migration.version));
+  }
+  transaction.commit();
+  return found;
+}
+
+void require_latest_schema(Connection& db) {
+  int found = 0;
+  try {
+    found = stored_version(db);
+  } catch (const StoreError& e) {
+    throw StoreError(std::string("not a sterifleet store: ") + e.what());
+  }
+  refuse_newer(found);
+  if (found < latest_schema_version()) {
+    throw StoreError("the store has schema version " + std::to_string(found) +
+                     "; open it once read-write to migrate it");
+  }
+}
+
+}  // namespace sterifleet::store::sqlite

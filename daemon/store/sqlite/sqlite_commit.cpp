@@ -1,0 +1,265 @@
+// The SQLite store's commit path: one transaction per Commit, every statement prepared once.
+#include "sterifleet/protocol/topic.hpp"
+#include "writer.hpp"
+
+namespace sterifleet::store::sqlite {
+
+namespace {
+
+constexpr std::string_view kMessageInsert =
+    "INSERT INTO messages (commit_seq, received_at, topic, payload, clinic, device, boot, seq, ts, type) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kQuarantineInsert =
+    "INSERT INTO quarantine (commit_seq, received_at, topic, payload, reason, detail, clinic, device) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kActionInsert =
+    "INSERT INTO actions (commit_seq, at, actor, kind, body) VALUES (?, ?, ?, ?, ?)";
+// clinic and rule are part of an alert's id, so they never change on update.
+constexpr std::string_view kAlertUpsert =
+    "INSERT INTO alerts (id, clinic, rule, state, device, opened_at, transition, commit_seq, row) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+    "device = excluded.device, opened_at = excluded.opened_at, transition = excluded.transition, "
+    "commit_seq = excluded.commit_seq, row = excluded.row";
+constexpr std::string_view kSessionUpsert =
+    "INSERT INTO sessions (pen, session, clinic, started, commit_seq, row) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (pen, session) DO UPDATE SET clinic = excluded.clinic, started = excluded.started, "
+    "commit_seq = excluded.commit_seq, row = excluded.row";
+constexpr std::string_view kCycleUpsert =
+    "INSERT INTO cycles (key, clinic, sterilizer, ts, commit_seq, row) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET clinic = excluded.clinic, sterilizer = excluded.sterilizer, "
+    "ts = excluded.ts, commit_seq = excluded.commit_seq, row = excluded.row";
+constexpr std::string_view kAuditInsert =
+    "INSERT INTO audit (seq, commit_seq, at, actor, entity, action, \"before\", \"after\", cause, prev_hash, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr std::string_view kCommandInsert =
+    "INSERT INTO commands (id, commit_seq, issued_at, clinic, device, topic, payload) VALUES (?, ?, ?, ?, ?, ?, ?)";
+// The last commit's number is the largest of the meta row's and those of each append-only table's last row.
+constexpr std::string_view kCountersSelect =
+    "SELECT max(commit_seq, "
+    "coalesce((SELECT commit_seq FROM messages ORDER BY id DESC LIMIT 1), 0), "
+    "coalesce((SELECT commit_seq FROM quarantine ORDER BY id DESC LIMIT 1), 0), "
+    "coalesce((SELECT commit_seq FROM actions ORDER BY id DESC LIMIT 1), 0), "
+    "coalesce((SELECT commit_seq FROM commands ORDER BY seq DESC LIMIT 1), 0), "
+    "coalesce((SELECT commit_seq FROM audit ORDER BY seq DESC LIMIT 1), 0)), "
+    "audit_seq, audit_hash FROM meta WHERE id = 1";
+constexpr std::string_view kMetaUpdate = "UPDATE meta SET commit_seq = ?, audit_seq = ?, audit_hash = ? WHERE id = 1";
+constexpr std::string_view kDataVersion = "PRAGMA data_version";
+
+std::string message_key(const StoredMessage& m) {
+  if (!m.seq) return "status of " + m.device;
+  return m.device + "/" + std::to_string(m.boot) + "/" + std::to_string(*m.seq);
+}
+
+[[noreturn]] void fail_row(std::int64_t commit, const std::string& row, const std::string& error) {
+  throw StoreError("commit " + std::to_string(commit) + ": storing " + row + ": " + error);
+}
+
+void insert(WriteStatements& statements, std::int64_t n, const std::vector<StoredMessage>& messages) {
+  for (const auto& m : messages) {
+    auto& s = statements.insert_message;
+    s.bind(1, n);
+    s.bind(2, millis(m.received_at));
+    s.bind(3, m.topic);
+    s.bind(4, m.payload);
+    s.bind(5, m.clinic);
+    s.bind(6, m.device);
+    s.bind(7, std::int64_t{m.boot});
+    s.bind(8, m.seq ? std::optional(static_cast<std::int64_t>(*m.seq)) : std::nullopt);
+    s.bind(9, m.ts ? std::optional(millis(*m.ts)) : std::nullopt);
+    s.bind(10, m.type);
+    if (auto error = s.execute()) fail_row(n, "message " + message_key(m), *error);
+  }
+}
+
+void insert(WriteStatements& statements, std::int64_t n, const std::vector<QuarantinedMessage>& quarantined) {
+  for (const auto& q : quarantined) {
+    const auto topic = protocol::parse_topic(q.topic);
+    auto& s = statements.insert_quarantine;
+    s.bind(1, n);
+    s.bind(2, millis(q.received_at));
+    s.bind(3, q.topic);
+    s.bind_blob(4, q.payload);
+    s.bind(5, q.reason);
+    s.bind(6, q.detail);
+    if (topic) {
+      s.bind(7, topic->clinic.str());
+      s.bind(8, topic->device.str());
+    } else {
+      s.bind_null(7);
+      s.bind_null(8);
+    }
+    if (auto error = s.execute()) fail_row(n, "quarantined message on " + q.topic, *error);
+  }
+}
+
+void insert(WriteStatements& statements, std::int64_t n, const std::vector<Action>& actions) {
+  for (const auto& a : actions) {
+    const auto body = detail::json_text(a.body);
+    auto& s = statements.insert_action;
+    s.bind(1, n);
+    s.bind(2, millis(a.at));
+    s.bind(3, a.actor);
+    s.bind(4, a.kind);
+    s.bind(5, body);
+    if (auto error = s.execute()) fail_row(n, "action " + a.kind + " by " + a.actor, *error);
+  }
+}
+
+void upsert(WriteStatements& statements, std::int64_t n, const std::vector<engine::AlertChange>& alerts) {
+  for (const auto& change : alerts) {
+    const auto& alert = change.alert;
+    const auto row = detail::json_text(engine::to_json(alert));
+    auto& s = statements.upsert_alert;
+    s.bind(1, alert.id);
+    s.bind(2, alert.clinic.str());
+    s.bind(3, engine::to_string(alert.rule));
+    s.bind(4, engine::to_string(alert.state()));
+    s.bind(5, alert.episode.device.str());
+    s.bind(6, millis(alert.episode.opened_at));
+    s.bind(7, engine::to_string(change.transition));
+    s.bind(8, n);
+    s.bind(9, row);
+    if (auto error = s.execute()) fail_row(n, "alert " + alert.id, *error);
+  }
+}
+
+void upsert(WriteStatements& statements, std::int64_t n, const std::vector<engine::SessionChange>& sessions) {
+  for (const auto& change : sessions) {
+    const auto row = detail::json_text(engine::to_json(change));
+    auto& s = statements.upsert_session;
+    s.bind(1, change.pen.str());
+    s.bind(2, change.session.id.str());
+    s.bind(3, change.clinic.str());
+    s.bind(4, millis(change.session.started));
+    s.bind(5, n);
+    s.bind(6, row);
+    if (auto error = s.execute()) fail_row(n, "session " + change.pen.str() + "/" + change.session.id.str(), *error);
+  }
+}
+
+void upsert(WriteStatements& statements, std::int64_t n, const std::vector<engine::CycleChange>& cycles) {
+  for (const auto& change : cycles) {
+    const auto& cycle = change.cycle;
+    const auto row = detail::json_text(engine::to_json(cycle));
+    auto& s = statements.upsert_cycle;
+    s.bind(1, cycle.key);
+    s.bind(2, cycle.clinic.str());
+    s.bind(3, cycle.sterilizer.str());
+    s.bind(4, millis(cycle.ts));
+    s.bind(5, n);
+    s.bind(6, row);
+    if (auto error = s.execute()) fail_row(n, "cycle " + cycle.key, *error);
+  }
+}
+
+void insert(WriteStatements& statements, std::int64_t n, const std::vector<IssuedCommand>& commands) {
+  for (const auto& c : commands) {
+    auto& s = statements.insert_command;
+    s.bind(1, c.id);
+    s.bind(2, n);
+    s.bind(3, millis(c.issued_at));
+    s.bind(4, c.clinic);
+    s.bind(5, c.device);
+    s.bind(6, c.topic);
+    s.bind(7, c.payload);
+    if (auto error = s.execute()) fail_row(n, "command " + c.id, *error);
+  }
+}
+
+}  // namespace
+
+WriteStatements::WriteStatements(Connection& db)
+    : insert_message(db.cached(std::string(kMessageInsert))),
+      insert_quarantine(db.cached(std::string(kQuarantineInsert))),
+      insert_action(db.cached(std::string(kActionInsert))),
+      upsert_alert(db.cached(std::string(kAlertUpsert))),
+      upsert_session(db.cached(std::string(kSessionUpsert))),
+      upsert_cycle(db.cached(std::string(kCycleUpsert))),
+      insert_audit(db.cached(std::string(kAuditInsert))),
+      insert_command(db.cached(std::string(kCommandInsert))),
+      select_counters(db.cached(std::string(kCountersSelect))),
+      update_meta(db.cached(std::string(kMetaUpdate))),
+      data_version(db.cached(std::string(kDataVersion))) {}
+
+namespace {
+
+// Chains the records after `head` and returns the new head.
+AuditHead append(SqliteStore::Writer& w, std::int64_t n, const std::vector<engine::AuditRecord>& records,
+                 AuditHead head) {
+  std::string at;
+  for (const auto& record : records) {
+    const std::int64_t seq = head.seq + 1;
+    at.clear();
+    detail::append_timestamp(at, record.at);
+    const auto before = detail::json_text(record.before);
+    const auto after = detail::json_text(record.after);
+    w.canonical.clear();
+    detail::append_canonical(
+        w.canonical, {seq, at, record.actor, record.entity, record.action, before, after, record.cause, head.hash});
+    const auto hash = w.sha256.digest(head.hash, w.canonical);
+    auto& s = w.statements.insert_audit;
+    s.bind(1, seq);
+    s.bind(2, n);
+    s.bind(3, millis(record.at));
+    s.bind(4, record.actor);
+    s.bind(5, record.entity);
+    s.bind(6, record.action);
+    s.bind(7, before);
+    s.bind(8, after);
+    s.bind(9, record.cause);
+    s.bind(10, head.hash);
+    s.bind(11, detail::view(hash));
+    if (auto error = s.execute()) fail_row(n, "audit record " + std::to_string(seq), *error);
+    head = {seq, std::string(detail::view(hash))};
+  }
+  return head;
+}
+
+}  // namespace
+
+SqliteStore::Counters SqliteStore::read_counters() {
+  auto& s = writer_->statements.select_counters;
+  Reset reset(s);
+  if (!s.step("reading the meta row")) throw StoreError("the store at " + path_ + " has no meta row");
+  return {s.int64(0), {s.int64(1), s.string(2)}};
+}
+
+bool SqliteStore::written_by_others() {
+  auto& s = writer_->statements.data_version;
+  Reset reset(s);
+  s.step("reading the data version");
+  const auto now = s.int64(0);
+  const bool changed = now != writer_->data_version;
+  writer_->data_version = now;
+  return changed;
+}
+
+void SqliteStore::commit(const Commit& commit) {
+  if (commit.empty()) return;
+  std::lock_guard lock(write_mutex_);
+  auto& w = writer();
+  Transaction transaction(w.db, Transaction::Kind::write);
+  Counters next = written_by_others() ? read_counters() : counters_;
+  const std::int64_t n = ++next.commit_seq;
+  insert(w.statements, n, commit.messages);
+  insert(w.statements, n, commit.quarantined);
+  insert(w.statements, n, commit.actions);
+  upsert(w.statements, n, commit.alerts);
+  upsert(w.statements, n, commit.sessions);
+  upsert(w.statements, n, commit.cycles);
+  next.audit = append(w, n, commit.audit, std::move(next.audit));
+  insert(w.statements, n, commit.commands);
+  const bool numbered_by_rows =
+      !commit.messages.empty() || !commit.quarantined.empty() || !commit.actions.empty() || !commit.commands.empty();
+  if (!commit.audit.empty() || !numbered_by_rows) {
+    auto& meta = w.statements.update_meta;
+    meta.bind(1, n);
+    meta.bind(2, next.audit.seq);
+    meta.bind(3, next.audit.hash);
+    meta.run("commit " + std::to_string(n) + ": updating the meta row");
+  }
+  transaction.commit();
+  counters_ = std::move(next);
+}
+
+}  // namespace sterifleet::store::sqlite

@@ -1,0 +1,276 @@
+// The SQLite store's queries: filters, keyset pagination, tokens and statistics. Every one runs on
+// a pooled reading connection, so none waits for a commit.
+#include <filesystem>
+
+#include "../src/cursor.hpp"
+#include "select.hpp"
+
+namespace sterifleet::store::sqlite {
+
+using nlohmann::json;
+
+namespace {
+
+std::optional<json> single_row(Connection& db, const std::string& sql, const std::string& key) {
+  auto& s = db.cached(sql);
+  Reset reset(s);
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return parse_row(s.text(0));
+}
+
+TokenRecord token_from(const Statement& s) {
+  return {s.string(0), s.string(1), s.string(2), from_millis(s.int64(3)), s.int64(4) != 0};
+}
+
+constexpr const char* kTokenColumns = "SELECT id, name, role, created_at, revoked FROM tokens";
+
+}  // namespace
+
+// --- queries ---
+
+Rows SqliteStore::alerts(const AlertQuery& q) {
+  Select select("SELECT opened_at, id, row FROM alerts");
+  select.where_if(q.state, "state = ?")
+      .where_if(q.rule, "rule = ?")
+      .where_if(q.clinic, "clinic = ?")
+      .where_if(q.device, "device = ?")
+      .where_if(q.from, "opened_at >= ?")
+      .where_if(q.to, "opened_at < ?");
+  if (!q.page.after.empty()) {
+    auto key = detail::decode_cursor(q.page.after, 1);
+    select.where("(opened_at, id) < (?, ?)", {key.number, std::move(key.texts[0])});
+  }
+  auto db = readers_.acquire();
+  return select.page(
+      *db, "opened_at DESC, id DESC", detail::page_limit(q.page.limit),
+      [](const Statement& s) { return parse_row(s.text(2)); },
+      [](const Statement& s) { return detail::encode_cursor(s.int64(0), {s.text(1)}); });
+}
+
+std::optional<json> SqliteStore::alert(const std::string& id) {
+  auto db = readers_.acquire();
+  return single_row(*db, "SELECT row FROM alerts WHERE id = ?", id);
+}
+
+Rows SqliteStore::sessions(const RecordQuery& q) {
+  Select select("SELECT started, pen, session, row FROM sessions");
+  select.where_if(q.clinic, "clinic = ?")
+      .where_if(q.device, "pen = ?")
+      .where_if(q.from, "started >= ?")
+      .where_if(q.to, "started < ?");
+  if (!q.page.after.empty()) {
+    auto key = detail::decode_cursor(q.page.after, 2);
+    select.where("(started, pen, session) > (?, ?, ?)", {key.number, std::move(key.texts[0]), std::move(key.texts[1])});
+  }
+  auto db = readers_.acquire();
+  return select.page(
+      *db, "started, pen, session", detail::page_limit(q.page.limit),
+      [](const Statement& s) { return parse_row(s.text(3)); },
+      [](const Statement& s) {
+        return detail::encode_cursor(s.int64(0), {s.text(1), s.text(2)});
+      });
+}
+
+Rows SqliteStore::cycles(const RecordQuery& q) {
+  Select select("SELECT ts, key, row FROM cycles");
+  select.where_if(q.clinic, "clinic = ?")
+      .where_if(q.device, "sterilizer = ?")
+      .where_if(q.from, "ts >= ?")
+      .where_if(q.to, "ts < ?");
+  if (!q.page.after.empty()) {
+    auto key = detail::decode_cursor(q.page.after, 1);
+    select.where("(ts, key) > (?, ?)", {key.number, std::move(key.texts[0])});
+  }
+  auto db = readers_.acquire();
+  return select.page(
+      *db, "ts, key", detail::page_limit(q.page.limit), [](const Statement& s) { return parse_row(s.text(2)); },
+      [](const Statement& s) { return detail::encode_cursor(s.int64(0), {s.text(1)}); });
+}
+
+std::optional<json> SqliteStore::cycle(const std::string& key) {
+  auto db = readers_.acquire();
+  return single_row(*db, "SELECT row FROM cycles WHERE key = ?", key);
+}
+
+namespace {
+
+// Newest first by storage order, for the history tables whose row number is their cursor.
+template <class MakeRow>
+Rows newest_first(Connection& db, Select& select, const std::string& id_column, const Page& page, MakeRow make_row) {
+  if (!page.after.empty()) select.where(id_column + " < ?", {detail::decode_cursor(page.after, 0).number});
+  return select.page(db, id_column + " DESC", detail::page_limit(page.limit), make_row,
+                     [](const Statement& s) { return detail::encode_cursor(s.int64(0)); });
+}
+
+bool is_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t extra = 0;
+    std::uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      code = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      code = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      code = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + extra >= text.size()) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3Fu);
+    }
+    static constexpr std::uint32_t minimum[] = {0, 0x80, 0x800, 0x10000};
+    if (code < minimum[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+std::string hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 0xF]);
+  }
+  return out;
+}
+
+json text_or_null(const Statement& s, int column) { return s.is_null(column) ? json(nullptr) : json(s.text(column)); }
+
+}  // namespace
+
+Rows SqliteStore::messages(const RecordQuery& q) {
+  Select select(
+      "SELECT id, commit_seq, received_at, topic, payload, clinic, device, boot, seq, ts, type FROM messages");
+  select.where_if(q.clinic, "clinic = ?")
+      .where_if(q.device, "device = ?")
+      .where_if(q.from, "received_at >= ?")
+      .where_if(q.to, "received_at < ?");
+  auto db = readers_.acquire();
+  return newest_first(*db, select, "id", q.page, [](const Statement& s) {
+    const bool sequenced = !s.is_null(8);
+    const auto seq = static_cast<std::uint64_t>(s.int64(8));
+    return json{
+        {"id", s.int64(0)},
+        {"commit", s.int64(1)},
+        {"received_at", time_text(s, 2)},
+        {"topic", s.text(3)},
+        {"payload", s.text(4)},
+        {"clinic", s.text(5)},
+        {"device", s.text(6)},
+        {"boot", s.int64(7)},
+        {"seq", sequenced ? json(seq) : json(nullptr)},
+        {"ts", time_or_null(s, 9)},
+        {"type", s.text(10)},
+        {"key", sequenced ? json(std::string(s.text(6)) + "/" + std::to_string(s.int64(7)) + "/" + std::to_string(seq))
+                          : json(nullptr)}};
+  });
+}
+
+Rows SqliteStore::quarantine(const RecordQuery& q) {
+  Select select("SELECT id, commit_seq, received_at, topic, payload, reason, detail, clinic, device FROM quarantine");
+  select.where_if(q.clinic, "clinic = ?")
+      .where_if(q.device, "device = ?")
+      .where_if(q.from, "received_at >= ?")
+      .where_if(q.to, "received_at < ?");
+  auto db = readers_.acquire();
+  return newest_first(*db, select, "id", q.page, [](const Statement& s) {
+    const auto payload = s.blob(4);
+    json row{{"id", s.int64(0)},
+             {"commit", s.int64(1)},
+             {"received_at", time_text(s, 2)},
+             {"topic", s.text(3)},
+             {"reason", s.text(5)},
+             {"detail", s.text(6)},
+             {"clinic", text_or_null(s, 7)},
+             {"device", text_or_null(s, 8)}};
+    if (is_utf8(payload)) {
+      row["payload"] = payload;
+    } else {
+      row["payload"] = nullptr;
+      row["payload_hex"] = hex(payload);
+    }
+    return row;
+  });
+}
+
+std::map<std::string, std::int64_t> SqliteStore::quarantine_counts() {
+  auto db = readers_.acquire();
+  auto& s = db->cached("SELECT reason, count(*) FROM quarantine GROUP BY reason");
+  Reset reset(s);
+  std::map<std::string, std::int64_t> counts;
+  while (s.step("counting quarantined messages")) counts.emplace(s.string(0), s.int64(1));
+  return counts;
+}
+
+Rows SqliteStore::commands(const RecordQuery& q) {
+  Select select("SELECT seq, id, issued_at, clinic, device, topic, payload FROM commands");
+  select.where_if(q.clinic, "clinic = ?")
+      .where_if(q.device, "device = ?")
+      .where_if(q.from, "issued_at >= ?")
+      .where_if(q.to, "issued_at < ?");
+  auto db = readers_.acquire();
+  return newest_first(*db, select, "seq", q.page, [](const Statement& s) {
+    return json{{"id", s.text(1)},     {"issued_at", time_text(s, 2)}, {"clinic", s.text(3)},
+                {"device", s.text(4)}, {"topic", s.text(5)},           {"payload", s.text(6)}};
+  });
+}
+
+StoreStats SqliteStore::stats() {
+  StoreStats out;
+  {
+    // Append-only tables are counted by their last row number (rows are never deleted): no scan.
+    auto db = readers_.acquire();
+    auto& s = db->cached(
+        "SELECT coalesce((SELECT max(id) FROM messages), 0), coalesce((SELECT max(id) FROM quarantine), 0), "
+        "(SELECT count(*) FROM alerts), coalesce((SELECT max(seq) FROM audit), 0)");
+    Reset reset(s);
+    s.step("counting rows");
+    out.messages = s.int64(0);
+    out.quarantined = s.int64(1);
+    out.alerts = s.int64(2);
+    out.audit_records = s.int64(3);
+  }
+  for (const auto* suffix : {"", "-wal"}) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(path_ + suffix, error);
+    if (!error) out.bytes += static_cast<std::int64_t>(size);
+  }
+  return out;
+}
+
+// --- tokens ---
+
+std::optional<TokenRecord> SqliteStore::token_by_hash(const std::string& sha256_hex) {
+  auto db = readers_.acquire();
+  auto& s = db->cached(std::string(kTokenColumns) + " WHERE sha256 = ?");
+  Reset reset(s);
+  s.bind(1, sha256_hex);
+  if (!s.step("looking up a token")) return std::nullopt;
+  return token_from(s);
+}
+
+std::vector<TokenRecord> SqliteStore::tokens() {
+  auto db = readers_.acquire();
+  auto& s = db->cached(std::string(kTokenColumns) + " ORDER BY created_at, id");
+  Reset reset(s);
+  std::vector<TokenRecord> out;
+  while (s.step("listing tokens")) out.push_back(token_from(s));
+  return out;
+}
+
+}  // namespace sterifleet::store::sqlite

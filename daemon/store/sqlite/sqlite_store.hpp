@@ -1,0 +1,75 @@
+// The SQLite back-end of Store: one writing connection with its statements prepared once, and a
+// pool of reading connections so that queries never wait for a commit (WAL). Design: sqlite_store.cpp.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "checkpointer.hpp"
+#include "connection.hpp"
+#include "reader_pool.hpp"
+#include "sterifleet/store/store.hpp"
+
+namespace sterifleet::store::sqlite {
+
+/// Times are stored as integer milliseconds since the Unix epoch.
+inline std::int64_t millis(Timestamp t) { return t.time_since_epoch().count(); }
+inline Timestamp from_millis(std::int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const std::string& path, const SqliteOptions& options);
+  ~SqliteStore() override;
+
+  void commit(const Commit& commit) override;
+  std::optional<std::string> stored_payload(const std::string& device, std::uint32_t boot, std::uint64_t seq) override;
+  void read_journal(std::int64_t after_commit, const std::function<void(const JournalEntry&)>& visit) override;
+
+  AuditHead audit_head() override;
+  AuditVerification verify_audit() override;
+  Rows audit_records(std::int64_t after_seq, std::size_t limit) override;
+
+  Rows alerts(const AlertQuery& query) override;
+  std::optional<nlohmann::json> alert(const std::string& id) override;
+  Rows sessions(const RecordQuery& query) override;
+  Rows cycles(const RecordQuery& query) override;
+  std::optional<nlohmann::json> cycle(const std::string& key) override;
+  Rows messages(const RecordQuery& query) override;
+  Rows quarantine(const RecordQuery& query) override;
+  std::map<std::string, std::int64_t> quarantine_counts() override;
+  Rows commands(const RecordQuery& query) override;
+  StoreStats stats() override;
+
+  void add_token(const TokenRecord& token, const std::string& sha256_hex) override;
+  std::optional<TokenRecord> token_by_hash(const std::string& sha256_hex) override;
+  std::vector<TokenRecord> tokens() override;
+  bool revoke_token(const std::string& id) override;
+
+ public:
+  struct Writer;  ///< the writing connection and its statements (writer.hpp)
+
+ private:
+  /// What the writer keeps in memory between commits: the last commit's number and the chain's head.
+  struct Counters {
+    std::int64_t commit_seq = 0;
+    AuditHead audit;
+  };
+
+  Writer& writer();
+  /// From the file: after open, and whenever another connection has written to it since our last commit.
+  Counters read_counters();
+  bool written_by_others();
+
+  // Destroyed bottom up: readers, then the checkpointer (it hooks into the writer), then the writer,
+  // which as the last connection checkpoints and removes the WAL.
+  std::string path_;
+  std::mutex write_mutex_;  ///< one commit at a time; never held by readers
+  std::unique_ptr<Writer> writer_;
+  Counters counters_;  ///< the writer's; guarded by write_mutex_
+  std::unique_ptr<Checkpointer> checkpointer_;
+  ReaderPool readers_;
+};
+
+}  // namespace sterifleet::store::sqlite

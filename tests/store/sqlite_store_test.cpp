@@ -1,0 +1,274 @@
+// What only the SQLite back-end has: its file, schema migrations, options, and tampering with the
+// file behind the store's back (as someone with write access to the disk could).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "audit_command.hpp"
+#include "store_fixtures.hpp"
+
+namespace sterifleet::store::testing {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+/// Runs SQL on the file through its own connection, bypassing the store.
+void run_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+}
+
+/// The first column of the first row, as text ("" when there is none).
+std::string query_text(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* statement = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
+      sqlite3_step(statement) == SQLITE_ROW) {
+    const auto* text = sqlite3_column_text(statement, 0);
+    if (text) out = reinterpret_cast<const char*>(text);
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return out;
+}
+
+class SqliteBackend : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = open_sqlite(path_); }
+
+  /// Ten records in five commits: seq n has entity "alert:n" and action "opened".
+  void write_trail() {
+    for (int i = 0; i < 5; ++i) {
+      Commit c;
+      for (int k = 1; k <= 2; ++k) {
+        const int seq = 2 * i + k;
+        c.audit.push_back(audit("alert:" + std::to_string(seq), "opened", at(seq), json{{"n", seq}}));
+      }
+      store_->commit(c);
+    }
+  }
+
+  std::string verify_report(int expected_code) {
+    std::ostringstream out;
+    EXPECT_EQ(app::audit_verify(path_, out), expected_code) << out.str();
+    return out.str();
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.file("sterifleet.db");
+  std::unique_ptr<Store> store_;
+};
+
+// --- file and schema ---
+
+TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1");
+  EXPECT_EQ(query_text(path_, "PRAGMA journal_mode"), "wal");
+  for (const auto* table :
+       {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens", "audit", "meta"}) {
+    EXPECT_EQ(query_text(path_, std::string("SELECT name FROM sqlite_master WHERE name = '") + table + "'"), table);
+  }
+}
+
+TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
+  store_->commit([] {
+    Commit c;
+    c.messages.push_back(telemetry("PEN-0001", 1, at(0)));
+    return c;
+  }());
+  store_.reset();
+  store_ = open_sqlite(path_);
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(store_->stats().messages, 1);
+}
+
+TEST_F(SqliteBackend, Open_RefusesAFileFromANewerSterifleet) {
+  store_.reset();
+  run_sql(path_, "INSERT INTO schema_version VALUES (99, 'from the future', 0)");
+  try {
+    open_sqlite(path_);
+    FAIL() << "a newer schema must be refused";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("newer sterifleet"));
+  }
+}
+
+TEST_F(SqliteBackend, Open_RefusesWhatIsNotADatabase) {
+  const auto junk = dir_.file("junk.db");
+  std::ofstream(junk) << "this is not an SQLite file, not even close; it is long enough to have a header";
+  EXPECT_THROW(open_sqlite(junk), StoreError);
+}
+
+TEST_F(SqliteBackend, Options_SynchronousIsCheckedAndFullWorks) {
+  EXPECT_THROW(open_sqlite(dir_.file("a.db"), {.synchronous = "SOMETIMES"}), StoreError);
+  auto full = open_sqlite(dir_.file("b.db"), {.synchronous = "FULL"});
+  Commit c;
+  c.messages.push_back(telemetry("PEN-0001", 1, at(0)));
+  full->commit(c);
+  EXPECT_EQ(full->stats().messages, 1);
+}
+
+TEST_F(SqliteBackend, ReadOnly_ReadsButNeverWritesOrCreates) {
+  write_trail();
+  auto reader = open_sqlite(path_, {.read_only = true});
+  EXPECT_TRUE(reader->verify_audit().intact);
+  EXPECT_EQ(reader->audit_head().seq, 10);
+  EXPECT_THROW(reader->commit([] {
+    Commit c;
+    c.actions.push_back(action("tick", at(0), "engine"));
+    return c;
+  }()),
+               StoreError);
+  EXPECT_THROW(open_sqlite(dir_.file("missing.db"), {.read_only = true}), StoreError);
+  EXPECT_FALSE(std::ifstream(dir_.file("missing.db")).good());
+}
+
+TEST_F(SqliteBackend, Checkpoints_CopyTheWalBackAndKeepItBounded) {
+  const auto initial = std::filesystem::file_size(path_);
+  for (std::uint64_t seq = 1; seq <= 6000; ++seq) {
+    Commit c;
+    c.messages.push_back(telemetry("PEN-0001", seq, at(0)));
+    store_->commit(c);
+  }
+  // ~18000 WAL frames were written: the background checkpointer copied them into the file, and the
+  // WAL restarted (at 10000 frames) instead of growing past its 64 MiB size limit.
+  EXPECT_GT(std::filesystem::file_size(path_), initial + 1000000);
+  EXPECT_LT(std::filesystem::file_size(path_ + "-wal"), 64u << 20);
+  EXPECT_EQ(store_->stats().messages, 6000);
+}
+
+TEST_F(SqliteBackend, Commit_ErrorCarriesSqlitesMessage) {
+  Commit c;
+  c.messages.push_back(telemetry("PEN-0001", 1, at(0)));
+  store_->commit(c);
+  try {
+    store_->commit(c);
+    FAIL();
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("UNIQUE constraint failed"));
+    EXPECT_THAT(e.what(), HasSubstr("commit 2"));
+  }
+}
+
+TEST_F(SqliteBackend, Tokens_OnlyTheHashIsInTheFile) {
+  store_->add_token({"t1", "anna", "admin", at(0), false}, sha256_hex("the-secret"));
+  EXPECT_EQ(query_text(path_, "SELECT sha256 FROM tokens"), sha256_hex("the-secret"));
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM tokens WHERE sha256 LIKE '%the-secret%'"), "0");
+}
+
+// --- tampering with the audit trail ---
+
+TEST_F(SqliteBackend, Tamper_ChangedAfterNamesThatRecord) {
+  write_trail();
+  run_sql(path_, R"(UPDATE audit SET "after" = '{"n":999}' WHERE seq = 4)");
+  const auto v = store_->verify_audit();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_bad, 4);
+  EXPECT_EQ(v.records, 3);
+  EXPECT_THAT(v.problem, HasSubstr("record 4 has been altered"));
+  const auto report = verify_report(1);
+  EXPECT_THAT(report, HasSubstr("ALTERED"));
+  EXPECT_THAT(report, HasSubstr("first bad record: 4 (entity alert:4, action opened)"));
+}
+
+TEST_F(SqliteBackend, Tamper_DeletedRecordIsNamed) {
+  write_trail();
+  run_sql(path_, "DELETE FROM audit WHERE seq = 4");
+  const auto v = store_->verify_audit();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_bad, 4);
+  EXPECT_EQ(v.problem, "record 4 is missing: the trail goes from record 3 to record 5");
+  EXPECT_THAT(verify_report(1), HasSubstr("first bad record: 4 (the record is gone)"));
+}
+
+TEST_F(SqliteBackend, Tamper_ChangedHashNamesThatRecord) {
+  write_trail();
+  run_sql(path_, "UPDATE audit SET hash = '" + sha256_hex("forged") + "' WHERE seq = 7");
+  const auto v = store_->verify_audit();
+  EXPECT_EQ(v.first_bad, 7);
+  EXPECT_THAT(v.problem, HasSubstr("record 7 has been altered: its contents hash to "));
+  EXPECT_THAT(v.problem, HasSubstr("but its stored hash is " + sha256_hex("forged")));
+}
+
+TEST_F(SqliteBackend, Tamper_BrokenLinkNamesThatRecord) {
+  write_trail();
+  run_sql(path_, "UPDATE audit SET prev_hash = '" + sha256_hex("elsewhere") + "' WHERE seq = 6");
+  const auto v = store_->verify_audit();
+  EXPECT_EQ(v.first_bad, 6);
+  EXPECT_THAT(v.problem, HasSubstr("record 6 does not link to record 5"));
+}
+
+TEST_F(SqliteBackend, Tamper_RehashedRecordIsCaughtAtTheNextLink) {
+  write_trail();
+  // Someone who knows the algorithm alters record 4 and gives it a matching hash.
+  const auto prev = query_text(path_, "SELECT prev_hash FROM audit WHERE seq = 4");
+  auto forged = audit("alert:4", "opened", at(4), json{{"n", 999}});
+  const auto hash = audit_hash(prev, audit_canonical(4, forged, prev));
+  run_sql(path_, R"(UPDATE audit SET "after" = '{"n":999}', hash = ')" + hash + "' WHERE seq = 4");
+  const auto v = store_->verify_audit();
+  EXPECT_EQ(v.first_bad, 5);
+  EXPECT_THAT(v.problem, HasSubstr("record 5 does not link to record 4"));
+}
+
+TEST_F(SqliteBackend, Tamper_FirstAndLastRecordsAreCoveredToo) {
+  write_trail();
+  run_sql(path_, "UPDATE audit SET at = at + 1 WHERE seq = 1");
+  EXPECT_EQ(store_->verify_audit().first_bad, 1);
+  run_sql(path_, "UPDATE audit SET at = at - 1 WHERE seq = 1");
+  EXPECT_TRUE(store_->verify_audit().intact);
+
+  run_sql(path_, "DELETE FROM audit WHERE seq = 10");
+  const auto v = store_->verify_audit();
+  EXPECT_EQ(v.first_bad, 10);
+  EXPECT_THAT(v.problem, HasSubstr("record 10, the last, is missing"));
+}
+
+TEST_F(SqliteBackend, Tamper_TheTrailMustEndAtTheRecordedHead) {
+  write_trail();
+  const auto head = store_->audit_head();
+  run_sql(path_, "UPDATE meta SET audit_seq = 12");
+  auto v = store_->verify_audit();
+  EXPECT_EQ(v.first_bad, 11);
+  EXPECT_THAT(v.problem, HasSubstr("records 11 to 12 are missing from the end"));
+  run_sql(path_, "UPDATE meta SET audit_seq = 10, audit_hash = '" + sha256_hex("other") + "'");
+  v = store_->verify_audit();
+  EXPECT_EQ(v.first_bad, 10);
+  EXPECT_THAT(v.problem, HasSubstr("record 10 is not the head the store recorded"));
+  run_sql(path_, "UPDATE meta SET audit_hash = '" + head.hash + "'");
+  EXPECT_TRUE(store_->verify_audit().intact);
+}
+
+TEST_F(SqliteBackend, AuditVerify_ReportsAnIntactTrail) {
+  write_trail();
+  const auto report = verify_report(0);
+  EXPECT_THAT(report, HasSubstr("intact"));
+  EXPECT_THAT(report, HasSubstr("10 records verified"));
+  EXPECT_THAT(report, HasSubstr("head: record 10, hash " + store_->audit_head().hash));
+}
+
+TEST_F(SqliteBackend, AuditVerify_CannotReadIsTwo) {
+  std::ostringstream out;
+  EXPECT_EQ(app::audit_verify(dir_.file("nothing-here.db"), out), 2);
+  EXPECT_THAT(out.str(), HasSubstr("no such file"));
+  const auto junk = dir_.file("junk.db");
+  std::ofstream(junk) << "this is not an SQLite file, not even close; it is long enough to have a header";
+  std::ostringstream junk_out;
+  EXPECT_EQ(app::audit_verify(junk, junk_out), 2);
+  EXPECT_THAT(junk_out.str(), HasSubstr("cannot verify"));
+}
+
+}  // namespace
+}  // namespace sterifleet::store::testing
