@@ -129,8 +129,11 @@ void Engine::Impl::rederive_cycle(CycleRecord& cycle, Run& run) {
   auto failure = [&](bool failed, std::string summary) {
     std::vector<Episode> episodes;
     if (failed) {
-      episodes.push_back(Episode{cycle.message, cycle.sterilizer, cycle.ts, 1, std::move(summary), cleared,
-                                 cleared ? clearance : std::string{}});
+      // A manual entry has no sterilizer: its alert belongs to the first item of its load.
+      const DeviceId owner =
+          !cycle.sterilizer.empty() || cycle.cycle.load.empty() ? cycle.sterilizer : cycle.cycle.load.front();
+      episodes.push_back(
+          Episode{cycle.message, owner, cycle.ts, 1, std::move(summary), cleared, cleared ? clearance : std::string{}});
     }
     return episodes;
   };

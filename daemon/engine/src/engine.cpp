@@ -298,6 +298,8 @@ Effects Engine::tick(Timestamp now) {
   return std::move(run.out);
 }
 
+void Engine::note_start(Timestamp at) { impl_->started_at = at; }
+
 Effects Engine::acknowledge(const std::string& alert_id, const Actor& by, std::string comment, Timestamp now) {
   Run run{{}, now};
   Alert* alert = impl_->alerts.find(alert_id);
@@ -326,6 +328,30 @@ Effects Engine::resolve(const std::string& alert_id, const Actor& by, std::strin
     impl_->alerts.resolve(*alert, ManualResolution{by, now, std::move(reason), 0}, impl_->context(run));
     impl_->reconcile_locks(run);
   }
+  return std::move(run.out);
+}
+
+Effects Engine::record_manual_reprocessing(const ManualReprocessing& entry, const Actor& by, Timestamp now) {
+  Run run{{}, now};
+  const std::string key = "manual/" + entry.id;
+  if (entry.id.empty()) {
+    run.out.refusal = Refusal{"bad_request", "id: required"};
+    return std::move(run.out);
+  }
+  if (impl_->cycles.contains(key)) {
+    run.out.refusal = Refusal{"conflict", "manual reprocessing " + entry.id + " was already entered"};
+    return std::move(run.out);
+  }
+  CycleRecord record;
+  record.clinic = entry.clinic;
+  record.key = key;
+  record.message = key;
+  record.ts = entry.at;
+  record.cycle = entry.cycle;
+  record.assessment = assess_cycle(entry.cycle, impl_->policy.reprocessing);
+  record.entered_by = by;
+  impl_->record_cycle(std::move(record), run);
+  impl_->reconcile_locks(run);
   return std::move(run.out);
 }
 
@@ -363,6 +389,14 @@ void Engine::for_each_device(const std::function<void(const DeviceRecord&)>& vis
 }
 
 const Alert* Engine::alert(const std::string& id) const { return impl_->alerts.find(id); }
+
+std::vector<const Alert*> Engine::active_alerts(const DeviceId& device) const {
+  std::vector<const Alert*> out;
+  if (const auto* ids = impl_->alerts.active_for(device)) {
+    for (const auto& id : *ids) out.push_back(impl_->alerts.find(id));
+  }
+  return out;
+}
 
 void Engine::for_each_alert(const std::function<void(const Alert&)>& visit) const { impl_->alerts.for_each(visit); }
 

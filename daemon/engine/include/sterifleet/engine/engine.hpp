@@ -59,6 +59,8 @@ class Engine {
                    Timestamp received_at);
   /// Time passes: offline detection, repeat notifications.
   Effects tick(Timestamp now);
+  /// The daemon (re)started at `at`: silence before it is not held against devices.
+  void note_start(Timestamp at);
 
   Effects acknowledge(const std::string& alert_id, const Actor& by, std::string comment, Timestamp now);
   Effects resolve(const std::string& alert_id, const Actor& by, std::string reason, Timestamp now);
@@ -75,6 +77,8 @@ class Engine {
   const DeviceRecord* device(const DeviceId& id) const;
   void for_each_device(const std::function<void(const DeviceRecord&)>& visit) const;
   const Alert* alert(const std::string& id) const;
+  /// Open or acknowledged alerts whose device is `device`.
+  std::vector<const Alert*> active_alerts(const DeviceId& device) const;
   void for_each_alert(const std::function<void(const Alert&)>& visit) const;
   const CycleRecord* cycle(const std::string& key) const;
   void for_each_cycle(const std::function<void(const CycleRecord&)>& visit) const;
