@@ -1,0 +1,43 @@
+// Fan-out of live events (alert transitions, device state changes) to the dashboard's stream.
+// Thread-safe; a slow subscriber never blocks the publisher: each subscriber has a bounded queue and
+// loses its oldest events (and is told so) when it falls behind.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace sterifleet::core {
+
+class EventBus {
+ public:
+  class Subscription {
+   public:
+    /// Takes the queued events (each a JSON text); `dropped` counts events lost to overflow since last.
+    std::vector<std::string> drain(std::size_t& dropped);
+    /// Called (from the publisher's thread) when events are queued; set once, before use.
+    void on_ready(std::function<void()> notify);
+
+   private:
+    friend class EventBus;
+    std::mutex mutex_;
+    std::deque<std::string> queue_;
+    std::size_t dropped_ = 0;
+    std::size_t capacity_ = 1024;
+    std::function<void()> notify_;
+  };
+
+  std::shared_ptr<Subscription> subscribe(std::size_t capacity = 1024);
+  void publish(const std::string& event);
+  std::size_t subscribers();
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::weak_ptr<Subscription>> subscriptions_;
+};
+
+}  // namespace sterifleet::core

@@ -1,0 +1,53 @@
+// The daemon's Prometheus metrics (prometheus-cpp core; /metrics renders them as text).
+// Families are created once; the hot path only touches pre-resolved counters. Thread-safe.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace sterifleet::core {
+
+class Metrics {
+ public:
+  Metrics();
+
+  void message_stored(const std::string& type);
+  void message_duplicate();
+  void message_quarantined(const std::string& reason);
+  void alert_transition(const std::string& rule, const std::string& transition);
+  void command_sent(const std::string& command);
+  void observe_ingest_seconds(double seconds);
+  void observe_commit_seconds(double seconds);
+  void set_devices(const std::string& state, double count);
+  void set_open_alerts(const std::string& severity, double count);
+  void set_mqtt_connected(bool connected);
+  void set_ready(bool ready);
+
+  /// Prometheus text exposition format.
+  std::string render() const;
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& messages_;
+  prometheus::Family<prometheus::Counter>& duplicates_;
+  prometheus::Family<prometheus::Counter>& quarantined_;
+  prometheus::Family<prometheus::Counter>& alert_transitions_;
+  prometheus::Family<prometheus::Counter>& commands_;
+  prometheus::Family<prometheus::Histogram>& ingest_seconds_;
+  prometheus::Family<prometheus::Histogram>& commit_seconds_;
+  prometheus::Family<prometheus::Gauge>& devices_;
+  prometheus::Family<prometheus::Gauge>& open_alerts_;
+  prometheus::Family<prometheus::Gauge>& mqtt_connected_;
+  prometheus::Family<prometheus::Gauge>& ready_;
+  prometheus::Histogram* ingest_histogram_;
+  prometheus::Histogram* commit_histogram_;
+};
+
+}  // namespace sterifleet::core

@@ -1,0 +1,59 @@
+#include "sterifleet/core/event_bus.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace sterifleet::core {
+
+std::vector<std::string> EventBus::Subscription::drain(std::size_t& dropped) {
+  std::lock_guard lock(mutex_);
+  dropped = std::exchange(dropped_, 0);
+  std::vector<std::string> out(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  return out;
+}
+
+void EventBus::Subscription::on_ready(std::function<void()> notify) {
+  std::lock_guard lock(mutex_);
+  notify_ = std::move(notify);
+}
+
+std::shared_ptr<EventBus::Subscription> EventBus::subscribe(std::size_t capacity) {
+  auto subscription = std::make_shared<Subscription>();
+  subscription->capacity_ = capacity;
+  std::lock_guard lock(mutex_);
+  subscriptions_.push_back(subscription);
+  return subscription;
+}
+
+void EventBus::publish(const std::string& event) {
+  std::vector<std::shared_ptr<Subscription>> live;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(subscriptions_, [](const auto& weak) { return weak.expired(); });
+    for (const auto& weak : subscriptions_) {
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+    }
+  }
+  for (const auto& s : live) {
+    std::function<void()> notify;
+    {
+      std::lock_guard lock(s->mutex_);
+      if (s->queue_.size() >= s->capacity_) {
+        s->queue_.pop_front();
+        ++s->dropped_;
+      }
+      s->queue_.push_back(event);
+      notify = s->notify_;
+    }
+    if (notify) notify();
+  }
+}
+
+std::size_t EventBus::subscribers() {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(
+      std::count_if(subscriptions_.begin(), subscriptions_.end(), [](const auto& weak) { return !weak.expired(); }));
+}
+
+}  // namespace sterifleet::core

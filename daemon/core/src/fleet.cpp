@@ -1,0 +1,357 @@
+#include "sterifleet/core/fleet.hpp"
+
+#include <random>
+#include <set>
+
+#include "sterifleet/core/views.hpp"
+#include "sterifleet/protocol/codec.hpp"
+#include "sterifleet/protocol/command.hpp"
+#include "sterifleet/protocol/topic.hpp"
+
+namespace sterifleet::core {
+
+namespace {
+
+using nlohmann::json;
+using protocol::format_timestamp;
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::optional<Timestamp> time_field(const json& body, const char* key) {
+  if (!body.contains(key) || !body[key].is_string()) return std::nullopt;
+  return protocol::parse_timestamp(body[key].get<std::string>());
+}
+
+// A unique, unguessable prefix per daemon start, so command ids never repeat across restarts.
+std::string random_prefix() {
+  std::random_device random;
+  std::uniform_int_distribution<std::uint32_t> pick;
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%08x", pick(random));
+  return std::string("cmd-") + buffer + "-";
+}
+
+store::StoredMessage stored_message(const protocol::Inbound& inbound, std::string_view topic, std::string_view payload,
+                                    Timestamp received_at) {
+  store::StoredMessage row;
+  row.received_at = received_at;
+  row.topic = std::string(topic);
+  row.payload = std::string(payload);
+  std::visit(Overloaded{[&](const protocol::DeviceMessage& m) {
+                          row.clinic = m.clinic.str();
+                          row.device = m.envelope.device.str();
+                          row.boot = m.envelope.boot;
+                          row.seq = m.envelope.seq;
+                          row.ts = m.envelope.ts;
+                          row.type = std::string(protocol::type_name(m.body));
+                        },
+                        [&](const protocol::StatusMessage& s) {
+                          row.clinic = s.clinic.str();
+                          row.device = s.device.str();
+                          row.boot = s.boot;
+                          row.type = "status";
+                        }},
+             inbound);
+  return row;
+}
+
+}  // namespace
+
+Fleet::Fleet(engine::Policy policy, store::Store& store, CommandSink& commands, EventBus& events, Metrics& metrics,
+             Clock clock, FleetOptions options)
+    : engine_(std::move(policy), clock()),
+      store_(store),
+      commands_(commands),
+      events_(events),
+      metrics_(metrics),
+      clock_(std::move(clock)),
+      options_(options),
+      command_prefix_(random_prefix()) {}
+
+Fleet::RestoreStats Fleet::restore() {
+  std::lock_guard lock(mutex_);
+  const auto started = std::chrono::steady_clock::now();
+  RestoreStats stats;
+  store_.read_journal(0, [&](const store::JournalEntry& entry) {
+    ++stats.entries;
+    std::visit(Overloaded{[&](const store::StoredMessage& m) {
+                            Staged ignored;
+                            run_message(m.topic, m.payload, m.received_at, ignored);
+                          },
+                          [&](const store::QuarantinedMessage& q) {
+                            Staged ignored;
+                            run_message(q.topic, q.payload, q.received_at, ignored);
+                          },
+                          [&](const store::Action& a) { run_action(a); }},
+               entry.input);
+  });
+  stats.seconds = seconds_since(started);
+  // This start is itself an input: silence before it is not held against devices, also on replay.
+  Staged staged;
+  store::Action start{clock_(), "engine", "start", json::object()};
+  staged.effects = run_action(start);
+  staged.commit.actions.push_back(std::move(start));
+  finish(staged, clock_());
+  next_compaction_ = clock_();
+  return stats;
+}
+
+Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payload, Timestamp received_at,
+                                   Staged& staged, bool retained) {
+  const auto decoded = protocol::decode(topic, payload, {received_at, options_.max_clock_skew});
+  auto quarantine = [&](std::string reason, std::string detail) {
+    staged.commit.quarantined.push_back({received_at, std::string(topic), std::string(payload), reason, detail});
+    return Ingested{Disposition::quarantined, std::move(reason), std::move(detail)};
+  };
+  if (!decoded) {
+    const auto& error = decoded.error();
+    if (const auto parsed = protocol::parse_topic(topic)) {
+      staged.effects = engine_.rejected(parsed->clinic, parsed->device, error.reason, received_at);
+    }
+    return quarantine(std::string(protocol::to_string(error.reason)), error.message());
+  }
+  if (const auto* status = std::get_if<protocol::StatusMessage>(&*decoded); status && retained) {
+    // The broker replays retained statuses on every subscribe: that is neither news nor a sign of life.
+    const auto* device = engine_.device(status->device);
+    const auto presence = status->online ? engine::Presence::online
+                                         : (status->shutdown ? engine::Presence::shutdown : engine::Presence::offline);
+    if (device && device->presence == presence) return {Disposition::duplicate, {}, {}};
+  }
+  staged.effects = std::visit([&](const auto& m) { return engine_.apply(m, received_at); }, *decoded);
+  if (const auto& refusal = staged.effects.refusal) {
+    if (refusal->code == "duplicate") {
+      const auto& env = std::get<protocol::DeviceMessage>(*decoded).envelope;
+      const auto stored = store_.stored_payload(env.device.str(), env.boot, env.seq);
+      if (!stored || *stored == payload) return {Disposition::duplicate, {}, {}};
+      return quarantine("seq_conflict", "boot " + std::to_string(env.boot) + " seq " + std::to_string(env.seq) +
+                                            " of " + env.device.str() + " was already used by a different message");
+    }
+    return quarantine(refusal->code, refusal->message);
+  }
+  staged.commit.messages.push_back(stored_message(*decoded, topic, payload, received_at));
+  return {Disposition::stored, {}, {}};
+}
+
+engine::Effects Fleet::run_action(const store::Action& action) {
+  const json& body = action.body;
+  const auto at = action.at;
+  if (action.kind == "start") {
+    engine_.note_start(at);
+    return {};
+  }
+  if (action.kind == "tick") return engine_.tick(at);
+  if (action.kind == "compact") {
+    engine_.compact(time_field(body, "cut").value_or(at));
+    return {};
+  }
+  if (action.kind == "acknowledge") {
+    return engine_.acknowledge(body.value("alert", ""), action.actor, body.value("comment", ""), at);
+  }
+  if (action.kind == "resolve") {
+    return engine_.resolve(body.value("alert", ""), action.actor, body.value("reason", ""), at);
+  }
+  if (action.kind == "maintenance") {
+    const auto from = time_field(body, "from");
+    const auto to = time_field(body, "to");
+    engine::Effects refused;
+    if (!from || !to) {
+      refused.refusal = engine::Refusal{"bad_request", "from and to must be RFC 3339 UTC timestamps"};
+      return refused;
+    }
+    return engine_.add_maintenance(protocol::DeviceId{body.value("device", "")}, {*from, *to, body.value("reason", "")},
+                                   action.actor, at);
+  }
+  if (action.kind == "policy") {
+    auto parsed = engine::parse_policy(body.value("text", ""), body.value("source", "policy"));
+    if (auto* policy = std::get_if<engine::Policy>(&parsed))
+      return engine_.set_policy(std::move(*policy), action.actor, at);
+    engine::Effects refused;
+    refused.refusal = engine::Refusal{"bad_request", std::get<1>(parsed).front().to_string()};
+    return refused;
+  }
+  if (action.kind == "manual_reprocessing") {
+    // The entry is checked by the protocol codec as the body of a cycle.complete from device "manual".
+    const std::string clinic = body.value("clinic", "");
+    json envelope{{"v", 1},
+                  {"device", "manual"},
+                  {"boot", 0},
+                  {"seq", 1},
+                  {"ts", format_timestamp(time_field(body, "at").value_or(at))},
+                  {"type", "cycle.complete"},
+                  {"body", body.value("cycle", json::object())}};
+    const auto decoded = protocol::decode(
+        protocol::format_topic({protocol::ClinicId{clinic}, protocol::DeviceId{"manual"}, protocol::Channel::event}),
+        envelope.dump(), {at, options_.max_clock_skew});
+    engine::Effects refused;
+    if (!decoded) {
+      refused.refusal = engine::Refusal{"bad_request", decoded.error().message()};
+      return refused;
+    }
+    const auto& message = std::get<protocol::DeviceMessage>(*decoded);
+    return engine_.record_manual_reprocessing(
+        {message.clinic, body.value("id", ""), message.envelope.ts, std::get<protocol::CycleComplete>(message.body)},
+        action.actor, at);
+  }
+  engine::Effects refused;
+  refused.refusal = engine::Refusal{"bad_request", "unknown action " + action.kind};
+  return refused;
+}
+
+void Fleet::finish(Staged& staged, Timestamp now) {
+  auto& effects = staged.effects;
+  auto& commit = staged.commit;
+  struct Outgoing {
+    std::string topic;
+    std::string payload;
+    std::string_view name;
+  };
+  std::vector<Outgoing> outgoing;
+  for (const auto& request : effects.commands) {
+    const protocol::Command command{protocol::CommandId{command_prefix_ + std::to_string(++command_counter_)}, now,
+                                    request.body};
+    const std::string topic = protocol::format_topic({request.clinic, request.device, protocol::Channel::cmd});
+    const std::string payload = protocol::encode_command(command);
+    commit.commands.push_back({command.id.str(), now, request.clinic.str(), request.device.str(), topic, payload});
+    outgoing.push_back({topic, payload, protocol::command_name(request.body)});
+  }
+  commit.alerts = std::move(effects.alerts);
+  commit.sessions = std::move(effects.sessions);
+  commit.cycles = std::move(effects.cycles);
+  commit.audit = std::move(effects.audit);
+  if (commit.empty()) return;
+  const auto started = std::chrono::steady_clock::now();
+  store_.commit(commit);  // throws StoreError: the caller stops the daemon
+  metrics_.observe_commit_seconds(seconds_since(started));
+  for (const auto& command : outgoing) {
+    commands_.publish(command.topic, command.payload);
+    metrics_.command_sent(std::string(command.name));
+  }
+  publish_events(effects, commit);
+}
+
+void Fleet::publish_events(const engine::Effects&, const store::Commit& commit) {
+  std::set<std::string> devices;
+  for (const auto& change : commit.alerts) {
+    metrics_.alert_transition(std::string(engine::to_string(change.alert.rule)),
+                              std::string(engine::to_string(change.transition)));
+    events_.publish(json{{"type", "alert"},
+                         {"transition", engine::to_string(change.transition)},
+                         {"alert", engine::to_json(change.alert)}}
+                        .dump());
+    devices.insert(change.alert.episode.device.str());
+  }
+  for (const auto& record : commit.audit) {
+    if (record.entity.starts_with("device:")) devices.insert(record.entity.substr(7));
+  }
+  for (const auto& m : commit.messages) devices.insert(m.device);
+  for (const auto& id : devices) {
+    if (const auto* device = engine_.device(protocol::DeviceId{id})) {
+      events_.publish(json{{"type", "device"}, {"device", device_summary(engine_, *device)}}.dump());
+    }
+  }
+}
+
+Fleet::Ingested Fleet::ingest(std::string_view topic, std::string_view payload, bool retained) {
+  const auto started = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  const Timestamp now = clock_();
+  Staged staged;
+  Ingested result = run_message(topic, payload, now, staged, retained);
+  finish(staged, now);
+  switch (result.disposition) {
+    case Disposition::stored:
+      metrics_.message_stored(staged.commit.messages.front().type);
+      break;
+    case Disposition::duplicate:
+      metrics_.message_duplicate();
+      break;
+    case Disposition::quarantined:
+      metrics_.message_quarantined(result.reason);
+      break;
+  }
+  metrics_.observe_ingest_seconds(seconds_since(started));
+  return result;
+}
+
+Fleet::Outcome Fleet::act(store::Action action) {
+  std::lock_guard lock(mutex_);
+  Staged staged;
+  staged.effects = run_action(action);
+  if (staged.effects.refusal) return {staged.effects.refusal};
+  staged.commit.actions.push_back(std::move(action));
+  finish(staged, clock_());
+  return {};
+}
+
+Fleet::Outcome Fleet::acknowledge(const std::string& alert_id, const std::string& actor, std::string comment) {
+  return act({clock_(), actor, "acknowledge", json{{"alert", alert_id}, {"comment", std::move(comment)}}});
+}
+
+Fleet::Outcome Fleet::resolve(const std::string& alert_id, const std::string& actor, std::string reason) {
+  return act({clock_(), actor, "resolve", json{{"alert", alert_id}, {"reason", std::move(reason)}}});
+}
+
+Fleet::Outcome Fleet::manual_reprocessing(const json& body, const std::string& actor) {
+  json entry = body;
+  if (!entry.contains("id")) {
+    entry["id"] = "M-" + format_timestamp(clock_());  // unique enough: one person, one entry, one instant
+  }
+  return act({clock_(), actor, "manual_reprocessing", std::move(entry)});
+}
+
+Fleet::Outcome Fleet::maintenance(const std::string& device, Timestamp from, Timestamp to, std::string reason,
+                                  const std::string& actor) {
+  return act({clock_(), actor, "maintenance",
+              json{{"device", device},
+                   {"from", format_timestamp(from)},
+                   {"to", format_timestamp(to)},
+                   {"reason", std::move(reason)}}});
+}
+
+std::vector<engine::PolicyError> Fleet::reload_policy(const std::string& text, const std::string& source,
+                                                      const std::string& actor) {
+  auto parsed = engine::parse_policy(text, source);
+  if (auto* errors = std::get_if<std::vector<engine::PolicyError>>(&parsed)) return std::move(*errors);
+  act({clock_(), actor, "policy", json{{"text", text}, {"source", source}}});
+  return {};
+}
+
+void Fleet::tick() {
+  std::lock_guard lock(mutex_);
+  const Timestamp now = clock_();
+  Staged staged;
+  store::Action tick{now, "engine", "tick", json::object()};
+  staged.effects = run_action(tick);
+  if (!staged.effects.alerts.empty() || !staged.effects.notifications.empty() || !staged.effects.commands.empty() ||
+      !staged.effects.audit.empty()) {
+    staged.commit.actions.push_back(std::move(tick));
+    finish(staged, now);
+  }
+  if (now >= next_compaction_) {
+    const Timestamp cut = now - options_.retention;
+    Staged compaction;
+    store::Action compact{now, "engine", "compact", json{{"cut", format_timestamp(cut)}}};
+    compaction.effects = run_action(compact);
+    compaction.commit.actions.push_back(std::move(compact));
+    finish(compaction, now);
+    next_compaction_ = now + options_.compaction_interval;
+  }
+  std::map<std::string, double> by_state{{"locked", 0}, {"offline", 0}, {"in_use", 0}, {"needs_reprocessing", 0},
+                                         {"ready", 0},  {"off", 0}};
+  engine_.for_each_device([&](const engine::DeviceRecord& d) { ++by_state[std::string(display_state(d))]; });
+  for (const auto& [state, count] : by_state) metrics_.set_devices(state, count);
+  std::map<std::string, double> by_severity{{"critical", 0}, {"warning", 0}, {"info", 0}};
+  engine_.for_each_alert([&](const engine::Alert& a) {
+    if (a.active()) ++by_severity[std::string(engine::to_string(a.severity))];
+  });
+  for (const auto& [severity, count] : by_severity) metrics_.set_open_alerts(severity, count);
+}
+
+}  // namespace sterifleet::core

@@ -1,0 +1,138 @@
+#include "sterifleet/ingest/mqtt_ingest.hpp"
+
+#include <mqtt/async_client.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "sterifleet/protocol/topic.hpp"
+#include "sterifleet/store/store.hpp"
+
+namespace sterifleet::ingest {
+
+namespace {
+
+// Commands are rare; the buffer only has to absorb a burst while the broker is away.
+constexpr int max_buffered_commands = 10000;
+
+}  // namespace
+
+std::string normalise_broker_url(const std::string& url) {
+  return url.find("://") == std::string::npos ? "tcp://" + url : url;
+}
+
+MqttIngest::MqttIngest(MqttOptions options, core::Fleet& fleet, core::Metrics& metrics, FatalHandler fatal)
+    : options_(std::move(options)), fleet_(fleet), metrics_(metrics), fatal_(std::move(fatal)) {
+  mqtt::create_options create(options_.version >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1, max_buffered_commands);
+  client_ =
+      std::make_unique<mqtt::async_client>(normalise_broker_url(options_.url), options_.client_id, create, nullptr);
+  client_->set_connected_handler([this](const std::string&) { on_connected(); });
+  client_->set_connection_lost_handler([this](const std::string& cause) {
+    connected_ = false;
+    metrics_.set_mqtt_connected(false);
+    spdlog::warn("mqtt: connection lost ({}); reconnecting", cause.empty() ? "no reason given" : cause);
+  });
+  client_->set_message_callback([this](mqtt::const_message_ptr message) {
+    ++received_;
+    try {
+      const auto result = fleet_.ingest(message->get_topic(), message->get_payload(), message->is_retained());
+      if (result.disposition == core::Fleet::Disposition::quarantined) {
+        spdlog::warn("quarantined: topic={} reason={} detail={}", message->get_topic(), result.reason, result.detail);
+      }
+    } catch (const std::exception& e) {
+      // Returning would acknowledge a message that is not stored.
+      fatal_(std::string("storing a message failed: ") + e.what());
+    }
+  });
+}
+
+MqttIngest::~MqttIngest() = default;
+
+std::string MqttIngest::filter(std::string_view channel) const {
+  std::string f = std::string(protocol::topic_prefix) + "+/+/" + std::string(channel);
+  return options_.shared_group.empty() ? f : "$share/" + options_.shared_group + "/" + f;
+}
+
+void MqttIngest::on_connected() {
+  connected_ = true;
+  metrics_.set_mqtt_connected(true);
+  spdlog::info("mqtt: connected to {}", options_.url);
+  // Subscribing again on a kept session is harmless; skipping it after a broker lost its sessions is not.
+  const auto filters = std::make_shared<mqtt::string_collection>();
+  std::vector<int> qos;
+  for (const auto* channel : {"birth", "event", "telemetry", "status"}) {
+    filters->push_back(filter(channel));
+    qos.push_back(1);
+  }
+  client_->subscribe(filters, qos);
+}
+
+void MqttIngest::start() {
+  mqtt::connect_options options;
+  if (options_.version >= 5) {
+    options.set_mqtt_version(MQTTVERSION_5);
+    options.set_clean_start(false);
+    // Paho 1.2's builder leaves a dangling pointer to v5 properties: set them on the options directly.
+    mqtt::properties properties;
+    properties.add({mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(options_.session_expiry.count())});
+    options.set_properties(properties);
+  } else {
+    options.set_mqtt_version(MQTTVERSION_3_1_1);
+    options.set_clean_session(false);
+  }
+  options.set_keep_alive_interval(options_.keepalive);
+  options.set_automatic_reconnect(std::chrono::seconds(2), std::chrono::seconds(30));
+  if (!options_.username.empty()) options.set_user_name(options_.username);
+  if (!options_.password.empty()) options.set_password(options_.password);
+  if (options_.tls) {
+    mqtt::ssl_options ssl;
+    if (!options_.tls->ca_file.empty()) ssl.set_trust_store(options_.tls->ca_file);
+    if (!options_.tls->cert_file.empty()) ssl.set_key_store(options_.tls->cert_file);
+    if (!options_.tls->key_file.empty()) ssl.set_private_key(options_.tls->key_file);
+    ssl.set_enable_server_cert_auth(options_.tls->verify);
+    ssl.set_verify(options_.tls->verify);
+    options.set_ssl(ssl);
+  }
+  // Paho reconnects by itself only after a connection it once had; the first one is retried here.
+  connector_ = std::jthread([this, options](std::stop_token stop) {
+    auto backoff = std::chrono::seconds(1);
+    while (!stop.stop_requested()) {
+      try {
+        client_->connect(options)->wait();
+        return;
+      } catch (const mqtt::exception& e) {
+        spdlog::warn("mqtt: cannot connect to {} ({}); retrying in {} s", options_.url, e.what(), backoff.count());
+      }
+      for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stop.stop_requested();
+           waited += std::chrono::milliseconds(100)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      backoff = std::min(backoff * 2, std::chrono::seconds(30));
+    }
+  });
+}
+
+void MqttIngest::stop(std::chrono::milliseconds timeout) {
+  connector_.request_stop();
+  if (connector_.joinable()) connector_.join();
+  try {
+    if (client_->is_connected())
+      client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout + std::chrono::seconds(1));
+  } catch (const mqtt::exception& e) {
+    spdlog::warn("mqtt: disconnect: {}", e.what());
+  }
+  connected_ = false;
+  metrics_.set_mqtt_connected(false);
+}
+
+void MqttIngest::publish(const std::string& topic, const std::string& payload) {
+  try {
+    client_->publish(topic, payload.data(), payload.size(), 1, false);
+  } catch (const mqtt::exception& e) {
+    // The command is in the store; a device that missed it gets the state again with the next one.
+    spdlog::error("mqtt: cannot publish command on {}: {}", topic, e.what());
+  }
+}
+
+}  // namespace sterifleet::ingest
