@@ -1,0 +1,87 @@
+// The HTTP API without sockets: a request in, a response out. Authentication, routing, parameters and
+// every endpoint live behind Api::handle, so they can be tested and reasoned about without a network.
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/http/auth.hpp"
+
+namespace sterifleet::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+struct HttpOptions {
+  std::string listen = "127.0.0.1:8080";  ///< host:port; port 0 picks a free one (HttpServer::port())
+  std::string tls_cert;                   ///< PEM chain; with tls_key: HTTPS only
+  std::string tls_key;
+  std::string dashboard_dir;    ///< built dashboard served at /; empty: not served
+  std::string bootstrap_token;  ///< admin secret for a fresh install (see Authenticator)
+  std::size_t max_connections = 256;
+  std::uint64_t body_limit = 1024 * 1024;
+  std::uint32_t header_limit = 16 * 1024;
+  std::chrono::seconds read_timeout{30};       ///< for a whole request, and between requests on a connection
+  std::chrono::seconds write_timeout{30};      ///< a client that reads slower is disconnected
+  std::chrono::seconds heartbeat{15};          ///< comment lines on an idle event stream
+  std::size_t stream_queue = 1024;             ///< events a stream may lag behind before it loses the oldest
+  std::size_t workers = 2;                     ///< threads running API handlers, so queries never stall I/O
+  std::function<protocol::Timestamp()> clock;  ///< default: the system clock
+  /// Called when the store failed to keep a write (the engine already applied it): must not return.
+  /// Default: log critically and answer 500.
+  std::function<void(const std::string& why)> fatal;
+};
+
+/// What Api::handle needs of the daemon.
+struct Services {
+  core::Fleet& fleet;
+  store::Store& store;
+  core::Metrics& metrics;
+  std::function<bool()> ready;  ///< readiness probe for /readyz
+};
+
+struct Reply {
+  Response response;
+  /// The request was an authorised GET /api/v1/stream: send `response`'s header, then events.
+  bool stream = false;
+  std::string route;  ///< the matched route's pattern, for metrics and logs ("static", "unrouted")
+};
+
+/// One route as the OpenAPI description must list it.
+struct RouteInfo {
+  boost::beast::http::verb method;
+  std::string pattern;                   ///< "/api/v1/alerts/{id}/ack"
+  std::optional<Permission> permission;  ///< none: public
+};
+
+class Api {
+ public:
+  Api(HttpOptions options, Services services);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  /// Thread-safe. Never throws: failures become JSON error responses.
+  Reply handle(const Request& request) const;
+  std::vector<RouteInfo> routes() const;
+
+  /// The OpenAPI 3.1 description (daemon/http/openapi.json), served at /api/v1/openapi.json.
+  static std::string_view openapi() noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sterifleet::http

@@ -1,0 +1,38 @@
+// sterifleetd's HTTP(S) server on Boost.Beast: accepts connections, reads requests within limits, runs
+// them through the Api on a worker pool and writes the replies; turns stream requests into SSE.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+
+#include "sterifleet/core/event_bus.hpp"
+#include "sterifleet/http/api.hpp"
+
+namespace sterifleet::http {
+
+/// Thread-safety: start() and stop() from one thread; the io_context may run on any number of threads.
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, HttpOptions options, core::Fleet& fleet, store::Store& store,
+             core::EventBus& events, core::Metrics& metrics, std::function<bool()> ready);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Binds and starts accepting. Throws std::runtime_error for a bad address, a port in use or
+  /// unreadable TLS files.
+  void start();
+  /// Stops accepting, closes every connection and waits for running handlers. Idempotent.
+  void stop();
+
+  std::uint16_t port() const;  ///< the bound port (after start())
+  bool tls() const;
+  std::size_t connections() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sterifleet::http

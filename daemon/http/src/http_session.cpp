@@ -1,0 +1,209 @@
+#include "http_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "sse_session.hpp"
+
+namespace sterifleet::http {
+
+namespace {
+
+// What a client may still send after an error answer before we stop listening (so it reads the
+// answer instead of a reset), and for how long.
+constexpr std::size_t drain_limit = 4 * 1024 * 1024;
+constexpr std::chrono::seconds drain_time{2};
+constexpr std::chrono::seconds tls_shutdown_time{5};
+
+constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+template <class Stream>
+HttpSession<Stream>::HttpSession(Stream stream, std::shared_ptr<ServerState> state, Connections::Slot slot)
+    : stream_(std::move(stream)), executor_(stream_.get_executor()), state_(std::move(state)), slot_(std::move(slot)) {}
+
+template <class Stream>
+HttpSession<Stream>::~HttpSession() = default;
+
+template <class Stream>
+void HttpSession<Stream>::run() {
+  slot_.bind(this->weak_from_this());
+  // Accept completes outside the strand; every step from here runs on it.
+  net::dispatch(executor_, [self = this->shared_from_this()] {
+    if constexpr (tls) {
+      beast::get_lowest_layer(self->stream_).expires_after(self->state_->options.read_timeout);
+      self->stream_.async_handshake(net::ssl::stream_base::server,
+                                    beast::bind_front_handler(&HttpSession::on_handshake, self));
+    } else {
+      self->do_read();
+    }
+  });
+}
+
+template <class Stream>
+void HttpSession<Stream>::close() {
+  net::post(executor_, [self = this->shared_from_this()] {
+    if (self->handed_over_) return;
+    beast::get_lowest_layer(self->stream_).close();
+  });
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_handshake(beast::error_code ec) {
+  if (ec) return fail(ec, "tls handshake");
+  do_read();
+}
+
+template <class Stream>
+void HttpSession<Stream>::do_read() {
+  const auto& options = state_->options;
+  parser_.emplace();
+  parser_->header_limit(options.header_limit);
+  parser_->body_limit(options.body_limit);
+  beast::get_lowest_layer(stream_).expires_after(options.read_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_header(beast::error_code ec, std::size_t) {
+  if (ec == bhttp::error::end_of_stream) return do_close();
+  const auto& options = state_->options;
+  if (ec == bhttp::error::body_limit) {
+    // A declared Content-Length over the limit is refused before a byte of the body is read.
+    return refuse(ErrorCode::payload_too_large,
+                  "the request body exceeds the limit of " + std::to_string(options.body_limit) + " bytes");
+  }
+  if (ec == bhttp::error::header_limit) {
+    return refuse(ErrorCode::bad_request,
+                  "the request header exceeds the limit of " + std::to_string(options.header_limit) + " bytes");
+  }
+  if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    return refuse(ErrorCode::bad_request, "malformed HTTP request: " + ec.message());
+  }
+  if (ec) return fail(ec, "read header");
+  if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+    return net::async_write(stream_, net::buffer(continue_100.data(), continue_100.size()),
+                            beast::bind_front_handler(&HttpSession::on_continue, this->shared_from_this()));
+  }
+  read_body();
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_continue(beast::error_code ec, std::size_t) {
+  if (ec) return fail(ec, "write 100-continue");
+  read_body();
+}
+
+template <class Stream>
+void HttpSession<Stream>::read_body() {
+  if (parser_->is_done()) return handle();
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    beast::bind_front_handler(&HttpSession::on_body, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_body(beast::error_code ec, std::size_t) {
+  if (ec == bhttp::error::body_limit) {
+    return refuse(ErrorCode::payload_too_large,
+                  "the request body exceeds the limit of " + std::to_string(state_->options.body_limit) + " bytes");
+  }
+  if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    return refuse(ErrorCode::bad_request, "malformed HTTP request: " + ec.message());
+  }
+  if (ec) return fail(ec, "read body");
+  handle();
+}
+
+template <class Stream>
+void HttpSession<Stream>::handle() {
+  auto request = parser_->release();
+  std::string method(request.method_string());
+  const auto started = std::chrono::steady_clock::now();
+  auto self = this->shared_from_this();
+  const bool posted =
+      state_->workers.post([self, request = std::move(request), started, method = std::move(method)]() mutable {
+        auto reply = self->state_->api.handle(request);
+        net::post(self->executor_, [self, reply = std::move(reply), started, method = std::move(method)]() mutable {
+          self->send(std::move(reply), started, method);
+        });
+      });
+  if (!posted) do_close();  // the server is stopping
+}
+
+template <class Stream>
+void HttpSession<Stream>::send(Reply reply, std::chrono::steady_clock::time_point started, std::string method) {
+  const auto seconds = seconds_since(started);
+  state_->metrics.request(reply.route, method, reply.response.result_int(), seconds);
+  spdlog::debug("http {} {} -> {} in {:.1f} ms", method, reply.route, reply.response.result_int(), seconds * 1e3);
+  if (reply.stream) {
+    handed_over_ = true;
+    auto stream = std::make_shared<SseSession<Stream>>(std::move(stream_), state_, std::move(slot_));
+    return stream->start(std::move(reply.response));
+  }
+  response_ = std::move(reply.response);
+  close_after_write_ = response_.need_eof();
+  beast::get_lowest_layer(stream_).expires_after(state_->options.write_timeout);
+  bhttp::async_write(stream_, response_, beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::refuse(ErrorCode code, const std::string& message) {
+  state_->metrics.request("unread", "-", static_cast<unsigned>(status_of(code)), 0);
+  response_ = error_response(code, message);
+  response_.keep_alive(false);
+  close_after_write_ = true;
+  linger_ = true;
+  beast::get_lowest_layer(stream_).expires_after(state_->options.write_timeout);
+  bhttp::async_write(stream_, response_, beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_write(beast::error_code ec, std::size_t) {
+  if (ec) return fail(ec, "write");
+  response_ = {};
+  if (close_after_write_) return do_close();
+  do_read();
+}
+
+template <class Stream>
+void HttpSession<Stream>::do_close() {
+  if constexpr (tls) {
+    beast::get_lowest_layer(stream_).expires_after(tls_shutdown_time);
+    stream_.async_shutdown([self = this->shared_from_this()](beast::error_code ec) { fail(ec, "tls shutdown"); });
+  } else {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (linger_) {
+      beast::get_lowest_layer(stream_).expires_after(drain_time);
+      drain();
+    }
+  }
+}
+
+template <class Stream>
+void HttpSession<Stream>::drain() {
+  stream_.async_read_some(net::buffer(drain_buffer_),
+                          beast::bind_front_handler(&HttpSession::on_drain, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_drain(beast::error_code ec, std::size_t bytes) {
+  drained_ += bytes;
+  if (!ec && drained_ < drain_limit) drain();
+}
+
+void fail(beast::error_code ec, const char* what) {
+  if (!ec || ec == net::error::operation_aborted) return;
+  // Peers that leave, time out or speak garbage are everyday events on a network port.
+  spdlog::debug("http {}: {}", what, ec.message());
+}
+
+template class HttpSession<PlainStream>;
+template class HttpSession<TlsStream>;
+
+}  // namespace sterifleet::http

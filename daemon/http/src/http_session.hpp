@@ -1,0 +1,60 @@
+// One HTTP/1.1 connection (plain or TLS): reads a request within the limits, has the Api answer it on
+// a worker, writes the reply (one write in flight), and repeats while the client keeps it alive.
+// A stream request hands the socket to an SseSession. All steps run on the connection's strand.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "errors.hpp"
+#include "net.hpp"
+
+namespace sterifleet::http {
+
+template <class Stream>
+class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(Stream stream, std::shared_ptr<ServerState> state, Connections::Slot slot);
+  ~HttpSession() override;
+
+  void run();
+  void close() override;
+
+ private:
+  static constexpr bool tls = std::is_same_v<Stream, TlsStream>;
+
+  void on_handshake(beast::error_code ec);
+  void do_read();
+  void on_header(beast::error_code ec, std::size_t bytes);
+  void on_continue(beast::error_code ec, std::size_t bytes);
+  void read_body();
+  void on_body(beast::error_code ec, std::size_t bytes);
+  void handle();
+  void send(Reply reply, std::chrono::steady_clock::time_point started, std::string method);
+  void on_write(beast::error_code ec, std::size_t bytes);
+  /// Answers an error and closes: the unread rest of the request makes the connection unusable.
+  void refuse(ErrorCode code, const std::string& message);
+  void do_close();
+  void drain();
+  void on_drain(beast::error_code ec, std::size_t bytes);
+
+  Stream stream_;
+  net::any_io_executor executor_;  ///< the connection's strand
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<ServerState> state_;
+  Connections::Slot slot_;  ///< after state_: its observer lives there
+  Response response_;       ///< the one write in flight
+  bool close_after_write_ = false;
+  bool handed_over_ = false;  ///< the socket went to an event stream
+  bool linger_ = false;       ///< drain what the client still sends before closing
+  std::size_t drained_ = 0;
+  std::array<char, 16 * 1024> drain_buffer_{};
+};
+
+extern template class HttpSession<PlainStream>;
+extern template class HttpSession<TlsStream>;
+
+}  // namespace sterifleet::http

@@ -1,0 +1,80 @@
+// The route table: method + path pattern -> handler and the permission it needs. Handlers are plain
+// functions of a Call (request, principal, parameters, the daemon's services): no sockets, no threads.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "errors.hpp"
+#include "params.hpp"
+#include "sterifleet/http/api.hpp"
+
+namespace sterifleet::http {
+
+/// What every handler may use. Immutable after construction, so handlers may run on any thread.
+struct Context {
+  Services services;
+  HttpOptions options;
+  Authenticator authenticator;
+
+  Timestamp now() const;
+  /// Runs a write through the Fleet: a refusal becomes its 4xx, a storage failure is fatal.
+  Response write(const std::function<core::Fleet::Outcome()>& action, const std::function<nlohmann::json()>& result,
+                 boost::beast::http::status status = boost::beast::http::status::ok) const;
+};
+
+struct Call {
+  const Request& request;
+  const Principal* principal;  ///< null on public routes
+  const Query& query;
+  const std::vector<std::string>& params;  ///< path parameters, in pattern order
+  const Context& context;
+
+  const std::string& actor_name() const { return principal->name; }
+};
+
+using Handler = std::function<Response(const Call&)>;
+
+struct Route {
+  boost::beast::http::verb method;
+  std::string pattern;
+  std::vector<std::string> segments;  ///< "{x}" matches any one segment
+  std::optional<Permission> permission;
+  Handler handler;
+};
+
+class Router {
+ public:
+  void add(boost::beast::http::verb method, std::string pattern, std::optional<Permission> permission, Handler handler);
+
+  struct Found {
+    const Route* route = nullptr;  ///< null: no route for this method
+    std::vector<std::string> params;
+    std::vector<boost::beast::http::verb> allowed;  ///< methods routed for this path (for 405's Allow)
+  };
+  Found find(boost::beast::http::verb method, const std::vector<std::string>& segments) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// Each file of routes adds its own.
+void add_device_routes(Router& router);
+void add_alert_routes(Router& router);
+void add_record_routes(Router& router);
+void add_audit_routes(Router& router);
+void add_stats_routes(Router& router);
+void add_token_routes(Router& router);
+void add_system_routes(Router& router);
+
+/// Marks the stream route's handler result: Api::handle hands the connection to the event stream.
+inline constexpr std::string_view stream_route = "/api/v1/stream";
+
+/// {"items":[...],"next":"cursor"|null} of a store page.
+nlohmann::json page_json(store::Rows rows);
+
+}  // namespace sterifleet::http

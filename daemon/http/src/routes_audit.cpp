@@ -1,0 +1,75 @@
+// What auditors read: the hash-chained audit trail and its verification, the quarantine of rejected
+// messages, and the commands sent to devices.
+#include <limits>
+
+#include "router.hpp"
+
+namespace sterifleet::http {
+
+namespace {
+
+using nlohmann::json;
+using verb = boost::beast::http::verb;
+
+Response list_audit(const Call& call) {
+  const auto& q = call.query;
+  q.expect({"after", "limit"});
+  const auto after = q.integer("after", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
+  return json_response(boost::beast::http::status::ok,
+                       page_json(call.context.services.store.audit_records(after, q.limit())));
+}
+
+Response verify_audit(const Call& call) {
+  call.query.expect({});
+  const auto v = call.context.services.store.verify_audit();
+  return json_response(boost::beast::http::status::ok, {{"intact", v.intact},
+                                                        {"records", v.records},
+                                                        {"first_bad", v.first_bad ? json(*v.first_bad) : json(nullptr)},
+                                                        {"problem", v.problem},
+                                                        {"head", {{"seq", v.head.seq}, {"hash", v.head.hash}}}});
+}
+
+store::RecordQuery history_query(const Query& q) {
+  q.expect({"clinic", "device", "from", "to", "limit", "after"});
+  store::RecordQuery query;
+  query.clinic = q.id("clinic");
+  query.device = q.id("device");
+  const auto range = q.range();
+  query.from = range.from;
+  query.to = range.to;
+  query.page = {q.limit(), q.cursor()};
+  return query;
+}
+
+Response list_quarantine(const Call& call) {
+  return json_response(boost::beast::http::status::ok,
+                       page_json(call.context.services.store.quarantine(history_query(call.query))));
+}
+
+Response quarantine_counts(const Call& call) {
+  call.query.expect({});
+  json counts = json::object();
+  std::int64_t total = 0;
+  for (const auto& [reason, count] : call.context.services.store.quarantine_counts()) {
+    counts[reason] = count;
+    total += count;
+  }
+  return json_response(boost::beast::http::status::ok, {{"total", total}, {"by_reason", std::move(counts)}});
+}
+
+Response list_commands(const Call& call) {
+  return json_response(boost::beast::http::status::ok,
+                       page_json(call.context.services.store.commands(history_query(call.query))));
+}
+
+}  // namespace
+
+void add_audit_routes(Router& router) {
+  router.add(verb::get, "/api/v1/audit", Permission::audit, list_audit);
+  router.add(verb::get, "/api/v1/audit/verify", Permission::audit, verify_audit);
+  router.add(verb::get, "/api/v1/quarantine", Permission::audit, list_quarantine);
+  router.add(verb::get, "/api/v1/quarantine/counts", Permission::audit, quarantine_counts);
+  router.add(verb::get, "/api/v1/commands", Permission::audit, list_commands);
+}
+
+}  // namespace sterifleet::http

@@ -1,0 +1,119 @@
+// Sessions and sterilizer cycles from the store, manual reprocessing entries, and recall reports from
+// the engine (which knows every session an item of a recalled load was used in since).
+#include <openssl/rand.h>
+
+#include "router.hpp"
+#include "sterifleet/core/views.hpp"
+#include "sterifleet/protocol/ids.hpp"
+
+namespace sterifleet::http {
+
+namespace {
+
+using nlohmann::json;
+using verb = boost::beast::http::verb;
+
+store::RecordQuery record_query(const Query& q) {
+  q.expect({"clinic", "device", "from", "to", "limit", "after"});
+  store::RecordQuery query;
+  query.clinic = q.id("clinic");
+  query.device = q.id("device");
+  const auto range = q.range();
+  query.from = range.from;
+  query.to = range.to;
+  query.page = {q.limit(), q.cursor()};
+  return query;
+}
+
+Response list_sessions(const Call& call) {
+  return json_response(boost::beast::http::status::ok,
+                       page_json(call.context.services.store.sessions(record_query(call.query))));
+}
+
+Response list_cycles(const Call& call) {
+  return json_response(boost::beast::http::status::ok,
+                       page_json(call.context.services.store.cycles(record_query(call.query))));
+}
+
+std::string cycle_key(const Call& call) { return call.params[0] + "/" + call.params[1]; }
+
+Response get_cycle(const Call& call) {
+  call.query.expect({});
+  const auto key = cycle_key(call);
+  auto cycle = call.context.services.store.cycle(key);
+  if (!cycle) throw ApiError(ErrorCode::not_found, "no cycle " + key);
+  return json_response(boost::beast::http::status::ok, *cycle);
+}
+
+Response get_recall(const Call& call) {
+  call.query.expect({});
+  const auto key = cycle_key(call);
+  auto recall = call.context.services.fleet.read([&](const engine::Engine& engine) -> std::optional<json> {
+    const auto found = engine.recall(key);
+    if (!found) return std::nullopt;
+    return core::recall_json(*found);
+  });
+  if (!recall) throw ApiError(ErrorCode::not_found, "no positive biological indicator for cycle " + key);
+  return json_response(boost::beast::http::status::ok, *recall);
+}
+
+std::string new_entry_id() {
+  unsigned char bytes[6];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("the system's random generator failed");
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out = "M-";
+  for (const unsigned char b : bytes) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 0xF]);
+  }
+  return out;
+}
+
+// The codec checks the entry as a cycle.complete body wrapped in an envelope; its JSON Pointers are
+// turned back into pointers into the request body.
+std::string request_pointer(std::string message) {
+  if (message.starts_with("/body")) return "/cycle" + message.substr(5);
+  if (message.starts_with("/ts")) return "/at" + message.substr(3);
+  return message;
+}
+
+Response add_reprocessing(const Call& call) {
+  call.query.expect({});
+  const JsonBody body(call.request.body());
+  body.expect({"clinic", "id", "at", "cycle"});
+  const auto& entry = body.json();
+  const auto clinic = body.required_text("clinic", protocol::max_id_length);
+  if (!protocol::is_valid_id(clinic)) bad_param("clinic", "must be 1 to 64 letters, digits, '_', '.' or '-'");
+  auto id = body.optional_text("id", protocol::max_id_length);
+  if (entry.contains("id") && !protocol::is_valid_id(id)) {
+    bad_param("id", "must be 1 to 64 letters, digits, '_', '.' or '-'");
+  }
+  if (entry.contains("at")) body.required_time("at");
+  if (!entry.contains("cycle") || !entry["cycle"].is_object()) {
+    bad_param("cycle", "required, an object with the fields of a cycle.complete body");
+  }
+  json accepted = entry;
+  if (id.empty()) accepted["id"] = id = new_entry_id();
+  auto& services = call.context.services;
+  auto response = call.context.write(
+      [&] {
+        auto outcome = services.fleet.manual_reprocessing(accepted, call.principal->actor());
+        if (outcome.refusal) outcome.refusal->message = request_pointer(outcome.refusal->message);
+        return outcome;
+      },
+      [&] { return services.store.cycle("manual/" + id).value_or(json::object()); },
+      boost::beast::http::status::created);
+  return response;
+}
+
+}  // namespace
+
+void add_record_routes(Router& router) {
+  router.add(verb::get, "/api/v1/sessions", Permission::read, list_sessions);
+  router.add(verb::get, "/api/v1/cycles", Permission::read, list_cycles);
+  router.add(verb::get, "/api/v1/cycles/{sterilizer}/{cycle}", Permission::read, get_cycle);
+  router.add(verb::post, "/api/v1/reprocessing", Permission::operate, add_reprocessing);
+  router.add(verb::get, "/api/v1/recalls/{sterilizer}/{cycle}", Permission::read, get_recall);
+}
+
+}  // namespace sterifleet::http

@@ -1,0 +1,98 @@
+#include "sterifleet/http/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "listener.hpp"
+
+namespace sterifleet::http {
+
+namespace {
+
+tcp::endpoint resolve(net::io_context& io, const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) {
+    throw std::runtime_error("http.listen \"" + listen + "\": expected host:port, e.g. 127.0.0.1:8080");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  tcp::resolver resolver(io);
+  beast::error_code ec;
+  const auto results = resolver.resolve(host.empty() ? "0.0.0.0" : host, listen.substr(colon + 1),
+                                        tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    throw std::runtime_error("http.listen \"" + listen + "\": " + (ec ? ec.message() : "no address"));
+  }
+  return results.begin()->endpoint();
+}
+
+net::ssl::context tls_context(const HttpOptions& options) {
+  net::ssl::context context(net::ssl::context::tls_server);
+  context.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                      net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
+  beast::error_code ec;
+  context.use_certificate_chain_file(options.tls_cert, ec);
+  if (ec) throw std::runtime_error("http.tls_cert " + options.tls_cert + ": " + ec.message());
+  context.use_private_key_file(options.tls_key, net::ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("http.tls_key " + options.tls_key + ": " + ec.message());
+  return context;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  net::io_context& io;
+  net::thread_pool pool;
+  std::shared_ptr<ServerState> state;
+  std::shared_ptr<Listener> listener;
+  bool stopped = false;
+
+  Impl(net::io_context& io_in, HttpOptions options, Services services, core::EventBus& events)
+      : io(io_in), pool(std::max<std::size_t>(options.workers, 1)) {
+    state = std::make_shared<ServerState>(std::move(options), std::move(services), events, pool);
+  }
+};
+
+HttpServer::HttpServer(net::io_context& io, HttpOptions options, core::Fleet& fleet, store::Store& store,
+                       core::EventBus& events, core::Metrics& metrics, std::function<bool()> ready)
+    : impl_(std::make_unique<Impl>(io, std::move(options), Services{fleet, store, metrics, std::move(ready)}, events)) {
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::start() {
+  auto& state = *impl_->state;
+  const auto& options = state.options;
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    throw std::runtime_error("http.tls_cert and http.tls_key must be set together");
+  }
+  if (!options.tls_cert.empty()) state.tls.emplace(tls_context(options));
+  const auto endpoint = resolve(impl_->io, options.listen);
+  try {
+    impl_->listener = std::make_shared<Listener>(impl_->io, endpoint, impl_->state);
+  } catch (const std::system_error& e) {
+    throw std::runtime_error("http.listen " + options.listen + ": " + e.code().message());
+  }
+  impl_->listener->run();
+  spdlog::info("http: serving {} on {}:{}{}", tls() ? "HTTPS" : "HTTP", endpoint.address().to_string(), port(),
+               options.dashboard_dir.empty() ? "" : ", dashboard from " + options.dashboard_dir);
+}
+
+void HttpServer::stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  if (impl_->listener) impl_->listener->stop();
+  impl_->state->workers.detach();
+  impl_->state->connections->close_all();
+  // Handlers already running finish (their replies are dropped with the closed connections).
+  impl_->pool.join();
+}
+
+std::uint16_t HttpServer::port() const { return impl_->listener ? impl_->listener->port() : 0; }
+
+bool HttpServer::tls() const { return impl_->state->tls.has_value(); }
+
+std::size_t HttpServer::connections() const { return impl_->state->connections->count(); }
+
+}  // namespace sterifleet::http

@@ -1,0 +1,60 @@
+// A live event stream (Server-Sent Events) on a connection taken over from an HttpSession: events of
+// the EventBus as `event: alert|device`, a comment every heartbeat, `event: dropped` when the client
+// fell behind. The bus never waits for us: events queue (bounded) in the subscription and we write
+// them, all that are queued in one chunk, one write in flight; a client that does not read within the
+// write timeout is disconnected.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <string>
+
+#include "net.hpp"
+
+namespace sterifleet::http {
+
+template <class Stream>
+class SseSession : public Closable, public std::enable_shared_from_this<SseSession<Stream>> {
+ public:
+  SseSession(Stream stream, std::shared_ptr<ServerState> state, Connections::Slot slot);
+  ~SseSession() override;
+
+  /// Writes `head` (status and headers; the body is chunked) and starts streaming. On the strand.
+  void start(Response head);
+  void close() override;
+
+ private:
+  void notified();
+  void pump();
+  void write(std::string chunk);
+  void on_write(beast::error_code ec, std::size_t bytes);
+  void arm_heartbeat();
+  void on_heartbeat(beast::error_code ec);
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void shut(const char* why, beast::error_code ec);
+
+  Stream stream_;
+  net::any_io_executor executor_;
+  std::shared_ptr<ServerState> state_;
+  Connections::Slot slot_;
+  std::shared_ptr<core::EventBus::Subscription> subscription_;
+  net::steady_timer heartbeat_;
+  std::string writing_;  ///< the chunk in flight
+  bool busy_ = false;
+  bool closed_ = false;
+  std::atomic<bool> scheduled_{false};  ///< a pump is posted; set from the publisher's thread
+  std::array<char, 1024> read_buffer_{};
+};
+
+extern template class SseSession<PlainStream>;
+extern template class SseSession<TlsStream>;
+
+/// The SSE text of one bus event (JSON with "type"): "event: <type>\ndata: <json>\n\n".
+std::string sse_event(const std::string& event);
+/// One HTTP/1.1 chunk of `data`.
+std::string http_chunk(std::string_view data);
+
+}  // namespace sterifleet::http

@@ -1,0 +1,77 @@
+// The live event stream: Server-Sent Events of alerts and device changes as they happen, heartbeats,
+// the token in the query for EventSource, and a slow client that loses events instead of slowing us.
+#include "harness.hpp"
+
+namespace sterifleet::http::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::unique_ptr<Client> open_stream(Harness& harness, const std::string& auth_line) {
+  auto client = std::make_unique<Client>(harness.port());
+  client->write_raw("GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n" + auth_line + "\r\n");
+  const auto head = client->read_until(": connected", 5s);
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\n")) << head;
+  EXPECT_NE(head.find("Content-Type: text/event-stream"), std::string::npos) << head;
+  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head;
+  return client;
+}
+
+TEST(Stream, DeliversAnAlertRaisedByIngest) {
+  Harness harness;
+  auto stream = open_stream(harness, "Authorization: Bearer " + harness.token(Role::viewer) + "\r\n");
+  // A third session on the same cartridge, from a pen that was not reprocessed.
+  harness.send("north", "PEN-2", session_start("S4", "C3"), at_minute(320));
+  // The Fleet publishes a commit's alerts before the devices they changed.
+  const auto text = stream->read_until("event: device\ndata: {", 5s);
+  EXPECT_NE(text.find("event: alert\ndata: {"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"rule\":\"cartridge.reused\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"transition\":\"opened\""), std::string::npos) << text;
+}
+
+TEST(Stream, AcceptsTheTokenInTheQuery) {
+  Harness harness(empty_fleet());
+  auto client = std::make_unique<Client>(harness.port());
+  client->write_raw("GET /api/v1/stream?access_token=" + harness.token(Role::viewer) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(client->read_until("\r\n\r\n", 5s).starts_with("HTTP/1.1 200 OK"));
+  Client other(harness.port());
+  other.write_raw("GET /api/v1/stream?access_token=sft_nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(other.read_until("\r\n\r\n", 5s).starts_with("HTTP/1.1 401"));
+}
+
+TEST(Stream, SendsHeartbeats) {
+  Harness harness(tweaked([](HttpOptions& o) { o.heartbeat = 1s; }));
+  auto stream = open_stream(harness, "Authorization: Bearer " + harness.token(Role::auditor) + "\r\n");
+  stream->read_until(": heartbeat\n\n", 4s);
+}
+
+TEST(Stream, ASlowClientLosesTheOldestEventsAndIsTold) {
+  Harness harness(tweaked([](HttpOptions& o) { o.stream_queue = 2; }));
+  auto stream = open_stream(harness, "Authorization: Bearer " + harness.token(Role::viewer) + "\r\n");
+  for (int i = 0; i < 2000; ++i) {
+    harness.events().publish(R"({"type":"device","device":{"id":"D-)" + std::to_string(i) + R"("}})");
+  }
+  const auto text = stream->read_until("\"id\":\"D-1999\"", 10s);
+  EXPECT_NE(text.find("event: dropped\ndata: {\"dropped\":"), std::string::npos);
+}
+
+TEST(Stream, ClosingTheClientEndsTheSubscription) {
+  Harness harness(empty_fleet());
+  {
+    auto stream = open_stream(harness, "Authorization: Bearer " + harness.token(Role::viewer) + "\r\n");
+    EXPECT_EQ(harness.events().subscribers(), 1u);
+  }
+  for (int i = 0; i < 100 && harness.events().subscribers() > 0; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(harness.events().subscribers(), 0u);
+  EXPECT_EQ(harness.server().connections(), 0u);
+}
+
+TEST(Stream, StopClosesOpenStreams) {
+  Harness harness(empty_fleet());
+  auto stream = open_stream(harness, "Authorization: Bearer " + harness.token(Role::viewer) + "\r\n");
+  harness.server().stop();
+  EXPECT_TRUE(stream->closed_by_peer(3s));
+}
+
+}  // namespace
+}  // namespace sterifleet::http::testing
