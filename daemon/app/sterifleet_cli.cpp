@@ -1,12 +1,14 @@
-// `sterifleet`: the operator's and auditor's command line (policy check, replay; more subcommands
-// join as the daemon grows). Exit codes: 0 success, 1 the checked thing is bad, 2 usage error.
+// `sterifleet`: the operator's and auditor's command line: policy check, replay, audit verify, token
+// create. Exit codes: 0 success, 1 the checked thing is bad, 2 usage error or unreadable input.
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "audit_command.hpp"
 #include "replay.hpp"
 #include "sterifleet/engine/policy.hpp"
+#include "token_command.hpp"
 
 namespace {
 
@@ -83,10 +85,28 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--policy", replay_policy, "policy file instead of the built-in defaults");
   replay_cmd->add_option("--until", until, "stop at this device time (RFC 3339 UTC)");
 
+  auto* audit = cli.add_subcommand("audit", "The hash-chained audit trail");
+  audit->require_subcommand(1);
+  std::string audit_db = "sterifleet.db";
+  auto* verify = audit->add_subcommand("verify", "Recompute the chain; name the first altered record");
+  verify->add_option("--db", audit_db, "the daemon's SQLite store")->capture_default_str();
+
+  auto* token = cli.add_subcommand("token", "API tokens");
+  token->require_subcommand(1);
+  std::string token_db = "sterifleet.db";
+  std::string role;
+  std::string name;
+  auto* create = token->add_subcommand("create", "Make a token; its secret is the last word printed");
+  create->add_option("--role", role, "viewer, manager, auditor or admin")->required();
+  create->add_option("--name", name, "who or what holds it (shown in the audit trail)");
+  create->add_option("--db", token_db, "the daemon's SQLite store")->capture_default_str();
+
   CLI11_PARSE(cli, argc, argv);
   try {
     if (check->parsed()) return policy_check(policy_file);
     if (replay_cmd->parsed()) return replay(replay_file, replay_policy, until);
+    if (verify->parsed()) return app::audit_verify(audit_db, std::cout);
+    if (create->parsed()) return app::token_create(token_db, role, name.empty() ? "cli:" + role : name, std::cout);
   } catch (const std::exception& e) {
     std::cerr << "sterifleet: " << e.what() << '\n';
     return 2;
