@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
     if (check->parsed()) return policy_check(policy_file);
     if (replay_cmd->parsed()) return replay(replay_file, replay_policy, until);
     if (verify->parsed()) return app::audit_verify(audit_db, std::cout);
-    if (create->parsed()) return app::token_create(token_db, role, name.empty() ? "cli:" + role : name, std::cout);
+    if (create->parsed()) return app::token_create(token_db, role, name.empty() ? "cli-" + role : name, std::cout);
   } catch (const std::exception& e) {
     std::cerr << "sterifleet: " << e.what() << '\n';
     return 2;
