@@ -62,6 +62,8 @@ constexpr std::string_view known_keys[] = {
     "engine.max_clock_skew_s",
     "engine.retention_hours",
     "engine.tick_ms",
+    "engine.snapshot_every",
+    "engine.snapshot_minutes",
     "log.level",
     "log.format",
 };
@@ -165,6 +167,10 @@ Config load_config(const std::optional<std::string>& file, const std::vector<std
   read_duration(root, "engine.max_clock_skew_s", c.max_clock_skew);
   read_duration(root, "engine.retention_hours", c.retention);
   read_duration(root, "engine.tick_ms", c.tick);
+  read(root, "engine.snapshot_every", c.snapshot_every);
+  if (c.snapshot_every < 0)
+    fail(root.at_path("engine.snapshot_every").node(), "engine.snapshot_every must not be negative");
+  read_duration(root, "engine.snapshot_minutes", c.snapshot_interval);
   read(root, "log.level", c.log_level);
   read(root, "log.format", c.log_format);
   if (c.log_format != "text" && c.log_format != "json") {

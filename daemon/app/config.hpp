@@ -29,6 +29,8 @@ struct Config {
   std::chrono::seconds max_clock_skew{300};
   std::chrono::hours retention{24 * 7};
   std::chrono::milliseconds tick{1000};
+  std::int64_t snapshot_every = 1'000'000;     ///< journal entries between engine snapshots; 0: not by count
+  std::chrono::minutes snapshot_interval{60};  ///< time between engine snapshots; 0: not by time
   std::string log_level = "info";
   std::string log_format = "text";  ///< text or json
 };

@@ -120,6 +120,26 @@ TEST_F(DeviceRules, IdentityMismatch_FiresLocksAndResolvesOnNextCorrectMessage) 
   EXPECT_TRUE(std::holds_alternative<protocol::Unlock>(cleared.commands[0].body));
 }
 
+// Its trigger is the receipt time: a second mismatch in the same millisecond, after a correct message
+// cleared the first, is the same alert recurring (a second alert under its id broke compaction).
+TEST_F(DeviceRules, IdentityMismatch_SameMillisecondAfterClearingReopensTheSameAlert) {
+  const protocol::ClinicId north{"north"};
+  engine_.rejected(north, protocol::DeviceId{"PEN-1"}, protocol::Reason::identity_mismatch, at_minute(10));
+  telemetry("PEN-1", 90, 10);
+  const auto again =
+      engine_.rejected(north, protocol::DeviceId{"PEN-1"}, protocol::Reason::identity_mismatch, at_minute(10));
+  ASSERT_EQ(again.alerts.size(), 1u);
+  EXPECT_EQ(again.alerts[0].transition, Transition::reopened);
+  const auto fired = alerts(RuleId::identity_mismatch);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].state(), AlertState::open);
+  EXPECT_EQ(fired[0].episode.occurrences, 2);
+  telemetry("PEN-1", 90, 11);
+  EXPECT_EQ(alerts(RuleId::identity_mismatch)[0].state(), AlertState::resolved);
+  EXPECT_NO_THROW(engine_.compact(at_minute(3 * 24 * 60)));
+  EXPECT_TRUE(alerts(RuleId::identity_mismatch).empty());
+}
+
 TEST_F(DeviceRules, IdentityMismatch_QuietForOtherRejections) {
   engine_.rejected(protocol::ClinicId{"north"}, protocol::DeviceId{"PEN-1"}, protocol::Reason::malformed_json,
                    at_minute(10));

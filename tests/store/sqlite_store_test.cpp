@@ -75,10 +75,10 @@ class SqliteBackend : public ::testing::Test {
 // --- file and schema ---
 
 TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2");
   EXPECT_EQ(query_text(path_, "PRAGMA journal_mode"), "wal");
-  for (const auto* table :
-       {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens", "audit", "meta"}) {
+  for (const auto* table : {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens",
+                            "audit", "meta", "snapshots"}) {
     EXPECT_EQ(query_text(path_, std::string("SELECT name FROM sqlite_master WHERE name = '") + table + "'"), table);
   }
 }
@@ -91,8 +91,19 @@ TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
   }());
   store_.reset();
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "2");
   EXPECT_EQ(store_->stats().messages, 1);
+}
+
+TEST_F(SqliteBackend, Open_AVersionOneFileGainsTheSnapshotTable) {
+  store_->commit(Commit{.messages = {telemetry("PEN-0001", 1, at(0))}});
+  store_.reset();
+  run_sql(path_, "DROP TABLE snapshots; DELETE FROM schema_version WHERE version = 2");
+  store_ = open_sqlite(path_);
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2");
+  EXPECT_EQ(store_->stats().messages, 1);
+  store_->save_snapshot({1, at(1), "state"});
+  EXPECT_EQ(store_->latest_snapshot()->state, "state");
 }
 
 TEST_F(SqliteBackend, Open_RefusesAFileFromANewerSterifleet) {
@@ -249,6 +260,21 @@ TEST_F(SqliteBackend, Tamper_TheTrailMustEndAtTheRecordedHead) {
   EXPECT_THAT(v.problem, HasSubstr("record 10 is not the head the store recorded"));
   run_sql(path_, "UPDATE meta SET audit_hash = '" + head.hash + "'");
   EXPECT_TRUE(store_->verify_audit().intact);
+}
+
+TEST_F(SqliteBackend, Tamper_ADamagedSnapshotIsRefusedAndTheOlderOneRemains) {
+  for (std::uint64_t seq = 1; seq <= 2; ++seq) store_->commit(Commit{.messages = {telemetry("PEN-0001", seq, at(0))}});
+  store_->save_snapshot({1, at(1), "older state"});
+  store_->save_snapshot({2, at(2), "newer state"});
+  run_sql(path_, "UPDATE snapshots SET state = CAST('newer statf' AS BLOB) WHERE commit_seq = 2");
+  try {
+    store_->latest_snapshot();
+    FAIL() << "a damaged snapshot must not be returned";
+  } catch (const DamagedSnapshot& e) {
+    EXPECT_EQ(e.commit(), 2);
+    EXPECT_THAT(e.what(), HasSubstr("damaged"));
+  }
+  EXPECT_EQ(store_->latest_snapshot_before(2)->state, "older state");
 }
 
 TEST_F(SqliteBackend, AuditVerify_ReportsAnIntactTrail) {

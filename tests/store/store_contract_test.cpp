@@ -108,6 +108,15 @@ TEST_P(StoreContract, Commit_NumbersIncreaseByOneAndEmptyCommitsAreNotStored) {
   EXPECT_EQ(entries[2].commit, 3);
 }
 
+TEST_P(StoreContract, Commit_ReturnsItsNumberAndAnEmptyOneTheLast) {
+  EXPECT_EQ(store().commit(Commit{}), 0);
+  EXPECT_EQ(store().commit(with_message(telemetry("PEN-0001", 1, at(0)))), 1);
+  EXPECT_EQ(store().commit(Commit{.alerts = {alert({.opened = at(1)})}}), 2);
+  EXPECT_EQ(store().commit(Commit{}), 2);
+  reopen();
+  EXPECT_EQ(store().commit(with_message(telemetry("PEN-0001", 2, at(2)))), 3);
+}
+
 TEST_P(StoreContract, Commit_DuplicateMessageKeyThrowsAndKeepsNothingOfThatCommit) {
   store().commit(with_message(telemetry("PEN-0001", 5, at(0))));
   const auto head = store().audit_head();
@@ -604,6 +613,74 @@ TEST_P(StoreContract, Audit_ChainGrowsLinksAndVerifies) {
   EXPECT_EQ(verification.head.seq, 20);
   EXPECT_EQ(verification.head.hash, head.hash);
   EXPECT_EQ(store().stats().audit_records, 20);
+}
+
+// --- engine snapshots ---
+
+Snapshot snapshot_of(std::int64_t commit, std::string state = std::string("\0engine state\xff", 14)) {
+  return {commit, at(static_cast<int>(commit)), std::move(state) + std::to_string(commit)};
+}
+
+TEST_P(StoreContract, Snapshot_NoneInAFreshStore) { EXPECT_FALSE(store().latest_snapshot()); }
+
+TEST_P(StoreContract, Snapshot_TheLatestIsTheNewestByCommitAndSurvivesReopen) {
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) store().commit(with_message(telemetry("PEN-0001", seq, at(0))));
+  for (const std::int64_t commit : {1, 3, 2}) store().save_snapshot(snapshot_of(commit));
+  reopen();
+  const auto latest = store().latest_snapshot();
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->commit, 3);
+  EXPECT_EQ(latest->taken_at, at(3));
+  EXPECT_EQ(latest->state, snapshot_of(3).state) << "the bytes come back as they were, NULs and all";
+  EXPECT_EQ(journal().size(), 3u) << "a snapshot is not a journal entry";
+}
+
+TEST_P(StoreContract, Snapshot_KeepsTheNewestTwo) {
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) store().commit(with_message(telemetry("PEN-0001", seq, at(0))));
+  for (const std::int64_t commit : {1, 2, 3}) store().save_snapshot(snapshot_of(commit));
+  const auto older = store().latest_snapshot_before(3);
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->commit, 2);
+  EXPECT_FALSE(store().latest_snapshot_before(2)) << "the third newest is forgotten";
+}
+
+TEST_P(StoreContract, Snapshot_OfTheSameCommitReplacesIt) {
+  store().commit(with_message(telemetry("PEN-0001", 1, at(0))));
+  store().save_snapshot(snapshot_of(1, "first"));
+  store().save_snapshot(snapshot_of(1, "second"));
+  EXPECT_EQ(store().latest_snapshot()->state, "second1");
+  EXPECT_FALSE(store().latest_snapshot_before(1));
+}
+
+TEST_P(StoreContract, Snapshot_OfACommitTheJournalHasNotReachedIsRefused) {
+  store().commit(with_message(telemetry("PEN-0001", 1, at(0))));
+  try {
+    store().save_snapshot(snapshot_of(2));
+    FAIL() << "a snapshot ahead of the journal must be refused";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("commit 2"));
+  }
+  EXPECT_FALSE(store().latest_snapshot());
+}
+
+TEST_P(StoreContract, Snapshot_SavedWhileAnotherThreadCommits) {
+  std::atomic<std::int64_t> last{0};
+  std::thread writer([&] {
+    for (std::uint64_t seq = 1; seq <= 200; ++seq)
+      last = store().commit(with_message(telemetry("PEN-0001", seq, at(0))));
+  });
+  int saved = 0;
+  while (last < 200) {
+    if (const auto commit = last.load(); commit > 0) {
+      store().save_snapshot(snapshot_of(commit));
+      ++saved;
+    }
+  }
+  writer.join();
+  EXPECT_GT(saved, 0);
+  EXPECT_EQ(journal().size(), 200u);
+  EXPECT_EQ(journal().back().commit, 200) << "saving snapshots took no commit numbers";
+  EXPECT_LE(store().latest_snapshot()->commit, 200);
 }
 
 // --- concurrency and crashes ---

@@ -165,6 +165,23 @@ void AlertBook::open(const ClinicId& clinic, RuleId rule, const std::string& sub
     emit(*alert, before == AlertState::resolved ? Transition::reopened : Transition::occurred, before, ctx);
     return;
   }
+  // The same trigger again after its alert cleared (two identity mismatches in one millisecond): that
+  // alert recurs. Creating a second one under its id would list the id twice in the book's indexes.
+  if (Alert* same = find(alert_id(clinic, rule, subject, episode.trigger))) {
+    const AlertState before = same->state();
+    const bool was_current = is_current(*same);
+    same->withdrawn = false;
+    same->episode.cleared_at.reset();
+    same->episode.clearance.clear();
+    ++same->episode.occurrences;
+    if (same->manual && same->episode.occurrences > same->manual->occurrences) same->manual.reset();
+    track_current(*same, was_current);
+    auto& ids = by_subject_[key_of(clinic, rule, subject)];  // current() looks for it last
+    ids.erase(std::find(ids.begin(), ids.end(), same->id));
+    ids.push_back(same->id);
+    emit(*same, Transition::reopened, before, ctx);
+    return;
+  }
   Alert& alert = create(clinic, rule, subject, std::move(episode), ctx);
   emit(alert, Transition::opened, AlertState::open, ctx);
 }

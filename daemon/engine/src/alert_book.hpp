@@ -61,6 +61,8 @@ class AlertBook {
   std::size_t size() const { return alerts_.size(); }
 
  private:
+  friend struct SnapshotFields;  ///< engine snapshots save and restore the whole state
+
   static std::string key_of(const ClinicId& clinic, RuleId rule, const std::string& subject);
   Alert& create(const ClinicId& clinic, RuleId rule, const std::string& subject, Episode episode, const Context& ctx);
   Alert* current(const std::string& key);
@@ -75,6 +77,5 @@ class AlertBook {
   std::set<std::string> awaiting_ack_;  ///< active, unacknowledged, notified: candidates for repeats
   std::unordered_map<DeviceId, std::array<std::uint16_t, rule_count>> current_count_;
 };
-
 
 }  // namespace sterifleet::engine

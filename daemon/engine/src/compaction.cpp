@@ -27,7 +27,14 @@ std::optional<Timestamp> boundary(const DeviceRecord& pen, std::size_t i) {
 
 void Engine::Impl::compact(Timestamp cut) {
   Run run{{}, cut};
-  for (auto& [id, dev] : devices) compact_pen(dev, cut, run);
+  // In device order, not the hash map's, so that an engine restored from a snapshot (same devices,
+  // another map order) compacts to the same state: re-deriving a pen queues its shelf-life deadline,
+  // and deadlines at the same instant are kept in the order they were queued.
+  std::vector<DeviceRecord*> in_order;
+  in_order.reserve(devices.size());
+  for (auto& [id, dev] : devices) in_order.push_back(&dev);
+  std::sort(in_order.begin(), in_order.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
+  for (DeviceRecord* dev : in_order) compact_pen(*dev, cut, run);
   compact_cycles(cut);
   for (auto& [id, c] : clinics) compact_cartridges(c, id, cut);
   std::erase_if(orphan_ends, [&](const auto& entry) { return entry.second.ts < cut; });

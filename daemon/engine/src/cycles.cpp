@@ -273,8 +273,10 @@ std::optional<Recall> Engine::Impl::recall(const std::string& key) const {
     if (c.recalled_by != key) continue;
     out.cycles.push_back(k);
   }
-  std::sort(out.cycles.begin(), out.cycles.end(),
-            [this](const auto& a, const auto& b) { return cycles.at(a).ts < cycles.at(b).ts; });
+  // By time, then key: not the hash map's order, which differs in an engine restored from a snapshot.
+  std::sort(out.cycles.begin(), out.cycles.end(), [this](const auto& a, const auto& b) {
+    return std::tie(cycles.at(a).ts, a) < std::tie(cycles.at(b).ts, b);
+  });
   for (const auto& k : out.cycles) {
     const CycleRecord& c = cycles.at(k);
     for (const auto& item_id : c.cycle.load) {

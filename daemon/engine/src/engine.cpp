@@ -1,5 +1,7 @@
 #include "sterifleet/engine/engine.hpp"
 
+#include <algorithm>
+
 #include "engine_impl.hpp"
 
 namespace sterifleet::engine {
@@ -229,14 +231,27 @@ void Engine::Impl::reconcile_locks(Run& run) {
 }
 
 void Engine::Impl::detect_offline(Run& run) {
-  for (auto& [id, dev] : devices) {
+  struct Silent {
+    const DeviceRecord* device;
+    Timestamp since;
+    bool dropped;
+  };
+  std::vector<Silent> silent;
+  for (const auto& [id, dev] : devices) {
     const bool dropped = dev.presence == Presence::offline;
     const bool promised = dev.presence == Presence::online && dev.declared_heartbeat;
     if (!dropped && !promised) continue;
     const auto grace = dev.declared_heartbeat.value_or(policy.heartbeat_for(dev.kind.value_or(DeviceKind::pen)));
     const Timestamp since = std::max({dev.last_received, dev.presence_changed, started_at});
     if (run.now - since <= grace || alerts.device_has_current(id, RuleId::device_offline)) continue;
-    alerts.open(dev.clinic, RuleId::device_offline, id.str(),
+    silent.push_back({&dev, since, dropped});
+  }
+  // In device order, not the hash map's: an engine restored from a snapshot has the same devices in
+  // another order, and must report the same effects in the same order.
+  std::sort(silent.begin(), silent.end(), [](const Silent& a, const Silent& b) { return a.device->id < b.device->id; });
+  for (const auto& [dev, since, dropped] : silent) {
+    const DeviceId& id = dev->id;
+    alerts.open(dev->clinic, RuleId::device_offline, id.str(),
                 Episode{"silent-since:" + format_timestamp(since),
                         id,
                         run.now,

@@ -37,7 +37,7 @@ struct OrphanEnd {  ///< a session.end whose start has not arrived yet (it comes
 
 class Engine::Impl {
  public:
-  Impl(Policy p, Timestamp started) : policy(std::move(p)), started_at(started) {
+  Impl(Policy p, Timestamp started) : policy(p), initial_policy(std::move(p)), started_at(started) {
     in_maintenance = [this](const DeviceId& id, Timestamp t) {
       const auto it = devices.find(id);
       return it != devices.end() && it->second.in_maintenance(t);
@@ -90,6 +90,7 @@ class Engine::Impl {
   std::optional<Recall> recall(const std::string& cycle_key) const;
 
   Policy policy;
+  Policy initial_policy;  ///< what it was built with: history before the first set_policy was judged under it
   Timestamp started_at;
   AlertBook::MaintenanceCheck in_maintenance;
   std::unordered_map<DeviceId, DeviceRecord> devices;

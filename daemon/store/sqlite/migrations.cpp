@@ -154,8 +154,20 @@ CREATE TABLE audit (
 );
 )sql";
 
+// Engine snapshots (core::Fleet): the engine's state as of commit `commit_seq`, so that a restart
+// replays only the journal after it. The store keeps the newest two.
+constexpr std::string_view schema_v2 = R"sql(
+CREATE TABLE snapshots (
+  commit_seq INTEGER PRIMARY KEY,
+  taken_at INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,          -- of state, hex: a damaged snapshot is refused, never loaded
+  state BLOB NOT NULL            -- engine::Engine::snapshot()
+);
+)sql";
+
 constexpr std::array migrations{
     Migration{1, "initial schema", schema_v1},
+    Migration{2, "engine snapshots", schema_v2},
 };
 
 int stored_version(Connection& db) {

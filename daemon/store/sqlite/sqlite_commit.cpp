@@ -234,9 +234,9 @@ bool SqliteStore::written_by_others() {
   return changed;
 }
 
-void SqliteStore::commit(const Commit& commit) {
-  if (commit.empty()) return;
+std::int64_t SqliteStore::commit(const Commit& commit) {
   std::lock_guard lock(write_mutex_);
+  if (commit.empty()) return written_by_others() ? (counters_ = read_counters()).commit_seq : counters_.commit_seq;
   auto& w = writer();
   Transaction transaction(w.db, Transaction::Kind::write);
   Counters next = written_by_others() ? read_counters() : counters_;
@@ -260,6 +260,7 @@ void SqliteStore::commit(const Commit& commit) {
   }
   transaction.commit();
   counters_ = std::move(next);
+  return n;
 }
 
 }  // namespace sterifleet::store::sqlite

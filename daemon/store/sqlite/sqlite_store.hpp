@@ -23,9 +23,11 @@ class SqliteStore final : public Store {
   SqliteStore(const std::string& path, const SqliteOptions& options);
   ~SqliteStore() override;
 
-  void commit(const Commit& commit) override;
+  std::int64_t commit(const Commit& commit) override;
   std::optional<std::string> stored_payload(const std::string& device, std::uint32_t boot, std::uint64_t seq) override;
   void read_journal(std::int64_t after_commit, const std::function<void(const JournalEntry&)>& visit) override;
+  void save_snapshot(const Snapshot& snapshot) override;
+  std::optional<Snapshot> latest_snapshot_before(std::int64_t commit) override;
 
   AuditHead audit_head() override;
   AuditVerification verify_audit() override;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -85,8 +86,20 @@ class Engine {
   const CartridgeRecord* cartridge(const ClinicId& clinic, const protocol::CartridgeId& id) const;
   std::optional<Recall> recall(const std::string& cycle_key) const;
 
+  /// The whole state as canonical bytes (sterifleet/engine/snapshot.hpp): equal states, equal bytes.
+  std::string snapshot() const;
+  /// The same state as JSON with the snapshot's field names: for tests and diagnostics.
+  nlohmann::json snapshot_json() const;
+  /// The engine whose snapshot() gave `bytes`, with the policy that was in force in it. `configured`
+  /// is the policy a fresh engine would be built with: the history in the snapshot was judged under the
+  /// policy its engine was built with (up to its first set_policy), so when that differs from
+  /// `configured`, rebuilding from the journal would judge it differently and the snapshot is refused.
+  /// Throws SnapshotError.
+  static Engine from_snapshot(const Policy& configured, std::string_view bytes);
+
  private:
   class Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

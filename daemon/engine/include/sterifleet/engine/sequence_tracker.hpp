@@ -32,6 +32,8 @@ class SequenceTracker {
   std::vector<std::pair<std::uint32_t, SeqRange>> gaps() const;
 
  private:
+  friend struct SnapshotFields;  ///< engine snapshots save and restore the whole state
+
   struct Boot {
     std::uint32_t number = 0;
     std::uint64_t high = 0;         ///< highest seq seen

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -99,6 +100,24 @@ struct JournalEntry {
   std::variant<StoredMessage, QuarantinedMessage, Action> input;
 };
 
+/// The engine's state as of a journal position: a restart loads the newest one and replays only the
+/// journal after it (core::Fleet::restore). Opaque to the store, which checksums the bytes it keeps.
+struct Snapshot {
+  std::int64_t commit = 0;  ///< the last commit whose inputs it reflects
+  Timestamp taken_at{};
+  std::string state;  ///< engine::Engine::snapshot()
+};
+
+/// A stored snapshot whose bytes are not the ones saved (its checksum fails): use an older one.
+class DamagedSnapshot : public StoreError {
+ public:
+  DamagedSnapshot(std::int64_t commit, const std::string& what) : StoreError(what), commit_(commit) {}
+  std::int64_t commit() const noexcept { return commit_; }
+
+ private:
+  std::int64_t commit_;
+};
+
 struct AuditHead {
   std::int64_t seq = 0;  ///< 0 for an empty trail
   std::string hash;      ///< hex SHA-256; 64 zeros for an empty trail
@@ -167,15 +186,24 @@ class Store {
   virtual ~Store() = default;
 
   // --- write side (one writer) ---
-  /// All of it in one transaction, numbered one above the last; an empty Commit is not stored.
+  /// All of it in one transaction, numbered one above the last; returns that number, the commit's
+  /// position in the journal. An empty Commit is not stored (the last commit's number is returned).
   /// Throws StoreError (nothing of it kept), e.g. for a sequenced message whose key is already stored.
-  virtual void commit(const Commit& commit) = 0;
+  virtual std::int64_t commit(const Commit& commit) = 0;
   /// The payload stored for a sequenced message, to tell a redelivery from a conflicting reuse.
   virtual std::optional<std::string> stored_payload(const std::string& device, std::uint32_t boot,
                                                     std::uint64_t seq) = 0;
 
   // --- restart ---
   virtual void read_journal(std::int64_t after_commit, const std::function<void(const JournalEntry&)>& visit) = 0;
+  /// Keeps `snapshot` (replacing one of the same commit) and, of the others, only the newest, so that a
+  /// damaged newest snapshot still leaves a recent one. Throws StoreError, also for a commit the journal
+  /// has not reached. May run on another thread than commit() (back-ends serialise their writes).
+  virtual void save_snapshot(const Snapshot& snapshot) = 0;
+  /// The newest snapshot of a commit before `commit`, if any. Throws DamagedSnapshot when its bytes
+  /// fail their checksum.
+  virtual std::optional<Snapshot> latest_snapshot_before(std::int64_t commit) = 0;
+  std::optional<Snapshot> latest_snapshot() { return latest_snapshot_before(std::numeric_limits<std::int64_t>::max()); }
 
   // --- audit trail ---
   virtual AuditHead audit_head() = 0;

@@ -1,0 +1,296 @@
+// Restarts of the daemon's core on a real SQLite file: a Fleet fed a clinic's traffic (MQTT payloads,
+// people's actions, a policy reload, the clock) with periodic snapshots, stopped without a final one,
+// then restarted from copies of its file: from the newest snapshot plus the journal after it, and
+// from the whole journal (its snapshots deleted). The two must be in the same state and go on alike;
+// a snapshot that cannot be used must make it replay more, with a warning, never load a wrong state.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "clinic_traffic.hpp"
+#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/engine/snapshot.hpp"
+#include "sterifleet/protocol/codec.hpp"
+#include "sterifleet/testing/subprocess.hpp"
+
+namespace sterifleet::core::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using engine::testing::at_minute;
+using engine::testing::kStart;
+using nlohmann::json;
+
+class NullSink : public CommandSink {
+ public:
+  void publish(const std::string&, const std::string&) override {}
+};
+
+/// One run of the daemon's core on a store file, on a clock the test sets.
+class DaemonRun {
+ public:
+  explicit DaemonRun(const fs::path& db, FleetOptions options = {}, engine::Policy policy = engine::default_policy())
+      : store_(store::open_sqlite(db.string())),
+        fleet_(std::make_unique<Fleet>(
+            std::move(policy), *store_, sink_, events_, metrics_, [this] { return now_; }, options)) {}
+
+  Fleet& fleet() { return *fleet_; }
+  store::Store& store() { return *store_; }
+  void set_clock(Timestamp now) { now_ = now; }
+
+  Fleet::RestoreStats restore(Timestamp now) {
+    now_ = now;
+    return fleet_->restore();
+  }
+  Fleet::Ingested send(const protocol::DeviceMessage& message, Timestamp now) {
+    now_ = now;
+    return fleet_->ingest(protocol::topic_of(message), protocol::encode(message));
+  }
+  Fleet::Ingested raw(const std::string& topic, const std::string& payload, Timestamp now) {
+    now_ = now;
+    return fleet_->ingest(topic, payload);
+  }
+  void tick(Timestamp now) {
+    now_ = now;
+    fleet_->tick();
+  }
+  /// The first active alert by id, or "".
+  std::string first_active_alert() {
+    return fleet_->read([](const engine::Engine& engine) {
+      std::string first;
+      engine.for_each_alert([&](const engine::Alert& a) {
+        if (a.active() && (first.empty() || a.id < first)) first = a.id;
+      });
+      return first;
+    });
+  }
+  std::string state() {
+    return fleet_->read([](const engine::Engine& engine) { return engine.snapshot(); });
+  }
+  json state_json() {
+    return fleet_->read([](const engine::Engine& engine) { return engine.snapshot_json(); });
+  }
+
+ private:
+  Timestamp now_{};
+  NullSink sink_;
+  EventBus events_;
+  Metrics metrics_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Fleet> fleet_;  // after the store: destroyed first
+};
+
+void run_sql(const fs::path& db, const std::string& sql) {
+  sqlite3* handle = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &handle), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(handle, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(handle);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+}
+
+const Timestamp kRestart = at_minute(4 * 24 * 60);
+
+FleetOptions options() {
+  FleetOptions o;
+  o.retention = std::chrono::hours(24);  // the three days of traffic compact
+  o.snapshot_every = 150;
+  o.snapshot_interval = std::chrono::minutes(0);
+  return o;
+}
+
+class FleetRestore : public ::testing::Test {
+ protected:
+  // Three days of a clinic, with everything that ends up in the journal.
+  static void SetUpTestSuite() {
+    dir_ = std::make_unique<sterifleet::testing::TempDir>("sterifleet-core");
+    DaemonRun run(db(), options());
+    run.restore(kStart - std::chrono::hours(1));
+    std::vector<protocol::DeviceMessage> all;
+    for (const auto& [id, stream] : engine::testing::ClinicTraffic{}.build())
+      all.insert(all.end(), stream.begin(), stream.end());
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto& a, const auto& b) { return a.envelope.ts < b.envelope.ts; });
+    Timestamp next_tick = kStart;
+    bool reloaded = false;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const auto& message = all[i];
+      // Snapshots are taken on ticks: none in the last 60 messages, which make the tail.
+      while (next_tick <= message.envelope.ts && i + 60 < all.size()) {
+        run.tick(next_tick);
+        next_tick += std::chrono::minutes(10);
+      }
+      const auto now = message.envelope.ts + std::chrono::seconds(2);
+      run.send(message, now);
+      if (i % 97 == 13) run.fleet().acknowledge(run.first_active_alert(), "token:mia", "seen");
+      if (i % 131 == 50) run.fleet().resolve(run.first_active_alert(), "token:mia", "checked by hand");
+      if (i == 40) run.raw("sterifleet/v1/north/PEN-1/event", "{not json", now);
+      if (i == 60) {  // a payload naming another device on PEN-1's topic
+        auto stranger = message;
+        stranger.envelope.device = protocol::DeviceId{"PEN-9"};
+        run.raw("sterifleet/v1/north/PEN-1/event", protocol::encode(stranger), now);
+      }
+      if (i == 80) run.fleet().maintenance("PEN-3", now, now + std::chrono::hours(2), "motor service", "token:mia");
+      if (!reloaded && message.envelope.ts > at_minute(30 * 60)) {
+        reloaded = true;
+        ASSERT_TRUE(
+            run.fleet()
+                .reload_policy("[battery]\nthreshold_pct = 60\nclear_pct = 70\n", "policy.toml", "operator:SIGHUP")
+                .empty());
+      }
+    }
+    sessions_live_ = sessions(run);
+    sent_ = all.size();
+    // Stopped without a final snapshot, as a crash would: the newest snapshot leaves a tail.
+  }
+  static void TearDownTestSuite() { dir_.reset(); }
+
+  static fs::path db() { return dir_->path() / "run.db"; }
+
+  /// A copy of the run's file, changed by `sql`, restarted.
+  static std::unique_ptr<DaemonRun> restart(const std::string& name, const std::string& sql = {},
+                                            engine::Policy policy = engine::default_policy()) {
+    const fs::path copy = dir_->path() / (name + ".db");
+    fs::copy_file(db(), copy, fs::copy_options::overwrite_existing);
+    if (!sql.empty()) run_sql(copy, sql);
+    auto run = std::make_unique<DaemonRun>(copy, options(), std::move(policy));
+    restored_ = run->restore(kRestart);
+    return run;
+  }
+
+  static std::size_t sessions(DaemonRun& run) {
+    return run.fleet().read([](const engine::Engine& engine) {
+      std::size_t n = 0;
+      engine.for_each_device([&](const engine::DeviceRecord& d) { n += d.sessions.size(); });
+      return n;
+    });
+  }
+
+  static void expect_same_state(DaemonRun& restored, DaemonRun& full) {
+    const auto a = restored.state_json();
+    const auto b = full.state_json();
+    EXPECT_TRUE(restored.state() == full.state())
+        << "restored from a snapshot, the state differs from the full replay (JSON patch):\n"
+        << json::diff(b, a).dump(1).substr(0, 3000);
+  }
+
+  static inline std::unique_ptr<sterifleet::testing::TempDir> dir_;
+  static inline std::size_t sessions_live_ = 0;
+  static inline std::size_t sent_ = 0;
+  static inline Fleet::RestoreStats restored_;
+};
+
+TEST_F(FleetRestore, SnapshotsWereWrittenAsTheJournalGrew) {
+  DaemonRun run(db(), options());
+  const auto latest = run.store().latest_snapshot();
+  ASSERT_TRUE(latest);
+  const auto older = run.store().latest_snapshot_before(latest->commit);
+  ASSERT_TRUE(older);
+  EXPECT_GT(latest->commit, older->commit);
+}
+
+TEST_F(FleetRestore, SnapshotPlusTailEqualsTheFullReplay) {
+  auto full = restart("full", "DELETE FROM snapshots");
+  const auto from_journal = restored_;
+  auto restored = restart("restored");
+  EXPECT_FALSE(from_journal.snapshot);
+  ASSERT_TRUE(restored_.snapshot);
+  EXPECT_TRUE(restored_.warnings.empty()) << restored_.warnings.front();
+  EXPECT_GE(restored_.entries, 60) << "the run stopped without a final snapshot: there is a tail";
+  EXPECT_LT(restored_.entries, from_journal.entries);
+  EXPECT_GT(from_journal.entries, static_cast<std::int64_t>(sent_));
+  expect_same_state(*restored, *full);
+
+  // And they go on alike: the same inputs give the same audit records, hashes included.
+  const auto head = full->store().audit_head().seq;
+  EXPECT_EQ(restored->store().audit_head().seq, head);
+  for (auto* run : {restored.get(), full.get()}) {
+    run->send({protocol::ClinicId{"north"}, {protocol::DeviceId{"PEN-1"}, 1, 1000, kRestart}, protocol::Telemetry{}},
+              kRestart);
+    run->fleet().acknowledge(run->first_active_alert(), "token:mia", "after the restart");
+    run->tick(kRestart + std::chrono::hours(3));
+  }
+  expect_same_state(*restored, *full);
+  EXPECT_EQ(restored->store().audit_records(head, 1000).rows, full->store().audit_records(head, 1000).rows);
+  EXPECT_GT(restored->store().audit_head().seq, head);
+}
+
+TEST_F(FleetRestore, TheReplayCompactsWhereTheDaemonDid) {
+  auto full = restart("compacted", "DELETE FROM snapshots");
+  EXPECT_EQ(sessions(*full), sessions_live_);
+  EXPECT_LT(sessions_live_, std::size_t{3 * 6 * 4}) << "three days of sessions, one day kept";
+}
+
+TEST_F(FleetRestore, ADamagedNewestSnapshotFallsBackToTheOlderOne) {
+  auto full = restart("full", "DELETE FROM snapshots");
+  auto restored = restart("damaged-newest",
+                          "UPDATE snapshots SET state = CAST('x' AS BLOB) "
+                          "WHERE commit_seq = (SELECT max(commit_seq) FROM snapshots)");
+  ASSERT_EQ(restored_.warnings.size(), 1u);
+  EXPECT_NE(restored_.warnings[0].find("damaged"), std::string::npos) << restored_.warnings[0];
+  EXPECT_TRUE(restored_.snapshot);
+  expect_same_state(*restored, *full);
+}
+
+TEST_F(FleetRestore, DamagedSnapshotsMeanAFullReplayWithWarnings) {
+  auto full = restart("full", "DELETE FROM snapshots");
+  const auto from_journal = restored_;
+  auto restored = restart("damaged-all", "UPDATE snapshots SET state = CAST('x' AS BLOB)");
+  EXPECT_EQ(restored_.warnings.size(), 2u);
+  EXPECT_FALSE(restored_.snapshot);
+  EXPECT_EQ(restored_.entries, from_journal.entries);
+  expect_same_state(*restored, *full);
+}
+
+TEST_F(FleetRestore, SnapshotsOfAnotherFormatMeanAFullReplayWithWarnings) {
+  auto full = restart("full", "DELETE FROM snapshots");
+  const fs::path copy = dir_->path() / "other-format.db";
+  fs::copy_file(db(), copy, fs::copy_options::overwrite_existing);
+  {
+    auto store = store::open_sqlite(copy.string());
+    for (auto snapshot = store->latest_snapshot(); snapshot;
+         snapshot = store->latest_snapshot_before(snapshot->commit)) {
+      snapshot->state[8] = static_cast<char>(engine::snapshot_format + 1);  // the version after the magic
+      store->save_snapshot(*snapshot);
+    }
+  }
+  DaemonRun restored(copy, options());
+  const auto stats = restored.restore(kRestart);
+  ASSERT_EQ(stats.warnings.size(), 2u);
+  EXPECT_NE(stats.warnings[0].find("format"), std::string::npos) << stats.warnings[0];
+  EXPECT_FALSE(stats.snapshot);
+  expect_same_state(restored, *full);
+}
+
+TEST_F(FleetRestore, AnotherConfiguredPolicyMeansAFullReplayUnderIt) {
+  engine::Policy strict = engine::default_policy();
+  strict.rule(engine::RuleId::cartridge_overused).severity = engine::Severity::critical;
+  auto full = restart("full-strict", "DELETE FROM snapshots", strict);
+  auto restored = restart("strict", "", strict);
+  ASSERT_FALSE(restored_.warnings.empty());
+  EXPECT_NE(restored_.warnings[0].find("policy"), std::string::npos) << restored_.warnings[0];
+  EXPECT_FALSE(restored_.snapshot);
+  expect_same_state(*restored, *full);
+}
+
+TEST_F(FleetRestore, ASnapshotAtACleanStopLeavesNothingToReplay) {
+  const fs::path copy = dir_->path() / "clean-stop.db";
+  fs::copy_file(db(), copy, fs::copy_options::overwrite_existing);
+  {
+    DaemonRun run(copy, options());
+    run.restore(kRestart);
+    const auto snapshot = run.fleet().snapshot();
+    EXPECT_GT(snapshot.bytes, 0u);
+    EXPECT_EQ(run.store().latest_snapshot()->commit, snapshot.commit);
+  }
+  DaemonRun again(copy, options());
+  const auto stats = again.restore(kRestart + std::chrono::minutes(5));
+  EXPECT_TRUE(stats.snapshot);
+  EXPECT_EQ(stats.entries, 0);
+}
+
+}  // namespace
+}  // namespace sterifleet::core::testing
