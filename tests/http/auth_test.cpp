@@ -63,6 +63,7 @@ const std::vector<Case>& cases() {
       {verb::get, "/api/v1/quarantine/counts", "/api/v1/quarantine/counts", Permission::audit, nullptr},
       {verb::get, "/api/v1/commands", "/api/v1/commands", Permission::audit, nullptr},
       {verb::get, "/api/v1/stats/compliance", "/api/v1/stats/compliance", Permission::read, nullptr},
+      {verb::get, "/api/v1/reports/compliance", "/api/v1/reports/compliance", Permission::audit, nullptr},
       {verb::post, "/api/v1/tokens", "/api/v1/tokens", Permission::administer, {{"name", "kim"}, {"role", "viewer"}}},
       {verb::get, "/api/v1/tokens", "/api/v1/tokens", Permission::administer, nullptr},
       {verb::delete_, "/api/v1/tokens/{id}", "/api/v1/tokens/tok_nope", Permission::administer, nullptr},

@@ -57,6 +57,7 @@ struct Api::Impl {
     add_record_routes(router);
     add_audit_routes(router);
     add_stats_routes(router);
+    add_report_routes(router);
     add_token_routes(router);
     add_system_routes(router);
   }

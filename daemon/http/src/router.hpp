@@ -70,6 +70,7 @@ void add_audit_routes(Router& router);
 void add_stats_routes(Router& router);
 void add_token_routes(Router& router);
 void add_system_routes(Router& router);
+void add_report_routes(Router& router);
 
 /// Marks the stream route's handler result: Api::handle hands the connection to the event stream.
 inline constexpr std::string_view stream_route = "/api/v1/stream";

@@ -1,0 +1,210 @@
+#include "sterifleet/report/compliance.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "closure.hpp"
+#include "csv_writer.hpp"
+#include "json_writer.hpp"
+#include "pdf_writer.hpp"
+#include "recall_trace.hpp"
+#include "report_writer.hpp"
+#include "summary.hpp"
+
+namespace sterifleet::report {
+
+namespace {
+
+using nlohmann::json;
+using protocol::format_timestamp;
+using std::chrono::days;
+
+// A BI is read a day or two after its cycle (seven for the slowest indicators): a cycle run this long
+// before the period may have its positive BI read inside it.
+constexpr days bi_lookback{7};
+
+template <class Fetch, class Visit>
+void scan(Fetch fetch, Visit visit) {
+  store::Page page{store::max_page_limit, {}};
+  do {
+    auto rows = fetch(page);
+    for (const auto& row : rows.rows) visit(row);
+    page.after = std::move(rows.next);
+  } while (!page.after.empty());
+}
+
+// A page after the first starts at its cursor, which is past `from` already. Leaving `from` out is not
+// only redundant: SQLite seeks on one lower bound, and given both it takes `from`, so every page would
+// walk the rows before it again (a year's report took minutes instead of seconds).
+std::optional<protocol::Timestamp> lower_bound(const store::Page& page, protocol::Timestamp from) {
+  if (!page.after.empty()) return std::nullopt;
+  return from;
+}
+
+std::unique_ptr<ReportWriter> make_writer(const ComplianceRequest& request, SealedOutput& out) {
+  switch (request.format) {
+    case Format::csv:
+      return make_csv_writer(out);
+    case Format::json:
+      return make_json_writer(out);
+    case Format::pdf:
+      return make_pdf_writer(out, request.max_pdf_rows);
+  }
+  throw std::invalid_argument("unknown report format");
+}
+
+bool positive_read_within(const json& cycle, const std::string& from, const std::string& to) {
+  const auto& bi = cycle.at("bi");
+  if (!bi.is_object() || bi.value("result", "") != "positive") return false;
+  const auto& at = bi.at("at").get_ref<const std::string&>();
+  return at >= from && at < to;  // one timestamp format throughout: text order is time order
+}
+
+class ComplianceReport {
+ public:
+  ComplianceReport(store::Store& store, const ComplianceRequest& request, ReportWriter& writer)
+      : store_(store),
+        request_(request),
+        writer_(writer),
+        from_(format_timestamp(request.from)),
+        to_(format_timestamp(request.to)) {}
+
+  Counts write() {
+    writer_.begin({"Compliance report", request_.clinic, from_, to_, format_timestamp(request_.now), request_.actor});
+    sessions();
+    cycles();
+    violations();
+    recalls();
+    writer_.end(summary_);
+    return {summary_.sessions(), summary_.cycles(), summary_.violations(), summary_.recalls()};
+  }
+
+ private:
+  store::RecordQuery records(const store::Page& page, protocol::Timestamp from, protocol::Timestamp to) const {
+    store::RecordQuery query;
+    query.clinic = request_.clinic;
+    query.from = lower_bound(page, from);
+    query.to = to;
+    query.page = page;
+    return query;
+  }
+
+  void sessions() {
+    writer_.begin_section(Section::sessions);
+    scan([&](const store::Page& page) { return store_.sessions(records(page, request_.from, request_.to)); },
+         [&](const json& row) {
+           writer_.session(row);
+           summary_.add_session(row);
+         });
+    writer_.end_section(Section::sessions);
+  }
+
+  void cycles() {
+    writer_.begin_section(Section::cycles);
+    scan([&](const store::Page& page) { return store_.cycles(records(page, request_.from, request_.to)); },
+         [&](const json& row) {
+           writer_.cycle(row);
+           summary_.add_cycle(row);
+           if (positive_read_within(row, from_, to_)) positives_.push_back(row);
+         });
+    writer_.end_section(Section::cycles);
+    scan(
+        [&](const store::Page& page) {
+          return store_.cycles(records(page, request_.from - bi_lookback, request_.from));
+        },
+        [&](const json& row) {
+          if (positive_read_within(row, from_, to_)) positives_.push_back(row);
+        });
+    std::stable_sort(positives_.begin(), positives_.end(), [](const json& a, const json& b) {
+      return a.at("bi").at("at").get_ref<const std::string&>() < b.at("bi").at("at").get_ref<const std::string&>();
+    });
+  }
+
+  // The store lists alerts newest first; a day at a time, reversed, they come oldest first without
+  // holding more than a day of them.
+  void violations() {
+    writer_.begin_section(Section::violations);
+    std::vector<json> day;
+    for (auto start = request_.from; start < request_.to; start += days{1}) {
+      const auto end = std::min(start + days{1}, request_.to);
+      day.clear();
+      scan(
+          [&](const store::Page& page) {
+            store::AlertQuery query;
+            query.clinic = request_.clinic;
+            query.from = start;
+            query.to =
+                page.after.empty() ? std::optional(end) : std::nullopt;  // newest first: the cursor is the upper bound
+            query.page = page;
+            return store_.alerts(query);
+          },
+          [&](const json& row) { day.push_back(row); });
+      for (auto row = day.rbegin(); row != day.rend(); ++row) {
+        const auto closure = closure_of(*row);
+        writer_.violation(*row, closure);
+        summary_.add_violation(*row, closure);
+      }
+    }
+    writer_.end_section(Section::violations);
+  }
+
+  void recalls() {
+    writer_.begin_section(Section::recalls);
+    for (const auto& positive : positives_) {
+      const auto recall = trace_recall(store_, positive);
+      writer_.recall(recall);
+      summary_.add_recall(recall);
+    }
+    writer_.end_section(Section::recalls);
+  }
+
+  store::Store& store_;
+  const ComplianceRequest& request_;
+  ReportWriter& writer_;
+  std::string from_;
+  std::string to_;
+  Summary summary_;
+  std::vector<json> positives_;
+};
+
+engine::AuditRecord audit_record(const ComplianceRequest& request, const Made& made) {
+  const auto& seal = made.seal;
+  json after{{"kind", "compliance"},
+             {"clinic", request.clinic ? json(*request.clinic) : json(nullptr)},
+             {"from", format_timestamp(request.from)},
+             {"to", format_timestamp(request.to)},
+             {"format", to_string(request.format)},
+             {"sha256", seal.sha256},
+             {"body_bytes", seal.body_bytes},
+             {"bytes", made.bytes},
+             {"audit_head", {{"seq", seal.head.seq}, {"hash", seal.head.hash}}},
+             {"rows",
+              {{"sessions", made.counts.sessions},
+               {"cycles", made.counts.cycles},
+               {"violations", made.counts.violations},
+               {"recalls", made.counts.recalls}}}};
+  return {request.now,      request.actor, report_entity(seal.sha256), "compliance_report", nullptr,
+          std::move(after), request.cause};
+}
+
+}  // namespace
+
+std::string clinic_label(const Header& header) { return header.clinic ? *header.clinic : "all clinics"; }
+
+Made make_compliance_report(store::Store& store, const ComplianceRequest& request, Output& out,
+                            const std::function<void(const engine::AuditRecord&)>& record) {
+  if (request.to <= request.from) throw std::invalid_argument("a report's period must end after it starts");
+  SealedOutput sealed(out);
+  const auto writer = make_writer(request, sealed);
+  Made made;
+  made.counts = ComplianceReport(store, request, *writer).write();
+  const auto body = sealed.close_body();
+  // Read after the last row: every row in the report was committed at or before this record.
+  made.seal = {body.sha256, body.bytes, store.audit_head()};
+  writer->seal(made.seal);
+  made.bytes = sealed.bytes();
+  record(audit_record(request, made));
+  return made;
+}
+
+}  // namespace sterifleet::report

@@ -1,0 +1,378 @@
+#include "pdf_writer.hpp"
+
+#include <cairo-pdf.h>
+
+#include <stdexcept>
+
+#include "pdf_seal.hpp"
+#include "pdf_table.hpp"
+
+namespace sterifleet::report {
+
+namespace {
+
+using nlohmann::json;
+
+std::string text(const json& object, const char* key) {
+  const auto found = object.find(key);
+  if (found == object.end() || found->is_null()) return {};
+  return found->is_string() ? found->get<std::string>() : found->dump();
+}
+
+// "2026-11-24T09:15:02.120Z" -> "2026-11-24 09:15:02": every time in the PDF is UTC, as its header says.
+std::string when(std::string stamp) {
+  if (stamp.size() < 19) return stamp;
+  stamp[10] = ' ';
+  return stamp.substr(0, 19);
+}
+
+std::string joined(const json& items, const char* separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item.is_string() ? item.get<std::string>() : item.dump();
+  }
+  return out;
+}
+
+std::string human_count(std::int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+cairo_status_t append_to(void* closure, const unsigned char* data, unsigned int length) {
+  static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+cairo_status_t discard(void*, const unsigned char*, unsigned int) { return CAIRO_STATUS_SUCCESS; }
+
+// Owns a PDF surface and its context.
+class Canvas {
+ public:
+  Canvas(cairo_write_func_t write, void* closure)
+      : surface_(cairo_pdf_surface_create_for_stream(write, closure, kPageWidth, kPageHeight)),
+        cr_(cairo_create(surface_)) {}
+  ~Canvas() {
+    cairo_destroy(cr_);
+    cairo_surface_destroy(surface_);
+  }
+  Canvas(const Canvas&) = delete;
+  Canvas& operator=(const Canvas&) = delete;
+  cairo_surface_t* surface() { return surface_; }
+  cairo_t* cr() { return cr_; }
+  void finish() {
+    cairo_surface_finish(surface_);
+    if (cairo_surface_status(surface_) != CAIRO_STATUS_SUCCESS) {
+      throw std::runtime_error(std::string("cairo failed to write the PDF: ") +
+                               cairo_status_to_string(cairo_surface_status(surface_)));
+    }
+  }
+
+ private:
+  cairo_surface_t* surface_;
+  cairo_t* cr_;
+};
+
+Table sessions_table(bool every_clinic) {
+  return {{{"Started (UTC)", 1.25},
+           {"Ended", 1.25},
+           {every_clinic ? "Clinic / pen" : "Pen", 1.0},
+           {"Session", 1.0},
+           {"Cartridge (lot, expires)", 1.7},
+           {"Operator", 0.9},
+           {"Patient ref.", 0.9},
+           {"Area, depth", 0.9},
+           {"Strokes", 0.6, true},
+           {"Cleared by (reprocessing)", 1.5},
+           {"Compliant", 0.75}},
+          {},
+          1};
+}
+
+Table cycles_table() {
+  return {{{"Completed (UTC)", 1.25},
+           {"Cycle", 1.3},
+           {"Method", 0.9},
+           {"Temp. \u00b0C", 0.55, true},
+           {"Exposure (s)", 0.65, true},
+           {"Load", 1.5},
+           {"CI", 0.4},
+           {"BI", 1.3},
+           {"Operator", 0.8},
+           {"State", 0.75},
+           {"Why not valid", 2.5}},
+          {},
+          1};
+}
+
+Table violations_table() {
+  return {{{"Opened (UTC)", 1.2},
+           {"Rule", 2.0},
+           {"Severity", 0.6},
+           {"Device", 0.85},
+           {"What happened", 2.5},
+           {"Closed", 0.85},
+           {"By, at", 1.4},
+           {"Clearance, reason or comment", 2.0}},
+          {},
+          1};
+}
+
+Table recall_sessions_table() {
+  return {
+      {{"Pen", 1}, {"Session", 1}, {"Started (UTC)", 1.3}, {"Operator", 1}, {"Patient ref.", 1}, {"After cycle", 1.3}},
+      {},
+      1};
+}
+
+std::string bi_cell(const json& cycle) {
+  const auto& bi = cycle.at("bi");
+  if (bi.is_object()) return text(bi, "result") + ", read " + when(text(bi, "at"));
+  return cycle.value("bi_monitored", false) ? "awaiting" : "not monitored";
+}
+
+std::string rule_label(std::string_view how) {
+  if (how == "auto_cleared") return "auto-cleared";
+  if (how == "resolved") return "resolved by a person";
+  return std::string(how);
+}
+
+class PdfWriter : public ReportWriter {
+ public:
+  PdfWriter(SealedOutput& out, std::size_t max_rows) : out_(out), max_rows_(max_rows) {}
+
+  void begin(const Header& header) override {
+    header_ = header;
+    sessions_ = sessions_table(!header.clinic);
+  }
+
+  void begin_section(Section) override {}
+  void end_section(Section) override {}
+
+  void session(const json& row) override {
+    count_row();
+    const auto& cartridge = row.at("cartridge");
+    const auto clearance = text(row, "clearance");
+    const auto pen = header_.clinic ? text(row, "pen") : text(row, "clinic") + " / " + text(row, "pen");
+    sessions_.rows.push_back(
+        {when(text(row, "started")), when(text(row, "ended")), pen, text(row, "session"),
+         text(cartridge, "id") + " (" + text(cartridge, "lot") + ", " + text(cartridge, "expires") + ")",
+         text(row, "operator"), text(row, "patient"), text(row, "area") + ", " + text(row, "depth_mm") + " mm",
+         text(row, "strokes"), clearance.empty() ? "NONE" : clearance, row.value("compliant", false) ? "yes" : "NO"});
+  }
+
+  void cycle(const json& row) override {
+    count_row();
+    auto temp = text(row, "temp_c");
+    auto method = text(row, "method");
+    if (row.contains("agent")) method += " (" + text(row, "agent") + " " + text(row, "concentration_pct") + " %)";
+    cycles_.rows.push_back({when(text(row, "ts")), text(row, "key"), method, temp, text(row, "exposure_s"),
+                            joined(row.at("load"), ", "), text(row, "ci"), bi_cell(row), text(row, "operator"),
+                            text(row, "state"), joined(row.at("reasons"), "; ")});
+  }
+
+  void violation(const json& alert, const Closure& closure) override {
+    count_row();
+    std::string by = closure.by;
+    if (!closure.at.empty()) by += (by.empty() ? "" : ", ") + when(closure.at);
+    std::string detail = closure.detail;
+    if (!closure.ack_by.empty() && closure.how != "acknowledged") {
+      detail += (detail.empty() ? "" : "; ") + std::string("acknowledged by ") + closure.ack_by + ", " +
+                when(closure.ack_at) + (closure.ack_comment.empty() ? "" : ": " + closure.ack_comment);
+    }
+    violations_.rows.push_back({when(text(alert, "opened_at")), text(alert, "rule"), text(alert, "severity"),
+                                text(alert, "device"), text(alert, "summary"), rule_label(closure.how), by, detail});
+  }
+
+  void recall(const json& recall) override {
+    rows_ += recall.at("sessions").size();
+    count_row();
+    recalls_.push_back(recall);
+  }
+
+  void end(const Summary& summary) override {
+    summary_ = &summary;
+    int pages = 0;
+    {
+      Canvas measure(discard, nullptr);
+      pages = render(measure.cr(), false, 0) + 1;  // and the seal's page
+    }
+    std::string pdf;
+    Canvas canvas(append_to, &pdf);
+    cairo_pdf_surface_set_metadata(canvas.surface(), CAIRO_PDF_METADATA_TITLE, title().c_str());
+    cairo_pdf_surface_set_metadata(canvas.surface(), CAIRO_PDF_METADATA_CREATOR, "sterifleet");
+    cairo_pdf_surface_set_metadata(canvas.surface(), CAIRO_PDF_METADATA_CREATE_DATE,
+                                   (header_.generated_at.substr(0, 19) + "Z").c_str());
+    render(canvas.cr(), true, pages);
+    canvas.finish();
+    pages_ = pages;
+    out_.body(pdf);
+    pdf_ = std::move(pdf);
+  }
+
+  void seal(const Seal& seal) override {
+    SealPage page;
+    page.width = kPageWidth;
+    page.height = kPageHeight;
+    page.title = "Seal of this report";
+    page.lines = {
+        "SHA-256 of this report: " + seal.sha256,
+        "It covers bytes 0 to " + std::to_string(seal.body_bytes - 1) +
+            " of this file: the PDF as it was before this page, which was appended to it as an incremental update.",
+        "",
+        "Audit-chain head when the report was made: record " + std::to_string(seal.head.seq) + ",",
+        "hash " + seal.head.hash,
+        "The audit trail records the making of this report as entity report:<its SHA-256>, stating this head.",
+        "",
+        "Check it with the store it was made from:  sterifleet report verify --db <store> <this file>",
+        "or by hand:  head -c " + std::to_string(seal.body_bytes) + " <this file> | sha256sum",
+        "",
+        "Report: compliance of " + clinic_label(header_) + ", from " + when(header_.from) + " to " + when(header_.to) +
+            " UTC, made " + when(header_.generated_at) + " UTC by " + header_.generated_by + ".",
+    };
+    page.footer_left = footer_text();
+    page.footer_right = "page " + std::to_string(pages_) + " of " + std::to_string(pages_);
+    out_.footer(seal_update(pdf_, page, seal));
+  }
+
+ private:
+  void count_row() {
+    if (++rows_ > max_rows_) {
+      throw ReportTooLarge("a PDF report holds at most " + std::to_string(max_rows_) +
+                           " table rows and this one has more; ask for csv or json, a shorter period or one clinic");
+    }
+  }
+
+  std::string title() const { return "Compliance report: " + clinic_label(header_); }
+
+  std::string footer_text() const {
+    return "sterifleet compliance report - " + clinic_label(header_) + " - " + when(header_.from) + " to " +
+           when(header_.to) + " UTC - its SHA-256 and audit-chain head are on the last page";
+  }
+
+  int render(cairo_t* cr, bool draw, int total) {
+    PdfPages p(cr, draw, footer_text(), total);
+    p.title(title());
+    p.paragraph("Clinic: " + clinic_label(header_));
+    p.paragraph("Period: from " + when(header_.from) + " (inclusive) to " + when(header_.to) + " (exclusive), UTC");
+    p.paragraph("Made " + when(header_.generated_at) + " UTC by " + header_.generated_by);
+    p.paragraph(
+        "Every session started in the period, with the reprocessing that made its pen safe to use (NONE: no valid "
+        "reprocessing since the pen's previous session); every sterilizer cycle completed in the period; every "
+        "violation opened in the period and how it was closed; a recall for each biological indicator read "
+        "positive in the period.");
+    if (summary_) summary_tables(p, *summary_);
+    section(p, "Sessions", sessions_, "No session started in this period.");
+    section(p, "Sterilizer cycles", cycles_, "No cycle completed in this period.");
+    section(p, "Violations", violations_, "No alert opened in this period.");
+    recalls(p);
+    return p.finish();
+  }
+
+  void summary_tables(PdfPages& p, const Summary& s) {
+    p.heading("Summary");
+    const auto share = s.compliant_share();
+    Table totals{{{"", 3}, {"", 1, true}}, {}, 0.45};
+    totals.columns[0].title = "What";
+    totals.columns[1].title = "Count";
+    const std::map<std::string, std::string> labels{
+        {"sessions", "Sessions"},
+        {"sessions_compliant", "Sessions compliant"},
+        {"sessions_not_compliant", "Sessions not compliant"},
+        {"sessions_compliant_share", "Share of sessions compliant"},
+        {"sessions_first_use", "Sessions that were a pen's first use"},
+        {"cycles", "Sterilizer cycles"},
+        {"cycles_valid", "Cycles valid (or awaiting their BI)"},
+        {"cycles_invalid", "Cycles invalid (or recalled)"},
+        {"cycles_awaiting_bi", "Cycles awaiting their biological indicator"},
+        {"cycles_recalled", "Cycles recalled"},
+        {"violations", "Violations (alerts opened)"},
+        {"recalls", "Positive biological indicators (recalls)"},
+        {"recalled_cycles", "Cycles recalled by them"},
+        {"recalled_devices", "Devices in recalled loads"},
+        {"recalled_sessions", "Sessions to review for the recalls"},
+    };
+    for (const auto& [metric, value] : s.metrics()) {
+      std::string shown = value;
+      if (metric == "sessions_compliant_share") shown = share ? format_share(*share * 100) + " %" : "-";
+      totals.rows.push_back({labels.contains(metric) ? labels.at(metric) : metric, shown});
+    }
+    p.table(totals);
+    p.heading("Violations by rule, and how they were closed");
+    if (s.rules().empty()) {
+      p.paragraph("No alert opened in this period.");
+      return;
+    }
+    Table rules{{{"Rule", 2.2},
+                 {"Opened", 0.7, true},
+                 {"Auto-cleared", 0.8, true},
+                 {"Resolved by a person", 0.9, true},
+                 {"Withdrawn", 0.8, true},
+                 {"Acknowledged, open", 0.9, true},
+                 {"Open", 0.6, true}},
+                {},
+                0.75};
+    for (const auto& [rule, tally] : s.rules()) {
+      std::vector<std::string> row{rule, std::to_string(tally.opened)};
+      for (const auto count : tally.closed) row.push_back(std::to_string(count));
+      rules.rows.push_back(std::move(row));
+    }
+    p.table(rules);
+  }
+
+  static void section(PdfPages& p, const std::string& name, const Table& table, const std::string& none) {
+    p.heading(name + " (" + std::to_string(table.rows.size()) + ")");
+    if (table.rows.empty()) {
+      p.paragraph(none);
+    } else {
+      p.table(table);
+    }
+  }
+
+  void recalls(PdfPages& p) {
+    p.heading("Recalls (" + std::to_string(recalls_.size()) + ")");
+    if (recalls_.empty()) {
+      p.paragraph("No biological indicator read positive in this period.");
+      return;
+    }
+    for (const auto& recall : recalls_) {
+      p.keep(110);  // the recall's heading, its lists and the start of its table on one page
+      p.subheading("Biological indicator of cycle " + text(recall, "cycle") + " read positive at " +
+                   when(text(recall, "bi_read_at")) + " UTC");
+      p.paragraph("Recalled cycles: " + joined(recall.at("cycles"), ", "));
+      p.paragraph("Devices in their loads: " + joined(recall.at("devices"), ", "));
+      Table table = recall_sessions_table();
+      for (const auto& s : recall.at("sessions")) {
+        table.rows.push_back({text(s, "pen"), text(s, "session"), when(text(s, "started")), text(s, "operator"),
+                              text(s, "patient"), text(s, "after_cycle")});
+      }
+      if (table.rows.empty()) {
+        p.paragraph("No session used these devices after the recalled cycles.");
+      } else {
+        p.paragraph(human_count(static_cast<std::int64_t>(table.rows.size()), "session", "sessions") +
+                    " to review: the patients treated with these devices before they were reprocessed again.");
+        p.table(table);
+      }
+    }
+  }
+
+  SealedOutput& out_;
+  std::size_t max_rows_;
+  std::size_t rows_ = 0;
+  Header header_;
+  Table sessions_;
+  Table cycles_ = cycles_table();
+  Table violations_ = violations_table();
+  std::vector<json> recalls_;
+  const Summary* summary_ = nullptr;
+  std::string pdf_;
+  int pages_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ReportWriter> make_pdf_writer(SealedOutput& out, std::size_t max_rows) {
+  return std::make_unique<PdfWriter>(out, max_rows);
+}
+
+}  // namespace sterifleet::report

@@ -1,0 +1,51 @@
+// What turns a report's content into one format. The content arrives once, in order: the header, then
+// each section's rows, then the summary (tallied from the rows, so it comes last), then the seal.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "closure.hpp"
+#include "sealed_output.hpp"
+#include "sterifleet/report/format.hpp"
+#include "summary.hpp"
+
+namespace sterifleet::report {
+
+enum class Section { sessions, cycles, violations, recalls };
+
+struct Header {
+  std::string title;
+  std::optional<std::string> clinic;  ///< none: every clinic
+  std::string from;                   ///< RFC 3339, as stored
+  std::string to;
+  std::string generated_at;
+  std::string generated_by;
+};
+
+/// "north", or "all clinics".
+std::string clinic_label(const Header& header);
+
+class ReportWriter {
+ public:
+  virtual ~ReportWriter() = default;
+  virtual void begin(const Header& header) = 0;
+  virtual void begin_section(Section section) = 0;
+  virtual void session(const nlohmann::json& row) = 0;
+  virtual void cycle(const nlohmann::json& row) = 0;
+  virtual void violation(const nlohmann::json& alert, const Closure& closure) = 0;
+  virtual void recall(const nlohmann::json& recall) = 0;
+  virtual void end_section(Section section) = 0;
+  /// The rest of the body; afterwards the body is closed and hashed.
+  virtual void end(const Summary& summary) = 0;
+  /// The footer stating the seal.
+  virtual void seal(const Seal& seal) = 0;
+};
+
+/// The body's integrity statement, the same words in every format.
+inline constexpr const char* seal_scheme =
+    "sha256 is the SHA-256 of the first body_bytes bytes of this file (everything before this footer); "
+    "the audit trail records the report as entity report:<sha256> with the same audit_head";
+
+}  // namespace sterifleet::report

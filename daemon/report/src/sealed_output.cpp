@@ -1,0 +1,28 @@
+#include "sealed_output.hpp"
+
+#include <stdexcept>
+
+namespace sterifleet::report {
+
+void SealedOutput::flush() {
+  if (buffer_.empty()) return;
+  sha256_.update(buffer_);
+  out_.write(buffer_);
+  sent_ += buffer_.size();
+  buffer_.clear();
+}
+
+BodyDigest SealedOutput::close_body() {
+  if (closed_) throw std::logic_error("a report body is closed once");
+  flush();
+  closed_ = true;
+  return {sha256_.finish_hex(), sent_};
+}
+
+void SealedOutput::footer(std::string_view bytes) {
+  if (!closed_) throw std::logic_error("a report footer follows its closed body");
+  out_.write(bytes);
+  sent_ += bytes.size();
+}
+
+}  // namespace sterifleet::report

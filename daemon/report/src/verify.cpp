@@ -1,0 +1,198 @@
+#include "sterifleet/report/verify.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <stdexcept>
+
+#include "pdf_seal.hpp"
+#include "sha256_stream.hpp"
+
+namespace sterifleet::report {
+
+namespace {
+
+using nlohmann::json;
+
+// Every footer fits in the last few hundred bytes; this leaves room for long clinic names.
+constexpr std::uint64_t kTail = 64 * 1024;
+constexpr std::string_view kGenesis = "0000000000000000000000000000000000000000000000000000000000000000";
+
+std::optional<Format> detect(std::string_view head) {
+  if (head.starts_with("%PDF-")) return Format::pdf;
+  if (head.starts_with("{\"report\":")) return Format::json;
+  if (head.starts_with("report,")) return Format::csv;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> integer(std::string_view text) {
+  if (text.empty() || text.size() > 19 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::stoll(std::string(text));
+}
+
+std::optional<Seal> csv_seal(std::string_view tail) {
+  const std::string_view marker = "footer,sha256,";
+  const auto header = tail.rfind(marker);
+  if (header == std::string_view::npos) return std::nullopt;
+  const auto line_start = tail.find("\r\n", header);
+  if (line_start == std::string_view::npos) return std::nullopt;
+  auto line = tail.substr(line_start + 2);
+  std::vector<std::string_view> fields;
+  while (fields.size() < 5) {
+    const auto comma = line.find(',');
+    fields.push_back(line.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    line.remove_prefix(comma + 1);
+  }
+  if (fields.size() < 5 || fields[0] != "footer") return std::nullopt;
+  const auto body = integer(fields[2]);
+  const auto seq = integer(fields[3]);
+  if (!body || !seq) return std::nullopt;
+  return Seal{std::string(fields[1]), static_cast<std::uint64_t>(*body), {*seq, std::string(fields[4])}};
+}
+
+std::optional<Seal> json_seal(std::string_view tail) {
+  const std::string_view marker = ",\n\"integrity\":";
+  const auto at = tail.rfind(marker);
+  if (at == std::string_view::npos) return std::nullopt;
+  auto rest = tail.substr(at + marker.size());
+  while (!rest.empty() && (rest.back() == '\n' || rest.back() == ' ')) rest.remove_suffix(1);
+  if (rest.empty() || rest.back() != '}') return std::nullopt;
+  rest.remove_suffix(1);  // the document's closing brace
+  const auto integrity = json::parse(rest, nullptr, false);
+  if (!integrity.is_object()) return std::nullopt;
+  try {
+    return Seal{integrity.at("sha256").get<std::string>(),
+                integrity.at("body_bytes").get<std::uint64_t>(),
+                {integrity.at("audit_head").at("seq").get<std::int64_t>(),
+                 integrity.at("audit_head").at("hash").get<std::string>()}};
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string read_range(std::ifstream& file, std::uint64_t offset, std::uint64_t length) {
+  std::string out(length, '\0');
+  file.seekg(static_cast<std::streamoff>(offset));
+  file.read(out.data(), static_cast<std::streamsize>(length));
+  if (!file) throw std::runtime_error("reading the report failed");
+  return out;
+}
+
+std::string hash_prefix(std::ifstream& file, std::uint64_t length) {
+  Sha256Stream sha256;
+  std::string buffer(1 << 20, '\0');
+  file.seekg(0);
+  while (length > 0) {
+    const auto chunk = std::min<std::uint64_t>(length, buffer.size());
+    file.read(buffer.data(), static_cast<std::streamsize>(chunk));
+    if (!file) throw std::runtime_error("reading the report failed");
+    sha256.update(std::string_view(buffer.data(), chunk));
+    length -= chunk;
+  }
+  return sha256.finish_hex();
+}
+
+// The record of the report's making comes after the head it states; look there first, then before it
+// (a footer whose head was altered must still be told from a report that was never made).
+std::optional<json> find_record(store::Store& store, const std::string& entity, std::int64_t head_seq) {
+  auto search = [&](std::int64_t after, std::optional<std::int64_t> until) -> std::optional<json> {
+    while (true) {
+      auto page = store.audit_records(after, store::max_page_limit);
+      for (auto& row : page.rows) {
+        const auto seq = row.at("seq").get<std::int64_t>();
+        if (until && seq > *until) return std::nullopt;
+        if (row.at("entity") == entity) return std::move(row);
+        after = seq;
+      }
+      if (page.next.empty()) return std::nullopt;
+    }
+  };
+  if (auto found = search(std::max<std::int64_t>(head_seq, 0), std::nullopt)) return found;
+  return head_seq > 0 ? search(0, head_seq) : std::nullopt;
+}
+
+void check_head(store::Store& store, const store::AuditHead& head, std::vector<std::string>& problems) {
+  if (head.seq == 0) {
+    if (head.hash != kGenesis) problems.push_back("the stated audit head (record 0) must have a hash of 64 zeros");
+    return;
+  }
+  const auto page = store.audit_records(head.seq - 1, 1);
+  if (page.rows.empty() || page.rows.front().at("seq").get<std::int64_t>() != head.seq) {
+    problems.push_back("the audit trail has no record " + std::to_string(head.seq) + ", the head the report states");
+  } else if (page.rows.front().at("hash") != head.hash) {
+    problems.push_back("the report states record " + std::to_string(head.seq) + "'s hash as " + head.hash +
+                       " but the trail's is " + page.rows.front().at("hash").get<std::string>());
+  }
+}
+
+}  // namespace
+
+Verdict verify_report(store::Store& store, const std::string& path) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) throw std::runtime_error("cannot read " + path);
+  const auto size = static_cast<std::uint64_t>(file.tellg());
+  Verdict verdict;
+  const auto start = read_range(file, 0, std::min<std::uint64_t>(size, 16));
+  verdict.format = detect(start);
+  if (!verdict.format) {
+    verdict.problems.push_back("not a sterifleet report: it starts with neither report, nor {\"report\": nor %PDF-");
+    return verdict;
+  }
+  const auto tail_size = std::min(size, kTail);
+  const auto tail = read_range(file, size - tail_size, tail_size);
+  switch (*verdict.format) {
+    case Format::csv:
+      verdict.stated = csv_seal(tail);
+      break;
+    case Format::json:
+      verdict.stated = json_seal(tail);
+      break;
+    case Format::pdf:
+      verdict.stated = read_pdf_seal(tail);
+      break;
+  }
+  if (!verdict.stated) {
+    verdict.problems.push_back("the report's footer stating its SHA-256 and audit head is missing or unreadable");
+    return verdict;
+  }
+  const auto& stated = *verdict.stated;
+  if (stated.body_bytes >= size) {
+    verdict.problems.push_back("the footer says the body is " + std::to_string(stated.body_bytes) +
+                               " bytes but the file has only " + std::to_string(size));
+    return verdict;
+  }
+  verdict.computed_sha256 = hash_prefix(file, stated.body_bytes);
+  if (verdict.computed_sha256 != stated.sha256) {
+    verdict.problems.push_back("the report has been altered: its body hashes to " + verdict.computed_sha256 +
+                               " but its footer states " + stated.sha256);
+  }
+  const auto trail = store.verify_audit();
+  if (!trail.intact) {
+    verdict.problems.push_back("the audit trail is not intact: " + trail.problem);
+  }
+  const auto entity = report_entity(verdict.computed_sha256);
+  const auto record = find_record(store, entity, stated.head.seq);
+  if (!record) {
+    verdict.problems.push_back("the audit trail has no record of making a report with this body (entity " + entity +
+                               ")");
+  } else {
+    verdict.record_seq = record->at("seq").get<std::int64_t>();
+    verdict.record = *record;
+    const auto& recorded = verdict.record.at("after");
+    const json stated_head{{"seq", stated.head.seq}, {"hash", stated.head.hash}};
+    if (recorded.value("audit_head", json()) != stated_head) {
+      verdict.problems.push_back("the footer's audit head is not the one recorded when the report was made (record " +
+                                 std::to_string(*verdict.record_seq) + ")");
+    }
+    if (recorded.value("body_bytes", std::uint64_t{0}) != stated.body_bytes) {
+      verdict.problems.push_back("the footer's body length is not the one recorded when the report was made");
+    }
+  }
+  check_head(store, stated.head, verdict.problems);
+  verdict.genuine = verdict.problems.empty();
+  return verdict;
+}
+
+}  // namespace sterifleet::report

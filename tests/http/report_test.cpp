@@ -1,0 +1,145 @@
+// GET /api/v1/reports/compliance over the real server: each format with its Content-Type, the seal
+// (its hash over the body, the headers, the audit record naming the token), the roles, and the precise
+// 400 for each bad parameter.
+#include <fstream>
+
+#include "harness.hpp"
+#include "sterifleet/report/verify.hpp"
+
+namespace sterifleet::http::testing {
+namespace {
+
+using nlohmann::json;
+
+const std::string kDayReport =
+    "/api/v1/reports/compliance?clinic=north&from=2026-11-24T00:00:00Z&to=2026-11-25T00:00:00Z";
+
+class Reports : public ::testing::Test {
+ protected:
+  Harness harness;
+
+  // CSV and PDF are not JSON: read them past the harness's schema check, on a connection of their own.
+  ClientResponse raw(const std::string& target, Role role) {
+    Client client(harness.port());
+    return client.get(target, harness.token(role));
+  }
+  std::string bad(const std::string& target) {
+    const auto response = harness.get(target, Role::auditor);
+    EXPECT_EQ(response.result_int(), 400) << target << ": " << response.body();
+    EXPECT_EQ(error_code(response), "bad_request") << target;
+    return error_message(response);
+  }
+  json last_audit_record() {
+    const auto verification = json_of(harness.get("/api/v1/audit/verify", Role::auditor));
+    EXPECT_TRUE(verification["intact"].get<bool>()) << verification.dump();
+    const auto seq = verification["head"]["seq"].get<std::int64_t>();
+    return json_of(harness.get("/api/v1/audit?after=" + std::to_string(seq - 1), Role::auditor))["items"][0];
+  }
+  std::string body_hash(const std::string& text, std::uint64_t body_bytes) {
+    return store::sha256_hex(std::string_view(text).substr(0, body_bytes));
+  }
+};
+
+TEST_F(Reports, Json_ForAnAuditor_ListsTheDayAndIsSealed) {
+  const auto response = harness.get(kDayReport, Role::auditor);  // checked against the ComplianceReport schema
+  ASSERT_EQ(response.result_int(), 200) << response.body();
+  EXPECT_EQ(response[bhttp::field::content_type], "application/json");
+  EXPECT_EQ(response[bhttp::field::cache_control], "no-store");
+  const auto report = json_of(response);
+  EXPECT_EQ(report["report"]["generated_by"], "token:ann");
+  EXPECT_EQ(report["sessions"].size(), 3u);
+  EXPECT_EQ(report["cycles"].size(), 1u);
+  ASSERT_EQ(report["recalls"].size(), 1u);
+  EXPECT_EQ(report["recalls"][0]["cycle"], "STER-1/CYC-1");
+  const auto& seal = report["integrity"];
+  EXPECT_EQ(body_hash(response.body(), seal["body_bytes"]), seal["sha256"]);
+  EXPECT_EQ(response["X-Report-SHA256"], seal["sha256"].get<std::string>());
+  EXPECT_EQ(response["X-Report-Audit-Head"], std::to_string(seal["audit_head"]["seq"].get<std::int64_t>()) + " " +
+                                                 seal["audit_head"]["hash"].get<std::string>());
+
+  const auto record = last_audit_record();
+  EXPECT_EQ(record["entity"], "report:" + seal["sha256"].get<std::string>());
+  EXPECT_EQ(record["action"], "compliance_report");
+  EXPECT_EQ(record["actor"], "token:ann");
+  EXPECT_EQ(record["cause"], "GET " + kDayReport);
+  EXPECT_EQ(record["after"]["audit_head"], seal["audit_head"]);
+  EXPECT_EQ(record["after"]["format"], "json");
+  EXPECT_EQ(record["seq"], seal["audit_head"]["seq"].get<std::int64_t>() + 1);
+}
+
+TEST_F(Reports, Csv_IsServedAsAnAttachmentAndSealed) {
+  const auto response = raw(kDayReport + "&format=csv", Role::admin);
+  ASSERT_EQ(response.result_int(), 200) << response.body();
+  EXPECT_EQ(response[bhttp::field::content_type], "text/csv; charset=utf-8; header=present");
+  EXPECT_EQ(response[bhttp::field::content_disposition],
+            "attachment; filename=\"compliance-north-2026-11-24-2026-11-25.csv\"");
+  const auto& text = response.body();
+  EXPECT_TRUE(text.starts_with("report,title,clinic,from,to,generated_at,generated_by,layout\r\n")) << text;
+  EXPECT_NE(text.find("\r\nsession,2026-11-24T09:00:00.000Z,2026-11-24T09:20:00.000Z,north,PEN-1,S1,C1,"),
+            std::string::npos)
+      << text;
+  const auto footer = text.rfind("footer,sha256,");
+  ASSERT_NE(footer, std::string::npos);
+  EXPECT_EQ(body_hash(text, footer), response["X-Report-SHA256"]);
+  const auto record = last_audit_record();
+  EXPECT_EQ(record["actor"], "token:ada");
+  EXPECT_EQ(record["after"]["format"], "csv");
+}
+
+TEST_F(Reports, Pdf_IsServedAsAnAttachmentAndProvedGenuine) {
+  const auto response = raw(kDayReport + "&format=pdf", Role::auditor);
+  ASSERT_EQ(response.result_int(), 200) << response.body().substr(0, 300);
+  EXPECT_EQ(response[bhttp::field::content_type], "application/pdf");
+  EXPECT_EQ(response[bhttp::field::content_disposition],
+            "attachment; filename=\"compliance-north-2026-11-24-2026-11-25.pdf\"");
+  EXPECT_TRUE(response.body().starts_with("%PDF-"));
+  const auto file = harness.dir() / "report.pdf";
+  std::ofstream(file, std::ios::binary) << response.body();
+  const auto verdict = report::verify_report(harness.store(), file.string());
+  EXPECT_TRUE(verdict.genuine) << (verdict.problems.empty() ? "" : verdict.problems.front());
+  EXPECT_EQ(verdict.computed_sha256, response["X-Report-SHA256"]);
+}
+
+TEST_F(Reports, Defaults_AreJsonAndTheLast30Days) {
+  const auto report = json_of(harness.get("/api/v1/reports/compliance", Role::auditor));
+  EXPECT_EQ(report["report"]["to"], "2026-11-25T00:00:00.000Z");
+  EXPECT_EQ(report["report"]["from"], "2026-10-26T00:00:00.000Z");
+  EXPECT_TRUE(report["report"]["clinic"].is_null());
+  EXPECT_EQ(report["sessions"].size(), 3u);
+}
+
+TEST_F(Reports, NeedsAnAuditorOrAdminToken) {
+  const auto anonymous = harness.call(bhttp::verb::get, kDayReport, "");
+  EXPECT_EQ(anonymous.result_int(), 401);
+  EXPECT_EQ(error_code(anonymous), "unauthorized");
+  for (const auto role : {Role::viewer, Role::manager}) {
+    const auto refused = harness.get(kDayReport, role);
+    EXPECT_EQ(refused.result_int(), 403);
+    EXPECT_EQ(error_message(refused),
+              "this endpoint needs a token with role auditor or admin; this token is " + std::string(to_string(role)));
+  }
+  const auto head = json_of(harness.get("/api/v1/audit/verify", Role::auditor))["head"]["seq"];
+  EXPECT_EQ(json_of(harness.get("/api/v1/audit/verify", Role::auditor))["head"]["seq"], head)
+      << "a refused request records nothing";
+}
+
+TEST_F(Reports, BadParameters_Are400NamingTheParameter) {
+  const std::string base = "/api/v1/reports/compliance?";
+  const auto head = json_of(harness.get("/api/v1/audit/verify", Role::auditor))["head"]["seq"];
+  EXPECT_EQ(bad(base + "format=xml"), "format: must be one of csv, json, pdf");
+  EXPECT_EQ(bad(base + "from=yesterday"), "from: expected an RFC 3339 UTC timestamp like 2026-11-24T09:15:02Z");
+  EXPECT_EQ(bad(base + "to=2026-11-25"), "to: expected an RFC 3339 UTC timestamp like 2026-11-24T09:15:02Z");
+  EXPECT_EQ(bad(base + "from=2026-11-25T00:00:00Z&to=2026-11-24T00:00:00Z"), "to: must be later than from");
+  EXPECT_EQ(bad(base + "from=2030-01-01T00:00:00Z"),
+            "from: must be earlier than to (which defaults to the end of today, UTC)");
+  EXPECT_EQ(bad(base + "from=2025-01-01T00:00:00Z&to=2026-11-25T00:00:00Z"),
+            "to: the period may span at most 366 days");
+  EXPECT_EQ(bad(base + "clinic=no%20spaces"), "clinic: must be 1 to 64 letters, digits, '_', '.' or '-'");
+  EXPECT_EQ(bad(base + "section=sessions"), "section: unknown parameter; expected one of clinic, from, to, format");
+  EXPECT_EQ(bad(base + "format=csv&format=pdf"), "format: given more than once");
+  EXPECT_EQ(json_of(harness.get("/api/v1/audit/verify", Role::auditor))["head"]["seq"], head)
+      << "a refused request records nothing";
+}
+
+}  // namespace
+}  // namespace sterifleet::http::testing

@@ -1,0 +1,206 @@
+#include "clinic_day.hpp"
+
+#include <gtest/gtest.h>
+
+#include "sterifleet/protocol/codec.hpp"
+
+namespace sterifleet::report::testing {
+
+namespace {
+
+using protocol::DeviceKind;
+
+protocol::Body birth(DeviceKind kind, const std::string& model) {
+  return protocol::Birth{kind, model, "2.1.0", std::nullopt};
+}
+
+protocol::Body start(const std::string& session, const std::string& cartridge) {
+  return protocol::SessionStart{
+      protocol::SessionId{session},
+      protocol::Cartridge{protocol::CartridgeId{cartridge}, protocol::LotId{"LOT-7"},
+                          *protocol::parse_date("2027-06-30"), 12, 300000, std::chrono::seconds{3600}},
+      protocol::Millimetres{1.5},
+      protocol::Hertz{100},
+      protocol::OperatorId{"op-anna"},
+      protocol::PatientRef{"pt-" + session},
+      protocol::TreatmentArea::cheek};
+}
+
+protocol::Body end(const std::string& session) {
+  return protocol::SessionEnd{protocol::SessionId{session}, 1200, std::chrono::seconds{900}};
+}
+
+protocol::Body steam(const std::string& cycle, std::vector<std::string> load, double temp_c, int exposure_s, bool bi,
+                     bool ci_pass = true) {
+  protocol::CycleComplete c;
+  c.cycle = protocol::CycleId{cycle};
+  c.method = protocol::Method::steam_prevac;
+  c.wrapped = true;
+  c.temperature = protocol::Celsius{temp_c};
+  c.exposure = std::chrono::seconds{exposure_s};
+  c.pressure = protocol::Kilopascals{304};
+  for (auto& device : load) c.load.emplace_back(std::move(device));
+  c.chemical_indicator = ci_pass ? protocol::PassFail::pass : protocol::PassFail::fail;
+  c.operator_id = protocol::OperatorId{"op-tom"};
+  c.biological_indicator = bi;
+  return c;
+}
+
+protocol::Body bi(const std::string& cycle, bool positive) {
+  return protocol::BiResult{protocol::CycleId{cycle},
+                            positive ? protocol::BiReading::positive : protocol::BiReading::negative};
+}
+
+}  // namespace
+
+ClinicDay::ClinicDay() : store_(store::open_sqlite(db_path())) {
+  fleet_ = std::make_unique<core::Fleet>(engine::default_policy(), *store_, commands_, events_, metrics_,
+                                         [this] { return now_; });
+  fleet_->restore();
+  script();
+}
+
+ClinicDay::~ClinicDay() = default;
+
+void ClinicDay::send(const std::string& clinic, const std::string& device, protocol::Body body, Timestamp when) {
+  now_ = when;
+  const protocol::DeviceMessage message{
+      protocol::ClinicId{clinic}, {protocol::DeviceId{device}, 1, ++seq_[device], when}, std::move(body)};
+  const auto result = fleet_->ingest(protocol::topic_of(message), protocol::encode(message));
+  ASSERT_EQ(result.disposition, core::Fleet::Disposition::stored) << result.reason << ": " << result.detail;
+}
+
+// North: PEN-1 and PEN-2 are reprocessed by STER-1/CYC-1 (BI monitored). PEN-1 treats S1, then S2 with
+// the same cartridge and without reprocessing (cartridge.reused, device.used_without_reprocessing);
+// PEN-2 treats S3. CYC-2 is too short (cycle.parameters_insufficient); CYC-3 reprocesses PEN-1 (which
+// clears the unreprocessed use); PEN-1 treats S4. CYC-1's BI reads positive at 12:00: CYC-1 is recalled
+// with S1, S2 and S3 and, on day two, S5. CYC-4's chemical indicator fails (cycle.indicator_failed).
+// A manager acknowledges the positive BI and resolves the failed indicator's alert. South: PEN-9 treats S9.
+void ClinicDay::script() {
+  send("north", "PEN-1", birth(DeviceKind::pen, "Dermapen 4"), at(7));
+  send("north", "PEN-2", birth(DeviceKind::pen, "Dermapen 4"), at(7));
+  send("north", "STER-1", birth(DeviceKind::sterilizer, "Lisa 500"), at(7));
+  send("south", "PEN-9", birth(DeviceKind::pen, "Dermapen 4"), at(7));
+  send("north", "STER-1", protocol::BowieDickTest{protocol::PassFail::pass}, at(7, 1));
+  send("north", "STER-1", steam("CYC-1", {"PEN-1", "PEN-2"}, 134, 300, true), at(7, 10));
+  send("north", "PEN-1", start("S1", "C1"), at(8));
+  send("north", "PEN-1", end("S1"), at(8, 20));
+  send("north", "PEN-1", start("S2", "C1"), at(8, 30));
+  send("north", "PEN-1", end("S2"), at(8, 50));
+  send("north", "PEN-2", start("S3", "C3"), at(9));
+  send("north", "PEN-2", end("S3"), at(9, 20));
+  send("south", "PEN-9", start("S9", "C9"), at(9));
+  send("south", "PEN-9", end("S9"), at(9, 20));
+  send("north", "STER-1", steam("CYC-2", {"PEN-1"}, 121, 60, false), at(10));
+  send("north", "STER-1", steam("CYC-3", {"PEN-1"}, 134, 300, false), at(10, 30));
+  send("north", "PEN-1", start("S4", "C4"), at(11));
+  send("north", "PEN-1", end("S4"), at(11, 20));
+  send("north", "STER-1", bi("CYC-1", true), at(12));
+  send("north", "STER-1", steam("CYC-4", {"PEN-2"}, 134, 300, false, false), at(13));
+  now_ = at(14);
+  const auto acknowledged = fleet_->acknowledge(alert_id("cycle.bi_positive"), "token:mia", "recall started");
+  ASSERT_TRUE(acknowledged.ok()) << acknowledged.refusal->message;
+  const auto resolved = fleet_->resolve(alert_id("cycle.indicator_failed"), "token:mia", kResolveReason);
+  ASSERT_TRUE(resolved.ok()) << resolved.refusal->message;
+  send("north", "PEN-2", start("S5", "C5"), at(24 + 8));
+  send("north", "PEN-2", end("S5"), at(24 + 8, 20));
+  now_ = at(24 + 12);
+}
+
+std::string ClinicDay::alert_id(const std::string& rule, const std::string& clinic) {
+  store::AlertQuery query;
+  query.rule = rule;
+  query.clinic = clinic;
+  const auto rows = store_->alerts(query).rows;
+  EXPECT_EQ(rows.size(), 1u) << rule;
+  return rows.empty() ? std::string() : rows.front().at("id").get<std::string>();
+}
+
+ComplianceRequest ClinicDay::request(Format format, std::optional<std::string> clinic, Timestamp from,
+                                     Timestamp to) const {
+  ComplianceRequest request;
+  request.clinic = std::move(clinic);
+  request.from = from;
+  request.to = to;
+  request.format = format;
+  request.actor = "token:ann";
+  request.cause = "test";
+  request.now = now_;
+  return request;
+}
+
+ClinicDay::Result ClinicDay::make(Format format, std::optional<std::string> clinic, Timestamp from, Timestamp to,
+                                  std::size_t max_pdf_rows) {
+  auto r = request(format, std::move(clinic), from, to);
+  r.max_pdf_rows = max_pdf_rows;
+  StringOutput out;
+  Result result;
+  result.made = make_compliance_report(*store_, r, out, [this](const engine::AuditRecord& record) {
+    store::Commit commit;
+    commit.audit.push_back(record);
+    store_->commit(commit);
+  });
+  result.text = std::move(out.text());
+  return result;
+}
+
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field.push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field.push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      record.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      record.push_back(std::move(field));
+      field.clear();
+      records.push_back(std::move(record));
+      record.clear();
+      ++i;
+    } else {
+      field.push_back(c);
+    }
+  }
+  EXPECT_TRUE(record.empty() && field.empty()) << "the CSV does not end with CRLF";
+  return records;
+}
+
+std::vector<std::vector<std::string>> section(const std::vector<std::vector<std::string>>& records,
+                                              const std::string& name) {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& record : records) {
+    if (!record.empty() && record.front() == name) out.push_back(record);
+  }
+  return out;
+}
+
+std::vector<std::map<std::string, std::string>> rows(const std::vector<std::vector<std::string>>& records,
+                                                     const std::string& name) {
+  const auto all = section(records, name);
+  std::vector<std::map<std::string, std::string>> out;
+  for (std::size_t r = 1; r < all.size(); ++r) {
+    std::map<std::string, std::string> row;
+    EXPECT_EQ(all[r].size(), all[0].size()) << name << " record " << r << " has another number of fields";
+    for (std::size_t c = 1; c < all[0].size() && c < all[r].size(); ++c) row[all[0][c]] = all[r][c];
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::string sha256_of(std::string_view bytes) { return store::sha256_hex(bytes); }
+
+}  // namespace sterifleet::report::testing

@@ -1,0 +1,78 @@
+// A store filled the way the daemon fills it: a core::Fleet (the real engine and SQLite store) ingesting
+// protocol messages of a scripted clinic day, with people acknowledging and resolving alerts. What the
+// day holds is listed at ClinicDay::ClinicDay, so tests can state the report they expect.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/report/compliance.hpp"
+#include "sterifleet/testing/subprocess.hpp"
+
+namespace sterifleet::report::testing {
+
+using protocol::Timestamp;
+
+/// 2026-11-02T00:00:00Z: the scripted day; its second day is kDay + 24 h.
+inline const Timestamp kDay = *protocol::parse_timestamp("2026-11-02T00:00:00Z");
+inline Timestamp at(int hour, int minute = 0) { return kDay + std::chrono::hours(hour) + std::chrono::minutes(minute); }
+
+/// The resolution reason of the failed indicator's alert: a comma, quotes and a line break for CSV.
+inline const std::string kResolveReason = "cartridge \"C1\" discarded,\npatient informed";
+
+class NullSink : public core::CommandSink {
+ public:
+  void publish(const std::string&, const std::string&) override {}
+};
+
+class ClinicDay {
+ public:
+  ClinicDay();
+  ~ClinicDay();
+
+  store::Store& store() { return *store_; }
+  core::Fleet& fleet() { return *fleet_; }
+  std::string db_path() const { return (dir_.path() / "sterifleet.db").string(); }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  /// The id of the one alert of `rule` (fails the test when there is not exactly one).
+  std::string alert_id(const std::string& rule, const std::string& clinic = "north");
+
+  /// A report of the scripted day (by default: clinic north, both days), kept in memory; the audit
+  /// record is appended to the store.
+  struct Result {
+    std::string text;
+    Made made;
+  };
+  Result make(Format format, std::optional<std::string> clinic = "north", Timestamp from = kDay,
+              Timestamp to = kDay + std::chrono::days(2), std::size_t max_pdf_rows = 50000);
+  ComplianceRequest request(Format format, std::optional<std::string> clinic, Timestamp from, Timestamp to) const;
+
+ private:
+  void send(const std::string& clinic, const std::string& device, protocol::Body body, Timestamp when);
+  void script();
+
+  sterifleet::testing::TempDir dir_{"sterifleet-report"};
+  std::unique_ptr<store::Store> store_;
+  core::Metrics metrics_;
+  core::EventBus events_;
+  NullSink commands_;
+  Timestamp now_ = kDay;
+  std::unique_ptr<core::Fleet> fleet_;
+  std::map<std::string, std::uint64_t> seq_;
+};
+
+/// RFC 4180 records (quoted fields may hold commas, quotes and line breaks).
+std::vector<std::vector<std::string>> parse_csv(const std::string& text);
+/// The records of one section, its header record first.
+std::vector<std::vector<std::string>> section(const std::vector<std::vector<std::string>>& records,
+                                              const std::string& name);
+/// A section's records as maps from its header's column names.
+std::vector<std::map<std::string, std::string>> rows(const std::vector<std::vector<std::string>>& records,
+                                                     const std::string& name);
+
+std::string sha256_of(std::string_view bytes);
+
+}  // namespace sterifleet::report::testing

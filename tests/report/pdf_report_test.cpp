@@ -1,0 +1,135 @@
+// The PDF report as a reader gets it: poppler's pdftotext finds the title, the clinic, the period, every
+// table's headings and rows, the recall and the seal page; pdftoppm renders every page; pdfinfo counts
+// the pages the footers number; the first revision alone is the sealed body, a PDF of its own.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+
+#include "clinic_day.hpp"
+
+namespace sterifleet::report::testing {
+namespace {
+
+using sterifleet::testing::read_file;
+using sterifleet::testing::run_to_completion;
+
+class PdfReport : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    day_ = new ClinicDay();
+    result_ = new ClinicDay::Result(day_->make(Format::pdf));
+    pdf_ = day_->dir() / "report.pdf";
+    std::ofstream(pdf_, std::ios::binary) << result_->text;
+  }
+  static void TearDownTestSuite() {
+    delete result_;
+    delete day_;
+  }
+
+  static std::string text_of(const std::filesystem::path& pdf, const std::string& pages = "") {
+    const auto out = pdf.string() + ".txt";
+    std::vector<std::string> argv{"pdftotext", "-layout"};
+    if (!pages.empty()) {
+      argv.insert(argv.end(), {"-f", pages, "-l", pages});
+    }
+    argv.insert(argv.end(), {pdf.string(), out});
+    const auto done = run_to_completion(argv);
+    EXPECT_EQ(done.status, 0) << done.output;
+    return read_file(out);
+  }
+
+  static int pages_of(const std::filesystem::path& pdf) {
+    const auto done = run_to_completion({"pdfinfo", pdf.string()});
+    EXPECT_EQ(done.status, 0) << done.output;
+    std::smatch match;
+    if (!std::regex_search(done.output, match, std::regex(R"(Pages:\s+(\d+))"))) return -1;
+    return std::stoi(match[1]);
+  }
+
+  static ClinicDay* day_;
+  static ClinicDay::Result* result_;
+  static std::filesystem::path pdf_;
+};
+
+ClinicDay* PdfReport::day_ = nullptr;
+ClinicDay::Result* PdfReport::result_ = nullptr;
+std::filesystem::path PdfReport::pdf_;
+
+TEST_F(PdfReport, HasTheTitleClinicPeriodAndSummary) {
+  const auto first = text_of(pdf_, "1");
+  EXPECT_NE(first.find("Compliance report: north"), std::string::npos) << first;
+  EXPECT_NE(first.find("Clinic: north"), std::string::npos);
+  EXPECT_NE(first.find("Period: from 2026-11-02 00:00:00 (inclusive) to 2026-11-04 00:00:00 (exclusive), UTC"),
+            std::string::npos);
+  EXPECT_NE(first.find("Made 2026-11-03 12:00:00 UTC by token:ann"), std::string::npos);
+  EXPECT_TRUE(std::regex_search(first, std::regex(R"(Share of sessions compliant\s+60\.0000 %)"))) << first;
+  EXPECT_TRUE(std::regex_search(first, std::regex(R"(Sessions to review for the recalls\s+4)")));
+  EXPECT_TRUE(std::regex_search(first, std::regex(R"(cycle\.indicator_failed\s+1\s+0\s+1\s+0\s+0\s+0)"))) << first;
+}
+
+TEST_F(PdfReport, HasEveryTableWithItsHeadingsAndRows) {
+  const auto all = text_of(pdf_);
+  for (const auto* heading : {"Sessions (5)", "Sterilizer cycles (4)", "Violations (", "Recalls (1)", "Started (UTC)",
+                              "Cleared by", "Why not valid", "Clearance, reason or comment"}) {
+    EXPECT_NE(all.find(heading), std::string::npos) << heading;
+  }
+  EXPECT_TRUE(std::regex_search(all, std::regex(R"(2026-11-02 08:00:00\s+2026-11-02 08:20:00\s+PEN-1\s+S1\s+C1)")))
+      << all;
+  EXPECT_TRUE(std::regex_search(all, std::regex(R"(PEN-1\s+S2\s+C1 \(LOT-7, 2027-06-30\)\s+op-anna\s+pt-S2)")));
+  EXPECT_TRUE(
+      std::regex_search(all, std::regex(R"(STER-1/CYC-1\s+steam_prevac\s+134\.0\s+300\s+PEN-1, PEN-2\s+pass)")));
+  EXPECT_NE(all.find("NONE"), std::string::npos) << "a session without valid reprocessing says so";
+  EXPECT_NE(all.find("resolved by a"), std::string::npos);
+  EXPECT_NE(all.find("Biological indicator of cycle STER-1/CYC-1 read positive at 2026-11-02 12:00:00 UTC"),
+            std::string::npos);
+  EXPECT_TRUE(
+      std::regex_search(all, std::regex(R"(PEN-2\s+S5\s+2026-11-03 08:00:00\s+op-anna\s+pt-S5\s+STER-1/CYC-1)")));
+}
+
+TEST_F(PdfReport, EveryPageIsNumberedAndTheLastStatesTheSeal) {
+  const int pages = pages_of(pdf_);
+  ASSERT_GE(pages, 2);
+  for (int page = 1; page <= pages; ++page) {
+    const auto text = text_of(pdf_, std::to_string(page));
+    EXPECT_NE(text.find("page " + std::to_string(page) + " of " + std::to_string(pages)), std::string::npos)
+        << "page " << page << ":\n"
+        << text;
+  }
+  const auto last = text_of(pdf_, std::to_string(pages));
+  const auto& seal = result_->made.seal;
+  EXPECT_NE(last.find("Seal of this report"), std::string::npos) << last;
+  EXPECT_NE(last.find("SHA-256 of this report: " + seal.sha256), std::string::npos) << last;
+  EXPECT_NE(last.find("record " + std::to_string(seal.head.seq)), std::string::npos);
+  EXPECT_NE(last.find(seal.head.hash), std::string::npos);
+  EXPECT_NE(last.find("head -c " + std::to_string(seal.body_bytes)), std::string::npos);
+}
+
+TEST_F(PdfReport, FirstRevisionIsTheSealedBodyAndAPdfOfItsOwn) {
+  const auto& seal = result_->made.seal;
+  const auto body = result_->text.substr(0, seal.body_bytes);
+  EXPECT_EQ(sha256_of(body), seal.sha256);
+  EXPECT_TRUE(body.ends_with("%%EOF\n"));
+  const auto first_revision = day_->dir() / "first-revision.pdf";
+  std::ofstream(first_revision, std::ios::binary) << body;
+  EXPECT_EQ(pages_of(first_revision), pages_of(pdf_) - 1);
+}
+
+TEST_F(PdfReport, EveryPageRendersToAnImage) {
+  const auto prefix = (day_->dir() / "page").string();
+  const auto done = run_to_completion({"pdftoppm", "-png", "-r", "40", pdf_.string(), prefix});
+  ASSERT_EQ(done.status, 0) << done.output;
+  EXPECT_EQ(done.output, "") << "poppler complained";
+  int images = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(day_->dir())) {
+    const auto name = entry.path().filename().string();
+    if (!name.starts_with("page") || entry.path().extension() != ".png") continue;
+    ++images;
+    EXPECT_TRUE(read_file(entry.path()).starts_with("\x89PNG")) << name;
+    EXPECT_GT(std::filesystem::file_size(entry.path()), 1000u) << name;
+  }
+  EXPECT_EQ(images, pages_of(pdf_));
+}
+
+}  // namespace
+}  // namespace sterifleet::report::testing
