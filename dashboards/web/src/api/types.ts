@@ -1,0 +1,177 @@
+// The API's JSON shapes, as daemon/http/openapi.json describes them (only the fields the dashboard reads).
+
+export type Timestamp = string;
+export type DeviceKind = "pen" | "roller" | "sterilizer";
+export type DisplayState = "ready" | "in_use" | "needs_reprocessing" | "locked" | "offline" | "off";
+export type Severity = "info" | "warning" | "critical";
+export type AlertState = "open" | "acknowledged" | "resolved" | "withdrawn";
+
+export interface Clinic {
+  id: string;
+  devices: number;
+  pens: number;
+  sterilizers: number;
+  open_alerts: number;
+  critical_alerts: number;
+}
+
+export interface Telemetry {
+  at: Timestamp;
+  battery_pct: number;
+  motor_runtime_h: number;
+  strokes: number;
+  depth_mm: number;
+  speed: number;
+}
+
+export interface Device {
+  id: string;
+  clinic: string;
+  kind: DeviceKind | null;
+  model: string;
+  firmware: string;
+  registered: boolean;
+  state: DisplayState;
+  presence: "unknown" | "online" | "offline" | "shutdown";
+  hygiene: "ready" | "in_use" | "needs_reprocessing" | null;
+  locked: boolean;
+  last_seen: Timestamp | null;
+  last_received: Timestamp | null;
+  open_alerts: number;
+  worst_severity: "none" | Severity;
+  mounted_cartridge: string | null;
+  in_maintenance: boolean;
+  telemetry: Telemetry | null;
+}
+
+export interface Cartridge {
+  id: string;
+  lot: string;
+  expires: string;
+  needles: number;
+  max_strokes: number;
+  max_runtime_s: number | null;
+}
+
+export interface Session {
+  clinic: string;
+  pen: string;
+  session: string;
+  key: string;
+  started: Timestamp;
+  ended: Timestamp | null;
+  cartridge: Cartridge;
+  operator: string;
+  patient: string;
+  area: string;
+  depth_mm: number;
+  speed: number;
+  strokes: number | null;
+  runtime_s: number | null;
+  clearance: string;
+  compliant: boolean;
+}
+
+export type CycleMethod = "steam_gravity" | "steam_prevac" | "dry_heat" | "chemical";
+
+export interface Cycle {
+  key: string;
+  clinic: string;
+  sterilizer: string;
+  cycle: string;
+  ts: Timestamp;
+  method: CycleMethod;
+  wrapped: boolean;
+  temp_c: number;
+  exposure_s: number;
+  pressure_kpa: number | null;
+  load: string[];
+  ci: "pass" | "fail";
+  bi_monitored: boolean;
+  bi: { result: "negative" | "positive"; at: Timestamp } | null;
+  operator: string;
+  state: "invalid" | "awaiting_bi" | "valid" | "recalled";
+  valid: boolean;
+  reasons: string[];
+  recalled_at: Timestamp | null;
+  recalled_by: string | null;
+  entered_by: string;
+  agent?: string;
+  concentration_pct?: number;
+}
+
+export interface Alert {
+  id: string;
+  clinic: string;
+  rule: string;
+  severity: Severity;
+  subject: string;
+  device: string;
+  state: AlertState;
+  trigger: string;
+  opened_at: Timestamp;
+  occurrences: number;
+  summary: string;
+  cleared_at: Timestamp | null;
+  clearance: string;
+  silenced: boolean;
+  ack: { by: string; at: Timestamp; comment: string } | null;
+  resolution: { by: string; at: Timestamp; reason: string } | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+/** A raw message as received, from a device's history. */
+export interface Message {
+  id: number;
+  received_at: Timestamp;
+  ts: Timestamp | null;
+  type: string;
+  boot: number;
+  seq: number | null;
+}
+
+export interface DeviceDetail extends Device {
+  sessions: Session[];
+  reprocessing: { at: Timestamp; cycle: string; valid: boolean; recalled_at: Timestamp | null }[];
+  cartridge_changes: { at: Timestamp; cartridge: string; change: "mounted" | "removed" }[];
+  cycles: Cycle[];
+  active_alerts: Alert[];
+  maintenance: { from: Timestamp; to: Timestamp; reason: string }[];
+  history?: Page<Message>;
+}
+
+export interface Recall {
+  cycle: string;
+  bi_read_at: Timestamp;
+  cycles: string[];
+  devices: string[];
+  sessions: {
+    pen: string;
+    session: string;
+    started: Timestamp;
+    operator: string;
+    patient: string;
+    after_cycle: string;
+  }[];
+}
+
+export interface ComplianceDay {
+  day: string;
+  sessions: number;
+  compliant_sessions: number;
+  alerts_opened: number;
+}
+
+export interface ComplianceStats {
+  clinic: string | null;
+  from: Timestamp;
+  to: Timestamp;
+  days: ComplianceDay[];
+  totals: { sessions: number; compliant_sessions: number; alerts_opened: number };
+}
+
+export type StreamEvent = { type: "alert"; transition: string; alert: Alert } | { type: "device"; device: Device };

@@ -1,0 +1,50 @@
+// Signed out: the sign-in screen. Signed in: one live connection for the token, and the routed page.
+import { useEffect } from "preact/hooks";
+import { auth } from "./auth";
+import { Layout } from "./components/Layout";
+import { LiveConnection } from "./live/fleet";
+import { Alerts } from "./pages/Alerts";
+import { Cartridges } from "./pages/Cartridges";
+import { Compliance } from "./pages/Compliance";
+import { DevicePage } from "./pages/Device";
+import { Fleet } from "./pages/Fleet";
+import { Recalls } from "./pages/Recalls";
+import { SignIn } from "./pages/SignIn";
+import { type Route, useRoute } from "./router";
+import { useStore } from "./store";
+
+function Page({ route }: { route: Route }) {
+  switch (route.page) {
+    case "fleet":
+      return <Fleet />;
+    case "alerts":
+      return <Alerts />;
+    case "device":
+      return <DevicePage key={route.id} id={route.id} />;
+    case "cartridges":
+      return <Cartridges />;
+    case "recalls":
+      return <Recalls sterilizer={route.sterilizer} cycle={route.cycle} />;
+    case "compliance":
+      return <Compliance />;
+  }
+}
+
+export function App() {
+  const { token, notice } = useStore(auth);
+  const route = useRoute();
+
+  useEffect(() => {
+    if (!token) return;
+    const live = new LiveConnection(token);
+    live.start();
+    return () => live.stop();
+  }, [token]);
+
+  if (!token) return <SignIn notice={notice} />;
+  return (
+    <Layout route={route}>
+      <Page route={route} />
+    </Layout>
+  );
+}

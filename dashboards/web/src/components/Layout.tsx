@@ -1,0 +1,71 @@
+// The frame of every screen: brand, navigation (a tab bar on tablets), live-connection state, sign out.
+import type { ComponentChildren } from "preact";
+import { useEffect } from "preact/hooks";
+import { signOut } from "../auth";
+import { useFleet } from "../live/fleet";
+import type { Route } from "../router";
+import { href } from "../router";
+import { Icon, type IconName } from "./Icon";
+
+const sections: { page: Route["page"]; label: string; icon: IconName; to: string }[] = [
+  { page: "fleet", label: "Fleet", icon: "grid", to: href.fleet() },
+  { page: "alerts", label: "Alerts", icon: "bell", to: href.alerts() },
+  { page: "cartridges", label: "Cartridges", icon: "cartridge", to: href.cartridges() },
+  { page: "recalls", label: "Recalls", icon: "recall", to: href.recalls() },
+  { page: "compliance", label: "Compliance", icon: "chart", to: href.compliance() },
+];
+
+const connectionText = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
+
+export function Layout({ route, children }: { route: Route; children: ComponentChildren }) {
+  const { connection, alerts } = useFleet();
+  const open = [...alerts.values()].filter((a) => a.state === "open").length;
+  const current = route.page === "device" ? "fleet" : route.page;
+  const title = route.page === "device" ? route.id : sections.find((s) => s.page === current)?.label;
+
+  // A manager keeps the dashboard in a tab: the open-alert count shows in the tab's title.
+  useEffect(() => {
+    document.title = `${open > 0 ? `(${open}) ` : ""}${title} · sterifleet`;
+  }, [open, title]);
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <a class="brand" href={href.fleet()}>
+          <span class="brand-mark" aria-hidden="true">
+            <Icon name="check" size={16} />
+          </span>
+          sterifleet
+        </a>
+        <nav class="nav" aria-label="Sections">
+          {sections.map((s) => (
+            <a
+              key={s.page}
+              href={s.to}
+              class={`nav-link ${current === s.page ? "current" : ""}`}
+              aria-current={current === s.page ? "page" : undefined}
+            >
+              <Icon name={s.icon} />
+              <span>{s.label}</span>
+              {s.page === "alerts" && open > 0 && (
+                <span class="count" aria-label={`${open} open`}>
+                  {open}
+                </span>
+              )}
+            </a>
+          ))}
+        </nav>
+        <div class="topbar-end">
+          <span class={`connection ${connection}`} role="status" data-connection={connection}>
+            <span class="dot" aria-hidden="true" />
+            {connectionText[connection]}
+          </span>
+          <button class="button ghost" onClick={() => signOut()} title="Sign out">
+            <Icon name="signout" />
+            <span class="hide-narrow">Sign out</span>
+          </button>
+        </div>
+      </header>
+      <main class="content">{children}</main>
+    </div>
+  );
+}

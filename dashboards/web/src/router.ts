@@ -1,0 +1,48 @@
+// Hash routes (#/devices/PEN-1): the daemon serves one index.html, and links work from any folder.
+import { Store, useStore } from "./store";
+
+export type Route =
+  | { page: "fleet" }
+  | { page: "alerts" }
+  | { page: "device"; id: string }
+  | { page: "cartridges" }
+  | { page: "recalls"; sterilizer?: string; cycle?: string }
+  | { page: "compliance" };
+
+export function parseRoute(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  switch (parts[0]) {
+    case "alerts":
+      return { page: "alerts" };
+    case "devices":
+      return parts[1] ? { page: "device", id: parts[1] } : { page: "fleet" };
+    case "cartridges":
+      return { page: "cartridges" };
+    case "recalls":
+      return { page: "recalls", sterilizer: parts[1], cycle: parts[2] };
+    case "compliance":
+      return { page: "compliance" };
+    default:
+      return { page: "fleet" };
+  }
+}
+
+export const href = {
+  fleet: () => "#/fleet",
+  alerts: () => "#/alerts",
+  device: (id: string) => `#/devices/${encodeURIComponent(id)}`,
+  cartridges: () => "#/cartridges",
+  recalls: () => "#/recalls",
+  recall: (cycleKey: string) => `#/recalls/${cycleKey.split("/").map(encodeURIComponent).join("/")}`,
+  compliance: () => "#/compliance",
+};
+
+const route = new Store<Route>(parseRoute(location.hash));
+window.addEventListener("hashchange", () => {
+  route.set(parseRoute(location.hash));
+  window.scrollTo(0, 0);
+});
+
+export function useRoute(): Route {
+  return useStore(route);
+}
