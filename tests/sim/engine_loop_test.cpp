@@ -12,11 +12,12 @@
 #include "scenario_support.hpp"
 #include "sterifleet/engine/engine.hpp"
 #include "sterifleet/protocol/codec.hpp"
+#include "sterifleet/testing/injection_check.hpp"
 
 namespace sterifleet::sim::testing {
 namespace {
 
-using AlertKey = std::pair<std::string, std::string>;
+using sterifleet::testing::AlertKey;
 
 struct LoopResult {
   std::map<AlertKey, int> opened;
@@ -97,17 +98,11 @@ std::string describe(const LoopResult& r) {
 }
 
 void expect_one_alert_per_injection(const LoopResult& r) {
-  std::set<AlertKey> injected;
-  for (const auto& v : r.injected) injected.insert({std::string(rule_id(v.rule)), v.subject});
-  EXPECT_EQ(injected.size(), r.injected.size()) << "a (rule, subject) injected twice\n" << describe(r);
-  for (const auto& key : injected) {
-    const auto it = r.opened.find(key);
-    EXPECT_TRUE(it != r.opened.end() && it->second == 1) << key.first << " " << key.second << "\n" << describe(r);
+  std::vector<AlertKey> injected;
+  for (const auto& v : r.injected) injected.emplace_back(std::string(rule_id(v.rule)), v.subject);
+  for (const auto& mismatch : sterifleet::testing::injection_mismatches(injected, {r.opened, r.withdrawn})) {
+    ADD_FAILURE() << mismatch << "\n" << describe(r);
   }
-  for (const auto& [key, n] : r.opened) {
-    EXPECT_TRUE(injected.contains(key)) << "not injected: " << key.first << " " << key.second << "\n" << describe(r);
-  }
-  EXPECT_TRUE(r.withdrawn.empty()) << describe(r);
   EXPECT_TRUE(r.refusals.empty()) << describe(r);
 }
 

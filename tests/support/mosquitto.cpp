@@ -72,7 +72,7 @@ Mosquitto::~Mosquitto() { kill(); }
 void Mosquitto::write_config() const {
   std::ofstream conf(dir_.path() / "mosquitto.conf", std::ios::trunc);
   conf << "listener " << port_ << " " << host_ << "\n"
-       << "allow_anonymous true\n"
+       << "allow_anonymous " << (options_.allow_anonymous ? "true" : "false") << "\n"
        << "persistence " << (options_.persistence ? "true" : "false") << "\n"
        << "persistence_location " << dir_.path().string() << "/\n"
        << "max_queued_messages 1000000\n"

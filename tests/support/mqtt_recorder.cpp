@@ -16,7 +16,8 @@ std::string unique_id() {
 
 }  // namespace
 
-MqttRecorder::MqttRecorder(const std::string& url, const std::string& filter, const std::string& client_id)
+MqttRecorder::MqttRecorder(const std::string& url, const std::string& filter, const std::string& client_id,
+                           const MqttLogin& login)
     : client_(std::make_unique<mqtt::async_client>(url, client_id.empty() ? unique_id() : client_id,
                                                    mqtt::create_options(MQTTVERSION_3_1_1, 100'000), nullptr)) {
   client_->set_message_callback([this](mqtt::const_message_ptr message) {
@@ -31,6 +32,10 @@ MqttRecorder::MqttRecorder(const std::string& url, const std::string& filter, co
   mqtt::connect_options options;
   options.set_clean_session(true);
   options.set_mqtt_version(MQTTVERSION_3_1_1);
+  if (!login.username.empty()) {
+    options.set_user_name(login.username);
+    options.set_password(login.password);
+  }
   client_->connect(options)->wait();
   client_->subscribe(filter, 1)->wait();
 }

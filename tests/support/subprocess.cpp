@@ -93,6 +93,14 @@ void Subprocess::kill() {
   status_ = 128 + SIGKILL;
 }
 
+Completed run_to_completion(std::vector<std::string> argv, std::chrono::milliseconds timeout) {
+  const TempDir dir("sterifleet-command");
+  Subprocess process(std::move(argv), dir.path() / "stdout", dir.path() / "stderr");
+  const auto status = process.wait(timeout);
+  if (!status) process.kill();
+  return Completed{status.value_or(-1), process.stdout_text() + process.stderr_text()};
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::stringstream text;

@@ -52,12 +52,14 @@ class MqttDevice {
   std::string cmd_topic_;
   std::size_t index_;
   Inbox& inbox_;
-  mqtt::async_client client_;
   std::unique_ptr<Listener> connect_listener_;
   std::unique_ptr<Listener> subscribe_listener_;
   std::unique_ptr<Listener> publish_listener_;
   std::unique_ptr<Listener> disconnect_listener_;
   std::atomic<bool> lost_{false};
+  // Declared last so it is destroyed first: its destructor fails the operations still pending (e.g.
+  // publishes buffered while the broker was away) through the listeners above, which must still exist.
+  mqtt::async_client client_;
 };
 
 }  // namespace sterifleet::sim

@@ -21,6 +21,7 @@ bool wait_for_port(const std::string& host, int port, std::chrono::milliseconds 
 struct MosquittoOptions {
   std::string binary = "mosquitto";
   bool persistence = true;
+  bool allow_anonymous = true;            ///< false: give a password_file (and acl_file) in extra_config
   std::vector<std::string> extra_config;  ///< more lines for mosquitto.conf
 };
 

@@ -23,11 +23,18 @@ struct Recorded {
   std::chrono::steady_clock::time_point arrived;
 };
 
+/// A broker account (brokers with a password file and ACLs); empty: anonymous.
+struct MqttLogin {
+  std::string username;
+  std::string password;
+};
+
 /// Thread-safe: Paho's thread appends, the test thread reads copies.
 class MqttRecorder {
  public:
   /// Connects (clean session) and subscribes `filter` at QoS 1; throws on failure.
-  MqttRecorder(const std::string& url, const std::string& filter, const std::string& client_id = "");
+  MqttRecorder(const std::string& url, const std::string& filter, const std::string& client_id = "",
+               const MqttLogin& login = {});
   ~MqttRecorder();
   MqttRecorder(const MqttRecorder&) = delete;
   MqttRecorder& operator=(const MqttRecorder&) = delete;

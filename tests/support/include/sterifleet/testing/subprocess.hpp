@@ -54,6 +54,15 @@ class Subprocess {
   std::filesystem::path stderr_file_;
 };
 
+struct Completed {
+  int status = -1;     ///< exit status (128 + signal when killed); -1 when it did not end in time
+  std::string output;  ///< stdout, then stderr
+};
+
+/// Runs a command (argv[0] searched in PATH) to its end, killing it after `timeout`.
+Completed run_to_completion(std::vector<std::string> argv,
+                            std::chrono::milliseconds timeout = std::chrono::seconds{120});
+
 /// Reads a whole file; empty when it does not exist.
 std::string read_file(const std::filesystem::path& path);
 

@@ -1,0 +1,51 @@
+#include "sterifleet/testing/http_get.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace sterifleet::testing {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+HttpResponse http_get(int port, const std::string& target, const std::string& token,
+                      std::chrono::milliseconds timeout) {
+  // Beast's timeouts work on asynchronous operations only: each step runs async and drives the loop.
+  boost::asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(timeout);
+  HttpResponse out;
+  const auto fail = [&](beast::error_code ec, const char* what) {
+    if (!ec) return false;
+    out.error = std::string(what) + ": " + ec.message();
+    return true;
+  };
+  bhttp::request<bhttp::empty_body> request{bhttp::verb::get, target, 11};
+  request.set(bhttp::field::host, "127.0.0.1");
+  request.set(bhttp::field::connection, "close");
+  if (!token.empty()) request.set(bhttp::field::authorization, "Bearer " + token);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(256 * 1024 * 1024);
+  const tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
+  stream.async_connect(endpoint, [&](beast::error_code ec) {
+    if (fail(ec, "connect")) return;
+    bhttp::async_write(stream, request, [&](beast::error_code wec, std::size_t) {
+      if (fail(wec, "write")) return;
+      bhttp::async_read(stream, buffer, parser, [&](beast::error_code rec, std::size_t) {
+        if (fail(rec, "read")) return;
+        out.status = static_cast<int>(parser.get().result_int());
+        out.body = std::move(parser.get().body());
+      });
+    });
+  });
+  io.run();
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return out;
+}
+
+}  // namespace sterifleet::testing

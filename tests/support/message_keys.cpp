@@ -1,0 +1,61 @@
+#include "sterifleet/testing/message_keys.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "sterifleet/testing/sqlite_file.hpp"
+
+namespace sterifleet::testing {
+
+std::string to_string(const MessageKey& key) {
+  return key.device + " boot " + std::to_string(key.boot) + " seq " + std::to_string(key.seq);
+}
+
+std::vector<MessageKey> read_sent_log(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot read " + file.string());
+  std::vector<MessageKey> out;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string clinic;
+    MessageKey key;
+    if (!(fields >> clinic >> key.device >> key.boot >> key.seq)) {
+      throw std::runtime_error("not a sent-log line: " + line);
+    }
+    out.push_back(std::move(key));
+  }
+  return out;
+}
+
+std::map<MessageKey, int> stored_message_keys(const std::filesystem::path& db) {
+  std::map<MessageKey, int> out;
+  for (const auto& row : sqlite_rows(db, "SELECT device, boot, seq FROM messages WHERE seq IS NOT NULL")) {
+    ++out[MessageKey{row[0], std::stoull(row[1]), std::stoull(row[2])}];
+  }
+  return out;
+}
+
+std::vector<std::string> lost_or_doubled(const std::vector<MessageKey>& sent, const std::map<MessageKey, int>& stored) {
+  std::vector<std::string> out;
+  for (const auto& key : sent) {
+    const auto it = stored.find(key);
+    const int times = it == stored.end() ? 0 : it->second;
+    if (times == 0) out.push_back("lost: " + to_string(key));
+    if (times > 1) out.push_back("stored " + std::to_string(times) + " times: " + to_string(key));
+  }
+  return out;
+}
+
+std::vector<std::string> wait_until_stored(const std::filesystem::path& db, const std::vector<MessageKey>& sent,
+                                           std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto problems = lost_or_doubled(sent, stored_message_keys(db));
+    if (problems.empty() || std::chrono::steady_clock::now() > deadline) return problems;
+    std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+}
+
+}  // namespace sterifleet::testing
