@@ -1,5 +1,6 @@
 // `sterifleet`: the operator's and auditor's command line: policy check, replay, audit verify, token
-// create. Exit codes: 0 success, 1 the checked thing is bad, 2 usage error or unreadable input.
+// create, compliance reports. Exit codes: 0 success, 1 the checked thing is bad, 2 usage error or
+// unreadable input.
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
@@ -7,6 +8,7 @@
 
 #include "audit_command.hpp"
 #include "replay.hpp"
+#include "report_command.hpp"
 #include "sterifleet/engine/policy.hpp"
 #include "token_command.hpp"
 
@@ -65,6 +67,12 @@ int replay(const std::string& path, const std::string& policy_path, const std::s
   return 0;
 }
 
+std::string command_line(int argc, char** argv) {
+  std::string out = "sterifleet";
+  for (int i = 1; i < argc; ++i) out += std::string(" ") + argv[i];
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,12 +109,38 @@ int main(int argc, char** argv) {
   create->add_option("--name", name, "who or what holds it (shown in the audit trail)");
   create->add_option("--db", token_db, "the daemon's SQLite store")->capture_default_str();
 
+  app::ReportOptions report_options{"sterifleet.db", std::nullopt, "", "", "json", "", command_line(argc, argv)};
+  std::string clinic;
+  auto* report = cli.add_subcommand("report", "A compliance report from the store (recorded in the audit trail)");
+  report->require_subcommand(0, 1);
+  report->add_option("--db", report_options.db_path, "the daemon's SQLite store (opened read-write)")
+      ->capture_default_str();
+  report->add_option("--clinic", clinic, "only this clinic (default: every clinic)");
+  report->add_option("--from", report_options.from, "start, inclusive (RFC 3339 UTC, or a date)");
+  report->add_option("--to", report_options.to, "end, exclusive (RFC 3339 UTC, or a date)");
+  report->add_option("--format", report_options.format, "csv, json or pdf")->capture_default_str();
+  report->add_option("--out", report_options.out_path, "file to write (default: standard output)");
+  std::string verify_db = "sterifleet.db";
+  std::string verify_file;
+  auto* report_verify = report->add_subcommand("verify", "Prove a report file genuine and unaltered");
+  report_verify->add_option("--db", verify_db, "the store the report was made from")->capture_default_str();
+  report_verify->add_option("FILE", verify_file, "the report (csv, json or pdf)")->required();
+
   CLI11_PARSE(cli, argc, argv);
   try {
     if (check->parsed()) return policy_check(policy_file);
     if (replay_cmd->parsed()) return replay(replay_file, replay_policy, until);
     if (verify->parsed()) return app::audit_verify(audit_db, std::cout);
     if (create->parsed()) return app::token_create(token_db, role, name.empty() ? "cli-" + role : name, std::cout);
+    if (report_verify->parsed()) return app::report_verify(verify_db, verify_file, std::cout);
+    if (report->parsed()) {
+      if (report_options.from.empty() || report_options.to.empty()) {
+        std::cerr << "sterifleet report: --from and --to are required\n";
+        return 2;
+      }
+      if (!clinic.empty()) report_options.clinic = clinic;
+      return app::report_make(report_options, std::cout, std::cerr);
+    }
   } catch (const std::exception& e) {
     std::cerr << "sterifleet: " << e.what() << '\n';
     return 2;

@@ -66,16 +66,18 @@ class CommandRelay : public core::CommandSink {
   }
 };
 
-void schedule_ticks(net::steady_timer& timer, std::chrono::milliseconds period, core::Fleet& fleet) {
+// No ticks while the broker is away: the devices' silence then is the daemon's deafness, not theirs.
+void schedule_ticks(net::steady_timer& timer, std::chrono::milliseconds period, core::Fleet& fleet,
+                    const ingest::MqttIngest& mqtt) {
   timer.expires_after(period);
-  timer.async_wait([&timer, period, &fleet](const boost::system::error_code& ec) {
+  timer.async_wait([&timer, period, &fleet, &mqtt](const boost::system::error_code& ec) {
     if (ec) return;
     try {
-      fleet.tick();
+      if (mqtt.connected()) fleet.tick();
     } catch (const std::exception& e) {
       die(std::string("storing the clock's effects failed: ") + e.what(), exit_storage);
     }
-    schedule_ticks(timer, period, fleet);
+    schedule_ticks(timer, period, fleet, mqtt);
   });
 }
 
@@ -127,11 +129,16 @@ int main(int argc, char** argv) {
   core::EventBus events;
   CommandRelay relay;
   core::Fleet fleet(std::move(loaded_policy), *store, relay, events, metrics, system_now,
-                    {config.max_clock_skew, config.retention});
+                    {.max_clock_skew = config.max_clock_skew,
+                     .retention = config.retention,
+                     .snapshot_every = config.snapshot_every,
+                     .snapshot_interval = config.snapshot_interval});
   try {
     const auto restored = fleet.restore();
-    spdlog::info("state rebuilt from {} journal entries of {} in {:.2f} s", restored.entries, config.db,
-                 restored.seconds);
+    for (const auto& warning : restored.warnings) spdlog::warn("{}", warning);
+    spdlog::info("state rebuilt from {} and {} journal entries of {} in {:.2f} s",
+                 restored.snapshot ? "the snapshot of commit " + std::to_string(*restored.snapshot) : "no snapshot",
+                 restored.entries, config.db, restored.seconds);
   } catch (const std::exception& e) {
     spdlog::critical("cannot rebuild the state from {}: {}", config.db, e.what());
     return exit_storage;
@@ -142,7 +149,7 @@ int main(int argc, char** argv) {
 
   net::io_context io;
   net::steady_timer ticker(io);
-  schedule_ticks(ticker, config.tick, fleet);
+  schedule_ticks(ticker, config.tick, fleet, mqtt);
 
   http::HttpOptions web;
   web.listen = config.http.listen;
@@ -201,6 +208,12 @@ int main(int argc, char** argv) {
   std::jthread second([&io] { io.run(); });
   io.run();
   second.join();
+  try {  // so that the next start replays nothing
+    const auto snapshot = fleet.snapshot();
+    spdlog::info("snapshot of commit {} stored ({} bytes)", snapshot.commit, snapshot.bytes);
+  } catch (const std::exception& e) {
+    spdlog::error("no snapshot at stop ({}): the next start replays more of the journal", e.what());
+  }
   spdlog::info("stopped");
   return 0;
 }

@@ -1,9 +1,11 @@
 #include "sterifleet/core/fleet.hpp"
 
+#include <limits>
 #include <random>
 #include <set>
 
 #include "sterifleet/core/views.hpp"
+#include "sterifleet/engine/snapshot.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/protocol/command.hpp"
 #include "sterifleet/protocol/topic.hpp"
@@ -79,20 +81,16 @@ Fleet::RestoreStats Fleet::restore() {
   std::lock_guard lock(mutex_);
   const auto started = std::chrono::steady_clock::now();
   RestoreStats stats;
-  store_.read_journal(0, [&](const store::JournalEntry& entry) {
+  load_snapshot(stats);
+  // Compactions are journaled actions, so a long replay compacts where the daemon did: memory stays
+  // as bounded as it was while the daemon ran.
+  store_.read_journal(journal_position_, [&](const store::JournalEntry& entry) {
     ++stats.entries;
-    std::visit(Overloaded{[&](const store::StoredMessage& m) {
-                            Staged ignored;
-                            run_message(m.topic, m.payload, m.received_at, ignored);
-                          },
-                          [&](const store::QuarantinedMessage& q) {
-                            Staged ignored;
-                            run_message(q.topic, q.payload, q.received_at, ignored);
-                          },
-                          [&](const store::Action& a) { run_action(a); }},
-               entry.input);
+    journal_position_ = entry.commit;
+    replay(entry);
   });
   stats.seconds = seconds_since(started);
+  entries_since_snapshot_ = stats.entries;
   // This start is itself an input: silence before it is not held against devices, also on replay.
   Staged staged;
   store::Action start{clock_(), "engine", "start", json::object()};
@@ -100,7 +98,77 @@ Fleet::RestoreStats Fleet::restore() {
   staged.commit.actions.push_back(std::move(start));
   finish(staged, clock_());
   next_compaction_ = clock_();
+  next_snapshot_ = clock_() + options_.snapshot_interval;
   return stats;
+}
+
+void Fleet::load_snapshot(RestoreStats& stats) {
+  const engine::Policy configured = engine_.policy();
+  std::int64_t before = std::numeric_limits<std::int64_t>::max();
+  constexpr int kTries = 2;  // the store keeps two
+  for (int attempt = 0; attempt < kTries; ++attempt) {
+    std::optional<store::Snapshot> snapshot;
+    try {
+      snapshot = store_.latest_snapshot_before(before);
+    } catch (const store::DamagedSnapshot& e) {
+      stats.warnings.push_back(std::string(e.what()) + "; falling back to an older snapshot or the whole journal");
+      before = e.commit();
+      continue;
+    }
+    if (!snapshot) return;
+    try {
+      engine_ = engine::Engine::from_snapshot(configured, snapshot->state);
+      journal_position_ = snapshot->commit;
+      stats.snapshot = snapshot->commit;
+      return;
+    } catch (const engine::SnapshotError& e) {
+      stats.warnings.push_back("the snapshot of commit " + std::to_string(snapshot->commit) + " cannot be used: " +
+                               e.what() + "; falling back to an older snapshot or the whole journal");
+      before = snapshot->commit;
+    }
+  }
+}
+
+void Fleet::replay(const store::JournalEntry& entry) {
+  std::visit(Overloaded{[&](const store::StoredMessage& m) {
+                          Staged ignored;
+                          run_message(m.topic, m.payload, m.received_at, ignored);
+                        },
+                        [&](const store::QuarantinedMessage& q) {
+                          Staged ignored;
+                          run_message(q.topic, q.payload, q.received_at, ignored);
+                        },
+                        [&](const store::Action& a) { run_action(a); }},
+             entry.input);
+}
+
+Fleet::SnapshotStats Fleet::snapshot() {
+  SnapshotStats stats;
+  store::Snapshot snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    const auto started = std::chrono::steady_clock::now();
+    const Timestamp now = clock_();
+    // Keeps the snapshot small; journaled, so a replay compacts at the same point.
+    if (compacted_at_ != now) compact(now);
+    snapshot = {journal_position_, now, engine_.snapshot()};
+    entries_since_snapshot_ = 0;
+    next_snapshot_ = now + options_.snapshot_interval;
+    stats.locked_seconds = seconds_since(started);
+  }
+  // Outside the lock: inputs go on being judged meanwhile (their commits wait for the store's writer).
+  const auto started = std::chrono::steady_clock::now();
+  store_.save_snapshot(snapshot);
+  stats.store_seconds = seconds_since(started);
+  stats.commit = snapshot.commit;
+  stats.bytes = snapshot.state.size();
+  return stats;
+}
+
+bool Fleet::snapshot_due(Timestamp now) const {
+  if (entries_since_snapshot_ == 0) return false;
+  return (options_.snapshot_every > 0 && entries_since_snapshot_ >= options_.snapshot_every) ||
+         (options_.snapshot_interval.count() > 0 && now >= next_snapshot_);
 }
 
 Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payload, Timestamp received_at,
@@ -227,7 +295,9 @@ void Fleet::finish(Staged& staged, Timestamp now) {
   commit.audit = std::move(effects.audit);
   if (commit.empty()) return;
   const auto started = std::chrono::steady_clock::now();
-  store_.commit(commit);  // throws StoreError: the caller stops the daemon
+  journal_position_ = store_.commit(commit);  // throws StoreError: the caller stops the daemon
+  entries_since_snapshot_ +=
+      static_cast<std::int64_t>(commit.messages.size() + commit.quarantined.size() + commit.actions.size());
   metrics_.observe_commit_seconds(seconds_since(started));
   for (const auto& command : outgoing) {
     commands_.publish(command.topic, command.payload);
@@ -237,10 +307,14 @@ void Fleet::finish(Staged& staged, Timestamp now) {
 }
 
 void Fleet::publish_events(const engine::Effects&, const store::Commit& commit) {
-  std::set<std::string> devices;
   for (const auto& change : commit.alerts) {
     metrics_.alert_transition(std::string(engine::to_string(change.alert.rule)),
                               std::string(engine::to_string(change.transition)));
+  }
+  // Every message would otherwise build and serialise a device summary that nobody reads.
+  if (events_.subscribers() == 0) return;
+  std::set<std::string> devices;
+  for (const auto& change : commit.alerts) {
     events_.publish(json{{"type", "alert"},
                          {"transition", engine::to_string(change.transition)},
                          {"alert", engine::to_json(change.alert)}}
@@ -298,6 +372,8 @@ Fleet::Outcome Fleet::resolve(const std::string& alert_id, const std::string& ac
   return act({clock_(), actor, "resolve", json{{"alert", alert_id}, {"reason", std::move(reason)}}});
 }
 
+Fleet::Outcome Fleet::broker_connected() { return act({clock_(), "engine", "start", json::object()}); }
+
 Fleet::Outcome Fleet::manual_reprocessing(const json& body, const std::string& actor) {
   json entry = body;
   if (!entry.contains("id")) {
@@ -324,6 +400,10 @@ std::vector<engine::PolicyError> Fleet::reload_policy(const std::string& text, c
 }
 
 void Fleet::tick() {
+  if (tick_locked()) snapshot();
+}
+
+bool Fleet::tick_locked() {
   std::lock_guard lock(mutex_);
   const Timestamp now = clock_();
   Staged staged;
@@ -334,15 +414,7 @@ void Fleet::tick() {
     staged.commit.actions.push_back(std::move(tick));
     finish(staged, now);
   }
-  if (now >= next_compaction_) {
-    const Timestamp cut = now - options_.retention;
-    Staged compaction;
-    store::Action compact{now, "engine", "compact", json{{"cut", format_timestamp(cut)}}};
-    compaction.effects = run_action(compact);
-    compaction.commit.actions.push_back(std::move(compact));
-    finish(compaction, now);
-    next_compaction_ = now + options_.compaction_interval;
-  }
+  if (now >= next_compaction_) compact(now);
   std::map<std::string, double> by_state{{"locked", 0}, {"offline", 0}, {"in_use", 0}, {"needs_reprocessing", 0},
                                          {"ready", 0},  {"off", 0}};
   engine_.for_each_device([&](const engine::DeviceRecord& d) { ++by_state[std::string(display_state(d))]; });
@@ -352,6 +424,18 @@ void Fleet::tick() {
     if (a.active()) ++by_severity[std::string(engine::to_string(a.severity))];
   });
   for (const auto& [severity, count] : by_severity) metrics_.set_open_alerts(severity, count);
+  return snapshot_due(now);
+}
+
+void Fleet::compact(Timestamp now) {
+  const Timestamp cut = now - options_.retention;
+  Staged compaction;
+  store::Action compact{now, "engine", "compact", json{{"cut", format_timestamp(cut)}}};
+  compaction.effects = run_action(compact);
+  compaction.commit.actions.push_back(std::move(compact));
+  finish(compaction, now);
+  compacted_at_ = now;
+  next_compaction_ = now + options_.compaction_interval;
 }
 
 }  // namespace sterifleet::core

@@ -55,6 +55,11 @@ std::string MqttIngest::filter(std::string_view channel) const {
 }
 
 void MqttIngest::on_connected() {
+  try {
+    fleet_.broker_connected();
+  } catch (const std::exception& e) {
+    fatal_(std::string("storing the reconnection failed: ") + e.what());
+  }
   connected_ = true;
   metrics_.set_mqtt_connected(true);
   spdlog::info("mqtt: connected to {}", options_.url);

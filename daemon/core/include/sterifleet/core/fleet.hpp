@@ -2,7 +2,11 @@
 // judged and stored atomically and in one order. Inputs are device messages (MQTT), people's actions
 // (HTTP) and the clock. Nothing is acknowledged before it is committed, and commands to devices go out
 // only after the commit that decided them. On start the engine is rebuilt by re-running the store's
-// journal through the same code paths, so the rebuilt state is exactly the state that was stored.
+// journal through the same code paths, so the rebuilt state is exactly the state that was stored; to
+// keep that bounded, the engine's state is snapshotted into the store now and then (after so many
+// journal entries or minutes, and on a clean stop), and a restart loads the newest snapshot and
+// re-runs only the journal after it. A snapshot it cannot use makes it re-run more of the journal,
+// never start from a wrong state.
 //
 // Thread-safety: every public member may be called from any thread.
 #pragma once
@@ -13,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sterifleet/core/command_sink.hpp"
 #include "sterifleet/core/event_bus.hpp"
@@ -28,6 +33,10 @@ struct FleetOptions {
   std::chrono::seconds max_clock_skew{300};
   std::chrono::hours retention{24 * 7};  ///< history the engine keeps in memory (the store keeps all)
   std::chrono::minutes compaction_interval{60};
+  /// A snapshot once this many journal entries came since the last one (0: not by count)...
+  std::int64_t snapshot_every = 1'000'000;
+  /// ...or once this long passed with any entry since the last one (0: not by time).
+  std::chrono::minutes snapshot_interval{60};
 };
 
 class Fleet {
@@ -38,11 +47,24 @@ class Fleet {
         Clock clock, FleetOptions options = {});
 
   struct RestoreStats {
-    std::int64_t entries = 0;
+    std::optional<std::int64_t> snapshot;  ///< the commit of the snapshot it started from
+    std::int64_t entries = 0;              ///< journal entries re-run (after the snapshot)
     double seconds = 0;
+    std::vector<std::string> warnings;  ///< snapshots it could not use, and why
   };
-  /// Rebuilds the engine from the journal and records this start; call once, before any input.
+  /// Rebuilds the engine from the newest usable snapshot and the journal after it (from the whole
+  /// journal without one) and records this start; call once, before any input.
   RestoreStats restore();
+
+  struct SnapshotStats {
+    std::int64_t commit = 0;  ///< the journal position it reflects
+    std::size_t bytes = 0;
+    double locked_seconds = 0;  ///< compaction and serialisation, under the lock: every input waits
+    double store_seconds = 0;   ///< storing it, outside the lock (commits still wait for the store)
+  };
+  /// Compacts the engine (a journaled compaction, as tick() does) and stores a snapshot of it. tick()
+  /// calls it when one is due; call it on a clean stop. Throws StoreError.
+  SnapshotStats snapshot();
 
   enum class Disposition { stored, duplicate, quarantined };
   struct Ingested {
@@ -65,11 +87,15 @@ class Fleet {
   Outcome manual_reprocessing(const nlohmann::json& body, const std::string& actor);
   Outcome maintenance(const std::string& device, Timestamp from, Timestamp to, std::string reason,
                       const std::string& actor);
+  /// The broker connection is (back) up: silence while the daemon could not hear the devices is not
+  /// held against them. Journaled like a start, so a restart replays it. Throws StoreError.
+  Outcome broker_connected();
   /// Checks and applies a new policy file; returns its errors (nothing changes then).
   std::vector<engine::PolicyError> reload_policy(const std::string& text, const std::string& source,
                                                  const std::string& actor);
 
-  /// Time passes: offline detection, repeat notifications, metrics gauges, compaction when due.
+  /// Time passes: offline detection, repeat notifications, metrics gauges, compaction and snapshot
+  /// when due.
   void tick();
 
   /// Runs `visit` on the engine under the lock (keep it short: ingest waits).
@@ -88,7 +114,14 @@ class Fleet {
   Ingested run_message(std::string_view topic, std::string_view payload, Timestamp received_at, Staged& staged,
                        bool retained = false);
   engine::Effects run_action(const store::Action& action);
+  void replay(const store::JournalEntry& entry);
+  /// Loads the newest snapshot the engine can use into engine_, trying older ones after a failure.
+  void load_snapshot(RestoreStats& stats);
   Outcome act(store::Action action);
+  /// tick() under the lock; true when a snapshot is due.
+  bool tick_locked();
+  void compact(Timestamp now);
+  bool snapshot_due(Timestamp now) const;
   void finish(Staged& staged, Timestamp now);
   void publish_events(const engine::Effects& effects, const store::Commit& commit);
 
@@ -101,6 +134,10 @@ class Fleet {
   Clock clock_;
   FleetOptions options_;
   Timestamp next_compaction_{};
+  std::optional<Timestamp> compacted_at_;
+  std::int64_t journal_position_ = 0;  ///< the last commit: what the engine reflects
+  std::int64_t entries_since_snapshot_ = 0;
+  Timestamp next_snapshot_{};
   std::uint64_t command_counter_ = 0;
   std::string command_prefix_;
 };

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Sustained ingest of sterifleetd against the real limit, in one run on one broker.
+#
+# A private Mosquitto holds one backlog of COUNT QoS 1 messages (the simulator's flood: births, telemetry,
+# cartridge events and faults from 1,000 devices) for two persistent sessions: a bare Paho subscriber
+# that only counts (bench/bare_subscriber.cpp) and sterifleetd (decoded, judged by every rule, stored in
+# SQLite and acknowledged only after the commit). Each drains the same backlog alone on the machine; the
+# figure is the ratio of their rates.
+#
+#   bench/ingest_bench.sh [BUILD_DIR (build/release)] [COUNT (200000)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/release}
+count=${2:-200000}
+daemon=$build/daemon/app/sterifleetd
+sim=$build/protocol/sim/sterifleet-sim
+bare=$build/bench/bare_subscriber
+for binary in "$daemon" "$sim" "$bare"; do
+  [ -x "$binary" ] || { echo "missing $binary: build it first (cmake --build --preset release)" >&2; exit 2; }
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+mqtt_port=$(free_port)
+http_port=$(free_port)
+broker=tcp://127.0.0.1:$mqtt_port
+cat >"$work/mosquitto.conf" <<EOF
+listener $mqtt_port 127.0.0.1
+allow_anonymous true
+persistence false
+# Both sessions must hold the whole backlog while offline (the default keeps 1,000 and drops the rest).
+max_queued_messages 0
+max_queued_bytes 0
+EOF
+mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+pids+=($!)
+sleep 0.5
+
+metric_sum() {  # the sum of every sample of the named counters
+  curl -sf "http://127.0.0.1:$http_port/metrics" |
+    awk -v names="$1" 'BEGIN { n = split(names, w, " "); for (i = 1; i <= n; i++) want[w[i]] = 1 }
+      /^#/ { next } { split($1, k, "{"); if (k[1] in want) s += $NF } END { printf "%d\n", s }'
+}
+start_daemon() {
+  "$daemon" --mqtt "$broker" --db "$work/sterifleet.db" --http "127.0.0.1:$http_port" --log-level warn \
+    >>"$work/daemon.log" 2>&1 &
+  daemon_pid=$!
+  pids+=("$daemon_pid")
+  until curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/null; do sleep 0.05; done
+}
+
+# 1. Both sessions exist and are subscribed before the backlog is published.
+"$bare" --broker "$broker" --client-id bare --prepare
+start_daemon
+sleep 1
+kill -TERM "$daemon_pid" && wait "$daemon_pid" || true
+
+# 2. The backlog.
+"$sim" --broker "$broker" --flood 0 --flood-count "$count" --publishers 4 --flood-devices 1000 \
+  --state-dir "$work/sim" --log-level warn >"$work/flood.json"
+
+# 3. The real limit.
+bare_json=$("$bare" --broker "$broker" --client-id bare --count "$count")
+
+# 4. The daemon, timed from its first stored message to its last.
+rm -f "$work/daemon.log"
+start_daemon
+counters="sterifleet_messages_stored_total sterifleet_messages_duplicate_total sterifleet_messages_quarantined_total"
+first="" last=""
+while :; do
+  done_count=$(metric_sum "$counters")
+  now=$(date +%s.%N)
+  [ -z "$first" ] && [ "$done_count" -gt 0 ] && first=$now && first_count=$done_count
+  if [ "$done_count" -ge "$count" ]; then last=$now; break; fi
+  sleep 0.05
+done
+quarantined=$(metric_sum sterifleet_messages_quarantined_total)
+rss_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$daemon_pid/status")
+kill -TERM "$daemon_pid" && wait "$daemon_pid" || true
+
+python3 - "$bare_json" "$first" "$last" "$first_count" "$count" "$quarantined" "$rss_kib" <<'EOF'
+import json, sys
+bare = json.loads(sys.argv[1])
+first, last, first_count, count = float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+daemon_rate = (count - first_count) / (last - first)
+print(json.dumps({
+    "messages": count,
+    "bare_subscriber_per_second": round(bare["per_second"]),
+    "sterifleetd_per_second": round(daemon_rate),
+    "ratio": round(daemon_rate / bare["per_second"], 3),
+    "sterifleetd_quarantined": int(sys.argv[6]),
+    "sterifleetd_peak_rss_mib": round(int(sys.argv[7]) / 1024, 1),
+}))
+EOF
