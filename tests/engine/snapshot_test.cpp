@@ -64,6 +64,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Clang 14 cannot deduce an aggregate's template arguments without a guide.
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 const ClinicId kClinic{"north"};
 const std::vector<std::string> kPens{"PEN-1", "PEN-2", "PEN-3", "PEN-4"};

@@ -15,6 +15,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Clang 14 cannot deduce an aggregate's template arguments without a guide.
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // What a message says about its sender's kind, when it has not told us in a birth.
 std::optional<DeviceKind> implied_kind(const protocol::Body& body) {
