@@ -108,9 +108,10 @@ class CsvWriter : public ReportWriter {
     header("report", report_columns);
     auto& b = out_.buffer();
     begin_record(b, "report");
+    const std::string clinic = h.clinic.value_or("");  // outlives the loop: the views below point into it
     for (const auto& field :
-         {std::string_view(h.title), std::string_view(h.clinic ? *h.clinic : std::string()), std::string_view(h.from),
-          std::string_view(h.to), std::string_view(h.generated_at), std::string_view(h.generated_by), layout}) {
+         {std::string_view(h.title), std::string_view(clinic), std::string_view(h.from), std::string_view(h.to),
+          std::string_view(h.generated_at), std::string_view(h.generated_by), layout}) {
       append_field(b, field);
     }
     end_record(b);
