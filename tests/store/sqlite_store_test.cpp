@@ -75,10 +75,10 @@ class SqliteBackend : public ::testing::Test {
 // --- file and schema ---
 
 TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4");
   EXPECT_EQ(query_text(path_, "PRAGMA journal_mode"), "wal");
   for (const auto* table : {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens",
-                            "audit", "meta", "snapshots"}) {
+                            "audit", "meta", "snapshots", "ingest_position"}) {
     EXPECT_EQ(query_text(path_, std::string("SELECT name FROM sqlite_master WHERE name = '") + table + "'"), table);
   }
 }
@@ -91,19 +91,65 @@ TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
   }());
   store_.reset();
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "2");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "4");
   EXPECT_EQ(store_->stats().messages, 1);
 }
 
 TEST_F(SqliteBackend, Open_AVersionOneFileGainsTheSnapshotTable) {
   store_->commit(Commit{.messages = {telemetry("PEN-0001", 1, at(0))}});
   store_.reset();
-  run_sql(path_, "DROP TABLE snapshots; DELETE FROM schema_version WHERE version = 2");
+  run_sql(path_, "DROP TABLE snapshots; DROP TABLE ingest_position; DELETE FROM schema_version WHERE version >= 2");
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4");
+  EXPECT_EQ(store_->last_receipt(), 0);
   EXPECT_EQ(store_->stats().messages, 1);
   store_->save_snapshot({1, at(1), "state"});
   EXPECT_EQ(store_->latest_snapshot()->state, "state");
+}
+
+TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
+  Commit c;
+  // Pens numbered against their sessions' start, so that key order and start order differ.
+  for (int i = 0; i < 6; ++i) {
+    c.sessions.push_back(
+        session(i % 2 ? "south" : "north", "PEN-000" + std::to_string(6 - i), "S-" + std::to_string(i), at(i)));
+  }
+  store_->commit(c);
+  const auto listed = all_pages([&](const Page& p) { return store_->sessions({.page = p}); }, 4);
+  store_.reset();
+  run_sql(path_, R"sql(
+    CREATE TABLE sessions_v2 (
+      pen TEXT NOT NULL, session TEXT NOT NULL, clinic TEXT NOT NULL, started INTEGER NOT NULL,
+      commit_seq INTEGER NOT NULL, row TEXT NOT NULL, PRIMARY KEY (pen, session)) WITHOUT ROWID;
+    INSERT INTO sessions_v2 SELECT pen, session, clinic, started, commit_seq, row FROM sessions;
+    DROP TABLE sessions;
+    ALTER TABLE sessions_v2 RENAME TO sessions;
+    CREATE INDEX sessions_started ON sessions (started, pen, session);
+    CREATE INDEX sessions_clinic ON sessions (clinic, started, pen, session);
+    CREATE INDEX sessions_pen ON sessions (pen, started, session);
+    DROP TABLE ingest_position;
+    DELETE FROM schema_version WHERE version > 2;)sql");
+
+  store_ = open_sqlite(path_);
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4");
+  EXPECT_EQ(query_text(path_,
+                       "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'sessions' "
+                       "AND type = 'index' AND sql IS NOT NULL ORDER BY name)"),
+            "sessions_clinic,sessions_key,sessions_pen");
+  EXPECT_EQ(all_pages([&](const Page& p) { return store_->sessions({.page = p}); }, 4), listed);
+  std::vector<json> scanned;
+  store_->scan_sessions({}, [&](std::string_view row) { scanned.push_back(json::parse(row)); });
+  EXPECT_EQ(scanned, listed);
+
+  // Still one row per pen and session: the engine's upserts find it by that key, also when its start moves.
+  Commit ended;
+  ended.sessions.push_back(session("north", "PEN-0006", "S-0", at(0), true));
+  ended.sessions.push_back(session("south", "PEN-0005", "S-1", at(9)));
+  store_->commit(ended);
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM sessions"), "6");
+  const auto rows = store_->sessions({}).rows;
+  EXPECT_EQ(rows.front(), engine::to_json(ended.sessions[0]));
+  EXPECT_EQ(rows.back(), engine::to_json(ended.sessions[1]));
 }
 
 TEST_F(SqliteBackend, Open_RefusesAFileFromANewerSterifleet) {

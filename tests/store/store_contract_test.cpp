@@ -147,6 +147,49 @@ TEST_P(StoreContract, Commit_DuplicateMessageKeyThrowsAndKeepsNothingOfThatCommi
   EXPECT_EQ(entries[1].commit, 2) << "a failed commit uses no number";
 }
 
+TEST_P(StoreContract, CommitGroup_NumbersAndJournalsEachCommitAsSingleCommitsWould) {
+  store().commit(with_message(telemetry("PEN-0001", 1, at(0))));  // 1
+  std::vector<Commit> group(4);
+  group[0] = with_message(telemetry("PEN-0001", 2, at(1)));      // 2
+  group[1].quarantined.push_back(quarantined("schema", at(1)));  // 3
+  group[2] = Commit{};                                           // stores nothing, takes no number
+  group[3] = with_message(telemetry("PEN-0001", 3, at(2)));      // 4
+  group[3].audit.push_back(audit("pen:PEN-0001", "telemetry", at(2)));
+  EXPECT_EQ(store().commit_group(group, 17), 4);
+  EXPECT_EQ(store().last_receipt(), 17);
+
+  const auto entries = journal();
+  ASSERT_EQ(entries.size(), 4u);
+  const std::vector<std::int64_t> commits{1, 2, 3, 4};
+  const std::vector<std::size_t> kinds{0, 0, 1, 0};  // a quarantined message between two stored ones stays there
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i].commit, commits[i]) << i;
+    EXPECT_EQ(entries[i].input.index(), kinds[i]) << i;
+  }
+  EXPECT_EQ(store().audit_head().seq, 1);
+  EXPECT_TRUE(store().verify_audit().intact);
+  EXPECT_EQ(store().commit(with_message(telemetry("PEN-0001", 4, at(3)))), 5);
+}
+
+TEST_P(StoreContract, CommitGroup_AFailureKeepsNothingOfTheGroupNorItsReceipt) {
+  store().commit_group(std::vector{with_message(telemetry("PEN-0001", 1, at(0)))}, 3);
+  std::vector<Commit> group{with_message(telemetry("PEN-0001", 2, at(1))),
+                            with_message(telemetry("PEN-0001", 1, at(1)))};  // already stored
+  EXPECT_THROW(store().commit_group(group, 5), StoreError);
+  EXPECT_EQ(store().last_receipt(), 3);
+  EXPECT_FALSE(store().stored_payload("PEN-0001", 1, 2));
+  EXPECT_EQ(store().commit_group(std::vector<Commit>{}, 4), 1) << "a receipt alone is recorded, numbering nothing";
+  EXPECT_EQ(store().last_receipt(), 4);
+}
+
+TEST_P(StoreContract, LastReceipt_IsZeroOnANewStoreAndSurvivesAReopen) {
+  EXPECT_EQ(store().last_receipt(), 0);
+  store().commit_group(std::vector{with_message(telemetry("PEN-0001", 1, at(0)))}, 42);
+  store().commit(with_message(telemetry("PEN-0001", 2, at(1))));  // not from the receipt log: leaves it
+  reopen();
+  EXPECT_EQ(store().last_receipt(), 42);
+}
+
 TEST_P(StoreContract, Commit_FailingOnItsLastRowLeavesNoRowOfAnyKind) {
   Commit first;
   first.commands.push_back(command("cmd-1", "PEN-0001", at(0)));
@@ -457,6 +500,130 @@ TEST_P(StoreContract, Cycles_FilterAndPageByTimeAscending) {
   const auto window = all_pages(
       [&](const Page& p) { return store().cycles({.clinic = "north", .from = at(2), .to = at(5), .page = p}); }, 1);
   EXPECT_EQ(keys(window), (std::vector<std::string>{"STER-01/CYC-5", "STER-01/CYC-7", "STER-02/CYC-9"}));
+}
+
+// A page's cursor and the query's bound on the same time both say where a page starts (`from`
+// ascending, `to` newest first). Whichever is tighter, and whatever page size, the pages list what one
+// big page lists; a cursor from outside the bounds (a client's stale link) starts at the bound.
+class PagingWithBounds : public StoreContract {
+ protected:
+  void SetUp() override {
+    StoreContract::SetUp();
+    Commit c;
+    for (int i = 0; i < 40; ++i) {
+      const auto n = std::to_string(i);
+      c.sessions.push_back(session(i % 3 ? "north" : "south", "PEN-000" + std::to_string(i % 4), "S-" + n, at(i / 2)));
+      c.cycles.push_back(cycle(i % 3 ? "north" : "south", i % 2 ? "STER-01" : "STER-02", "CYC-" + n, at(i / 2)));
+      c.alerts.push_back(alert({.device = "PEN-000" + std::to_string(i % 4), .opened = at(i / 2), .trigger = n}));
+    }
+    store().commit(c);
+  }
+
+  // The rows of the pages that follow `after`, `limit` a page.
+  static std::vector<json> pages_after(const std::function<Rows(const Page&)>& query, std::string after,
+                                       std::size_t limit) {
+    std::vector<json> rows;
+    Page page{limit, std::move(after)};
+    for (int guard = 0; guard < 1000; ++guard) {
+      auto result = query(page);
+      for (auto& row : result.rows) rows.push_back(std::move(row));
+      if (result.next.empty()) return rows;
+      page.after = std::move(result.next);
+    }
+    ADD_FAILURE() << "pagination does not end";
+    return rows;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, PagingWithBounds, ::testing::ValuesIn(backends()),
+                         [](const ::testing::TestParamInfo<Backend>& param) { return param.param.name; });
+
+struct Bounds {
+  std::optional<Timestamp> from;
+  std::optional<Timestamp> to;
+};
+const std::vector<Bounds> kBounds{{at(5), at(15)}, {at(5), std::nullopt}, {std::nullopt, at(15)}, {at(5), at(6)}};
+
+TEST_P(PagingWithBounds, Sessions_PagesListWhatOneBigPageLists) {
+  for (const auto& b : kBounds) {
+    const auto query = [&](const Page& page) { return store().sessions({.from = b.from, .to = b.to, .page = page}); };
+    const auto whole = query({max_page_limit, ""}).rows;
+    for (const std::size_t limit : {1u, 3u, 7u}) EXPECT_EQ(all_pages(query, limit), whole) << limit << " a page";
+    const auto hostile = store().sessions({.page = {1, ""}}).next;  // the very first row, before `from`
+    EXPECT_EQ(pages_after(query, hostile, 3), b.from ? whole : std::vector<json>(whole.begin() + 1, whole.end()));
+  }
+  const auto last = store().sessions({.from = at(18), .page = {1, ""}}).next;
+  EXPECT_TRUE(store().sessions({.to = at(15), .page = {10, last}}).rows.empty()) << "a cursor past `to`";
+}
+
+TEST_P(PagingWithBounds, Cycles_PagesListWhatOneBigPageLists) {
+  for (const auto& b : kBounds) {
+    const auto query = [&](const Page& page) {
+      return store().cycles({.clinic = "north", .from = b.from, .to = b.to, .page = page});
+    };
+    const auto whole = query({max_page_limit, ""}).rows;
+    for (const std::size_t limit : {1u, 3u, 7u}) EXPECT_EQ(all_pages(query, limit), whole) << limit << " a page";
+    const auto hostile = store().cycles({.page = {1, ""}}).next;  // a south cycle at the start
+    if (b.from) {
+      EXPECT_EQ(pages_after(query, hostile, 3), whole);
+    }
+  }
+}
+
+TEST_P(PagingWithBounds, Alerts_NewestFirstPagesListWhatOneBigPageLists) {
+  for (const auto& b : kBounds) {
+    const auto query = [&](const Page& page) { return store().alerts({.from = b.from, .to = b.to, .page = page}); };
+    const auto whole = query({max_page_limit, ""}).rows;
+    for (const std::size_t limit : {1u, 3u, 7u}) EXPECT_EQ(all_pages(query, limit), whole) << limit << " a page";
+    const auto hostile = store().alerts({.page = {1, ""}}).next;  // the newest alert, after `to`
+    EXPECT_EQ(pages_after(query, hostile, 3), b.to ? whole : std::vector<json>(whole.begin() + 1, whole.end()));
+  }
+}
+
+// --- scans ---
+
+TEST_P(PagingWithBounds, Scans_VisitWhatPagesListInTheSameOrder) {
+  const std::vector<RecordFilter> filters{
+      {}, {.clinic = "south"}, {.from = at(5), .to = at(15)}, {.clinic = "north", .device = "PEN-0001", .to = at(9)}};
+  for (const auto& f : filters) {
+    std::vector<json> scanned;
+    store().scan_sessions(f, [&](std::string_view row) { scanned.push_back(json::parse(row)); });
+    EXPECT_EQ(scanned, all_pages(
+                           [&](const Page& p) {
+                             return store().sessions({f.clinic, f.device, f.from, f.to, p});
+                           },
+                           max_page_limit));
+    scanned.clear();
+    const RecordFilter by_sterilizer{f.clinic, f.device ? std::optional<std::string>("STER-01") : std::nullopt, f.from,
+                                     f.to};
+    store().scan_cycles(by_sterilizer, [&](std::string_view row) { scanned.push_back(json::parse(row)); });
+    EXPECT_EQ(scanned, all_pages(
+                           [&](const Page& p) {
+                             return store().cycles({by_sterilizer.clinic, by_sterilizer.device, f.from, f.to, p});
+                           },
+                           max_page_limit));
+  }
+}
+
+TEST_P(PagingWithBounds, Scans_AVisitorMayQueryTheStore) {
+  std::size_t visited = 0;
+  store().scan_sessions({.clinic = "south"}, [&](std::string_view) {
+    ++visited;
+    EXPECT_TRUE(store().cycle("STER-02/CYC-0"));
+    EXPECT_EQ(store().sessions({.clinic = "south", .page = {1, ""}}).rows.size(), 1u);
+  });
+  EXPECT_EQ(visited, 14u);
+}
+
+TEST_P(PagingWithBounds, Scans_WhatTheVisitorThrowsEndsTheScan) {
+  std::size_t visited = 0;
+  EXPECT_THROW(store().scan_cycles({}, [&](std::string_view) { throw std::runtime_error(std::to_string(++visited)); }),
+               std::runtime_error);
+  EXPECT_EQ(visited, 1u);
+  Commit more;
+  more.sessions.push_back(session("north", "PEN-0009", "S-after", at(30)));
+  store().commit(more);  // the scan's read ended with it
+  EXPECT_EQ(store().sessions({.device = "PEN-0009"}).rows.size(), 1u);
 }
 
 TEST_P(StoreContract, Messages_ADevicesHistoryNewestFirst) {

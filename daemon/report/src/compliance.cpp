@@ -9,6 +9,7 @@
 #include "pdf_writer.hpp"
 #include "recall_trace.hpp"
 #include "report_writer.hpp"
+#include "stored_row.hpp"
 #include "summary.hpp"
 
 namespace sterifleet::report {
@@ -33,14 +34,6 @@ void scan(Fetch fetch, Visit visit) {
   } while (!page.after.empty());
 }
 
-// A page after the first starts at its cursor, which is past `from` already. Leaving `from` out is not
-// only redundant: SQLite seeks on one lower bound, and given both it takes `from`, so every page would
-// walk the rows before it again (a year's report took minutes instead of seconds).
-std::optional<protocol::Timestamp> lower_bound(const store::Page& page, protocol::Timestamp from) {
-  if (!page.after.empty()) return std::nullopt;
-  return from;
-}
-
 std::unique_ptr<ReportWriter> make_writer(const ComplianceRequest& request, SealedOutput& out) {
   switch (request.format) {
     case Format::csv:
@@ -53,10 +46,10 @@ std::unique_ptr<ReportWriter> make_writer(const ComplianceRequest& request, Seal
   throw std::invalid_argument("unknown report format");
 }
 
-bool positive_read_within(const json& cycle, const std::string& from, const std::string& to) {
-  const auto& bi = cycle.at("bi");
-  if (!bi.is_object() || bi.value("result", "") != "positive") return false;
-  const auto& at = bi.at("at").get_ref<const std::string&>();
+bool positive_read_within(const StoredRow& cycle, const std::string& from, const std::string& to) {
+  const auto bi = cycle.object("bi");
+  if (!bi || bi->string("result") != "positive") return false;
+  const auto at = bi->string("at");
   return at >= from && at < to;  // one timestamp format throughout: text order is time order
 }
 
@@ -80,44 +73,38 @@ class ComplianceReport {
   }
 
  private:
-  store::RecordQuery records(const store::Page& page, protocol::Timestamp from, protocol::Timestamp to) const {
-    store::RecordQuery query;
-    query.clinic = request_.clinic;
-    query.from = lower_bound(page, from);
-    query.to = to;
-    query.page = page;
-    return query;
+  store::RecordFilter records(protocol::Timestamp from, protocol::Timestamp to) const {
+    return {request_.clinic, std::nullopt, from, to};
   }
 
   void sessions() {
     writer_.begin_section(Section::sessions);
-    scan([&](const store::Page& page) { return store_.sessions(records(page, request_.from, request_.to)); },
-         [&](const json& row) {
-           writer_.session(row);
-           summary_.add_session(row);
-         });
+    store_.scan_sessions(records(request_.from, request_.to), [&](std::string_view text) {
+      const StoredRow row(text);
+      writer_.session(row);
+      summary_.add_session(row);
+    });
     writer_.end_section(Section::sessions);
   }
 
   void cycles() {
     writer_.begin_section(Section::cycles);
-    scan([&](const store::Page& page) { return store_.cycles(records(page, request_.from, request_.to)); },
-         [&](const json& row) {
-           writer_.cycle(row);
-           summary_.add_cycle(row);
-           if (positive_read_within(row, from_, to_)) positives_.push_back(row);
-         });
+    store_.scan_cycles(records(request_.from, request_.to), [&](std::string_view text) {
+      const StoredRow row(text);
+      writer_.cycle(row);
+      summary_.add_cycle(row);
+      keep_if_positive(row);
+    });
     writer_.end_section(Section::cycles);
-    scan(
-        [&](const store::Page& page) {
-          return store_.cycles(records(page, request_.from - bi_lookback, request_.from));
-        },
-        [&](const json& row) {
-          if (positive_read_within(row, from_, to_)) positives_.push_back(row);
-        });
+    store_.scan_cycles(records(request_.from - bi_lookback, request_.from),
+                       [&](std::string_view text) { keep_if_positive(StoredRow(text)); });
     std::stable_sort(positives_.begin(), positives_.end(), [](const json& a, const json& b) {
       return a.at("bi").at("at").get_ref<const std::string&>() < b.at("bi").at("at").get_ref<const std::string&>();
     });
+  }
+
+  void keep_if_positive(const StoredRow& cycle) {
+    if (positive_read_within(cycle, from_, to_)) positives_.push_back(cycle.json());
   }
 
   // The store lists alerts newest first; a day at a time, reversed, they come oldest first without
@@ -133,8 +120,7 @@ class ComplianceReport {
             store::AlertQuery query;
             query.clinic = request_.clinic;
             query.from = start;
-            query.to =
-                page.after.empty() ? std::optional(end) : std::nullopt;  // newest first: the cursor is the upper bound
+            query.to = end;
             query.page = page;
             return store_.alerts(query);
           },

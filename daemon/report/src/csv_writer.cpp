@@ -1,6 +1,10 @@
 #include "csv_writer.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
+
+#include "stored_row.hpp"
 
 namespace sterifleet::report {
 
@@ -28,7 +32,19 @@ constexpr std::string_view footer_columns = "sha256,body_bytes,audit_head_seq,au
 // Version of the layout above: a column added or moved is a new layout.
 constexpr std::string_view layout = "1";
 
-bool needs_quotes(std::string_view field) { return field.find_first_of(",\"\r\n") != std::string_view::npos; }
+// A table rather than find_first_of, which calls memchr over the four characters for each of the field's.
+constexpr auto kNeedsQuotes = [] {
+  std::array<bool, 256> table{};
+  for (const char c : {',', '"', '\r', '\n'}) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+bool needs_quotes(std::string_view field) {
+  for (const char c : field) {
+    if (kNeedsQuotes[static_cast<unsigned char>(c)]) return true;
+  }
+  return false;
+}
 
 // RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
 void append_field(std::string& out, std::string_view field) {
@@ -77,6 +93,81 @@ void append_value(std::string& out, const json& value) {
     default:
       append_field(out, value.dump());
   }
+}
+
+template <class Number>
+bool append_number_as(std::string& out, std::string_view text) {
+  Number value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size()) return false;
+  char digits[32];
+  const auto last = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  append_field(out, std::string_view(digits, static_cast<std::size_t>(last - digits)));
+  return true;
+}
+
+// A stored value's JSON text as one field, as append_value writes the value parsed: numbers as
+// nlohmann::json reads them (integers that fit, else doubles), written shortest.
+void append_json_text(std::string& out, std::optional<std::string_view> text) {
+  if (!text || *text == "null") {
+    out.push_back(',');
+    return;
+  }
+  switch (text->front()) {
+    case '"': {
+      const auto characters = text->substr(1, text->size() - 2);
+      if (std::none_of(characters.begin(), characters.end(), [](char c) { return c == '\\'; })) {
+        append_field(out, characters);
+      } else {
+        append_field(out, json_string(*text));
+      }
+      return;
+    }
+    case '{':
+    case '[':
+    case 't':
+    case 'f':
+      append_field(out, *text);  // stored text is compact JSON: what dump() writes, and true/false
+      return;
+    default:
+      if (text->find_first_of(".eE") == std::string_view::npos &&
+          (text->front() == '-' ? append_number_as<std::int64_t>(out, *text)
+                                : append_number_as<std::uint64_t>(out, *text))) {
+        return;
+      }
+      if (!append_number_as<double>(out, *text)) append_field(out, *text);
+  }
+}
+
+template <std::size_t n>
+void append_members(std::string& out, const StoredRow& row, const std::array<std::string_view, n>& keys) {
+  for (const auto key : keys) append_json_text(out, row.member(key));
+}
+
+constexpr std::array<std::string_view, 5> session_head{"started", "ended", "clinic", "pen", "session"};
+constexpr std::array<std::string_view, 3> cartridge_fields{"id", "lot", "expires"};
+constexpr std::array<std::string_view, 6> session_middle{"operator", "patient", "area",
+                                                         "depth_mm", "strokes", "runtime_s"};
+constexpr std::array<std::string_view, 1> session_tail{"compliant"};
+constexpr std::array<std::string_view, 12> cycle_head{"ts",         "clinic",       "key",     "sterilizer",
+                                                      "cycle",      "method",       "wrapped", "temp_c",
+                                                      "exposure_s", "pressure_kpa", "agent",   "concentration_pct"};
+constexpr std::array<std::string_view, 2> cycle_indicators{"ci", "bi_monitored"};
+constexpr std::array<std::string_view, 2> bi_fields{"result", "at"};
+constexpr std::array<std::string_view, 4> cycle_people{"operator", "entered_by", "state", "valid"};
+constexpr std::array<std::string_view, 2> cycle_recall{"recalled_at", "recalled_by"};
+
+std::string joined(const std::vector<std::string_view>& items, std::string_view separator) {
+  std::string out;
+  for (const auto item : items) {
+    if (!out.empty()) out.append(separator);
+    if (item.front() == '"') {
+      out.append(json_string(item));
+    } else {
+      out.append(item);
+    }
+  }
+  return out;
 }
 
 void append_member(std::string& out, const json& object, const char* key) {
@@ -132,52 +223,37 @@ class CsvWriter : public ReportWriter {
     }
   }
 
-  void session(const json& row) override {
+  void session(const StoredRow& row) override {
     auto& b = out_.buffer();
     begin_record(b, "session");
-    append_member(b, row, "started");
-    append_member(b, row, "ended");
-    append_member(b, row, "clinic");
-    append_member(b, row, "pen");
-    append_member(b, row, "session");
-    const auto& cartridge = row.at("cartridge");
-    append_member(b, cartridge, "id");
-    append_member(b, cartridge, "lot");
-    append_member(b, cartridge, "expires");
-    append_member(b, row, "operator");
-    append_member(b, row, "patient");
-    append_member(b, row, "area");
-    append_member(b, row, "depth_mm");
-    append_member(b, row, "strokes");
-    append_member(b, row, "runtime_s");
-    const auto& clearance = row.at("clearance").get_ref<const std::string&>();
+    append_members(b, row, session_head);
+    if (const auto cartridge = row.object("cartridge")) {
+      append_members(b, *cartridge, cartridge_fields);
+    } else {
+      b.append(",,,");
+    }
+    append_members(b, row, session_middle);
+    const auto clearance = row.string("clearance");
     append_field(b, clearance.empty() ? std::string_view("none") : std::string_view(clearance));
-    append_member(b, row, "compliant");
+    append_members(b, row, session_tail);
     end_record(b);
     out_.written();
   }
 
-  void cycle(const json& row) override {
+  void cycle(const StoredRow& row) override {
     auto& b = out_.buffer();
     begin_record(b, "cycle");
-    for (const char* key : {"ts", "clinic", "key", "sterilizer", "cycle", "method", "wrapped", "temp_c", "exposure_s",
-                            "pressure_kpa", "agent", "concentration_pct"}) {
-      append_member(b, row, key);
-    }
-    append_field(b, joined(row.at("load"), " "));
-    append_member(b, row, "ci");
-    append_member(b, row, "bi_monitored");
-    const auto& bi = row.at("bi");
-    if (bi.is_object()) {
-      append_member(b, bi, "result");
-      append_member(b, bi, "at");
+    append_members(b, row, cycle_head);
+    append_field(b, joined(row.elements("load"), " "));
+    append_members(b, row, cycle_indicators);
+    if (const auto bi = row.object("bi")) {
+      append_members(b, *bi, bi_fields);
     } else {
       b.append(",,");
     }
-    for (const char* key : {"operator", "entered_by", "state", "valid"}) append_member(b, row, key);
-    append_field(b, joined(row.at("reasons"), "; "));
-    append_member(b, row, "recalled_at");
-    append_member(b, row, "recalled_by");
+    append_members(b, row, cycle_people);
+    append_field(b, joined(row.elements("reasons"), "; "));
+    append_members(b, row, cycle_recall);
     end_record(b);
     out_.written();
   }

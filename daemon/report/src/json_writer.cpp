@@ -48,9 +48,10 @@ class JsonWriter : public ReportWriter {
     first_ = true;
   }
 
-  void session(const json& row) override { element(row); }
-  void cycle(const json& row) override { element(row); }
-  void recall(const json& recall) override { element(recall); }
+  // Stored rows are already what text() would make of them: compact, keys sorted, valid UTF-8.
+  void session(const StoredRow& row) override { element(row.text()); }
+  void cycle(const StoredRow& row) override { element(row.text()); }
+  void recall(const json& recall) override { element(text(recall)); }
 
   void violation(const json& alert, const Closure& closure) override {
     // The alert as the API shows it, with how it was closed added as one more member.
@@ -80,8 +81,8 @@ class JsonWriter : public ReportWriter {
     first_ = false;
     return b;
   }
-  void element(const json& row) {
-    separate().append(text(row));
+  void element(std::string_view row) {
+    separate().append(row);
     out_.written();
   }
 

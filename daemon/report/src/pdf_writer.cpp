@@ -149,8 +149,9 @@ class PdfWriter : public ReportWriter {
   void begin_section(Section) override {}
   void end_section(Section) override {}
 
-  void session(const json& row) override {
+  void session(const StoredRow& stored) override {
     count_row();
+    const auto row = stored.json();
     const auto& cartridge = row.at("cartridge");
     const auto clearance = text(row, "clearance");
     const auto pen = header_.clinic ? text(row, "pen") : text(row, "clinic") + " / " + text(row, "pen");
@@ -161,8 +162,9 @@ class PdfWriter : public ReportWriter {
          text(row, "strokes"), clearance.empty() ? "NONE" : clearance, row.value("compliant", false) ? "yes" : "NO"});
   }
 
-  void cycle(const json& row) override {
+  void cycle(const StoredRow& stored) override {
     count_row();
+    const auto row = stored.json();
     auto temp = text(row, "temp_c");
     auto method = text(row, "method");
     if (row.contains("agent")) method += " (" + text(row, "agent") + " " + text(row, "concentration_pct") + " %)";

@@ -28,17 +28,8 @@ std::string text_of(const json& row, const char* field) {
 
 std::vector<json> cycles_between(store::Store& store, const std::string& sterilizer, Timestamp from, Timestamp to) {
   std::vector<json> out;
-  store::RecordQuery query;
-  query.device = sterilizer;
-  query.from = from;
-  query.to = to;
-  query.page.limit = store::max_page_limit;
-  do {
-    auto rows = store.cycles(query);
-    for (auto& row : rows.rows) out.push_back(std::move(row));
-    query.page.after = std::move(rows.next);
-    query.from.reset();  // the cursor is the lower bound now (see compliance.cpp, lower_bound)
-  } while (!query.page.after.empty());
+  store.scan_cycles({std::nullopt, sterilizer, from, to},
+                    [&](std::string_view row) { out.push_back(json::parse(row)); });
   return out;
 }
 
@@ -97,7 +88,6 @@ class SessionTracer {
     query.page.limit = 16;
     do {
       auto rows = store_.sessions(query);
-      query.from.reset();  // the cursor is the lower bound now (see compliance.cpp, lower_bound)
       query.page.limit = 1000;
       for (const auto& session : rows.rows) {
         if (cleared_by_other_cycle_since(session, after)) return;

@@ -9,6 +9,7 @@
 #include "closure.hpp"
 #include "sealed_output.hpp"
 #include "sterifleet/report/format.hpp"
+#include "stored_row.hpp"
 #include "summary.hpp"
 
 namespace sterifleet::report {
@@ -32,8 +33,8 @@ class ReportWriter {
   virtual ~ReportWriter() = default;
   virtual void begin(const Header& header) = 0;
   virtual void begin_section(Section section) = 0;
-  virtual void session(const nlohmann::json& row) = 0;
-  virtual void cycle(const nlohmann::json& row) = 0;
+  virtual void session(const StoredRow& row) = 0;
+  virtual void cycle(const StoredRow& row) = 0;
   virtual void violation(const nlohmann::json& alert, const Closure& closure) = 0;
   virtual void recall(const nlohmann::json& recall) = 0;
   virtual void end_section(Section section) = 0;

@@ -23,15 +23,15 @@ std::string format_share(double share) {
   return buffer;
 }
 
-void Summary::add_session(const json& row) {
+void Summary::add_session(const StoredRow& row) {
   ++sessions_;
-  if (row.value("compliant", false)) ++compliant_;
-  if (row.value("clearance", "") == "first use") ++first_use_;
+  if (row.boolean("compliant", false)) ++compliant_;
+  if (row.member("clearance") == "\"first use\"") ++first_use_;
 }
 
-void Summary::add_cycle(const json& row) {
+void Summary::add_cycle(const StoredRow& row) {
   ++cycles_;
-  ++cycle_states_[row.value("state", "invalid")];
+  ++cycle_states_[row.string("state", "invalid")];
 }
 
 void Summary::add_violation(const json& alert, const Closure& closure) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "closure.hpp"
+#include "stored_row.hpp"
 
 namespace sterifleet::report {
 
@@ -22,8 +23,8 @@ struct RuleTally {
 
 class Summary {
  public:
-  void add_session(const nlohmann::json& row);
-  void add_cycle(const nlohmann::json& row);
+  void add_session(const StoredRow& row);
+  void add_cycle(const StoredRow& row);
   void add_violation(const nlohmann::json& alert, const Closure& closure);
   void add_recall(const nlohmann::json& recall);
 

@@ -48,6 +48,16 @@ class Select {
     return value ? where(condition, {millis(*value)}) : *this;
   }
 
+  /// Runs with `ORDER BY order`, handing `visit` each row as it is stepped to: one statement, hence one
+  /// read transaction, however many rows.
+  template <class Visit>
+  void each(Connection& db, std::string_view order, Visit visit) {
+    auto& s = db.cached(sql_ + " ORDER BY " + std::string(order));
+    Reset reset(s);
+    bind(s);
+    while (s.step()) visit(s);
+  }
+
   /// Runs with `ORDER BY order LIMIT limit + 1`: the extra row says whether there is a next page.
   template <class MakeRow, class MakeCursor>
   Rows page(Connection& db, std::string_view order, std::size_t limit, MakeRow make_row, MakeCursor make_cursor) {

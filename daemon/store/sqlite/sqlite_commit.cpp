@@ -1,4 +1,7 @@
-// The SQLite store's commit path: one transaction per Commit, every statement prepared once.
+// The SQLite store's commit path: one transaction per Commit (or per group of them), every statement
+// prepared once.
+#include <algorithm>
+
 #include "sterifleet/protocol/topic.hpp"
 #include "writer.hpp"
 
@@ -43,6 +46,7 @@ constexpr std::string_view kCountersSelect =
     "coalesce((SELECT commit_seq FROM audit ORDER BY seq DESC LIMIT 1), 0)), "
     "audit_seq, audit_hash FROM meta WHERE id = 1";
 constexpr std::string_view kMetaUpdate = "UPDATE meta SET commit_seq = ?, audit_seq = ?, audit_hash = ? WHERE id = 1";
+constexpr std::string_view kReceiptUpdate = "UPDATE ingest_position SET receipt = ? WHERE id = 1";
 constexpr std::string_view kDataVersion = "PRAGMA data_version";
 
 std::string message_key(const StoredMessage& m) {
@@ -179,6 +183,7 @@ WriteStatements::WriteStatements(Connection& db)
       insert_command(db.cached(std::string(kCommandInsert))),
       select_counters(db.cached(std::string(kCountersSelect))),
       update_meta(db.cached(std::string(kMetaUpdate))),
+      update_receipt(db.cached(std::string(kReceiptUpdate))),
       data_version(db.cached(std::string(kDataVersion))) {}
 
 namespace {
@@ -234,12 +239,40 @@ bool SqliteStore::written_by_others() {
   return changed;
 }
 
-std::int64_t SqliteStore::commit(const Commit& commit) {
+std::int64_t SqliteStore::commit(const Commit& commit) { return commit_group({&commit, 1}, std::nullopt); }
+
+std::int64_t SqliteStore::commit_group(std::span<const Commit> commits, std::optional<std::int64_t> receipt) {
   std::lock_guard lock(write_mutex_);
-  if (commit.empty()) return written_by_others() ? (counters_ = read_counters()).commit_seq : counters_.commit_seq;
+  const bool empty = std::all_of(commits.begin(), commits.end(), [](const Commit& c) { return c.empty(); });
+  if (empty && !receipt) {
+    return written_by_others() ? (counters_ = read_counters()).commit_seq : counters_.commit_seq;
+  }
   auto& w = writer();
   Transaction transaction(w.db, Transaction::Kind::write);
   Counters next = written_by_others() ? read_counters() : counters_;
+  bool meta_due = false;
+  for (const auto& commit : commits) {
+    if (!commit.empty()) meta_due |= write(w, next, commit);
+  }
+  // Once for the group: the meta row is one page, rewritten by every transaction that touches it.
+  if (meta_due) {
+    auto& meta = w.statements.update_meta;
+    meta.bind(1, next.commit_seq);
+    meta.bind(2, next.audit.seq);
+    meta.bind(3, next.audit.hash);
+    meta.run("commit " + std::to_string(next.commit_seq) + ": updating the meta row");
+  }
+  if (receipt) {
+    auto& s = w.statements.update_receipt;
+    s.bind(1, *receipt);
+    s.run("recording receipt " + std::to_string(*receipt));
+  }
+  transaction.commit();
+  counters_ = std::move(next);
+  return counters_.commit_seq;
+}
+
+bool SqliteStore::write(Writer& w, Counters& next, const Commit& commit) {
   const std::int64_t n = ++next.commit_seq;
   insert(w.statements, n, commit.messages);
   insert(w.statements, n, commit.quarantined);
@@ -249,18 +282,10 @@ std::int64_t SqliteStore::commit(const Commit& commit) {
   upsert(w.statements, n, commit.cycles);
   next.audit = append(w, n, commit.audit, std::move(next.audit));
   insert(w.statements, n, commit.commands);
+  // The meta row holds the audit head, and numbers a commit that left no row carrying its number.
   const bool numbered_by_rows =
       !commit.messages.empty() || !commit.quarantined.empty() || !commit.actions.empty() || !commit.commands.empty();
-  if (!commit.audit.empty() || !numbered_by_rows) {
-    auto& meta = w.statements.update_meta;
-    meta.bind(1, n);
-    meta.bind(2, next.audit.seq);
-    meta.bind(3, next.audit.hash);
-    meta.run("commit " + std::to_string(n) + ": updating the meta row");
-  }
-  transaction.commit();
-  counters_ = std::move(next);
-  return n;
+  return !commit.audit.empty() || !numbered_by_rows;
 }
 
 }  // namespace sterifleet::store::sqlite

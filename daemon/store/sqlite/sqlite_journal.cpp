@@ -97,6 +97,14 @@ void SqliteStore::read_journal(std::int64_t after_commit, const std::function<vo
   }
 }
 
+std::int64_t SqliteStore::last_receipt() {
+  auto db = readers_.acquire();
+  auto& s = db->cached("SELECT receipt FROM ingest_position WHERE id = 1");
+  Reset reset(s);
+  if (!s.step("reading the ingest position")) throw StoreError("the store at " + path_ + " has no ingest position");
+  return s.int64(0);
+}
+
 std::optional<std::string> SqliteStore::stored_payload(const std::string& device, std::uint32_t boot,
                                                        std::uint64_t seq) {
   auto db = readers_.acquire();

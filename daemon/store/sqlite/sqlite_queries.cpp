@@ -29,18 +29,58 @@ constexpr const char* kTokenColumns = "SELECT id, name, role, created_at, revoke
 
 // --- queries ---
 
+namespace {
+
+enum class Direction { ascending, descending };
+
+// Where a page starts, given the query's bound on the ordering's time column (`from` ascending, `to`
+// newest first) and the cursor. SQLite seeks on one of them, and given both it picks the bound: every
+// page would walk again the rows before it. So only the tighter one is written; either alone selects
+// the same rows as both, also for a cursor from outside the bounds.
+void where_page_starts(Select& select, const std::optional<Timestamp>& bound, std::string_view bound_condition,
+                       const std::string& after, std::size_t cursor_texts, std::string_view cursor_condition,
+                       Direction direction) {
+  if (!after.empty()) {
+    auto key = detail::decode_cursor(after, cursor_texts);
+    const bool cursor_is_tighter =
+        !bound || (direction == Direction::ascending ? key.number >= millis(*bound) : key.number < millis(*bound));
+    if (cursor_is_tighter) {
+      std::vector<Select::Value> values{key.number};
+      for (auto& text : key.texts) values.emplace_back(std::move(text));
+      select.where(cursor_condition, std::move(values));
+      return;
+    }
+  }
+  select.where_if(bound, bound_condition);
+}
+
+Select sessions_matching(std::string columns, const std::optional<std::string>& clinic,
+                         const std::optional<std::string>& pen) {
+  Select select("SELECT " + std::move(columns) + " FROM sessions");
+  select.where_if(clinic, "clinic = ?").where_if(pen, "pen = ?");
+  return select;
+}
+
+Select cycles_matching(std::string columns, const std::optional<std::string>& clinic,
+                       const std::optional<std::string>& sterilizer) {
+  Select select("SELECT " + std::move(columns) + " FROM cycles");
+  select.where_if(clinic, "clinic = ?").where_if(sterilizer, "sterilizer = ?");
+  return select;
+}
+
+constexpr std::string_view kSessionOrder = "started, pen, session";
+constexpr std::string_view kCycleOrder = "ts, key";
+
+}  // namespace
+
 Rows SqliteStore::alerts(const AlertQuery& q) {
   Select select("SELECT opened_at, id, row FROM alerts");
   select.where_if(q.state, "state = ?")
       .where_if(q.rule, "rule = ?")
       .where_if(q.clinic, "clinic = ?")
       .where_if(q.device, "device = ?")
-      .where_if(q.from, "opened_at >= ?")
-      .where_if(q.to, "opened_at < ?");
-  if (!q.page.after.empty()) {
-    auto key = detail::decode_cursor(q.page.after, 1);
-    select.where("(opened_at, id) < (?, ?)", {key.number, std::move(key.texts[0])});
-  }
+      .where_if(q.from, "opened_at >= ?");
+  where_page_starts(select, q.to, "opened_at < ?", q.page.after, 1, "(opened_at, id) < (?, ?)", Direction::descending);
   auto db = readers_.acquire();
   return select.page(
       *db, "opened_at DESC, id DESC", detail::page_limit(q.page.limit),
@@ -54,38 +94,40 @@ std::optional<json> SqliteStore::alert(const std::string& id) {
 }
 
 Rows SqliteStore::sessions(const RecordQuery& q) {
-  Select select("SELECT started, pen, session, row FROM sessions");
-  select.where_if(q.clinic, "clinic = ?")
-      .where_if(q.device, "pen = ?")
-      .where_if(q.from, "started >= ?")
-      .where_if(q.to, "started < ?");
-  if (!q.page.after.empty()) {
-    auto key = detail::decode_cursor(q.page.after, 2);
-    select.where("(started, pen, session) > (?, ?, ?)", {key.number, std::move(key.texts[0]), std::move(key.texts[1])});
-  }
+  auto select = sessions_matching("started, pen, session, row", q.clinic, q.device);
+  select.where_if(q.to, "started < ?");
+  where_page_starts(select, q.from, "started >= ?", q.page.after, 2, "(started, pen, session) > (?, ?, ?)",
+                    Direction::ascending);
   auto db = readers_.acquire();
   return select.page(
-      *db, "started, pen, session", detail::page_limit(q.page.limit),
-      [](const Statement& s) { return parse_row(s.text(3)); },
+      *db, kSessionOrder, detail::page_limit(q.page.limit), [](const Statement& s) { return parse_row(s.text(3)); },
       [](const Statement& s) {
         return detail::encode_cursor(s.int64(0), {s.text(1), s.text(2)});
       });
 }
 
+void SqliteStore::scan_sessions(const RecordFilter& f, const RowVisitor& visit) {
+  auto select = sessions_matching("row", f.clinic, f.device);
+  select.where_if(f.from, "started >= ?").where_if(f.to, "started < ?");
+  auto db = readers_.acquire();
+  select.each(*db, kSessionOrder, [&](const Statement& s) { visit(s.text(0)); });
+}
+
 Rows SqliteStore::cycles(const RecordQuery& q) {
-  Select select("SELECT ts, key, row FROM cycles");
-  select.where_if(q.clinic, "clinic = ?")
-      .where_if(q.device, "sterilizer = ?")
-      .where_if(q.from, "ts >= ?")
-      .where_if(q.to, "ts < ?");
-  if (!q.page.after.empty()) {
-    auto key = detail::decode_cursor(q.page.after, 1);
-    select.where("(ts, key) > (?, ?)", {key.number, std::move(key.texts[0])});
-  }
+  auto select = cycles_matching("ts, key, row", q.clinic, q.device);
+  select.where_if(q.to, "ts < ?");
+  where_page_starts(select, q.from, "ts >= ?", q.page.after, 1, "(ts, key) > (?, ?)", Direction::ascending);
   auto db = readers_.acquire();
   return select.page(
-      *db, "ts, key", detail::page_limit(q.page.limit), [](const Statement& s) { return parse_row(s.text(2)); },
+      *db, kCycleOrder, detail::page_limit(q.page.limit), [](const Statement& s) { return parse_row(s.text(2)); },
       [](const Statement& s) { return detail::encode_cursor(s.int64(0), {s.text(1)}); });
+}
+
+void SqliteStore::scan_cycles(const RecordFilter& f, const RowVisitor& visit) {
+  auto select = cycles_matching("row", f.clinic, f.device);
+  select.where_if(f.from, "ts >= ?").where_if(f.to, "ts < ?");
+  auto db = readers_.acquire();
+  select.each(*db, kCycleOrder, [&](const Statement& s) { visit(s.text(0)); });
 }
 
 std::optional<json> SqliteStore::cycle(const std::string& key) {

@@ -24,6 +24,8 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   std::int64_t commit(const Commit& commit) override;
+  std::int64_t commit_group(std::span<const Commit> commits, std::optional<std::int64_t> receipt) override;
+  std::int64_t last_receipt() override;
   std::optional<std::string> stored_payload(const std::string& device, std::uint32_t boot, std::uint64_t seq) override;
   void read_journal(std::int64_t after_commit, const std::function<void(const JournalEntry&)>& visit) override;
   void save_snapshot(const Snapshot& snapshot) override;
@@ -38,6 +40,8 @@ class SqliteStore final : public Store {
   Rows sessions(const RecordQuery& query) override;
   Rows cycles(const RecordQuery& query) override;
   std::optional<nlohmann::json> cycle(const std::string& key) override;
+  void scan_sessions(const RecordFilter& filter, const RowVisitor& visit) override;
+  void scan_cycles(const RecordFilter& filter, const RowVisitor& visit) override;
   Rows messages(const RecordQuery& query) override;
   Rows quarantine(const RecordQuery& query) override;
   std::map<std::string, std::int64_t> quarantine_counts() override;
@@ -63,6 +67,8 @@ class SqliteStore final : public Store {
   /// From the file: after open, and whenever another connection has written to it since our last commit.
   Counters read_counters();
   bool written_by_others();
+  /// One commit's rows, numbered next; true when the meta row must be rewritten for it.
+  bool write(Writer& w, Counters& next, const Commit& commit);
 
   // Destroyed bottom up: readers, then the checkpointer (it hooks into the writer), then the writer,
   // which as the last connection checkpoints and removes the WAL.

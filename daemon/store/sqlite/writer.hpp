@@ -28,6 +28,7 @@ struct WriteStatements {
   Statement& insert_command;
   Statement& select_counters;
   Statement& update_meta;
+  Statement& update_receipt;
   Statement& data_version;
 };
 

@@ -15,8 +15,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -159,6 +161,18 @@ struct RecordQuery {
   Page page;
 };
 
+/// A RecordQuery's filters without its page: what a scan visits.
+struct RecordFilter {
+  std::optional<std::string> clinic;
+  std::optional<std::string> device;  ///< pen for sessions, sterilizer for cycles
+  std::optional<Timestamp> from;      ///< at or after
+  std::optional<Timestamp> to;        ///< before
+};
+
+/// Receives one row's JSON text, compact with sorted keys (the text a page's row is parsed from); the
+/// view is valid only during the call.
+using RowVisitor = std::function<void(std::string_view row)>;
+
 /// A page of rows (JSON objects, documented in the OpenAPI description) and the cursor for the next.
 struct Rows {
   std::vector<nlohmann::json> rows;
@@ -190,6 +204,12 @@ class Store {
   /// position in the journal. An empty Commit is not stored (the last commit's number is returned).
   /// Throws StoreError (nothing of it kept), e.g. for a sequenced message whose key is already stored.
   virtual std::int64_t commit(const Commit& commit) = 0;
+  /// Several commits in one transaction, each numbered and journaled as commit() would, so grouping
+  /// changes nothing but the cost. `receipt`, when given, is the last of the ingest's receipts whose
+  /// messages are in this group or before it (see last_receipt()). Returns the last commit's number.
+  virtual std::int64_t commit_group(std::span<const Commit> commits, std::optional<std::int64_t> receipt) = 0;
+  /// The receipt recorded by the latest commit_group(): the ingest re-runs the receipts after it.
+  virtual std::int64_t last_receipt() = 0;
   /// The payload stored for a sequenced message, to tell a redelivery from a conflicting reuse.
   virtual std::optional<std::string> stored_payload(const std::string& device, std::uint32_t boot,
                                                     std::uint64_t seq) = 0;
@@ -224,6 +244,14 @@ class Store {
   virtual Rows sessions(const RecordQuery& query) = 0;  ///< by start time, ascending
   virtual Rows cycles(const RecordQuery& query) = 0;    ///< by cycle time, ascending
   virtual std::optional<nlohmann::json> cycle(const std::string& key) = 0;
+  /// Every session (cycle) `filter` matches, in the order sessions() (cycles()) pages them, for exports
+  /// of a million rows: one statement in one read transaction, so the rows are one consistent view and
+  /// none is parsed or copied by the store. Back-ends stream them (SQLite steps its statement; a
+  /// PostgreSQL back-end would fetch from a cursor). The view is held until the scan returns, which
+  /// keeps the SQLite WAL from being checkpointed past it. `visit` may query the store. Throws
+  /// StoreError, and what `visit` throws.
+  virtual void scan_sessions(const RecordFilter& filter, const RowVisitor& visit) = 0;
+  virtual void scan_cycles(const RecordFilter& filter, const RowVisitor& visit) = 0;
   virtual Rows messages(const RecordQuery& query) = 0;                  ///< a device's raw history, newest first
   virtual Rows quarantine(const RecordQuery& query) = 0;                ///< newest first; clinic/device from the topic
   virtual std::map<std::string, std::int64_t> quarantine_counts() = 0;  ///< by reason
