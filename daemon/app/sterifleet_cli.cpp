@@ -4,9 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "audit_command.hpp"
+#include "policy_file.hpp"
 #include "replay.hpp"
 #include "report_command.hpp"
 #include "sterifleet/engine/policy.hpp"
@@ -16,17 +16,9 @@ namespace {
 
 using namespace sterifleet;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Prints every error; returns the policy when there is none.
 std::optional<engine::Policy> load_policy(const std::string& path) {
-  auto parsed = engine::parse_policy(read_file(path), path);
+  auto parsed = app::parse_policy_file(path);
   if (auto* errors = std::get_if<std::vector<engine::PolicyError>>(&parsed)) {
     for (const auto& e : *errors) std::cerr << e.to_string() << '\n';
     return std::nullopt;

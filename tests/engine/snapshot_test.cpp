@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "clinic_traffic.hpp"
+#include "sterifleet/protocol/overloaded.hpp"
 
 namespace sterifleet::engine::testing {
 namespace {
@@ -59,14 +60,6 @@ struct Reload {
   Timestamp now;
 };
 using Input = std::variant<Message, Status, Mismatch, Tick, Acknowledge, Resolve, Manual, Maintenance, Compact, Reload>;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-// Clang 14 cannot deduce an aggregate's template arguments without a guide.
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 const ClinicId kClinic{"north"};
 const std::vector<std::string> kPens{"PEN-1", "PEN-2", "PEN-3", "PEN-4"};

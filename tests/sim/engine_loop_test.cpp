@@ -11,7 +11,9 @@
 
 #include "scenario_support.hpp"
 #include "sterifleet/engine/engine.hpp"
+#include "sterifleet/engine/rules.hpp"
 #include "sterifleet/protocol/codec.hpp"
+#include "sterifleet/sim/rules.hpp"
 #include "sterifleet/testing/injection_check.hpp"
 
 namespace sterifleet::sim::testing {
@@ -106,6 +108,15 @@ void expect_one_alert_per_injection(const LoopResult& r) {
   EXPECT_TRUE(r.refusals.empty()) << describe(r);
 }
 
+// The simulator keeps its own copy of the rule list so that it judges the engine independently; the
+// ids themselves are the daemon's API and must agree, in the engine README's order.
+TEST(EngineLoop, TheSimulatorsRulesAreTheEnginesRules) {
+  std::vector<std::string> engine_ids;
+  for (const auto rule : engine::all_rules) engine_ids.emplace_back(engine::to_string(rule));
+  std::vector<std::string> simulator_ids;
+  for (const auto rule : all_rules()) simulator_ids.emplace_back(rule_id(rule));
+  EXPECT_EQ(simulator_ids, engine_ids);
+}
 TEST(EngineLoop, CompliantWeek_TheEngineRaisesNoAlert) {
   const auto r = run_loop(real_time(standard_config(7)));
   EXPECT_TRUE(r.opened.empty()) << describe(r);

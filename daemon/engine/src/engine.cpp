@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine_impl.hpp"
+#include "sterifleet/protocol/overloaded.hpp"
 
 namespace sterifleet::engine {
 
@@ -10,14 +11,6 @@ namespace {
 
 using protocol::DeviceKind;
 using protocol::format_timestamp;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-// Clang 14 cannot deduce an aggregate's template arguments without a guide.
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // What a message says about its sender's kind, when it has not told us in a birth.
 std::optional<DeviceKind> implied_kind(const protocol::Body& body) {
