@@ -41,8 +41,12 @@ max_queued_messages 0
 max_queued_bytes 0
 EOF
 mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-pids+=($!)
+mosquitto_pid=$!
+pids+=($mosquitto_pid)
 sleep 0.5
+
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 metric_sum() {  # the sum of every sample of the named counters
   curl -sf "http://127.0.0.1:$http_port/metrics" |
@@ -67,12 +71,21 @@ kill -TERM "$daemon_pid" && wait "$daemon_pid" || true
 "$sim" --broker "$broker" --flood 0 --flood-count "$count" --publishers 4 --flood-devices 1000 \
   --state-dir "$work/sim" --log-level warn >"$work/flood.json"
 
-# 3. The real limit.
-bare_json=$("$bare" --broker "$broker" --client-id bare --count "$count")
+# 3. The real limit (and the CPU it and the broker spend on it).
+broker_cpu_before=$(cpu_seconds "$mosquitto_pid")
+bare_json=$(python3 -c 'import json, resource, subprocess, sys
+out = subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True).stdout
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+result = json.loads(out)
+result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+print(json.dumps(result))' "$bare" --broker "$broker" --client-id bare --count "$count")
+bare_broker_cpu=$(python3 -c "print($(cpu_seconds "$mosquitto_pid") - $broker_cpu_before)")
 
 # 4. The daemon, timed from its first stored message to its last.
 rm -f "$work/daemon.log"
+broker_cpu_before=$(cpu_seconds "$mosquitto_pid")
 start_daemon
+daemon_cpu_before=$(cpu_seconds "$daemon_pid")
 counters="sterifleet_messages_stored_total sterifleet_messages_duplicate_total sterifleet_messages_quarantined_total"
 first="" last=""
 while :; do
@@ -84,13 +97,18 @@ while :; do
 done
 quarantined=$(metric_sum sterifleet_messages_quarantined_total)
 rss_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$daemon_pid/status")
+daemon_cpu=$(python3 -c "print($(cpu_seconds "$daemon_pid") - $daemon_cpu_before)")
+daemon_broker_cpu=$(python3 -c "print($(cpu_seconds "$mosquitto_pid") - $broker_cpu_before)")
 kill -TERM "$daemon_pid" && wait "$daemon_pid" || true
 
-python3 - "$bare_json" "$first" "$last" "$first_count" "$count" "$quarantined" "$rss_kib" <<'EOF'
+python3 - "$bare_json" "$first" "$last" "$first_count" "$count" "$quarantined" "$rss_kib" \
+  "$bare_broker_cpu" "$daemon_cpu" "$daemon_broker_cpu" <<'EOF'
 import json, sys
 bare = json.loads(sys.argv[1])
 first, last, first_count, count = float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+bare_broker_cpu, daemon_cpu, daemon_broker_cpu = (float(x) for x in sys.argv[8:11])
 daemon_rate = (count - first_count) / (last - first)
+micros = lambda seconds: round(seconds / count * 1e6, 1)
 print(json.dumps({
     "messages": count,
     "bare_subscriber_per_second": round(bare["per_second"]),
@@ -98,5 +116,10 @@ print(json.dumps({
     "ratio": round(daemon_rate / bare["per_second"], 3),
     "sterifleetd_quarantined": int(sys.argv[6]),
     "sterifleetd_peak_rss_mib": round(int(sys.argv[7]) / 1024, 1),
+    # CPU time a message costs, consumer and broker (both share the machine's cores).
+    "cpu_us_per_message": {
+        "bare_subscriber": micros(bare["cpu_seconds"]), "broker_for_bare": micros(bare_broker_cpu),
+        "sterifleetd": micros(daemon_cpu), "broker_for_sterifleetd": micros(daemon_broker_cpu)},
+    "cores": __import__("os").cpu_count(),
 }))
 EOF

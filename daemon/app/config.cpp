@@ -53,6 +53,7 @@ constexpr std::string_view known_keys[] = {
     "mqtt.tls.verify",
     "store.db",
     "store.synchronous",
+    "store.receipts",
     "http.listen",
     "http.tls_cert",
     "http.tls_key",
@@ -158,6 +159,7 @@ Config load_config(const std::optional<std::string>& file, const std::vector<std
   if (c.sqlite.synchronous != "NORMAL" && c.sqlite.synchronous != "FULL") {
     fail(root.at_path("store.synchronous").node(), "store.synchronous must be NORMAL or FULL");
   }
+  read(root, "store.receipts", c.receipts);
   read(root, "http.listen", c.http.listen);
   read(root, "http.tls_cert", c.http.tls_cert);
   read(root, "http.tls_key", c.http.tls_key);

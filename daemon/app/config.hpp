@@ -23,6 +23,7 @@ struct HttpConfig {
 struct Config {
   ingest::MqttOptions mqtt;
   std::string db = "sterifleet.db";
+  std::string receipts;  ///< the ingest's receipt log folder; empty: "<db>-receipts"
   store::SqliteOptions sqlite;
   HttpConfig http;
   std::string policy;  ///< policy file; empty: the built-in policy

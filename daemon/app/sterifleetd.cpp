@@ -9,13 +9,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+#include <optional>
 #include <thread>
 
 #include "config.hpp"
 #include "logging.hpp"
+#include "policy_file.hpp"
 #include "sterifleet/core/fleet.hpp"
 #include "sterifleet/http/server.hpp"
 #include "sterifleet/ingest/mqtt_ingest.hpp"
@@ -38,17 +38,9 @@ protocol::Timestamp system_now() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 engine::Policy load_policy(const std::string& path) {
   if (path.empty()) return engine::default_policy();
-  auto parsed = engine::parse_policy(read_file(path), path);
+  auto parsed = app::parse_policy_file(path);
   if (auto* errors = std::get_if<std::vector<engine::PolicyError>>(&parsed)) {
     for (const auto& e : *errors) spdlog::error("{}", e.to_string());
     throw std::runtime_error("the policy file has errors");
@@ -144,10 +136,20 @@ int main(int argc, char** argv) {
     return exit_storage;
   }
 
-  ingest::MqttIngest mqtt(config.mqtt, fleet, metrics, [](const std::string& why) { die(why, exit_storage); });
+  net::io_context io;
+  ingest::ReceiptOptions receipts{.folder = config.receipts.empty() ? config.db + "-receipts" : config.receipts,
+                                  .sync = config.sqlite.synchronous == "FULL"};
+  std::optional<ingest::MqttIngest> mqtt_holder;
+  try {
+    mqtt_holder.emplace(config.mqtt, receipts, fleet, metrics, io.get_executor(),
+                        [](const std::string& why) { die(why, exit_storage); });
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot open the receipt log {}: {}", receipts.folder.string(), e.what());
+    return exit_storage;
+  }
+  auto& mqtt = *mqtt_holder;
   relay.target = &mqtt;
 
-  net::io_context io;
   net::steady_timer ticker(io);
   schedule_ticks(ticker, config.tick, fleet, mqtt);
 
@@ -187,7 +189,7 @@ int main(int argc, char** argv) {
         spdlog::warn("SIGHUP: no policy file configured; the built-in policy stays");
       } else {
         try {
-          const auto errors = fleet.reload_policy(read_file(config.policy), config.policy, "operator:SIGHUP");
+          const auto errors = fleet.reload_policy(app::read_text_file(config.policy), config.policy, "operator:SIGHUP");
           for (const auto& e : errors) spdlog::error("{}", e.to_string());
           if (errors.empty()) spdlog::info("policy reloaded from {}", config.policy);
         } catch (const std::exception& e) {
@@ -199,7 +201,14 @@ int main(int argc, char** argv) {
   };
   await_reload();
 
-  mqtt.start();
+  try {
+    if (const auto recovered = mqtt.start(); recovered > 0) {
+      spdlog::info("stored {} messages the last run had acknowledged but not stored", recovered);
+    }
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot store the receipts of the last run from {}: {}", receipts.folder.string(), e.what());
+    return exit_storage;
+  }
   metrics.set_ready(true);
   sd_notify(0, "READY=1");
   spdlog::info("sterifleetd running: broker {}, store {}, HTTP {}://{}:{}", config.mqtt.url, config.db,

@@ -8,6 +8,7 @@
 #include "sterifleet/engine/snapshot.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/protocol/command.hpp"
+#include "sterifleet/protocol/overloaded.hpp"
 #include "sterifleet/protocol/topic.hpp"
 
 namespace sterifleet::core {
@@ -16,14 +17,6 @@ namespace {
 
 using nlohmann::json;
 using protocol::format_timestamp;
-
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-// Clang 14 cannot deduce an aggregate's template arguments without a guide.
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -174,8 +167,17 @@ bool Fleet::snapshot_due(Timestamp now) const {
          (options_.snapshot_interval.count() > 0 && now >= next_snapshot_);
 }
 
+std::optional<std::string> Fleet::payload_of(const protocol::Envelope& envelope, std::span<const Staged> earlier) {
+  for (auto s = earlier.rbegin(); s != earlier.rend(); ++s) {
+    for (const auto& m : s->commit.messages) {
+      if (m.seq == envelope.seq && m.boot == envelope.boot && m.device == envelope.device.str()) return m.payload;
+    }
+  }
+  return store_.stored_payload(envelope.device.str(), envelope.boot, envelope.seq);
+}
+
 Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payload, Timestamp received_at,
-                                   Staged& staged, bool retained) {
+                                   Staged& staged, bool retained, std::span<const Staged> earlier) {
   const auto decoded = protocol::decode(topic, payload, {received_at, options_.max_clock_skew});
   auto quarantine = [&](std::string reason, std::string detail) {
     staged.commit.quarantined.push_back({received_at, std::string(topic), std::string(payload), reason, detail});
@@ -199,7 +201,7 @@ Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payl
   if (const auto& refusal = staged.effects.refusal) {
     if (refusal->code == "duplicate") {
       const auto& env = std::get<protocol::DeviceMessage>(*decoded).envelope;
-      const auto stored = store_.stored_payload(env.device.str(), env.boot, env.seq);
+      const auto stored = payload_of(env, earlier);
       if (!stored || *stored == payload) return {Disposition::duplicate, {}, {}};
       return quarantine("seq_conflict", "boot " + std::to_string(env.boot) + " seq " + std::to_string(env.seq) +
                                             " of " + env.device.str() + " was already used by a different message");
@@ -275,41 +277,46 @@ engine::Effects Fleet::run_action(const store::Action& action) {
   return refused;
 }
 
-void Fleet::finish(Staged& staged, Timestamp now) {
-  auto& effects = staged.effects;
-  auto& commit = staged.commit;
+void Fleet::finish(std::span<Staged> staged, Timestamp now, std::optional<std::int64_t> receipt) {
   struct Outgoing {
     std::string topic;
     std::string payload;
     std::string_view name;
   };
   std::vector<Outgoing> outgoing;
-  for (const auto& request : effects.commands) {
-    const protocol::Command command{protocol::CommandId{command_prefix_ + std::to_string(++command_counter_)}, now,
-                                    request.body};
-    const std::string topic = protocol::format_topic({request.clinic, request.device, protocol::Channel::cmd});
-    const std::string payload = protocol::encode_command(command);
-    commit.commands.push_back({command.id.str(), now, request.clinic.str(), request.device.str(), topic, payload});
-    outgoing.push_back({topic, payload, protocol::command_name(request.body)});
+  std::vector<store::Commit> commits;
+  commits.reserve(staged.size());
+  std::int64_t inputs = 0;
+  for (auto& [effects, commit] : staged) {
+    for (const auto& request : effects.commands) {
+      const protocol::Command command{protocol::CommandId{command_prefix_ + std::to_string(++command_counter_)}, now,
+                                      request.body};
+      const std::string topic = protocol::format_topic({request.clinic, request.device, protocol::Channel::cmd});
+      const std::string payload = protocol::encode_command(command);
+      commit.commands.push_back({command.id.str(), now, request.clinic.str(), request.device.str(), topic, payload});
+      outgoing.push_back({topic, payload, protocol::command_name(request.body)});
+    }
+    commit.alerts = std::move(effects.alerts);
+    commit.sessions = std::move(effects.sessions);
+    commit.cycles = std::move(effects.cycles);
+    commit.audit = std::move(effects.audit);
+    if (commit.empty()) continue;
+    inputs += static_cast<std::int64_t>(commit.messages.size() + commit.quarantined.size() + commit.actions.size());
+    commits.push_back(std::move(commit));
   }
-  commit.alerts = std::move(effects.alerts);
-  commit.sessions = std::move(effects.sessions);
-  commit.cycles = std::move(effects.cycles);
-  commit.audit = std::move(effects.audit);
-  if (commit.empty()) return;
+  if (commits.empty() && !receipt) return;
   const auto started = std::chrono::steady_clock::now();
-  journal_position_ = store_.commit(commit);  // throws StoreError: the caller stops the daemon
-  entries_since_snapshot_ +=
-      static_cast<std::int64_t>(commit.messages.size() + commit.quarantined.size() + commit.actions.size());
+  journal_position_ = store_.commit_group(commits, receipt);  // throws StoreError: the caller stops the daemon
+  entries_since_snapshot_ += inputs;
   metrics_.observe_commit_seconds(seconds_since(started));
   for (const auto& command : outgoing) {
     commands_.publish(command.topic, command.payload);
     metrics_.command_sent(std::string(command.name));
   }
-  publish_events(effects, commit);
+  for (const auto& commit : commits) publish_events(commit);
 }
 
-void Fleet::publish_events(const engine::Effects&, const store::Commit& commit) {
+void Fleet::publish_events(const store::Commit& commit) {
   for (const auto& change : commit.alerts) {
     metrics_.alert_transition(std::string(engine::to_string(change.alert.rule)),
                               std::string(engine::to_string(change.transition)));
@@ -336,25 +343,33 @@ void Fleet::publish_events(const engine::Effects&, const store::Commit& commit) 
 }
 
 Fleet::Ingested Fleet::ingest(std::string_view topic, std::string_view payload, bool retained) {
-  const auto started = std::chrono::steady_clock::now();
+  const Received message{topic, payload, retained, std::chrono::steady_clock::now()};
+  return ingest({&message, 1}, std::nullopt).front();
+}
+
+std::vector<Fleet::Ingested> Fleet::ingest(std::span<const Received> batch, std::optional<std::int64_t> receipt) {
   std::lock_guard lock(mutex_);
   const Timestamp now = clock_();
-  Staged staged;
-  Ingested result = run_message(topic, payload, now, staged, retained);
-  finish(staged, now);
-  switch (result.disposition) {
-    case Disposition::stored:
-      metrics_.message_stored(staged.commit.messages.front().type);
-      break;
-    case Disposition::duplicate:
-      metrics_.message_duplicate();
-      break;
-    case Disposition::quarantined:
-      metrics_.message_quarantined(result.reason);
-      break;
+  std::vector<Staged> staged(batch.size());
+  std::vector<Ingested> results;
+  results.reserve(batch.size());
+  std::vector<std::string> stored_types;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& message = batch[i];
+    results.push_back(run_message(message.topic, message.payload, now, staged[i], message.retained,
+                                  std::span<const Staged>(staged.data(), i)));
+    if (results.back().disposition == Disposition::stored)
+      stored_types.push_back(staged[i].commit.messages.front().type);
   }
-  metrics_.observe_ingest_seconds(seconds_since(started));
-  return result;
+  finish(staged, now, receipt);
+  for (const auto& type : stored_types) metrics_.message_stored(type);
+  const auto committed = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (results[i].disposition == Disposition::duplicate) metrics_.message_duplicate();
+    if (results[i].disposition == Disposition::quarantined) metrics_.message_quarantined(results[i].reason);
+    metrics_.observe_ingest_seconds(std::chrono::duration<double>(committed - batch[i].arrived).count());
+  }
+  return results;
 }
 
 Fleet::Outcome Fleet::act(store::Action action) {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <thread>
 
 #include "sterifleet/protocol/topic.hpp"
@@ -22,8 +23,15 @@ std::string normalise_broker_url(const std::string& url) {
   return url.find("://") == std::string::npos ? "tcp://" + url : url;
 }
 
-MqttIngest::MqttIngest(MqttOptions options, core::Fleet& fleet, core::Metrics& metrics, FatalHandler fatal)
-    : options_(std::move(options)), fleet_(fleet), metrics_(metrics), fatal_(std::move(fatal)) {
+MqttIngest::MqttIngest(MqttOptions options, ReceiptOptions receipts, core::Fleet& fleet, core::Metrics& metrics,
+                       boost::asio::any_io_executor executor, FatalHandler fatal)
+    : options_(std::move(options)),
+      receipt_options_(std::move(receipts)),
+      fleet_(fleet),
+      metrics_(metrics),
+      fatal_(std::move(fatal)),
+      receipts_(receipt_options_.folder, receipt_options_.sync),
+      strand_(boost::asio::make_strand(std::move(executor))) {
   mqtt::create_options create(options_.version >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1, max_buffered_commands);
   client_ =
       std::make_unique<mqtt::async_client>(normalise_broker_url(options_.url), options_.client_id, create, nullptr);
@@ -34,20 +42,87 @@ MqttIngest::MqttIngest(MqttOptions options, core::Fleet& fleet, core::Metrics& m
     spdlog::warn("mqtt: connection lost ({}); reconnecting", cause.empty() ? "no reason given" : cause);
   });
   client_->set_message_callback([this](mqtt::const_message_ptr message) {
-    ++received_;
-    try {
-      const auto result = fleet_.ingest(message->get_topic(), message->get_payload(), message->is_retained());
-      if (result.disposition == core::Fleet::Disposition::quarantined) {
-        spdlog::warn("quarantined: topic={} reason={} detail={}", message->get_topic(), result.reason, result.detail);
-      }
-    } catch (const std::exception& e) {
-      // Returning would acknowledge a message that is not stored.
-      fatal_(std::string("storing a message failed: ") + e.what());
-    }
+    on_message(message->get_topic(), message->get_payload(), message->is_retained());
   });
 }
 
 MqttIngest::~MqttIngest() = default;
+
+void MqttIngest::on_message(std::string topic, std::string payload, bool retained) {
+  ++received_;
+  const auto arrived = std::chrono::steady_clock::now();
+  std::int64_t receipt = 0;
+  try {
+    receipt = receipts_.append(topic, payload, retained);
+  } catch (const std::exception& e) {
+    // Returning would acknowledge a message that is nowhere.
+    fatal_(std::string("recording a received message failed: ") + e.what());
+  }
+  std::unique_lock lock(queue_mutex_);
+  queue_.push_back({receipt, std::move(topic), std::move(payload), retained, arrived});
+  if (!group_scheduled_) {
+    group_scheduled_ = true;
+    boost::asio::post(strand_, [this] {
+      while (store_group()) {
+        // One group a turn would be fairer to other work on the strand, but nothing else runs there.
+      }
+    });
+  }
+  // Received but not stored is bounded; past it the broker holds the rest. The message is in the
+  // receipt log already, so a stop need not wait for room.
+  queue_room_.wait(lock, [this] { return queue_.size() < receipt_options_.max_queued || stopping_; });
+}
+
+bool MqttIngest::store_group() {
+  std::lock_guard serial(store_mutex_);
+  std::vector<Queued> group;
+  bool more = false;
+  {
+    std::lock_guard lock(queue_mutex_);
+    const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(std::min(queue_.size(), receipt_options_.max_group));
+    group.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+    queue_.erase(queue_.begin(), end);
+    more = !queue_.empty();
+    group_scheduled_ = more;
+  }
+  queue_room_.notify_all();
+  if (!group.empty()) store(group);
+  return more;
+}
+
+void MqttIngest::store(std::span<const Queued> group) {
+  std::vector<core::Fleet::Received> received;
+  received.reserve(group.size());
+  for (const auto& q : group) received.push_back({q.topic, q.payload, q.retained, q.arrived});
+  try {
+    const auto results = fleet_.ingest(received, group.back().receipt);
+    receipts_.release(group.back().receipt);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (results[i].disposition == core::Fleet::Disposition::quarantined) {
+        spdlog::warn("quarantined: topic={} reason={} detail={}", group[i].topic, results[i].reason, results[i].detail);
+      }
+    }
+  } catch (const std::exception& e) {
+    fatal_(std::string("storing messages failed: ") + e.what());
+  }
+}
+
+std::size_t MqttIngest::recover() {
+  std::vector<Queued> group;
+  const auto flush = [&] {
+    if (!group.empty()) store(group);
+    group.clear();
+  };
+  const auto now = std::chrono::steady_clock::now();
+  const auto replayed = receipts_.replay(fleet_.store().last_receipt(), [&](Receipt&& r) {
+    group.push_back({r.number, std::move(r.topic), std::move(r.payload), r.retained, now});
+    if (group.size() >= receipt_options_.max_group) flush();
+  });
+  flush();
+  for (const auto& warning : replayed.warnings) spdlog::error("{}", warning);
+  receipts_.reopen();
+  return replayed.receipts;
+}
 
 std::string MqttIngest::filter(std::string_view channel) const {
   std::string f = std::string(protocol::topic_prefix) + "+/+/" + std::string(channel);
@@ -73,7 +148,8 @@ void MqttIngest::on_connected() {
   client_->subscribe(filters, qos);
 }
 
-void MqttIngest::start() {
+std::size_t MqttIngest::start() {
+  const auto recovered = recover();
   mqtt::connect_options options;
   if (options_.version >= 5) {
     options.set_mqtt_version(MQTTVERSION_5);
@@ -116,6 +192,7 @@ void MqttIngest::start() {
       backoff = std::min(backoff * 2, std::chrono::seconds(30));
     }
   });
+  return recovered;
 }
 
 void MqttIngest::stop(std::chrono::milliseconds timeout) {
@@ -129,6 +206,14 @@ void MqttIngest::stop(std::chrono::milliseconds timeout) {
   }
   connected_ = false;
   metrics_.set_mqtt_connected(false);
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_room_.notify_all();
+  // Paho calls no more callbacks: what is queued is stored here rather than left to the next start.
+  while (store_group()) {
+  }
 }
 
 void MqttIngest::publish(const std::string& topic, const std::string& payload) {

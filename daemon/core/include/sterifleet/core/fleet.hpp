@@ -15,6 +15,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,17 @@ class Fleet {
   /// A retained status that changes nothing is the broker replaying it on subscribe: not stored again.
   Ingested ingest(std::string_view topic, std::string_view payload, bool retained = false);
 
+  struct Received {
+    std::string_view topic;
+    std::string_view payload;
+    bool retained = false;
+    std::chrono::steady_clock::time_point arrived;  ///< for the arrival-to-commit latency metric
+  };
+  /// Messages in arrival order, judged one after the other as ingest() would and stored in one
+  /// transaction, each its own journal entry. `receipt` is recorded with them (Store::last_receipt).
+  /// Returns once all are durably stored: one result a message, in order.
+  std::vector<Ingested> ingest(std::span<const Received> batch, std::optional<std::int64_t> receipt);
+
   struct Outcome {
     std::optional<engine::Refusal> refusal;
     bool ok() const { return !refusal; }
@@ -111,8 +123,10 @@ class Fleet {
     engine::Effects effects;
     store::Commit commit;
   };
+  /// `earlier`: the batch's messages judged before this one and not yet stored.
   Ingested run_message(std::string_view topic, std::string_view payload, Timestamp received_at, Staged& staged,
-                       bool retained = false);
+                       bool retained = false, std::span<const Staged> earlier = {});
+  std::optional<std::string> payload_of(const protocol::Envelope& envelope, std::span<const Staged> earlier);
   engine::Effects run_action(const store::Action& action);
   void replay(const store::JournalEntry& entry);
   /// Loads the newest snapshot the engine can use into engine_, trying older ones after a failure.
@@ -122,8 +136,10 @@ class Fleet {
   bool tick_locked();
   void compact(Timestamp now);
   bool snapshot_due(Timestamp now) const;
-  void finish(Staged& staged, Timestamp now);
-  void publish_events(const engine::Effects& effects, const store::Commit& commit);
+  /// Stores what the inputs produced (one transaction) and then sends its commands and events.
+  void finish(std::span<Staged> staged, Timestamp now, std::optional<std::int64_t> receipt = std::nullopt);
+  void finish(Staged& staged, Timestamp now) { finish({&staged, 1}, now); }
+  void publish_events(const store::Commit& commit);
 
   std::mutex mutex_;
   engine::Engine engine_;

@@ -1,23 +1,32 @@
 // MQTT in and commands out, on Eclipse Paho (async client): a persistent session, QoS 1 subscriptions
 // to the device channels, reconnect with back-off, TLS.
 //
-// Why the message callback does the work itself: Paho acknowledges a QoS 1 message when the callback
-// returns, and a message may be acknowledged only once it is durably stored. So the callback runs the
-// message through the Fleet (decode, engine, store commit) and returns after the commit; handing it to
-// another thread would still have to wait, and would cost two thread wake-ups per message. If the store
-// fails, the process stops without returning, so the broker redelivers to the next run.
+// How a message is kept: Paho acknowledges a QoS 1 message when the message callback returns, and
+// hands over the next one only then. So the callback appends the message to the receipt log (one
+// write(2), as durable as the store's WAL) and queues it; the daemon's io threads take the queue in
+// groups, in arrival order, through the Fleet (decode, engine, one store transaction a group, which
+// also records the last receipt stored). A start first re-runs the receipts the store does not hold.
+// If storing fails, the process stops: what was acknowledged is in the receipt log for the next run.
+// The queue is bounded: when it is full the callback waits, and the broker keeps the rest.
 #pragma once
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
 #include "sterifleet/core/command_sink.hpp"
 #include "sterifleet/core/fleet.hpp"
+#include "sterifleet/ingest/receipt_log.hpp"
 
 namespace mqtt {
 class async_client;
@@ -44,17 +53,28 @@ struct MqttOptions {
   std::optional<TlsOptions> tls;
 };
 
+struct ReceiptOptions {
+  std::filesystem::path folder = "sterifleet.db-receipts";
+  bool sync = false;               ///< fdatasync each receipt (a store with synchronous=FULL)
+  std::size_t max_group = 2000;    ///< messages a store transaction
+  std::size_t max_queued = 20000;  ///< received, not yet stored: past this the callback waits
+};
+
 class MqttIngest : public core::CommandSink {
  public:
   using FatalHandler = std::function<void(const std::string& why)>;
 
-  /// `fatal` is called (from Paho's thread) when a message could not be stored; it must not return.
-  MqttIngest(MqttOptions options, core::Fleet& fleet, core::Metrics& metrics, FatalHandler fatal);
+  /// Stores on `executor` (serially, in arrival order). `fatal` is called when a message could not be
+  /// recorded or stored; it must not return.
+  MqttIngest(MqttOptions options, ReceiptOptions receipts, core::Fleet& fleet, core::Metrics& metrics,
+             boost::asio::any_io_executor executor, FatalHandler fatal);
   ~MqttIngest() override;
 
-  /// Connects in the background; subscriptions are (re)made on every connection.
-  void start();
-  /// Disconnects after the message being processed, if any, is stored.
+  /// Stores the receipts a previous run acknowledged but did not store (returns how many; throws what
+  /// the store or the log throws), then connects in the background; subscriptions are (re)made on
+  /// every connection.
+  std::size_t start();
+  /// Disconnects, then stores everything received.
   void stop(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   bool connected() const { return connected_.load(); }
   std::uint64_t received() const { return received_.load(); }
@@ -62,13 +82,34 @@ class MqttIngest : public core::CommandSink {
   void publish(const std::string& topic, const std::string& payload) override;
 
  private:
+  struct Queued {
+    std::int64_t receipt;
+    std::string topic;
+    std::string payload;
+    bool retained;
+    std::chrono::steady_clock::time_point arrived;
+  };
+  void on_message(std::string topic, std::string payload, bool retained);
   void on_connected();
   std::string filter(std::string_view channel) const;
+  /// Stores one group from the queue; true when more is queued.
+  bool store_group();
+  void store(std::span<const Queued> group);
+  std::size_t recover();
 
   MqttOptions options_;
+  ReceiptOptions receipt_options_;
   core::Fleet& fleet_;
   core::Metrics& metrics_;
   FatalHandler fatal_;
+  ReceiptLog receipts_;
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  std::mutex queue_mutex_;
+  std::condition_variable queue_room_;
+  std::deque<Queued> queue_;      ///< guarded by queue_mutex_
+  bool group_scheduled_ = false;  ///< guarded by queue_mutex_: a store_group() is posted
+  bool stopping_ = false;         ///< guarded by queue_mutex_
+  std::mutex store_mutex_;        ///< one group at a time: the strand's, or stop()'s last ones
   std::unique_ptr<mqtt::async_client> client_;
   std::jthread connector_;
   std::atomic<bool> connected_{false};
