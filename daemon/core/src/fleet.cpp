@@ -409,6 +409,13 @@ Fleet::Outcome Fleet::maintenance(const std::string& device, Timestamp from, Tim
                    {"reason", std::move(reason)}}});
 }
 
+void Fleet::record_audit(engine::AuditRecord record) {
+  std::lock_guard lock(mutex_);
+  Staged staged;
+  staged.effects.audit.push_back(std::move(record));
+  finish(staged, clock_());
+}
+
 std::vector<engine::PolicyError> Fleet::reload_policy(const std::string& text, const std::string& source,
                                                       const std::string& actor) {
   auto parsed = engine::parse_policy(text, source);

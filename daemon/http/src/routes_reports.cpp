@@ -48,14 +48,8 @@ Response compliance_report(const Call& call) {
   report::StringOutput out(max_report_bytes);
   report::Made made;
   try {
-    made = report::make_compliance_report(services.store, request, out, [&](const engine::AuditRecord& record) {
-      // The Fleet's lock serialises every commit of the daemon (the store has one writer at a time).
-      services.fleet.read([&](const engine::Engine&) {
-        store::Commit commit;
-        commit.audit.push_back(record);
-        services.store.commit(commit);
-      });
-    });
+    made = report::make_compliance_report(
+        services.store, request, out, [&](const engine::AuditRecord& record) { services.fleet.record_audit(record); });
   } catch (const report::ReportTooLarge& e) {
     throw ApiError(
         ErrorCode::bad_request,

@@ -102,6 +102,9 @@ class Fleet {
   /// The broker connection is (back) up: silence while the daemon could not hear the devices is not
   /// held against them. Journaled like a start, so a restart replays it. Throws StoreError.
   Outcome broker_connected();
+  /// An audit record of something outside the engine (a report made for an auditor), committed in
+  /// turn with every other input. Throws StoreError.
+  void record_audit(engine::AuditRecord record);
   /// Checks and applies a new policy file; returns its errors (nothing changes then).
   std::vector<engine::PolicyError> reload_policy(const std::string& text, const std::string& source,
                                                  const std::string& actor);
