@@ -35,9 +35,19 @@ std::vector<fs::path> segment_files(const fs::path& folder) {
   return files;
 }
 
+const std::string kTopic = "sterifleet/v1/north/PEN-0001/telemetry";
+
 class ReceiptLogTest : public ::testing::Test {
  protected:
   fs::path folder() const { return dir_.path() / "receipts"; }
+  /// A run of the daemon that received `payloads` (on kTopic) and then was killed: nothing stored.
+  void received(const std::vector<std::string>& payloads,
+                std::uint64_t segment_bytes = ReceiptLog::default_segment_bytes) {
+    ReceiptLog log(folder(), false, segment_bytes);
+    replay_all(log, 0);
+    log.reopen();
+    for (const auto& payload : payloads) log.append(kTopic, payload, false);
+  }
   TempDir dir_;
 };
 
@@ -65,12 +75,7 @@ TEST_F(ReceiptLogTest, AppendedMessagesComeBackInOrderByteForByte) {
 }
 
 TEST_F(ReceiptLogTest, ReplayHandsOutOnlyWhatTheStoreDoesNotHold) {
-  {
-    ReceiptLog log(folder());
-    replay_all(log, 0);
-    log.reopen();
-    for (int i = 0; i < 5; ++i) log.append("t", std::to_string(i), false);
-  }
+  received({"0", "1", "2", "3", "4"});
   ReceiptLog log(folder());
   const auto receipts = replay_all(log, 3);
   ASSERT_THAT(receipts, SizeIs(2));
@@ -79,13 +84,7 @@ TEST_F(ReceiptLogTest, ReplayHandsOutOnlyWhatTheStoreDoesNotHold) {
 }
 
 TEST_F(ReceiptLogTest, ReopenRemovesWhatWasReplayedAndNumbersOn) {
-  {
-    ReceiptLog log(folder());
-    replay_all(log, 0);
-    log.reopen();
-    log.append("t", "a", false);
-    log.append("t", "b", false);
-  }
+  received({"a", "b"});
   ReceiptLog log(folder());
   EXPECT_THAT(replay_all(log, 0), SizeIs(2));
   log.reopen();
@@ -110,13 +109,7 @@ TEST_F(ReceiptLogTest, AppendBeforeReopenIsRefused) {
 }
 
 TEST_F(ReceiptLogTest, ARecordCutShortEndsTheSegmentWithAWarning) {
-  {
-    ReceiptLog log(folder());
-    replay_all(log, 0);
-    log.reopen();
-    log.append("t", "first", false);
-    log.append("t", "second, cut short by a crash of the machine", false);
-  }
+  received({"first", "second, cut short by a crash of the machine"});
   const auto file = segment_files(folder()).front();
   fs::resize_file(file, fs::file_size(file) - 5);
   ReceiptLog log(folder());
@@ -130,15 +123,9 @@ TEST_F(ReceiptLogTest, ARecordCutShortEndsTheSegmentWithAWarning) {
 }
 
 TEST_F(ReceiptLogTest, AnAlteredRecordFailsItsChecksum) {
-  std::uint64_t first_record_bytes = 0;
-  {
-    ReceiptLog log(folder());
-    replay_all(log, 0);
-    log.reopen();
-    log.append("t", "first", false);
-    first_record_bytes = fs::file_size(segment_files(folder()).front());
-    log.append("t", "second", false);
-  }
+  received({"first", "second"});
+  // length and CRC; receipt number, retained flag and topic length; topic; payload
+  const std::size_t first_record_bytes = 8 + 13 + kTopic.size() + std::string_view("first").size();
   const auto file = segment_files(folder()).front();
   {
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
@@ -158,8 +145,7 @@ TEST_F(ReceiptLogTest, FullSegmentsAreDeletedOnceTheStoreHoldsThem) {
   ReceiptLog log(folder(), false, 100);  // a segment closes past 100 bytes: every second record here
   replay_all(log, 0);
   log.reopen();
-  for (int i = 1; i <= 6; ++i)
-    log.append("sterifleet/v1/north/PEN-0001/telemetry", "payload " + std::to_string(i), false);
+  for (int i = 1; i <= 6; ++i) log.append(kTopic, "payload " + std::to_string(i), false);
   EXPECT_EQ(log.segments(), 4u);  // three full, one open and empty
   log.release(3);                 // the store holds 1..3: the first segment (1, 2) goes
   EXPECT_EQ(log.segments(), 3u);
@@ -172,12 +158,7 @@ TEST_F(ReceiptLogTest, FullSegmentsAreDeletedOnceTheStoreHoldsThem) {
 }
 
 TEST_F(ReceiptLogTest, ReplayReadsEverySegmentInOrder) {
-  {
-    ReceiptLog log(folder(), false, 100);
-    replay_all(log, 0);
-    log.reopen();
-    for (int i = 1; i <= 7; ++i) log.append("sterifleet/v1/north/PEN-0001/telemetry", std::to_string(i), false);
-  }
+  received({"1", "2", "3", "4", "5", "6", "7"}, 100);
   ReceiptLog log(folder());
   const auto receipts = replay_all(log, 2);
   ASSERT_THAT(receipts, SizeIs(5));
