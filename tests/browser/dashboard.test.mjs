@@ -2,7 +2,8 @@
 // sterifleetd serving the built dashboard, and sterifleet-sim publishing two clinics with injected
 // positive biological indicators. The manager signs in, sees a violation appear live (no reload),
 // acknowledges and resolves alerts, visits every screen on a desktop and a tablet, and is sent back to
-// the sign-in screen when the token is revoked. Screenshots go to SCREENSHOT_DIR.
+// the sign-in screen when the token is revoked. A viewer sees the same alerts but is offered no action.
+// Screenshots go to SCREENSHOT_DIR.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -22,6 +23,7 @@ const simSpeed = 8000;
 let fleet;
 let browser;
 let manager;
+let viewer;
 let admin;
 const pageErrors = [];
 
@@ -33,8 +35,9 @@ before(async () => {
     dashboardDir: required("DASHBOARD_DIR"),
   });
   await fleet.start();
-  // The bootstrap secret works until an admin token exists: the manager token first.
+  // The bootstrap secret works until an admin token exists: the manager and viewer tokens first.
   manager = await fleet.createToken(managerName, "manager");
+  viewer = await fleet.createToken("browser-viewer", "viewer");
   admin = await fleet.createToken("browser-admin", "admin");
   browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -67,9 +70,9 @@ async function shot(page, name) {
   });
 }
 
-async function signIn(page) {
+async function signIn(page, token = manager.token) {
   await page.goto(`${fleet.base}/`);
-  await page.fill('input[name="token"]', manager.token);
+  await page.fill('input[name="token"]', token);
   await page.click('button[type="submit"]');
   await page.waitForSelector('.connection[data-connection="live"]');
 }
@@ -109,6 +112,7 @@ test("a manager follows the fleet live and handles a positive biological indicat
     await page.click('button[type="submit"]');
     await page.waitForSelector('.connection[data-connection="live"]');
     await page.waitForSelector("text=No device has reported yet");
+    await page.waitForSelector('.identity[data-role="manager"]');
     await page.evaluate(() => (window.__sterifleetNoReload = true));
 
     t.diagnostic("the simulator starts: devices and the injected violation appear without a reload");
@@ -219,6 +223,25 @@ test("a manager follows the fleet live and handles a positive biological indicat
     await expectNoReload(page);
   } catch (e) {
     await shot(page, "failure-desktop").catch(() => undefined);
+    t.diagnostic(fleet.logs());
+    throw e;
+  } finally {
+    await page.context().close();
+  }
+});
+
+test("a viewer sees the active alerts but no acknowledge or resolve button", { timeout: 120000 }, async (t) => {
+  const page = await newPage(desktop);
+  try {
+    await signIn(page, viewer.token);
+    // The actions depend on the daemon's answer to whoami: wait for it before looking for them.
+    await page.waitForSelector('.identity[data-role="viewer"]');
+    await page.click('.nav-link[href="#/alerts"]');
+    await page.waitForSelector("#alert-list .alert-card.open, #alert-list .alert-card.acknowledged");
+    assert.equal(await page.locator("#alert-list .alert-card").getByRole("button").count(), 0);
+    await shot(page, "desktop-09-viewer-alerts");
+  } catch (e) {
+    await shot(page, "failure-viewer").catch(() => undefined);
     t.diagnostic(fleet.logs());
     throw e;
   } finally {

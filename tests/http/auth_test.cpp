@@ -68,6 +68,7 @@ const std::vector<Case>& cases() {
       {verb::get, "/api/v1/tokens", "/api/v1/tokens", Permission::administer, nullptr},
       {verb::delete_, "/api/v1/tokens/{id}", "/api/v1/tokens/tok_nope", Permission::administer, nullptr},
       {verb::get, "/api/v1/stream", "/api/v1/stream", Permission::read, nullptr},
+      {verb::get, "/api/v1/whoami", "/api/v1/whoami", Permission::read, nullptr},
   };
   return all;
 }

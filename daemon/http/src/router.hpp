@@ -69,6 +69,7 @@ void add_record_routes(Router& router);
 void add_audit_routes(Router& router);
 void add_stats_routes(Router& router);
 void add_token_routes(Router& router);
+void add_whoami_routes(Router& router);
 void add_system_routes(Router& router);
 void add_report_routes(Router& router);
 

@@ -1,7 +1,9 @@
-// Signed out: the sign-in screen. Signed in: one live connection for the token, and the routed page.
+// Signed out: the sign-in screen. Signed in: one live connection and the identity (role) of the token,
+// and the routed page.
 import { useEffect } from "preact/hooks";
 import { auth } from "./auth";
 import { Layout } from "./components/Layout";
+import { watchIdentity } from "./identity";
 import { LiveConnection } from "./live/fleet";
 import { Alerts } from "./pages/Alerts";
 import { Cartridges } from "./pages/Cartridges";
@@ -38,7 +40,11 @@ export function App() {
     if (!token) return;
     const live = new LiveConnection(token);
     live.start();
-    return () => live.stop();
+    const stopIdentity = watchIdentity();
+    return () => {
+      live.stop();
+      stopIdentity();
+    };
   }, [token]);
 
   if (!token) return <SignIn notice={notice} />;

@@ -175,3 +175,14 @@ export interface ComplianceStats {
 }
 
 export type StreamEvent = { type: "alert"; transition: string; alert: Alert } | { type: "device"; device: Device };
+
+export type Role = "viewer" | "manager" | "auditor" | "admin";
+export type Permission = "read" | "operate" | "audit" | "administer";
+
+/** GET /api/v1/whoami: the signed-in token and what its role may do. */
+export interface Whoami {
+  actor: string;
+  name: string;
+  role: Role;
+  permissions: Permission[];
+}

@@ -1,7 +1,9 @@
 // One alert with what happened, where, and the manager's actions: acknowledge, resolve with a reason.
+// The actions are shown only to a token whose role may operate.
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Alert } from "../api/types";
+import { useCan } from "../identity";
 import { applyAlert } from "../live/fleet";
 import { ago, ruleLabel, subjectText, when } from "../format";
 import { href } from "../router";
@@ -27,6 +29,7 @@ export function AlertCard({ alert, compact = false, recallLink = true }: Props) 
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [resolving, setResolving] = useState(false);
+  const canOperate = useCan("operate");
   const active = alert.state === "open" || alert.state === "acknowledged";
   const about = subjectText(alert.rule, alert.subject, alert.device);
 
@@ -95,7 +98,7 @@ export function AlertCard({ alert, compact = false, recallLink = true }: Props) 
           <a href={href.recall(alert.subject)}>Open the recall</a>
         </p>
       )}
-      {active && (
+      {active && canOperate && (
         <div class="alert-actions">
           {alert.state === "open" && (
             <button class="button primary" onClick={acknowledge} disabled={busy}>

@@ -1,7 +1,9 @@
-// The frame of every screen: brand, navigation (a tab bar on tablets), live-connection state, sign out.
+// The frame of every screen: brand, navigation (a tab bar on tablets), live-connection state, who is
+// signed in with which role, sign out.
 import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
 import { signOut } from "../auth";
+import { useIdentity } from "../identity";
 import { useFleet } from "../live/fleet";
 import type { Route } from "../router";
 import { href } from "../router";
@@ -19,6 +21,7 @@ const connectionText = { connecting: "Connecting…", live: "Live", reconnecting
 
 export function Layout({ route, children }: { route: Route; children: ComponentChildren }) {
   const { connection, alerts } = useFleet();
+  const me = useIdentity();
   const open = [...alerts.values()].filter((a) => a.state === "open").length;
   const current = route.page === "device" ? "fleet" : route.page;
   const title = route.page === "device" ? route.id : sections.find((s) => s.page === current)?.label;
@@ -59,6 +62,12 @@ export function Layout({ route, children }: { route: Route; children: ComponentC
             <span class="dot" aria-hidden="true" />
             {connectionText[connection]}
           </span>
+          {me && (
+            <span class="identity" title={`Signed in as ${me.actor}`} data-role={me.role}>
+              <span class="hide-narrow">{me.name}</span>
+              <span class="badge neutral">{me.role}</span>
+            </span>
+          )}
           <button class="button ghost" onClick={() => signOut()} title="Sign out">
             <Icon name="signout" />
             <span class="hide-narrow">Sign out</span>

@@ -2,6 +2,7 @@
 // roles and what each may do. Thread-safe: an Authenticator only reads the store.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,9 @@ std::optional<Role> parse_role(std::string_view text) noexcept;
 
 /// What a route needs. Roles are not a ladder: a manager acts on alerts, an auditor reads the trail.
 enum class Permission { read, operate, audit, administer };
+/// Every permission, so a caller can list what a role holds by asking allows() of each.
+inline constexpr std::array all_permissions{Permission::read, Permission::operate, Permission::audit,
+                                            Permission::administer};
 std::string_view to_string(Permission permission) noexcept;
 bool allows(Role role, Permission permission) noexcept;
 
