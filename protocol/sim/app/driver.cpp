@@ -12,6 +12,8 @@ namespace sterifleet::sim {
 
 namespace {
 
+constexpr std::chrono::seconds stop_grace{15};
+
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -65,6 +67,11 @@ int Driver::run(const std::atomic<int>& signals) {
     if (stopping_ && received > stop_signals_ && now - stop_time_ < std::chrono::seconds{1}) stop_signals_ = received;
     if (stopping_ && received > stop_signals_) {
       spdlog::warn("second signal: abandoning {} queued actions", queued_);
+      return 130;
+    }
+    // A broker that went first (a whole process group stopped at once) never takes the last messages.
+    if (stopping_ && now - stop_time_ > stop_grace) {
+      spdlog::warn("the broker took no goodbye within {} s: abandoning {} queued actions", stop_grace.count(), queued_);
       return 130;
     }
     if (received >= 1 && !stopping_) {
