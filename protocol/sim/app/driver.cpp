@@ -69,15 +69,23 @@ int Driver::run(const std::atomic<int>& signals) {
       spdlog::warn("second signal: abandoning {} queued actions", queued_);
       return 130;
     }
-    // A broker that went first (a whole process group stopped at once) never takes the last messages.
-    if (stopping_ && now - stop_time_ > stop_grace) {
-      spdlog::warn("the broker took no goodbye within {} s: abandoning {} queued actions", stop_grace.count(), queued_);
-      return 130;
+    // A broker that went first (a whole process group stopped at once) never takes the last messages:
+    // give up once the goodbye has made no progress for a while.
+    if (stopping_) {
+      if (const auto acknowledged = outputs_.acknowledged_count(); acknowledged != stop_acknowledged_) {
+        stop_acknowledged_ = acknowledged;
+        stop_progress_ = now;
+      } else if (now - stop_progress_ > stop_grace) {
+        spdlog::warn("the broker took nothing for {} s: abandoning {} queued actions", stop_grace.count(), queued_);
+        return 130;
+      }
     }
     if (received >= 1 && !stopping_) {
       stopping_ = true;
       stop_signals_ = received;
       stop_time_ = now;
+      stop_progress_ = now;
+      stop_acknowledged_ = outputs_.acknowledged_count();
       spdlog::info("stopping: every device shuts down properly (signal again to abandon)");
       scenario_.stop(sim_now(now));
       for (std::size_t c = 0; c < clinics_.size(); ++c) dirty_.insert(c);

@@ -99,6 +99,8 @@ class Driver {
   bool stopping_ = false;
   int stop_signals_ = 0;
   Wall stop_time_{};
+  Wall stop_progress_{};  ///< while stopping: the last acknowledgement (or the stop itself)
+  std::uint64_t stop_acknowledged_ = 0;
   protocol::Timestamp last_action_{};
   Wall last_progress_{};
   std::uint64_t published_ = 0;
