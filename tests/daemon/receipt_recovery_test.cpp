@@ -41,14 +41,16 @@ TEST(DaemonReceipts, WhatWasAcknowledgedButNotStoredIsStoredOnTheNextStart) {
     ingest::ReceiptLog log(folder);
     log.replay(0, [](ingest::Receipt&&) { FAIL() << "a clean stop leaves nothing to re-run"; });
     log.reopen();
-    log.append(pen_topic + "telemetry", telemetry(1), false);
+    const auto first = telemetry(1);
+    log.append(pen_topic + "telemetry", first, false);
     log.append(pen_topic + "telemetry", "{not json", false);
     log.append(pen_topic + "telemetry", telemetry(2), false);
-    log.append(pen_topic + "telemetry", telemetry(1), false);  // a redelivery: stored once
+    log.append(pen_topic + "telemetry", first, false);  // a redelivery: stored once
   }
 
   daemon.start();
   EXPECT_EQ(sqlite_integer(daemon.db(), "SELECT count(*) FROM messages WHERE device = 'PEN-01'"), 2);
+  EXPECT_EQ(sqlite_integer(daemon.db(), "SELECT count(*) FROM quarantine"), 1);
   EXPECT_EQ(sqlite_integer(daemon.db(), "SELECT count(*) FROM quarantine WHERE reason = 'malformed_json'"), 1);
   EXPECT_EQ(sqlite_integer(daemon.db(), "SELECT receipt FROM ingest_position"), 4);
   EXPECT_NE(daemon.log().find("stored 4 messages the last run had acknowledged but not stored"), std::string::npos)
