@@ -31,7 +31,8 @@ MqttIngest::MqttIngest(MqttOptions options, ReceiptOptions receipts, core::Fleet
       metrics_(metrics),
       fatal_(std::move(fatal)),
       receipts_(receipt_options_.folder, receipt_options_.sync),
-      strand_(boost::asio::make_strand(std::move(executor))) {
+      strand_(boost::asio::make_strand(executor)),
+      command_strand_(boost::asio::make_strand(std::move(executor))) {
   mqtt::create_options create(options_.version >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1, max_buffered_commands);
   client_ =
       std::make_unique<mqtt::async_client>(normalise_broker_url(options_.url), options_.client_id, create, nullptr);
@@ -222,11 +223,32 @@ void MqttIngest::stop(std::chrono::milliseconds timeout) {
 }
 
 void MqttIngest::publish(const std::string& topic, const std::string& payload) {
-  try {
-    client_->publish(topic, payload.data(), payload.size(), 1, false);
-  } catch (const mqtt::exception& e) {
-    // The command is in the store; a device that missed it gets the state again with the next one.
-    spdlog::error("mqtt: cannot publish command on {}: {}", topic, e.what());
+  std::lock_guard lock(outbox_mutex_);
+  outbox_.push_back({topic, payload});
+  if (outbox_scheduled_) return;
+  outbox_scheduled_ = true;
+  boost::asio::post(command_strand_, [this] { send_commands(); });
+}
+
+void MqttIngest::send_commands() {
+  while (true) {
+    std::deque<Command> sending;
+    {
+      std::lock_guard lock(outbox_mutex_);
+      sending.swap(outbox_);
+      if (sending.empty()) {
+        outbox_scheduled_ = false;
+        return;
+      }
+    }
+    for (const auto& command : sending) {
+      try {
+        client_->publish(command.topic, command.payload.data(), command.payload.size(), 1, false);
+      } catch (const mqtt::exception& e) {
+        // The command is in the store; a device that missed it gets the state again with the next one.
+        spdlog::error("mqtt: cannot publish command on {}: {}", command.topic, e.what());
+      }
+    }
   }
 }
 

@@ -79,6 +79,9 @@ class MqttIngest : public core::CommandSink {
   bool connected() const { return connected_.load(); }
   std::uint64_t received() const { return received_.load(); }
 
+  /// Queues a command; a strand of its own publishes the queue in order. The Fleet calls this under
+  /// its lock, and Paho calls the connected handler (which takes that lock) under one of Paho's own:
+  /// publishing here would hold the two locks in the opposite order.
   void publish(const std::string& topic, const std::string& payload) override;
 
  private:
@@ -89,6 +92,10 @@ class MqttIngest : public core::CommandSink {
     bool retained;
     std::chrono::steady_clock::time_point arrived;
   };
+  struct Command {
+    std::string topic;
+    std::string payload;
+  };
   void on_message(std::string topic, std::string payload, bool retained);
   void on_connected();
   std::string filter(std::string_view channel) const;
@@ -96,6 +103,7 @@ class MqttIngest : public core::CommandSink {
   bool store_group();
   void store(std::span<const Queued> group);
   std::size_t recover();
+  void send_commands();
 
   MqttOptions options_;
   ReceiptOptions receipt_options_;
@@ -110,6 +118,10 @@ class MqttIngest : public core::CommandSink {
   bool group_scheduled_ = false;  ///< guarded by queue_mutex_: a store_group() is posted
   bool stopping_ = false;         ///< guarded by queue_mutex_
   std::mutex store_mutex_;        ///< one group at a time: the strand's, or stop()'s last ones
+  boost::asio::strand<boost::asio::any_io_executor> command_strand_;
+  std::mutex outbox_mutex_;
+  std::deque<Command> outbox_;     ///< guarded by outbox_mutex_
+  bool outbox_scheduled_ = false;  ///< guarded by outbox_mutex_
   std::unique_ptr<mqtt::async_client> client_;
   std::jthread connector_;
   std::atomic<bool> connected_{false};
