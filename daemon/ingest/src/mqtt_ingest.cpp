@@ -50,7 +50,6 @@ MqttIngest::MqttIngest(MqttOptions options, ReceiptOptions receipts, core::Fleet
 MqttIngest::~MqttIngest() = default;
 
 void MqttIngest::on_message(std::string topic, std::string payload, bool retained) {
-  ++received_;
   const auto arrived = std::chrono::steady_clock::now();
   std::int64_t receipt = 0;
   try {

@@ -77,7 +77,6 @@ class MqttIngest : public core::CommandSink {
   /// Disconnects, then stores everything received.
   void stop(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   bool connected() const { return connected_.load(); }
-  std::uint64_t received() const { return received_.load(); }
 
   /// Queues a command; a strand of its own publishes the queue in order. The Fleet calls this under
   /// its lock, and Paho calls the connected handler (which takes that lock) under one of Paho's own:
@@ -125,7 +124,6 @@ class MqttIngest : public core::CommandSink {
   std::unique_ptr<mqtt::async_client> client_;
   std::jthread connector_;
   std::atomic<bool> connected_{false};
-  std::atomic<std::uint64_t> received_{0};
 };
 
 /// Parses "host:port" style broker addresses into a Paho URL when no scheme is given.

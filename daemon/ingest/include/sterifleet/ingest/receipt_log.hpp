@@ -70,7 +70,6 @@ class ReceiptLog {
   /// The store now holds every receipt up to `stored`: segments holding nothing later are deleted.
   void release(std::int64_t stored);
 
-  const std::filesystem::path& folder() const { return folder_; }
   std::size_t segments() const;
 
  private:
