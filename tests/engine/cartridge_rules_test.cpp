@@ -75,6 +75,19 @@ TEST_F(Cartridges, Reused_ResolvesWhenRemovedOrReplaced) {
   EXPECT_EQ(alerts(RuleId::cartridge_reused).size(), 2u);
 }
 
+TEST_F(Cartridges, Reused_ResolvesWhenTheNextSessionMountsAnotherCartridge) {
+  session("PEN-1", "S1", 10, cartridge("CRT-A"));
+  start("PEN-1", "S2", 60, cartridge("CRT-A"));
+  end("PEN-1", "S2", 70);
+  cycle("STER-1", steam("C2", {"PEN-1"}), 75);
+  start("PEN-1", "S3", 80, cartridge("CRT-B"));  // no removal reported: mounting CRT-B replaced CRT-A
+  const auto fired = alerts(RuleId::cartridge_reused);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].state(), AlertState::resolved);
+  EXPECT_EQ(fired[0].episode.cleared_at, at_minute(80));
+  EXPECT_EQ(lock_commands(), (std::vector<std::string>{"lock:PEN-1", "unlock:PEN-1"}));
+}
+
 TEST_F(Cartridges, Expired_FiresTheDayAfterExpiry) {
   start("PEN-1", "S1", 10, cartridge("CRT-OLD", "2026-11-01"));  // kStart is 2026-11-02
   const auto fired = alerts(RuleId::cartridge_expired);
@@ -86,6 +99,17 @@ TEST_F(Cartridges, Expired_FiresTheDayAfterExpiry) {
 TEST_F(Cartridges, Expired_QuietOnItsExpiryDate) {
   start("PEN-1", "S1", 10, cartridge("CRT-EDGE", "2026-11-02"));
   EXPECT_TRUE(alerts(RuleId::cartridge_expired).empty());
+}
+
+// "A day after the expiry date" is a UTC date: the expiry date's last millisecond is still in date.
+TEST_F(Cartridges, Expired_QuietUntilTheLastMillisecondOfItsExpiryDate) {
+  const Timestamp next_day = *protocol::parse_timestamp("2026-11-03T00:00:00Z");
+  send_at("PEN-1", session_start("S1", cartridge("CRT-EDGE-1", "2026-11-02")), next_day - 1ms);
+  EXPECT_TRUE(alerts(RuleId::cartridge_expired).empty());
+  send_at("PEN-2", session_start("S1", cartridge("CRT-EDGE-2", "2026-11-02")), next_day);
+  const auto fired = alerts(RuleId::cartridge_expired);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].subject, "CRT-EDGE-2");
 }
 
 TEST_F(Cartridges, Expired_ResolvesWhenRemoved) {

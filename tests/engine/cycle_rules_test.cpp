@@ -29,6 +29,12 @@ class Cycles : public FleetFixture {
                                    positive ? protocol::BiReading::positive : protocol::BiReading::negative},
                 minute);
   }
+  /// Withdrawn ones included: deduplication must not replace an alert by a new one either.
+  std::size_t ever_opened(RuleId rule) const {
+    std::size_t n = 0;
+    engine_.for_each_alert([&](const Alert& a) { n += a.rule == rule ? 1 : 0; });
+    return n;
+  }
 };
 
 TEST_F(Cycles, ParametersInsufficient_FiresOneSecondShortAndNamesTheMinimum) {
@@ -55,6 +61,22 @@ TEST_F(Cycles, ParametersInsufficient_ResolvesWhenEveryItemIsReprocessedAgain) {
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].state(), AlertState::resolved);
   EXPECT_EQ(fired[0].episode.cleared_at, at_minute(30));
+}
+
+// The subject is the cycle: re-evaluating it (a later cycle reprocesses part of its load) or the
+// sterilizer reporting it again keeps its one alert.
+TEST_F(Cycles, ParametersInsufficient_DeduplicatesReevaluationsAndRepeatedReportsOfTheCycle) {
+  cycle("STER-1", steam("C1", {"PEN-1", "PEN-2"}, 132, 239), 10);
+  cycle("STER-1", steam("C2", {"PEN-1"}), 20);
+  const auto again = cycle("STER-1", steam("C1", {"PEN-1", "PEN-2"}, 132, 239), 30);
+  ASSERT_TRUE(again.refusal);
+  EXPECT_EQ(again.refusal->code, "duplicate_cycle");
+  const auto fired = alerts(RuleId::cycle_parameters_insufficient);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].subject, "STER-1/C1");
+  EXPECT_EQ(fired[0].episode.occurrences, 1);
+  EXPECT_EQ(fired[0].state(), AlertState::open);
+  EXPECT_EQ(ever_opened(RuleId::cycle_parameters_insufficient), 1u);
 }
 
 TEST_F(Cycles, ParametersInsufficient_IsPerCycleSoTwoBadCyclesAreTwoAlerts) {
@@ -109,6 +131,19 @@ TEST_F(Cycles, IndicatorFailed_ResolvesOnRerunAndIsOnePerCycle) {
   EXPECT_EQ(fired[0].state(), AlertState::resolved);
 }
 
+TEST_F(Cycles, IndicatorFailed_DeduplicatesReevaluationsAndRepeatedReportsOfTheCycle) {
+  cycle("STER-1", failed_ci("C1", {"PEN-1", "PEN-2"}), 10);
+  cycle("STER-1", steam("C2", {"PEN-1"}), 20);  // re-evaluates C1: PEN-2 is still unprocessed
+  const auto again = cycle("STER-1", failed_ci("C1", {"PEN-1", "PEN-2"}), 30);
+  ASSERT_TRUE(again.refusal);
+  EXPECT_EQ(again.refusal->code, "duplicate_cycle");
+  const auto fired = alerts(RuleId::cycle_indicator_failed);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].episode.occurrences, 1);
+  EXPECT_EQ(fired[0].state(), AlertState::open);
+  EXPECT_EQ(ever_opened(RuleId::cycle_indicator_failed), 1u);
+}
+
 TEST_F(Cycles, BiPositive_RecallsCyclesSinceLastNegativeAndTheSessionsThatUsedTheirItems) {
   cycle("STER-1", monitored("C1", {"PEN-1"}), 10);
   bi("C1", false, 11);
@@ -137,6 +172,39 @@ TEST_F(Cycles, BiPositive_RecallsCyclesSinceLastNegativeAndTheSessionsThatUsedTh
   EXPECT_EQ(engine_.cycle("STER-1/C4")->state(), CycleState::valid);
 }
 
+TEST_F(Cycles, BiPositive_RecallListsEveryItemOfTheLoadsAndEachSessionsPatientOperatorAndTime) {
+  birth("PEN-3");
+  cycle("STER-1", monitored("C1", {"PEN-1"}), 10);
+  bi("C1", false, 11);
+  cycle("STER-1", steam("C2", {"PEN-1", "PEN-2"}), 20);  // PEN-2 is never used afterwards
+  cycle("STER-1", monitored("C3", {"PEN-3"}), 30);
+  start("PEN-1", "S1", 40);
+  end("PEN-1", "S1", 50);
+  start("PEN-3", "S3", 45);
+  end("PEN-3", "S3", 55);
+  bi("C3", true, 24 * 60);
+
+  const auto recall = engine_.recall("STER-1/C3");
+  ASSERT_TRUE(recall);
+  EXPECT_EQ(recall->bi_read_at, at_minute(24 * 60));
+  EXPECT_EQ(recall->cycles, (std::vector<std::string>{"STER-1/C2", "STER-1/C3"}));
+  EXPECT_EQ(recall->devices, (std::vector<DeviceId>{DeviceId{"PEN-1"}, DeviceId{"PEN-2"}, DeviceId{"PEN-3"}}));
+  ASSERT_EQ(recall->sessions.size(), 2u);
+  const auto& first = recall->sessions[0];
+  EXPECT_EQ(first.pen.str(), "PEN-1");
+  EXPECT_EQ(first.session.str(), "S1");
+  EXPECT_EQ(first.started, at_minute(40));
+  EXPECT_EQ(first.operator_id.str(), "op-anna");
+  EXPECT_EQ(first.patient.str(), "pt-S1");
+  EXPECT_EQ(first.after_cycle, "STER-1/C2");
+  const auto& second = recall->sessions[1];
+  EXPECT_EQ(second.pen.str(), "PEN-3");
+  EXPECT_EQ(second.session.str(), "S3");
+  EXPECT_EQ(second.started, at_minute(45));
+  EXPECT_EQ(second.patient.str(), "pt-S3");
+  EXPECT_EQ(second.after_cycle, "STER-1/C3");
+}
+
 TEST_F(Cycles, BiPositive_QuietOnNegative) {
   cycle("STER-1", monitored("C1", {"PEN-1"}), 10);
   EXPECT_EQ(engine_.cycle("STER-1/C1")->state(), CycleState::awaiting_bi);
@@ -159,6 +227,27 @@ TEST_F(Cycles, BiPositive_NeverResolvesByItselfAndARecalledPenNeedsReprocessing)
       engine_.resolve(fired[0].id, "token:lead", "recall completed, patients informed", at_minute(1500));
   EXPECT_TRUE(resolved.accepted());
   EXPECT_EQ(engine_.alert(fired[0].id)->state(), AlertState::resolved);
+}
+
+// The result entered a second time on the sterilizer (a new message, not a redelivery) is the same
+// condition: the alert someone already acknowledged stays, and nothing claims it never held.
+TEST_F(Cycles, BiPositive_ARepeatedPositiveResultKeepsTheAlert) {
+  cycle("STER-1", monitored("C1", {"PEN-1"}), 10);
+  bi("C1", true, 24 * 60);
+  const auto first = alerts(RuleId::cycle_bi_positive);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_TRUE(engine_.acknowledge(first[0].id, "token:lead", "recall started", at_minute(24 * 60 + 1)).accepted());
+  const auto again = bi("C1", true, 24 * 60 + 5);
+  for (const auto& change : again.alerts) {
+    EXPECT_NE(change.transition, Transition::withdrawn) << change.alert.id;
+    EXPECT_NE(change.transition, Transition::opened) << change.alert.id;
+  }
+  EXPECT_TRUE(again.notifications.empty());
+  const auto fired = alerts(RuleId::cycle_bi_positive);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].id, first[0].id);
+  EXPECT_EQ(fired[0].state(), AlertState::acknowledged);
+  EXPECT_EQ(ever_opened(RuleId::cycle_bi_positive), 1u);
 }
 
 TEST_F(Cycles, BiPositive_LateNegativeOfAnEarlierCycleShrinksTheRecall) {
@@ -199,6 +288,20 @@ TEST_F(DailyTest, Missing_QuietForGravityCycles) {
 
 TEST_F(DailyTest, Missing_YesterdaysTestDoesNotCount) {
   bowie_dick("STER-1", true, -60);  // 07:00 on day one
+  cycle("STER-1", steam("C1", {"PEN-1"}), 24 * 60);
+  EXPECT_EQ(alerts(RuleId::daily_test_missing).size(), 1u);
+}
+
+TEST_F(DailyTest, Missing_QuietWhenTheTestPassedAtMidnightUtcOfThatDay) {
+  send_at("STER-1", protocol::BowieDickTest{protocol::PassFail::pass},
+          *protocol::parse_timestamp("2026-11-03T00:00:00Z"));
+  cycle("STER-1", steam("C1", {"PEN-1"}), 24 * 60);
+  EXPECT_TRUE(alerts(RuleId::daily_test_missing).empty());
+}
+
+TEST_F(DailyTest, Missing_FiresWhenTheTestPassedInTheLastMillisecondOfTheDayBefore) {
+  send_at("STER-1", protocol::BowieDickTest{protocol::PassFail::pass},
+          *protocol::parse_timestamp("2026-11-03T00:00:00Z") - 1ms);
   cycle("STER-1", steam("C1", {"PEN-1"}), 24 * 60);
   EXPECT_EQ(alerts(RuleId::daily_test_missing).size(), 1u);
 }

@@ -46,6 +46,7 @@ const Case cases[] = {
     {"gravity_unwrapped_121_never", Method::steam_gravity, false, 121, 86400, false},
     {"prevac_unwrapped_132_3min", Method::steam_prevac, false, 132, 3 * min, true},
     {"prevac_unwrapped_132_one_second_short", Method::steam_prevac, false, 132, 3 * min - 1, false},
+    {"prevac_unwrapped_121_never", Method::steam_prevac, false, 121, 86400, false},
     // Dry heat: 170 °C 60 min, 160 °C 120 min, 150 °C 150 min.
     {"dry_170_60min", Method::dry_heat, true, 170, 60 * min, true},
     {"dry_170_one_second_short", Method::dry_heat, true, 170, 60 * min - 1, false},

@@ -244,6 +244,14 @@ TEST_F(Offline, FiresAfterLastWillWhenNotBackWithinGrace) {
   EXPECT_EQ(alerts(RuleId::device_offline).size(), 1u);  // deduplicated
 }
 
+TEST_F(Offline, QuietAfterLastWillUntilTheGraceHasPassed) {
+  status(false, false, 1);
+  engine_.tick(at_minute(3));  // exactly the declared 120 s since the last will
+  EXPECT_TRUE(alerts(RuleId::device_offline).empty());
+  engine_.tick(at_minute(3) + 1ms);
+  EXPECT_EQ(alerts(RuleId::device_offline).size(), 1u);
+}
+
 TEST_F(Offline, QuietAfterOrderlyShutdown) {
   status(false, true, 1);
   engine_.tick(at_minute(600));

@@ -52,7 +52,12 @@ class FleetFixture : public ::testing::Test {
   }
 
   Effects send(const std::string& device, Body body, double minute) {
-    auto effects = engine_.apply(message(device, std::move(body), at_minute(minute)), at_minute(minute));
+    return send_at(device, std::move(body), at_minute(minute));
+  }
+
+  /// For boundaries a minute offset cannot name exactly (the last millisecond of a day).
+  Effects send_at(const std::string& device, Body body, Timestamp ts) {
+    auto effects = engine_.apply(message(device, std::move(body), ts), ts);
     remember(effects);
     return effects;
   }
@@ -66,11 +71,18 @@ class FleetFixture : public ::testing::Test {
                 protocol::Cartridge c = protocol::Cartridge{}, double depth = 1.0,
                 protocol::TreatmentArea area = protocol::TreatmentArea::cheek) {
     if (c.id.empty()) c = cartridge("CRT-" + pen + "-" + session);
-    return send(
-        pen,
-        protocol::SessionStart{protocol::SessionId{session}, c, protocol::Millimetres{depth}, protocol::Hertz{100},
-                               protocol::OperatorId{"op-anna"}, protocol::PatientRef{"pt-" + session}, area},
-        minute);
+    return send(pen, session_start(session, std::move(c), depth, area), minute);
+  }
+
+  static protocol::SessionStart session_start(const std::string& session, protocol::Cartridge c, double depth = 1.0,
+                                              protocol::TreatmentArea area = protocol::TreatmentArea::cheek) {
+    return protocol::SessionStart{protocol::SessionId{session},
+                                  std::move(c),
+                                  protocol::Millimetres{depth},
+                                  protocol::Hertz{100},
+                                  protocol::OperatorId{"op-anna"},
+                                  protocol::PatientRef{"pt-" + session},
+                                  area};
   }
 
   Effects end(const std::string& pen, const std::string& session, double minute, std::int64_t strokes = 1000,

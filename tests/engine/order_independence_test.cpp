@@ -51,8 +51,8 @@ std::string fingerprint(const Engine& engine) {
   return out;
 }
 
-std::string run(const Stream& arrival) {
-  Engine engine(default_policy(), kStart - std::chrono::hours(1));
+std::string run(const Stream& arrival, const Policy& policy = default_policy()) {
+  Engine engine(policy, kStart - std::chrono::hours(1));
   for (const auto& message : arrival) {
     const auto effects = engine.apply(message, message.envelope.ts);
     EXPECT_TRUE(effects.accepted()) << effects.refusal->message;
@@ -81,6 +81,27 @@ TEST(OrderIndependence, AnyInterleavingGivesTheSameStateAndAlerts) {
   Stream device_by_device;
   for (const auto& [id, s] : streams) device_by_device.insert(device_by_device.begin(), s.begin(), s.end());
   EXPECT_EQ(run(device_by_device), expected);
+}
+
+// Shelf life runs on the clinic clock, which a late backlog moves differently in every arrival order.
+// 22 minutes is the gap between most reprocessings and the pens' next sessions (PEN-2's lands exactly
+// on the deadline), so alerts open, clear and are withdrawn as late facts arrive.
+TEST(OrderIndependence, ShelfLifeOnTheClinicClockGivesTheSameStateAndAlerts) {
+  Policy policy = default_policy();
+  policy.shelf_life = std::chrono::minutes(22);
+  const auto streams = ClinicTraffic{}.build();
+  Stream by_device_time;
+  for (const auto& [id, s] : streams) by_device_time.insert(by_device_time.end(), s.begin(), s.end());
+  std::stable_sort(by_device_time.begin(), by_device_time.end(),
+                   [](const auto& a, const auto& b) { return a.envelope.ts < b.envelope.ts; });
+  const std::string expected = run(by_device_time, policy);
+  ASSERT_NE(expected.find("device.sterility_expired"), std::string::npos) << expected;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    ASSERT_EQ(run(interleave(streams, seed), policy), expected) << "interleaving seed " << seed;
+  }
+  Stream device_by_device;
+  for (const auto& [id, s] : streams) device_by_device.insert(device_by_device.begin(), s.begin(), s.end());
+  EXPECT_EQ(run(device_by_device, policy), expected);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace sterifleet::engine {
 namespace {
 
@@ -39,6 +41,27 @@ TEST(Policy, EveryDefaultCitesItsSource) {
   EXPECT_NE(text.find("Table 4"), std::string_view::npos);
   EXPECT_NE(text.find("170 °C for 60 minutes"), std::string_view::npos);
   EXPECT_NE(text.find("flash"), std::string_view::npos);
+}
+
+// Each table of cycle minimums and agents has a "Source:" comment above its first row.
+TEST(Policy, EveryReprocessingTableOfTheDefaultsCitesItsSource) {
+  std::istringstream in{std::string(default_policy_text())};
+  std::string line;
+  std::string table;
+  bool cited = false;
+  int tables = 0;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.starts_with("#")) {
+      cited |= line.find("Source:") != std::string::npos;
+      continue;
+    }
+    if (!line.starts_with("[[reprocessing.") || line == table) continue;
+    EXPECT_TRUE(cited) << "line " << number << ": " << line << " cites no source";
+    table = line;
+    cited = false;
+    ++tables;
+  }
+  EXPECT_EQ(tables, 6);  // steam gravity and prevac, wrapped and unwrapped; dry heat; agents
 }
 
 TEST(Policy, FileOverridesOnlyWhatItSets) {

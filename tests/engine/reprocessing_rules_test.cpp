@@ -49,6 +49,34 @@ TEST_F(Reprocessing, UsedWithoutReprocessing_CycleAtTheSameMomentAsTheEndCountsN
   EXPECT_EQ(alerts(RuleId::used_without_reprocessing).size(), 1u);
 }
 
+// The resolving side of the same boundary: a cycle that does not count before the next session does
+// not clear the alert either (nor unlock a pen that still needs reprocessing).
+TEST_F(Reprocessing, UsedWithoutReprocessing_CycleAtTheSameMomentAsTheEndDoesNotResolveEither) {
+  start("PEN-1", "S1", 10);
+  end("PEN-1", "S1", 40);
+  start("PEN-1", "S2", 60);
+  end("PEN-1", "S2", 80);
+  cycle("STER-1", steam("C1", {"PEN-1"}), 80);
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::needs_reprocessing);
+  auto fired = alerts(RuleId::used_without_reprocessing);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].state(), AlertState::open);
+  EXPECT_TRUE(device("PEN-1").locked);
+  start("PEN-1", "S3", 100);
+  fired = alerts(RuleId::used_without_reprocessing);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].episode.occurrences, 2);
+}
+
+TEST_F(Reprocessing, UsedWithoutReprocessing_QuietWhenTheCycleIsOneMillisecondAfterTheEnd) {
+  start("PEN-1", "S1", 10);
+  end("PEN-1", "S1", 40);
+  send_at("STER-1", steam("C1", {"PEN-1"}), at_minute(40) + 1ms);
+  start("PEN-1", "S2", 60);
+  EXPECT_TRUE(alerts(RuleId::used_without_reprocessing).empty());
+  EXPECT_TRUE(lock_commands().empty());
+}
+
 TEST_F(Reprocessing, UsedWithoutReprocessing_InsufficientCycleDoesNotCount) {
   start("PEN-1", "S1", 10);
   end("PEN-1", "S1", 40);
@@ -110,7 +138,7 @@ TEST_F(Reprocessing, SessionRecordsNameTheReprocessingThatMadeThemLegal) {
   end("PEN-1", "S1", 40);
   effects = start("PEN-1", "S2", 60);
   ASSERT_EQ(effects.sessions.size(), 1u);
-  EXPECT_EQ(effects.sessions[0].session.clearance, "");  // a violation
+  EXPECT_EQ(effects.sessions[0].session.clearance, "");   // a violation
   effects = cycle("STER-1", steam("C1", {"PEN-1"}), 50);  // late: it happened before S2
   ASSERT_EQ(effects.sessions.size(), 1u);
   EXPECT_EQ(effects.sessions[0].session.id.str(), "S2");
@@ -152,6 +180,19 @@ TEST_F(ShelfLife, SterilityExpired_QuietWhenUsedExactlyAtShelfLife) {
   telemetry("PEN-2", 90, 50 + 48 * 60);
   EXPECT_TRUE(alerts(RuleId::sterility_expired).empty());
   EXPECT_TRUE(alerts(RuleId::used_without_reprocessing).empty());
+}
+
+// "Fires when clinic time passes the deadline": a session may still start at the deadline itself.
+TEST_F(ShelfLife, SterilityExpired_QuietWhileTheClinicClockIsExactlyAtTheDeadline) {
+  const auto effects = telemetry("PEN-2", 90, 50 + 24 * 60);
+  EXPECT_TRUE(alerts(RuleId::sterility_expired).empty());
+  EXPECT_TRUE(effects.notifications.empty());
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::ready);
+  send_at("PEN-2",
+          protocol::Telemetry{protocol::Percent{90}, 3600s, 1000, protocol::Millimetres{1}, protocol::Hertz{100},
+                              std::nullopt},
+          at_minute(50 + 24 * 60) + 1ms);
+  EXPECT_EQ(alerts(RuleId::sterility_expired).size(), 1u);
 }
 
 TEST_F(ShelfLife, SterilityExpired_UseAfterShelfLifeIsAlsoUseWithoutReprocessing) {

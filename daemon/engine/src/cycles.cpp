@@ -166,6 +166,7 @@ void Engine::Impl::on_bi(DeviceRecord& sterilizer, const protocol::BiResult& bi,
     return;
   }
   CycleRecord& cycle = found->second;
+  if (cycle.bi && cycle.bi->result == bi.result) return;  // the same reading again
   const auto before = state_json(cycle);
   cycle.bi = BiRecord{env.ts, bi.result, message_key(env)};
   audit(run, env.ts, "device:" + sterilizer.id.str(), "cycle:" + key, "biological_indicator", before,

@@ -189,7 +189,7 @@ void Engine::Impl::advance_clock(const ClinicId& clinic_id, Timestamp ts, Run& r
   ClinicRecord& c = clinic(clinic_id);
   if (ts <= c.clock) return;
   c.clock = ts;
-  while (!c.deadlines.empty() && c.deadlines.begin()->first <= c.clock) {
+  while (!c.deadlines.empty() && c.deadlines.begin()->first < c.clock) {
     const DeviceId pen = c.deadlines.begin()->second;
     c.deadlines.erase(c.deadlines.begin());
     if (DeviceRecord* dev = find_device(pen)) rederive_pen(*dev, run, "shelf life elapsed");

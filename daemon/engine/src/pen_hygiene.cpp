@@ -92,7 +92,7 @@ class HygieneFold {
     const auto end = end_of(open_last_session_);
     if (!end) return std::nullopt;
     for (std::size_t r = 0; r < facts_.size(); ++r) {
-      if (facts_[r].ts >= *end && facts_[r].sufficient) return r;
+      if (facts_[r].ts > *end && facts_[r].sufficient) return r;
     }
     return std::nullopt;
   }
@@ -131,7 +131,7 @@ class HygieneFold {
         }
       }
       if (used_in_time || superseded_by || (fact.recalled_at && *fact.recalled_at <= deadline)) continue;
-      if (deadline > clock_) {
+      if (deadline >= clock_) {
         out_.next_deadline = deadline;
         continue;
       }
