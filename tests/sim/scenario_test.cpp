@@ -49,6 +49,34 @@ TEST(Scenario, OtherSeed_OtherStream) {
   EXPECT_TRUE(differ);
 }
 
+TEST(Scenario, Fleet_IsClinicsTimesPensAndSterilizers_TheSpareStaysSilentWithoutDeviceUnknown) {
+  auto config = standard_config(1);
+  config.clinics = 3;
+  config.pens = 2;
+  config.sterilizers = 2;
+  std::map<std::string, std::string> kind_of;  // device -> kind announced in its birth
+  std::set<std::string> publishing;
+  for (const auto& action : run(config)) {
+    const auto* p = std::get_if<Publish>(&action.what);
+    if (p == nullptr) continue;
+    publishing.insert(p->device.str());
+    if (!p->key || p->key->type != "birth") continue;
+    const auto decoded =
+        protocol::decode(p->topic, p->payload, {protocol::Timestamp::max() - std::chrono::hours{24 * 365 * 100}});
+    ASSERT_TRUE(decoded.has_value()) << p->payload;
+    const protocol::Inbound inbound = decoded.value();
+    const auto& birth = std::get<protocol::Birth>(std::get<protocol::DeviceMessage>(inbound).body);
+    kind_of[p->device.str()] = std::string(protocol::to_string(birth.kind));
+  }
+  std::map<std::string, std::string> expected;
+  for (const auto* clinic : {"C01", "C02", "C03"}) {
+    for (const auto* pen : {"-PEN-01", "-PEN-02"}) expected[std::string(clinic) + pen] = "pen";
+    for (const auto* sterilizer : {"-STER-01", "-STER-02"}) expected[std::string(clinic) + sterilizer] = "sterilizer";
+  }
+  EXPECT_EQ(kind_of, expected);
+  EXPECT_EQ(publishing.size(), expected.size());
+}
+
 TEST(Scenario, CompliantWeek_RaisesNoAlertAndKeepsEveryPromise) {
   const auto actions = run(standard_config(7));
   const auto result = check(actions);

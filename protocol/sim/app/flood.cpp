@@ -6,27 +6,19 @@
 #include <algorithm>
 #include <array>
 #include <condition_variable>
-#include <cstdio>
 #include <fstream>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "sterifleet/protocol/codec.hpp"
+#include "sterifleet/sim/flood_traffic.hpp"
 
 namespace sterifleet::sim {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct FloodDevice {
-  protocol::ClinicId clinic;
-  protocol::DeviceId id;
-  std::uint32_t boot = 0;
-  std::uint64_t seq = 0;
-};
 
 /// Acknowledgements from Paho's thread: latency per message, a count, and a wake-up for the publisher loop.
 class Tracker : public mqtt::iaction_listener {
@@ -85,45 +77,6 @@ class Tracker : public mqtt::iaction_listener {
   std::atomic<bool> waiting_{false};
 };
 
-std::vector<FloodDevice> make_devices(int count, StateStore& state) {
-  std::vector<FloodDevice> devices;
-  std::map<std::string, std::uint32_t> boots;
-  for (int i = 0; i < count; ++i) {
-    char clinic[32];
-    char id[32];
-    std::snprintf(clinic, sizeof clinic, "FLOOD-%03d", i / 100 + 1);
-    std::snprintf(id, sizeof id, "FLD-%06d", i + 1);
-    FloodDevice device{protocol::ClinicId{clinic}, protocol::DeviceId{id}, 0, 0};
-    const auto it = state.boots().find(id);
-    device.boot = (it == state.boots().end() ? 0 : it->second) + 1;
-    boots[id] = device.boot;
-    devices.push_back(std::move(device));
-  }
-  state.set_boots(boots);  // persisted before use
-  return devices;
-}
-
-protocol::Body next_body(FloodDevice& device, std::uint64_t n) {
-  ++device.seq;
-  if (device.seq == 1) return protocol::Birth{protocol::DeviceKind::pen, "Flood Pen", "1.0", std::nullopt};
-  const auto cartridge = protocol::CartridgeId{"CRT-" + device.id.str() + "-" + std::to_string(device.boot) + "-" +
-                                               std::to_string(device.seq / 20)};
-  if (device.seq % 20 == 7) {
-    return protocol::CartridgeInsert{protocol::Cartridge{cartridge, protocol::LotId{"LFLOOD"},
-                                                         protocol::Date{std::chrono::year{2099} / 12 / 31}, 12, 300'000,
-                                                         std::nullopt}};
-  }
-  if (device.seq % 20 == 8) return protocol::CartridgeRemove{cartridge};
-  if (device.seq % 50 == 13) return protocol::Fault{protocol::FaultCode{"W02"}, "battery temperature high"};
-  protocol::Telemetry telemetry;
-  telemetry.battery = protocol::Percent{80.0 + static_cast<double>(n % 200) / 10.0};
-  telemetry.motor_runtime = std::chrono::seconds{360'000 + static_cast<std::int64_t>(device.seq)};
-  telemetry.motor_strokes = 30'000'000 + static_cast<std::int64_t>(device.seq) * 100;
-  telemetry.depth = protocol::Millimetres{0.5};
-  telemetry.speed = protocol::Hertz{100.0};
-  return telemetry;
-}
-
 double percentile(std::vector<std::uint32_t>& values, double p) {
   if (values.empty()) return 0.0;
   const auto k = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
@@ -134,7 +87,8 @@ double percentile(std::vector<std::uint32_t>& values, double p) {
 }  // namespace
 
 nlohmann::ordered_json run_flood(const FloodSettings& settings, StateStore& state, const std::atomic<int>& signals) {
-  auto devices = make_devices(settings.devices, state);
+  sim::FloodTraffic traffic(settings.devices, state.boots());
+  state.set_boots(traffic.boots());  // persisted before use
   const auto publishers = static_cast<std::size_t>(settings.publishers);
   Tracker tracker(settings.count);
   std::vector<std::unique_ptr<mqtt::async_client>> clients;
@@ -162,21 +116,20 @@ nlohmann::ordered_json run_flood(const FloodSettings& settings, StateStore& stat
                                    std::chrono::duration<double>(static_cast<double>(sent) / settings.rate));
       if (due > Clock::now()) std::this_thread::sleep_until(due);
     }
-    auto& device = devices[sent % devices.size()];
-    const auto p = (sent % devices.size()) % publishers;
+    const auto p = traffic.device_of(sent) % publishers;
     auto& inflight = tracker.inflight(p);
     while (inflight.load() >= static_cast<int>(settings.window)) tracker.wait(std::chrono::microseconds{200});
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    auto body = next_body(device, sent);
-    const protocol::DeviceMessage sequenced{device.clinic, {device.id, device.boot, device.seq, now}, std::move(body)};
+    const auto sequenced = traffic.next(sent, now);
     auto mqtt_message =
         mqtt::make_message(protocol::topic_of(sequenced), protocol::encode(sequenced), settings.qos, false);
     inflight.fetch_add(1);
     tracker.sending(sent);
     clients[p]->publish(mqtt_message, Tracker::context(sent, p), tracker);
     if (sent_log.is_open()) {
-      sent_log << device.clinic.str() << ' ' << device.id.str() << ' ' << device.boot << ' ' << device.seq << ' '
-               << protocol::type_name(sequenced.body) << '\n';
+      const auto& envelope = sequenced.envelope;
+      sent_log << sequenced.clinic.str() << ' ' << envelope.device.str() << ' ' << envelope.boot << ' ' << envelope.seq
+               << ' ' << protocol::type_name(sequenced.body) << '\n';
     }
   }
   const auto deadline = Clock::now() + std::chrono::seconds{60};
