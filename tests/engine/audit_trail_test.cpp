@@ -3,6 +3,7 @@
 // device-time order and in arrival orders that make late data rewrite history.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "clinic_traffic.hpp"
@@ -17,12 +18,18 @@ std::string state_of(const DeviceRecord& d) {
          std::string(to_string(d.presence)) + (d.registered ? " registered" : "");
 }
 
+std::string session_entity(const DeviceId& pen, const SessionId& session) {
+  return "session:" + pen.str() + "/" + session.str();
+}
+
 // The audited entity of each piece of state: devices, sessions and cycles.
 States states(const Engine& engine) {
   States out;
   engine.for_each_device([&](const DeviceRecord& d) {
     out["device:" + d.id.str()] = state_of(d);
-    for (const auto& s : d.sessions) out["session:" + d.id.str() + "/" + s.id.str()] = s.ended ? "ended" : "started";
+    for (const auto& s : d.sessions) {
+      out[session_entity(d.id, s.id)] = (s.ended ? "ended, cleared by '" : "started, cleared by '") + s.clearance + "'";
+    }
   });
   engine.for_each_cycle(
       [&](const CycleRecord& c) { out["cycle:" + c.key] = std::string(to_string(c.state())) + " " + c.recalled_by; });
@@ -57,6 +64,21 @@ void expect_audited(const Effects& effects, const States& before, const States& 
     if (record.entity.starts_with("alert:")) alert_records.push_back(record.entity + " " + record.action);
   }
   EXPECT_EQ(alert_records, transitions) << input;
+  // What the store is given for a session is in the trail too: a record of that session saying its
+  // clearance.
+  for (const auto& change : effects.sessions) {
+    const auto entity = session_entity(change.pen, change.session.id);
+    const bool recorded = std::any_of(effects.audit.begin(), effects.audit.end(), [&](const AuditRecord& r) {
+      return r.entity == entity && r.after.value("clearance", std::string{"(none)"}) == change.session.clearance;
+    });
+    EXPECT_TRUE(recorded) << input << ": " << entity << " stored with clearance '" << change.session.clearance
+                          << "' without an audit record saying so";
+  }
+}
+
+std::size_t count_action(const Effects& effects, std::string_view action) {
+  return static_cast<std::size_t>(std::count_if(effects.audit.begin(), effects.audit.end(),
+                                                [&](const AuditRecord& r) { return r.action == action; }));
 }
 
 Stream arrival(const std::map<std::string, Stream>& streams, std::uint64_t seed) {
@@ -83,6 +105,7 @@ Stream arrival(const std::map<std::string, Stream>& streams, std::uint64_t seed)
 
 TEST(AuditTrail, EveryStateChangeAndAlertTransitionIsRecorded) {
   const auto streams = ClinicTraffic{}.build();
+  std::size_t clearance_changes = 0;
   for (const std::uint64_t seed : {0u, 1u, 2u, 3u}) {
     SCOPED_TRACE("arrival order " + std::to_string(seed));
     Engine engine(default_policy(), kStart - std::chrono::hours(1));
@@ -94,9 +117,62 @@ TEST(AuditTrail, EveryStateChangeAndAlertTransitionIsRecorded) {
       expect_audited(effects, before, states(engine),
                      message.envelope.device.str() + " seq " + std::to_string(message.envelope.seq));
       transitions += effects.alerts.size();
+      clearance_changes += count_action(effects, "clearance");
     }
     EXPECT_GT(transitions, 20u);  // the traffic did exercise the alert book
   }
+  // Some arrival order delivered a cycle after a session it made legal.
+  EXPECT_GT(clearance_changes, 0u);
+}
+
+class AuditTrailOfSessions : public FleetFixture {};
+
+// A sterilizer's backlog: its cycle arrives after the pen's next session, which then turns out to have
+// started on a reprocessed pen. The alert is withdrawn, and the session's new clearance is recorded.
+TEST_F(AuditTrailOfSessions, ALateCycleThatClearsAnEarlierSessionIsRecorded) {
+  birth("PEN-1");
+  birth("STER-1", protocol::DeviceKind::sterilizer);
+  start("PEN-1", "S1", 10);
+  end("PEN-1", "S1", 20);
+  const auto dirty = start("PEN-1", "S2", 60);
+  ASSERT_EQ(alerts(RuleId::used_without_reprocessing).size(), 1u);
+  for (const auto& record : dirty.audit) {
+    if (record.entity == "session:PEN-1/S2") {
+      EXPECT_EQ(record.after["clearance"], "") << record.action;
+    }
+  }
+
+  const auto before = states(engine_);
+  const auto late = cycle("STER-1", steam("CYC-1", {"PEN-1"}), 30);
+  expect_audited(late, before, states(engine_), "late cycle");
+  EXPECT_TRUE(alerts(RuleId::used_without_reprocessing).empty());
+  ASSERT_EQ(late.sessions.size(), 1u);
+  EXPECT_EQ(late.sessions[0].session.clearance, "STER-1/CYC-1");
+  const auto record = std::find_if(late.audit.begin(), late.audit.end(),
+                                   [](const AuditRecord& r) { return r.entity == "session:PEN-1/S2"; });
+  ASSERT_NE(record, late.audit.end());
+  EXPECT_EQ(record->actor, "engine");
+  EXPECT_EQ(record->action, "clearance");
+  EXPECT_EQ(record->before, (nlohmann::json{{"clearance", ""}}));
+  EXPECT_EQ(record->after, (nlohmann::json{{"clearance", "STER-1/CYC-1"}}));
+  EXPECT_EQ(record->cause, "STER-1/CYC-1");
+}
+
+// A session's end replayed before its start: the start stores both, and both are recorded.
+TEST_F(AuditTrailOfSessions, AnEndThatArrivedBeforeItsStartIsRecordedWithTheStart) {
+  birth("PEN-1");
+  const auto early_end = end("PEN-1", "S1", 20);
+  EXPECT_TRUE(early_end.sessions.empty());
+  const auto before = states(engine_);
+  const auto late_start = send_at("PEN-1", session_start("S1", cartridge("CRT-1")), at_minute(10));
+  expect_audited(late_start, before, states(engine_), "start after its end");
+  std::vector<std::string> actions;
+  for (const auto& r : late_start.audit) {
+    if (r.entity == "session:PEN-1/S1") actions.push_back(r.action);
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"started", "ended"}));
+  ASSERT_EQ(late_start.sessions.size(), 1u);
+  EXPECT_TRUE(late_start.sessions[0].session.ended.has_value());
 }
 
 TEST(AuditTrail, PeopleAreTheActorsOfWhatTheyDo) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -28,6 +29,12 @@ struct ClinicRecord {
   std::multimap<Timestamp, DeviceId> deadlines;  ///< shelf-life expiries ahead of the clock
   /// Cartridges compacted away, by a hash of their id, until they expire: a reuse is still caught.
   std::unordered_map<std::uint64_t, RetiredCartridge> retired_cartridges;
+};
+
+/// A session a start or end message just changed, and the audit record that message wrote for it.
+struct TouchedSession {
+  SessionId id;
+  std::size_t audit_record;  ///< index in the run's audit records
 };
 
 struct OrphanEnd {  ///< a session.end whose start has not arrived yet (it comes by replay)
@@ -63,11 +70,16 @@ class Engine::Impl {
   void on_session_start(DeviceRecord& pen, const protocol::SessionStart& start, const protocol::Envelope& env,
                         Run& run);
   void on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, Timestamp ts, Run& run);
+  void audit_end(const DeviceId& pen, const SessionId& session, Timestamp ts, const protocol::SessionEnd& end,
+                 const std::string& cause, Run& run);
   void on_cartridge_change(DeviceRecord& pen, const protocol::CartridgeId& cartridge, bool removed,
                            const protocol::Envelope& env, Run& run);
   void on_telemetry(DeviceRecord& pen, const protocol::Telemetry& telemetry, const protocol::Envelope& env, Run& run);
-  /// Re-derives hygiene; `touched_session` is reported even if its clearance did not change.
-  void rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause, const SessionId* touched_session = nullptr);
+  /// Re-derives hygiene and each session's clearance. A session whose clearance changes gets an audit
+  /// record of its own, except the `touched` one: its start or end was just audited, that record gets
+  /// the clearance, and it is reported even if its clearance did not change.
+  void rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause,
+                    std::optional<TouchedSession> touched = std::nullopt);
   void rederive_cartridge(const ClinicId& clinic, const protocol::CartridgeId& id, Run& run);
 
   // compaction.cpp

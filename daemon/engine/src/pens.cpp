@@ -27,10 +27,10 @@ void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionSt
   const std::string key = message_key(env);
   SessionRecord record{start.session, key, env.ts, std::nullopt, start, std::nullopt, {}};
   const std::string subject = session_subject(pen.id, start.session);
-  if (const auto orphan = orphan_ends.find(subject); orphan != orphan_ends.end()) {
-    record.ended = orphan->second.ts;
-    record.end = orphan->second.end;
-    orphan_ends.erase(orphan);
+  const auto orphan = orphan_ends.extract(subject);
+  if (orphan) {
+    record.ended = orphan.mapped().ts;
+    record.end = orphan.mapped().end;
   }
   // Sessions stay in start order even when a replay fills in an older one.
   const auto at = std::upper_bound(pen.sessions.begin(), pen.sessions.end(), env.ts,
@@ -41,6 +41,7 @@ void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionSt
     if (i >= index) ++i;
   }
   pen.session_index[start.session] = index;
+  const TouchedSession touched{start.session, run.out.audit.size()};
   audit(run, env.ts, "device:" + pen.id.str(), "session:" + subject, "started", nullptr,
         {{"cartridge", start.cartridge.id.str()},
          {"operator", start.operator_id.str()},
@@ -48,6 +49,7 @@ void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionSt
          {"area", protocol::to_string(start.area)},
          {"depth_mm", start.depth.value}},
         key);
+  if (orphan) audit_end(pen.id, start.session, orphan.mapped().ts, orphan.mapped().end, key, run);
 
   auto& uses = cartridge_record(pen.clinic, start.cartridge).uses;
   const auto use_at =
@@ -69,7 +71,7 @@ void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionSt
                 {}},
         context(run));
   }
-  rederive_pen(pen, run, key, &start.session);
+  rederive_pen(pen, run, key, touched);
 }
 
 void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, Timestamp ts, Run& run) {
@@ -82,13 +84,19 @@ void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd&
   SessionRecord& session = pen.sessions[found->second];
   session.ended = ts;
   session.end = end;
-  audit(run, ts, "device:" + pen.id.str(), "session:" + subject, "ended", nullptr,
-        {{"strokes", end.strokes}, {"runtime_s", end.runtime.count()}}, session.key);
+  const TouchedSession touched{end.session, run.out.audit.size()};
+  audit_end(pen.id, end.session, ts, end, session.key, run);
   if (alerts.device_has_current(pen.id, RuleId::depth_exceeds_policy)) {
     alerts.clear(pen.clinic, RuleId::depth_exceeds_policy, subject, ts, "session ended", context(run));
   }
   rederive_cartridge(pen.clinic, session.start.cartridge.id, run);
-  rederive_pen(pen, run, session.key, &end.session);
+  rederive_pen(pen, run, session.key, touched);
+}
+
+void Engine::Impl::audit_end(const DeviceId& pen, const SessionId& session, Timestamp ts,
+                             const protocol::SessionEnd& end, const std::string& cause, Run& run) {
+  audit(run, ts, "device:" + pen.str(), "session:" + session_subject(pen, session), "ended", nullptr,
+        {{"strokes", end.strokes}, {"runtime_s", end.runtime.count()}}, cause);
 }
 
 void Engine::Impl::on_cartridge_change(DeviceRecord& pen, const protocol::CartridgeId& cartridge, bool removed,
@@ -123,7 +131,7 @@ void Engine::Impl::rederive_cartridge(const ClinicId& clinic_id, const protocol:
 }
 
 void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause,
-                                const SessionId* touched_session) {
+                                std::optional<TouchedSession> touched) {
   ClinicRecord& c = clinic(pen.clinic);
   auto derived = derive_hygiene(pen, c.clock, policy.shelf_life);
   const auto ctx = context(run);
@@ -133,8 +141,16 @@ void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& 
                    pen.compacted_before);
   for (std::size_t i = 0; i < pen.sessions.size(); ++i) {
     auto& session = pen.sessions[i];
-    const bool touched = touched_session && session.id == *touched_session;
-    if (!touched && session.clearance == derived.clearance[i]) continue;
+    if (touched && session.id == touched->id) {
+      // The clearance is part of what the start (or end) left stored, derived only now.
+      run.out.audit[touched->audit_record].after["clearance"] = derived.clearance[i];
+    } else if (session.clearance != derived.clearance[i]) {
+      // A late reprocessing, a recall or shelf life changed what made an earlier session legal.
+      audit(run, c.clock, "engine", "session:" + session_subject(pen.id, session.id), "clearance",
+            {{"clearance", session.clearance}}, {{"clearance", derived.clearance[i]}}, cause);
+    } else {
+      continue;
+    }
     session.clearance = std::move(derived.clearance[i]);
     run.out.sessions.push_back({pen.clinic, pen.id, session});
   }
