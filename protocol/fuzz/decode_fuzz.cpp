@@ -5,7 +5,9 @@
 // fuzzed too. Besides "no crash, no sanitizer report", every input must satisfy:
 //   - a rejection has a named reason, a non-empty detail and an empty or JSON Pointer path;
 //   - an accepted message re-encodes to a payload that decodes to an equal value, on its own topic;
-//   - nothing is accepted on a cmd topic by decode(); there decode_command() must round-trip instead.
+//   - nothing is accepted on a cmd topic by decode(); there decode_command() must round-trip instead;
+//   - the fast path (simdjson) accepts nothing the explaining path (nlohmann) refuses, and reads what it
+//     accepts to the same message.
 // make_corpus.py writes the seed corpus with the same selector bytes; keep the two tables in step.
 #include <array>
 #include <cstddef>
@@ -14,6 +16,7 @@
 #include <string_view>
 #include <variant>
 
+#include "decode_paths.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/protocol/command.hpp"
 #include "sterifleet/protocol/topic.hpp"
@@ -72,7 +75,17 @@ void fuzz_command(std::string_view payload) {
   check(again && *again == *command);
 }
 
+void check_paths_agree(std::string_view topic, std::string_view payload) {
+  const auto parsed = parse_topic(topic);
+  if (!parsed || parsed->channel == Channel::cmd || payload.size() > max_payload_bytes) return;
+  const auto fast = detail::decode_fast(*parsed, payload, context());
+  if (!fast) return;
+  const auto explained = detail::decode_explained(*parsed, payload, context());
+  check(explained && *explained == *fast);
+}
+
 void fuzz_decode(std::string_view topic, std::string_view payload) {
+  check_paths_agree(topic, payload);
   const auto decoded = decode(topic, payload, context());
   if (!decoded) {
     check_rejection(decoded.error());

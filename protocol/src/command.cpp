@@ -34,7 +34,7 @@ struct CommandFields {
   void operator()(const Rebirth&) const {}
 };
 
-CommandBody read_command_body(std::string_view name, const detail::FieldReader& in) {
+CommandBody read_command_body(std::string_view name, const detail::JsonFieldReader& in) {
   if (name == "lock") return Lock{in.text("reason", max_text_length)};
   if (name == "unlock") return Unlock{in.text("reason", max_text_length)};
   if (name == "replay") {
@@ -69,12 +69,12 @@ boost::system::result<Command, DecodeError> decode_command(std::string_view payl
   if (!root) return parse_error;
   if (!root->is_object()) return DecodeError{Reason::not_an_object, {}, "the payload must be a JSON object"};
   detail::ErrorSink sink;
-  const detail::FieldReader in(*root, "", sink);
+  const detail::JsonFieldReader in(detail::NlohmannValue(*root), "", sink);
   in.version("v", protocol_version);
   if (!sink.ok()) return sink.take();
   Command command;
   const auto name = in.choice("cmd", {"lock", "unlock", "replay", "rebirth"});
-  command.id = in.id<CommandId>("id");
+  command.id = detail::read_id<CommandId>(in, "id");
   command.ts = in.timestamp("ts").value_or(Timestamp{});
   if (sink.ok()) command.body = read_command_body(name, in);
   if (!sink.ok()) return sink.take();

@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "checked_json.hpp"
+#include "decode_paths.hpp"
 #include "field_reader.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/protocol/topic.hpp"
@@ -13,6 +14,12 @@ namespace {
 
 using detail::ErrorSink;
 using detail::FieldReader;
+using detail::JsonFieldReader;
+using detail::JsonKind;
+using detail::NlohmannValue;
+using detail::read_id;
+using detail::read_optional_id;
+using detail::SimdValue;
 using json = nlohmann::json;
 
 // Ranges are part of the specification (protocol/README.md, "Field reference").
@@ -30,10 +37,11 @@ constexpr std::array event_types{SessionStart::type, SessionEnd::type,    Cartri
 
 Seconds seconds(std::int64_t value) { return Seconds{value}; }
 
-Cartridge read_cartridge(const FieldReader& in) {
+template <class Reader>
+Cartridge read_cartridge(const Reader& in) {
   Cartridge c;
-  c.id = in.id<CartridgeId>("id");
-  c.lot = in.id<LotId>("lot");
+  c.id = read_id<CartridgeId>(in, "id");
+  c.lot = read_id<LotId>(in, "lot");
   c.expires = in.date("expires");
   c.needles = static_cast<int>(in.integer("needles", 1, 100));
   c.max_strokes = in.integer("max_strokes", 1, max_strokes_per_cartridge);
@@ -41,7 +49,8 @@ Cartridge read_cartridge(const FieldReader& in) {
   return c;
 }
 
-Birth read_birth(const FieldReader& in) {
+template <class Reader>
+Birth read_birth(const Reader& in) {
   Birth b;
   b.kind = parse_device_kind(in.choice("kind", {"pen", "roller", "sterilizer"})).value_or(DeviceKind::pen);
   b.model = in.text("model", max_id_length);
@@ -52,63 +61,71 @@ Birth read_birth(const FieldReader& in) {
   return b;
 }
 
-SessionStart read_session_start(const FieldReader& in) {
+template <class Reader>
+SessionStart read_session_start(const Reader& in) {
   SessionStart s;
-  s.session = in.id<SessionId>("session");
+  s.session = read_id<SessionId>(in, "session");
   s.cartridge = read_cartridge(in.object("cartridge"));
   s.depth = Millimetres{in.number("depth_mm", 0.0, max_depth_mm)};
   s.speed = Hertz{in.number("speed", 1.0, max_speed_hz)};
-  s.operator_id = in.id<OperatorId>("operator");
-  s.patient = in.id<PatientRef>("patient");
+  s.operator_id = read_id<OperatorId>(in, "operator");
+  s.patient = read_id<PatientRef>(in, "patient");
   s.area = parse_treatment_area(in.choice("area", {"forehead", "periorbital", "nose", "cheek", "perioral", "neck",
                                                    "decolletage", "scalp", "hands", "body"}))
                .value_or(TreatmentArea::cheek);
   return s;
 }
 
-SessionEnd read_session_end(const FieldReader& in) {
+template <class Reader>
+SessionEnd read_session_end(const Reader& in) {
   SessionEnd s;
-  s.session = in.id<SessionId>("session");
+  s.session = read_id<SessionId>(in, "session");
   s.strokes = in.integer("strokes", 0, max_strokes_per_cartridge);
   s.runtime = seconds(in.integer("runtime_s", 0, day_s));
   return s;
 }
 
-Telemetry read_telemetry(const FieldReader& in) {
+template <class Reader>
+Telemetry read_telemetry(const Reader& in) {
   Telemetry t;
   t.battery = Percent{in.number("battery_pct", 0.0, 100.0)};
   t.motor_runtime = seconds(in.integer("runtime_s", 0, max_lifetime_runtime_s));
   t.motor_strokes = in.integer("strokes", 0, max_lifetime_strokes);
   t.depth = Millimetres{in.number("depth_mm", 0.0, max_depth_mm)};
   t.speed = Hertz{in.number("speed", 1.0, max_speed_hz)};
-  t.session = in.optional_id<SessionId>("session");
+  t.session = read_optional_id<SessionId>(in, "session");
   return t;
 }
 
-std::vector<DeviceId> read_load(const FieldReader& in) {
-  const json& items = in.array("load", max_load_items);
+template <class Reader>
+std::vector<DeviceId> read_load(const Reader& in) {
   std::vector<DeviceId> load;
-  load.reserve(items.size());
+  const auto items = in.array("load", max_load_items);
+  if (!items) return load;
+  load.reserve(items->size());
   std::unordered_set<std::string_view> seen;
-  for (std::size_t i = 0; i < items.size() && in.ok(); ++i) {
-    const auto path = std::string("load/") + std::to_string(i);
-    if (!items[i].is_string()) {
-      in.fail(path, Reason::wrong_type, "expected a device id string, got " + detail::describe(items[i]));
-    } else if (!is_valid_id(items[i].get_ref<const std::string&>())) {
-      in.fail(path, Reason::bad_id,
-              "expected a device id matching [A-Za-z0-9_.-]{1,64}, got " + detail::describe(items[i]));
-    } else if (!seen.insert(items[i].get_ref<const std::string&>()).second) {
-      in.fail(path, Reason::duplicate_item, "device " + detail::describe(items[i]) + " is listed twice in the load");
+  std::size_t i = 0;
+  items->for_each_item([&](const auto& item) {
+    const auto index = i++;
+    if (!in.ok()) return;
+    const auto path = std::string("load/") + std::to_string(index);
+    if (item.kind() != JsonKind::string) {
+      in.fail(path, Reason::wrong_type, "expected a device id string, got " + item.describe());
+    } else if (!is_valid_id(item.string())) {
+      in.fail(path, Reason::bad_id, "expected a device id matching [A-Za-z0-9_.-]{1,64}, got " + item.describe());
+    } else if (!seen.insert(item.string()).second) {
+      in.fail(path, Reason::duplicate_item, "device " + item.describe() + " is listed twice in the load");
     } else {
-      load.emplace_back(items[i].get<std::string>());
+      load.emplace_back(std::string(item.string()));
     }
-  }
+  });
   return load;
 }
 
-CycleComplete read_cycle_complete(const FieldReader& in) {
+template <class Reader>
+CycleComplete read_cycle_complete(const Reader& in) {
   CycleComplete c;
-  c.cycle = in.id<CycleId>("cycle");
+  c.cycle = read_id<CycleId>(in, "cycle");
   c.method = parse_method(in.choice("method", {"steam_gravity", "steam_prevac", "dry_heat", "chemical"}))
                  .value_or(Method::steam_gravity);
   c.wrapped = in.boolean("wrapped");
@@ -119,9 +136,9 @@ CycleComplete read_cycle_complete(const FieldReader& in) {
   c.load = read_load(in);
   c.chemical_indicator = in.choice("ci", {"pass", "fail"}) == "fail" ? PassFail::fail : PassFail::pass;
   if (in.has("bi")) c.biological_indicator = in.boolean("bi");
-  c.operator_id = in.id<OperatorId>("operator");
+  c.operator_id = read_id<OperatorId>(in, "operator");
   if (c.method == Method::chemical) {
-    c.chemical = ChemicalExposure{in.id<AgentId>("agent"), Percent{in.number("concentration_pct", 0.01, 100.0)}};
+    c.chemical = ChemicalExposure{read_id<AgentId>(in, "agent"), Percent{in.number("concentration_pct", 0.01, 100.0)}};
   } else {
     in.forbid("agent", "only allowed when method is \"chemical\"");
     in.forbid("concentration_pct", "only allowed when method is \"chemical\"");
@@ -129,28 +146,31 @@ CycleComplete read_cycle_complete(const FieldReader& in) {
   return c;
 }
 
-Body read_body(std::string_view type, const FieldReader& in) {
+template <class Reader>
+Body read_body(std::string_view type, const Reader& in) {
   if (type == Birth::type) return read_birth(in);
   if (type == SessionStart::type) return read_session_start(in);
   if (type == SessionEnd::type) return read_session_end(in);
   if (type == CartridgeInsert::type) return CartridgeInsert{read_cartridge(in.object("cartridge"))};
-  if (type == CartridgeRemove::type) return CartridgeRemove{in.object("cartridge").id<CartridgeId>("id")};
-  if (type == Fault::type) return Fault{in.id<FaultCode>("code"), in.text("detail", max_text_length)};
+  if (type == CartridgeRemove::type) return CartridgeRemove{read_id<CartridgeId>(in.object("cartridge"), "id")};
+  if (type == Fault::type) return Fault{read_id<FaultCode>(in, "code"), in.text("detail", max_text_length)};
   if (type == Telemetry::type) return read_telemetry(in);
   if (type == CycleComplete::type) return read_cycle_complete(in);
   if (type == BiResult::type) {
-    return BiResult{in.id<CycleId>("cycle"), in.choice("result", {"negative", "positive"}) == "positive"
-                                                 ? BiReading::positive
-                                                 : BiReading::negative};
+    return BiResult{read_id<CycleId>(in, "cycle"), in.choice("result", {"negative", "positive"}) == "positive"
+                                                       ? BiReading::positive
+                                                       : BiReading::negative};
   }
   return BowieDickTest{in.choice("result", {"pass", "fail"}) == "fail" ? PassFail::fail : PassFail::pass};
 }
 
 // The type must exist and belong on the channel it arrived on.
-void check_type(const FieldReader& in, std::string_view type, Channel channel) {
+template <class Reader>
+void check_type(const Reader& in, std::string_view type, Channel channel) {
   const bool is_event = std::find(event_types.begin(), event_types.end(), type) != event_types.end();
   if (!is_event && type != Birth::type && type != Telemetry::type) {
-    in.fail("type", Reason::unknown_type, "unknown message type " + detail::describe(json(type)));
+    const json quoted(type);
+    in.fail("type", Reason::unknown_type, "unknown message type " + NlohmannValue(quoted).describe());
   } else if (channel == Channel::birth && type != Birth::type) {
     in.fail("type", Reason::wrong_channel, "the birth channel carries only type \"birth\"");
   } else if (channel == Channel::telemetry && type != Telemetry::type) {
@@ -161,7 +181,8 @@ void check_type(const FieldReader& in, std::string_view type, Channel channel) {
   }
 }
 
-void check_identity(const FieldReader& in, const DeviceId& claimed, const Topic& topic) {
+template <class Reader>
+void check_identity(const Reader& in, const DeviceId& claimed, const Topic& topic) {
   if (in.ok() && claimed != topic.device) {
     in.fail("device", Reason::identity_mismatch,
             "payload names device \"" + claimed.str() + "\" but was published on device \"" + topic.device.str() +
@@ -169,7 +190,8 @@ void check_identity(const FieldReader& in, const DeviceId& claimed, const Topic&
   }
 }
 
-void check_clock(const FieldReader& in, Timestamp ts, const DecodeContext& context) {
+template <class Reader>
+void check_clock(const Reader& in, Timestamp ts, const DecodeContext& context) {
   if (!in.ok()) return;
   if (ts < earliest_device_time) {
     in.fail("ts", Reason::bad_timestamp, "before 2000-01-01: the device clock is not set");
@@ -181,10 +203,11 @@ void check_clock(const FieldReader& in, Timestamp ts, const DecodeContext& conte
   }
 }
 
-StatusMessage read_status(const FieldReader& in, const Topic& topic) {
+template <class Reader>
+StatusMessage read_status(const Reader& in, const Topic& topic) {
   StatusMessage status;
   status.clinic = topic.clinic;
-  status.device = in.id<DeviceId>("device");
+  status.device = read_id<DeviceId>(in, "device");
   check_identity(in, status.device, topic);
   status.boot = static_cast<std::uint32_t>(in.integer("boot", 0, UINT32_MAX));
   status.online = in.boolean("online");
@@ -195,11 +218,12 @@ StatusMessage read_status(const FieldReader& in, const Topic& topic) {
   return status;
 }
 
-DeviceMessage read_device_message(const FieldReader& in, const Topic& topic, const DecodeContext& context) {
+template <class Reader>
+DeviceMessage read_device_message(const Reader& in, const Topic& topic, const DecodeContext& context) {
   DeviceMessage message;
   message.clinic = topic.clinic;
   auto& envelope = message.envelope;
-  envelope.device = in.id<DeviceId>("device");
+  envelope.device = read_id<DeviceId>(in, "device");
   check_identity(in, envelope.device, topic);
   envelope.boot = static_cast<std::uint32_t>(in.integer("boot", 0, UINT32_MAX));
   envelope.seq = in.unsigned_integer("seq", 1, max_seq);
@@ -207,12 +231,77 @@ DeviceMessage read_device_message(const FieldReader& in, const Topic& topic, con
   check_clock(in, envelope.ts, context);
   const std::string type = in.string("type");  // any string that is not a v1 type is unknown_type
   check_type(in, type, topic.channel);
-  const FieldReader body = in.object("body");
+  const auto body = in.object("body");
   if (in.ok()) message.body = read_body(type, body);
   return message;
 }
 
+template <class Value>
+Inbound read_inbound(const detail::FieldReader<Value>& in, const Topic& topic, const DecodeContext& context) {
+  in.version("v", protocol_version);
+  if (!in.ok()) return {};
+  return topic.channel == Channel::status ? Inbound{read_status(in, topic)}
+                                          : Inbound{read_device_message(in, topic, context)};
+}
+
+// What parse_checked refuses besides syntax: nesting deeper than max_json_depth (the root object is
+// level 1) and a key twice in one object.
+bool within_limits(simdjson::dom::element value, std::size_t depth) {
+  switch (value.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      if (depth > max_json_depth) return false;
+      std::vector<std::string_view> keys;
+      const simdjson::dom::object object(value);
+      for (const auto field : object) {
+        if (std::find(keys.begin(), keys.end(), field.key) != keys.end()) return false;
+        keys.push_back(field.key);
+        if (!within_limits(field.value, depth + 1)) return false;
+      }
+      return true;
+    }
+    case simdjson::dom::element_type::ARRAY: {
+      if (depth > max_json_depth) return false;
+      const simdjson::dom::array array(value);
+      for (const auto item : array) {
+        if (!within_limits(item, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return true;
+  }
+}
+
 }  // namespace
+
+namespace detail {
+
+std::optional<Inbound> decode_fast(const Topic& topic, std::string_view payload, const DecodeContext& context) {
+  // One parser a thread: it keeps its buffers, so a message costs no allocation to parse.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(payload.data(), payload.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  if (root.type() != simdjson::dom::element_type::OBJECT || !within_limits(root, 1)) return std::nullopt;
+  ErrorSink sink;
+  const FieldReader<SimdValue> in(SimdValue(root), "", sink);
+  auto message = read_inbound(in, topic, context);
+  if (!sink.ok()) return std::nullopt;
+  return message;
+}
+
+boost::system::result<Inbound, DecodeError> decode_explained(const Topic& topic, std::string_view payload,
+                                                             const DecodeContext& context) {
+  DecodeError parse_error;
+  const auto root = parse_checked(payload, max_json_depth, parse_error);
+  if (!root) return parse_error;
+  if (!root->is_object()) return DecodeError{Reason::not_an_object, {}, "the payload must be a JSON object"};
+  ErrorSink sink;
+  auto message = read_inbound(JsonFieldReader(NlohmannValue(*root), "", sink), topic, context);
+  if (!sink.ok()) return sink.take();
+  return message;
+}
+
+}  // namespace detail
 
 boost::system::result<Inbound, DecodeError> decode(std::string_view topic_text, std::string_view payload,
                                                    const DecodeContext& context) {
@@ -228,20 +317,10 @@ boost::system::result<Inbound, DecodeError> decode(std::string_view topic_text, 
   if (topic->channel == Channel::cmd) {
     return DecodeError{Reason::wrong_channel, {}, "the cmd channel carries commands to devices, not from them"};
   }
-
-  DecodeError parse_error;
-  const auto root = detail::parse_checked(payload, max_json_depth, parse_error);
-  if (!root) return parse_error;
-  if (!root->is_object()) return DecodeError{Reason::not_an_object, {}, "the payload must be a JSON object"};
-
-  ErrorSink sink;
-  const FieldReader in(*root, "", sink);
-  in.version("v", protocol_version);
-  if (!sink.ok()) return sink.take();
-  Inbound message = topic->channel == Channel::status ? Inbound{read_status(in, *topic)}
-                                                      : Inbound{read_device_message(in, *topic, context)};
-  if (!sink.ok()) return sink.take();
-  return message;
+  // Nearly every message is well formed: simdjson reads those. Whatever it refuses, for whatever
+  // reason, the explaining path decodes again, so a rejection always reads the same.
+  if (auto message = detail::decode_fast(*topic, payload, context)) return std::move(*message);
+  return detail::decode_explained(*topic, payload, context);
 }
 
 }  // namespace sterifleet::protocol

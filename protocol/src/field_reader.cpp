@@ -1,38 +1,30 @@
 #include "field_reader.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace sterifleet::protocol::detail {
 
 namespace {
 
-using json = nlohmann::json;
-
-const json& empty_value() {
-  static const json empty = json::array();
-  return empty;
-}
-
-std::string_view type_of(const json& value) {
-  switch (value.type()) {
-    case json::value_t::null:
+std::string_view type_of(JsonKind kind) {
+  switch (kind) {
+    case JsonKind::null:
       return "null";
-    case json::value_t::boolean:
+    case JsonKind::boolean:
       return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
+    case JsonKind::integer:
       return "an integer";
-    case json::value_t::number_float:
+    case JsonKind::floating:
       return "a fractional number";
-    case json::value_t::string:
+    case JsonKind::string:
       return "a string";
-    case json::value_t::array:
+    case JsonKind::array:
       return "an array";
-    case json::value_t::object:
+    case JsonKind::object:
       return "an object";
-    default:
-      return "an unsupported value";
   }
+  return "an unsupported value";
 }
 
 bool has_control_characters(std::string_view text) {
@@ -42,143 +34,140 @@ bool has_control_characters(std::string_view text) {
   });
 }
 
+// The bounds of an integer range as the spec writes them.
+std::string range_text(std::int64_t min, std::int64_t max) {
+  return "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
+}
+
 }  // namespace
 
 void ErrorSink::fail(Reason reason, std::string path, std::string detail) {
   if (!error_) error_ = DecodeError{reason, std::move(path), std::move(detail)};
 }
 
-std::string describe(const json& value) {
-  constexpr std::size_t limit = 48;
-  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() > limit) {
-    // Cut on a UTF-8 character boundary so the message itself stays valid text.
-    std::size_t cut = limit;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text.resize(cut);
-    text += "...";
-  }
-  return text;
+template <class Value>
+bool FieldReader<Value>::has(std::string_view key) const {
+  return object_ && object_->find(key).has_value();
 }
 
-bool FieldReader::has(std::string_view key) const { return object_->contains(key); }
-
-void FieldReader::fail(std::string_view key, Reason reason, std::string detail) const {
+template <class Value>
+void FieldReader<Value>::fail(std::string_view key, Reason reason, std::string detail) const {
   sink_->fail(reason, path_of(key), std::move(detail));
 }
 
-const json* FieldReader::field(std::string_view key) const {
-  if (!ok()) return nullptr;
-  const auto it = object_->find(key);
-  if (it == object_->end()) {
-    fail(key, Reason::missing_field, "required field is missing");
-    return nullptr;
-  }
-  return &*it;
+template <class Value>
+std::optional<Value> FieldReader<Value>::field(std::string_view key) const {
+  if (!ok()) return std::nullopt;
+  auto value = object_ ? object_->find(key) : std::nullopt;
+  if (!value) fail(key, Reason::missing_field, "required field is missing");
+  return value;
 }
 
-std::string FieldReader::id_text(std::string_view key) const {
-  const json* value = field(key);
+template <class Value>
+std::string FieldReader<Value>::id_text(std::string_view key) const {
+  const auto value = field(key);
   if (!value) return {};
-  if (!value->is_string()) {
-    fail(key, Reason::wrong_type, "expected an id string, got " + std::string(type_of(*value)));
+  if (value->kind() != JsonKind::string) {
+    fail(key, Reason::wrong_type, "expected an id string, got " + std::string(type_of(value->kind())));
     return {};
   }
-  const auto& text = value->get_ref<const std::string&>();
+  const auto text = value->string();
   if (!is_valid_id(text)) {
-    fail(key, Reason::bad_id, "expected an id matching [A-Za-z0-9_.-]{1,64}, got " + describe(*value));
+    fail(key, Reason::bad_id, "expected an id matching [A-Za-z0-9_.-]{1,64}, got " + value->describe());
     return {};
   }
-  return text;
+  return std::string(text);
 }
 
-void FieldReader::version(std::string_view key, std::int64_t expected) const {
-  const json* value = field(key);
+template <class Value>
+void FieldReader<Value>::version(std::string_view key, std::int64_t expected) const {
+  const auto value = field(key);
   if (!value) return;
-  if (!value->is_number_integer()) {
-    fail(key, Reason::wrong_type, "expected an integer, got " + std::string(type_of(*value)) + " " + describe(*value));
+  if (value->kind() != JsonKind::integer) {
+    fail(key, Reason::wrong_type,
+         "expected an integer, got " + std::string(type_of(value->kind())) + " " + value->describe());
     return;
   }
-  // Compared as unsigned when nlohmann stored it so: a literal above INT64_MAX is just another wrong version.
-  const bool same = value->is_number_unsigned()
-                        ? expected >= 0 && value->get<std::uint64_t>() == static_cast<std::uint64_t>(expected)
-                        : value->get<std::int64_t>() == expected;
-  if (!same) {
+  // A literal above INT64_MAX is just another wrong version.
+  if (value->int64() != expected) {
     fail(key, Reason::unsupported_version,
-         "protocol version " + describe(*value) + " is not supported (this receiver speaks v" +
+         "protocol version " + value->describe() + " is not supported (this receiver speaks v" +
              std::to_string(expected) + ")");
   }
 }
 
-std::int64_t FieldReader::integer(std::string_view key, std::int64_t min, std::int64_t max) const {
-  const json* value = field(key);
+template <class Value>
+std::int64_t FieldReader<Value>::integer(std::string_view key, std::int64_t min, std::int64_t max) const {
+  const auto value = field(key);
   if (!value) return min;
-  if (!value->is_number_integer()) {
-    fail(key, Reason::wrong_type, "expected an integer, got " + std::string(type_of(*value)) + " " + describe(*value));
+  if (value->kind() != JsonKind::integer) {
+    fail(key, Reason::wrong_type,
+         "expected an integer, got " + std::string(type_of(value->kind())) + " " + value->describe());
     return min;
   }
-  // nlohmann stores every non-negative literal as unsigned, which may exceed int64.
-  const bool fits = value->is_number_unsigned()
-                        ? value->get<std::uint64_t>() <= static_cast<std::uint64_t>(max) &&
-                              static_cast<std::int64_t>(value->get<std::uint64_t>()) >= min
-                        : value->get<std::int64_t>() >= min && value->get<std::int64_t>() <= max;
-  if (!fits) {
-    fail(key, Reason::out_of_range,
-         describe(*value) + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+  const auto number = value->int64();
+  if (!number || *number < min || *number > max) {
+    fail(key, Reason::out_of_range, value->describe() + " is outside " + range_text(min, max));
     return min;
   }
-  return value->get<std::int64_t>();
+  return *number;
 }
 
-std::uint64_t FieldReader::unsigned_integer(std::string_view key, std::uint64_t min, std::uint64_t max) const {
-  const json* value = field(key);
+template <class Value>
+std::uint64_t FieldReader<Value>::unsigned_integer(std::string_view key, std::uint64_t min, std::uint64_t max) const {
+  const auto value = field(key);
   if (!value) return min;
-  if (!value->is_number_integer()) {
-    fail(key, Reason::wrong_type, "expected an integer, got " + std::string(type_of(*value)) + " " + describe(*value));
+  if (value->kind() != JsonKind::integer) {
+    fail(key, Reason::wrong_type,
+         "expected an integer, got " + std::string(type_of(value->kind())) + " " + value->describe());
     return min;
   }
-  if (!value->is_number_unsigned() || value->get<std::uint64_t>() < min || value->get<std::uint64_t>() > max) {
+  const auto number = value->uint64();
+  if (!number || *number < min || *number > max) {
     fail(key, Reason::out_of_range,
-         describe(*value) + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+         value->describe() + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
     return min;
   }
-  return value->get<std::uint64_t>();
+  return *number;
 }
 
-double FieldReader::number(std::string_view key, double min, double max) const {
-  const json* value = field(key);
+template <class Value>
+double FieldReader<Value>::number(std::string_view key, double min, double max) const {
+  const auto value = field(key);
   if (!value) return min;
-  if (!value->is_number()) {
-    fail(key, Reason::wrong_type, "expected a number, got " + std::string(type_of(*value)));
+  if (value->kind() != JsonKind::integer && value->kind() != JsonKind::floating) {
+    fail(key, Reason::wrong_type, "expected a number, got " + std::string(type_of(value->kind())));
     return min;
   }
-  const auto number = value->get<double>();
+  const auto number = value->number();
   if (!(number >= min && number <= max)) {  // also catches an overflowing literal parsed as infinity
     fail(key, Reason::out_of_range,
-         describe(*value) + " is outside [" + describe(json(min)) + ", " + describe(json(max)) + "]");
+         value->describe() + " is outside [" + nlohmann::json(min).dump() + ", " + nlohmann::json(max).dump() + "]");
     return min;
   }
   return number;
 }
 
-bool FieldReader::boolean(std::string_view key) const {
-  const json* value = field(key);
+template <class Value>
+bool FieldReader<Value>::boolean(std::string_view key) const {
+  const auto value = field(key);
   if (!value) return false;
-  if (!value->is_boolean()) {
-    fail(key, Reason::wrong_type, "expected true or false, got " + std::string(type_of(*value)));
+  if (value->kind() != JsonKind::boolean) {
+    fail(key, Reason::wrong_type, "expected true or false, got " + std::string(type_of(value->kind())));
     return false;
   }
-  return value->get<bool>();
+  return value->boolean();
 }
 
-std::string FieldReader::text(std::string_view key, std::size_t max_length) const {
-  const json* value = field(key);
+template <class Value>
+std::string FieldReader<Value>::text(std::string_view key, std::size_t max_length) const {
+  const auto value = field(key);
   if (!value) return {};
-  if (!value->is_string()) {
-    fail(key, Reason::wrong_type, "expected a string, got " + std::string(type_of(*value)));
+  if (value->kind() != JsonKind::string) {
+    fail(key, Reason::wrong_type, "expected a string, got " + std::string(type_of(value->kind())));
     return {};
   }
-  const auto& text = value->get_ref<const std::string&>();
+  const auto text = value->string();
   if (text.size() > max_length) {
     fail(key, Reason::out_of_range, "longer than " + std::to_string(max_length) + " bytes");
     return {};
@@ -187,57 +176,63 @@ std::string FieldReader::text(std::string_view key, std::size_t max_length) cons
     fail(key, Reason::bad_value, "contains control characters");
     return {};
   }
-  return text;
+  return std::string(text);
 }
 
-std::string FieldReader::string(std::string_view key) const {
-  const json* value = field(key);
+template <class Value>
+std::string FieldReader<Value>::string(std::string_view key) const {
+  const auto value = field(key);
   if (!value) return {};
-  if (!value->is_string()) {
-    fail(key, Reason::wrong_type, "expected a string, got " + std::string(type_of(*value)));
+  if (value->kind() != JsonKind::string) {
+    fail(key, Reason::wrong_type, "expected a string, got " + std::string(type_of(value->kind())));
     return {};
   }
-  return value->get<std::string>();
+  return std::string(value->string());
 }
 
-std::optional<Timestamp> FieldReader::timestamp(std::string_view key) const {
-  const json* value = field(key);
+template <class Value>
+std::optional<Timestamp> FieldReader<Value>::timestamp(std::string_view key) const {
+  const auto value = field(key);
   if (!value) return std::nullopt;
-  if (!value->is_string()) {
-    fail(key, Reason::wrong_type, "expected an RFC 3339 UTC timestamp string, got " + std::string(type_of(*value)));
+  if (value->kind() != JsonKind::string) {
+    fail(key, Reason::wrong_type,
+         "expected an RFC 3339 UTC timestamp string, got " + std::string(type_of(value->kind())));
     return std::nullopt;
   }
-  auto ts = parse_timestamp(value->get_ref<const std::string&>());
+  auto ts = parse_timestamp(value->string());
   if (!ts) {
     fail(key, Reason::bad_timestamp,
-         "expected an RFC 3339 UTC timestamp like 2026-11-24T09:15:02.120Z, got " + describe(*value));
+         "expected an RFC 3339 UTC timestamp like 2026-11-24T09:15:02.120Z, got " + value->describe());
   }
   return ts;
 }
 
-Date FieldReader::date(std::string_view key) const {
-  const json* value = field(key);
+template <class Value>
+Date FieldReader<Value>::date(std::string_view key) const {
+  const auto value = field(key);
   if (!value) return {};
-  if (!value->is_string()) {
-    fail(key, Reason::wrong_type, "expected a date string YYYY-MM-DD, got " + std::string(type_of(*value)));
+  if (value->kind() != JsonKind::string) {
+    fail(key, Reason::wrong_type, "expected a date string YYYY-MM-DD, got " + std::string(type_of(value->kind())));
     return {};
   }
-  const auto date = parse_date(value->get_ref<const std::string&>());
+  const auto date = parse_date(value->string());
   if (!date) {
-    fail(key, Reason::bad_timestamp, "expected a calendar date YYYY-MM-DD, got " + describe(*value));
+    fail(key, Reason::bad_timestamp, "expected a calendar date YYYY-MM-DD, got " + value->describe());
     return {};
   }
   return *date;
 }
 
-std::string_view FieldReader::choice(std::string_view key, std::initializer_list<std::string_view> allowed) const {
-  const json* value = field(key);
+template <class Value>
+std::string_view FieldReader<Value>::choice(std::string_view key,
+                                            std::initializer_list<std::string_view> allowed) const {
+  const auto value = field(key);
   if (!value) return {};
-  if (!value->is_string()) {
-    fail(key, Reason::wrong_type, "expected a string, got " + std::string(type_of(*value)));
+  if (value->kind() != JsonKind::string) {
+    fail(key, Reason::wrong_type, "expected a string, got " + std::string(type_of(value->kind())));
     return {};
   }
-  const auto& text = value->get_ref<const std::string&>();
+  const auto text = value->string();
   for (const auto option : allowed) {
     if (option == text) return option;
   }
@@ -246,36 +241,42 @@ std::string_view FieldReader::choice(std::string_view key, std::initializer_list
     list += list.empty() ? "" : ", ";
     list += option;
   }
-  fail(key, Reason::bad_value, describe(*value) + " is not one of: " + list);
+  fail(key, Reason::bad_value, value->describe() + " is not one of: " + list);
   return {};
 }
 
-FieldReader FieldReader::object(std::string_view key) const {
-  const json* value = field(key);
-  if (value && !value->is_object()) {
-    fail(key, Reason::wrong_type, "expected an object, got " + std::string(type_of(*value)));
+template <class Value>
+FieldReader<Value> FieldReader<Value>::object(std::string_view key) const {
+  auto value = field(key);
+  if (value && value->kind() != JsonKind::object) {
+    fail(key, Reason::wrong_type, "expected an object, got " + std::string(type_of(value->kind())));
+    value.reset();
   }
-  static const json empty_object = json::object();
-  return FieldReader(value && value->is_object() ? *value : empty_object, path_of(key), *sink_);
+  return FieldReader(value, path_of(key), *sink_);
 }
 
-const json& FieldReader::array(std::string_view key, std::size_t max_items) const {
-  const json* value = field(key);
-  if (!value) return empty_value();
-  if (!value->is_array()) {
-    fail(key, Reason::wrong_type, "expected an array, got " + std::string(type_of(*value)));
-    return empty_value();
+template <class Value>
+std::optional<Value> FieldReader<Value>::array(std::string_view key, std::size_t max_items) const {
+  const auto value = field(key);
+  if (!value) return std::nullopt;
+  if (value->kind() != JsonKind::array) {
+    fail(key, Reason::wrong_type, "expected an array, got " + std::string(type_of(value->kind())));
+    return std::nullopt;
   }
   if (value->size() > max_items) {
     fail(key, Reason::too_many_items,
          std::to_string(value->size()) + " items, at most " + std::to_string(max_items) + " allowed");
-    return empty_value();
+    return std::nullopt;
   }
-  return *value;
+  return value;
 }
 
-void FieldReader::forbid(std::string_view key, std::string_view why) const {
+template <class Value>
+void FieldReader<Value>::forbid(std::string_view key, std::string_view why) const {
   if (ok() && has(key)) fail(key, Reason::field_not_allowed, std::string(why));
 }
+
+template class FieldReader<NlohmannValue>;
+template class FieldReader<SimdValue>;
 
 }  // namespace sterifleet::protocol::detail

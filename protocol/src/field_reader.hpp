@@ -1,14 +1,15 @@
-// Reads typed fields out of a parsed JSON object, enforcing the spec's type, charset and range rules.
-// The first violation is recorded with its JSON Pointer path; later reads then return defaults and
-// record nothing, so decoding code reads straight through and checks ok() once.
+// Reads typed fields out of a parsed JSON object, enforcing the spec's type, charset and range rules,
+// over either JSON back-end (json_value.hpp). The first violation is recorded with its JSON Pointer
+// path; later reads then return defaults and record nothing, so decoding code reads straight through
+// and checks ok() once.
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "json_value.hpp"
 #include "sterifleet/protocol/decode_error.hpp"
 #include "sterifleet/protocol/ids.hpp"
 #include "sterifleet/protocol/time.hpp"
@@ -26,29 +27,20 @@ class ErrorSink {
   std::optional<DecodeError> error_;
 };
 
-/// A short rendering of an offending value for error messages.
-std::string describe(const nlohmann::json& value);
-
+template <class Value>
 class FieldReader {
  public:
-  FieldReader(const nlohmann::json& object, std::string path, ErrorSink& sink)
-      : object_(&object), path_(std::move(path)), sink_(&sink) {}
+  /// `object` is nullopt for a missing one, whose every field is then missing too.
+  FieldReader(std::optional<Value> object, std::string path, ErrorSink& sink)
+      : object_(object), path_(std::move(path)), sink_(&sink) {}
 
   bool ok() const noexcept { return sink_->ok(); }
   bool has(std::string_view key) const;
   std::string path_of(std::string_view key) const { return path_ + "/" + std::string(key); }
   void fail(std::string_view key, Reason reason, std::string detail) const;
 
-  template <class IdType>
-  IdType id(std::string_view key) const {
-    return IdType{id_text(key)};
-  }
-  template <class IdType>
-  std::optional<IdType> optional_id(std::string_view key) const {
-    if (!has(key)) return std::nullopt;
-    return IdType{id_text(key)};
-  }
-
+  /// An id string (charset and length checked); read_id() wraps it in its type.
+  std::string id_text(std::string_view key) const;
   /// The protocol version: an integer other than `expected`, however large, is unsupported_version.
   void version(std::string_view key, std::int64_t expected) const;
   std::int64_t integer(std::string_view key, std::int64_t min, std::int64_t max) const;
@@ -63,17 +55,30 @@ class FieldReader {
   /// A string that must be one of `allowed` (listed in the error message); returns it if so.
   std::string_view choice(std::string_view key, std::initializer_list<std::string_view> allowed) const;
   FieldReader object(std::string_view key) const;
-  /// The array under `key`, or an empty one after recording an error.
-  const nlohmann::json& array(std::string_view key, std::size_t max_items) const;
+  /// The array under `key`, or nullopt after recording an error.
+  std::optional<Value> array(std::string_view key, std::size_t max_items) const;
   void forbid(std::string_view key, std::string_view why) const;
 
  private:
-  const nlohmann::json* field(std::string_view key) const;  // records missing_field when absent
-  std::string id_text(std::string_view key) const;
+  std::optional<Value> field(std::string_view key) const;  // records missing_field when absent
 
-  const nlohmann::json* object_;
+  std::optional<Value> object_;
   std::string path_;
   ErrorSink* sink_;
 };
+
+template <class IdType, class Value>
+IdType read_id(const FieldReader<Value>& in, std::string_view key) {
+  return IdType{in.id_text(key)};
+}
+
+template <class IdType, class Value>
+std::optional<IdType> read_optional_id(const FieldReader<Value>& in, std::string_view key) {
+  if (!in.has(key)) return std::nullopt;
+  return IdType{in.id_text(key)};
+}
+
+/// The reader of commands and of the messages the fast path refused.
+using JsonFieldReader = FieldReader<NlohmannValue>;
 
 }  // namespace sterifleet::protocol::detail
