@@ -75,7 +75,7 @@ class SqliteBackend : public ::testing::Test {
 // --- file and schema ---
 
 TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5");
   EXPECT_EQ(query_text(path_, "PRAGMA journal_mode"), "wal");
   for (const auto* table : {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens",
                             "audit", "meta", "snapshots", "ingest_position"}) {
@@ -91,7 +91,7 @@ TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
   }());
   store_.reset();
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "4");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "5");
   EXPECT_EQ(store_->stats().messages, 1);
 }
 
@@ -100,7 +100,7 @@ TEST_F(SqliteBackend, Open_AVersionOneFileGainsTheSnapshotTable) {
   store_.reset();
   run_sql(path_, "DROP TABLE snapshots; DROP TABLE ingest_position; DELETE FROM schema_version WHERE version >= 2");
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5");
   EXPECT_EQ(store_->last_receipt(), 0);
   EXPECT_EQ(store_->stats().messages, 1);
   store_->save_snapshot({1, at(1), "state"});
@@ -131,7 +131,7 @@ TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
     DELETE FROM schema_version WHERE version > 2;)sql");
 
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5");
   EXPECT_EQ(query_text(path_,
                        "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'sessions' "
                        "AND type = 'index' AND sql IS NOT NULL ORDER BY name)"),
@@ -150,6 +150,33 @@ TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
   const auto rows = store_->sessions({}).rows;
   EXPECT_EQ(rows.front(), engine::to_json(ended.sessions[0]));
   EXPECT_EQ(rows.back(), engine::to_json(ended.sessions[1]));
+}
+
+TEST_F(SqliteBackend, Open_AVersionFourFileKeepsItsMessagesUnderOneIndex) {
+  Commit c;
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) c.messages.push_back(telemetry("PEN-0001", seq, at(0)));
+  c.messages.push_back(telemetry("PEN-0002", 1, at(1)));
+  c.messages.push_back(status("PEN-0001", at(2)));
+  store_->commit(c);
+  const auto listed = all_pages([&](const Page& p) { return store_->messages({.device = "PEN-0001", .page = p}); }, 2);
+  store_.reset();
+  run_sql(path_, R"sql(
+    DROP INDEX messages_key;
+    CREATE UNIQUE INDEX messages_key ON messages (device, boot, seq) WHERE seq IS NOT NULL;
+    CREATE INDEX messages_device ON messages (device);
+    DELETE FROM schema_version WHERE version > 4;)sql");
+
+  store_ = open_sqlite(path_);
+  EXPECT_EQ(query_text(path_,
+                       "SELECT group_concat(name) FROM sqlite_master WHERE tbl_name = 'messages' AND type = 'index'"),
+            "messages_key");
+  EXPECT_EQ(all_pages([&](const Page& p) { return store_->messages({.device = "PEN-0001", .page = p}); }, 2), listed);
+  EXPECT_EQ(listed.size(), 4U);
+  EXPECT_EQ(store_->stored_payload("PEN-0001", 1, 2), telemetry("PEN-0001", 2, at(0)).payload);
+  // Still each sequence number once, and a device's statuses (no sequence number) as often as they come.
+  EXPECT_THROW(store_->commit(Commit{.messages = {telemetry("PEN-0001", 2, at(3))}}), StoreError);
+  store_->commit(Commit{.messages = {status("PEN-0001", at(4))}});
+  EXPECT_EQ(store_->messages({.device = "PEN-0001"}).rows.size(), 5U);
 }
 
 TEST_F(SqliteBackend, Open_RefusesAFileFromANewerSterifleet) {

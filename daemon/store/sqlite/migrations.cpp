@@ -200,11 +200,24 @@ CREATE INDEX sessions_clinic ON sessions (clinic, started, pen, session);
 CREATE INDEX sessions_pen ON sessions (pen, started, session);
 )sql";
 
+// One index on the message log instead of two. Devices report interleaved, so every index entry lands
+// on its own device's page: each of the two cost the ingest about a quarter of its time per message (the
+// dirty page written to the WAL, then checkpointed). The key index now also holds status messages (their
+// seq is NULL, which a unique index allows more than once), so it serves the per-device listing too: a
+// device's rows are found in the index, their ids are there too, and only that device's entries are
+// sorted, never the table.
+constexpr std::string_view schema_v5 = R"sql(
+DROP INDEX IF EXISTS messages_device;
+DROP INDEX IF EXISTS messages_key;
+CREATE UNIQUE INDEX messages_key ON messages (device, boot, seq);
+)sql";
+
 constexpr std::array migrations{
     Migration{1, "initial schema", schema_v1},
     Migration{2, "engine snapshots", schema_v2},
     Migration{3, "ingest receipt position", schema_v3},
     Migration{4, "sessions in start order", schema_v4},
+    Migration{5, "one index on the message log", schema_v5},
 };
 
 int stored_version(Connection& db) {
