@@ -353,16 +353,16 @@ std::vector<Fleet::Ingested> Fleet::ingest(std::span<const Received> batch, std:
   std::vector<Staged> staged(batch.size());
   std::vector<Ingested> results;
   results.reserve(batch.size());
-  std::vector<std::string> stored_types;
+  // Counted a group at a time: a labelled counter is a map lookup under the family's lock.
+  std::map<std::string, double> stored_by_type;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& message = batch[i];
     results.push_back(run_message(message.topic, message.payload, now, staged[i], message.retained,
                                   std::span<const Staged>(staged.data(), i)));
-    if (results.back().disposition == Disposition::stored)
-      stored_types.push_back(staged[i].commit.messages.front().type);
+    if (results.back().disposition == Disposition::stored) ++stored_by_type[staged[i].commit.messages.front().type];
   }
   finish(staged, now, receipt);
-  for (const auto& type : stored_types) metrics_.message_stored(type);
+  for (const auto& [type, count] : stored_by_type) metrics_.messages_stored(type, count);
   const auto committed = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (results[i].disposition == Disposition::duplicate) metrics_.message_duplicate();

@@ -62,7 +62,9 @@ Metrics::Metrics()
   duplicates_.Add({});
 }
 
-void Metrics::message_stored(const std::string& type) { messages_.Add({{"type", type}}).Increment(); }
+void Metrics::messages_stored(const std::string& type, double count) {
+  messages_.Add({{"type", type}}).Increment(count);
+}
 void Metrics::message_duplicate() { duplicates_.Add({}).Increment(); }
 void Metrics::message_quarantined(const std::string& reason) { quarantined_.Add({{"reason", reason}}).Increment(); }
 void Metrics::alert_transition(const std::string& rule, const std::string& transition) {

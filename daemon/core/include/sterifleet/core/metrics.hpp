@@ -17,7 +17,7 @@ class Metrics {
  public:
   Metrics();
 
-  void message_stored(const std::string& type);
+  void messages_stored(const std::string& type, double count);
   void message_duplicate();
   void message_quarantined(const std::string& reason);
   void alert_transition(const std::string& rule, const std::string& transition);
