@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <random>
 
 #include "clinic_traffic.hpp"
 
@@ -82,24 +81,10 @@ std::size_t count_action(const Effects& effects, std::string_view action) {
 }
 
 Stream arrival(const std::map<std::string, Stream>& streams, std::uint64_t seed) {
+  if (seed != 0) return interleave(streams, seed);
   Stream out;
   for (const auto& [id, s] : streams) out.insert(out.end(), s.begin(), s.end());
-  if (seed == 0) {
-    std::stable_sort(out.begin(), out.end(),
-                     [](const auto& a, const auto& b) { return a.envelope.ts < b.envelope.ts; });
-    return out;
-  }
-  // Each device's own order kept, devices interleaved at random.
-  std::mt19937_64 rng(seed);
-  std::vector<std::pair<const Stream*, std::size_t>> cursors;
-  for (const auto& [id, s] : streams) cursors.emplace_back(&s, 0);
-  out.clear();
-  while (!cursors.empty()) {
-    const auto pick = rng() % cursors.size();
-    auto& [stream, next] = cursors[pick];
-    out.push_back((*stream)[next++]);
-    if (next == stream->size()) cursors.erase(cursors.begin() + static_cast<std::ptrdiff_t>(pick));
-  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.envelope.ts < b.envelope.ts; });
   return out;
 }
 

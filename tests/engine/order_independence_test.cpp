@@ -2,28 +2,12 @@
 // keeps it) gives the same final state and alerts.
 #include <gtest/gtest.h>
 
-#include <random>
 #include <sstream>
 
 #include "clinic_traffic.hpp"
 
 namespace sterifleet::engine::testing {
 namespace {
-
-// Interleaves the streams at random, keeping each stream's order; device-time order is NOT kept.
-Stream interleave(std::map<std::string, Stream> streams, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Stream out;
-  std::vector<std::pair<Stream*, std::size_t>> cursors;
-  for (auto& [id, s] : streams) cursors.emplace_back(&s, 0);
-  while (!cursors.empty()) {
-    const auto pick = rng() % cursors.size();
-    auto& [stream, next] = cursors[pick];
-    out.push_back((*stream)[next++]);
-    if (next == stream->size()) cursors.erase(cursors.begin() + static_cast<std::ptrdiff_t>(pick));
-  }
-  return out;
-}
 
 std::string fingerprint(const Engine& engine) {
   std::vector<std::string> lines;
