@@ -74,7 +74,7 @@ kill -TERM "$daemon_pid" && wait "$daemon_pid" || true
 
 # Rounds: this machine's speed drifts by a third from one minute to the next (other tenants), so each
 # round puts the two consumers side by side on the same backlog, and the median round is the figure.
-for round in $(seq 1 "$rounds"); do
+for _ in $(seq 1 "$rounds"); do
   # 2. The backlog.
   "$sim" --broker "$broker" --flood 0 --flood-count "$count" --publishers 4 --flood-devices 1000 \
     --state-dir "$work/sim" --log-level warn >"$work/flood.json"
