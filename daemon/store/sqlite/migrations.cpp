@@ -201,11 +201,11 @@ CREATE INDEX sessions_pen ON sessions (pen, started, session);
 )sql";
 
 // One index on the message log instead of two. Devices report interleaved, so every index entry lands
-// on its own device's page: each of the two cost the ingest about a quarter of its time per message (the
-// dirty page written to the WAL, then checkpointed). The key index now also holds status messages (their
-// seq is NULL, which a unique index allows more than once), so it serves the per-device listing too: a
-// device's rows are found in the index, their ids are there too, and only that device's entries are
-// sorted, never the table.
+// on its own device's page, a dirty page written to the WAL and checkpointed back: dropping one took
+// the ordered stage from 20.2 to 16.7 µs a message (bench/ordered_stage_bench). The key index now also
+// holds status messages (their seq is NULL, which a unique index allows more than once), so it serves
+// the per-device listing too: a device's rows and their ids are found in the index, and only that
+// device's entries are sorted, never the table.
 constexpr std::string_view schema_v5 = R"sql(
 DROP INDEX IF EXISTS messages_device;
 DROP INDEX IF EXISTS messages_key;
