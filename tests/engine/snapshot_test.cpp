@@ -168,15 +168,7 @@ std::vector<protocol::DeviceMessage> arrival(std::uint64_t seed) {
     hold("PEN-" + std::to_string(1 + rng() % 4), 60 / part, session_start);
   }
 
-  std::vector<protocol::DeviceMessage> out;
-  std::vector<std::pair<const Stream*, std::size_t>> cursors;
-  for (const auto& [id, s] : streams) cursors.emplace_back(&s, 0);
-  while (!cursors.empty()) {
-    const auto pick = rng() % cursors.size();
-    auto& [stream, next] = cursors[pick];
-    out.push_back((*stream)[next++]);
-    if (next == stream->size()) cursors.erase(cursors.begin() + static_cast<std::ptrdiff_t>(pick));
-  }
+  auto out = interleave(streams, rng());
   for (auto& late : held) {
     // Replayed 20 to 80 messages after the device's next one revealed the gap.
     const auto next = std::find_if(out.begin(), out.end(), [&](const auto& m) {

@@ -167,9 +167,9 @@ TEST_F(SqliteBackend, Open_AVersionFourFileKeepsItsMessagesUnderOneIndex) {
     DELETE FROM schema_version WHERE version > 4;)sql");
 
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_,
-                       "SELECT group_concat(name) FROM sqlite_master WHERE tbl_name = 'messages' AND type = 'index'"),
-            "messages_key");
+  EXPECT_EQ(
+      query_text(path_, "SELECT group_concat(name) FROM sqlite_master WHERE tbl_name = 'messages' AND type = 'index'"),
+      "messages_key");
   EXPECT_EQ(all_pages([&](const Page& p) { return store_->messages({.device = "PEN-0001", .page = p}); }, 2), listed);
   EXPECT_EQ(listed.size(), 4U);
   EXPECT_EQ(store_->stored_payload("PEN-0001", 1, 2), telemetry("PEN-0001", 2, at(0)).payload);
