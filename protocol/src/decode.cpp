@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <boost/container/small_vector.hpp>
 #include <unordered_set>
 
 #include "checked_json.hpp"
@@ -250,14 +251,22 @@ bool within_limits(simdjson::dom::element value, std::size_t depth) {
   switch (value.type()) {
     case simdjson::dom::element_type::OBJECT: {
       if (depth > max_json_depth) return false;
-      std::vector<std::string_view> keys;
+      // Device messages have a handful of keys: those are compared pairwise without allocating; a
+      // big object is sorted, so that a hostile one costs n log n and not n squared.
+      boost::container::small_vector<std::string_view, 16> keys;
       const simdjson::dom::object object(value);
       for (const auto field : object) {
-        if (std::find(keys.begin(), keys.end(), field.key) != keys.end()) return false;
         keys.push_back(field.key);
         if (!within_limits(field.value, depth + 1)) return false;
       }
-      return true;
+      if (keys.size() <= 16) {
+        for (auto key = keys.begin(); key != keys.end(); ++key) {
+          if (std::find(std::next(key), keys.end(), *key) != keys.end()) return false;
+        }
+        return true;
+      }
+      std::sort(keys.begin(), keys.end());
+      return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
     }
     case simdjson::dom::element_type::ARRAY: {
       if (depth > max_json_depth) return false;

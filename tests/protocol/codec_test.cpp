@@ -179,6 +179,22 @@ TEST(Limits, UnknownFieldsAreIgnoredAtEveryLevel) {
   EXPECT_TRUE(decode_command(R"({"v":1,"cmd":"rebirth","id":"c-1","ts":"2026-11-24T09:16:00Z","why":"lost"})"));
 }
 
+// A repeated key is refused however many keys the object has (a big object takes another way through
+// the check, so that a hostile one costs no quadratic time).
+TEST(Limits, ARepeatedKeyAmongManyIsRefused) {
+  for (const int keys : {3, 16, 17, 40, 800}) {  // 800 keep within the payload limit
+    std::string unique = kFault.dump();
+    unique.pop_back();  // the closing brace
+    for (int k = 0; k < keys; ++k) unique += ",\"extra" + std::to_string(k) + "\":" + std::to_string(k);
+    const auto repeated = unique + ",\"extra" + std::to_string(keys / 2) + "\":0}";
+    unique += "}";
+    EXPECT_TRUE(decode(topic_for(kFault), unique, kContext)) << keys << " keys";
+    const auto refused = decode(topic_for(kFault), repeated, kContext);
+    ASSERT_FALSE(refused) << keys << " keys";
+    EXPECT_EQ(refused.error().reason, Reason::duplicate_key) << keys << " keys";
+  }
+}
+
 TEST(Limits, OptionalFieldsHaveTheirDefaults) {
   auto dry = with(kCycle, "/body/method", "dry_heat");
   dry["body"].erase("agent");
