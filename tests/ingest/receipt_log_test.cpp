@@ -6,6 +6,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -142,19 +144,80 @@ TEST_F(ReceiptLogTest, AnAlteredRecordFailsItsChecksum) {
 }
 
 TEST_F(ReceiptLogTest, FullSegmentsAreDeletedOnceTheStoreHoldsThem) {
-  ReceiptLog log(folder(), false, 100);  // a segment closes past 100 bytes: every second record here
+  // A record here is 68 bytes: two fit in a segment of 150, a third closes it.
+  ReceiptLog log(folder(), false, 150);
   replay_all(log, 0);
   log.reopen();
   for (int i = 1; i <= 6; ++i) log.append(kTopic, "payload " + std::to_string(i), false);
-  EXPECT_EQ(log.segments(), 4u);  // three full, one open and empty
-  log.release(3);                 // the store holds 1..3: the first segment (1, 2) goes
-  EXPECT_EQ(log.segments(), 3u);
+  EXPECT_EQ(log.segments(), 3u);  // (1, 2) and (3, 4) full, (5, 6) open
+  log.release(3);                 // the store holds 1..3: the first segment goes
+  EXPECT_EQ(log.segments(), 2u);
   log.release(6);
   EXPECT_EQ(log.segments(), 1u);
   EXPECT_EQ(segment_files(folder()).size(), 1u);
 
   ReceiptLog after_crash(folder());
   EXPECT_TRUE(replay_all(after_crash, 6).empty());
+}
+
+TEST_F(ReceiptLogTest, ARecordLargerThanASegmentGetsOneOfItsOwn) {
+  const std::string big(1000, 'x');
+  {
+    ReceiptLog log(folder(), false, 150);
+    replay_all(log, 0);
+    log.reopen();
+    log.append(kTopic, "small", false);
+    log.append(kTopic, big, false);
+    log.append(kTopic, "small again", false);
+    EXPECT_EQ(log.segments(), 3u);
+  }
+  ReceiptLog log(folder());
+  const auto receipts = replay_all(log, 0);
+  ASSERT_THAT(receipts, SizeIs(3));
+  EXPECT_EQ(receipts[1].payload, big);
+  EXPECT_EQ(receipts[2].payload, "small again");
+}
+
+TEST_F(ReceiptLogTest, AKilledWriterLeavesItsReservedTailWhichReplayTakesAsTheEnd) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ReceiptLog log(folder());
+    replay_all(log, 0);
+    log.reopen();
+    log.append(kTopic, "one", false);
+    log.append(kTopic, "two", false);
+    ::_exit(0);  // no destructor runs: as for a daemon killed with SIGKILL
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  const auto file = segment_files(folder()).front();
+  EXPECT_EQ(fs::file_size(file), ReceiptLog::default_segment_bytes) << "reserved whole, written at the front";
+  ReceiptLog log(folder());
+  std::vector<std::string> warnings;
+  const auto receipts = replay_all(log, 0, &warnings);
+  ASSERT_THAT(receipts, SizeIs(2));
+  EXPECT_EQ(receipts[1].payload, "two");
+  EXPECT_THAT(warnings, SizeIs(0));
+}
+
+TEST_F(ReceiptLogTest, BytesAfterTheEndOfTheLogAreReported) {
+  received({"first"});
+  const auto file = segment_files(folder()).front();
+  const auto end = fs::file_size(file);
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(end));
+    const char stray[16] = {0, 0, 0, 0, 0, 0, 0, 0, 'x'};  // a zero length, then something
+    f.write(stray, sizeof stray);
+  }
+  ReceiptLog log(folder());
+  std::vector<std::string> warnings;
+  const auto receipts = replay_all(log, 0, &warnings);
+  ASSERT_THAT(receipts, SizeIs(1));
+  ASSERT_THAT(warnings, SizeIs(1));
+  EXPECT_THAT(warnings[0], HasSubstr("at byte " + std::to_string(end)));
 }
 
 TEST_F(ReceiptLogTest, ReplayReadsEverySegmentInOrder) {
