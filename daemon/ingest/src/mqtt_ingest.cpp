@@ -32,6 +32,7 @@ MqttIngest::MqttIngest(MqttOptions options, ReceiptOptions receipts, core::Fleet
       fatal_(std::move(fatal)),
       receipts_(receipt_options_.folder, receipt_options_.sync),
       strand_(boost::asio::make_strand(executor)),
+      group_timer_(strand_),
       command_strand_(boost::asio::make_strand(std::move(executor))) {
   mqtt::create_options create(options_.version >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1, max_buffered_commands);
   client_ =
@@ -42,15 +43,16 @@ MqttIngest::MqttIngest(MqttOptions options, ReceiptOptions receipts, core::Fleet
     metrics_.set_mqtt_connected(false);
     spdlog::warn("mqtt: connection lost ({}); reconnecting", cause.empty() ? "no reason given" : cause);
   });
-  client_->set_message_callback([this](mqtt::const_message_ptr message) {
-    on_message(message->get_topic(), message->get_payload(), message->is_retained());
-  });
+  client_->set_message_callback([this](mqtt::const_message_ptr message) { on_message(std::move(message)); });
 }
 
 MqttIngest::~MqttIngest() = default;
 
-void MqttIngest::on_message(std::string topic, std::string payload, bool retained) {
+void MqttIngest::on_message(mqtt::const_message_ptr message) {
   const auto arrived = std::chrono::steady_clock::now();
+  const std::string_view topic = message->get_topic();
+  const std::string_view payload = message->get_payload();
+  const bool retained = message->is_retained();
   std::int64_t receipt = 0;
   try {
     receipt = receipts_.append(topic, payload, retained);
@@ -59,18 +61,40 @@ void MqttIngest::on_message(std::string topic, std::string payload, bool retaine
     fatal_(std::string("recording a received message failed: ") + e.what());
   }
   std::unique_lock lock(queue_mutex_);
-  queue_.push_back({receipt, std::move(topic), std::move(payload), retained, arrived});
+  queue_.push_back({receipt, std::move(message), topic, payload, retained, arrived});
   if (!group_scheduled_) {
     group_scheduled_ = true;
-    boost::asio::post(strand_, [this] {
-      while (store_group()) {
-        // Nothing else runs on this strand, so it keeps going while there is more.
-      }
-    });
+    boost::asio::post(strand_, [this] { drain(); });
+  } else if (queue_.size() == receipt_options_.full_group) {
+    // A full group need not wait for the timer.
+    boost::asio::post(strand_, [this] { drain(); });
   }
   // Received but not stored is bounded; past it the broker holds the rest. The message is in the
   // receipt log already, so a stop need not wait for room.
   queue_room_.wait(lock, [this] { return queue_.size() < receipt_options_.max_queued || stopping_; });
+}
+
+void MqttIngest::drain() {
+  while (true) {
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (queue_.empty()) {
+        group_scheduled_ = false;
+        group_timer_.cancel();
+        return;
+      }
+      const auto due = queue_.front().arrived + receipt_options_.linger;
+      if (queue_.size() < receipt_options_.full_group && !stopping_ && std::chrono::steady_clock::now() < due) {
+        // Re-arming cancels the wait already set, if any: one timer chain at a time.
+        group_timer_.expires_at(due);
+        group_timer_.async_wait([this](boost::system::error_code error) {
+          if (!error) drain();
+        });
+        return;
+      }
+    }
+    store_group();
+  }
 }
 
 bool MqttIngest::store_group() {
@@ -83,7 +107,6 @@ bool MqttIngest::store_group() {
     group.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
     queue_.erase(queue_.begin(), end);
     more = !queue_.empty();
-    group_scheduled_ = more;
   }
   queue_room_.notify_all();
   if (!group.empty()) store(group);
@@ -120,7 +143,8 @@ std::size_t MqttIngest::recover() {
   };
   const auto now = std::chrono::steady_clock::now();
   const auto replayed = receipts_.replay(fleet_.store().last_receipt(), [&](Receipt&& r) {
-    group.push_back({r.number, std::move(r.topic), std::move(r.payload), r.retained, now});
+    const auto receipt = std::make_shared<const Receipt>(std::move(r));
+    group.push_back({receipt->number, receipt, receipt->topic, receipt->payload, receipt->retained, now});
     if (group.size() >= receipt_options_.max_group) flush();
   });
   flush();

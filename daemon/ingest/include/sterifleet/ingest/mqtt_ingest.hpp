@@ -2,16 +2,18 @@
 // to the device channels, reconnect with back-off, TLS.
 //
 // How a message is kept: Paho acknowledges a QoS 1 message when the message callback returns, and
-// hands over the next one only then. So the callback appends the message to the receipt log (one
-// write(2), as durable as the store's WAL) and queues it; the daemon's io threads take the queue in
-// groups, in arrival order, through the Fleet (decode, engine, one store transaction a group, which
-// also records the last receipt stored). A start first re-runs the receipts the store does not hold.
-// If storing fails, the process stops: what was acknowledged is in the receipt log for the next run.
-// The queue is bounded: when it is full the callback waits, and the broker keeps the rest.
+// hands over the next one only then. So the callback appends the message to the receipt log (a copy
+// into a shared file mapping, as durable as the store's WAL) and queues it; the daemon's io threads
+// take the queue in groups, in arrival order, through the Fleet (decode, engine, one store
+// transaction a group, which also records the last receipt stored). A group starts when enough
+// messages wait or the first has waited a few milliseconds (ReceiptOptions). A start first re-runs the receipts the
+// store does not hold. If storing fails, the process stops: what was acknowledged is in the receipt log for the next
+// run. The queue is bounded: when it is full the callback waits, and the broker keeps the rest.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -30,7 +32,8 @@
 
 namespace mqtt {
 class async_client;
-}
+class message;
+}  // namespace mqtt
 
 namespace sterifleet::ingest {
 
@@ -55,9 +58,14 @@ struct MqttOptions {
 
 struct ReceiptOptions {
   std::filesystem::path folder = "sterifleet.db-receipts";
-  bool sync = false;               ///< fdatasync each receipt (a store with synchronous=FULL)
+  bool sync = false;               ///< sync each receipt to disk (a store with synchronous=FULL)
   std::size_t max_group = 2000;    ///< messages a store transaction
   std::size_t max_queued = 20000;  ///< received, not yet stored: past this the callback waits
+  /// A group starts once `full_group` messages wait, or when the first of them has waited `linger`.
+  /// Without the wait a store that keeps up takes each message alone, and the handover and the
+  /// commit cost the busy machine more per message than the messages' own work.
+  std::size_t full_group = 1000;
+  std::chrono::milliseconds linger{5};
 };
 
 class MqttIngest : public core::CommandSink {
@@ -86,8 +94,9 @@ class MqttIngest : public core::CommandSink {
  private:
   struct Queued {
     std::int64_t receipt;
-    std::string topic;
-    std::string payload;
+    std::shared_ptr<const void> bytes;  ///< owns what topic and payload view: Paho's message, or a receipt
+    std::string_view topic;
+    std::string_view payload;
     bool retained;
     std::chrono::steady_clock::time_point arrived;
   };
@@ -95,9 +104,11 @@ class MqttIngest : public core::CommandSink {
     std::string topic;
     std::string payload;
   };
-  void on_message(std::string topic, std::string payload, bool retained);
+  void on_message(std::shared_ptr<const mqtt::message> message);
   void on_connected();
   std::string filter(std::string_view channel) const;
+  /// On the strand: stores groups while they are due, then waits (on group_timer_) for the next one.
+  void drain();
   /// Stores one group from the queue; true when more is queued.
   bool store_group();
   void store(std::span<const Queued> group);
@@ -113,10 +124,11 @@ class MqttIngest : public core::CommandSink {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   std::mutex queue_mutex_;
   std::condition_variable queue_room_;
-  std::deque<Queued> queue_;      ///< guarded by queue_mutex_
-  bool group_scheduled_ = false;  ///< guarded by queue_mutex_: a store_group() is posted
-  bool stopping_ = false;         ///< guarded by queue_mutex_
-  std::mutex store_mutex_;        ///< one group at a time: the strand's, or stop()'s last ones
+  std::deque<Queued> queue_;               ///< guarded by queue_mutex_
+  bool group_scheduled_ = false;           ///< guarded by queue_mutex_: a drain() is posted, running or timed
+  boost::asio::steady_timer group_timer_;  ///< on strand_
+  bool stopping_ = false;                  ///< guarded by queue_mutex_
+  std::mutex store_mutex_;                 ///< one group at a time: the strand's, or stop()'s last ones
   boost::asio::strand<boost::asio::any_io_executor> command_strand_;
   std::mutex outbox_mutex_;
   std::deque<Command> outbox_;     ///< guarded by outbox_mutex_
