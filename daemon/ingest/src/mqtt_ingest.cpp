@@ -83,8 +83,11 @@ void MqttIngest::drain() {
         group_timer_.cancel();
         return;
       }
+      // Only a stream waits: a message after a quiet spell is stored at once.
+      const auto now = std::chrono::steady_clock::now();
+      const bool streaming = now - last_group_stored_ < receipt_options_.linger;
       const auto due = queue_.front().arrived + receipt_options_.linger;
-      if (queue_.size() < receipt_options_.full_group && !stopping_ && std::chrono::steady_clock::now() < due) {
+      if (queue_.size() < receipt_options_.full_group && !stopping_ && streaming && now < due) {
         // Re-arming cancels the wait already set, if any: one timer chain at a time.
         group_timer_.expires_at(due);
         group_timer_.async_wait([this](boost::system::error_code error) {
@@ -94,6 +97,7 @@ void MqttIngest::drain() {
       }
     }
     store_group();
+    last_group_stored_ = std::chrono::steady_clock::now();
   }
 }
 

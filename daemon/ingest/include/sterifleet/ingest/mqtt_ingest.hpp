@@ -61,9 +61,10 @@ struct ReceiptOptions {
   bool sync = false;               ///< sync each receipt to disk (a store with synchronous=FULL)
   std::size_t max_group = 2000;    ///< messages a store transaction
   std::size_t max_queued = 20000;  ///< received, not yet stored: past this the callback waits
-  /// A group starts once `full_group` messages wait, or when the first of them has waited `linger`.
-  /// Without the wait a store that keeps up takes each message alone, and the handover and the
-  /// commit cost the busy machine more per message than the messages' own work.
+  /// In a stream (the last group was stored less than `linger` ago) a group starts once `full_group`
+  /// messages wait, or when the first of them has waited `linger`; after a quiet spell a message is
+  /// stored at once. Without the wait a store that keeps up takes a stream's messages nearly one by
+  /// one, and pays a hand-over and a commit for each.
   std::size_t full_group = 1000;
   std::chrono::milliseconds linger{5};
 };
@@ -127,8 +128,9 @@ class MqttIngest : public core::CommandSink {
   std::deque<Queued> queue_;               ///< guarded by queue_mutex_
   bool group_scheduled_ = false;           ///< guarded by queue_mutex_: a drain() is posted, running or timed
   boost::asio::steady_timer group_timer_;  ///< on strand_
-  bool stopping_ = false;                  ///< guarded by queue_mutex_
-  std::mutex store_mutex_;                 ///< one group at a time: the strand's, or stop()'s last ones
+  std::chrono::steady_clock::time_point last_group_stored_;  ///< by drain(), on strand_
+  bool stopping_ = false;                                    ///< guarded by queue_mutex_
+  std::mutex store_mutex_;  ///< one group at a time: the strand's, or stop()'s last ones
   boost::asio::strand<boost::asio::any_io_executor> command_strand_;
   std::mutex outbox_mutex_;
   std::deque<Command> outbox_;     ///< guarded by outbox_mutex_
