@@ -5,10 +5,10 @@
 // hands over the next one only then. So the callback appends the message to the receipt log (a copy
 // into a shared file mapping, as durable as the store's WAL) and queues it; the daemon's io threads
 // take the queue in groups, in arrival order, through the Fleet (decode, engine, one store
-// transaction a group, which also records the last receipt stored). A group starts when enough
-// messages wait or the first has waited a few milliseconds (ReceiptOptions). A start first re-runs the receipts the
-// store does not hold. If storing fails, the process stops: what was acknowledged is in the receipt log for the next
-// run. The queue is bounded: when it is full the callback waits, and the broker keeps the rest.
+// transaction a group, which also records the last receipt stored). In a stream a group waits a few
+// milliseconds to fill (ReceiptOptions). A start first re-runs the receipts the store does not hold.
+// If storing fails, the process stops: what was acknowledged is in the receipt log for the next run.
+// The queue is bounded: when it is full the callback waits, and the broker keeps the rest.
 #pragma once
 
 #include <atomic>
