@@ -76,6 +76,21 @@ TEST_F(ReceiptLogTest, AppendedMessagesComeBackInOrderByteForByte) {
   EXPECT_EQ(receipts[2].topic, "");
 }
 
+TEST_F(ReceiptLogTest, SyncedRecordsComeBackToo) {
+  const std::string page_and_more(5000, 'p');  // the second record spans a page boundary
+  {
+    ReceiptLog log(folder(), true);
+    replay_all(log, 0);
+    log.reopen();
+    log.append(kTopic, "first", false);
+    log.append(kTopic, page_and_more, false);
+  }
+  ReceiptLog log(folder());
+  const auto receipts = replay_all(log, 0);
+  ASSERT_THAT(receipts, SizeIs(2));
+  EXPECT_EQ(receipts[1].payload, page_and_more);
+}
+
 TEST_F(ReceiptLogTest, ReplayHandsOutOnlyWhatTheStoreDoesNotHold) {
   received({"0", "1", "2", "3", "4"});
   ReceiptLog log(folder());

@@ -50,7 +50,7 @@ class ReceiptLog {
   static constexpr std::uint64_t default_segment_bytes = 16ull << 20;
 
   /// Opens (creating) the folder. Nothing is written before reopen() ran.
-  /// `sync`: fdatasync each record, for a store that promises to survive power loss (synchronous=FULL).
+  /// `sync`: msync each record to disk, for a store that promises to survive power loss (synchronous=FULL).
   explicit ReceiptLog(std::filesystem::path folder, bool sync = false,
                       std::uint64_t segment_bytes = default_segment_bytes);
   ~ReceiptLog();
