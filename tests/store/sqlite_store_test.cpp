@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "audit_command.hpp"
 #include "store_fixtures.hpp"
@@ -232,6 +233,23 @@ TEST_F(SqliteBackend, Checkpoints_CopyTheWalBackAndKeepItBounded) {
   EXPECT_GT(std::filesystem::file_size(path_), initial + 1000000);
   EXPECT_LT(std::filesystem::file_size(path_ + "-wal"), 64u << 20);
   EXPECT_EQ(store_->stats().messages, 6000);
+}
+
+// Below the size at which the writer checkpoints by itself, only the background checkpointer copies the
+// WAL back into the file. (Its connection once never read the file, so it did not know the file was in
+// WAL mode, and every checkpoint through it copied nothing.)
+TEST_F(SqliteBackend, Checkpoints_TheBackgroundCheckpointerCopiesBeforeTheWriterHasTo) {
+  const auto initial = std::filesystem::file_size(path_);
+  for (std::uint64_t seq = 1; seq <= 1000; ++seq) {  // ~3000 WAL frames: past 1000, far below 10000
+    Commit c;
+    c.messages.push_back(telemetry("PEN-0001", seq, at(0)));
+    store_->commit(c);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::filesystem::file_size(path_) <= initial + 100'000 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(std::filesystem::file_size(path_), initial + 100'000);
 }
 
 TEST_F(SqliteBackend, Commit_ErrorCarriesSqlitesMessage) {

@@ -4,6 +4,9 @@ namespace sterifleet::store::sqlite {
 
 Checkpointer::Checkpointer(const std::string& path, int busy_timeout_ms) : db_(path, SQLITE_OPEN_READWRITE) {
   sqlite3_busy_timeout(db_.get(), busy_timeout_ms);
+  // A connection learns that the file is in WAL mode only when it first reads it; until then a
+  // checkpoint through it does nothing (SQLite reports -1 frames), and the writer did every one.
+  db_.exec("SELECT count(*) FROM sqlite_schema");
   thread_ = std::thread([this] { run(); });
 }
 
