@@ -24,17 +24,35 @@ Cartridge cartridge() {
 TEST(Codec, EveryBodyTypeSurvivesEncodeAndDecode) {
   const std::vector<Body> bodies{
       Birth{DeviceKind::pen, "Dermapen 4", "4.2.1", 60s},
-      SessionStart{SessionId{"S-1"}, cartridge(), Millimetres{1.5}, Hertz{120}, OperatorId{"op-7"}, PatientRef{"p-1f3a"},
-                   TreatmentArea::cheek},
+      SessionStart{SessionId{"S-1"}, cartridge(), Millimetres{1.5}, Hertz{120}, OperatorId{"op-7"},
+                   PatientRef{"p-1f3a"}, TreatmentArea::cheek},
       SessionEnd{SessionId{"S-1"}, 48000, 1200s},
       CartridgeInsert{cartridge()},
       CartridgeRemove{CartridgeId{"CRT-9"}},
       Fault{FaultCode{"E42"}, "motor stalled"},
       Telemetry{Percent{81.5}, 360000s, 9000000, Millimetres{0.5}, Hertz{100}, SessionId{"S-1"}},
-      CycleComplete{CycleId{"C-1"}, Method::steam_prevac, true, Celsius{132.4}, 240s, Kilopascals{304.0},
-                    {DeviceId{"PEN-0001"}, DeviceId{"PEN-0002"}}, PassFail::pass, true, OperatorId{"op-2"}, std::nullopt},
-      CycleComplete{CycleId{"C-2"}, Method::chemical, false, Celsius{20}, 720s, std::nullopt, {DeviceId{"PEN-0003"}},
-                    PassFail::pass, false, OperatorId{"op-2"}, ChemicalExposure{AgentId{"opa_0.55"}, Percent{0.55}}},
+      CycleComplete{CycleId{"C-1"},
+                    Method::steam_prevac,
+                    true,
+                    Celsius{132.4},
+                    240s,
+                    Kilopascals{304.0},
+                    {DeviceId{"PEN-0001"}, DeviceId{"PEN-0002"}},
+                    PassFail::pass,
+                    true,
+                    OperatorId{"op-2"},
+                    std::nullopt},
+      CycleComplete{CycleId{"C-2"},
+                    Method::chemical,
+                    false,
+                    Celsius{20},
+                    720s,
+                    std::nullopt,
+                    {DeviceId{"PEN-0003"}},
+                    PassFail::pass,
+                    false,
+                    OperatorId{"op-2"},
+                    ChemicalExposure{AgentId{"opa_0.55"}, Percent{0.55}}},
       BiResult{CycleId{"C-1"}, BiReading::positive},
       BowieDickTest{PassFail::fail},
   };
@@ -54,8 +72,9 @@ TEST(Codec, StatusSurvivesEncodeAndDecode) {
 }
 
 TEST(Codec, CommandsSurviveEncodeAndDecode) {
-  for (const CommandBody& body : std::vector<CommandBody>{Lock{"cartridge.reused"}, Unlock{"cleared"},
-                                                         Replay{17, 1040, 1050}, Replay{3, 1, std::nullopt}, Rebirth{}}) {
+  for (const CommandBody& body :
+       std::vector<CommandBody>{Lock{"cartridge.reused"}, Unlock{"cleared"}, Replay{17, 1040, 1050},
+                                Replay{3, 1, std::nullopt}, Rebirth{}}) {
     const Command command{CommandId{"cmd-1"}, kNow, body};
     const auto decoded = decode_command(encode_command(command));
     ASSERT_TRUE(decoded) << decoded.error().message();
