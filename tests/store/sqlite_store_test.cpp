@@ -76,7 +76,7 @@ class SqliteBackend : public ::testing::Test {
 // --- file and schema ---
 
 TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6");
   EXPECT_EQ(query_text(path_, "PRAGMA journal_mode"), "wal");
   for (const auto* table : {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens",
                             "audit", "meta", "snapshots", "ingest_position"}) {
@@ -92,7 +92,7 @@ TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
   }());
   store_.reset();
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "5");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "6");
   EXPECT_EQ(store_->stats().messages, 1);
 }
 
@@ -101,7 +101,7 @@ TEST_F(SqliteBackend, Open_AVersionOneFileGainsTheSnapshotTable) {
   store_.reset();
   run_sql(path_, "DROP TABLE snapshots; DROP TABLE ingest_position; DELETE FROM schema_version WHERE version >= 2");
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6");
   EXPECT_EQ(store_->last_receipt(), 0);
   EXPECT_EQ(store_->stats().messages, 1);
   store_->save_snapshot({1, at(1), "state"});
@@ -132,7 +132,7 @@ TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
     DELETE FROM schema_version WHERE version > 2;)sql");
 
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6");
   EXPECT_EQ(query_text(path_,
                        "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'sessions' "
                        "AND type = 'index' AND sql IS NOT NULL ORDER BY name)"),
@@ -153,7 +153,7 @@ TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
   EXPECT_EQ(rows.back(), engine::to_json(ended.sessions[1]));
 }
 
-TEST_F(SqliteBackend, Open_AVersionFourFileKeepsItsMessagesUnderOneIndex) {
+TEST_F(SqliteBackend, Open_AVersionFourFileHasItsMessageKeysIndexedAndNoIndexOnTheLog) {
   Commit c;
   for (std::uint64_t seq = 1; seq <= 3; ++seq) c.messages.push_back(telemetry("PEN-0001", seq, at(0)));
   c.messages.push_back(telemetry("PEN-0002", 1, at(1)));
@@ -162,22 +162,117 @@ TEST_F(SqliteBackend, Open_AVersionFourFileKeepsItsMessagesUnderOneIndex) {
   const auto listed = all_pages([&](const Page& p) { return store_->messages({.device = "PEN-0001", .page = p}); }, 2);
   store_.reset();
   run_sql(path_, R"sql(
-    DROP INDEX messages_key;
+    DROP TABLE message_keys;
+    DROP TABLE message_keys_position;
     CREATE UNIQUE INDEX messages_key ON messages (device, boot, seq) WHERE seq IS NOT NULL;
     CREATE INDEX messages_device ON messages (device);
     DELETE FROM schema_version WHERE version > 4;)sql");
 
   store_ = open_sqlite(path_);
-  EXPECT_EQ(
-      query_text(path_, "SELECT group_concat(name) FROM sqlite_master WHERE tbl_name = 'messages' AND type = 'index'"),
-      "messages_key");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'messages' AND type = 'index'"),
+            "0");
+  EXPECT_EQ(query_text(path_, "SELECT indexed FROM message_keys_position"), "5");
   EXPECT_EQ(all_pages([&](const Page& p) { return store_->messages({.device = "PEN-0001", .page = p}); }, 2), listed);
   EXPECT_EQ(listed.size(), 4U);
   EXPECT_EQ(store_->stored_payload("PEN-0001", 1, 2), telemetry("PEN-0001", 2, at(0)).payload);
-  // Still each sequence number once, and a device's statuses (no sequence number) as often as they come.
-  EXPECT_THROW(store_->commit(Commit{.messages = {telemetry("PEN-0001", 2, at(3))}}), StoreError);
   store_->commit(Commit{.messages = {status("PEN-0001", at(4))}});
   EXPECT_EQ(store_->messages({.device = "PEN-0001"}).rows.size(), 5U);
+}
+
+// --- message keys, indexed a batch at a time ---
+
+class SqliteKeys : public SqliteBackend {
+ protected:
+  void SetUp() override { store_ = open_sqlite(path_, {.key_batch = 4}); }
+
+  /// Ten telemetry messages, one a commit, from two devices taking turns, and a status of each.
+  void store_ten_and_two_statuses() {
+    for (int n = 1; n <= 10; ++n) {
+      const auto seq = static_cast<std::uint64_t>((n + 1) / 2);
+      store_->commit(Commit{.messages = {telemetry(n % 2 ? "PEN-0001" : "PEN-0002", seq, at(n))}});
+    }
+    store_->commit(Commit{.messages = {status("PEN-0001", at(11))}});
+    store_->commit(Commit{.messages = {status("PEN-0002", at(12))}});
+  }
+
+  std::vector<std::int64_t> listed_ids(const std::string& device, std::size_t page_size) {
+    std::vector<std::int64_t> ids;
+    for (const auto& row :
+         all_pages([&](const Page& p) { return store_->messages({.device = device, .page = p}); }, page_size)) {
+      ids.push_back(row.at("id").get<std::int64_t>());
+    }
+    return ids;
+  }
+};
+
+TEST_F(SqliteKeys, ABatchIsIndexedOnceTheTailHoldsThatManyMessages) {
+  store_ten_and_two_statuses();
+  // Indexed at the 4th, 8th and 12th message: one row per device per batch, statuses with a null seq.
+  EXPECT_EQ(query_text(path_, "SELECT indexed FROM message_keys_position"), "12");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM message_keys"), "6");
+  EXPECT_EQ(query_text(path_, "SELECT keys FROM message_keys WHERE device = 'PEN-0001' ORDER BY last_id LIMIT 1"),
+            "[[1,1,1],[3,1,2]]");
+  EXPECT_EQ(query_text(path_, "SELECT keys FROM message_keys WHERE device = 'PEN-0001' ORDER BY last_id DESC LIMIT 1"),
+            "[[9,1,5],[11,1,null]]");
+}
+
+TEST_F(SqliteKeys, ADeviceIsListedNewestFirstFromTheBatchesAndTheTail) {
+  store_ten_and_two_statuses();
+  store_->commit(Commit{.messages = {telemetry("PEN-0001", 6, at(13))}});  // id 13, in the tail
+  store_->commit(Commit{.messages = {telemetry("PEN-0002", 6, at(14))}});  // id 14, in the tail
+  EXPECT_EQ(query_text(path_, "SELECT indexed FROM message_keys_position"), "12");
+  const std::vector<std::int64_t> first{13, 11, 9, 7, 5, 3, 1};
+  for (std::size_t page_size : {1U, 2U, 3U, 10U}) EXPECT_EQ(listed_ids("PEN-0001", page_size), first) << page_size;
+  EXPECT_EQ(listed_ids("PEN-0002", 3), (std::vector<std::int64_t>{14, 12, 10, 8, 6, 4, 2}));
+  EXPECT_TRUE(listed_ids("PEN-0003", 3).empty());
+  // The other filters still apply to a device's rows.
+  EXPECT_EQ(store_->messages({.device = "PEN-0001", .from = at(9), .to = at(13)}).rows.size(), 2U);
+  EXPECT_TRUE(store_->messages({.clinic = "south", .device = "PEN-0001"}).rows.empty());
+}
+
+TEST_F(SqliteKeys, AStoredPayloadIsFoundInABatchAndInTheTail) {
+  store_ten_and_two_statuses();
+  store_->commit(Commit{.messages = {telemetry("PEN-0001", 6, at(13))}});
+  EXPECT_EQ(store_->stored_payload("PEN-0001", 1, 1), telemetry("PEN-0001", 1, at(1)).payload);   // first batch
+  EXPECT_EQ(store_->stored_payload("PEN-0002", 1, 5), telemetry("PEN-0002", 5, at(10)).payload);  // last batch
+  EXPECT_EQ(store_->stored_payload("PEN-0001", 1, 6), telemetry("PEN-0001", 6, at(13)).payload);  // tail
+  EXPECT_FALSE(store_->stored_payload("PEN-0001", 1, 7));
+  EXPECT_FALSE(store_->stored_payload("PEN-0001", 2, 1));
+  EXPECT_FALSE(store_->stored_payload("PEN-0003", 1, 1));
+}
+
+TEST_F(SqliteKeys, TheTailIsIndexedWhenTheStoreOpensAgain) {
+  store_ten_and_two_statuses();
+  store_->commit(Commit{.messages = {telemetry("PEN-0001", 6, at(13))}});
+  store_.reset();
+  EXPECT_EQ(query_text(path_, "SELECT indexed FROM message_keys_position"), "12");
+  store_ = open_sqlite(path_, {.key_batch = 4});
+  EXPECT_EQ(query_text(path_, "SELECT indexed FROM message_keys_position"), "13");
+  EXPECT_EQ(store_->stored_payload("PEN-0001", 1, 6), telemetry("PEN-0001", 6, at(13)).payload);
+  EXPECT_EQ(listed_ids("PEN-0001", 2), (std::vector<std::int64_t>{13, 11, 9, 7, 5, 3, 1}));
+}
+
+TEST_F(SqliteKeys, AnotherWritersMessagesInTheTailAreFoundToo) {
+  store_->commit(Commit{.messages = {telemetry("PEN-0001", 1, at(1))}});
+  auto other = open_sqlite(path_, {.key_batch = 4});
+  other->commit(Commit{.messages = {telemetry("PEN-0002", 1, at(2))}});
+  // This store's own record of the tail lacks it: the tail is scanned.
+  EXPECT_EQ(store_->stored_payload("PEN-0002", 1, 1), telemetry("PEN-0002", 1, at(2)).payload);
+  EXPECT_EQ(listed_ids("PEN-0002", 2), (std::vector<std::int64_t>{2}));
+  // And this store's next commit numbers after the other's (the lookup did not hide that it wrote).
+  EXPECT_EQ(store_->commit(Commit{.messages = {telemetry("PEN-0001", 2, at(3))}}), 3);
+  EXPECT_EQ(store_->stored_payload("PEN-0002", 1, 1), telemetry("PEN-0002", 1, at(2)).payload);
+}
+
+TEST_F(SqliteKeys, AFailedCommitLeavesNoKeyBehind) {
+  store_->commit(Commit{.commands = {command("cmd-1", "PEN-0001", at(0))}});
+  Commit bad{.messages = {telemetry("PEN-0001", 1, at(1))}};
+  bad.commands.push_back(command("cmd-1", "PEN-0001", at(1)));  // the same id again
+  EXPECT_THROW(store_->commit(bad), StoreError);
+  // The next message takes the row number the failed one had: the failed one's key must not lead to it.
+  store_->commit(Commit{.messages = {telemetry("PEN-0002", 1, at(2))}});
+  EXPECT_FALSE(store_->stored_payload("PEN-0001", 1, 1));
+  EXPECT_EQ(store_->stored_payload("PEN-0002", 1, 1), telemetry("PEN-0002", 1, at(2)).payload);
 }
 
 TEST_F(SqliteBackend, Open_RefusesAFileFromANewerSterifleet) {
@@ -254,7 +349,7 @@ TEST_F(SqliteBackend, Checkpoints_TheBackgroundCheckpointerCopiesBeforeTheWriter
 
 TEST_F(SqliteBackend, Commit_ErrorCarriesSqlitesMessage) {
   Commit c;
-  c.messages.push_back(telemetry("PEN-0001", 1, at(0)));
+  c.commands.push_back(command("cmd-1", "PEN-0001", at(0)));
   store_->commit(c);
   try {
     store_->commit(c);

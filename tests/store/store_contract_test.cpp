@@ -117,21 +117,23 @@ TEST_P(StoreContract, Commit_ReturnsItsNumberAndAnEmptyOneTheLast) {
   EXPECT_EQ(store().commit(with_message(telemetry("PEN-0001", 2, at(2)))), 3);
 }
 
-TEST_P(StoreContract, Commit_DuplicateMessageKeyThrowsAndKeepsNothingOfThatCommit) {
-  store().commit(with_message(telemetry("PEN-0001", 5, at(0))));
+TEST_P(StoreContract, Commit_AFailedCommitKeepsNothingOfItsMessagesAndUsesNoNumber) {
+  Commit first = with_message(telemetry("PEN-0001", 5, at(0)));
+  first.commands.push_back(command("cmd-1", "PEN-0001", at(0)));
+  store().commit(first);
   const auto head = store().audit_head();
 
   Commit bad;
-  bad.messages.push_back(telemetry("PEN-0001", 6, at(1)));  // new, stored before the duplicate fails
-  bad.messages.push_back(telemetry("PEN-0001", 5, at(1)));  // already stored
+  bad.messages.push_back(telemetry("PEN-0001", 6, at(1)));  // new, stored before the command fails
   bad.alerts.push_back(alert({.opened = at(1)}));
   bad.sessions.push_back(session("north", "PEN-0001", "S-1", at(1)));
   bad.audit.push_back(audit("pen:PEN-0001", "telemetry", at(1)));
+  bad.commands.push_back(command("cmd-1", "PEN-0001", at(1)));  // already stored
   try {
     store().commit(bad);
-    FAIL() << "a duplicate (device, boot, seq) must throw";
+    FAIL() << "a command id used before must throw";
   } catch (const StoreError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("PEN-0001/1/5"));
+    EXPECT_THAT(e.what(), HasSubstr("cmd-1"));
   }
 
   EXPECT_EQ(journal().size(), 1u);
@@ -145,6 +147,7 @@ TEST_P(StoreContract, Commit_DuplicateMessageKeyThrowsAndKeepsNothingOfThatCommi
   const auto entries = journal();
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[1].commit, 2) << "a failed commit uses no number";
+  EXPECT_EQ(store().stored_payload("PEN-0001", 1, 6), telemetry("PEN-0001", 6, at(2)).payload);
 }
 
 TEST_P(StoreContract, CommitGroup_NumbersAndJournalsEachCommitAsSingleCommitsWould) {
@@ -172,9 +175,12 @@ TEST_P(StoreContract, CommitGroup_NumbersAndJournalsEachCommitAsSingleCommitsWou
 }
 
 TEST_P(StoreContract, CommitGroup_AFailureKeepsNothingOfTheGroupNorItsReceipt) {
-  store().commit_group(std::vector{with_message(telemetry("PEN-0001", 1, at(0)))}, 3);
-  std::vector<Commit> group{with_message(telemetry("PEN-0001", 2, at(1))),
-                            with_message(telemetry("PEN-0001", 1, at(1)))};  // already stored
+  Commit first = with_message(telemetry("PEN-0001", 1, at(0)));
+  first.commands.push_back(command("cmd-1", "PEN-0001", at(0)));
+  store().commit_group(std::vector{first}, 3);
+  Commit again;
+  again.commands.push_back(command("cmd-1", "PEN-0001", at(1)));  // already stored
+  std::vector<Commit> group{with_message(telemetry("PEN-0001", 2, at(1))), again};
   EXPECT_THROW(store().commit_group(group, 5), StoreError);
   EXPECT_EQ(store().last_receipt(), 3);
   EXPECT_FALSE(store().stored_payload("PEN-0001", 1, 2));

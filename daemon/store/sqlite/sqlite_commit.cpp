@@ -1,6 +1,8 @@
 // The SQLite store's commit path: one transaction per Commit (or per group of them), every statement
 // prepared once.
 #include <algorithm>
+#include <charconv>
+#include <map>
 
 #include "sterifleet/protocol/topic.hpp"
 #include "writer.hpp"
@@ -48,19 +50,30 @@ constexpr std::string_view kCountersSelect =
 constexpr std::string_view kMetaUpdate = "UPDATE meta SET commit_seq = ?, audit_seq = ?, audit_hash = ? WHERE id = 1";
 constexpr std::string_view kReceiptUpdate = "UPDATE ingest_position SET receipt = ? WHERE id = 1";
 constexpr std::string_view kDataVersion = "PRAGMA data_version";
+constexpr std::string_view kKeyPositionSelect = "SELECT indexed FROM message_keys_position WHERE id = 1";
+constexpr std::string_view kTailSelect = "SELECT id, device, boot, seq FROM messages WHERE id > ? ORDER BY id LIMIT ?";
+constexpr std::string_view kKeysInsert = "INSERT INTO message_keys (device, last_id, keys) VALUES (?, ?, ?)";
+constexpr std::string_view kKeyPositionUpdate = "UPDATE message_keys_position SET indexed = ? WHERE id = 1";
 
 std::string message_key(const StoredMessage& m) {
   if (!m.seq) return "status of " + m.device;
   return m.device + "/" + std::to_string(m.boot) + "/" + std::to_string(*m.seq);
 }
 
+void append_number(std::string& out, std::int64_t n) {
+  char digits[20];
+  const auto end = std::to_chars(std::begin(digits), std::end(digits), n).ptr;
+  out.append(std::begin(digits), end);
+}
+
 [[noreturn]] void fail_row(std::int64_t commit, const std::string& row, const std::string& error) {
   throw StoreError("commit " + std::to_string(commit) + ": storing " + row + ": " + error);
 }
 
-void insert(WriteStatements& statements, std::int64_t n, const std::vector<StoredMessage>& messages) {
+void insert(SqliteStore::Writer& w, std::int64_t n, const std::vector<StoredMessage>& messages,
+            std::vector<TailKey>& tail) {
   for (const auto& m : messages) {
-    auto& s = statements.insert_message;
+    auto& s = w.statements.insert_message;
     s.bind(1, n);
     s.bind(2, millis(m.received_at));
     s.bind(3, m.topic);
@@ -72,6 +85,7 @@ void insert(WriteStatements& statements, std::int64_t n, const std::vector<Store
     s.bind(9, m.ts ? std::optional(millis(*m.ts)) : std::nullopt);
     s.bind(10, m.type);
     if (auto error = s.execute()) fail_row(n, "message " + message_key(m), *error);
+    if (m.seq) tail.push_back({m.device, m.boot, *m.seq, sqlite3_last_insert_rowid(w.db.get())});
   }
 }
 
@@ -184,7 +198,11 @@ WriteStatements::WriteStatements(Connection& db)
       select_counters(db.cached(std::string(kCountersSelect))),
       update_meta(db.cached(std::string(kMetaUpdate))),
       update_receipt(db.cached(std::string(kReceiptUpdate))),
-      data_version(db.cached(std::string(kDataVersion))) {}
+      data_version(db.cached(std::string(kDataVersion))),
+      select_key_position(db.cached(std::string(kKeyPositionSelect))),
+      select_tail(db.cached(std::string(kTailSelect))),
+      insert_keys(db.cached(std::string(kKeysInsert))),
+      update_key_position(db.cached(std::string(kKeyPositionUpdate))) {}
 
 namespace {
 
@@ -229,13 +247,18 @@ SqliteStore::Counters SqliteStore::read_counters() {
   return {s.int64(0), {s.int64(1), s.string(2)}};
 }
 
-bool SqliteStore::written_by_others() {
+std::int64_t SqliteStore::data_version() {
   auto& s = writer_->statements.data_version;
   Reset reset(s);
   s.step("reading the data version");
-  const auto now = s.int64(0);
+  return s.int64(0);
+}
+
+bool SqliteStore::written_by_others() {
+  const auto now = data_version();
   const bool changed = now != writer_->data_version;
   writer_->data_version = now;
+  if (changed) tail_known_ = false;  // the other writer's messages may be in the tail
   return changed;
 }
 
@@ -248,33 +271,119 @@ std::int64_t SqliteStore::commit_group(std::span<const Commit> commits, std::opt
     return written_by_others() ? (counters_ = read_counters()).commit_seq : counters_.commit_seq;
   }
   auto& w = writer();
-  Transaction transaction(w.db, Transaction::Kind::write);
-  Counters next = written_by_others() ? read_counters() : counters_;
-  bool meta_due = false;
-  for (const auto& commit : commits) {
-    if (!commit.empty()) meta_due |= write(w, next, commit);
+  Counters next = counters_;
+  bool index_now = false;
+  std::size_t stored = 0;
+  const auto tail_before = tail_.size();  // write() appends the group's keys to tail_
+  try {
+    Transaction transaction(w.db, Transaction::Kind::write);
+    if (written_by_others()) next = read_counters();
+    bool meta_due = false;
+    for (const auto& commit : commits) {
+      if (!commit.empty()) meta_due |= write(w, next, commit);
+      stored += commit.messages.size();
+    }
+    index_now = tail_size_ + stored >= key_batch_;
+    if (index_now) index_tail(w, std::nullopt);
+    // Once for the group: the meta row is one page, rewritten by every transaction that touches it.
+    if (meta_due) {
+      auto& meta = w.statements.update_meta;
+      meta.bind(1, next.commit_seq);
+      meta.bind(2, next.audit.seq);
+      meta.bind(3, next.audit.hash);
+      meta.run("commit " + std::to_string(next.commit_seq) + ": updating the meta row");
+    }
+    if (receipt) {
+      auto& s = w.statements.update_receipt;
+      s.bind(1, *receipt);
+      s.run("recording receipt " + std::to_string(*receipt));
+    }
+    transaction.commit();
+  } catch (...) {
+    tail_.resize(tail_before);
+    throw;
   }
-  // Once for the group: the meta row is one page, rewritten by every transaction that touches it.
-  if (meta_due) {
-    auto& meta = w.statements.update_meta;
-    meta.bind(1, next.commit_seq);
-    meta.bind(2, next.audit.seq);
-    meta.bind(3, next.audit.hash);
-    meta.run("commit " + std::to_string(next.commit_seq) + ": updating the meta row");
-  }
-  if (receipt) {
-    auto& s = w.statements.update_receipt;
-    s.bind(1, *receipt);
-    s.run("recording receipt " + std::to_string(*receipt));
-  }
-  transaction.commit();
   counters_ = std::move(next);
+  if (index_now) {
+    tail_.clear();
+    tail_size_ = 0;
+    tail_known_ = true;
+  } else {
+    tail_size_ += stored;
+  }
   return counters_.commit_seq;
+}
+
+std::size_t SqliteStore::index_tail(Writer& w, std::optional<std::size_t> most) {
+  std::int64_t indexed = 0;
+  {
+    auto& s = w.statements.select_key_position;
+    Reset reset(s);
+    if (!s.step("reading the key position")) throw StoreError("the store at " + path_ + " has no key position");
+    indexed = s.int64(0);
+  }
+  struct DeviceKeys {
+    std::string json = "[";
+    std::int64_t last_id = 0;
+  };
+  // In device order, so that the rows go into message_keys in key order.
+  std::map<std::string, DeviceKeys, std::less<>> batch;
+  std::size_t count = 0;
+  {
+    auto& s = w.statements.select_tail;
+    Reset reset(s);
+    s.bind(1, indexed);
+    s.bind(2, most ? static_cast<std::int64_t>(*most) : std::int64_t{-1});  // -1: no limit
+    while (s.step("reading the messages to index")) {
+      const auto id = s.int64(0);
+      const auto device = s.text(1);
+      auto found = batch.find(device);
+      if (found == batch.end()) found = batch.emplace(std::string(device), DeviceKeys{}).first;
+      auto& keys = found->second;
+      keys.json += keys.json.size() == 1 ? "[" : ",[";
+      append_number(keys.json, id);
+      keys.json += ',';
+      append_number(keys.json, s.int64(2));
+      keys.json += ',';
+      if (s.is_null(3)) {
+        keys.json += "null";
+      } else {
+        append_number(keys.json, s.int64(3));
+      }
+      keys.json += ']';
+      keys.last_id = id;
+      indexed = id;
+      ++count;
+    }
+  }
+  if (count == 0) return 0;
+  auto& insert = w.statements.insert_keys;
+  for (auto& [device, keys] : batch) {
+    keys.json += ']';
+    insert.bind(1, device);
+    insert.bind(2, keys.last_id);
+    insert.bind(3, keys.json);
+    insert.run("indexing the message keys of " + device);
+  }
+  auto& position = w.statements.update_key_position;
+  position.bind(1, indexed);
+  position.run("recording the key position");
+  return count;
+}
+
+SqliteStore::TailLookup SqliteStore::find_in_tail(const std::string& device, std::uint32_t boot, std::uint64_t seq) {
+  std::lock_guard lock(write_mutex_);
+  // Newest first: a duplicate is most often of a message stored moments ago.
+  for (auto key = tail_.rbegin(); key != tail_.rend(); ++key) {
+    if (key->seq == seq && key->boot == boot && key->device == device) return {key->id, true};
+  }
+  // Not written_by_others(): the next commit must still see the change, to reload its counters.
+  return {std::nullopt, tail_known_ && data_version() == writer_->data_version};
 }
 
 bool SqliteStore::write(Writer& w, Counters& next, const Commit& commit) {
   const std::int64_t n = ++next.commit_seq;
-  insert(w.statements, n, commit.messages);
+  insert(w, n, commit.messages, tail_);
   insert(w.statements, n, commit.quarantined);
   insert(w.statements, n, commit.actions);
   upsert(w.statements, n, commit.alerts);

@@ -12,7 +12,9 @@
 //   is BEGIN IMMEDIATE (take the write lock now, never fail to upgrade later), the rows, COMMIT; any
 //   error rolls everything back and throws StoreError with SQLite's message.
 // * Each commit touches as few pages as it can, because every page it changes is written whole to the
-//   WAL: a telemetry message changes the messages table and its two indexes, nothing else. Commits
+//   WAL: a telemetry message appends to the messages table, nothing else. Its (device, boot, seq) key
+//   goes into message_keys later, with those of the next thousands of messages, one row per device
+//   (index_tail): an index in device order, written per transaction, dirtied a page per device. Commits
 //   are numbered by the rows they append (messages, quarantine, actions, commands and audit carry
 //   commit_seq, and their row numbers follow commit order); the `meta` row is rewritten only by a
 //   commit that appends to the audit chain (it holds the chain's head) or appends nothing at all.
@@ -99,10 +101,23 @@ SqliteStore::Writer::Writer(const std::string& path, const SqliteOptions& option
       read_only(options.read_only) {}
 
 SqliteStore::SqliteStore(const std::string& path, const SqliteOptions& options)
-    : path_(path), writer_(std::make_unique<Writer>(path, options)), readers_(path, options) {
+    : path_(path),
+      writer_(std::make_unique<Writer>(path, options)),
+      key_batch_(options.key_batch),
+      readers_(path, options) {
   if (!options.read_only) written_by_others();  // the data_version the counters below are current for
   counters_ = read_counters();
   if (options.read_only) return;
+  // What the last run stored since its last batch is indexed now, so that the tail starts empty and
+  // known; a store from before message_keys is indexed here once, a transaction per 100,000 messages.
+  constexpr std::size_t chunk = 100'000;
+  std::size_t indexed = chunk;
+  while (indexed == chunk) {
+    Transaction transaction(writer_->db, Transaction::Kind::write);
+    indexed = index_tail(*writer_, chunk);
+    transaction.commit();
+  }
+  tail_known_ = true;
   checkpointer_ = std::make_unique<Checkpointer>(path, options.busy_timeout_ms);
   checkpointer_->watch(writer_->db.get());
 }

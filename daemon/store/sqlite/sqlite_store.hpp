@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,14 @@ namespace sterifleet::store::sqlite {
 /// Times are stored as integer milliseconds since the Unix epoch.
 inline std::int64_t millis(Timestamp t) { return t.time_since_epoch().count(); }
 inline Timestamp from_millis(std::int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
+
+/// A stored message whose key is not yet in message_keys (see SqliteStore::index_tail).
+struct TailKey {
+  std::string device;
+  std::uint32_t boot = 0;
+  std::uint64_t seq = 0;
+  std::int64_t id = 0;  ///< in messages
+};
 
 class SqliteStore final : public Store {
  public:
@@ -67,8 +76,17 @@ class SqliteStore final : public Store {
   /// From the file: after open, and whenever another connection has written to it since our last commit.
   Counters read_counters();
   bool written_by_others();
+  std::int64_t data_version();
   /// One commit's rows, numbered next; true when the meta row must be rewritten for it.
   bool write(Writer& w, Counters& next, const Commit& commit);
+  /// Moves the keys of the tail's first `most` messages (all: nullopt) into message_keys, in the open
+  /// write transaction; returns how many.
+  std::size_t index_tail(Writer& w, std::optional<std::size_t> most);
+  struct TailLookup {
+    std::optional<std::int64_t> id;  ///< of the message in the tail with that key
+    bool complete;                   ///< no id means not in the tail (else: another writer's, unknown)
+  };
+  TailLookup find_in_tail(const std::string& device, std::uint32_t boot, std::uint64_t seq);
 
   // Destroyed bottom up: readers, then the checkpointer (it hooks into the writer), then the writer,
   // which as the last connection checkpoints and removes the WAL.
@@ -76,6 +94,11 @@ class SqliteStore final : public Store {
   std::mutex write_mutex_;  ///< one commit at a time; never held by readers
   std::unique_ptr<Writer> writer_;
   Counters counters_;  ///< the writer's; guarded by write_mutex_
+  // The tail: messages stored past message_keys' last id. Guarded by write_mutex_.
+  std::size_t key_batch_;
+  std::size_t tail_size_ = 0;  ///< messages this writer stored since it last indexed
+  std::vector<TailKey> tail_;  ///< their keys (sequenced messages only), for duplicate lookups
+  bool tail_known_ = false;    ///< tail_ holds the whole tail: nobody else stored messages since
   std::unique_ptr<Checkpointer> checkpointer_;
   ReaderPool readers_;
 };

@@ -30,6 +30,10 @@ struct WriteStatements {
   Statement& update_meta;
   Statement& update_receipt;
   Statement& data_version;
+  Statement& select_key_position;
+  Statement& select_tail;
+  Statement& insert_keys;
+  Statement& update_key_position;
 };
 
 struct SqliteStore::Writer {

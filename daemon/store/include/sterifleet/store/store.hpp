@@ -202,7 +202,8 @@ class Store {
   // --- write side (one writer) ---
   /// All of it in one transaction, numbered one above the last; returns that number, the commit's
   /// position in the journal. An empty Commit is not stored (the last commit's number is returned).
-  /// Throws StoreError (nothing of it kept), e.g. for a sequenced message whose key is already stored.
+  /// Throws StoreError (nothing of it kept), e.g. for a command whose id is already stored. A message
+  /// key stored before is not looked for: the engine refuses a duplicate before it reaches a commit.
   virtual std::int64_t commit(const Commit& commit) = 0;
   /// Several commits in one transaction, each numbered and journaled as commit() would, so grouping
   /// changes nothing but the cost. `receipt`, when given, is the last of the ingest's receipts whose
@@ -272,6 +273,9 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;
   int cache_kib = 16384;   ///< page cache of the writing connection (each reader gets a quarter)
   bool read_only = false;  ///< for audit verify and reports: no migration, commit() throws; the file must exist
+  /// Messages stored before their (device, boot, seq) key is indexed, all at once: a device's index page
+  /// is then written once a batch instead of once a transaction. Lookups scan at most this many rows.
+  std::size_t key_batch = 20000;
 };
 
 /// Opens (creating and migrating as needed) a SQLite store. Throws StoreError.
