@@ -99,7 +99,10 @@ TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
 TEST_F(SqliteBackend, Open_AVersionOneFileGainsTheSnapshotTable) {
   store_->commit(Commit{.messages = {telemetry("PEN-0001", 1, at(0))}});
   store_.reset();
-  run_sql(path_, "DROP TABLE snapshots; DROP TABLE ingest_position; DELETE FROM schema_version WHERE version >= 2");
+  run_sql(
+      path_,
+      "DROP TABLE snapshots; DROP TABLE ingest_position; DROP TABLE message_keys; DROP TABLE message_keys_position; "
+      "DELETE FROM schema_version WHERE version >= 2");
   store_ = open_sqlite(path_);
   EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6");
   EXPECT_EQ(store_->last_receipt(), 0);
@@ -129,6 +132,8 @@ TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
     CREATE INDEX sessions_clinic ON sessions (clinic, started, pen, session);
     CREATE INDEX sessions_pen ON sessions (pen, started, session);
     DROP TABLE ingest_position;
+    DROP TABLE message_keys;
+    DROP TABLE message_keys_position;
     DELETE FROM schema_version WHERE version > 2;)sql");
 
   store_ = open_sqlite(path_);

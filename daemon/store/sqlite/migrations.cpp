@@ -221,18 +221,18 @@ CREATE UNIQUE INDEX messages_key ON messages (device, boot, seq);
 // row per device. Messages past message_keys_position are the tail, found by scanning it.
 constexpr std::string_view schema_v6 = R"sql(
 DROP INDEX IF EXISTS messages_key;
-CREATE TABLE IF NOT EXISTS message_keys (
+CREATE TABLE message_keys (
   device TEXT NOT NULL,
   last_id INTEGER NOT NULL,      -- the device's last message in the batch
   keys TEXT NOT NULL,            -- JSON [[id, boot, seq], ...] in id order; seq null for a status message
   PRIMARY KEY (device, last_id)
 ) WITHOUT ROWID;
 -- Messages up to this id have their keys in message_keys; the store indexes the rest when it opens.
-CREATE TABLE IF NOT EXISTS message_keys_position (
+CREATE TABLE message_keys_position (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   indexed INTEGER NOT NULL
 );
-INSERT OR IGNORE INTO message_keys_position VALUES (1, 0);
+INSERT INTO message_keys_position VALUES (1, 0);
 )sql";
 
 constexpr std::array migrations{

@@ -94,7 +94,7 @@ class SqliteStore final : public Store {
   std::mutex write_mutex_;  ///< one commit at a time; never held by readers
   std::unique_ptr<Writer> writer_;
   Counters counters_;  ///< the writer's; guarded by write_mutex_
-  // The tail: messages stored past message_keys' last id. Guarded by write_mutex_.
+  // The tail: messages stored past message_keys_position. Guarded by write_mutex_.
   std::size_t key_batch_;
   std::size_t tail_size_ = 0;  ///< messages this writer stored since it last indexed
   std::vector<TailKey> tail_;  ///< their keys (sequenced messages only), for duplicate lookups

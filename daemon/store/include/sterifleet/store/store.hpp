@@ -273,8 +273,9 @@ struct SqliteOptions {
   int busy_timeout_ms = 5000;
   int cache_kib = 16384;   ///< page cache of the writing connection (each reader gets a quarter)
   bool read_only = false;  ///< for audit verify and reports: no migration, commit() throws; the file must exist
-  /// Messages stored before their (device, boot, seq) key is indexed, all at once: a device's index page
-  /// is then written once a batch instead of once a transaction. Lookups scan at most this many rows.
+  /// Messages stored before their (device, boot, seq) keys are indexed, all at once: a device's index row
+  /// is then written once a batch instead of once a transaction. Listing a device's messages scans the
+  /// rows not indexed yet (about this many at most).
   std::size_t key_batch = 20000;
 };
 
