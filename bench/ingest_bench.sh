@@ -101,11 +101,18 @@ print(json.dumps(result))' "$bare" --broker "$broker" --client-id bare --count "
   commits=$(metric_sum sterifleet_store_commit_seconds_count)
   rss_kib=$(awk '/VmHWM/ { print $2 }' "/proc/$daemon_pid/status")
   daemon_cpu=$(python3 -c "print($(cpu_seconds "$daemon_pid") - $daemon_cpu_before)")
+  # Paho's receive thread, the daemon's busiest (it starts with the connection: all its CPU is this drain's).
+  receive_thread_cpu=0
+  for task in /proc/"$daemon_pid"/task/*; do
+    if [ "$(cat "$task/comm")" = MQTTAsync_rcv ]; then
+      receive_thread_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / hz }' "$task/stat")
+    fi
+  done
   daemon_broker_cpu=$(python3 -c "print($(cpu_seconds "$mosquitto_pid") - $broker_cpu_before)")
   kill -TERM "$daemon_pid" && wait "$daemon_pid" || true
 
   python3 - "$bare_json" "$work/sterifleet.db" "$since_ms" "$count" "$quarantined" "$rss_kib" \
-    "$bare_broker_cpu" "$daemon_cpu" "$daemon_broker_cpu" "$commits" >>"$work/rounds.jsonl" <<'EOF'
+    "$bare_broker_cpu" "$daemon_cpu" "$daemon_broker_cpu" "$commits" "$receive_thread_cpu" >>"$work/rounds.jsonl" <<'EOF'
 import json, sqlite3, sys
 bare = json.loads(sys.argv[1])
 since, count = int(sys.argv[3]), int(sys.argv[4])
@@ -128,7 +135,8 @@ print(json.dumps({
     # CPU time a message costs, consumer and broker (both share the machine's cores).
     "cpu_us_per_message": {
         "bare_subscriber": micros(bare["cpu_seconds"]), "broker_for_bare": micros(bare_broker_cpu),
-        "sterifleetd": micros(daemon_cpu), "broker_for_sterifleetd": micros(daemon_broker_cpu)},
+        "sterifleetd": micros(daemon_cpu), "broker_for_sterifleetd": micros(daemon_broker_cpu),
+        "sterifleetd_receive_thread": micros(float(sys.argv[11]))},
 }))
 EOF
   tail -n 1 "$work/rounds.jsonl" >&2
