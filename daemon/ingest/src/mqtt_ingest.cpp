@@ -34,11 +34,11 @@ MqttIngest::MqttIngest(MqttOptions options, ReceiptOptions receipts, core::Fleet
       strand_(boost::asio::make_strand(executor)),
       group_timer_(strand_),
       command_strand_(boost::asio::make_strand(std::move(executor))) {
-  // By default Paho records its every function entry and protocol packet in an in-memory trace (read
+  // By default Paho records most of its function entries and every packet in an in-memory trace (read
   // by nobody unless asked for), under a lock and with a formatted line each: on its receive thread,
-  // the ingest's busiest, that was a third of the CPU a message (18.3-19.1 µs fell to 11.5-13.6 in
-  // bench/ingest_bench.sh, alternating rounds). Errors are still recorded; what fails reaches the log
-  // through Paho's return codes and handlers. The setting is the process's.
+  // the ingest's busiest, that was a third of the thread's CPU a message (18.3-19.1 µs fell to
+  // 11.5-13.6 in bench/ingest_bench.sh, alternating rounds). Errors are still recorded; what fails
+  // reaches the log through Paho's return codes and handlers. The setting is the process's.
   MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
   mqtt::create_options create(options_.version >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1, max_buffered_commands);
   client_ =
