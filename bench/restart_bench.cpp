@@ -7,6 +7,9 @@
 //   restart_bench restore DB [--snapshot]  Fleet::restore() timed, with its peak memory; then, with
 //                                        --snapshot, the snapshot a clean stop writes, timed
 //   restart_bench forget-snapshots DB    deletes the stored snapshots, so the next restore replays all
+//   restart_bench device-queries DB      what a long device history costs the queries that read one
+//                                        device: its history a page at a time (the dashboard's device
+//                                        view) and a duplicate's stored payload, oldest and newest key
 //
 // Every step prints one JSON line.
 #include <sqlite3.h>
@@ -208,6 +211,70 @@ int forget_snapshots(const std::string& db) {
   return ok ? 0 : 1;
 }
 
+/// Mean milliseconds of `runs` calls.
+template <class Call>
+double mean_ms(int runs, Call call) {
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < runs; ++i) call();
+  return seconds_since(started) * 1000.0 / runs;
+}
+
+int device_queries(const std::string& db) {
+  auto store = store::open_sqlite(db);
+  store::RecordQuery last;
+  last.page.limit = 1;
+  const auto newest = store->messages(last).rows;
+  if (newest.empty()) {
+    std::cerr << "restart_bench: " << db << " holds no messages\n";
+    return 1;
+  }
+  store::RecordQuery history;
+  history.device = newest[0].at("device").get<std::string>();
+  json out{{"step", "device-queries"}, {"device", *history.device}};
+  out["first_page_of_50_ms"] = mean_ms(20, [&] {
+    auto q = history;
+    q.page.limit = 50;
+    (void)store->messages(q);
+  });
+  // Every page of 1,000 in turn, as an export would read them; the last one is the deepest.
+  std::size_t rows = 0, pages = 0;
+  double slowest_ms = 0;
+  std::optional<json> oldest_key, newest_key;
+  auto q = history;
+  q.page.limit = 1000;
+  const auto all_started = std::chrono::steady_clock::now();
+  do {
+    const auto page_started = std::chrono::steady_clock::now();
+    auto page = store->messages(q);
+    slowest_ms = std::max(slowest_ms, seconds_since(page_started) * 1000.0);
+    for (const auto& row : page.rows) {
+      if (row.at("seq").is_null()) continue;
+      if (!newest_key) newest_key = row;
+      oldest_key = row;
+    }
+    rows += page.rows.size();
+    ++pages;
+    q.page.after = page.next;
+  } while (!q.page.after.empty());
+  out["messages"] = rows;
+  out["all_pages_of_1000_seconds"] = seconds_since(all_started);
+  out["slowest_page_of_1000_ms"] = slowest_ms;
+  out["pages"] = pages;
+  const auto lookup_ms = [&](const json& row) {
+    const auto boot = row.at("boot").get<std::uint32_t>();
+    const auto seq = row.at("seq").get<std::uint64_t>();
+    return mean_ms(100, [&] {
+      if (!store->stored_payload(*history.device, boot, seq)) throw std::runtime_error("a stored key was not found");
+    });
+  };
+  if (newest_key) {
+    out["duplicate_of_newest_ms"] = lookup_ms(*newest_key);
+    out["duplicate_of_oldest_ms"] = lookup_ms(*oldest_key);
+  }
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -224,8 +291,11 @@ int main(int argc, char** argv) {
   restore_cmd->add_flag("--snapshot", then_snapshot, "then write the snapshot a clean stop writes, timed");
   auto* forget_cmd = cli.add_subcommand("forget-snapshots", "delete the stored snapshots");
   forget_cmd->add_option("db", db, "store file")->required();
+  auto* queries_cmd = cli.add_subcommand("device-queries", "time the queries that read one device's history");
+  queries_cmd->add_option("db", db, "store file")->required();
   CLI11_PARSE(cli, argc, argv);
   if (fill_cmd->parsed()) return fill(db, messages);
+  if (queries_cmd->parsed()) return device_queries(db);
   if (restore_cmd->parsed()) return restore(db, then_snapshot);
   return forget_snapshots(db);
 }

@@ -76,7 +76,7 @@ class SqliteBackend : public ::testing::Test {
 // --- file and schema ---
 
 TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7");
   EXPECT_EQ(query_text(path_, "PRAGMA journal_mode"), "wal");
   for (const auto* table : {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens",
                             "audit", "meta", "snapshots", "ingest_position"}) {
@@ -92,7 +92,7 @@ TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
   }());
   store_.reset();
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "6");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "7");
   EXPECT_EQ(store_->stats().messages, 1);
 }
 
@@ -104,7 +104,7 @@ TEST_F(SqliteBackend, Open_AVersionOneFileGainsTheSnapshotTable) {
       "DROP TABLE snapshots; DROP TABLE ingest_position; DROP TABLE message_keys; DROP TABLE message_keys_position; "
       "DELETE FROM schema_version WHERE version >= 2");
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7");
   EXPECT_EQ(store_->last_receipt(), 0);
   EXPECT_EQ(store_->stats().messages, 1);
   store_->save_snapshot({1, at(1), "state"});
@@ -137,7 +137,7 @@ TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
     DELETE FROM schema_version WHERE version > 2;)sql");
 
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7");
   EXPECT_EQ(query_text(path_,
                        "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'sessions' "
                        "AND type = 'index' AND sql IS NOT NULL ORDER BY name)"),
@@ -235,6 +235,35 @@ TEST_F(SqliteKeys, ADeviceIsListedNewestFirstFromTheBatchesAndTheTail) {
   EXPECT_TRUE(store_->messages({.clinic = "south", .device = "PEN-0001"}).rows.empty());
 }
 
+TEST_F(SqliteKeys, AFilteredDeviceHistoryPagesThroughManyBatches) {
+  for (int n = 1; n <= 61; ++n) {  // ids 1..61; PEN-0001 has the odd ones, the last in the tail
+    const auto seq = static_cast<std::uint64_t>((n + 1) / 2);
+    store_->commit(Commit{.messages = {telemetry(n % 2 ? "PEN-0001" : "PEN-0002", seq, at(n))}});
+  }
+  const auto ids = [&](const RecordQuery& filter, std::size_t page_size) {
+    std::vector<std::int64_t> out;
+    for (const auto& row : all_pages(
+             [&](const Page& p) {
+               auto q = filter;
+               q.page = p;
+               return store_->messages(q);
+             },
+             page_size)) {
+      out.push_back(row.at("id").get<std::int64_t>());
+    }
+    return out;
+  };
+  std::vector<std::int64_t> late, early;
+  for (std::int64_t id = 61; id >= 41; id -= 2) late.push_back(id);
+  for (std::size_t page_size : {1U, 2U, 7U, 100U}) {
+    EXPECT_EQ(ids({.device = "PEN-0001", .from = at(41)}, page_size), late) << page_size;
+    // The rows a page shows are the device's oldest: every batch is read, the chunk growing.
+    EXPECT_EQ(ids({.device = "PEN-0001", .to = at(4)}, page_size), (std::vector<std::int64_t>{3, 1})) << page_size;
+  }
+  EXPECT_TRUE(ids({.clinic = "south", .device = "PEN-0001"}, 3).empty());
+  EXPECT_THROW(store_->messages({.device = "PEN-0001", .page = {10, "abc"}}), BadCursor);
+}
+
 TEST_F(SqliteKeys, AStoredPayloadIsFoundInABatchAndInTheTail) {
   store_ten_and_two_statuses();
   store_->commit(Commit{.messages = {telemetry("PEN-0001", 6, at(13))}});
@@ -267,6 +296,73 @@ TEST_F(SqliteKeys, AnotherWritersMessagesInTheTailAreFoundToo) {
   // And this store's next commit numbers after the other's (the lookup did not hide that it wrote).
   EXPECT_EQ(store_->commit(Commit{.messages = {telemetry("PEN-0001", 2, at(3))}}), 3);
   EXPECT_EQ(store_->stored_payload("PEN-0002", 1, 1), telemetry("PEN-0002", 1, at(2)).payload);
+}
+
+TEST_F(SqliteKeys, EachBatchRowHoldsTheRangeOfItsKeys) {
+  store_ten_and_two_statuses();
+  const auto ranges = [&](const std::string& device) {
+    return query_text(path_,
+                      "SELECT group_concat(coalesce(low_boot || ' ' || low_seq || ' ' || high_boot || ' ' || high_seq, "
+                      "'-'), '|') FROM "
+                      "(SELECT * FROM message_keys WHERE device = '" +
+                          device + "' ORDER BY last_id)");
+  };
+  EXPECT_EQ(ranges("PEN-0001"), "1 1 1 2|1 3 1 4|1 5 1 5");
+  EXPECT_EQ(ranges("PEN-0002"), "1 1 1 2|1 3 1 4|1 5 1 5");
+  // A batch holding only a status message has no range.
+  for (int n = 0; n < 4; ++n) store_->commit(Commit{.messages = {status(n ? "PEN-0001" : "PEN-0003", at(20 + n))}});
+  EXPECT_EQ(query_text(path_,
+                       "SELECT count(*) FROM message_keys WHERE device = 'PEN-0003' AND low_boot IS NULL "
+                       "AND low_seq IS NULL AND high_boot IS NULL AND high_seq IS NULL"),
+            "1");
+}
+
+TEST_F(SqliteKeys, ADuplicateIsFoundWhereverItsKeyFallsAmongRanges) {
+  const auto keyed = [](std::uint32_t boot, std::uint64_t seq) {
+    auto m = telemetry("PEN-0001", seq, at(static_cast<int>(boot * 100 + seq)));
+    m.boot = boot;
+    return m;
+  };
+  // Two batches whose ranges overlap: gaps filled late, and a reboot in each.
+  const std::vector<std::pair<std::uint32_t, std::uint64_t>> stored{{1, 5}, {2, 1}, {1, 3}, {2, 2},
+                                                                    {1, 4}, {2, 3}, {2, 5}, {3, 1}};
+  for (const auto& [boot, seq] : stored) store_->commit(Commit{.messages = {keyed(boot, seq)}});
+  EXPECT_EQ(
+      query_text(
+          path_,
+          "SELECT group_concat(coalesce(low_boot || ' ' || low_seq || ' ' || high_boot || ' ' || high_seq, '-'), '|') "
+          "FROM (SELECT * FROM message_keys ORDER BY last_id)"),
+      "1 3 2 2|1 4 3 1");
+  for (const auto& [boot, seq] : stored) {
+    EXPECT_EQ(store_->stored_payload("PEN-0001", boot, seq), keyed(boot, seq).payload) << boot << "/" << seq;
+  }
+  for (const auto& [boot, seq] : std::vector<std::pair<std::uint32_t, std::uint64_t>>{
+           {1, 1}, {1, 2}, {1, 6}, {2, 4}, {2, 6}, {3, 2}, {0, 5}, {4, 1}}) {
+    EXPECT_FALSE(store_->stored_payload("PEN-0001", boot, seq)) << boot << "/" << seq;
+  }
+}
+
+TEST_F(SqliteKeys, AVersionSixFileGetsTheRangesOfItsBatches) {
+  store_ten_and_two_statuses();
+  const std::string ranges_sql =
+      "SELECT group_concat(device || ' ' || last_id || ' ' || coalesce(low_boot || ' ' || low_seq || ' ' || high_boot "
+      "|| ' ' || high_seq, '-'), '|') FROM "
+      "(SELECT * FROM message_keys ORDER BY device, last_id)";
+  const auto written = query_text(path_, ranges_sql);
+  store_.reset();
+  run_sql(path_, R"sql(
+    DROP INDEX message_keys_range;
+    ALTER TABLE message_keys DROP COLUMN low_boot;
+    ALTER TABLE message_keys DROP COLUMN low_seq;
+    ALTER TABLE message_keys DROP COLUMN high_boot;
+    ALTER TABLE message_keys DROP COLUMN high_seq;
+    DELETE FROM schema_version WHERE version > 6;)sql");
+
+  store_ = open_sqlite(path_, {.key_batch = 4});
+  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "7");
+  EXPECT_EQ(query_text(path_, ranges_sql), written);
+  EXPECT_EQ(store_->stored_payload("PEN-0002", 1, 3), telemetry("PEN-0002", 3, at(6)).payload);
+  EXPECT_EQ(listed_ids("PEN-0002", 4), (std::vector<std::int64_t>{12, 10, 8, 6, 4, 2}));
 }
 
 TEST_F(SqliteKeys, AFailedCommitLeavesNoKeyBehind) {

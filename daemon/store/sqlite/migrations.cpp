@@ -235,6 +235,24 @@ CREATE TABLE message_keys_position (
 INSERT INTO message_keys_position VALUES (1, 0);
 )sql";
 
+// Each message_keys row gets the lowest and highest (boot, seq) among its keys, indexed by device and
+// highest key: a duplicate's stored payload is looked for only in the rows whose range holds its key,
+// found in that index, instead of in every row of its device (13-14 ms a lookup for a device with
+// 12,600 messages, growing with its history). Rows holding only status messages have no range. The
+// existing rows get theirs from their keys, once.
+constexpr std::string_view schema_v7 = R"sql(
+ALTER TABLE message_keys ADD COLUMN low_boot INTEGER;
+ALTER TABLE message_keys ADD COLUMN low_seq INTEGER;
+ALTER TABLE message_keys ADD COLUMN high_boot INTEGER;
+ALTER TABLE message_keys ADD COLUMN high_seq INTEGER;
+UPDATE message_keys SET
+  (low_boot, low_seq) = (SELECT j.value ->> 1, j.value ->> 2 FROM json_each(keys) j
+                         WHERE j.value ->> 2 IS NOT NULL ORDER BY 1, 2 LIMIT 1),
+  (high_boot, high_seq) = (SELECT j.value ->> 1, j.value ->> 2 FROM json_each(keys) j
+                           WHERE j.value ->> 2 IS NOT NULL ORDER BY 1 DESC, 2 DESC LIMIT 1);
+CREATE INDEX message_keys_range ON message_keys (device, high_boot, high_seq, low_boot, low_seq);
+)sql";
+
 constexpr std::array migrations{
     Migration{1, "initial schema", schema_v1},
     Migration{2, "engine snapshots", schema_v2},
@@ -242,6 +260,7 @@ constexpr std::array migrations{
     Migration{4, "sessions in start order", schema_v4},
     Migration{5, "one index on the message log", schema_v5},
     Migration{6, "message keys indexed in batches", schema_v6},
+    Migration{7, "message key ranges", schema_v7},
 };
 
 int stored_version(Connection& db) {

@@ -52,7 +52,9 @@ constexpr std::string_view kReceiptUpdate = "UPDATE ingest_position SET receipt 
 constexpr std::string_view kDataVersion = "PRAGMA data_version";
 constexpr std::string_view kKeyPositionSelect = "SELECT indexed FROM message_keys_position WHERE id = 1";
 constexpr std::string_view kTailSelect = "SELECT id, device, boot, seq FROM messages WHERE id > ? ORDER BY id LIMIT ?";
-constexpr std::string_view kKeysInsert = "INSERT INTO message_keys (device, last_id, keys) VALUES (?, ?, ?)";
+constexpr std::string_view kKeysInsert =
+    "INSERT INTO message_keys (device, last_id, keys, low_boot, low_seq, high_boot, high_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr std::string_view kKeyPositionUpdate = "UPDATE message_keys_position SET indexed = ? WHERE id = 1";
 
 std::string message_key(const StoredMessage& m) {
@@ -322,9 +324,11 @@ std::size_t SqliteStore::index_tail(Writer& w, std::optional<std::size_t> most) 
     if (!s.step("reading the key position")) throw StoreError("the store at " + path_ + " has no key position");
     indexed = s.int64(0);
   }
+  using Key = std::pair<std::int64_t, std::int64_t>;  // (boot, seq)
   struct DeviceKeys {
     std::string json = "[";
     std::int64_t last_id = 0;
+    std::optional<Key> low, high;  // of its sequenced messages
   };
   // In device order, so that the rows go into message_keys in key order.
   std::map<std::string, DeviceKeys, std::less<>> batch;
@@ -348,7 +352,10 @@ std::size_t SqliteStore::index_tail(Writer& w, std::optional<std::size_t> most) 
       if (s.is_null(3)) {
         keys.json += "null";
       } else {
-        append_number(keys.json, s.int64(3));
+        const Key key{s.int64(2), s.int64(3)};
+        append_number(keys.json, key.second);
+        if (!keys.low || key < *keys.low) keys.low = key;
+        if (!keys.high || key > *keys.high) keys.high = key;
       }
       keys.json += ']';
       keys.last_id = id;
@@ -363,6 +370,14 @@ std::size_t SqliteStore::index_tail(Writer& w, std::optional<std::size_t> most) 
     insert.bind(1, device);
     insert.bind(2, keys.last_id);
     insert.bind(3, keys.json);
+    if (keys.low) {  // and high: both or neither
+      insert.bind(4, keys.low->first);
+      insert.bind(5, keys.low->second);
+      insert.bind(6, keys.high->first);
+      insert.bind(7, keys.high->second);
+    } else {
+      for (int column = 4; column <= 7; ++column) insert.bind_null(column);
+    }
     insert.run("indexing the message keys of " + device);
   }
   auto& position = w.statements.update_key_position;

@@ -125,9 +125,12 @@ std::optional<std::string> SqliteStore::stored_payload(const std::string& device
   if (in_tail.id) return payload("SELECT payload FROM messages WHERE id = ?");
   // One snapshot for both places a key can be, so that a batch indexed in between is not missed.
   Transaction snapshot(*db, Transaction::Kind::read);
+  // Only the rows whose key range holds the key are opened: found in message_keys_range, from the key
+  // up, so a recent key (the usual duplicate) reads a row or two however long the device's history.
   auto indexed = payload(
       "SELECT m.payload FROM message_keys k, json_each(k.keys) j, messages m "
-      "WHERE k.device = ?1 AND j.value ->> 1 = ?2 AND j.value ->> 2 = ?3 AND m.id = j.value ->> 0");
+      "WHERE k.device = ?1 AND (k.high_boot, k.high_seq) >= (?2, ?3) AND (k.low_boot, k.low_seq) <= (?2, ?3) "
+      "AND j.value ->> 1 = ?2 AND j.value ->> 2 = ?3 AND m.id = j.value ->> 0");
   if (indexed || in_tail.complete) return indexed;
   // Another writer's message, or a read-only store: the tail is scanned (about a batch of rows).
   return payload(

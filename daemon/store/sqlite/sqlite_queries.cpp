@@ -1,6 +1,7 @@
 // The SQLite store's queries: filters, keyset pagination, tokens and statistics. Every one runs on
 // a pooled reading connection, so none waits for a commit.
 #include <filesystem>
+#include <limits>
 
 #include "../src/cursor.hpp"
 #include "select.hpp"
@@ -195,37 +196,169 @@ json text_or_null(const Statement& s, int column) { return s.is_null(column) ? j
 
 }  // namespace
 
-Rows SqliteStore::messages(const RecordQuery& q) {
-  Select select(
-      "SELECT id, commit_seq, received_at, topic, payload, clinic, device, boot, seq, ts, type FROM messages");
-  if (q.device) {
-    // The device's ids from message_keys and from the tail it does not hold yet. As one IN list SQLite
-    // walks it newest first and reads only the rows of the page; as an OR it scanned the table.
-    select.where(
-        "id IN (SELECT j.value ->> 0 FROM message_keys k, json_each(k.keys) j WHERE k.device = ? UNION ALL "
-        "SELECT id FROM messages WHERE id > (SELECT indexed FROM message_keys_position) AND device = ?)",
-        {*q.device, *q.device});
+namespace {
+
+constexpr const char* kMessageColumns =
+    "SELECT id, commit_seq, received_at, topic, payload, clinic, device, boot, seq, ts, type FROM messages";
+
+json message_row(const Statement& s) {
+  const bool sequenced = !s.is_null(8);
+  const auto seq = static_cast<std::uint64_t>(s.int64(8));
+  return json{
+      {"id", s.int64(0)},
+      {"commit", s.int64(1)},
+      {"received_at", time_text(s, 2)},
+      {"topic", s.text(3)},
+      {"payload", s.text(4)},
+      {"clinic", s.text(5)},
+      {"device", s.text(6)},
+      {"boot", s.int64(7)},
+      {"seq", sequenced ? json(seq) : json(nullptr)},
+      {"ts", time_or_null(s, 9)},
+      {"type", s.text(10)},
+      {"key", sequenced ? json(std::string(s.text(6)) + "/" + std::to_string(s.int64(7)) + "/" + std::to_string(seq))
+                        : json(nullptr)}};
+}
+
+/// A device's message ids below `before`, newest first: those of the tail (past message_keys_position,
+/// at most a key batch of rows to scan), then those of its message_keys rows, newest row first, a few
+/// rows at a time. A page reads as many rows as it shows batches, however long the device's history.
+/// Run it inside one read transaction, so that a batch indexed meanwhile is neither missed nor seen twice.
+class DeviceIds {
+ public:
+  DeviceIds(Connection& db, std::string device, std::int64_t before)
+      : db_(db), device_(std::move(device)), before_(before) {}
+
+  std::optional<std::int64_t> next() {
+    while (pending_.empty()) {
+      if (!refill()) return std::nullopt;
+    }
+    const auto id = pending_.back();
+    pending_.pop_back();
+    return id;
   }
+
+ private:
+  enum class Stage { tail, straddling, older, done };
+  static constexpr std::size_t kRowsAtATime = 8;
+
+  // pending_ is empty here, and filled in ascending order: next() takes from its back.
+  bool refill() {
+    switch (stage_) {
+      case Stage::tail: {
+        auto& s = db_.cached(
+            "SELECT id FROM messages WHERE id > (SELECT indexed FROM message_keys_position) AND id < ?2 "
+            "AND device = ?1 ORDER BY id");
+        each_row(s, before_, [&](const Statement& row) { pending_.push_back(row.int64(0)); });
+        stage_ = Stage::straddling;
+        return true;
+      }
+      case Stage::straddling: {  // the one batch that may hold ids on both sides of `before`
+        auto& s = db_.cached(
+            "SELECT last_id, keys FROM message_keys WHERE device = ?1 AND last_id >= ?2 ORDER BY last_id LIMIT 1");
+        each_row(s, before_, [&](const Statement& row) { add_ids(row.text(1)); });
+        stage_ = Stage::older;
+        older_than_ = before_;
+        return true;
+      }
+      case Stage::older: {
+        auto& s = db_.cached(
+            "SELECT last_id, keys FROM message_keys WHERE device = ?1 AND last_id < ?2 ORDER BY last_id DESC LIMIT " +
+            std::to_string(kRowsAtATime));
+        std::size_t rows = 0;
+        std::vector<std::string> batches;  // newest first
+        each_row(s, older_than_, [&](const Statement& row) {
+          ++rows;
+          older_than_ = row.int64(0);
+          batches.emplace_back(row.text(1));
+        });
+        for (auto batch = batches.rbegin(); batch != batches.rend(); ++batch) add_ids(*batch);
+        if (rows < kRowsAtATime) stage_ = Stage::done;
+        return true;
+      }
+      case Stage::done:
+        return false;
+    }
+    return false;
+  }
+
+  template <class Visit>
+  void each_row(Statement& s, std::int64_t bound, Visit visit) {
+    Reset reset(s);
+    s.bind(1, device_);
+    s.bind(2, bound);
+    while (s.step("listing the messages of " + device_)) visit(s);
+  }
+
+  /// A batch's keys, [[id, boot, seq], ...] in id order (SqliteStore::index_tail writes them).
+  void add_ids(std::string_view keys) {
+    const auto parsed = parse_row(keys);
+    if (!parsed.is_array()) throw StoreError("message_keys of " + device_ + " holds no JSON array");
+    for (const auto& key : parsed) {
+      const auto id = key.at(0).get<std::int64_t>();
+      if (id < before_) pending_.push_back(id);
+    }
+  }
+
+  Connection& db_;
+  std::string device_;
+  std::int64_t before_;
+  std::int64_t older_than_ = 0;
+  Stage stage_ = Stage::tail;
+  std::vector<std::int64_t> pending_;
+};
+
+}  // namespace
+
+Rows SqliteStore::messages(const RecordQuery& q) {
+  if (q.device) return device_messages(q);
+  Select select(kMessageColumns);
   select.where_if(q.clinic, "clinic = ?").where_if(q.from, "received_at >= ?").where_if(q.to, "received_at < ?");
   auto db = readers_.acquire();
-  return newest_first(*db, select, "id", q.page, [](const Statement& s) {
-    const bool sequenced = !s.is_null(8);
-    const auto seq = static_cast<std::uint64_t>(s.int64(8));
-    return json{
-        {"id", s.int64(0)},
-        {"commit", s.int64(1)},
-        {"received_at", time_text(s, 2)},
-        {"topic", s.text(3)},
-        {"payload", s.text(4)},
-        {"clinic", s.text(5)},
-        {"device", s.text(6)},
-        {"boot", s.int64(7)},
-        {"seq", sequenced ? json(seq) : json(nullptr)},
-        {"ts", time_or_null(s, 9)},
-        {"type", s.text(10)},
-        {"key", sequenced ? json(std::string(s.text(6)) + "/" + std::to_string(s.int64(7)) + "/" + std::to_string(seq))
-                          : json(nullptr)}};
-  });
+  return newest_first(*db, select, "id", q.page, message_row);
+}
+
+// The ids come from DeviceIds a chunk at a time, and the rows with them; the chunk grows while the
+// other filters leave rows out.
+Rows SqliteStore::device_messages(const RecordQuery& q) {
+  const auto limit = detail::page_limit(q.page.limit);
+  const auto before =
+      q.page.after.empty() ? std::numeric_limits<std::int64_t>::max() : detail::decode_cursor(q.page.after, 0).number;
+  auto db = readers_.acquire();
+  Transaction snapshot(*db, Transaction::Kind::read);
+  DeviceIds ids(*db, *q.device, before);
+  Rows out;
+  std::string cursor;
+  std::size_t chunk = limit + 1;
+  for (bool more = true; more && out.next.empty();) {
+    std::string list = "[";
+    std::size_t listed = 0;
+    for (; listed < chunk; ++listed) {
+      const auto id = ids.next();
+      if (!id) {
+        more = false;
+        break;
+      }
+      if (listed > 0) list += ',';
+      list += std::to_string(*id);
+    }
+    if (listed == 0) break;
+    list += ']';
+    Select select(kMessageColumns);
+    select.where("id IN (SELECT value FROM json_each(?))", {std::move(list)});
+    select.where_if(q.clinic, "clinic = ?").where_if(q.from, "received_at >= ?").where_if(q.to, "received_at < ?");
+    select.each(*db, "id DESC", [&](const Statement& s) {
+      if (!out.next.empty()) return;
+      if (out.rows.size() == limit) {
+        out.next = cursor;
+        return;
+      }
+      out.rows.push_back(message_row(s));
+      cursor = detail::encode_cursor(s.int64(0));
+    });
+    chunk = std::min<std::size_t>(chunk * 2, 4096);
+  }
+  return out;
 }
 
 Rows SqliteStore::quarantine(const RecordQuery& q) {

@@ -14,7 +14,9 @@
 // * Each commit touches as few pages as it can, because every page it changes is written whole to the
 //   WAL: a telemetry message appends to the messages table, nothing else. Its (device, boot, seq) key
 //   goes into message_keys later, with those of the next thousands of messages, one row per device
-//   (index_tail): an index in device order, written per transaction, dirtied a page per device. Commits
+//   (index_tail): an index in device order, written per transaction, dirtied a page per device. Each
+//   row carries its keys' lowest and highest (boot, seq), indexed, so that a duplicate's lookup opens
+//   only the rows whose range holds its key, and a device's history is read newest row first. Commits
 //   are numbered by the rows they append (messages, quarantine, actions, commands and audit carry
 //   commit_seq, and their row numbers follow commit order); the `meta` row is rewritten only by a
 //   commit that appends to the audit chain (it holds the chain's head) or appends nothing at all.

@@ -87,6 +87,8 @@ class SqliteStore final : public Store {
     bool complete;                   ///< no id means not in the tail (else: another writer's, unknown)
   };
   TailLookup find_in_tail(const std::string& device, std::uint32_t boot, std::uint64_t seq);
+  /// messages() of one device, from its message_keys rows and the tail.
+  Rows device_messages(const RecordQuery& query);
 
   // Destroyed bottom up: readers, then the checkpointer (it hooks into the writer), then the writer,
   // which as the last connection checkpoints and removes the WAL.
