@@ -344,11 +344,17 @@ TEST_F(SqliteKeys, ADuplicateIsFoundWhereverItsKeyFallsAmongRanges) {
 
 TEST_F(SqliteKeys, AVersionSixFileGetsTheRangesOfItsBatches) {
   store_ten_and_two_statuses();
+  // A batch whose keys are out of order across a reboot, ending with a status, and one of statuses only.
+  auto rebooted = telemetry("PEN-0003", 1, at(13));
+  rebooted.boot = 2;
+  store_->commit(Commit{.messages = {rebooted, telemetry("PEN-0003", 9, at(14)), status("PEN-0003", at(15)),
+                                     status("PEN-0004", at(16))}});
   const std::string ranges_sql =
       "SELECT group_concat(device || ' ' || last_id || ' ' || coalesce(low_boot || ' ' || low_seq || ' ' || high_boot "
       "|| ' ' || high_seq, '-'), '|') FROM "
       "(SELECT * FROM message_keys ORDER BY device, last_id)";
   const auto written = query_text(path_, ranges_sql);
+  EXPECT_THAT(written, HasSubstr("|PEN-0003 15 1 9 2 1|PEN-0004 16 -"));
   store_.reset();
   run_sql(path_, R"sql(
     DROP INDEX message_keys_range;
