@@ -227,7 +227,11 @@ json message_row(const Statement& s) {
 class DeviceIds {
  public:
   DeviceIds(Connection& db, std::string device, std::int64_t before)
-      : db_(db), device_(std::move(device)), before_(before) {}
+      : db_(db),
+        device_(std::move(device)),
+        before_(before),
+        older_than_(before),
+        what_("listing the messages of " + device_) {}
 
   std::optional<std::int64_t> next() {
     while (pending_.empty()) {
@@ -258,22 +262,19 @@ class DeviceIds {
             "SELECT last_id, keys FROM message_keys WHERE device = ?1 AND last_id >= ?2 ORDER BY last_id LIMIT 1");
         each_row(s, before_, [&](const Statement& row) { add_ids(row.text(1)); });
         stage_ = Stage::older;
-        older_than_ = before_;
         return true;
       }
       case Stage::older: {
         auto& s = db_.cached(
             "SELECT last_id, keys FROM message_keys WHERE device = ?1 AND last_id < ?2 ORDER BY last_id DESC LIMIT " +
             std::to_string(kRowsAtATime));
-        std::size_t rows = 0;
         std::vector<std::string> batches;  // newest first
         each_row(s, older_than_, [&](const Statement& row) {
-          ++rows;
           older_than_ = row.int64(0);
           batches.emplace_back(row.text(1));
         });
         for (auto batch = batches.rbegin(); batch != batches.rend(); ++batch) add_ids(*batch);
-        if (rows < kRowsAtATime) stage_ = Stage::done;
+        if (batches.size() < kRowsAtATime) stage_ = Stage::done;
         return true;
       }
       case Stage::done:
@@ -287,7 +288,7 @@ class DeviceIds {
     Reset reset(s);
     s.bind(1, device_);
     s.bind(2, bound);
-    while (s.step("listing the messages of " + device_)) visit(s);
+    while (s.step(what_)) visit(s);
   }
 
   /// A batch's keys, [[id, boot, seq], ...] in id order (SqliteStore::index_tail writes them).
@@ -303,17 +304,23 @@ class DeviceIds {
   Connection& db_;
   std::string device_;
   std::int64_t before_;
-  std::int64_t older_than_ = 0;
+  std::int64_t older_than_;  ///< the older stage's next rows are below this last_id
+  std::string what_;         ///< for errors
   Stage stage_ = Stage::tail;
   std::vector<std::int64_t> pending_;
 };
+
+/// The filters of a message query besides its device.
+void where_received(Select& select, const RecordQuery& q) {
+  select.where_if(q.clinic, "clinic = ?").where_if(q.from, "received_at >= ?").where_if(q.to, "received_at < ?");
+}
 
 }  // namespace
 
 Rows SqliteStore::messages(const RecordQuery& q) {
   if (q.device) return device_messages(q);
   Select select(kMessageColumns);
-  select.where_if(q.clinic, "clinic = ?").where_if(q.from, "received_at >= ?").where_if(q.to, "received_at < ?");
+  where_received(select, q);
   auto db = readers_.acquire();
   return newest_first(*db, select, "id", q.page, message_row);
 }
@@ -346,7 +353,7 @@ Rows SqliteStore::device_messages(const RecordQuery& q) {
     list += ']';
     Select select(kMessageColumns);
     select.where("id IN (SELECT value FROM json_each(?))", {std::move(list)});
-    select.where_if(q.clinic, "clinic = ?").where_if(q.from, "received_at >= ?").where_if(q.to, "received_at < ?");
+    where_received(select, q);
     select.each(*db, "id DESC", [&](const Statement& s) {
       if (!out.next.empty()) return;
       if (out.rows.size() == limit) {
