@@ -2,10 +2,12 @@
 # Sustained ingest of sterifleetd against the real limit, in one run on one broker.
 #
 # A private Mosquitto holds one backlog of COUNT QoS 1 messages (the simulator's flood: births, telemetry,
-# cartridge events and faults from 1,000 devices) for two persistent sessions: a bare Paho subscriber
-# that only counts (bench/bare_subscriber.cpp) and sterifleetd (decoded, judged by every rule, stored in
-# SQLite and acknowledged only after the commit). Each drains the same backlog alone on the machine; the
-# figure is the ratio of their rates, in the median of ROUNDS rounds (a new backlog each).
+# cartridge events and faults from 1,000 devices) for three persistent sessions: a bare Paho subscriber
+# that only counts (bench/bare_subscriber.cpp), the same subscriber appending each raw message to SQLite
+# and nothing more (the least a consumer that keeps them can do: the cost of storing alone), and
+# sterifleetd (decoded, judged by every rule, stored in SQLite and acknowledged only after the commit).
+# Each drains the same backlog alone on the machine; the figure is the ratio of sterifleetd's rate to
+# the bare subscriber's, in the median of ROUNDS rounds (a new backlog each).
 #
 #   bench/ingest_bench.sh [BUILD_DIR (build/release)] [COUNT (200000)] [ROUNDS (5)]
 #   STERIFLEETD_SET="store.synchronous=FULL" bench/ingest_bench.sh ...   # a configuration key to try
@@ -64,10 +66,21 @@ start_daemon() {
   until curl -sf "http://127.0.0.1:$http_port/readyz" >/dev/null; do sleep 0.05; done
 }
 
+# The subscriber's JSON, with the CPU seconds it used.
+run_subscriber() {
+  python3 -c 'import json, resource, subprocess, sys
+out = subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True).stdout
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+result = json.loads(out)
+result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+print(json.dumps(result))' "$bare" --broker "$broker" --count "$count" "$@"
+}
+
 counters="sterifleet_messages_stored_total sterifleet_messages_duplicate_total sterifleet_messages_quarantined_total"
 
-# 1. Both sessions exist and are subscribed before the backlog is published.
+# 1. The sessions exist and are subscribed before the backlog is published.
 "$bare" --broker "$broker" --client-id bare --prepare
+"$bare" --broker "$broker" --client-id raw-store --prepare
 start_daemon
 sleep 1
 kill -TERM "$daemon_pid" && wait "$daemon_pid" || true
@@ -79,15 +92,12 @@ for _ in $(seq 1 "$rounds"); do
   "$sim" --broker "$broker" --flood 0 --flood-count "$count" --publishers 4 --flood-devices 1000 \
     --state-dir "$work/sim" --log-level warn >"$work/flood.json"
 
-  # 3. The real limit (and the CPU it and the broker spend on it).
+  # 3. The real limit (and the CPU it and the broker spend on it), then the cost of storing alone.
   broker_cpu_before=$(cpu_seconds "$mosquitto_pid")
-  bare_json=$(python3 -c 'import json, resource, subprocess, sys
-out = subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True).stdout
-usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-result = json.loads(out)
-result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
-print(json.dumps(result))' "$bare" --broker "$broker" --client-id bare --count "$count")
+  bare_json=$(run_subscriber --client-id bare)
   bare_broker_cpu=$(python3 -c "print($(cpu_seconds "$mosquitto_pid") - $broker_cpu_before)")
+  rm -f "$work"/raw.db*
+  raw_json=$(run_subscriber --client-id raw-store --store "$work/raw.db")
 
   # 4. The daemon, timed from its first stored group to its last by the store's own receipt times, so
   # that watching it costs almost nothing (polling /metrics often took a tenth of a core from it).
@@ -112,9 +122,10 @@ print(json.dumps(result))' "$bare" --broker "$broker" --client-id bare --count "
   kill -TERM "$daemon_pid" && wait "$daemon_pid" || true
 
   python3 - "$bare_json" "$work/sterifleet.db" "$since_ms" "$count" "$quarantined" "$rss_kib" \
-    "$bare_broker_cpu" "$daemon_cpu" "$daemon_broker_cpu" "$commits" "$receive_thread_cpu" >>"$work/rounds.jsonl" <<'EOF'
+    "$bare_broker_cpu" "$daemon_cpu" "$daemon_broker_cpu" "$commits" "$receive_thread_cpu" "$raw_json" \
+    >>"$work/rounds.jsonl" <<'EOF'
 import json, sqlite3, sys
-bare = json.loads(sys.argv[1])
+bare, raw = json.loads(sys.argv[1]), json.loads(sys.argv[12])
 since, count = int(sys.argv[3]), int(sys.argv[4])
 bare_broker_cpu, daemon_cpu, daemon_broker_cpu = (float(x) for x in sys.argv[7:10])
 # A group's messages share one receipt time (milliseconds): the rate counts what came after the first group.
@@ -129,12 +140,15 @@ print(json.dumps({
     "bare_subscriber_per_second": round(bare["per_second"]),
     "sterifleetd_per_second": round(daemon_rate),
     "ratio": round(daemon_rate / bare["per_second"], 3),
+    "raw_store_per_second": round(raw["per_second"]),
+    "raw_store_ratio": round(raw["per_second"] / bare["per_second"], 3),
     "sterifleetd_quarantined": int(sys.argv[5]),
     "sterifleetd_peak_rss_mib": round(int(sys.argv[6]) / 1024, 1),
     "sterifleetd_messages_per_transaction": round(count / max(int(sys.argv[10]), 1), 1),
     # CPU time a message costs, consumer and broker (both share the machine's cores).
     "cpu_us_per_message": {
         "bare_subscriber": micros(bare["cpu_seconds"]), "broker_for_bare": micros(bare_broker_cpu),
+        "raw_store": micros(raw["cpu_seconds"]),
         "sterifleetd": micros(daemon_cpu), "broker_for_sterifleetd": micros(daemon_broker_cpu),
         "sterifleetd_receive_thread": micros(float(sys.argv[11]))},
 }))
@@ -151,5 +165,6 @@ spread = lambda key: [min(r[key] for r in rounds), max(r[key] for r in rounds)]
 print(json.dumps({
     "messages_a_round": int(sys.argv[2]), "rounds": len(rounds), "median_round": median,
     "ratio_range": spread("ratio"), "bare_subscriber_per_second_range": spread("bare_subscriber_per_second"),
-    "sterifleetd_per_second_range": spread("sterifleetd_per_second"), "cores": os.cpu_count()}))
+    "sterifleetd_per_second_range": spread("sterifleetd_per_second"),
+    "raw_store_ratio_range": spread("raw_store_ratio"), "cores": os.cpu_count()}))
 EOF
