@@ -90,7 +90,7 @@ sim::ScenarioConfig fleet_config() {
 void stage(const sim::Publish& publish, Timestamp at, store::Commit& commit) {
   const auto decoded = protocol::decode(publish.topic, publish.payload, {at, std::chrono::seconds(300)});
   if (!decoded) {
-    commit.quarantined.push_back({at, publish.topic, publish.payload,
+    commit.quarantined.push_back({0, at, publish.topic, publish.payload,
                                   std::string(protocol::to_string(decoded.error().reason)), decoded.error().message()});
     return;
   }

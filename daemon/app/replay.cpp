@@ -1,13 +1,15 @@
 #include "replay.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <istream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <tuple>
 
+#include "sterifleet/core/journal_actions.hpp"
 #include "sterifleet/engine/engine.hpp"
-#include "sterifleet/protocol/codec.hpp"
-#include "sterifleet/protocol/topic.hpp"
 
 namespace sterifleet::app {
 
@@ -15,9 +17,6 @@ namespace {
 
 using nlohmann::json;
 using protocol::format_timestamp;
-
-// Recorded traffic is judged by its own clocks, not today's: no message is "in the future".
-const protocol::Timestamp far_future = protocol::Timestamp{std::chrono::sys_days{std::chrono::year{9999} / 1 / 1}};
 
 void reject(std::ostream& out, std::size_t line, std::string_view reason, const std::string& message,
             ReplaySummary& summary) {
@@ -48,46 +47,114 @@ json cycle_line(const engine::CycleRecord& c) {
           {"reasons", c.assessment.reasons}};
 }
 
+// The bytes of a recorded payload: the text as received, a JSON value, or hex for bytes that are not UTF-8.
+std::optional<std::string> payload_of(const json& line) {
+  if (line.contains("payload_hex") && line["payload_hex"].is_string()) {
+    const auto& hex = line["payload_hex"].get_ref<const std::string&>();
+    if (hex.size() % 2 != 0) return std::nullopt;
+    std::string bytes;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+      unsigned value = 0;
+      const auto [end, error] = std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16);
+      if (error != std::errc{} || end != hex.data() + i + 2) return std::nullopt;
+      bytes.push_back(static_cast<char>(value));
+    }
+    return bytes;
+  }
+  if (!line.contains("payload")) return std::nullopt;
+  return line["payload"].is_string() ? line["payload"].get<std::string>() : line["payload"].dump();
+}
+
+std::optional<protocol::Timestamp> time_of(const json& line, const char* key) {
+  if (!line.contains(key) || !line[key].is_string()) return std::nullopt;
+  return protocol::parse_timestamp(line[key].get<std::string>());
+}
+
+// The device time a recorded message claims, to stop at --until: read from the payload without judging it.
+std::optional<protocol::Timestamp> device_time(const std::string& payload) {
+  const json parsed = json::parse(payload, nullptr, false);
+  if (!parsed.is_object()) return std::nullopt;
+  return time_of(parsed, "ts");
+}
+
+// What the daemon keeps under a message key, as far as replay needs it: which payload it was.
+class KeptPayloads {
+ public:
+  void keep(const protocol::Envelope& env, std::string_view payload) {
+    kept_.emplace(std::make_tuple(env.device.str(), env.boot, env.seq), std::hash<std::string_view>{}(payload));
+  }
+  std::optional<bool> same(const protocol::Envelope& env, std::string_view payload) const {
+    const auto it = kept_.find(std::make_tuple(env.device.str(), env.boot, env.seq));
+    if (it == kept_.end()) return std::nullopt;
+    return it->second == std::hash<std::string_view>{}(payload);
+  }
+
+ private:
+  std::map<std::tuple<std::string, std::uint32_t, std::uint64_t>, std::size_t> kept_;
+};
+
 }  // namespace
 
 ReplaySummary replay(std::istream& in, std::ostream& out, const ReplayOptions& options) {
   ReplaySummary summary;
   std::optional<engine::Engine> engine;
   protocol::Timestamp latest{};
+  std::int64_t quarantined = 0;
+  KeptPayloads kept;
+  const engine::Intake intake{options.max_clock_skew, [&](const protocol::Envelope& env, std::string_view payload) {
+                                return kept.same(env, payload);
+                              }};
   std::string text;
   while (std::getline(in, text)) {
     ++summary.lines;
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     const json line = json::parse(text, nullptr, false);
-    if (line.is_discarded() || !line.is_object() || !line.contains("topic") || !line["topic"].is_string() ||
-        !line.contains("payload")) {
+    if (line.is_object() && line.contains("action") && line["action"].is_object()) {
+      const auto& recorded = line["action"];
+      const auto at = time_of(recorded, "at");
+      if (!at || !recorded.contains("kind") || !recorded["kind"].is_string()) {
+        reject(out, summary.lines, "bad_line", "expected {\"action\": {\"kind\": ..., \"at\": ...}}", summary);
+        continue;
+      }
+      const store::Action action{*at, recorded.value("actor", "engine"), recorded["kind"].get<std::string>(),
+                                 recorded.value("body", json::object())};
+      if ((options.until && action.at > *options.until) || (action.kind == "policy" && !options.policy_reloads)) {
+        continue;
+      }
+      if (!engine) engine.emplace(options.policy, action.at);
+      latest = std::max(latest, action.at);
+      core::apply_action(*engine, action, options.max_clock_skew);
+      continue;
+    }
+    const auto payload = line.is_object() ? payload_of(line) : std::nullopt;
+    if (!payload || !line.contains("topic") || !line["topic"].is_string()) {
       reject(out, summary.lines, "bad_line", "expected {\"topic\": \"...\", \"payload\": {...}}", summary);
       continue;
     }
-    const std::string payload =
-        line["payload"].is_string() ? line["payload"].get<std::string>() : line["payload"].dump();
-    const auto decoded = protocol::decode(line["topic"].get<std::string>(), payload, {far_future});
-    if (!decoded) {
-      reject(out, summary.lines, protocol::to_string(decoded.error().reason), decoded.error().message(), summary);
-      continue;
-    }
-    std::optional<protocol::Timestamp> received;
-    if (line.contains("received_at") && line["received_at"].is_string()) {
-      received = protocol::parse_timestamp(line["received_at"].get<std::string>());
-    }
-    const auto* device_message = std::get_if<protocol::DeviceMessage>(&*decoded);
-    const protocol::Timestamp ts = device_message ? device_message->envelope.ts : received.value_or(latest);
-    if (options.until && ts > *options.until) continue;
-    const protocol::Timestamp at = received.value_or(ts);
+    const auto received_at = time_of(line, "received_at");
+    const auto ts = options.until || !received_at ? device_time(*payload) : std::nullopt;
+    if (options.until && ts && *ts > *options.until) continue;
+    const protocol::Timestamp at = received_at.value_or(ts.value_or(latest));
     if (!engine) engine.emplace(options.policy, at);
     latest = std::max(latest, at);
-    const auto effects = device_message ? engine->apply(*device_message, at)
-                                        : engine->apply(std::get<protocol::StatusMessage>(*decoded), at);
-    if (effects.refusal && effects.refusal->code != "duplicate") {
-      reject(out, summary.lines, effects.refusal->code, effects.refusal->message, summary);
-      continue;
+    const auto id = line.contains("quarantine_id") && line["quarantine_id"].is_number_integer()
+                        ? line["quarantine_id"].get<std::int64_t>()
+                        : quarantined + 1;
+    const auto topic = line["topic"].get<std::string>();
+    const auto judged = engine->receive({topic, *payload, at, false, id}, intake);
+    switch (judged.disposition) {
+      case engine::Disposition::accepted:
+        if (const auto* m = std::get_if<protocol::DeviceMessage>(&*judged.message)) kept.keep(m->envelope, *payload);
+        ++summary.applied;
+        break;
+      case engine::Disposition::quarantined:
+        quarantined = std::max(quarantined, id);
+        reject(out, summary.lines, judged.reason, judged.detail, summary);
+        break;
+      case engine::Disposition::duplicate:
+        ++summary.applied;
+        break;
     }
-    ++summary.applied;
   }
   if (!engine) return summary;
   engine->tick(options.until.value_or(latest));

@@ -1,8 +1,12 @@
 // `sterifleet replay`: recorded traffic through the engine, offline, for what-if policy checks and
-// forensics. Input: one {"topic": "...", "payload": {...}} object a line (optionally "received_at").
-// Output: JSON lines, alerts then cycles, in a stable order.
+// forensics, judged exactly as the daemon judges it (Engine::receive, core::apply_action). Input: JSON
+// lines, each a message {"topic": "...", "payload": {...} or "text" (or "payload_hex"), "received_at"?,
+// "quarantine_id"?} or a journaled action {"action": {"kind", "at", "actor", "body"}}, as `sterifleet
+// export` writes them. Output: JSON lines, rejections as they come, then alerts and cycles in a stable
+// order.
 #pragma once
 
+#include <chrono>
 #include <iosfwd>
 #include <optional>
 
@@ -14,6 +18,9 @@ namespace sterifleet::app {
 struct ReplayOptions {
   engine::Policy policy;
   std::optional<protocol::Timestamp> until;  ///< ignore messages whose device time is later
+  /// Apply journaled policy reloads; off when a what-if policy is to judge the whole recording.
+  bool policy_reloads = true;
+  std::chrono::seconds max_clock_skew{300};
 };
 
 struct ReplaySummary {

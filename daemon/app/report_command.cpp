@@ -8,18 +8,13 @@
 #include "sterifleet/report/compliance.hpp"
 #include "sterifleet/report/verify.hpp"
 #include "sterifleet/store/store.hpp"
+#include "time_option.hpp"
 
 namespace sterifleet::app {
 
 namespace {
 
 using protocol::Timestamp;
-
-std::optional<Timestamp> parse_time(const std::string& text) {
-  if (auto ts = protocol::parse_timestamp(text)) return ts;
-  if (auto date = protocol::parse_date(text)) return Timestamp(std::chrono::sys_days(*date));
-  return std::nullopt;
-}
 
 bool store_exists(const std::string& path, std::ostream& log) {
   std::error_code error;
@@ -32,8 +27,8 @@ bool store_exists(const std::string& path, std::ostream& log) {
 std::optional<report::ComplianceRequest> request_of(const ReportOptions& o, std::ostream& log) {
   report::ComplianceRequest request;
   const auto format = report::parse_format(o.format);
-  const auto from = parse_time(o.from);
-  const auto to = parse_time(o.to);
+  const auto from = parse_time_option(o.from);
+  const auto to = parse_time_option(o.to);
   if (o.clinic && !protocol::is_valid_id(*o.clinic)) {
     log << "--clinic: must be 1 to 64 letters, digits, '_', '.' or '-'\n";
   } else if (!from) {

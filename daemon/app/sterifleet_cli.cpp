@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "audit_command.hpp"
+#include "export_command.hpp"
 #include "policy_file.hpp"
 #include "replay.hpp"
 #include "report_command.hpp"
@@ -34,6 +35,7 @@ int policy_check(const std::string& path) {
 
 int replay(const std::string& path, const std::string& policy_path, const std::string& until) {
   app::ReplayOptions options{engine::default_policy(), std::nullopt};
+  options.policy_reloads = policy_path.empty();
   if (!policy_path.empty()) {
     auto policy = load_policy(policy_path);
     if (!policy) return 1;
@@ -81,9 +83,20 @@ int main(int argc, char** argv) {
   std::string replay_policy;
   std::string until;
   auto* replay_cmd = cli.add_subcommand("replay", "Run recorded traffic (JSON lines) through the engine offline");
-  replay_cmd->add_option("FILE", replay_file, "JSON lines {\"topic\":...,\"payload\":{...}}; - for stdin");
+  replay_cmd->add_option(
+      "FILE", replay_file,
+      "JSON lines as sterifleet export writes them, or {\"topic\":...,\"payload\":{...}}; - for stdin");
   replay_cmd->add_option("--policy", replay_policy, "policy file instead of the built-in defaults");
   replay_cmd->add_option("--until", until, "stop at this device time (RFC 3339 UTC)");
+
+  app::ExportOptions export_options{"sterifleet.db", std::nullopt, "", "", "jsonl"};
+  std::string export_clinic;
+  auto* export_cmd = cli.add_subcommand("export", "The stored traffic and journaled actions, as replay reads them");
+  export_cmd->add_option("--db", export_options.db_path, "the daemon's SQLite store")->capture_default_str();
+  export_cmd->add_option("--clinic", export_clinic, "only this clinic's messages (default: every clinic)");
+  export_cmd->add_option("--from", export_options.from, "receive time, inclusive (RFC 3339 UTC, or a date)");
+  export_cmd->add_option("--to", export_options.to, "receive time, exclusive (RFC 3339 UTC, or a date)");
+  export_cmd->add_option("--format", export_options.format, "jsonl")->capture_default_str();
 
   auto* audit = cli.add_subcommand("audit", "The hash-chained audit trail");
   audit->require_subcommand(1);
@@ -122,6 +135,10 @@ int main(int argc, char** argv) {
   try {
     if (check->parsed()) return policy_check(policy_file);
     if (replay_cmd->parsed()) return replay(replay_file, replay_policy, until);
+    if (export_cmd->parsed()) {
+      if (!export_clinic.empty()) export_options.clinic = export_clinic;
+      return app::export_traffic(export_options, std::cout, std::cerr);
+    }
     if (verify->parsed()) return app::audit_verify(audit_db, std::cout);
     if (create->parsed()) return app::token_create(token_db, role, name.empty() ? "cli-" + role : name, std::cout);
     if (report_verify->parsed()) return app::report_verify(verify_db, verify_file, std::cout);

@@ -42,23 +42,29 @@ template <class Reader>
 Cartridge read_cartridge(const Reader& in) {
   Cartridge c;
   c.id = read_id<CartridgeId>(in, "id");
-  c.lot = read_id<LotId>(in, "lot");
+  c.lot = LotId{in.descriptive_id("lot")};
   c.expires = in.date("expires");
-  c.needles = static_cast<int>(in.integer("needles", 1, 100));
+  c.needles = in.descriptive_integer("needles", 1, 100);
   c.max_strokes = in.integer("max_strokes", 1, max_strokes_per_cartridge);
   if (in.has("max_runtime_s")) c.max_runtime = seconds(in.integer("max_runtime_s", 1, day_s));
+  in.unknown_fields({"id", "lot", "expires", "needles", "max_strokes", "max_runtime_s"});
   return c;
 }
 
 template <class Reader>
 Birth read_birth(const Reader& in) {
   Birth b;
-  b.kind = parse_device_kind(in.choice("kind", {"pen", "roller", "sterilizer"})).value_or(DeviceKind::pen);
-  b.model = in.text("model", max_id_length);
-  b.firmware = in.text("firmware", max_id_length);
-  if (in.ok() && b.model.empty()) in.fail("model", Reason::out_of_range, "must not be empty");
-  if (in.ok() && b.firmware.empty()) in.fail("firmware", Reason::out_of_range, "must not be empty");
-  if (in.has("heartbeat_s")) b.heartbeat = seconds(in.integer("heartbeat_s", 10, day_s));
+  const auto kind = in.listed("kind", {"pen", "roller", "sterilizer"});
+  const auto known_kind = parse_device_kind(kind);
+  b.kind = known_kind ? Listed<DeviceKind>(*known_kind) : Listed<DeviceKind>::other(kind);
+  b.model = in.descriptive_text("model", 1, max_id_length);
+  b.firmware = in.descriptive_text("firmware", 1, max_id_length);
+  if (in.has("heartbeat_s")) {
+    // Out of range, the declared heartbeat is drift: the policy's default for the kind applies.
+    const auto heartbeat = in.descriptive_integer("heartbeat_s", 10, day_s);
+    if (heartbeat >= 10 && heartbeat <= day_s) b.heartbeat = seconds(heartbeat);
+  }
+  in.unknown_fields({"kind", "model", "firmware", "heartbeat_s"});
   return b;
 }
 
@@ -68,12 +74,14 @@ SessionStart read_session_start(const Reader& in) {
   s.session = read_id<SessionId>(in, "session");
   s.cartridge = read_cartridge(in.object("cartridge"));
   s.depth = Millimetres{in.number("depth_mm", 0.0, max_depth_mm)};
-  s.speed = Hertz{in.number("speed", 1.0, max_speed_hz)};
-  s.operator_id = read_id<OperatorId>(in, "operator");
-  s.patient = read_id<PatientRef>(in, "patient");
-  s.area = parse_treatment_area(in.choice("area", {"forehead", "periorbital", "nose", "cheek", "perioral", "neck",
-                                                   "decolletage", "scalp", "hands", "body"}))
-               .value_or(TreatmentArea::cheek);
+  s.speed = Hertz{in.descriptive_number("speed", 1.0, max_speed_hz)};
+  s.operator_id = OperatorId{in.descriptive_id("operator")};
+  s.patient = PatientRef{in.descriptive_id("patient")};
+  const auto area = in.listed("area", {"forehead", "periorbital", "nose", "cheek", "perioral", "neck", "decolletage",
+                                       "scalp", "hands", "body"});
+  const auto known_area = parse_treatment_area(area);
+  s.area = known_area ? Listed<TreatmentArea>(*known_area) : Listed<TreatmentArea>::other(area);
+  in.unknown_fields({"session", "cartridge", "depth_mm", "speed", "operator", "patient", "area"});
   return s;
 }
 
@@ -83,6 +91,7 @@ SessionEnd read_session_end(const Reader& in) {
   s.session = read_id<SessionId>(in, "session");
   s.strokes = in.integer("strokes", 0, max_strokes_per_cartridge);
   s.runtime = seconds(in.integer("runtime_s", 0, day_s));
+  in.unknown_fields({"session", "strokes", "runtime_s"});
   return s;
 }
 
@@ -91,10 +100,11 @@ Telemetry read_telemetry(const Reader& in) {
   Telemetry t;
   t.battery = Percent{in.number("battery_pct", 0.0, 100.0)};
   t.motor_runtime = seconds(in.integer("runtime_s", 0, max_lifetime_runtime_s));
-  t.motor_strokes = in.integer("strokes", 0, max_lifetime_strokes);
+  t.motor_strokes = in.descriptive_integer("strokes", 0, max_lifetime_strokes);
   t.depth = Millimetres{in.number("depth_mm", 0.0, max_depth_mm)};
-  t.speed = Hertz{in.number("speed", 1.0, max_speed_hz)};
+  t.speed = Hertz{in.descriptive_number("speed", 1.0, max_speed_hz)};
   t.session = read_optional_id<SessionId>(in, "session");
+  in.unknown_fields({"battery_pct", "runtime_s", "strokes", "depth_mm", "speed", "session"});
   return t;
 }
 
@@ -137,14 +147,47 @@ CycleComplete read_cycle_complete(const Reader& in) {
   c.load = read_load(in);
   c.chemical_indicator = in.choice("ci", {"pass", "fail"}) == "fail" ? PassFail::fail : PassFail::pass;
   if (in.has("bi")) c.biological_indicator = in.boolean("bi");
-  c.operator_id = read_id<OperatorId>(in, "operator");
+  c.operator_id = OperatorId{in.descriptive_id("operator")};
   if (c.method == Method::chemical) {
     c.chemical = ChemicalExposure{read_id<AgentId>(in, "agent"), Percent{in.number("concentration_pct", 0.01, 100.0)}};
   } else {
     in.forbid("agent", "only allowed when method is \"chemical\"");
     in.forbid("concentration_pct", "only allowed when method is \"chemical\"");
   }
+  in.unknown_fields({"cycle", "method", "wrapped", "temp_c", "exposure_s", "pressure_kpa", "load", "ci", "bi",
+                     "operator", "agent", "concentration_pct"});
   return c;
+}
+
+template <class Reader>
+CartridgeRemove read_cartridge_remove(const Reader& in) {
+  const auto cartridge = in.object("cartridge");
+  CartridgeRemove remove{read_id<CartridgeId>(cartridge, "id")};
+  cartridge.unknown_fields({"id"});
+  in.unknown_fields({"cartridge"});
+  return remove;
+}
+
+template <class Reader>
+Fault read_fault(const Reader& in) {
+  Fault fault{FaultCode{in.descriptive_id("code")}, in.descriptive_text("detail", 0, max_text_length)};
+  in.unknown_fields({"code", "detail"});
+  return fault;
+}
+
+template <class Reader>
+BiResult read_bi_result(const Reader& in) {
+  BiResult bi{read_id<CycleId>(in, "cycle"),
+              in.choice("result", {"negative", "positive"}) == "positive" ? BiReading::positive : BiReading::negative};
+  in.unknown_fields({"cycle", "result"});
+  return bi;
+}
+
+template <class Reader>
+BowieDickTest read_bowie_dick(const Reader& in) {
+  BowieDickTest test{in.choice("result", {"pass", "fail"}) == "fail" ? PassFail::fail : PassFail::pass};
+  in.unknown_fields({"result"});
+  return test;
 }
 
 template <class Reader>
@@ -152,17 +195,17 @@ Body read_body(std::string_view type, const Reader& in) {
   if (type == Birth::type) return read_birth(in);
   if (type == SessionStart::type) return read_session_start(in);
   if (type == SessionEnd::type) return read_session_end(in);
-  if (type == CartridgeInsert::type) return CartridgeInsert{read_cartridge(in.object("cartridge"))};
-  if (type == CartridgeRemove::type) return CartridgeRemove{read_id<CartridgeId>(in.object("cartridge"), "id")};
-  if (type == Fault::type) return Fault{read_id<FaultCode>(in, "code"), in.text("detail", max_text_length)};
+  if (type == CartridgeInsert::type) {
+    CartridgeInsert insert{read_cartridge(in.object("cartridge"))};
+    in.unknown_fields({"cartridge"});
+    return insert;
+  }
+  if (type == CartridgeRemove::type) return read_cartridge_remove(in);
+  if (type == Fault::type) return read_fault(in);
   if (type == Telemetry::type) return read_telemetry(in);
   if (type == CycleComplete::type) return read_cycle_complete(in);
-  if (type == BiResult::type) {
-    return BiResult{read_id<CycleId>(in, "cycle"), in.choice("result", {"negative", "positive"}) == "positive"
-                                                       ? BiReading::positive
-                                                       : BiReading::negative};
-  }
-  return BowieDickTest{in.choice("result", {"pass", "fail"}) == "fail" ? PassFail::fail : PassFail::pass};
+  if (type == BiResult::type) return read_bi_result(in);
+  return read_bowie_dick(in);
 }
 
 // The type must exist and belong on the channel it arrived on.
@@ -212,37 +255,53 @@ StatusMessage read_status(const Reader& in, const Topic& topic) {
   check_identity(in, status.device, topic);
   status.boot = static_cast<std::uint32_t>(in.integer("boot", 0, UINT32_MAX));
   status.online = in.boolean("online");
-  if (in.has("reason")) status.shutdown = in.choice("reason", {"shutdown"}) == "shutdown";
+  // An unlisted reason is drift: the device is then expected back, as after a dropped connection.
+  if (in.has("reason")) status.shutdown = in.listed("reason", {"shutdown"}) == "shutdown";
   if (in.ok() && status.online && status.shutdown) {
     in.fail("reason", Reason::bad_value, "\"shutdown\" only goes with \"online\": false");
   }
+  in.unknown_fields({"v", "device", "boot", "online", "reason"});
   return status;
 }
 
+// `seen`, when given, collects what the envelope said while it was still well formed.
 template <class Reader>
-DeviceMessage read_device_message(const Reader& in, const Topic& topic, const DecodeContext& context) {
+DeviceMessage read_device_message(const Reader& in, const Topic& topic, const DecodeContext& context,
+                                  SeenEnvelope* seen) {
   DeviceMessage message;
   message.clinic = topic.clinic;
   auto& envelope = message.envelope;
   envelope.device = read_id<DeviceId>(in, "device");
   check_identity(in, envelope.device, topic);
   envelope.boot = static_cast<std::uint32_t>(in.integer("boot", 0, UINT32_MAX));
+  if (seen && in.ok()) seen->boot = envelope.boot;
   envelope.seq = in.unsigned_integer("seq", 1, max_seq);
+  if (seen && in.ok()) seen->seq = envelope.seq;
   envelope.ts = in.timestamp("ts").value_or(Timestamp{});
   check_clock(in, envelope.ts, context);
+  if (seen && in.ok()) seen->ts = envelope.ts;
   const std::string type = in.string("type");  // any string that is not a v1 type is unknown_type
+  if (seen && in.ok()) seen->type = type;
   check_type(in, type, topic.channel);
   const auto body = in.object("body");
   if (in.ok()) message.body = read_body(type, body);
+  in.unknown_fields({"v", "device", "boot", "seq", "ts", "type", "body"});
   return message;
 }
 
 template <class Value>
-Inbound read_inbound(const detail::FieldReader<Value>& in, const Topic& topic, const DecodeContext& context) {
+Inbound read_inbound(const detail::FieldReader<Value>& in, const Topic& topic, const DecodeContext& context,
+                     SeenEnvelope* seen = nullptr) {
   in.version("v", protocol_version);
   if (!in.ok()) return {};
   return topic.channel == Channel::status ? Inbound{read_status(in, topic)}
-                                          : Inbound{read_device_message(in, topic, context)};
+                                          : Inbound{read_device_message(in, topic, context, seen)};
+}
+
+// The message with the drift its reading found.
+Inbound with_drift(Inbound message, ErrorSink& sink) {
+  std::visit([&](auto& m) { m.drift = sink.take_drift(); }, message);
+  return message;
 }
 
 // What parse_checked refuses besides syntax: nesting deeper than max_json_depth (the root object is
@@ -295,7 +354,7 @@ std::optional<Inbound> decode_fast(const Topic& topic, std::string_view payload,
   const FieldReader<SimdValue> in(SimdValue(root), "", sink);
   auto message = read_inbound(in, topic, context);
   if (!sink.ok()) return std::nullopt;
-  return message;
+  return with_drift(std::move(message), sink);
 }
 
 boost::system::result<Inbound, DecodeError> decode_explained(const Topic& topic, std::string_view payload,
@@ -305,9 +364,14 @@ boost::system::result<Inbound, DecodeError> decode_explained(const Topic& topic,
   if (!root) return parse_error;
   if (!root->is_object()) return DecodeError{Reason::not_an_object, {}, "the payload must be a JSON object"};
   ErrorSink sink;
-  auto message = read_inbound(JsonFieldReader(NlohmannValue(*root), "", sink), topic, context);
-  if (!sink.ok()) return sink.take();
-  return message;
+  SeenEnvelope seen;
+  auto message = read_inbound(JsonFieldReader(NlohmannValue(*root), "", sink), topic, context, &seen);
+  if (!sink.ok()) {
+    auto error = sink.take();
+    error.seen = std::move(seen);
+    return error;
+  }
+  return with_drift(std::move(message), sink);
 }
 
 }  // namespace detail

@@ -1,6 +1,7 @@
 #include "field_reader.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace sterifleet::protocol::detail {
@@ -39,10 +40,57 @@ std::string range_text(std::int64_t min, std::int64_t max) {
   return "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
 }
 
+std::string range_text(double min, double max) {
+  return "[" + nlohmann::json(min).dump() + ", " + nlohmann::json(max).dump() + "]";
+}
+
+std::string list_text(std::initializer_list<std::string_view> allowed) {
+  std::string list;
+  for (const auto option : allowed) {
+    list += list.empty() ? "" : ", ";
+    list += option;
+  }
+  return list;
+}
+
+// A drifted value as both back-ends render it alike (their own renderings of numbers differ).
+template <class Value>
+std::string rendering(const Value& value) {
+  switch (value.kind()) {
+    case JsonKind::null:
+      return "null";
+    case JsonKind::boolean:
+      return value.boolean() ? "true" : "false";
+    case JsonKind::integer:
+      if (const auto number = value.int64()) return std::to_string(*number);
+      if (const auto number = value.uint64()) return std::to_string(*number);
+      return "an integer";
+    case JsonKind::floating:
+      return nlohmann::json(value.number()).dump();
+    case JsonKind::string:
+      return shortened(
+          nlohmann::json(std::string(value.string())).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    case JsonKind::array:
+      return "an array of " + std::to_string(value.size()) + " items";
+    case JsonKind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
 }  // namespace
 
 void ErrorSink::fail(Reason reason, std::string path, std::string detail) {
   if (!error_) error_ = DecodeError{reason, std::move(path), std::move(detail)};
+}
+
+void ErrorSink::drift(std::string path, std::string value, std::string detail) {
+  drift_.push_back({std::move(path), std::move(value), std::move(detail)});
+}
+
+std::vector<Drift> ErrorSink::take_drift() {
+  std::sort(drift_.begin(), drift_.end(), [](const Drift& a, const Drift& b) { return a.path < b.path; });
+  return std::move(drift_);
 }
 
 template <class Value>
@@ -61,6 +109,21 @@ std::optional<Value> FieldReader<Value>::field(std::string_view key) const {
   auto value = object_ ? object_->find(key) : std::nullopt;
   if (!value) fail(key, Reason::missing_field, "required field is missing");
   return value;
+}
+
+template <class Value>
+std::optional<Value> FieldReader<Value>::string_field(std::string_view key) const {
+  const auto value = field(key);
+  if (value && value->kind() != JsonKind::string) {
+    fail(key, Reason::wrong_type, "expected a string, got " + std::string(type_of(value->kind())));
+    return std::nullopt;
+  }
+  return value;
+}
+
+template <class Value>
+void FieldReader<Value>::drift(std::string_view key, const Value& value, std::string detail) const {
+  sink_->drift(path_of(key), rendering(value), std::move(detail));
 }
 
 template <class Value>
@@ -141,8 +204,7 @@ double FieldReader<Value>::number(std::string_view key, double min, double max) 
   }
   const auto number = value->number();
   if (!(number >= min && number <= max)) {  // also catches an overflowing literal parsed as infinity
-    fail(key, Reason::out_of_range,
-         value->describe() + " is outside [" + nlohmann::json(min).dump() + ", " + nlohmann::json(max).dump() + "]");
+    fail(key, Reason::out_of_range, value->describe() + " is outside " + range_text(min, max));
     return min;
   }
   return number;
@@ -236,13 +298,82 @@ std::string_view FieldReader<Value>::choice(std::string_view key,
   for (const auto option : allowed) {
     if (option == text) return option;
   }
-  std::string list;
-  for (const auto option : allowed) {
-    list += list.empty() ? "" : ", ";
-    list += option;
-  }
-  fail(key, Reason::bad_value, value->describe() + " is not one of: " + list);
+  fail(key, Reason::bad_value, value->describe() + " is not one of: " + list_text(allowed));
   return {};
+}
+
+template <class Value>
+std::string FieldReader<Value>::listed(std::string_view key, std::initializer_list<std::string_view> allowed) const {
+  const auto value = string_field(key);
+  if (!value) return {};
+  const auto text = value->string();
+  if (std::find(allowed.begin(), allowed.end(), text) == allowed.end()) {
+    drift(key, *value, "not one of: " + list_text(allowed));
+  }
+  return std::string(text);
+}
+
+template <class Value>
+std::string FieldReader<Value>::descriptive_text(std::string_view key, std::size_t min_length,
+                                                 std::size_t max_length) const {
+  const auto value = string_field(key);
+  if (!value) return {};
+  const auto text = value->string();
+  if (text.size() < min_length) {
+    drift(key, *value, "shorter than " + std::to_string(min_length) + " bytes");
+  } else if (text.size() > max_length) {
+    drift(key, *value, "longer than " + std::to_string(max_length) + " bytes");
+  } else if (has_control_characters(text)) {
+    drift(key, *value, "contains control characters");
+  }
+  return std::string(text);
+}
+
+template <class Value>
+std::string FieldReader<Value>::descriptive_id(std::string_view key) const {
+  const auto value = string_field(key);
+  if (!value) return {};
+  const auto text = value->string();
+  if (!is_valid_id(text)) drift(key, *value, "expected an id matching [A-Za-z0-9_.-]{1,64}");
+  return std::string(text);
+}
+
+template <class Value>
+std::int64_t FieldReader<Value>::descriptive_integer(std::string_view key, std::int64_t min, std::int64_t max) const {
+  const auto value = field(key);
+  if (!value) return min;
+  if (value->kind() != JsonKind::integer) {
+    fail(key, Reason::wrong_type,
+         "expected an integer, got " + std::string(type_of(value->kind())) + " " + value->describe());
+    return min;
+  }
+  const auto number = value->int64();
+  if (!number || *number < min || *number > max) drift(key, *value, "outside " + range_text(min, max));
+  return number.value_or(max);
+}
+
+template <class Value>
+double FieldReader<Value>::descriptive_number(std::string_view key, double min, double max) const {
+  const auto value = field(key);
+  if (!value) return min;
+  if (value->kind() != JsonKind::integer && value->kind() != JsonKind::floating) {
+    fail(key, Reason::wrong_type, "expected a number, got " + std::string(type_of(value->kind())));
+    return min;
+  }
+  const auto number = value->number();
+  if (!(number >= min && number <= max)) drift(key, *value, "outside " + range_text(min, max));
+  if (!std::isfinite(number)) return number > 0 ? max : min;
+  return number;
+}
+
+template <class Value>
+void FieldReader<Value>::unknown_fields(std::initializer_list<std::string_view> known) const {
+  if (!object_) return;
+  object_->for_each_field([&](std::string_view key, const Value& value) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      drift(key, value, "not a field of protocol v1 here: ignored");
+    }
+  });
 }
 
 template <class Value>

@@ -1,7 +1,8 @@
 // Reads typed fields out of a parsed JSON object, enforcing the spec's type, charset and range rules,
 // over either JSON back-end (json_value.hpp). The first violation is recorded with its JSON Pointer
 // path; later reads then return defaults and record nothing, so decoding code reads straight through
-// and checks ok() once.
+// and checks ok() once. Descriptive fields (no rule judges by them) are read by the descriptive_*
+// readers: a value outside the rules is drift, recorded beside the message and kept as sent.
 #pragma once
 
 #include <cstdint>
@@ -12,19 +13,24 @@
 #include "json_value.hpp"
 #include "sterifleet/protocol/decode_error.hpp"
 #include "sterifleet/protocol/ids.hpp"
+#include "sterifleet/protocol/message.hpp"
 #include "sterifleet/protocol/time.hpp"
 
 namespace sterifleet::protocol::detail {
 
-/// Holds the first error of one decode.
+/// Holds the first error of one decode, and its drift.
 class ErrorSink {
  public:
   bool ok() const noexcept { return !error_; }
   void fail(Reason reason, std::string path, std::string detail);
   DecodeError take() { return std::move(*error_); }
+  void drift(std::string path, std::string value, std::string detail);
+  /// The drift, by path (the back-ends visit an object's fields in different orders).
+  std::vector<Drift> take_drift();
 
  private:
   std::optional<DecodeError> error_;
+  std::vector<Drift> drift_;
 };
 
 template <class Value>
@@ -55,12 +61,30 @@ class FieldReader {
   /// A string that must be one of `allowed` (listed in the error message); returns it if so.
   std::string_view choice(std::string_view key, std::initializer_list<std::string_view> allowed) const;
   FieldReader object(std::string_view key) const;
+
+  // Descriptive fields. Absent or of the wrong JSON type is still a fault; a value outside the rules
+  // is drift, and the value as sent is returned.
+  /// A string from `allowed`, or drift for one the list lacks.
+  std::string listed(std::string_view key, std::initializer_list<std::string_view> allowed) const;
+  /// Text of `min_length` to `max_length` bytes without control characters, or drift.
+  std::string descriptive_text(std::string_view key, std::size_t min_length, std::size_t max_length) const;
+  /// An id string, or drift outside the id charset.
+  std::string descriptive_id(std::string_view key) const;
+  /// An integer in range, or drift (one beyond int64 becomes the nearest bound).
+  std::int64_t descriptive_integer(std::string_view key, std::int64_t min, std::int64_t max) const;
+  /// A number in range, or drift (an overflowing literal becomes the nearest bound).
+  double descriptive_number(std::string_view key, double min, double max) const;
+  /// Each field of this object that is not in `known` is drift: the spec does not define it here.
+  void unknown_fields(std::initializer_list<std::string_view> known) const;
   /// The array under `key`, or nullopt after recording an error.
   std::optional<Value> array(std::string_view key, std::size_t max_items) const;
   void forbid(std::string_view key, std::string_view why) const;
 
  private:
   std::optional<Value> field(std::string_view key) const;  // records missing_field when absent
+  /// The field if present and a string, else records missing_field or wrong_type.
+  std::optional<Value> string_field(std::string_view key) const;
+  void drift(std::string_view key, const Value& value, std::string detail) const;
 
   std::optional<Value> object_;
   std::string path_;

@@ -6,6 +6,8 @@ namespace {
 
 using json = nlohmann::json;
 
+}  // namespace
+
 // Error messages quote at most this much of an offending value, cut on a UTF-8 character boundary so
 // that the message itself stays valid text.
 std::string shortened(std::string text) {
@@ -18,8 +20,6 @@ std::string shortened(std::string text) {
   }
   return text;
 }
-
-}  // namespace
 
 JsonKind NlohmannValue::kind() const {
   switch (value_->type()) {

@@ -16,6 +16,9 @@ namespace sterifleet::protocol::detail {
 
 enum class JsonKind { null, boolean, integer, floating, string, array, object };
 
+/// At most 48 bytes of `text`, cut on a UTF-8 character boundary and marked with "...".
+std::string shortened(std::string text);
+
 /// A value of nlohmann's DOM, which must outlive it.
 class NlohmannValue {
  public:
@@ -35,6 +38,11 @@ class NlohmannValue {
   template <class Visit>
   void for_each_item(Visit visit) const {
     for (const auto& item : *value_) visit(NlohmannValue(item));
+  }
+  /// An object's fields, as (key, value).
+  template <class Visit>
+  void for_each_field(Visit visit) const {
+    for (const auto& [key, item] : value_->items()) visit(std::string_view(key), NlohmannValue(item));
   }
   /// A short rendering for error messages.
   std::string describe() const;
@@ -60,6 +68,11 @@ class SimdValue {
   void for_each_item(Visit visit) const {
     const simdjson::dom::array array(value_);
     for (const auto item : array) visit(SimdValue(item));
+  }
+  template <class Visit>
+  void for_each_field(Visit visit) const {
+    const simdjson::dom::object object(value_);
+    for (const auto field : object) visit(field.key, SimdValue(field.value));
   }
   std::string describe() const;
 

@@ -218,12 +218,33 @@ TEST(Replay, BadLinesAreReportedWithTheirNumberAndReason) {
   Recording r;
   r.raw("not json").raw(R"({"topic":"sterifleet/v1/north/PEN-1/event","payload":{"v":2}})");
   const auto lines = r.replay();
-  ASSERT_EQ(lines.size(), 2u);
+  ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0]["kind"], "rejected");
   EXPECT_EQ(lines[0]["line"], 1);
   EXPECT_EQ(lines[0]["reason"], "bad_line");
   EXPECT_EQ(lines[1]["line"], 2);
   EXPECT_EQ(lines[1]["reason"], "unsupported_version");
+  // An event that cannot be judged is an alert, as in the daemon.
+  EXPECT_EQ(lines[2]["kind"], "alert");
+  EXPECT_EQ(lines[2]["rule"], "device.event_rejected");
+  EXPECT_EQ(lines[2]["severity"], "critical");
+  EXPECT_EQ(lines[2]["subject"], "PEN-1/quarantine/1");
+}
+
+// A payload naming another device is rejected and raises device.identity_mismatch, as in the daemon.
+TEST(Replay, IdentityMismatchRaisesItsAlert) {
+  Recording r;
+  r.add("PEN-1", protocol::Birth{protocol::DeviceKind::pen, "Dermapen 4", "1", std::nullopt}, 0min);
+  const protocol::DeviceMessage other{
+      protocol::ClinicId{"north"},
+      {DeviceId{"PEN-2"}, 1, 7, kStart + 5min},
+      protocol::Telemetry{protocol::Percent{50}, 60s, 1, protocol::Millimetres{1}, protocol::Hertz{100}, std::nullopt}};
+  r.raw(nlohmann::json{{"topic", "sterifleet/v1/north/PEN-1/telemetry"}, {"payload", protocol::encode(other)}}.dump());
+  const auto lines = r.replay();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["reason"], "identity_mismatch");
+  EXPECT_EQ(lines[1]["rule"], "device.identity_mismatch");
+  EXPECT_EQ(lines[1]["subject"], "PEN-1");
 }
 
 }  // namespace

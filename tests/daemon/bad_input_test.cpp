@@ -3,6 +3,7 @@
 // and still stores a good message sent after them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "sterifleet/protocol/decode_error.hpp"
@@ -42,16 +43,17 @@ struct BadMessage {
   std::string payload;
 };
 
+// Each with a sequence number of its own, as a device sends them.
 std::vector<BadMessage> bad_messages() {
-  auto wrong_type = telemetry(2);
+  auto wrong_type = telemetry(3);
   wrong_type["boot"] = "5";
-  auto oversize = telemetry(2);
-  oversize["padding"] = std::string(17'000, 'x');  // unknown fields are ignored, but not beyond 16384 bytes
-  auto unknown = envelope(5, 2, "session.pause", json::object());
-  auto other_device = telemetry(2);
+  auto oversize = telemetry(4);
+  oversize["padding"] = std::string(17'000, 'x');  // unknown fields are accepted as drift, but not beyond 16384 bytes
+  auto unknown = envelope(5, 5, "session.pause", json::object());
+  auto other_device = telemetry(6);
   other_device["device"] = "PEN-02";
   auto older_boot = envelope(4, 1, "birth", {{"kind", "pen"}, {"model", "Dermapen 4"}, {"firmware", "4.2.1"}});
-  auto future = telemetry(2);
+  auto future = telemetry(7);
   future["ts"] = now_plus(24h);
   return {
       {"malformed JSON", std::string(protocol::to_string(protocol::Reason::malformed_json)), "telemetry",
@@ -80,7 +82,8 @@ TEST(DaemonBadInput, EachIsQuarantinedWithItsReasonAndCounted_AndAGoodMessageIsS
                  envelope(5, 1, "birth", {{"kind", "pen"}, {"model", "Dermapen 4"}, {"firmware", "4.2.1"}}).dump());
   const auto bad = bad_messages();
   for (const auto& message : bad) device.publish(pen_topic + message.channel, message.payload);
-  device.publish(pen_topic + "telemetry", telemetry(2).dump());
+  constexpr std::uint64_t good_seq = 8;
+  device.publish(pen_topic + "telemetry", telemetry(good_seq).dump());
 
   // One client, QoS 1, one subscriber: the daemon handles them in this order, so once the last is stored
   // every earlier one has been dealt with.
@@ -92,7 +95,7 @@ TEST(DaemonBadInput, EachIsQuarantinedWithItsReasonAndCounted_AndAGoodMessageIsS
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(sqlite_integer(daemon.db(),
-                           "SELECT count(*) FROM messages WHERE device = 'PEN-01' AND boot = 5 AND seq IN (1, 2)"),
+                           "SELECT count(*) FROM messages WHERE device = 'PEN-01' AND boot = 5 AND seq IN (1, 8)"),
             2);
   EXPECT_TRUE(daemon.running());
   EXPECT_EQ(daemon.get("/healthz").status, 200);
@@ -118,6 +121,29 @@ TEST(DaemonBadInput, EachIsQuarantinedWithItsReasonAndCounted_AndAGoodMessageIsS
   const auto alerts = daemon.all_items("/api/v1/alerts?rule=device.identity_mismatch");
   ASSERT_EQ(alerts.size(), 1U);
   EXPECT_EQ(alerts.front().at("subject"), "PEN-01");
+
+  // The event and the birth that could not be judged are critical alerts naming their quarantine id;
+  // the rejected telemetry raised none.
+  auto rejected = daemon.all_items("/api/v1/alerts?rule=device.event_rejected");
+  ASSERT_EQ(rejected.size(), 2U) << json(rejected).dump(2);
+  std::sort(rejected.begin(), rejected.end(),
+            [](const json& a, const json& b) { return a.at("subject") < b.at("subject"); });
+  const auto quarantine_id = [&](const std::string& what) {
+    for (std::size_t i = 0; i < bad.size(); ++i) {
+      if (bad[i].what == what) return quarantined[bad.size() - 1 - i].at("id").get<std::int64_t>();
+    }
+    return std::int64_t{0};
+  };
+  EXPECT_EQ(rejected[0].at("subject"), "PEN-01/4/1");  // the older boot's birth
+  EXPECT_EQ(rejected[0].at("trigger"),
+            "quarantine:" + std::to_string(quarantine_id("an older boot after a newer one")));
+  EXPECT_EQ(rejected[1].at("subject"), "PEN-01/5/5");  // the unknown type
+  EXPECT_EQ(rejected[1].at("trigger"), "quarantine:" + std::to_string(quarantine_id("an unknown message type")));
+  for (const auto& alert : rejected) {
+    EXPECT_EQ(alert.at("severity"), "critical");
+    EXPECT_EQ(alert.at("state"), "open");
+  }
+  EXPECT_NE(rejected[1].at("summary").get<std::string>().find("session.pause"), std::string::npos);
 }
 
 }  // namespace

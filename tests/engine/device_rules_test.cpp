@@ -104,15 +104,13 @@ TEST_F(DeviceRules, Unknown_QuietWhenBirthComesFirst) {
 }
 
 TEST_F(DeviceRules, IdentityMismatch_FiresLocksAndResolvesOnNextCorrectMessage) {
-  const auto effects = engine_.rejected(protocol::ClinicId{"north"}, protocol::DeviceId{"PEN-1"},
-                                        protocol::Reason::identity_mismatch, at_minute(10));
+  const auto effects = receive("PEN-1", "telemetry", payload("PEN-2", telemetry_body(), 10), 10).effects;
   const auto fired = alerts(RuleId::identity_mismatch);
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].severity, Severity::critical);
   ASSERT_EQ(effects.commands.size(), 1u);
   EXPECT_TRUE(std::holds_alternative<protocol::Lock>(effects.commands[0].body));
-  engine_.rejected(protocol::ClinicId{"north"}, protocol::DeviceId{"PEN-1"}, protocol::Reason::identity_mismatch,
-                   at_minute(11));
+  receive("PEN-1", "telemetry", payload("PEN-2", telemetry_body(), 11), 11);
   EXPECT_EQ(alerts(RuleId::identity_mismatch)[0].episode.occurrences, 2);
   const auto cleared = telemetry("PEN-1", 90, 12);
   EXPECT_EQ(alerts(RuleId::identity_mismatch)[0].state(), AlertState::resolved);
@@ -123,11 +121,9 @@ TEST_F(DeviceRules, IdentityMismatch_FiresLocksAndResolvesOnNextCorrectMessage) 
 // Its trigger is the receipt time: a second mismatch in the same millisecond, after a correct message
 // cleared the first, is the same alert recurring (a second alert under its id broke compaction).
 TEST_F(DeviceRules, IdentityMismatch_SameMillisecondAfterClearingReopensTheSameAlert) {
-  const protocol::ClinicId north{"north"};
-  engine_.rejected(north, protocol::DeviceId{"PEN-1"}, protocol::Reason::identity_mismatch, at_minute(10));
+  receive("PEN-1", "telemetry", payload("PEN-2", telemetry_body(), 10), 10);
   telemetry("PEN-1", 90, 10);
-  const auto again =
-      engine_.rejected(north, protocol::DeviceId{"PEN-1"}, protocol::Reason::identity_mismatch, at_minute(10));
+  const auto again = receive("PEN-1", "telemetry", payload("PEN-2", telemetry_body(), 10), 10).effects;
   ASSERT_EQ(again.alerts.size(), 1u);
   EXPECT_EQ(again.alerts[0].transition, Transition::reopened);
   const auto fired = alerts(RuleId::identity_mismatch);
@@ -141,8 +137,7 @@ TEST_F(DeviceRules, IdentityMismatch_SameMillisecondAfterClearingReopensTheSameA
 }
 
 TEST_F(DeviceRules, IdentityMismatch_QuietForOtherRejections) {
-  engine_.rejected(protocol::ClinicId{"north"}, protocol::DeviceId{"PEN-1"}, protocol::Reason::malformed_json,
-                   at_minute(10));
+  receive("PEN-1", "telemetry", "{not json", 10);
   EXPECT_EQ(alert_count(), 0u);
 }
 

@@ -51,6 +51,25 @@ class FleetFixture : public ::testing::Test {
     return DeviceMessage{protocol::ClinicId{"north"}, {protocol::DeviceId{device}, 1, ++seq, ts}, std::move(body)};
   }
 
+  /// Applies a message built earlier with message(): the device's next seq was taken then, so messages
+  /// built in device order and applied in another arrive as a replay delivers them.
+  Effects deliver(const DeviceMessage& built) {
+    auto effects = engine_.apply(built, built.envelope.ts);
+    remember(effects);
+    return effects;
+  }
+
+  /// All alerts of a rule, withdrawn ones included, oldest first.
+  std::vector<Alert> history(RuleId rule) const {
+    std::vector<Alert> out;
+    engine_.for_each_alert([&](const Alert& a) {
+      if (a.rule == rule) out.push_back(a);
+    });
+    std::sort(out.begin(), out.end(),
+              [](const Alert& a, const Alert& b) { return a.episode.opened_at < b.episode.opened_at; });
+    return out;
+  }
+
   Effects send(const std::string& device, Body body, double minute) {
     return send_at(device, std::move(body), at_minute(minute));
   }
@@ -102,6 +121,25 @@ class FleetFixture : public ::testing::Test {
   Effects bowie_dick(const std::string& sterilizer, bool pass, double minute) {
     return send(sterilizer, protocol::BowieDickTest{pass ? protocol::PassFail::pass : protocol::PassFail::fail},
                 minute);
+  }
+
+  /// A payload as it came off the wire on `device`'s `channel`, received at `minute`, kept under
+  /// `quarantine_id` if it is rejected.
+  Judgement receive(const std::string& device, const std::string& channel, const std::string& payload, double minute,
+                    std::int64_t quarantine_id = 1) {
+    const std::string topic = "sterifleet/v1/north/" + device + "/" + channel;
+    auto judged = engine_.receive({topic, payload, at_minute(minute), false, quarantine_id}, {});
+    remember(judged.effects);
+    return judged;
+  }
+
+  /// The payload of `device`'s next message (its next seq), as the codec writes it.
+  std::string payload(const std::string& device, Body body, double minute) {
+    return protocol::encode(message(device, std::move(body), at_minute(minute)));
+  }
+
+  static protocol::Telemetry telemetry_body(double battery = 90) {
+    return {protocol::Percent{battery}, 3600s, 1000, protocol::Millimetres{1}, protocol::Hertz{100}, std::nullopt};
   }
 
   Effects telemetry(const std::string& pen, double battery, double minute, std::int64_t runtime_s = 3600,

@@ -27,9 +27,12 @@ struct Status {
   protocol::StatusMessage status;
   Timestamp received;
 };
-struct Mismatch {
-  DeviceId device;
+/// A payload as it came off the wire: a message with drift, a rejected one, another device's.
+struct Raw {
+  std::string topic;
+  std::string payload;
   Timestamp received;
+  std::int64_t quarantine_id;
 };
 struct Tick {
   Timestamp now;
@@ -59,7 +62,7 @@ struct Reload {
   Policy policy;
   Timestamp now;
 };
-using Input = std::variant<Message, Status, Mismatch, Tick, Acknowledge, Resolve, Manual, Maintenance, Compact, Reload>;
+using Input = std::variant<Message, Status, Raw, Tick, Acknowledge, Resolve, Manual, Maintenance, Compact, Reload>;
 
 const ClinicId kClinic{"north"};
 const std::vector<std::string> kPens{"PEN-1", "PEN-2", "PEN-3", "PEN-4"};
@@ -85,8 +88,8 @@ Effects apply(Engine& engine, const Input& input) {
       Overloaded{
           [&](const Message& m) { return engine.apply(m.message, m.received); },
           [&](const Status& s) { return engine.apply(s.status, s.received); },
-          [&](const Mismatch& m) {
-            return engine.rejected(kClinic, m.device, protocol::Reason::identity_mismatch, m.received);
+          [&](const Raw& r) {
+            return engine.receive({r.topic, r.payload, r.received, false, r.quarantine_id}, {}).effects;
           },
           [&](const Tick& t) { return engine.tick(t.now); },
           [&](const Acknowledge& a) {
@@ -180,6 +183,19 @@ std::vector<protocol::DeviceMessage> arrival(std::uint64_t seed) {
   return out;
 }
 
+// The message's payload with a field the spec does not define in its body: drift.
+std::string with_unknown_field(const protocol::DeviceMessage& message) {
+  std::string payload = protocol::encode(message);
+  payload.insert(payload.size() - 2, R"(,"x_vendor":1)");
+  return payload;
+}
+
+// The message's payload with an empty body: its envelope is sound, its content cannot be judged.
+std::string with_empty_body(const protocol::DeviceMessage& message) {
+  std::string payload = protocol::encode(message);
+  return payload.substr(0, payload.find(R"("body":)")) + R"("body":{}})";
+}
+
 std::vector<Input> traffic(std::uint64_t seed, bool reload) {
   std::mt19937_64 rng(seed * 7919);
   auto chance = [&](int percent) { return static_cast<int>(rng() % 100) < percent; };
@@ -188,6 +204,7 @@ std::vector<Input> traffic(std::uint64_t seed, bool reload) {
   std::vector<Input> inputs;
   Timestamp clock = kStart - std::chrono::hours(1);
   int manual = 0;
+  std::int64_t quarantined = 0;
   bool reloaded = false;
   for (auto& message : arrival(seed)) {
     clock = std::max(clock, message.envelope.ts);
@@ -204,7 +221,15 @@ std::vector<Input> traffic(std::uint64_t seed, bool reload) {
         inputs.push_back(Tick{clock});
       }
     }
-    if (chance(1)) inputs.push_back(Mismatch{pen(), clock});
+    if (chance(1)) {
+      const protocol::DeviceMessage other{
+          kClinic,
+          {DeviceId{"PEN-X"}, 1, 1, clock},
+          protocol::Telemetry{protocol::Percent{50}, std::chrono::seconds{3600}, 100, protocol::Millimetres{1},
+                              protocol::Hertz{100}, std::nullopt}};
+      inputs.push_back(
+          Raw{"sterifleet/v1/north/" + pen().str() + "/telemetry", protocol::encode(other), clock, ++quarantined});
+    }
     if (chance(2)) inputs.push_back(Acknowledge{static_cast<std::size_t>(rng() % 5), clock});
     if (chance(1)) inputs.push_back(Resolve{static_cast<std::size_t>(rng() % 5), clock});
     if (chance(1)) {
@@ -221,7 +246,13 @@ std::vector<Input> traffic(std::uint64_t seed, bool reload) {
       inputs.push_back(Reload{policy, clock});
       reloaded = true;
     }
-    inputs.push_back(Message{std::move(message), clock});
+    if (chance(3)) {
+      inputs.push_back(Raw{protocol::topic_of(message), with_unknown_field(message), clock, quarantined + 1});
+    } else if (chance(3)) {
+      inputs.push_back(Raw{protocol::topic_of(message), with_empty_body(message), clock, ++quarantined});
+    } else {
+      inputs.push_back(Message{std::move(message), clock});
+    }
   }
   inputs.push_back(Tick{clock + std::chrono::hours(2)});
   return inputs;
@@ -253,6 +284,8 @@ void note_exercised(const json& state, std::set<std::string>& exercised) {
     const auto& boots = device["sequence"]["boots"];
     if (!boots.empty() && !boots.back()["missing"].empty()) exercised.insert("sequence_gap");
     if (!device["compacted_before"].is_null()) exercised.insert("compacted_pen");
+    if (!device["drift"].empty()) exercised.insert("drift");
+    if (!device["rejected"].empty()) exercised.insert("rejected");
   }
   if (state["policy"] != state["initial_policy"]) exercised.insert("reloaded_policy");
 }
@@ -313,8 +346,8 @@ TEST(SnapshotRestore, SnapshotAfterAnyInputPlusTheRestEqualsTheFullReplay) {
   }
   // The traffic must reach every corner of the state for the property to mean something.
   for (const auto* part :
-       {"orphan_bis", "orphan_ends", "deadlines", "retired_cartridges", "sequence_gap", "compacted_pen",
-        "reloaded_policy", "\"acknowledged\"", "device.offline", "device.sterility_expired", "\"lock\""}) {
+       {"orphan_bis", "orphan_ends", "deadlines", "retired_cartridges", "sequence_gap", "compacted_pen", "drift",
+        "rejected", "reloaded_policy", "\"acknowledged\"", "device.offline", "device.sterility_expired", "\"lock\""}) {
     EXPECT_TRUE(exercised.contains(part)) << part << " never exercised";
   }
 }

@@ -61,6 +61,7 @@ const std::vector<Case>& cases() {
       {verb::get, "/api/v1/audit/verify", "/api/v1/audit/verify", Permission::audit, nullptr},
       {verb::get, "/api/v1/quarantine", "/api/v1/quarantine", Permission::audit, nullptr},
       {verb::get, "/api/v1/quarantine/counts", "/api/v1/quarantine/counts", Permission::audit, nullptr},
+      {verb::get, "/api/v1/quarantine/{id}", "/api/v1/quarantine/1", Permission::audit, nullptr},
       {verb::get, "/api/v1/commands", "/api/v1/commands", Permission::audit, nullptr},
       {verb::get, "/api/v1/stats/compliance", "/api/v1/stats/compliance", Permission::read, nullptr},
       {verb::get, "/api/v1/reports/compliance", "/api/v1/reports/compliance", Permission::audit, nullptr},

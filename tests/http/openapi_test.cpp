@@ -124,6 +124,8 @@ TEST(OpenApi, AnswersOfAPopulatedServerMatchTheirSchemas) {
       {"/api/v1/cycles/{sterilizer}/{cycle}", "/api/v1/cycles/STER-1/CYC-1"},
       {"/api/v1/recalls/{sterilizer}/{cycle}", "/api/v1/recalls/STER-1/CYC-1"},
       {"/api/v1/tokens/{id}", "/api/v1/tokens/" + token_id},
+      {"/api/v1/quarantine/{id}",
+       "/api/v1/quarantine/" + json_of(harness.get("/api/v1/quarantine", Role::admin))["items"][0]["id"].dump()},
   };
   const std::map<std::string, json> bodies{
       {"/api/v1/devices/{id}/maintenance",

@@ -47,7 +47,8 @@ TEST_F(Reads, Devices_FilterByClinicKindAndState) {
   EXPECT_EQ(ids(get_ok("/api/v1/devices?clinic=north&kind=pen")["items"]),
             (std::vector<std::string>{"PEN-1", "PEN-2"}));
   EXPECT_EQ(ids(get_ok("/api/v1/devices?kind=sterilizer")["items"]), std::vector<std::string>{"STER-1"});
-  EXPECT_EQ(ids(get_ok("/api/v1/devices?state=locked")["items"]), std::vector<std::string>{"PEN-1"});
+  // PEN-2 by the event it sent that could not be judged (device.event_rejected).
+  EXPECT_EQ(ids(get_ok("/api/v1/devices?state=locked")["items"]), (std::vector<std::string>{"PEN-1", "PEN-2"}));
   EXPECT_EQ(bad("/api/v1/devices?kind=laser"), "kind: must be one of pen, roller, sterilizer");
   EXPECT_EQ(bad("/api/v1/devices?state=broken"),
             "state: must be one of ready, in_use, needs_reprocessing, locked, offline, off");
@@ -180,6 +181,19 @@ TEST_F(Reads, Quarantine_KeepsTheRawPayloadAndCounts) {
   EXPECT_EQ(counts["by_reason"]["malformed_json"], 1);
   EXPECT_EQ(bad("/api/v1/quarantine?from=2026-13-01T00:00:00Z", Role::auditor),
             "from: expected an RFC 3339 UTC timestamp like 2026-11-24T09:15:02Z");
+}
+
+// The quarantined event's alert names it; the auditor reads it by that id.
+TEST_F(Reads, Quarantined_TheMessageAnEventRejectedAlertNames) {
+  const auto alerts = get_ok("/api/v1/alerts?rule=device.event_rejected")["items"];
+  ASSERT_EQ(alerts.size(), 1u);
+  const auto trigger = alerts[0]["trigger"].get<std::string>();
+  ASSERT_TRUE(trigger.starts_with("quarantine:")) << trigger;
+  const auto row = get_ok("/api/v1/quarantine/" + trigger.substr(11), Role::auditor);
+  EXPECT_EQ(row["payload"], "{not json");
+  EXPECT_EQ(row["device"], "PEN-2");
+  EXPECT_EQ(harness.get("/api/v1/quarantine/999", Role::auditor).result_int(), 404);
+  EXPECT_EQ(harness.get("/api/v1/quarantine/x1", Role::auditor).result_int(), 404);
 }
 
 TEST_F(Reads, Commands_ShowTheLockSentToTheReusedPen) {

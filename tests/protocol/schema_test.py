@@ -8,6 +8,9 @@
    with an error at the row's path (or, for a missing field or a repeated item, at its parent object);
    every row marked false is otherwise valid, so the flag is exact. Rows whose payload is not JSON or
    whose topic has no channel are skipped: a schema only ever sees a parsed payload.
+4. The fields the schemas mark "x-sterifleet-descriptive" are exactly the fields that tests/protocol/
+   fields.json says drift (section 3.6 of the spec), and every row of that table fails the schema of
+   its message where it sets a value the spec defines (a field the spec does not define is allowed).
 
 Run by CTest; exits 77 (skipped) when the jsonschema module is not installed.
 """
@@ -179,11 +182,68 @@ class Checker:
         return True
 
 
+def descriptive_fields(schemas):
+    """(schema name, JSON Pointer) of every property marked descriptive; the cartridge's for each message with one."""
+    def walk(node, pointer, found):
+        if isinstance(node, dict):
+            if node.get("x-sterifleet-descriptive"):
+                found.add(pointer)
+            for key, value in node.get("properties", {}).items():
+                walk(value, pointer + "/" + key, found)
+        return found
+
+    common = schemas.documents["common.schema.json"]["$defs"]
+    cartridge = walk(common["cartridge"], "", set())
+    out = set()
+    for name, document in schemas.documents.items():
+        if name == "common.schema.json":
+            continue
+        message = name[: -len(".schema.json")]
+        for pointer in walk(document, "", set()):
+            out.add((message, pointer))
+        body = document.get("properties", {}).get("body", {}).get("properties", {})
+        if "cartridge" in body and "$ref" in body["cartridge"]:
+            out.update((message, "/body/cartridge" + pointer) for pointer in cartridge)
+    return out
+
+
+def undefined_field(row):
+    """A row that sets a field the spec does not define for its object: drift the schemas allow."""
+    return "/x_" in row["path"] or (row["base"] == "cartridge.remove" and row["path"] == "/body/cartridge/lot")
+
+
+def check_field_table(checker, table):
+    drift = set()
+    for row in table["cases"]:
+        if row["outcome"] == "drift" and not undefined_field(row):
+            drift.add((table["bases"][row["base"]]["payload"].get("type", "status"), row["path"]))
+    marked = descriptive_fields(checker.schemas)
+    for message, pointer in sorted(marked - drift):
+        checker.fail("schema/", f"{message} {pointer} is marked descriptive, but fields.json has no drift row for it")
+    for message, pointer in sorted(drift - marked):
+        checker.fail("fields.json", f"{message} {pointer} drifts, but its schema does not mark it descriptive")
+    for row in table["cases"]:
+        if undefined_field(row):
+            continue
+        base = table["bases"][row["base"]]
+        name = base["payload"].get("type", "status")
+        payload = json.loads(json.dumps(base["payload"]))
+        parts = pointer_parts(row["path"])
+        node = payload
+        for part in parts[:-1]:
+            node = node[part]
+        node[parts[-1]] = row["value"]
+        if checker.validator(name).is_valid(payload):
+            checker.fail(f"fields.json {row['base']} {row['path']}", f"valid against {name}.schema.json")
+    return len(table["cases"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--readme", required=True)
     parser.add_argument("--schemas", required=True)
     parser.add_argument("--malformed", required=True)
+    parser.add_argument("--fields", required=True)
     args = parser.parse_args()
 
     checker = Checker(Schemas(args.schemas))
@@ -193,11 +253,13 @@ def main():
         checker.check_example(line, topic, payload)
     rows = json.loads(pathlib.Path(args.malformed).read_text(encoding="utf-8"))["cases"]
     checked = sum(checker.check_malformed(row) for row in rows)
+    fields = check_field_table(checker, json.loads(pathlib.Path(args.fields).read_text(encoding="utf-8")))
 
     for failure in checker.failures:
         print("FAIL", failure)
     print(f"{len(checker.schemas.documents)} schemas, {len(examples)} README examples valid, "
-          f"{checked} of {len(rows)} malformed rows checked against the schemas, {len(checker.failures)} failures")
+          f"{checked} of {len(rows)} malformed rows and {fields} field rows checked against the schemas, "
+          f"{len(checker.failures)} failures")
     if not examples or not checked:
         print("FAIL nothing was checked")
         return 1

@@ -13,6 +13,7 @@ namespace sterifleet::protocol::testing {
 
 inline constexpr const char* spec_readme_path = STERIFLEET_SPEC_README;
 inline constexpr const char* malformed_table_path = STERIFLEET_MALFORMED_TABLE;
+inline constexpr const char* field_table_path = STERIFLEET_FIELD_TABLE;
 
 /// The whole file; throws if it cannot be read, because a test without its data must not pass.
 inline std::string read_file(const std::string& path) {

@@ -48,7 +48,6 @@ LoopResult run_loop(const ScenarioConfig& config) {
   LoopResult result;
   Scenario scenario(config);
   engine::Engine engine(policy_for(config), config.start);
-  const protocol::DecodeContext context{protocol::Timestamp::max() - std::chrono::hours{24 * 365 * 100}};
   int command_id = 0;
   protocol::Timestamp last_tick = config.start;
 
@@ -77,13 +76,14 @@ LoopResult run_loop(const ScenarioConfig& config) {
     }
     const auto* p = std::get_if<Publish>(&action->what);
     if (p == nullptr) continue;
-    const auto decoded = protocol::decode(p->topic, p->payload, context);
-    if (!decoded) {
-      take(engine.rejected(p->clinic, p->device, decoded.error().reason, at), at);
-      continue;
+    auto judged = engine.receive({p->topic, p->payload, at, p->retained}, {});
+    // A rejected event raises device.event_rejected, which the tally holds against the injected list;
+    // a rejected telemetry raises nothing, so it is listed here unless it is the injected mismatch.
+    if (judged.disposition == engine::Disposition::quarantined && judged.reason != "identity_mismatch" &&
+        p->topic.ends_with("/telemetry")) {
+      result.refusals.push_back(judged.reason + ": " + judged.detail);
     }
-    const protocol::Inbound inbound = decoded.value();
-    std::visit([&](const auto& message) { take(engine.apply(message, at), at); }, inbound);
+    take(std::move(judged.effects), at);
   }
   result.injected = scenario.injected();
   return result;

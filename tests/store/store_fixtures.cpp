@@ -75,7 +75,7 @@ StoredMessage status(const std::string& device, Timestamp received, const std::s
 
 QuarantinedMessage quarantined(const std::string& reason, Timestamp received, std::string payload,
                                const std::string& topic) {
-  return {received, topic, std::move(payload), reason, "detail of " + reason};
+  return {0, received, topic, std::move(payload), reason, "detail of " + reason};
 }
 
 Action action(const std::string& kind, Timestamp when, const std::string& actor) {

@@ -34,6 +34,15 @@ std::map<MessageKey, int> stored_message_keys(const std::filesystem::path& db) {
   for (const auto& row : sqlite_rows(db, "SELECT device, boot, seq FROM messages WHERE seq IS NOT NULL")) {
     ++out[MessageKey{row[0], std::stoull(row[1]), std::stoull(row[2])}];
   }
+  // A message the daemon could not judge is kept in the quarantine: its key is in its payload.
+  constexpr const char* quarantined =
+      "SELECT device, json_extract(text, '$.boot'), json_extract(text, '$.seq') FROM "
+      "(SELECT device, CAST(payload AS TEXT) AS text FROM quarantine) WHERE json_valid(text) AND "
+      "json_extract(text, '$.device') = device AND json_type(text, '$.boot') = 'integer' AND "
+      "json_type(text, '$.seq') = 'integer'";
+  for (const auto& row : sqlite_rows(db, quarantined)) {
+    ++out[MessageKey{row[0], std::stoull(row[1]), std::stoull(row[2])}];
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <random>
 #include <set>
 
+#include "sterifleet/core/journal_actions.hpp"
 #include "sterifleet/core/views.hpp"
 #include "sterifleet/engine/snapshot.hpp"
 #include "sterifleet/protocol/codec.hpp"
@@ -20,11 +21,6 @@ using protocol::format_timestamp;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-std::optional<Timestamp> time_field(const json& body, const char* key) {
-  if (!body.contains(key) || !body[key].is_string()) return std::nullopt;
-  return protocol::parse_timestamp(body[key].get<std::string>());
 }
 
 // A unique, unguessable prefix per daemon start, so command ids never repeat across restarts.
@@ -87,6 +83,7 @@ Fleet::RestoreStats Fleet::restore() {
   });
   stats.seconds = seconds_since(started);
   entries_since_snapshot_ = stats.entries;
+  last_quarantine_id_ = store_.stats().quarantined;
   // This start is itself an input: silence before it is not held against devices, also on replay.
   Staged staged;
   store::Action start{clock_(), "engine", "start", json::object()};
@@ -132,7 +129,7 @@ void Fleet::replay(const store::JournalEntry& entry) {
                         },
                         [&](const store::QuarantinedMessage& q) {
                           Staged ignored;
-                          run_message(q.topic, q.payload, q.received_at, ignored);
+                          run_message(q.topic, q.payload, q.received_at, ignored, false, {}, q.id);
                         },
                         [&](const store::Action& a) { run_action(a); }},
              entry.input);
@@ -167,114 +164,44 @@ bool Fleet::snapshot_due(Timestamp now) const {
          (options_.snapshot_interval.count() > 0 && now >= next_snapshot_);
 }
 
-std::optional<std::string> Fleet::payload_of(const protocol::Envelope& envelope, std::span<const Staged> earlier) {
+std::optional<bool> Fleet::same_as_stored(const protocol::Envelope& envelope, std::string_view payload,
+                                          std::span<const Staged> earlier) {
   for (auto s = earlier.rbegin(); s != earlier.rend(); ++s) {
     for (const auto& m : s->commit.messages) {
-      if (m.seq == envelope.seq && m.boot == envelope.boot && m.device == envelope.device.str()) return m.payload;
+      if (m.seq == envelope.seq && m.boot == envelope.boot && m.device == envelope.device.str()) {
+        return m.payload == payload;
+      }
     }
   }
-  return store_.stored_payload(envelope.device.str(), envelope.boot, envelope.seq);
+  const auto stored = store_.stored_payload(envelope.device.str(), envelope.boot, envelope.seq);
+  if (!stored) return std::nullopt;
+  return *stored == payload;
 }
 
 Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payload, Timestamp received_at,
-                                   Staged& staged, bool retained, std::span<const Staged> earlier) {
-  const auto decoded = protocol::decode(topic, payload, {received_at, options_.max_clock_skew});
-  auto quarantine = [&](std::string reason, std::string detail) {
-    staged.commit.quarantined.push_back({received_at, std::string(topic), std::string(payload), reason, detail});
-    return Ingested{Disposition::quarantined, std::move(reason), std::move(detail)};
-  };
-  if (!decoded) {
-    const auto& error = decoded.error();
-    if (const auto parsed = protocol::parse_topic(topic)) {
-      staged.effects = engine_.rejected(parsed->clinic, parsed->device, error.reason, received_at);
-    }
-    return quarantine(std::string(protocol::to_string(error.reason)), error.message());
+                                   Staged& staged, bool retained, std::span<const Staged> earlier,
+                                   std::int64_t quarantine_id) {
+  const engine::Intake intake{options_.max_clock_skew, [&](const protocol::Envelope& envelope, std::string_view sent) {
+                                return same_as_stored(envelope, sent, earlier);
+                              }};
+  auto judged = engine_.receive({topic, payload, received_at, retained, quarantine_id}, intake);
+  staged.effects = std::move(judged.effects);
+  switch (judged.disposition) {
+    case engine::Disposition::duplicate:
+      return {Disposition::duplicate, {}, {}};
+    case engine::Disposition::quarantined:
+      staged.commit.quarantined.push_back(
+          {quarantine_id, received_at, std::string(topic), std::string(payload), judged.reason, judged.detail});
+      return {Disposition::quarantined, std::move(judged.reason), std::move(judged.detail)};
+    case engine::Disposition::accepted:
+      break;
   }
-  if (const auto* status = std::get_if<protocol::StatusMessage>(&*decoded); status && retained) {
-    // The broker replays retained statuses on every subscribe: that is neither news nor a sign of life.
-    const auto* device = engine_.device(status->device);
-    const auto presence = status->online ? engine::Presence::online
-                                         : (status->shutdown ? engine::Presence::shutdown : engine::Presence::offline);
-    if (device && device->presence == presence) return {Disposition::duplicate, {}, {}};
-  }
-  staged.effects = std::visit([&](const auto& m) { return engine_.apply(m, received_at); }, *decoded);
-  if (const auto& refusal = staged.effects.refusal) {
-    if (refusal->code == "duplicate") {
-      const auto& env = std::get<protocol::DeviceMessage>(*decoded).envelope;
-      const auto stored = payload_of(env, earlier);
-      if (!stored || *stored == payload) return {Disposition::duplicate, {}, {}};
-      return quarantine("seq_conflict", "boot " + std::to_string(env.boot) + " seq " + std::to_string(env.seq) +
-                                            " of " + env.device.str() + " was already used by a different message");
-    }
-    return quarantine(refusal->code, refusal->message);
-  }
-  staged.commit.messages.push_back(stored_message(*decoded, topic, payload, received_at));
+  staged.commit.messages.push_back(stored_message(*judged.message, topic, payload, received_at));
   return {Disposition::stored, {}, {}};
 }
 
 engine::Effects Fleet::run_action(const store::Action& action) {
-  const json& body = action.body;
-  const auto at = action.at;
-  if (action.kind == "start") {
-    engine_.note_start(at);
-    return {};
-  }
-  if (action.kind == "tick") return engine_.tick(at);
-  if (action.kind == "compact") {
-    engine_.compact(time_field(body, "cut").value_or(at));
-    return {};
-  }
-  if (action.kind == "acknowledge") {
-    return engine_.acknowledge(body.value("alert", ""), action.actor, body.value("comment", ""), at);
-  }
-  if (action.kind == "resolve") {
-    return engine_.resolve(body.value("alert", ""), action.actor, body.value("reason", ""), at);
-  }
-  if (action.kind == "maintenance") {
-    const auto from = time_field(body, "from");
-    const auto to = time_field(body, "to");
-    engine::Effects refused;
-    if (!from || !to) {
-      refused.refusal = engine::Refusal{"bad_request", "from and to must be RFC 3339 UTC timestamps"};
-      return refused;
-    }
-    return engine_.add_maintenance(protocol::DeviceId{body.value("device", "")}, {*from, *to, body.value("reason", "")},
-                                   action.actor, at);
-  }
-  if (action.kind == "policy") {
-    auto parsed = engine::parse_policy(body.value("text", ""), body.value("source", "policy"));
-    if (auto* policy = std::get_if<engine::Policy>(&parsed))
-      return engine_.set_policy(std::move(*policy), action.actor, at);
-    engine::Effects refused;
-    refused.refusal = engine::Refusal{"bad_request", std::get<1>(parsed).front().to_string()};
-    return refused;
-  }
-  if (action.kind == "manual_reprocessing") {
-    // The entry is checked by the protocol codec as the body of a cycle.complete from device "manual".
-    const std::string clinic = body.value("clinic", "");
-    json envelope{{"v", 1},
-                  {"device", "manual"},
-                  {"boot", 0},
-                  {"seq", 1},
-                  {"ts", format_timestamp(time_field(body, "at").value_or(at))},
-                  {"type", "cycle.complete"},
-                  {"body", body.value("cycle", json::object())}};
-    const auto decoded = protocol::decode(
-        protocol::format_topic({protocol::ClinicId{clinic}, protocol::DeviceId{"manual"}, protocol::Channel::event}),
-        envelope.dump(), {at, options_.max_clock_skew});
-    engine::Effects refused;
-    if (!decoded) {
-      refused.refusal = engine::Refusal{"bad_request", decoded.error().message()};
-      return refused;
-    }
-    const auto& message = std::get<protocol::DeviceMessage>(*decoded);
-    return engine_.record_manual_reprocessing(
-        {message.clinic, body.value("id", ""), message.envelope.ts, std::get<protocol::CycleComplete>(message.body)},
-        action.actor, at);
-  }
-  engine::Effects refused;
-  refused.refusal = engine::Refusal{"bad_request", "unknown action " + action.kind};
-  return refused;
+  return apply_action(engine_, action, options_.max_clock_skew);
 }
 
 void Fleet::finish(std::span<Staged> staged, Timestamp now, std::optional<std::int64_t> receipt) {
@@ -358,8 +285,9 @@ std::vector<Fleet::Ingested> Fleet::ingest(std::span<const Received> batch, std:
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& message = batch[i];
     results.push_back(run_message(message.topic, message.payload, now, staged[i], message.retained,
-                                  std::span<const Staged>(staged.data(), i)));
+                                  std::span<const Staged>(staged.data(), i), last_quarantine_id_ + 1));
     if (results.back().disposition == Disposition::stored) ++stored_by_type[staged[i].commit.messages.front().type];
+    if (results.back().disposition == Disposition::quarantined) ++last_quarantine_id_;
   }
   finish(staged, now, receipt);
   for (const auto& [type, count] : stored_by_type) metrics_.messages_stored(type, count);

@@ -34,7 +34,10 @@ void Engine::Impl::compact(Timestamp cut) {
   in_order.reserve(devices.size());
   for (auto& [id, dev] : devices) in_order.push_back(&dev);
   std::sort(in_order.begin(), in_order.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
-  for (DeviceRecord* dev : in_order) compact_pen(*dev, cut, run);
+  for (DeviceRecord* dev : in_order) {
+    compact_pen(*dev, cut, run);
+    fold_steps(*dev, cut);  // a gap older than the horizon no longer holds facts back
+  }
   compact_cycles(cut);
   for (auto& [id, c] : clinics) compact_cartridges(c, id, cut);
   std::erase_if(orphan_ends, [&](const auto& entry) { return entry.second.ts < cut; });

@@ -26,27 +26,10 @@ void Engine::Impl::on_cycle(DeviceRecord& sterilizer, const protocol::CycleCompl
         Refusal{"duplicate_cycle", "cycle " + key + " was already reported by message " + existing->second.message};
     return;
   }
-  const auto ctx = context(run);
   if (cycle.method == protocol::Method::steam_prevac && !cycle.load.empty()) {
-    const auto day = protocol::utc_date(env.ts);
-    if (sterilizer.test_day != day) {
-      sterilizer.test_day = day;
-      sterilizer.test_passed_today = false;
-      sterilizer.loaded_today = false;
-    }
-    if (!sterilizer.loaded_today && !sterilizer.test_passed_today) {
-      alerts.open(sterilizer.clinic, RuleId::daily_test_missing, sterilizer.id.str(),
-                  Episode{message_key(env),
-                          sterilizer.id,
-                          env.ts,
-                          1,
-                          "first load of " + protocol::format_date(day) + " on " + sterilizer.id.str() + " (cycle " +
-                              cycle.cycle.str() + ") ran without a passing Bowie-Dick test that day",
-                          std::nullopt,
-                          {}},
-                  ctx);
-    }
-    sterilizer.loaded_today = true;
+    StepFact load{StepFact::Kind::prevac_load, env.ts, env.boot, env.seq};
+    load.label = cycle.cycle.str();
+    add_step(sterilizer, std::move(load), run);
   }
   CycleRecord record;
   record.clinic = sterilizer.clinic;
@@ -232,32 +215,12 @@ void Engine::Impl::recompute_recalls(const DeviceId& sterilizer_id, Run& run) {
 
 void Engine::Impl::on_bowie_dick(DeviceRecord& sterilizer, const protocol::BowieDickTest& test,
                                  const protocol::Envelope& env, Run& run) {
-  const auto day = protocol::utc_date(env.ts);
-  if (sterilizer.test_day != day) {
-    sterilizer.test_day = day;
-    sterilizer.test_passed_today = false;
-    sterilizer.loaded_today = false;
-  }
-  const auto ctx = context(run);
   const std::string subject = sterilizer.id.str();
   audit(run, env.ts, "device:" + subject, "device:" + subject, "bowie_dick", nullptr,
         {{"result", protocol::to_string(test.result)}}, message_key(env));
-  if (test.result == protocol::PassFail::pass) {
-    sterilizer.test_passed_today = true;
-    const std::string clearance = "Bowie-Dick test passed at " + format_timestamp(env.ts);
-    alerts.clear(sterilizer.clinic, RuleId::daily_test_missing, subject, env.ts, clearance, ctx);
-    alerts.clear(sterilizer.clinic, RuleId::daily_test_failed, subject, env.ts, clearance, ctx);
-    return;
-  }
-  alerts.open(sterilizer.clinic, RuleId::daily_test_failed, subject,
-              Episode{message_key(env),
-                      sterilizer.id,
-                      env.ts,
-                      1,
-                      "Bowie-Dick air-removal test failed on " + subject + ": do not load it until a test passes",
-                      std::nullopt,
-                      {}},
-              ctx);
+  StepFact fact{StepFact::Kind::bowie_dick, env.ts, env.boot, env.seq};
+  fact.passed = test.result == protocol::PassFail::pass;
+  add_step(sterilizer, std::move(fact), run);
 }
 
 std::optional<Recall> Engine::Impl::recall(const std::string& key) const {

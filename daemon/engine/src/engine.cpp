@@ -68,8 +68,7 @@ void Engine::Impl::note_presence(DeviceRecord& device, Presence presence, Run& r
   }
 }
 
-bool Engine::Impl::check_sequence(DeviceRecord& device, const protocol::DeviceMessage& message, Run& run) {
-  const auto& env = message.envelope;
+bool Engine::Impl::check_sequence(DeviceRecord& device, const protocol::Envelope& env, Run& run) {
   const auto outcome = device.sequence.observe(env.boot, env.seq);
   switch (outcome.verdict) {
     case SeqVerdict::duplicate:
@@ -119,7 +118,7 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
                                          ", which is a " + std::string(protocol::to_string(*dev.kind))};
     return std::move(run.out);
   }
-  if (!check_sequence(dev, message, run)) return std::move(run.out);
+  if (!check_sequence(dev, env, run)) return std::move(run.out);
   if (!dev.kind && implied) dev.kind = implied;
 
   dev.last_received = received_at;
@@ -148,13 +147,16 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
   }
 
   advance_clock(dev.clinic, env.ts, run);
+  if (!message.drift.empty())
+    note_drift(dev, message.drift, protocol::type_name(message.body), env.ts, message_key(env), run);
   std::visit(Overloaded{
                  [&](const protocol::Birth& b) {
                    const nlohmann::json before = dev.registered
                                                      ? nlohmann::json{{"model", dev.model}, {"firmware", dev.firmware}}
                                                      : nlohmann::json(nullptr);
                    dev.registered = true;
-                   dev.kind = b.kind;
+                   // A kind the spec does not list is drift: the device's kind stays what its messages imply.
+                   if (b.kind.known) dev.kind = *b.kind.known;
                    dev.model = b.model;
                    dev.firmware = b.firmware;
                    dev.declared_heartbeat = b.heartbeat;
@@ -165,7 +167,7 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
                                 context(run));
                  },
                  [&](const protocol::SessionStart& s) { on_session_start(dev, s, env, run); },
-                 [&](const protocol::SessionEnd& s) { on_session_end(dev, s, env.ts, run); },
+                 [&](const protocol::SessionEnd& s) { on_session_end(dev, s, env, run); },
                  [&](const protocol::CartridgeInsert& c) {
                    cartridge_record(dev.clinic, c.cartridge);
                    on_cartridge_change(dev, c.cartridge.id, false, env, run);
@@ -181,6 +183,19 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
                  [&](const protocol::BowieDickTest& t) { on_bowie_dick(dev, t, env, run); },
              },
              message.body);
+  reconcile_locks(run);
+  return std::move(run.out);
+}
+
+Effects Engine::Impl::apply_status(const protocol::StatusMessage& message, Timestamp received_at) {
+  Run run{{}, received_at};
+  DeviceRecord& dev = device(message.clinic, message.device);
+  dev.last_received = received_at;
+  const Presence presence =
+      message.online ? Presence::online : (message.shutdown ? Presence::shutdown : Presence::offline);
+  note_presence(dev, presence, run, message.online ? "status online" : "status offline");
+  if (!message.drift.empty())
+    note_drift(dev, message.drift, "status", received_at, message.device.str() + "/status", run);
   reconcile_locks(run);
   return std::move(run.out);
 }
@@ -267,38 +282,14 @@ Engine::~Engine() = default;
 Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
+Judgement Engine::receive(const RawMessage& raw, const Intake& intake) { return impl_->receive(raw, intake); }
+
 Effects Engine::apply(const protocol::DeviceMessage& message, Timestamp received_at) {
   return impl_->apply_message(message, received_at);
 }
 
 Effects Engine::apply(const protocol::StatusMessage& message, Timestamp received_at) {
-  Run run{{}, received_at};
-  DeviceRecord& dev = impl_->device(message.clinic, message.device);
-  dev.last_received = received_at;
-  const Presence presence =
-      message.online ? Presence::online : (message.shutdown ? Presence::shutdown : Presence::offline);
-  impl_->note_presence(dev, presence, run, message.online ? "status online" : "status offline");
-  impl_->reconcile_locks(run);
-  return std::move(run.out);
-}
-
-Effects Engine::rejected(const ClinicId& clinic, const DeviceId& topic_device, protocol::Reason reason,
-                         Timestamp received_at) {
-  Run run{{}, received_at};
-  if (reason != protocol::Reason::identity_mismatch) return std::move(run.out);
-  DeviceRecord& dev = impl_->device(clinic, topic_device);
-  impl_->alerts.open(clinic, RuleId::identity_mismatch, topic_device.str(),
-                     Episode{"mismatch:" + format_timestamp(received_at),
-                             topic_device,
-                             received_at,
-                             1,
-                             "a message on " + topic_device.str() + "'s topic named another device",
-                             std::nullopt,
-                             {}},
-                     impl_->context(run));
-  (void)dev;
-  impl_->reconcile_locks(run);
-  return std::move(run.out);
+  return impl_->apply_status(message, received_at);
 }
 
 Effects Engine::tick(Timestamp now) {

@@ -1,5 +1,6 @@
 // Engine internals shared by the handler files: engine.cpp (dispatch, presence, people, locks),
-// pens.cpp (sessions, cartridges, telemetry), cycles.cpp (cycles, indicators, recall, daily tests).
+// intake.cpp (raw messages, rejections, drift), pens.cpp (sessions, cartridges, telemetry), cycles.cpp
+// (cycles, indicators, recall, daily tests), steps.cpp (the step rules' window).
 #pragma once
 
 #include <map>
@@ -60,16 +61,32 @@ class Engine::Impl {
 
   // engine.cpp
   Effects apply_message(const protocol::DeviceMessage& message, Timestamp received_at);
-  bool check_sequence(DeviceRecord& device, const protocol::DeviceMessage& message, Run& run);
+  /// Records the message's (boot, seq); false, with the refusal set, for a redelivery or a regression.
+  bool check_sequence(DeviceRecord& device, const protocol::Envelope& env, Run& run);
   void note_presence(DeviceRecord& device, Presence presence, Run& run, std::string_view why);
   void advance_clock(const ClinicId& clinic, Timestamp ts, Run& run);
   void reconcile_locks(Run& run);
   void detect_offline(Run& run);
 
+  // intake.cpp
+  Judgement receive(const RawMessage& raw, const Intake& intake);
+  Judgement reject(const RawMessage& raw, const protocol::DecodeError& error, const Intake& intake);
+  Effects apply_status(const protocol::StatusMessage& message, Timestamp received_at);
+  /// Whether a message whose key was seen before is that message again, not another under its key.
+  bool is_redelivery(const DeviceRecord& device, const protocol::Envelope& env, std::string_view payload,
+                     const Intake& intake) const;
+  /// Remembers the payload of a message that was not accepted, to tell its redeliveries from conflicts.
+  void remember_rejected(DeviceRecord& device, const protocol::Envelope& env, std::string_view payload);
+  /// device.event_rejected for one message that could not be judged; `subject` names it.
+  void event_rejected(DeviceRecord& device, const std::string& subject, Timestamp at, std::string_view type,
+                      const std::string& reason, const std::string& detail, const RawMessage& raw, Run& run);
+  void note_drift(DeviceRecord& device, const std::vector<protocol::Drift>& drift, std::string_view type, Timestamp ts,
+                  const std::string& key, Run& run);
+
   // pens.cpp
   void on_session_start(DeviceRecord& pen, const protocol::SessionStart& start, const protocol::Envelope& env,
                         Run& run);
-  void on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, Timestamp ts, Run& run);
+  void on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, const protocol::Envelope& env, Run& run);
   void audit_end(const DeviceId& pen, const SessionId& session, Timestamp ts, const protocol::SessionEnd& end,
                  const std::string& cause, Run& run);
   void on_cartridge_change(DeviceRecord& pen, const protocol::CartridgeId& cartridge, bool removed,
@@ -88,6 +105,12 @@ class Engine::Impl {
   void compact_cycles(Timestamp cut);
   void compact_cartridges(ClinicRecord& clinic, const ClinicId& id, Timestamp cut);
   CartridgeRecord& cartridge_record(const ClinicId& clinic, const protocol::Cartridge& spec);
+
+  // steps.cpp
+  /// A fact of a step rule: placed by device time, the device's step rules re-run over its window.
+  void add_step(DeviceRecord& device, StepFact fact, Run& run);
+  /// Folds the window's facts before `until` (all of them without it) into the base.
+  void fold_steps(DeviceRecord& device, std::optional<Timestamp> until = std::nullopt);
 
   // cycles.cpp
   void on_cycle(DeviceRecord& sterilizer, const protocol::CycleComplete& cycle, const protocol::Envelope& env,

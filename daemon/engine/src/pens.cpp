@@ -1,6 +1,5 @@
 // Pens: sessions, cartridges and telemetry.
 #include <algorithm>
-#include <cstdio>
 
 #include "cartridge_rules.hpp"
 #include "engine_impl.hpp"
@@ -13,12 +12,6 @@ namespace {
 using protocol::format_timestamp;
 
 std::string session_subject(const DeviceId& pen, const SessionId& session) { return pen.str() + "/" + session.str(); }
-
-std::string number(double value, const char* unit) {
-  char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "%.2f %s", value, unit);
-  return buffer;
-}
 
 }  // namespace
 
@@ -57,25 +50,19 @@ void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionSt
   uses.insert(use_at, CartridgeUse{env.ts, pen.id, start.session, key});
   on_cartridge_change(pen, start.cartridge.id, false, env, run);
 
-  const double limit = policy.depth_limit(start.area);
-  if (start.depth.value > limit) {
-    alerts.open(
-        pen.clinic, RuleId::depth_exceeds_policy, subject,
-        Episode{key,
-                pen.id,
-                env.ts,
-                1,
-                "depth " + number(start.depth.value, "mm") + " exceeds the " + number(limit, "mm") + " limit for " +
-                    std::string(protocol::to_string(start.area)) + " in session " + start.session.str(),
-                std::nullopt,
-                {}},
-        context(run));
-  }
+  StepFact fact{StepFact::Kind::session_start, env.ts, env.boot, env.seq, start.session};
+  fact.depth_mm = start.depth.value;
+  fact.limit_mm = policy.depth_limit(start.area);
+  fact.label = std::string(protocol::to_string(start.area));
+  add_step(pen, std::move(fact), run);
   rederive_pen(pen, run, key, touched);
 }
 
-void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, Timestamp ts, Run& run) {
+void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, const protocol::Envelope& env,
+                                  Run& run) {
+  const Timestamp ts = env.ts;
   const std::string subject = session_subject(pen.id, end.session);
+  add_step(pen, {StepFact::Kind::session_end, ts, env.boot, env.seq, end.session}, run);
   const auto found = pen.session_index.find(end.session);
   if (found == pen.session_index.end()) {
     orphan_ends[subject] = OrphanEnd{ts, end};
@@ -86,9 +73,6 @@ void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd&
   session.end = end;
   const TouchedSession touched{end.session, run.out.audit.size()};
   audit_end(pen.id, end.session, ts, end, session.key, run);
-  if (alerts.device_has_current(pen.id, RuleId::depth_exceeds_policy)) {
-    alerts.clear(pen.clinic, RuleId::depth_exceeds_policy, subject, ts, "session ended", context(run));
-  }
   rederive_cartridge(pen.clinic, session.start.cartridge.id, run);
   rederive_pen(pen, run, session.key, touched);
 }
@@ -101,10 +85,17 @@ void Engine::Impl::audit_end(const DeviceId& pen, const SessionId& session, Time
 
 void Engine::Impl::on_cartridge_change(DeviceRecord& pen, const protocol::CartridgeId& cartridge, bool removed,
                                        const protocol::Envelope& env, Run& run) {
+  // By device time: a late change (a replayed message) may end an earlier cartridge's stay on the pen.
+  auto& changes = pen.cartridge_changes;
+  const auto at = std::upper_bound(changes.begin(), changes.end(), env.ts,
+                                   [](Timestamp t, const CartridgeChange& c) { return t < c.ts; });
+  std::optional<CartridgeId> before;
+  if (at != changes.begin() && !std::prev(at)->removed) before = std::prev(at)->cartridge;
   const auto previous = pen.mounted;
-  pen.cartridge_changes.push_back({env.ts, cartridge, removed});
-  pen.mounted = removed ? std::nullopt : std::optional{cartridge};
+  changes.insert(at, {env.ts, cartridge, removed});
+  pen.mounted = changes.back().removed ? std::nullopt : std::optional{changes.back().cartridge};
   if (previous && *previous != cartridge) rederive_cartridge(pen.clinic, *previous, run);
+  if (before && *before != cartridge && before != previous) rederive_cartridge(pen.clinic, *before, run);
   rederive_cartridge(pen.clinic, cartridge, run);
 }
 
@@ -164,71 +155,12 @@ void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& 
 
 void Engine::Impl::on_telemetry(DeviceRecord& pen, const protocol::Telemetry& t, const protocol::Envelope& env,
                                 Run& run) {
-  pen.telemetry = Telemetrics{t, env.ts};
-  const auto ctx = context(run);
-  const std::string& subject = pen.id.str();
-  const bool battery_alert = alerts.device_has_current(pen.id, RuleId::battery_low);
-  if (t.battery.value < policy.battery_threshold_pct) {
-    if (!battery_alert) {
-      alerts.open(pen.clinic, RuleId::battery_low, subject,
-                  Episode{"battery:" + message_key(env),
-                          pen.id,
-                          env.ts,
-                          1,
-                          "battery of " + subject + " at " + number(t.battery.value, "%") + ", below " +
-                              number(policy.battery_threshold_pct, "%"),
-                          std::nullopt,
-                          {}},
-                  ctx);
-    }
-  } else if (battery_alert && t.battery.value >= policy.battery_clear_pct) {
-    alerts.clear(pen.clinic, RuleId::battery_low, subject, env.ts, "battery at " + number(t.battery.value, "%"), ctx);
-  }
-
-  const double runtime_hours = static_cast<double>(t.motor_runtime.count()) / 3600.0;
-  const bool service_alert = alerts.device_has_current(pen.id, RuleId::service_due);
-  if (runtime_hours > policy.service_interval_hours) {
-    if (!service_alert) {
-      alerts.open(pen.clinic, RuleId::service_due, subject,
-                  Episode{"service:" + message_key(env),
-                          pen.id,
-                          env.ts,
-                          1,
-                          "motor run time of " + subject + " is " + number(runtime_hours, "h") +
-                              ", past the service interval of " + number(policy.service_interval_hours, "h"),
-                          std::nullopt,
-                          {}},
-                  ctx);
-    }
-  } else if (service_alert && runtime_hours < policy.service_interval_hours) {
-    alerts.clear(pen.clinic, RuleId::service_due, subject, env.ts, "motor run time counter reset", ctx);
-  }
-
-  if (t.session && !pen.sessions.empty() && !pen.sessions.back().ended && pen.sessions.back().id == *t.session) {
-    const auto& session = pen.sessions.back();
-    const double limit = policy.depth_limit(session.start.area);
-    const bool over = t.depth.value > limit;
-    if (!over && !alerts.device_has_current(pen.id, RuleId::depth_exceeds_policy)) return;
-    const std::string depth_subject = session_subject(pen.id, session.id);
-    if (over) {
-      if (!alerts.has_current(pen.clinic, RuleId::depth_exceeds_policy, depth_subject)) {
-        alerts.open(
-            pen.clinic, RuleId::depth_exceeds_policy, depth_subject,
-            Episode{message_key(env),
-                    pen.id,
-                    env.ts,
-                    1,
-                    "depth " + number(t.depth.value, "mm") + " exceeds the " + number(limit, "mm") + " limit for " +
-                        std::string(protocol::to_string(session.start.area)) + " in session " + session.id.str(),
-                    std::nullopt,
-                    {}},
-            ctx);
-      }
-    } else {
-      alerts.clear(pen.clinic, RuleId::depth_exceeds_policy, depth_subject, env.ts,
-                   "depth back within the limit (" + number(t.depth.value, "mm") + ")", ctx);
-    }
-  }
+  if (!pen.telemetry || env.ts >= pen.telemetry->at) pen.telemetry = Telemetrics{t, env.ts};
+  StepFact fact{StepFact::Kind::telemetry, env.ts, env.boot, env.seq, t.session};
+  fact.battery_pct = t.battery.value;
+  fact.motor_runtime_s = t.motor_runtime.count();
+  fact.depth_mm = t.depth.value;
+  add_step(pen, std::move(fact), run);
 }
 
 }  // namespace sterifleet::engine

@@ -22,6 +22,8 @@ constexpr std::array<std::string_view, rule_count> rule_names{
     "device.unknown",
     "device.identity_mismatch",
     "device.sequence_gap",
+    "device.event_rejected",
+    "device.protocol_drift",
 };
 
 constexpr std::array<std::string_view, 3> severity_names{"info", "warning", "critical"};

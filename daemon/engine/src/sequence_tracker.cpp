@@ -66,6 +66,10 @@ std::optional<std::uint32_t> SequenceTracker::latest_boot() const {
   return boots_.back().number;
 }
 
+bool SequenceTracker::remembers(std::uint32_t boot) const {
+  return std::any_of(boots_.begin(), boots_.end(), [boot](const Boot& b) { return b.number == boot; });
+}
+
 std::vector<std::pair<std::uint32_t, SeqRange>> SequenceTracker::gaps() const {
   std::vector<std::pair<std::uint32_t, SeqRange>> out;
   for (const auto& b : boots_) {

@@ -52,7 +52,7 @@ namespace snapshot_io {
 
 STERIFLEET_ENUM_SIZE(Hygiene, needs_reprocessing);
 STERIFLEET_ENUM_SIZE(Presence, shutdown);
-STERIFLEET_ENUM_SIZE(RuleId, sequence_gap);
+STERIFLEET_ENUM_SIZE(RuleId, protocol_drift);
 STERIFLEET_ENUM_SIZE(Severity, critical);
 STERIFLEET_ENUM_SIZE(ReprocessingLevel, high_level_disinfection);
 STERIFLEET_ENUM_SIZE(protocol::DeviceKind, sterilizer);
@@ -60,10 +60,24 @@ STERIFLEET_ENUM_SIZE(protocol::TreatmentArea, body);
 STERIFLEET_ENUM_SIZE(protocol::Method, chemical);
 STERIFLEET_ENUM_SIZE(protocol::PassFail, fail);
 STERIFLEET_ENUM_SIZE(protocol::BiReading, positive);
+STERIFLEET_ENUM_SIZE(StepFact::Kind, prevac_load);
 
 #undef STERIFLEET_ENUM_SIZE
 
 // --- protocol bodies the engine keeps ---
+
+template <class T>
+constexpr bool is_listed = false;
+template <class Enum>
+constexpr bool is_listed<protocol::Listed<Enum>> = true;
+
+template <class A, class S>
+requires is_listed<std::remove_const_t<S>>
+void describe(A& a, S& s) {
+  auto& [known, unlisted] = s;
+  a("known", known);
+  a("unlisted", unlisted);
+}
 
 template <class A, Is<protocol::Cartridge> S>
 void describe(A& a, S& s) {
@@ -267,6 +281,51 @@ void describe(A& a, S& s) {
   a("at", at);
 }
 
+template <class A, Is<DriftRecord> S>
+void describe(A& a, S& s) {
+  auto& [first, key, type, value, detail, messages] = s;
+  a("first", first);
+  a("key", key);
+  a("type", type);
+  a("value", value);
+  a("detail", detail);
+  a("messages", messages);
+}
+
+template <class A, Is<StepFact> S>
+void describe(A& a, S& s) {
+  auto& [kind, ts, boot, seq, session, battery_pct, motor_runtime_s, depth_mm, limit_mm, label, passed] = s;
+  a("kind", kind);
+  a("ts", ts);
+  a("boot", boot);
+  a("seq", seq);
+  a("session", session);
+  a("battery_pct", battery_pct);
+  a("motor_runtime_s", motor_runtime_s);
+  a("depth_mm", depth_mm);
+  a("limit_mm", limit_mm);
+  a("label", label);
+  a("passed", passed);
+}
+
+template <class A, Is<StepState> S>
+void describe(A& a, S& s) {
+  auto& [since, battery_low, service_due, session, session_limit_mm, session_area, depth, day, tested_today,
+         loaded_today, test_missing, test_failed] = s;
+  a("since", since);
+  a("battery_low", battery_low);
+  a("service_due", service_due);
+  a("session", session);
+  a("session_limit_mm", session_limit_mm);
+  a("session_area", session_area);
+  a("depth", depth);
+  a("day", day);
+  a("tested_today", tested_today);
+  a("loaded_today", loaded_today);
+  a("test_missing", test_missing);
+  a("test_failed", test_failed);
+}
+
 template <class A, Is<MaintenanceWindow> S>
 void describe(A& a, S& s) {
   auto& [from, to, reason] = s;
@@ -278,9 +337,8 @@ void describe(A& a, S& s) {
 template <class A, Is<DeviceRecord> S>
 void describe(A& a, S& s) {
   auto& [clinic, id, kind, registered, model, firmware, declared_heartbeat, presence, presence_changed, last_received,
-         last_seen, locked, maintenance, sequence, hygiene, sessions, session_index, reprocessings, cartridge_changes,
-         mounted, telemetry, compacted_before, compacted_last_end, cycles, test_day, test_passed_today, loaded_today] =
-      s;
+         last_seen, locked, maintenance, sequence, drift, rejected, hygiene, sessions, session_index, reprocessings,
+         cartridge_changes, mounted, telemetry, compacted_before, compacted_last_end, steps, step_base, cycles] = s;
   a("clinic", clinic);
   a("id", id);
   a("kind", kind);
@@ -295,6 +353,8 @@ void describe(A& a, S& s) {
   a("locked", locked);
   a("maintenance", maintenance);
   a("sequence", sequence);
+  a("drift", drift);
+  a("rejected", rejected);
   a("hygiene", hygiene);
   a("sessions", sessions);
   a("session_index", session_index);
@@ -304,10 +364,9 @@ void describe(A& a, S& s) {
   a("telemetry", telemetry);
   a("compacted_before", compacted_before);
   a("compacted_last_end", compacted_last_end);
+  a("steps", steps);
+  a("step_base", step_base);
   a("cycles", cycles);
-  a("test_day", test_day);
-  a("test_passed_today", test_passed_today);
-  a("loaded_today", loaded_today);
 }
 
 // --- cartridges, cycles, clinics ---

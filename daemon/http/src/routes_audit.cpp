@@ -1,5 +1,6 @@
 // What auditors read: the hash-chained audit trail and its verification, the quarantine of rejected
 // messages, and the commands sent to devices.
+#include <charconv>
 #include <limits>
 
 #include "router.hpp"
@@ -46,6 +47,18 @@ Response list_quarantine(const Call& call) {
                        page_json(call.context.services.store.quarantine(history_query(call.query))));
 }
 
+// The message a device.event_rejected alert names (its trigger "quarantine:<id>").
+Response get_quarantined(const Call& call) {
+  call.query.expect({});
+  const auto& text = call.params[0];
+  std::int64_t id = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+  std::optional<json> row;
+  if (error == std::errc{} && end == text.data() + text.size()) row = call.context.services.store.quarantined(id);
+  if (!row) throw ApiError(ErrorCode::not_found, "no quarantined message " + text);
+  return json_response(boost::beast::http::status::ok, *row);
+}
+
 Response quarantine_counts(const Call& call) {
   call.query.expect({});
   json counts = json::object();
@@ -69,6 +82,7 @@ void add_audit_routes(Router& router) {
   router.add(verb::get, "/api/v1/audit/verify", Permission::audit, verify_audit);
   router.add(verb::get, "/api/v1/quarantine", Permission::audit, list_quarantine);
   router.add(verb::get, "/api/v1/quarantine/counts", Permission::audit, quarantine_counts);
+  router.add(verb::get, "/api/v1/quarantine/{id}", Permission::audit, get_quarantined);
   router.add(verb::get, "/api/v1/commands", Permission::audit, list_commands);
 }
 

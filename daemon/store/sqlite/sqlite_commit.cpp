@@ -15,8 +15,8 @@ constexpr std::string_view kMessageInsert =
     "INSERT INTO messages (commit_seq, received_at, topic, payload, clinic, device, boot, seq, ts, type) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr std::string_view kQuarantineInsert =
-    "INSERT INTO quarantine (commit_seq, received_at, topic, payload, reason, detail, clinic, device) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO quarantine (commit_seq, received_at, topic, payload, reason, detail, clinic, device, id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr std::string_view kActionInsert =
     "INSERT INTO actions (commit_seq, at, actor, kind, body) VALUES (?, ?, ?, ?, ?)";
 // clinic and rule are part of an alert's id, so they never change on update.
@@ -107,6 +107,11 @@ void insert(WriteStatements& statements, std::int64_t n, const std::vector<Quara
     } else {
       s.bind_null(7);
       s.bind_null(8);
+    }
+    if (q.id > 0) {
+      s.bind(9, q.id);
+    } else {
+      s.bind_null(9);
     }
     if (auto error = s.execute()) fail_row(n, "quarantined message on " + q.topic, *error);
   }

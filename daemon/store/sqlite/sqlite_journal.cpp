@@ -10,7 +10,7 @@ constexpr std::string_view kJournalMessages =
     "SELECT commit_seq, received_at, topic, payload, clinic, device, boot, seq, ts, type FROM messages "
     "WHERE id >= ? ORDER BY id";
 constexpr std::string_view kJournalQuarantine =
-    "SELECT commit_seq, received_at, topic, payload, reason, detail FROM quarantine WHERE id >= ? ORDER BY id";
+    "SELECT commit_seq, received_at, topic, payload, reason, detail, id FROM quarantine WHERE id >= ? ORDER BY id";
 constexpr std::string_view kJournalActions =
     "SELECT commit_seq, at, actor, kind, body FROM actions WHERE id >= ? ORDER BY id";
 
@@ -55,7 +55,7 @@ StoredMessage message_from(const Statement& s) {
 }
 
 QuarantinedMessage quarantined_from(const Statement& s) {
-  return {from_millis(s.int64(1)), s.string(2), s.blob(3), s.string(4), s.string(5)};
+  return {s.int64(6), from_millis(s.int64(1)), s.string(2), s.blob(3), s.string(4), s.string(5)};
 }
 
 Action action_from(const Statement& s) {

@@ -146,52 +146,6 @@ Rows newest_first(Connection& db, Select& select, const std::string& id_column, 
                      [](const Statement& s) { return detail::encode_cursor(s.int64(0)); });
 }
 
-bool is_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    std::uint32_t code = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      code = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      code = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      code = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3Fu);
-    }
-    static constexpr std::uint32_t minimum[] = {0, 0x80, 0x800, 0x10000};
-    if (code < minimum[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
-std::string hex(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 0xF]);
-  }
-  return out;
-}
-
 json text_or_null(const Statement& s, int column) { return s.is_null(column) ? json(nullptr) : json(s.text(column)); }
 
 }  // namespace
@@ -368,31 +322,38 @@ Rows SqliteStore::device_messages(const RecordQuery& q) {
   return out;
 }
 
+namespace {
+
+constexpr std::string_view kQuarantineColumns =
+    "SELECT id, commit_seq, received_at, topic, payload, reason, detail, clinic, device FROM quarantine";
+
+json quarantine_row(const Statement& s) {
+  json row{
+      {"id", s.int64(0)},    {"commit", s.int64(1)}, {"received_at", time_text(s, 2)}, {"topic", s.text(3)},
+      {"reason", s.text(5)}, {"detail", s.text(6)},  {"clinic", text_or_null(s, 7)},   {"device", text_or_null(s, 8)}};
+  put_payload(row, s.blob(4));
+  return row;
+}
+
+}  // namespace
+
 Rows SqliteStore::quarantine(const RecordQuery& q) {
-  Select select("SELECT id, commit_seq, received_at, topic, payload, reason, detail, clinic, device FROM quarantine");
+  Select select{std::string(kQuarantineColumns)};
   select.where_if(q.clinic, "clinic = ?")
       .where_if(q.device, "device = ?")
       .where_if(q.from, "received_at >= ?")
       .where_if(q.to, "received_at < ?");
   auto db = readers_.acquire();
-  return newest_first(*db, select, "id", q.page, [](const Statement& s) {
-    const auto payload = s.blob(4);
-    json row{{"id", s.int64(0)},
-             {"commit", s.int64(1)},
-             {"received_at", time_text(s, 2)},
-             {"topic", s.text(3)},
-             {"reason", s.text(5)},
-             {"detail", s.text(6)},
-             {"clinic", text_or_null(s, 7)},
-             {"device", text_or_null(s, 8)}};
-    if (is_utf8(payload)) {
-      row["payload"] = payload;
-    } else {
-      row["payload"] = nullptr;
-      row["payload_hex"] = hex(payload);
-    }
-    return row;
-  });
+  return newest_first(*db, select, "id", q.page, quarantine_row);
+}
+
+std::optional<json> SqliteStore::quarantined(std::int64_t id) {
+  auto db = readers_.acquire();
+  auto& s = db->cached(std::string(kQuarantineColumns) + " WHERE id = ?");
+  Reset reset(s);
+  s.bind(1, id);
+  if (!s.step("reading a quarantined message")) return std::nullopt;
+  return quarantine_row(s);
 }
 
 std::map<std::string, std::int64_t> SqliteStore::quarantine_counts() {

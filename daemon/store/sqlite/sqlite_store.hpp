@@ -53,6 +53,7 @@ class SqliteStore final : public Store {
   void scan_cycles(const RecordFilter& filter, const RowVisitor& visit) override;
   Rows messages(const RecordQuery& query) override;
   Rows quarantine(const RecordQuery& query) override;
+  std::optional<nlohmann::json> quarantined(std::int64_t id) override;
   std::map<std::string, std::int64_t> quarantine_counts() override;
   Rows commands(const RecordQuery& query) override;
   StoreStats stats() override;

@@ -36,6 +36,8 @@ const ruleLabels: Record<string, string> = {
   "device.unknown": "Unknown device",
   "device.identity_mismatch": "Identity mismatch",
   "device.sequence_gap": "Messages missing",
+  "device.event_rejected": "Event could not be judged",
+  "device.protocol_drift": "Off-spec field",
 };
 
 export function ruleLabel(rule: string): string {

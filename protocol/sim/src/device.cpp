@@ -73,15 +73,32 @@ void publish(World& world, Device& device, Publish message) {
   world.emit(Action{world.now, std::move(message)});
 }
 
-void send(World& world, Device& device, protocol::Body body, bool withhold) {
-  const protocol::DeviceMessage message{
-      device.clinic, {device.id, device.boot, ++device.seq, world.now}, std::move(body)};
-  Publish out = make_publish(device, protocol::topic_of(message), protocol::encode(message));
+namespace {
+
+void send_encoded(World& world, Device& device, const protocol::DeviceMessage& message, std::string payload,
+                  bool withhold) {
+  Publish out = make_publish(device, protocol::topic_of(message), std::move(payload));
   out.key = MessageKey{device.boot, device.seq, std::string(protocol::type_name(message.body))};
   using State = HistoryEntry::State;
   remember(device, out, withhold ? State::withheld : (device.dropped ? State::pending : State::sent));
   advance_clinic_time(world, world.clinics[device.clinic_index]);
   if (!withhold) publish(world, device, std::move(out));
+}
+
+}  // namespace
+
+void send(World& world, Device& device, protocol::Body body, bool withhold) {
+  const protocol::DeviceMessage message{
+      device.clinic, {device.id, device.boot, ++device.seq, world.now}, std::move(body)};
+  send_encoded(world, device, message, protocol::encode(message), withhold);
+}
+
+void send_rewritten(World& world, Device& device, protocol::Body body, const std::string& from, const std::string& to) {
+  const protocol::DeviceMessage message{
+      device.clinic, {device.id, device.boot, ++device.seq, world.now}, std::move(body)};
+  std::string payload = protocol::encode(message);
+  if (const auto at = payload.find(from); at != std::string::npos) payload.replace(at, from.size(), to);
+  send_encoded(world, device, message, std::move(payload), false);
 }
 
 void send_misattributed(World& world, Device& device, const Device& other, protocol::Body body) {

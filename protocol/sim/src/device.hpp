@@ -9,6 +9,8 @@ namespace sterifleet::sim {
 /// Publishes `body` with the next seq at the current time. `withhold`: the seq is used but the message
 /// is not published (a sequence gap) until a replay asks for it.
 void send(World& world, Device& device, protocol::Body body, bool withhold = false);
+/// As send(), with the first `from` of the encoded payload replaced by `to`: a message off the spec.
+void send_rewritten(World& world, Device& device, protocol::Body body, const std::string& from, const std::string& to);
 /// A payload that names another device, on this device's own telemetry topic; consumes no seq.
 void send_misattributed(World& world, Device& device, const Device& other, protocol::Body body);
 void send_birth(World& world, Device& device);

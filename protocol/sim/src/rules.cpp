@@ -8,7 +8,7 @@ namespace sterifleet::sim {
 
 namespace {
 
-constexpr std::array<std::pair<Rule, std::string_view>, 17> rule_ids{{
+constexpr std::array<std::pair<Rule, std::string_view>, 19> rule_ids{{
     {Rule::used_without_reprocessing, "device.used_without_reprocessing"},
     {Rule::cartridge_reused, "cartridge.reused"},
     {Rule::cartridge_expired, "cartridge.expired"},
@@ -26,6 +26,8 @@ constexpr std::array<std::pair<Rule, std::string_view>, 17> rule_ids{{
     {Rule::device_unknown, "device.unknown"},
     {Rule::identity_mismatch, "device.identity_mismatch"},
     {Rule::sequence_gap, "device.sequence_gap"},
+    {Rule::event_rejected, "device.event_rejected"},
+    {Rule::protocol_drift, "device.protocol_drift"},
 }};
 
 }  // namespace

@@ -32,6 +32,8 @@ constexpr std::array<AreaLimit, 10> areas{{{TreatmentArea::cheek, 1.5, 6},
                                            {TreatmentArea::hands, 0.5, 1},
                                            {TreatmentArea::body, 2.0, 2}}};
 
+constexpr double strictest_limit_mm = 0.5;
+
 const AreaLimit& pick_area(Rng& rng) {
   int total = 0;
   for (const auto& a : areas) total += a.weight;
@@ -139,6 +141,13 @@ void inject(World& world, Device& device, Session& session, const AreaLimit& are
     start.depth =
         protocol::Millimetres{std::min(3.0, area.limit_mm + 0.25 * static_cast<double>(world.rng.uniform_int(1, 2)))};
     session.injection = Rule::depth_exceeds_policy;
+  } else if (violations.want_once(Rule::protocol_drift, device.id.str(), opportunity)) {
+    // The pen maker's own name for an area: accepted, and held to the strictest depth limit.
+    start.area = protocol::Listed<protocol::TreatmentArea>::other("face");
+    start.depth = protocol::Millimetres{std::min(start.depth.value, strictest_limit_mm)};
+    session.injection = Rule::protocol_drift;
+  } else if (violations.want_once(Rule::event_rejected, device.id.str(), opportunity)) {
+    session.injection = Rule::event_rejected;  // sent with an expiry date the daemon cannot read
   }
 }
 
@@ -224,13 +233,23 @@ void start_session(World& world, std::size_t index) {
                             world.now);
   }
   pen.skip_reprocessing = false;
-  send(world, device, session.start);
+  if (session.injection == Rule::event_rejected) {
+    // A firmware writing the expiry as printed on the pack: the daemon cannot judge this session.
+    const auto expires = protocol::format_date(session.start.cartridge.expires);
+    send_rewritten(world, device, session.start, "\"" + expires + "\"",
+                   "\"" + expires.substr(5, 2) + "/" + expires.substr(0, 4) + "\"");
+  } else {
+    send(world, device, session.start);
+  }
   session.started_on_wire = true;
   session.started = world.now;
   if (session.injection && session.injection != Rule::cartridge_overused) {
-    const auto subject = session.injection == Rule::depth_exceeds_policy
-                             ? device.id.str() + "/" + session.start.session.str()
-                             : session.start.cartridge.id.str();
+    std::string subject = session.start.cartridge.id.str();
+    if (session.injection == Rule::depth_exceeds_policy) subject = device.id.str() + "/" + session.start.session.str();
+    if (session.injection == Rule::protocol_drift) subject = device.id.str() + "/body/area";
+    if (session.injection == Rule::event_rejected) {
+      subject = device.id.str() + "/" + std::to_string(device.boot) + "/" + std::to_string(device.seq);
+    }
     world.violations.record(*session.injection, device.clinic.str(), device.id.str(), subject, world.now);
   }
   pen.activity = PenState::Activity::in_session;

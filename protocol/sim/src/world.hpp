@@ -48,7 +48,9 @@ struct Session {
   Ms planned_duration{0};
   std::int64_t runtime_s = 0;  ///< motor run time over the whole session
   std::int64_t strokes = 0;
-  std::optional<Rule> injection;  ///< cartridge.* or session.depth_exceeds_policy
+  /// cartridge.*, session.depth_exceeds_policy, device.protocol_drift (an unlisted area) or
+  /// device.event_rejected (a start whose cartridge expiry is not a date)
+  std::optional<Rule> injection;
   bool started_on_wire = false;
 };
 

@@ -3,8 +3,12 @@
 #pragma once
 
 #include <boost/assert/source_location.hpp>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "sterifleet/protocol/time.hpp"
 
 namespace sterifleet::protocol {
 
@@ -34,10 +38,25 @@ enum class Reason {
 /// Stable snake_case name, e.g. "missing_field".
 std::string_view to_string(Reason reason) noexcept;
 
+/// What the envelope of a rejected device message said before its fault: enough for the receiver to
+/// count its sequence number as received and to name its type. Read only from a payload that names the
+/// device of its topic; empty for commands, statuses and unreadable payloads.
+struct SeenEnvelope {
+  std::optional<std::uint32_t> boot;
+  std::optional<std::uint64_t> seq;
+  std::optional<Timestamp> ts;
+  std::string type;  ///< as sent, when it is a string
+};
+
 struct DecodeError {
+  DecodeError() = default;
+  DecodeError(Reason why, std::string where, std::string what)
+      : reason(why), path(std::move(where)), detail(std::move(what)) {}
+
   Reason reason = Reason::malformed_json;
   std::string path;
   std::string detail;
+  SeenEnvelope seen = {};
 
   /// "<path>: <detail>" or just the detail for whole-message faults.
   std::string message() const;

@@ -1,5 +1,7 @@
 // Typed form of every message of protocol v1 (see protocol/README.md, the specification).
-// A decoded message has passed every check of the spec, so consumers never re-validate fields.
+// A decoded message has passed every check of the spec that a rule relies on, so consumers never
+// re-validate fields; what a device sent outside the spec's rules in a descriptive field is listed as
+// its drift, and kept as sent.
 #pragma once
 
 #include <cstdint>
@@ -32,11 +34,43 @@ std::optional<DeviceKind> parse_device_kind(std::string_view text) noexcept;
 std::optional<TreatmentArea> parse_treatment_area(std::string_view text) noexcept;
 std::optional<Method> parse_method(std::string_view text) noexcept;
 
+/// A value of one of the spec's lists, or (descriptive drift) a value the spec does not list, kept as sent.
+template <class Enum>
+struct Listed {
+  std::optional<Enum> known;
+  std::string unlisted;  ///< the value as sent, when it is not on the list
+
+  Listed() = default;
+  Listed(Enum value) : known(value) {}  // NOLINT(google-explicit-constructor): a listed value is a Listed
+  static Listed other(std::string text) {
+    Listed value;
+    value.unlisted = std::move(text);
+    return value;
+  }
+  friend bool operator==(const Listed&, const Listed&) = default;
+};
+
+/// The wire name of a listed value, or the unlisted value as sent.
+template <class Enum>
+std::string_view to_string(const Listed<Enum>& value) noexcept {
+  return value.known ? to_string(*value.known) : std::string_view(value.unlisted);
+}
+
+/// Descriptive drift: a field that no rule judges by, sent outside the spec's rules (a value the spec
+/// does not list, text too long for display, a number outside its range, an id outside the charset),
+/// or a field the spec does not define. The message is accepted and judged conservatively.
+struct Drift {
+  std::string path;    ///< JSON Pointer, e.g. "/body/area"
+  std::string value;   ///< as sent, shortened for display: "\"face\"", "250", "an object"
+  std::string detail;  ///< what the spec expects there
+  friend bool operator==(const Drift&, const Drift&) = default;
+};
+
 struct Cartridge {
   CartridgeId id;
   LotId lot;
   Date expires;  ///< usable through the end of this UTC day
-  int needles = 0;
+  std::int64_t needles = 0;
   std::int64_t max_strokes = 0;
   std::optional<Seconds> max_runtime;
   friend bool operator==(const Cartridge&, const Cartridge&) = default;
@@ -44,7 +78,7 @@ struct Cartridge {
 
 struct Birth {
   static constexpr std::string_view type = "birth";
-  DeviceKind kind = DeviceKind::pen;
+  Listed<DeviceKind> kind = DeviceKind::pen;
   std::string model;
   std::string firmware;
   std::optional<Seconds> heartbeat;  ///< longest silence while online; the policy default applies if absent
@@ -59,7 +93,7 @@ struct SessionStart {
   Hertz speed;
   OperatorId operator_id;
   PatientRef patient;
-  TreatmentArea area = TreatmentArea::cheek;
+  Listed<TreatmentArea> area = TreatmentArea::cheek;
   friend bool operator==(const SessionStart&, const SessionStart&) = default;
 };
 
@@ -156,6 +190,7 @@ struct DeviceMessage {
   ClinicId clinic;
   Envelope envelope;
   Body body;
+  std::vector<Drift> drift = {};  ///< by path
   friend bool operator==(const DeviceMessage&, const DeviceMessage&) = default;
 };
 
@@ -165,7 +200,8 @@ struct StatusMessage {
   DeviceId device;
   std::uint32_t boot = 0;
   bool online = false;
-  bool shutdown = false;  ///< an orderly power-off, so the device is not expected back soon
+  bool shutdown = false;          ///< an orderly power-off, so the device is not expected back soon
+  std::vector<Drift> drift = {};  ///< by path
   friend bool operator==(const StatusMessage&, const StatusMessage&) = default;
 };
 

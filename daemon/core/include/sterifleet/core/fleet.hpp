@@ -126,10 +126,12 @@ class Fleet {
     engine::Effects effects;
     store::Commit commit;
   };
-  /// `earlier`: the batch's messages judged before this one and not yet stored.
+  /// `earlier`: the batch's messages judged before this one and not yet stored; `quarantine_id`: the
+  /// id the message is kept under if it is quarantined.
   Ingested run_message(std::string_view topic, std::string_view payload, Timestamp received_at, Staged& staged,
-                       bool retained = false, std::span<const Staged> earlier = {});
-  std::optional<std::string> payload_of(const protocol::Envelope& envelope, std::span<const Staged> earlier);
+                       bool retained = false, std::span<const Staged> earlier = {}, std::int64_t quarantine_id = 0);
+  std::optional<bool> same_as_stored(const protocol::Envelope& envelope, std::string_view payload,
+                                     std::span<const Staged> earlier);
   engine::Effects run_action(const store::Action& action);
   void replay(const store::JournalEntry& entry);
   /// Loads the newest snapshot the engine can use into engine_, trying older ones after a failure.
@@ -158,6 +160,7 @@ class Fleet {
   std::int64_t entries_since_snapshot_ = 0;
   Timestamp next_snapshot_{};
   std::uint64_t command_counter_ = 0;
+  std::int64_t last_quarantine_id_ = 0;  ///< quarantine ids are numbered here, so alerts can name them
   std::string command_prefix_;
 };
 

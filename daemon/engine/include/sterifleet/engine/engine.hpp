@@ -1,7 +1,7 @@
 // The compliance engine: devices, sessions, cartridges, cycles and alerts, driven by decoded messages.
 // Pure: no I/O, the clock comes in with every call. Not thread-safe: the daemon drives one Engine from
-// one strand. Messages of one device must arrive in that device's order; any interleaving across
-// devices gives the same final state and alerts (see daemon/engine/README.md).
+// one strand. Any arrival order (devices interleaved, a device's lost messages replayed late) gives the
+// same final state and alert history, transport alerts aside (see daemon/engine/README.md).
 #pragma once
 
 #include <functional>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sterifleet/engine/effects.hpp"
+#include "sterifleet/engine/intake.hpp"
 #include "sterifleet/engine/policy.hpp"
 #include "sterifleet/engine/records.hpp"
 #include "sterifleet/protocol/codec.hpp"
@@ -51,13 +52,14 @@ class Engine {
   Engine(Engine&&) noexcept;
   Engine& operator=(Engine&&) noexcept;
 
+  /// A message as it came off the wire: decoded, judged, and what it was rejected for if it was
+  /// (intake.hpp). An event or birth that cannot be judged raises device.event_rejected; the sequence
+  /// number of a rejected message counts as received.
+  Judgement receive(const RawMessage& raw, const Intake& intake);
   /// A decoded device message. Refusals: "duplicate" (already seen: nothing changed),
   /// "sequence_regression", "wrong_device_kind", "duplicate_cycle".
   Effects apply(const protocol::DeviceMessage& message, Timestamp received_at);
   Effects apply(const protocol::StatusMessage& message, Timestamp received_at);
-  /// A message the codec rejected; only identity mismatches raise an alert.
-  Effects rejected(const ClinicId& clinic, const DeviceId& topic_device, protocol::Reason reason,
-                   Timestamp received_at);
   /// Time passes: offline detection, repeat notifications.
   Effects tick(Timestamp now);
   /// The daemon (re)started at `at`: silence before it is not held against devices.

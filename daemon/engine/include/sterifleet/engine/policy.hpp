@@ -3,6 +3,7 @@
 // parse_policy() reads the TOML policy file and reports every error with its line.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <map>
@@ -75,6 +76,10 @@ struct Policy {
   const RuleSettings& rule(RuleId id) const { return rules[static_cast<std::size_t>(id)]; }
   RuleSettings& rule(RuleId id) { return rules[static_cast<std::size_t>(id)]; }
   double depth_limit(protocol::TreatmentArea area) const { return depth_limit_mm[static_cast<std::size_t>(area)]; }
+  /// An area the spec does not list (drift) is held to the strictest limit of the policy.
+  double depth_limit(const protocol::Listed<protocol::TreatmentArea>& area) const {
+    return area.known ? depth_limit(*area.known) : *std::min_element(depth_limit_mm.begin(), depth_limit_mm.end());
+  }
   Seconds heartbeat_for(protocol::DeviceKind kind) const;
   Seconds repeat_interval(Severity severity) const;
 };

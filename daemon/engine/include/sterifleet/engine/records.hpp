@@ -67,6 +67,49 @@ struct Telemetrics {
   Timestamp at;
 };
 
+/// A fact the step rules read (battery, service, depth during a session, the daily air-removal test;
+/// daemon/engine/src/step_rules.hpp), from one message of the device.
+struct StepFact {
+  enum class Kind { telemetry, session_start, session_end, bowie_dick, prevac_load };
+  Kind kind = Kind::telemetry;
+  Timestamp ts;
+  std::uint32_t boot = 0;
+  std::uint64_t seq = 0;
+  std::optional<SessionId> session = {};  ///< telemetry (the running one, if any), session start and end
+  double battery_pct = 0;                 ///< telemetry
+  std::int64_t motor_runtime_s = 0;       ///< telemetry
+  double depth_mm = 0;                    ///< telemetry, session start
+  double limit_mm = 0;                    ///< session start: its area's limit under the policy of then
+  std::string label = {};                 ///< session start: its area; prevac load: the cycle id
+  bool passed = false;                    ///< Bowie-Dick test
+};
+
+/// What the step rules have open at the start of a device's window of facts.
+struct StepState {
+  Timestamp since{};  ///< facts before it are folded in; alerts opened before it are settled
+  std::optional<Episode> battery_low;
+  std::optional<Episode> service_due;
+  std::optional<SessionId> session;  ///< the session running, by device time
+  double session_limit_mm = 0;
+  std::string session_area;
+  std::map<SessionId, Episode> depth;  ///< open depth episodes (an interrupted session's stays open)
+  std::optional<protocol::Date> day;   ///< a sterilizer's current UTC day
+  bool tested_today = false;
+  bool loaded_today = false;
+  std::optional<Episode> test_missing;
+  std::optional<Episode> test_failed;
+};
+
+/// A descriptive field of a device's messages sent outside the spec (protocol::Drift), by field.
+struct DriftRecord {
+  Timestamp first;  ///< device time of the earliest message that carried it
+  std::string key;  ///< that message's key
+  std::string type;
+  std::string value;  ///< as that message sent it
+  std::string detail;
+  std::int64_t messages = 0;
+};
+
 struct MaintenanceWindow {
   Timestamp from;
   Timestamp to;
@@ -88,6 +131,10 @@ struct DeviceRecord {
   bool locked = false;           ///< as last commanded
   std::vector<MaintenanceWindow> maintenance;
   SequenceTracker sequence;
+  std::map<std::string, DriftRecord> drift;  ///< by JSON Pointer of the field
+  /// Keys (boot, seq) of its messages that were not accepted, with a fingerprint of their payload; only
+  /// of the boots the sequence tracker remembers.
+  std::map<std::pair<std::uint32_t, std::uint64_t>, std::uint64_t> rejected;
 
   // Pens.
   Hygiene hygiene = Hygiene::ready;
@@ -96,17 +143,18 @@ struct DeviceRecord {
   std::vector<ReprocessingFact> reprocessings;  ///< by time; cycles of other devices arrive in any order
   std::vector<CartridgeChange> cartridge_changes;
   std::optional<CartridgeId> mounted;
-  std::optional<Telemetrics> telemetry;
+  std::optional<Telemetrics> telemetry;  ///< the newest by device time
   /// History before this time was compacted away (the store keeps it): the derivation starts from the
   /// state below instead of from the pen's first session.
   std::optional<Timestamp> compacted_before;
   std::optional<Timestamp> compacted_last_end;  ///< end of the last session compacted away
 
+  // Step rules (pens and sterilizers): facts kept while a late message could still come before them.
+  std::vector<StepFact> steps;  ///< by device time, boot and seq
+  StepState step_base;          ///< the state before them
+
   // Sterilizers.
   std::vector<std::string> cycles;  ///< cycle keys by time
-  std::optional<protocol::Date> test_day;
-  bool test_passed_today = false;
-  bool loaded_today = false;
 
   bool is_pen() const { return kind.value_or(protocol::DeviceKind::pen) != protocol::DeviceKind::sterilizer; }
   bool in_maintenance(Timestamp t) const;

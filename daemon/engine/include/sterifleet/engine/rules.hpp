@@ -26,9 +26,11 @@ enum class RuleId {
   device_unknown,
   identity_mismatch,
   sequence_gap,
+  event_rejected,
+  protocol_drift,
 };
 
-inline constexpr std::size_t rule_count = 17;
+inline constexpr std::size_t rule_count = 19;
 
 inline constexpr std::array<RuleId, rule_count> all_rules{
     RuleId::used_without_reprocessing,
@@ -48,6 +50,8 @@ inline constexpr std::array<RuleId, rule_count> all_rules{
     RuleId::device_unknown,
     RuleId::identity_mismatch,
     RuleId::sequence_gap,
+    RuleId::event_rejected,
+    RuleId::protocol_drift,
 };
 
 /// The wire id, e.g. "device.used_without_reprocessing".

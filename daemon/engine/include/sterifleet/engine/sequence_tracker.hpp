@@ -29,6 +29,8 @@ class SequenceTracker {
   /// True while any number of a remembered boot is missing.
   bool has_gaps() const;
   std::optional<std::uint32_t> latest_boot() const;
+  /// True for the (at most two) boots whose numbers it keeps.
+  bool remembers(std::uint32_t boot) const;
   std::vector<std::pair<std::uint32_t, SeqRange>> gaps() const;
 
  private:

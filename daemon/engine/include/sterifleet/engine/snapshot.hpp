@@ -18,7 +18,7 @@
 
 namespace sterifleet::engine {
 
-inline constexpr std::uint32_t snapshot_format = 1;
+inline constexpr std::uint32_t snapshot_format = 2;
 
 /// The bytes are not a snapshot this engine can load (another format version, truncated, damaged, or
 /// taken under another base policy): rebuild from the journal instead.

@@ -55,6 +55,9 @@ struct StoredMessage {
 };
 
 struct QuarantinedMessage {
+  /// Its quarantine id, decided before the commit so that the alert a rejection raises can name it
+  /// (core::Fleet numbers them on from StoreStats::quarantined); 0: the store numbers it.
+  std::int64_t id = 0;
   Timestamp received_at;
   std::string topic;
   std::string payload;  ///< raw bytes, kept as they came
@@ -253,10 +256,11 @@ class Store {
   /// StoreError, and what `visit` throws.
   virtual void scan_sessions(const RecordFilter& filter, const RowVisitor& visit) = 0;
   virtual void scan_cycles(const RecordFilter& filter, const RowVisitor& visit) = 0;
-  virtual Rows messages(const RecordQuery& query) = 0;                  ///< a device's raw history, newest first
-  virtual Rows quarantine(const RecordQuery& query) = 0;                ///< newest first; clinic/device from the topic
-  virtual std::map<std::string, std::int64_t> quarantine_counts() = 0;  ///< by reason
-  virtual Rows commands(const RecordQuery& query) = 0;                  ///< newest first
+  virtual Rows messages(const RecordQuery& query) = 0;    ///< a device's raw history, newest first
+  virtual Rows quarantine(const RecordQuery& query) = 0;  ///< newest first; clinic/device from the topic
+  virtual std::optional<nlohmann::json> quarantined(std::int64_t id) = 0;  ///< one quarantine row
+  virtual std::map<std::string, std::int64_t> quarantine_counts() = 0;     ///< by reason
+  virtual Rows commands(const RecordQuery& query) = 0;                     ///< newest first
   virtual StoreStats stats() = 0;
 
   // --- API tokens (only their SHA-256 is stored) ---
@@ -281,6 +285,10 @@ struct SqliteOptions {
 
 /// Opens (creating and migrating as needed) a SQLite store. Throws StoreError.
 std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options = {});
+
+/// A kept payload in a JSON row, as the queries write it: "payload" is its text when it is UTF-8; else
+/// "payload" is null and "payload_hex" holds its bytes.
+void put_payload(nlohmann::json& row, std::string_view payload);
 
 /// The canonical bytes an audit record is hashed over, and the hash: SHA-256(prev_hash || bytes).
 std::string audit_canonical(std::int64_t seq, const engine::AuditRecord& record, const std::string& prev_hash);

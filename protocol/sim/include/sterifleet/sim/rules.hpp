@@ -30,6 +30,8 @@ enum class Rule {
   device_unknown,
   identity_mismatch,
   sequence_gap,
+  event_rejected,
+  protocol_drift,
 };
 
 /// Every rule, in the order of the engine README's table.

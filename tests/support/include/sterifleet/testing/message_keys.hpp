@@ -23,7 +23,8 @@ std::string to_string(const MessageKey& key);
 
 /// The keys of a simulator --sent-log ("clinic device boot seq type" per line); throws on a bad line.
 std::vector<MessageKey> read_sent_log(const std::filesystem::path& file);
-/// How many rows the store's message table holds for each sequenced key (read-only; the daemon may run).
+/// How many times the store keeps each sequenced key: rows of its message table, and quarantined payloads
+/// that name their topic's device (read-only; the daemon may run).
 std::map<MessageKey, int> stored_message_keys(const std::filesystem::path& db);
 /// Sent keys stored zero times or more than once, one sentence each; empty when each is stored exactly once.
 std::vector<std::string> lost_or_doubled(const std::vector<MessageKey>& sent, const std::map<MessageKey, int>& stored);

@@ -1,0 +1,172 @@
+// Engine::receive, the one path a raw message takes in the daemon and in replay: drift is accepted and
+// warned about once per device and field, a rejected event never passes silently, a rejected message's
+// sequence number counts as received.
+#include <nlohmann/json.hpp>
+
+#include "fleet_fixture.hpp"
+#include "sterifleet/testing/field_table.hpp"
+
+namespace sterifleet::engine::testing {
+namespace {
+
+using nlohmann::json;
+
+class Intake : public FleetFixture {
+ protected:
+  void SetUp() override { birth("PEN-1"); }
+
+  /// The payload of PEN-1's next message with `path` set to `value` (the field added if absent).
+  std::string altered(Body body, double minute, const std::string& path, const json& value) {
+    auto payload = json::parse(payload_of("PEN-1", std::move(body), minute));
+    payload[json::json_pointer(path)] = value;
+    return payload.dump();
+  }
+  std::string payload_of(const std::string& device, Body body, double minute) {
+    return payload(device, std::move(body), minute);
+  }
+  protocol::SessionStart start_body(const std::string& session, double depth = 0.4) {
+    return session_start(session, cartridge("CRT-" + session), depth);
+  }
+};
+
+TEST_F(Intake, UnlistedArea_IsAcceptedAndJudgedByTheStrictestDepthLimit) {
+  const auto judged = receive("PEN-1", "event", altered(start_body("S1", 0.6), 10, "/body/area", "face"), 10);
+  ASSERT_EQ(judged.disposition, Disposition::accepted) << judged.detail;
+  const auto drift = alerts(RuleId::protocol_drift);
+  ASSERT_EQ(drift.size(), 1u);
+  EXPECT_EQ(drift[0].subject, "PEN-1/body/area");
+  EXPECT_EQ(drift[0].severity, Severity::warning);
+  EXPECT_NE(drift[0].episode.summary.find("\"face\""), std::string::npos) << drift[0].episode.summary;
+  // 0.6 mm is within the cheek's 1.5 mm but above the strictest limit (0.5 mm).
+  const auto deep = alerts(RuleId::depth_exceeds_policy);
+  ASSERT_EQ(deep.size(), 1u);
+  EXPECT_EQ(deep[0].subject, "PEN-1/S1");
+  EXPECT_EQ(device("PEN-1").sessions.size(), 1u);
+}
+
+TEST_F(Intake, Drift_OneWarningPerDeviceAndFieldCountingEachMessage) {
+  receive("PEN-1", "event", altered(start_body("S1"), 10, "/body/area", "face"), 10);
+  receive("PEN-1", "event", altered(start_body("S2"), 30, "/body/area", "jawline"), 30);
+  receive("PEN-1", "telemetry", altered(telemetry_body(), 31, "/body/x_vendor", 1), 31);
+  const auto drift = alerts(RuleId::protocol_drift);
+  ASSERT_EQ(drift.size(), 2u);
+  EXPECT_EQ(drift[0].subject, "PEN-1/body/area");
+  EXPECT_EQ(drift[0].episode.occurrences, 2);
+  EXPECT_EQ(drift[1].subject, "PEN-1/body/x_vendor");
+}
+
+TEST_F(Intake, Drift_TheEarliestMessageByDeviceTimeOpensIt) {
+  const auto early = altered(start_body("S1"), 10, "/body/area", "face");
+  const auto later = altered(start_body("S2"), 30, "/body/area", "face");
+  receive("PEN-1", "event", later, 30);
+  receive("PEN-1", "event", early, 31);
+  const auto drift = alerts(RuleId::protocol_drift);
+  ASSERT_EQ(drift.size(), 1u);
+  EXPECT_EQ(drift[0].episode.opened_at, at_minute(10));
+  EXPECT_EQ(drift[0].episode.occurrences, 2);
+}
+
+TEST_F(Intake, RejectedEvent_RaisesACriticalAlertThatLocksThePenAndOutlivesGoodTraffic) {
+  const auto judged =
+      receive("PEN-1", "event", altered(start_body("S1"), 10, "/body/cartridge/expires", "06/2027"), 10, 42);
+  ASSERT_EQ(judged.disposition, Disposition::quarantined);
+  EXPECT_EQ(judged.reason, "bad_timestamp");
+  const auto fired = alerts(RuleId::event_rejected);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].severity, Severity::critical);
+  EXPECT_EQ(fired[0].subject, "PEN-1/1/2");
+  EXPECT_EQ(fired[0].episode.trigger, "quarantine:42");
+  for (const auto* part : {"PEN-1", "session.start", "bad_timestamp", "/body/cartridge/expires", "quarantine:42"}) {
+    EXPECT_NE(fired[0].episode.summary.find(part), std::string::npos) << part << " in " << fired[0].episode.summary;
+  }
+  EXPECT_EQ(lock_commands(), std::vector<std::string>{"lock:PEN-1"});
+  telemetry("PEN-1", 90, 11);
+  start("PEN-1", "S2", 20);
+  EXPECT_EQ(alerts(RuleId::event_rejected)[0].state(), AlertState::open);
+  engine_.resolve(fired[0].id, "token:anna", "looked at the quarantined start: a label misprint", at_minute(30));
+  EXPECT_EQ(alerts(RuleId::event_rejected)[0].state(), AlertState::resolved);
+}
+
+TEST_F(Intake, RejectedMessage_ItsSequenceNumberCountsAsReceived) {
+  receive("PEN-1", "event", altered(start_body("S1"), 10, "/body/depth_mm", 9), 10);
+  telemetry("PEN-1", 90, 11);
+  EXPECT_TRUE(alerts(RuleId::sequence_gap).empty());
+  EXPECT_EQ(alerts(RuleId::event_rejected).size(), 1u);
+}
+
+TEST_F(Intake, RejectedTelemetry_RaisesNothingButCountsItsSequenceNumber) {
+  const auto judged = receive("PEN-1", "telemetry", altered(telemetry_body(), 10, "/body/battery_pct", 101), 10);
+  EXPECT_EQ(judged.disposition, Disposition::quarantined);
+  telemetry("PEN-1", 90, 11);
+  EXPECT_EQ(alert_count(), 0u);
+}
+
+TEST_F(Intake, ARealGapStillRaisesOne) {
+  payload("PEN-1", telemetry_body(), 10);  // its seq is taken and never sent
+  telemetry("PEN-1", 90, 11);
+  EXPECT_EQ(alerts(RuleId::sequence_gap).size(), 1u);
+}
+
+TEST_F(Intake, RedeliveredRejectedPayload_IsADuplicate_AnotherPayloadUnderItsKeyAConflict) {
+  const auto bad = altered(start_body("S1"), 10, "/body/depth_mm", 9);
+  receive("PEN-1", "event", bad, 10, 1);
+  EXPECT_EQ(receive("PEN-1", "event", bad, 11, 2).disposition, Disposition::duplicate);
+  auto other = json::parse(bad);
+  other["body"]["depth_mm"] = 1.0;
+  const auto conflict = receive("PEN-1", "event", other.dump(), 12, 3);
+  ASSERT_EQ(conflict.disposition, Disposition::quarantined);
+  EXPECT_EQ(conflict.reason, seq_conflict_reason);
+  EXPECT_EQ(alerts(RuleId::event_rejected)[0].episode.occurrences, 2);
+}
+
+TEST_F(Intake, EngineRefusals_AreRejectedEventsToo) {
+  birth("STER-1", protocol::DeviceKind::sterilizer);
+  const auto judged = receive("STER-1", "event", payload("STER-1", start_body("S1"), 10), 10, 7);
+  EXPECT_EQ(judged.reason, "wrong_device_kind");
+  const auto fired = alerts(RuleId::event_rejected);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].episode.trigger, "quarantine:7");
+}
+
+TEST_F(Intake, UnreadableEnvelope_IsNamedByItsQuarantineId) {
+  receive("PEN-1", "event", "{not json", 10, 9);
+  const auto fired = alerts(RuleId::event_rejected);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].subject, "PEN-1/quarantine/9");
+}
+
+// tests/protocol/fields.json through the engine: drift is accepted with one warning on its field; a
+// rejection of an event or birth raises device.event_rejected, of telemetry or a status nothing.
+TEST(FieldOutcomes, EveryRowGivesItsAlert) {
+  const auto cases = sterifleet::testing::read_field_cases(STERIFLEET_FIELD_TABLE);
+  ASSERT_GE(cases.size(), 100u);
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Engine engine(default_policy(), kStart);
+    const auto received_at = *protocol::parse_timestamp("2026-12-01T00:00:00Z");
+    const auto judged = engine.receive({c.topic, c.payload, received_at, false, 5}, {});
+    std::vector<Alert> fired;
+    engine.for_each_alert([&](const Alert& a) {
+      if (a.rule == RuleId::protocol_drift || a.rule == RuleId::event_rejected) fired.push_back(a);
+    });
+    if (c.drift) {
+      EXPECT_EQ(judged.disposition, Disposition::accepted) << judged.detail;
+      ASSERT_EQ(fired.size(), 1u);
+      EXPECT_EQ(fired[0].rule, RuleId::protocol_drift);
+      EXPECT_TRUE(fired[0].subject.ends_with(c.path)) << fired[0].subject;
+      continue;
+    }
+    EXPECT_EQ(judged.disposition, Disposition::quarantined);
+    EXPECT_EQ(judged.reason, c.reason);
+    const bool fact = c.topic.ends_with("/event") || c.topic.ends_with("/birth");
+    ASSERT_EQ(fired.size(), fact ? 1u : 0u);
+    if (fact) {
+      EXPECT_EQ(fired[0].rule, RuleId::event_rejected);
+      EXPECT_EQ(fired[0].severity, Severity::critical);
+      EXPECT_EQ(fired[0].episode.trigger, "quarantine:5");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sterifleet::engine::testing
