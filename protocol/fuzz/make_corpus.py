@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Writes the seed corpus of decode_fuzz into corpus/: every example of protocol/README.md and every
-row of tests/protocol/malformed.json (rows that expand to large payloads are left to the fuzzer).
+"""Writes the seed corpus of decode_fuzz into corpus/: every example of protocol/README.md, every
+row of tests/protocol/malformed.json (rows that expand to large payloads are left to the fuzzer) and
+every drift row of tests/protocol/fields.json.
 
 Each file is one selector byte and the payload, laid out as decode_fuzz.cpp reads it: the byte picks
 (device, channel) from the same tables; other topics go in the input after the selector of slot 31.
@@ -65,6 +66,20 @@ def main():
         if row.get("expand"):
             continue
         (corpus / f"malformed-{row['name']}").write_bytes(seed(row["topic"], row["payload"]))
+        count += 1
+    fields = json.loads((ROOT / "tests" / "protocol" / "fields.json").read_text(encoding="utf-8"))
+    for index, row in enumerate(fields["cases"]):
+        if row["outcome"] != "drift":
+            continue
+        base = fields["bases"][row["base"]]
+        payload = json.loads(json.dumps(base["payload"]))
+        *parents, last = row["path"].split("/")[1:]
+        node = payload
+        for part in parents:
+            node = node[part]
+        node[last] = row["value"]
+        name = re.sub(r"[^A-Za-z0-9]+", "_", row["base"] + row["path"])
+        (corpus / f"drift-{index:03d}-{name}").write_bytes(seed(base["topic"], json.dumps(payload, ensure_ascii=False)))
         count += 1
     print(f"{count} seeds in {corpus}")
 
