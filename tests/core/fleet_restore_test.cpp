@@ -236,3 +236,50 @@ TEST_F(FleetRestore, ASnapshotAtACleanStopLeavesNothingToReplay) {
 
 }  // namespace
 }  // namespace sterifleet::core::testing
+
+namespace sterifleet::core::testing {
+namespace {
+
+// A store written before fail-safe judging holds messages quarantined without an alert, some of which
+// the codec now accepts as drift. Replayed on restart, they are judged as they were then: the rebuilt
+// engine is the one whose effects the store holds.
+TEST(FleetUpgrade, MessagesQuarantinedBeforeFailSafeJudgingReplayAsTheyWereJudged) {
+  sterifleet::testing::TempDir dir("sterifleet-upgrade");
+  const fs::path db = dir.path() / "older.db";
+  protocol::SessionStart start{protocol::SessionId{"S1"},
+                               engine::testing::cartridge("CRT-1"),
+                               protocol::Millimetres{0.4},
+                               protocol::Hertz{100},
+                               protocol::OperatorId{"op"},
+                               protocol::PatientRef{"pt"},
+                               protocol::Listed<protocol::TreatmentArea>::other("face")};
+  const protocol::DeviceMessage face{protocol::ClinicId{"north"}, {protocol::DeviceId{"PEN-1"}, 1, 2, kStart}, start};
+  {
+    DaemonRun run(db);
+    run.restore(kStart - std::chrono::minutes(1));
+    run.send({protocol::ClinicId{"north"},
+              {protocol::DeviceId{"PEN-1"}, 1, 1, kStart},
+              protocol::Birth{protocol::DeviceKind::pen, "Dermapen 4", "1", std::nullopt}},
+             kStart);
+    store::Commit older;  // what the daemon stored for it then: the payload and its reason, no alert
+    older.quarantined.push_back({0, kStart, protocol::topic_of(face), protocol::encode(face), "bad_value",
+                                 "/body/area: \"face\" is not one of: forehead, ..."});
+    run.store().commit(older);
+  }
+  run_sql(db, "UPDATE fail_safe_since SET quarantine_id = (SELECT max(id) FROM quarantine)");
+  DaemonRun upgraded(db);
+  upgraded.restore(kStart + std::chrono::minutes(5));
+  const auto state = upgraded.state_json();
+  const auto& pen = state["devices"]["PEN-1"];
+  EXPECT_TRUE(pen["sessions"].empty()) << pen.dump();
+  EXPECT_TRUE(pen["drift"].empty());
+  EXPECT_FALSE(pen["locked"].get<bool>());
+  EXPECT_TRUE(state["alerts"]["alerts"].empty()) << state["alerts"]["alerts"].dump();
+
+  // What comes after the upgrade is judged fail-safe.
+  upgraded.raw("sterifleet/v1/north/PEN-1/event", "{not json", kStart + std::chrono::minutes(6));
+  EXPECT_TRUE(upgraded.state_json()["devices"]["PEN-1"]["locked"].get<bool>());
+}
+
+}  // namespace
+}  // namespace sterifleet::core::testing

@@ -76,7 +76,7 @@ class SqliteBackend : public ::testing::Test {
 // --- file and schema ---
 
 TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8");
   EXPECT_EQ(query_text(path_, "PRAGMA journal_mode"), "wal");
   for (const auto* table : {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens",
                             "audit", "meta", "snapshots", "ingest_position"}) {
@@ -92,7 +92,7 @@ TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
   }());
   store_.reset();
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "7");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "8");
   EXPECT_EQ(store_->stats().messages, 1);
 }
 
@@ -102,9 +102,9 @@ TEST_F(SqliteBackend, Open_AVersionOneFileGainsTheSnapshotTable) {
   run_sql(
       path_,
       "DROP TABLE snapshots; DROP TABLE ingest_position; DROP TABLE message_keys; DROP TABLE message_keys_position; "
-      "DELETE FROM schema_version WHERE version >= 2");
+      "DROP TABLE fail_safe_since; DELETE FROM schema_version WHERE version >= 2");
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8");
   EXPECT_EQ(store_->last_receipt(), 0);
   EXPECT_EQ(store_->stats().messages, 1);
   store_->save_snapshot({1, at(1), "state"});
@@ -134,10 +134,11 @@ TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
     DROP TABLE ingest_position;
     DROP TABLE message_keys;
     DROP TABLE message_keys_position;
+    DROP TABLE fail_safe_since;
     DELETE FROM schema_version WHERE version > 2;)sql");
 
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8");
   EXPECT_EQ(query_text(path_,
                        "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'sessions' "
                        "AND type = 'index' AND sql IS NOT NULL ORDER BY name)"),
@@ -171,6 +172,7 @@ TEST_F(SqliteBackend, Open_AVersionFourFileHasItsMessageKeysIndexedAndNoIndexOnT
     DROP TABLE message_keys_position;
     CREATE UNIQUE INDEX messages_key ON messages (device, boot, seq) WHERE seq IS NOT NULL;
     CREATE INDEX messages_device ON messages (device);
+    DROP TABLE fail_safe_since;
     DELETE FROM schema_version WHERE version > 4;)sql");
 
   store_ = open_sqlite(path_);
@@ -362,13 +364,32 @@ TEST_F(SqliteKeys, AVersionSixFileGetsTheRangesOfItsBatches) {
     ALTER TABLE message_keys DROP COLUMN low_seq;
     ALTER TABLE message_keys DROP COLUMN high_boot;
     ALTER TABLE message_keys DROP COLUMN high_seq;
+    DROP TABLE fail_safe_since;
     DELETE FROM schema_version WHERE version > 6;)sql");
 
   store_ = open_sqlite(path_, {.key_batch = 4});
-  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "7");
+  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "8");
   EXPECT_EQ(query_text(path_, ranges_sql), written);
   EXPECT_EQ(store_->stored_payload("PEN-0002", 1, 3), telemetry("PEN-0002", 3, at(6)).payload);
   EXPECT_EQ(listed_ids("PEN-0002", 4), (std::vector<std::int64_t>{12, 10, 8, 6, 4, 2}));
+}
+
+// A store from before fail-safe judging: its quarantined messages were judged the old way, and the
+// migration says up to which id.
+TEST_F(SqliteKeys, TheFailSafeMigrationRecordsTheQuarantineItFinds) {
+  Commit older;
+  older.quarantined.push_back(quarantined("bad_value", at(1)));
+  older.quarantined.push_back(quarantined("bad_value", at(2)));
+  store_->commit(older);
+  EXPECT_EQ(store_->quarantined_before_fail_safe(), 0);
+  store_.reset();
+  run_sql(path_, "DROP TABLE fail_safe_since; DELETE FROM schema_version WHERE version > 7;");
+  store_ = open_sqlite(path_, {.key_batch = 4});
+  EXPECT_EQ(store_->quarantined_before_fail_safe(), 2);
+  Commit newer;
+  newer.quarantined.push_back(quarantined("bad_value", at(3)));
+  store_->commit(newer);
+  EXPECT_EQ(store_->quarantined_before_fail_safe(), 2);
 }
 
 TEST_F(SqliteKeys, AFailedCommitLeavesNoKeyBehind) {

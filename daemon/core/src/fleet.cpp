@@ -74,6 +74,7 @@ Fleet::RestoreStats Fleet::restore() {
   const auto started = std::chrono::steady_clock::now();
   RestoreStats stats;
   load_snapshot(stats);
+  quarantined_before_fail_safe_ = store_.quarantined_before_fail_safe();
   // Compactions are journaled actions, so a long replay compacts where the daemon did: memory stays
   // as bounded as it was while the daemon ran.
   store_.read_journal(journal_position_, [&](const store::JournalEntry& entry) {
@@ -128,8 +129,9 @@ void Fleet::replay(const store::JournalEntry& entry) {
                           run_message(m.topic, m.payload, m.received_at, ignored);
                         },
                         [&](const store::QuarantinedMessage& q) {
-                          Staged ignored;
-                          run_message(q.topic, q.payload, q.received_at, ignored, false, {}, q.id);
+                          engine::RawMessage raw{q.topic, q.payload, q.received_at, false, q.id};
+                          if (q.id <= quarantined_before_fail_safe_) raw.judged_before_fail_safe = q.reason;
+                          engine_.receive(raw, intake({}));
                         },
                         [&](const store::Action& a) { run_action(a); }},
              entry.input);
@@ -178,13 +180,16 @@ std::optional<bool> Fleet::same_as_stored(const protocol::Envelope& envelope, st
   return *stored == payload;
 }
 
+engine::Intake Fleet::intake(std::span<const Staged> earlier) {
+  return {options_.max_clock_skew, [this, earlier](const protocol::Envelope& envelope, std::string_view payload) {
+            return same_as_stored(envelope, payload, earlier);
+          }};
+}
+
 Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payload, Timestamp received_at,
                                    Staged& staged, bool retained, std::span<const Staged> earlier,
                                    std::int64_t quarantine_id) {
-  const engine::Intake intake{options_.max_clock_skew, [&](const protocol::Envelope& envelope, std::string_view sent) {
-                                return same_as_stored(envelope, sent, earlier);
-                              }};
-  auto judged = engine_.receive({topic, payload, received_at, retained, quarantine_id}, intake);
+  auto judged = engine_.receive({topic, payload, received_at, retained, quarantine_id}, intake(earlier));
   staged.effects = std::move(judged.effects);
   switch (judged.disposition) {
     case engine::Disposition::duplicate:

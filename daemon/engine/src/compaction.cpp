@@ -7,14 +7,7 @@ namespace sterifleet::engine {
 
 namespace {
 
-std::uint64_t cartridge_hash(const protocol::CartridgeId& id) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a
-  for (const char c : id.str()) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
+std::uint64_t cartridge_hash(const protocol::CartridgeId& id) { return fnv1a(id.str()); }
 
 // When the pen stopped being in session `i`: its end, or the next start if it was interrupted.
 std::optional<Timestamp> boundary(const DeviceRecord& pen, std::size_t i) {

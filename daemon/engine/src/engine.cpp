@@ -12,25 +12,32 @@ namespace {
 using protocol::DeviceKind;
 using protocol::format_timestamp;
 
-// What a message says about its sender's kind, when it has not told us in a birth.
-std::optional<DeviceKind> implied_kind(const protocol::Body& body) {
-  if (std::holds_alternative<protocol::SessionStart>(body) || std::holds_alternative<protocol::SessionEnd>(body) ||
-      std::holds_alternative<protocol::CartridgeInsert>(body) ||
-      std::holds_alternative<protocol::CartridgeRemove>(body) || std::holds_alternative<protocol::Telemetry>(body)) {
-    return DeviceKind::pen;
-  }
-  if (std::holds_alternative<protocol::CycleComplete>(body) || std::holds_alternative<protocol::BiResult>(body) ||
-      std::holds_alternative<protocol::BowieDickTest>(body)) {
-    return DeviceKind::sterilizer;
-  }
-  return std::nullopt;
-}
-
 bool kind_fits(DeviceKind known, DeviceKind implied) {
   return known == implied || (known == DeviceKind::roller && implied == DeviceKind::pen);
 }
 
 }  // namespace
+
+std::optional<DeviceKind> implied_kind(std::string_view type) {
+  for (const auto pen_type : {protocol::SessionStart::type, protocol::SessionEnd::type, protocol::CartridgeInsert::type,
+                              protocol::CartridgeRemove::type, protocol::Telemetry::type}) {
+    if (type == pen_type) return DeviceKind::pen;
+  }
+  for (const auto sterilizer_type :
+       {protocol::CycleComplete::type, protocol::BiResult::type, protocol::BowieDickTest::type}) {
+    if (type == sterilizer_type) return DeviceKind::sterilizer;
+  }
+  return std::nullopt;
+}
+
+std::uint64_t fnv1a(std::string_view bytes) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
 
 std::string cycle_key(const DeviceId& sterilizer, const protocol::CycleId& cycle) {
   return sterilizer.str() + "/" + cycle.str();
@@ -110,7 +117,8 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
   Run run{{}, received_at};
   const auto& env = message.envelope;
   DeviceRecord& dev = device(message.clinic, env.device);
-  const auto implied = implied_kind(message.body);
+  // What the message says about its sender's kind, when it has not told us in a birth.
+  const auto implied = implied_kind(protocol::type_name(message.body));
   if (implied && dev.kind && !kind_fits(*dev.kind, *implied)) {
     dev.sequence.observe(env.boot, env.seq);  // consumed, so no gap is reported for it
     run.out.refusal =

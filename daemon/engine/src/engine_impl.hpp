@@ -10,8 +10,16 @@
 
 #include "alert_book.hpp"
 #include "sterifleet/engine/engine.hpp"
+#include "sterifleet/protocol/topic.hpp"
 
 namespace sterifleet::engine {
+
+/// What a message's type ("session.start") says about its sender's kind: enough to tell a pen, even
+/// of a message that could not be judged.
+std::optional<protocol::DeviceKind> implied_kind(std::string_view type);
+
+/// FNV-1a: a short, stable fingerprint of bytes (a payload, an id) where keeping them would cost more.
+std::uint64_t fnv1a(std::string_view bytes);
 
 /// The effects of one input and the clock it runs on.
 struct Run {
@@ -71,6 +79,8 @@ class Engine::Impl {
   // intake.cpp
   Judgement receive(const RawMessage& raw, const Intake& intake);
   Judgement reject(const RawMessage& raw, const protocol::DecodeError& error, const Intake& intake);
+  Judgement judge_as_before_fail_safe(const RawMessage& raw, std::string_view reason, const Intake& intake);
+  void identity_mismatch(const protocol::Topic& topic, Timestamp received_at, Run& run);
   Effects apply_status(const protocol::StatusMessage& message, Timestamp received_at);
   /// Whether a message whose key was seen before is that message again, not another under its key.
   bool is_redelivery(const DeviceRecord& device, const protocol::Envelope& env, std::string_view payload,

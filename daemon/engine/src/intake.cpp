@@ -13,28 +13,8 @@ using protocol::Channel;
 // Events and births are facts of compliance; telemetry and status report a state the next one repeats.
 bool carries_facts(Channel channel) { return channel == Channel::event || channel == Channel::birth; }
 
-// A rejected message is known by its type alone: enough to tell a pen (which gets locked) from others.
-std::optional<protocol::DeviceKind> kind_of_type(std::string_view type) {
-  for (const auto pen_type : {protocol::SessionStart::type, protocol::SessionEnd::type, protocol::CartridgeInsert::type,
-                              protocol::CartridgeRemove::type, protocol::Telemetry::type}) {
-    if (type == pen_type) return protocol::DeviceKind::pen;
-  }
-  for (const auto sterilizer_type :
-       {protocol::CycleComplete::type, protocol::BiResult::type, protocol::BowieDickTest::type}) {
-    if (type == sterilizer_type) return protocol::DeviceKind::sterilizer;
-  }
-  return std::nullopt;
-}
-
-// FNV-1a: tells a redelivered payload from another one under the same key, without keeping the payload.
-std::uint64_t fingerprint(std::string_view payload) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const char c : payload) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
+// Tells a redelivered payload from another one under the same key, without keeping the payload.
+std::uint64_t fingerprint(std::string_view payload) { return fnv1a(payload); }
 
 std::string conflict_detail(const protocol::Envelope& env) {
   return "boot " + std::to_string(env.boot) + " seq " + std::to_string(env.seq) + " of " + env.device.str() +
@@ -72,6 +52,7 @@ void Engine::Impl::remember_rejected(DeviceRecord& dev, const protocol::Envelope
 }
 
 Judgement Engine::Impl::receive(const RawMessage& raw, const Intake& intake) {
+  if (raw.judged_before_fail_safe) return judge_as_before_fail_safe(raw, *raw.judged_before_fail_safe, intake);
   auto decoded = protocol::decode(raw.topic, raw.payload, {raw.received_at, intake.max_clock_skew});
   if (!decoded) return reject(raw, decoded.error(), intake);
   if (const auto* status = std::get_if<protocol::StatusMessage>(&*decoded)) {
@@ -134,23 +115,50 @@ Judgement Engine::Impl::reject(const RawMessage& raw, const protocol::DecodeErro
     dev.last_received = raw.received_at;
     subject = message_key(env);
   }
-  if (error.reason == protocol::Reason::identity_mismatch) {
-    alerts.open(topic->clinic, RuleId::identity_mismatch, topic->device.str(),
-                Episode{"mismatch:" + protocol::format_timestamp(raw.received_at),
-                        topic->device,
-                        raw.received_at,
-                        1,
-                        "a message on " + topic->device.str() + "'s topic named another device",
-                        std::nullopt,
-                        {}},
-                context(run));
-  }
+  if (error.reason == protocol::Reason::identity_mismatch) identity_mismatch(*topic, raw.received_at, run);
   if (carries_facts(topic->channel)) {
-    if (!dev.kind) dev.kind = kind_of_type(seen.type);
+    if (!dev.kind) dev.kind = implied_kind(seen.type);  // a pen gets locked
     event_rejected(dev, subject, at, seen.type, reason, detail, raw, run);
   }
   reconcile_locks(run);
   return quarantined(std::move(reason), std::move(detail), run);
+}
+
+void Engine::Impl::identity_mismatch(const protocol::Topic& topic, Timestamp received_at, Run& run) {
+  device(topic.clinic, topic.device);
+  alerts.open(topic.clinic, RuleId::identity_mismatch, topic.device.str(),
+              Episode{"mismatch:" + protocol::format_timestamp(received_at),
+                      topic.device,
+                      received_at,
+                      1,
+                      "a message on " + topic.device.str() + "'s topic named another device",
+                      std::nullopt,
+                      {}},
+              context(run));
+}
+
+// Before fail-safe judging, a message the codec rejected raised nothing but an identity mismatch's
+// alert, and one the engine refused had been applied up to its refusal.
+Judgement Engine::Impl::judge_as_before_fail_safe(const RawMessage& raw, std::string_view reason,
+                                                  const Intake& intake) {
+  Run run{{}, raw.received_at};
+  bool by_codec = false;
+  for (auto r = static_cast<int>(protocol::Reason::bad_topic);
+       r <= static_cast<int>(protocol::Reason::identity_mismatch); ++r) {
+    by_codec = by_codec || protocol::to_string(static_cast<protocol::Reason>(r)) == reason;
+  }
+  if (by_codec) {
+    const auto topic = protocol::parse_topic(raw.topic);
+    if (topic && reason == protocol::to_string(protocol::Reason::identity_mismatch)) {
+      identity_mismatch(*topic, raw.received_at, run);
+      reconcile_locks(run);
+    }
+  } else if (const auto decoded = protocol::decode(raw.topic, raw.payload, {raw.received_at, intake.max_clock_skew});
+             decoded && std::holds_alternative<protocol::DeviceMessage>(*decoded)) {
+    run.out = apply_message(std::get<protocol::DeviceMessage>(*decoded), raw.received_at);
+    run.out.refusal.reset();
+  }
+  return quarantined(std::string(reason), {}, run);
 }
 
 void Engine::Impl::event_rejected(DeviceRecord& dev, const std::string& subject, Timestamp at, std::string_view type,

@@ -254,6 +254,14 @@ UPDATE message_keys SET
 CREATE INDEX message_keys_range ON message_keys (device, high_boot, high_seq, low_boot, low_seq);
 )sql";
 
+// From here on a rejected event raises device.event_rejected and a rejected message's sequence number
+// counts as received. Quarantined messages up to this id were judged before: a restart replays them as
+// they were judged then, so that the rebuilt engine is the one whose effects the store holds.
+constexpr std::string_view schema_v8 = R"sql(
+CREATE TABLE fail_safe_since (quarantine_id INTEGER NOT NULL);
+INSERT INTO fail_safe_since SELECT coalesce(max(id), 0) FROM quarantine;
+)sql";
+
 constexpr std::array migrations{
     Migration{1, "initial schema", schema_v1},
     Migration{2, "engine snapshots", schema_v2},
@@ -262,6 +270,7 @@ constexpr std::array migrations{
     Migration{5, "one index on the message log", schema_v5},
     Migration{6, "message keys indexed in batches", schema_v6},
     Migration{7, "message key ranges", schema_v7},
+    Migration{8, "fail-safe judging of rejected messages", schema_v8},
 };
 
 int stored_version(Connection& db) {

@@ -105,6 +105,14 @@ std::int64_t SqliteStore::last_receipt() {
   return s.int64(0);
 }
 
+std::int64_t SqliteStore::quarantined_before_fail_safe() {
+  auto db = readers_.acquire();
+  auto& s = db->cached("SELECT quarantine_id FROM fail_safe_since");
+  Reset reset(s);
+  if (!s.step("reading where fail-safe judging began")) return 0;
+  return s.int64(0);
+}
+
 std::optional<std::string> SqliteStore::stored_payload(const std::string& device, std::uint32_t boot,
                                                        std::uint64_t seq) {
   const auto in_tail = find_in_tail(device, boot, seq);

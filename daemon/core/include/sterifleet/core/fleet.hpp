@@ -132,6 +132,7 @@ class Fleet {
                        bool retained = false, std::span<const Staged> earlier = {}, std::int64_t quarantine_id = 0);
   std::optional<bool> same_as_stored(const protocol::Envelope& envelope, std::string_view payload,
                                      std::span<const Staged> earlier);
+  engine::Intake intake(std::span<const Staged> earlier);
   engine::Effects run_action(const store::Action& action);
   void replay(const store::JournalEntry& entry);
   /// Loads the newest snapshot the engine can use into engine_, trying older ones after a failure.
@@ -161,6 +162,7 @@ class Fleet {
   Timestamp next_snapshot_{};
   std::uint64_t command_counter_ = 0;
   std::int64_t last_quarantine_id_ = 0;  ///< quarantine ids are numbered here, so alerts can name them
+  std::int64_t quarantined_before_fail_safe_ = 0;
   std::string command_prefix_;
 };
 

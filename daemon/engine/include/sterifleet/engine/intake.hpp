@@ -21,6 +21,10 @@ struct RawMessage {
   Timestamp received_at;
   bool retained = false;           ///< the broker's retained copy (statuses, replayed on subscribe)
   std::int64_t quarantine_id = 0;  ///< the id it is kept under if it is quarantined
+  /// Replaying a store's journal: the reason a message was quarantined under before rejections raised
+  /// device.event_rejected (store::Store::quarantined_before_fail_safe). It is judged again as it was
+  /// then, so the rebuilt engine is the one whose effects the store holds.
+  std::optional<std::string_view> judged_before_fail_safe = std::nullopt;
 };
 
 enum class Disposition { accepted, duplicate, quarantined };
