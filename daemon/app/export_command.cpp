@@ -36,13 +36,18 @@ struct Filter {
   }
 };
 
-std::optional<json> line_of(const store::JournalEntry& entry, const Filter& filter) {
+// `before_fail_safe`: the entry was judged before fail-safe judging, and replay judges it so again.
+std::optional<json> line_of(const store::JournalEntry& entry, const Filter& filter, bool before_fail_safe) {
+  const auto judged_then = [&](json line) {
+    if (before_fail_safe) line["judged_before_fail_safe"] = true;
+    return line;
+  };
   return std::visit(
       Overloaded{[&](const store::StoredMessage& m) -> std::optional<json> {
                    if (!filter.in_period(m.received_at) || !filter.of_clinic(m.topic)) return std::nullopt;
                    json line{{"topic", m.topic}, {"received_at", format_timestamp(m.received_at)}};
                    store::put_payload(line, m.payload);
-                   return line;
+                   return judged_then(std::move(line));
                  },
                  [&](const store::QuarantinedMessage& q) -> std::optional<json> {
                    if (!filter.in_period(q.received_at) || !filter.of_clinic(q.topic)) return std::nullopt;
@@ -51,7 +56,7 @@ std::optional<json> line_of(const store::JournalEntry& entry, const Filter& filt
                              {"quarantine_id", q.id},
                              {"reason", q.reason}};
                    store::put_payload(line, q.payload);
-                   return line;
+                   return judged_then(std::move(line));
                  },
                  [&](const store::Action& a) -> std::optional<json> {
                    if (!filter.in_period(a.at) || !filter.of_clinic(a)) return std::nullopt;
@@ -93,8 +98,9 @@ int export_traffic(const ExportOptions& options, std::ostream& out, std::ostream
     read_only.read_only = true;
     const auto store = store::open_sqlite(options.db_path, read_only);
     std::size_t lines = 0;
+    const auto before_fail_safe = store->journal_before_fail_safe();
     store->read_journal(0, [&](const store::JournalEntry& entry) {
-      if (auto line = line_of(entry, filter)) {
+      if (auto line = line_of(entry, filter, entry.commit <= before_fail_safe)) {
         out << line->dump() << '\n';
         ++lines;
       }

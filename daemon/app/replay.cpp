@@ -133,15 +133,19 @@ ReplaySummary replay(std::istream& in, std::ostream& out, const ReplayOptions& o
     }
     const auto received_at = time_of(line, "received_at");
     const auto ts = options.until || !received_at ? device_time(*payload) : std::nullopt;
-    if (options.until && ts && *ts > *options.until) continue;
     const protocol::Timestamp at = received_at.value_or(ts.value_or(latest));
+    // A status has no device time: its receipt time stands for it.
+    if (options.until && ts.value_or(at) > *options.until) continue;
     if (!engine) engine.emplace(options.policy, at);
     latest = std::max(latest, at);
     const auto id = line.contains("quarantine_id") && line["quarantine_id"].is_number_integer()
                         ? line["quarantine_id"].get<std::int64_t>()
                         : quarantined + 1;
     const auto topic = line["topic"].get<std::string>();
-    const auto judged = engine->receive({topic, *payload, at, false, id}, intake);
+    engine::RawMessage raw{topic, *payload, at, false, id};
+    const std::string reason = line.value("reason", "");
+    if (line.value("judged_before_fail_safe", false)) raw.judged_before_fail_safe = engine::EarlierJudgement{reason};
+    const auto judged = engine->receive(raw, intake);
     switch (judged.disposition) {
       case engine::Disposition::accepted:
         if (const auto* m = std::get_if<protocol::DeviceMessage>(&*judged.message)) kept.keep(m->envelope, *payload);

@@ -1,9 +1,10 @@
 // `sterifleet replay`: recorded traffic through the engine, offline, for what-if policy checks and
 // forensics, judged exactly as the daemon judges it (Engine::receive, core::apply_action). Input: JSON
 // lines, each a message {"topic": "...", "payload": {...} or "text" (or "payload_hex"), "received_at"?,
-// "quarantine_id"?} or a journaled action {"action": {"kind", "at", "actor", "body"}}, as `sterifleet
-// export` writes them. Output: JSON lines, rejections as they come, then alerts and cycles in a stable
-// order.
+// "quarantine_id"?, "reason"?, "judged_before_fail_safe"?} or a journaled action {"action": {"kind",
+// "at", "actor", "body"}}, as `sterifleet export` writes them. Without a receipt time a message is
+// received at its device time. Output: JSON lines, rejections as they come, then alerts and cycles in
+// a stable order.
 #pragma once
 
 #include <chrono>

@@ -76,7 +76,7 @@ SessionStart read_session_start(const Reader& in) {
   s.depth = Millimetres{in.number("depth_mm", 0.0, max_depth_mm)};
   s.speed = Hertz{in.descriptive_number("speed", 1.0, max_speed_hz)};
   s.operator_id = OperatorId{in.descriptive_id("operator")};
-  s.patient = PatientRef{in.descriptive_id("patient")};
+  s.patient = PatientRef{in.descriptive_id("patient", Reader::Shown::withheld)};
   const auto area = in.listed("area", {"forehead", "periorbital", "nose", "cheek", "perioral", "neck", "decolletage",
                                        "scalp", "hands", "body"});
   const auto known_area = parse_treatment_area(area);
@@ -119,13 +119,13 @@ std::vector<DeviceId> read_load(const Reader& in) {
   items->for_each_item([&](const auto& item) {
     const auto index = i++;
     if (!in.ok()) return;
-    const auto path = std::string("load/") + std::to_string(index);
     if (item.kind() != JsonKind::string) {
-      in.fail(path, Reason::wrong_type, "expected a device id string, got " + item.describe());
+      in.fail_item("load", index, Reason::wrong_type, "expected a device id string, got " + item.describe());
     } else if (!is_valid_id(item.string())) {
-      in.fail(path, Reason::bad_id, "expected a device id matching [A-Za-z0-9_.-]{1,64}, got " + item.describe());
+      in.fail_item("load", index, Reason::bad_id,
+                   "expected a device id matching [A-Za-z0-9_.-]{1,64}, got " + item.describe());
     } else if (!seen.insert(item.string()).second) {
-      in.fail(path, Reason::duplicate_item, "device " + item.describe() + " is listed twice in the load");
+      in.fail_item("load", index, Reason::duplicate_item, "device " + item.describe() + " is listed twice in the load");
     } else {
       load.emplace_back(std::string(item.string()));
     }

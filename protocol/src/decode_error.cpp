@@ -32,6 +32,7 @@ constexpr detail::NameTable<Reason, 20> reasons{{
 }  // namespace
 
 std::string_view to_string(Reason reason) noexcept { return detail::name_of(reasons, reason); }
+std::optional<Reason> parse_reason(std::string_view name) noexcept { return detail::value_of(reasons, name); }
 
 std::string DecodeError::message() const { return path.empty() ? detail : path + ": " + detail; }
 

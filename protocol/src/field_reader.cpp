@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace sterifleet::protocol::detail {
@@ -94,6 +95,21 @@ std::vector<Drift> ErrorSink::take_drift() {
 }
 
 template <class Value>
+std::string FieldReader<Value>::path_of(std::string_view key) const {
+  std::string escaped;
+  for (const char c : key) {
+    if (c == '~') {
+      escaped += "~0";
+    } else if (c == '/') {
+      escaped += "~1";
+    } else {
+      escaped += c;
+    }
+  }
+  return path_ + "/" + (escaped.size() > max_id_length ? shortened(std::move(escaped)) : escaped);
+}
+
+template <class Value>
 bool FieldReader<Value>::has(std::string_view key) const {
   return object_ && object_->find(key).has_value();
 }
@@ -101,6 +117,11 @@ bool FieldReader<Value>::has(std::string_view key) const {
 template <class Value>
 void FieldReader<Value>::fail(std::string_view key, Reason reason, std::string detail) const {
   sink_->fail(reason, path_of(key), std::move(detail));
+}
+
+template <class Value>
+void FieldReader<Value>::fail_item(std::string_view key, std::size_t index, Reason reason, std::string detail) const {
+  sink_->fail(reason, path_of(key) + "/" + std::to_string(index), std::move(detail));
 }
 
 template <class Value>
@@ -330,11 +351,19 @@ std::string FieldReader<Value>::descriptive_text(std::string_view key, std::size
 }
 
 template <class Value>
-std::string FieldReader<Value>::descriptive_id(std::string_view key) const {
+std::string FieldReader<Value>::descriptive_id(std::string_view key, Shown shown) const {
   const auto value = string_field(key);
   if (!value) return {};
   const auto text = value->string();
-  if (!is_valid_id(text)) drift(key, *value, "expected an id matching [A-Za-z0-9_.-]{1,64}");
+  if (!is_valid_id(text)) {
+    static constexpr std::string_view expected = "expected an id matching [A-Za-z0-9_.-]{1,64}";
+    if (shown == Shown::as_sent) {
+      drift(key, *value, std::string(expected));
+    } else {
+      sink_->drift(path_of(key), "a value of " + std::to_string(text.size()) + " bytes, not repeated here",
+                   std::string(expected) + " (it may identify a person)");
+    }
+  }
   return std::string(text);
 }
 
@@ -349,7 +378,7 @@ std::int64_t FieldReader<Value>::descriptive_integer(std::string_view key, std::
   }
   const auto number = value->int64();
   if (!number || *number < min || *number > max) drift(key, *value, "outside " + range_text(min, max));
-  return number.value_or(max);
+  return number.value_or(std::numeric_limits<std::int64_t>::max());  // beyond int64: still outside the range
 }
 
 template <class Value>

@@ -42,8 +42,11 @@ class FieldReader {
 
   bool ok() const noexcept { return sink_->ok(); }
   bool has(std::string_view key) const;
-  std::string path_of(std::string_view key) const { return path_ + "/" + std::string(key); }
+  /// The JSON Pointer of a field (RFC 6901: "~" and "/" escaped), a key of over 64 bytes shortened.
+  std::string path_of(std::string_view key) const;
   void fail(std::string_view key, Reason reason, std::string detail) const;
+  /// A fault of the `index`-th item of the array under `key`.
+  void fail_item(std::string_view key, std::size_t index, Reason reason, std::string detail) const;
 
   /// An id string (charset and length checked); read_id() wraps it in its type.
   std::string id_text(std::string_view key) const;
@@ -68,8 +71,10 @@ class FieldReader {
   std::string listed(std::string_view key, std::initializer_list<std::string_view> allowed) const;
   /// Text of `min_length` to `max_length` bytes without control characters, or drift.
   std::string descriptive_text(std::string_view key, std::size_t min_length, std::size_t max_length) const;
+  /// Whether a drift report may repeat the value: not a patient reference, which may then be a name.
+  enum class Shown { as_sent, withheld };
   /// An id string, or drift outside the id charset.
-  std::string descriptive_id(std::string_view key) const;
+  std::string descriptive_id(std::string_view key, Shown shown = Shown::as_sent) const;
   /// An integer in range, or drift (one beyond int64 becomes the nearest bound).
   std::int64_t descriptive_integer(std::string_view key, std::int64_t min, std::int64_t max) const;
   /// A number in range, or drift (an overflowing literal becomes the nearest bound).

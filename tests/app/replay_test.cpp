@@ -249,3 +249,29 @@ TEST(Replay, IdentityMismatchRaisesItsAlert) {
 
 }  // namespace
 }  // namespace sterifleet::app
+
+namespace sterifleet::app {
+namespace {
+
+// An export of a store from before fail-safe judging marks those entries; replay judges them as then.
+TEST(Replay, AMessageJudgedBeforeFailSafeIsJudgedAsItWasThen) {
+  auto face = session("S1", "CRT-1");
+  face.area = protocol::Listed<protocol::TreatmentArea>::other("face");
+  const protocol::DeviceMessage m{protocol::ClinicId{"north"}, {DeviceId{"PEN-1"}, 1, 1, kStart}, face};
+  const auto line = [&](bool before) {
+    nlohmann::json out{{"topic", protocol::topic_of(m)},
+                       {"payload", protocol::encode(m)},
+                       {"reason", "bad_value"},
+                       {"quarantine_id", 1}};
+    if (before) out["judged_before_fail_safe"] = true;
+    return out.dump() + "\n";
+  };
+  const auto then = replay_text(line(true));
+  EXPECT_NE(then.find("\"reason\":\"bad_value\""), std::string::npos) << then;
+  EXPECT_EQ(then.find("protocol_drift"), std::string::npos) << then;
+  const auto now = replay_text(line(false));
+  EXPECT_NE(now.find("device.protocol_drift"), std::string::npos) << now;
+}
+
+}  // namespace
+}  // namespace sterifleet::app

@@ -109,6 +109,18 @@ celsius = 160
   EXPECT_EQ(lines[5], "clinic.toml:9: reprocessing.dry_heat row needs exactly one of minutes or not_applicable = true");
 }
 
+TEST(Policy, TheRejectedEventAlertCannotBeTurnedOffOrLowered) {
+  for (const auto* setting :
+       {R"("device.event_rejected" = { enabled = false })", R"("device.event_rejected" = { severity = "warning" })"}) {
+    const auto errors = errors_of(std::string("[rules]\n") + setting + "\n");
+    ASSERT_EQ(errors.size(), 1u) << setting;
+    EXPECT_EQ(errors[0].to_string(),
+              "clinic.toml:2: rules.\"device.event_rejected\" must stay enabled and critical: "
+              "an event that could not be judged must reach a person");
+  }
+  EXPECT_TRUE(errors_of("[rules]\n\"device.protocol_drift\" = { enabled = false }\n").empty());
+}
+
 TEST(Policy, SyntaxErrorsNameTheLine) {
   const auto errors = errors_of("[battery]\nthreshold_pct = = 3\n");
   ASSERT_EQ(errors.size(), 1u);

@@ -374,22 +374,21 @@ TEST_F(SqliteKeys, AVersionSixFileGetsTheRangesOfItsBatches) {
   EXPECT_EQ(listed_ids("PEN-0002", 4), (std::vector<std::int64_t>{12, 10, 8, 6, 4, 2}));
 }
 
-// A store from before fail-safe judging: its quarantined messages were judged the old way, and the
-// migration says up to which id.
-TEST_F(SqliteKeys, TheFailSafeMigrationRecordsTheQuarantineItFinds) {
+// A store from before fail-safe judging: its journal was judged the old way, and the migration says up
+// to which commit.
+TEST_F(SqliteKeys, TheFailSafeMigrationRecordsTheJournalItFinds) {
   Commit older;
   older.quarantined.push_back(quarantined("bad_value", at(1)));
-  older.quarantined.push_back(quarantined("bad_value", at(2)));
-  store_->commit(older);
-  EXPECT_EQ(store_->quarantined_before_fail_safe(), 0);
+  const auto first = store_->commit(older);
+  const auto second = store_->commit(Commit{.messages = {telemetry("PEN-0001", 1, at(2))}});
+  EXPECT_GT(second, first);
+  EXPECT_EQ(store_->journal_before_fail_safe(), 0);
   store_.reset();
   run_sql(path_, "DROP TABLE fail_safe_since; DELETE FROM schema_version WHERE version > 7;");
   store_ = open_sqlite(path_, {.key_batch = 4});
-  EXPECT_EQ(store_->quarantined_before_fail_safe(), 2);
-  Commit newer;
-  newer.quarantined.push_back(quarantined("bad_value", at(3)));
-  store_->commit(newer);
-  EXPECT_EQ(store_->quarantined_before_fail_safe(), 2);
+  EXPECT_EQ(store_->journal_before_fail_safe(), second);
+  store_->commit(Commit{.messages = {telemetry("PEN-0001", 2, at(3))}});
+  EXPECT_EQ(store_->journal_before_fail_safe(), second);
 }
 
 TEST_F(SqliteKeys, AFailedCommitLeavesNoKeyBehind) {

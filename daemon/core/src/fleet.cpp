@@ -74,7 +74,7 @@ Fleet::RestoreStats Fleet::restore() {
   const auto started = std::chrono::steady_clock::now();
   RestoreStats stats;
   load_snapshot(stats);
-  quarantined_before_fail_safe_ = store_.quarantined_before_fail_safe();
+  journal_before_fail_safe_ = store_.journal_before_fail_safe();
   // Compactions are journaled actions, so a long replay compacts where the daemon did: memory stays
   // as bounded as it was while the daemon ran.
   store_.read_journal(journal_position_, [&](const store::JournalEntry& entry) {
@@ -124,13 +124,15 @@ void Fleet::load_snapshot(RestoreStats& stats) {
 }
 
 void Fleet::replay(const store::JournalEntry& entry) {
+  const bool before_fail_safe = entry.commit <= journal_before_fail_safe_;
   std::visit(Overloaded{[&](const store::StoredMessage& m) {
-                          Staged ignored;
-                          run_message(m.topic, m.payload, m.received_at, ignored);
+                          engine::RawMessage raw{m.topic, m.payload, m.received_at};
+                          if (before_fail_safe) raw.judged_before_fail_safe = engine::EarlierJudgement{};
+                          engine_.receive(raw, intake({}));
                         },
                         [&](const store::QuarantinedMessage& q) {
                           engine::RawMessage raw{q.topic, q.payload, q.received_at, false, q.id};
-                          if (q.id <= quarantined_before_fail_safe_) raw.judged_before_fail_safe = q.reason;
+                          if (before_fail_safe) raw.judged_before_fail_safe = engine::EarlierJudgement{q.reason};
                           engine_.receive(raw, intake({}));
                         },
                         [&](const store::Action& a) { run_action(a); }},

@@ -29,7 +29,7 @@ void Engine::Impl::compact(Timestamp cut) {
   std::sort(in_order.begin(), in_order.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
   for (DeviceRecord* dev : in_order) {
     compact_pen(*dev, cut, run);
-    fold_steps(*dev, cut);  // a gap older than the horizon no longer holds facts back
+    fold_steps_before(*dev, cut);
   }
   compact_cycles(cut);
   for (auto& [id, c] : clinics) compact_cartridges(c, id, cut);

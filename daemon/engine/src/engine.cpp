@@ -18,6 +18,9 @@ bool kind_fits(DeviceKind known, DeviceKind implied) {
 
 }  // namespace
 
+namespace {
+
+// What a message's type says about its sender's kind, when it has not told us in a birth.
 std::optional<DeviceKind> implied_kind(std::string_view type) {
   for (const auto pen_type : {protocol::SessionStart::type, protocol::SessionEnd::type, protocol::CartridgeInsert::type,
                               protocol::CartridgeRemove::type, protocol::Telemetry::type}) {
@@ -29,6 +32,8 @@ std::optional<DeviceKind> implied_kind(std::string_view type) {
   }
   return std::nullopt;
 }
+
+}  // namespace
 
 std::uint64_t fnv1a(std::string_view bytes) {
   std::uint64_t hash = 0xcbf29ce484222325ULL;
@@ -117,7 +122,6 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
   Run run{{}, received_at};
   const auto& env = message.envelope;
   DeviceRecord& dev = device(message.clinic, env.device);
-  // What the message says about its sender's kind, when it has not told us in a birth.
   const auto implied = implied_kind(protocol::type_name(message.body));
   if (implied && dev.kind && !kind_fits(*dev.kind, *implied)) {
     dev.sequence.observe(env.boot, env.seq);  // consumed, so no gap is reported for it
@@ -155,8 +159,6 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
   }
 
   advance_clock(dev.clinic, env.ts, run);
-  if (!message.drift.empty())
-    note_drift(dev, message.drift, protocol::type_name(message.body), env.ts, message_key(env), run);
   std::visit(Overloaded{
                  [&](const protocol::Birth& b) {
                    const nlohmann::json before = dev.registered
@@ -191,6 +193,9 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
                  [&](const protocol::BowieDickTest& t) { on_bowie_dick(dev, t, env, run); },
              },
              message.body);
+  if (!message.drift.empty() && !run.out.refusal) {
+    note_drift(dev, message.drift, protocol::type_name(message.body), env.ts, message_key(env), run);
+  }
   reconcile_locks(run);
   return std::move(run.out);
 }
@@ -224,7 +229,8 @@ void Engine::Impl::reconcile_locks(Run& run) {
   for (const auto& change : run.out.alerts) touched.insert(change.alert.episode.device);
   for (const auto& id : touched) {
     DeviceRecord* dev = find_device(id);
-    if (!dev || !dev->kind || *dev->kind != DeviceKind::pen) continue;
+    // A device that has not said what it is may be a pen: with a critical alert, it is locked too.
+    if (!dev || dev->kind.value_or(DeviceKind::pen) != DeviceKind::pen) continue;
     const Alert* reason = nullptr;
     if (const auto* active = alerts.active_for(id)) {
       for (const auto& alert_id : *active) {

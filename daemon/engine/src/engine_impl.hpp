@@ -14,10 +14,6 @@
 
 namespace sterifleet::engine {
 
-/// What a message's type ("session.start") says about its sender's kind: enough to tell a pen, even
-/// of a message that could not be judged.
-std::optional<protocol::DeviceKind> implied_kind(std::string_view type);
-
 /// FNV-1a: a short, stable fingerprint of bytes (a payload, an id) where keeping them would cost more.
 std::uint64_t fnv1a(std::string_view bytes);
 
@@ -79,7 +75,7 @@ class Engine::Impl {
   // intake.cpp
   Judgement receive(const RawMessage& raw, const Intake& intake);
   Judgement reject(const RawMessage& raw, const protocol::DecodeError& error, const Intake& intake);
-  Judgement judge_as_before_fail_safe(const RawMessage& raw, std::string_view reason, const Intake& intake);
+  Judgement judge_as_before_fail_safe(const RawMessage& raw, const EarlierJudgement& earlier, const Intake& intake);
   void identity_mismatch(const protocol::Topic& topic, Timestamp received_at, Run& run);
   Effects apply_status(const protocol::StatusMessage& message, Timestamp received_at);
   /// Whether a message whose key was seen before is that message again, not another under its key.
@@ -119,8 +115,10 @@ class Engine::Impl {
   // steps.cpp
   /// A fact of a step rule: placed by device time, the device's step rules re-run over its window.
   void add_step(DeviceRecord& device, StepFact fact, Run& run);
-  /// Folds the window's facts before `until` (all of them without it) into the base.
-  void fold_steps(DeviceRecord& device, std::optional<Timestamp> until = std::nullopt);
+  /// Folds the window's first `count` facts into the base.
+  void fold_steps(DeviceRecord& device, std::size_t count);
+  /// Folds the window's facts before `cut` into the base: a gap older than the horizon holds none back.
+  void fold_steps_before(DeviceRecord& device, Timestamp cut);
 
   // cycles.cpp
   void on_cycle(DeviceRecord& sterilizer, const protocol::CycleComplete& cycle, const protocol::Envelope& env,

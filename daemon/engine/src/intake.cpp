@@ -11,7 +11,12 @@ namespace {
 using protocol::Channel;
 
 // Events and births are facts of compliance; telemetry and status report a state the next one repeats.
-bool carries_facts(Channel channel) { return channel == Channel::event || channel == Channel::birth; }
+// A message is taken for an event if its channel or its type says so (a session start on the telemetry
+// channel is rejected, and still an event).
+bool carries_facts(std::string_view type) { return !type.empty() && type != protocol::Telemetry::type; }
+bool carries_facts(Channel channel, std::string_view type) {
+  return channel == Channel::event || channel == Channel::birth || carries_facts(type);
+}
 
 // Tells a redelivered payload from another one under the same key, without keeping the payload.
 std::uint64_t fingerprint(std::string_view payload) { return fnv1a(payload); }
@@ -40,15 +45,21 @@ Judgement duplicate() {
 
 bool Engine::Impl::is_redelivery(const DeviceRecord& dev, const protocol::Envelope& env, std::string_view payload,
                                  const Intake& intake) const {
-  if (const auto it = dev.rejected.find({env.boot, env.seq}); it != dev.rejected.end()) {
-    return it->second == fingerprint(payload);
+  const auto rejected = dev.rejected.find({env.boot, env.seq});
+  if (rejected != dev.rejected.end() && rejected->second == fingerprint(payload)) return true;
+  if (intake.same_as_stored) {
+    if (const auto same = intake.same_as_stored(env, payload)) return *same;
   }
-  return !intake.same_as_stored || intake.same_as_stored(env, payload).value_or(true);
+  // Nothing kept under the key to compare with (a rejected payload forgotten, or no store): a resend.
+  return rejected == dev.rejected.end();
 }
 
 void Engine::Impl::remember_rejected(DeviceRecord& dev, const protocol::Envelope& env, std::string_view payload) {
   if (!dev.rejected.emplace(std::make_pair(env.boot, env.seq), fingerprint(payload)).second) return;
   std::erase_if(dev.rejected, [&](const auto& entry) { return !dev.sequence.remembers(entry.first.first); });
+  // A device whose every message fails keeps its newest; an older one forgotten counts as resent.
+  constexpr std::size_t kept = 1024;
+  while (dev.rejected.size() > kept) dev.rejected.erase(dev.rejected.begin());
 }
 
 Judgement Engine::Impl::receive(const RawMessage& raw, const Intake& intake) {
@@ -81,12 +92,13 @@ Judgement Engine::Impl::receive(const RawMessage& raw, const Intake& intake) {
   DeviceRecord& dev = device(message.clinic, env.device);
   if (refusal.code == "duplicate") {
     if (is_redelivery(dev, env, raw.payload, intake)) return duplicate();
-    refusal = Refusal{std::string(seq_conflict_reason), conflict_detail(env)};
+    refusal = Refusal{std::string(seq_conflict_reason), conflict_detail(env)};  // the key stays the first's
+  } else {
+    remember_rejected(dev, env, raw.payload);
   }
-  remember_rejected(dev, env, raw.payload);
   // Refused by the engine (a sequence regression, a kind the device is not, a cycle reported twice, a
   // key reused): not judged, so a person must look.
-  if (protocol::type_name(message.body) != protocol::Telemetry::type) {
+  if (carries_facts(protocol::type_name(message.body))) {
     event_rejected(dev, message_key(env), env.ts, protocol::type_name(message.body), refusal.code, refusal.message, raw,
                    run);
     reconcile_locks(run);
@@ -107,19 +119,20 @@ Judgement Engine::Impl::reject(const RawMessage& raw, const protocol::DecodeErro
   if (seen.boot && seen.seq) {
     // It arrived: its number is not missing, and no replay is asked for it.
     const protocol::Envelope env{topic->device, *seen.boot, *seen.seq, at};
-    if (!check_sequence(dev, env, run)) {
-      if (run.out.refusal->code == "duplicate" && is_redelivery(dev, env, raw.payload, intake)) return duplicate();
-      run.out.refusal.reset();
+    if (check_sequence(dev, env, run)) {
+      remember_rejected(dev, env, raw.payload);
+    } else if (run.out.refusal->code == "duplicate") {
+      if (is_redelivery(dev, env, raw.payload, intake)) return duplicate();
+      run.out.refusal.reset();  // another payload under a key that is the first's
+    } else {
+      run.out.refusal.reset();  // a regression
+      remember_rejected(dev, env, raw.payload);
     }
-    remember_rejected(dev, env, raw.payload);
     dev.last_received = raw.received_at;
     subject = message_key(env);
   }
   if (error.reason == protocol::Reason::identity_mismatch) identity_mismatch(*topic, raw.received_at, run);
-  if (carries_facts(topic->channel)) {
-    if (!dev.kind) dev.kind = implied_kind(seen.type);  // a pen gets locked
-    event_rejected(dev, subject, at, seen.type, reason, detail, raw, run);
-  }
+  if (carries_facts(topic->channel, seen.type)) event_rejected(dev, subject, at, seen.type, reason, detail, raw, run);
   reconcile_locks(run);
   return quarantined(std::move(reason), std::move(detail), run);
 }
@@ -137,28 +150,37 @@ void Engine::Impl::identity_mismatch(const protocol::Topic& topic, Timestamp rec
               context(run));
 }
 
-// Before fail-safe judging, a message the codec rejected raised nothing but an identity mismatch's
-// alert, and one the engine refused had been applied up to its refusal.
-Judgement Engine::Impl::judge_as_before_fail_safe(const RawMessage& raw, std::string_view reason,
+// Before fail-safe judging a message the codec accepted had no drift (unknown fields were ignored), one
+// it rejected raised nothing but an identity mismatch's alert, and one the engine refused had been
+// applied up to its refusal.
+Judgement Engine::Impl::judge_as_before_fail_safe(const RawMessage& raw, const EarlierJudgement& earlier,
                                                   const Intake& intake) {
   Run run{{}, raw.received_at};
-  bool by_codec = false;
-  for (auto r = static_cast<int>(protocol::Reason::bad_topic);
-       r <= static_cast<int>(protocol::Reason::identity_mismatch); ++r) {
-    by_codec = by_codec || protocol::to_string(static_cast<protocol::Reason>(r)) == reason;
-  }
-  if (by_codec) {
+  const std::string reason(earlier.quarantined_as);
+  if (const auto by_codec = protocol::parse_reason(reason)) {
     const auto topic = protocol::parse_topic(raw.topic);
-    if (topic && reason == protocol::to_string(protocol::Reason::identity_mismatch)) {
+    if (topic && *by_codec == protocol::Reason::identity_mismatch) {
       identity_mismatch(*topic, raw.received_at, run);
       reconcile_locks(run);
     }
-  } else if (const auto decoded = protocol::decode(raw.topic, raw.payload, {raw.received_at, intake.max_clock_skew});
-             decoded && std::holds_alternative<protocol::DeviceMessage>(*decoded)) {
-    run.out = apply_message(std::get<protocol::DeviceMessage>(*decoded), raw.received_at);
-    run.out.refusal.reset();
+    return quarantined(reason, {}, run);
   }
-  return quarantined(std::string(reason), {}, run);
+  auto decoded = protocol::decode(raw.topic, raw.payload, {raw.received_at, intake.max_clock_skew});
+  if (!decoded)
+    return quarantined(reason.empty() ? std::string(protocol::to_string(decoded.error().reason)) : reason,
+                       decoded.error().message(), run);
+  std::visit([](auto& m) { m.drift.clear(); }, *decoded);
+  if (const auto* status = std::get_if<protocol::StatusMessage>(&*decoded)) {
+    run.out = apply_status(*status, raw.received_at);
+  } else {
+    run.out = apply_message(std::get<protocol::DeviceMessage>(*decoded), raw.received_at);
+  }
+  run.out.refusal.reset();
+  if (!reason.empty()) return quarantined(reason, {}, run);
+  Judgement out;
+  out.effects = std::move(run.out);
+  out.message = std::move(*decoded);
+  return out;
 }
 
 void Engine::Impl::event_rejected(DeviceRecord& dev, const std::string& subject, Timestamp at, std::string_view type,
@@ -181,22 +203,26 @@ void Engine::Impl::event_rejected(DeviceRecord& dev, const std::string& subject,
 
 void Engine::Impl::note_drift(DeviceRecord& dev, const std::vector<protocol::Drift>& drift, std::string_view type,
                               Timestamp ts, const std::string& key, Run& run) {
+  // A device inventing field names one message after another gets one warning for all beyond these.
+  constexpr std::size_t fields_named = 32;
   for (const auto& d : drift) {
-    DriftRecord& record = dev.drift[d.path];
-    // The earliest message that drifted opens the alert, whatever order they came in.
-    if (record.messages == 0 || ts < record.first || (ts == record.first && key < record.key)) {
-      record.first = ts;
-      record.key = key;
-      record.type = std::string(type);
-      record.value = d.value;
-      record.detail = d.detail;
-    }
+    const bool named = dev.drift.contains(d.path) || dev.drift.size() < fields_named;
+    const std::string path = named ? d.path : "/*";
+    DriftRecord& record = dev.drift[path];
     ++record.messages;
-    alerts.reconcile(dev.clinic, RuleId::protocol_drift, dev.id.str() + d.path,
+    // The earliest message that drifted opens the warning, whatever order they came in; the others
+    // change nothing (no transition, no audit record a message).
+    if (record.messages > 1 && (ts > record.first || (ts == record.first && key >= record.key))) continue;
+    record.first = ts;
+    record.key = key;
+    record.type = std::string(type);
+    record.value = d.value;
+    record.detail = d.detail;
+    alerts.reconcile(dev.clinic, RuleId::protocol_drift, dev.id.str() + path,
                      {Episode{"drift:" + record.key,
                               dev.id,
                               record.first,
-                              record.messages,
+                              1,
                               dev.id.str() + " sent " + record.value + " in " + d.path + " of a " + record.type + " (" +
                                   record.detail + "); accepted as sent and judged conservatively",
                               std::nullopt,

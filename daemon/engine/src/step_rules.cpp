@@ -1,5 +1,6 @@
 #include "step_rules.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <tuple>
 
@@ -61,7 +62,7 @@ class Steps {
   }
   static void close(std::optional<Episode>& open, std::vector<Episode>& closed, Timestamp at, std::string clearance) {
     if (!open) return;
-    open->cleared_at = at;
+    open->cleared_at = std::max(at, open->opened_at);  // a fact behind the base (a clock set back)
     open->clearance = std::move(clearance);
     closed.push_back(std::move(*open));
     open.reset();
@@ -108,7 +109,7 @@ class Steps {
   }
 
   void close_depth(std::map<SessionId, Episode>::iterator open, Timestamp at, std::string clearance) {
-    open->second.cleared_at = at;
+    open->second.cleared_at = std::max(at, open->second.opened_at);
     open->second.clearance = std::move(clearance);
     out_.depth[open->first].push_back(std::move(open->second));
     state_.depth.erase(open);

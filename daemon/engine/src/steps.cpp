@@ -1,6 +1,7 @@
 // Each device's window of step-rule facts (step_rules.hpp): kept while a late message could still come
 // before them, re-run from the base at every new fact, folded into the base once no gap is open.
 #include <algorithm>
+#include <tuple>
 
 #include "engine_impl.hpp"
 #include "step_rules.hpp"
@@ -38,19 +39,38 @@ void Engine::Impl::add_step(DeviceRecord& dev, StepFact fact, Run& run) {
     state.since = dev.steps.back().ts + std::chrono::milliseconds(1);
     dev.step_base = std::move(state);
     dev.steps.clear();
+    return;
   }
+  // A missing message comes after what precedes it in the device's order, so only the facts from the
+  // earliest missing one on can still be preceded; and a device replays at most its last 10,000.
+  const auto gaps = dev.sequence.gaps();
+  const auto earliest = std::min_element(gaps.begin(), gaps.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second.first) < std::tie(b.first, b.second.first);
+  });
+  const auto missing = std::make_pair(earliest->first, earliest->second.first);
+  std::size_t settled_facts = 0;
+  while (settled_facts < dev.steps.size() &&
+         std::make_pair(dev.steps[settled_facts].boot, dev.steps[settled_facts].seq) < missing) {
+    ++settled_facts;
+  }
+  constexpr std::size_t replayable = 10'000;
+  if (dev.steps.size() - settled_facts > replayable) settled_facts = dev.steps.size() - replayable;
+  fold_steps(dev, settled_facts);
 }
 
-void Engine::Impl::fold_steps(DeviceRecord& dev, std::optional<Timestamp> until) {
-  const auto end =
-      until ? std::find_if(dev.steps.begin(), dev.steps.end(), [&](const StepFact& f) { return f.ts >= *until; })
-            : dev.steps.end();
-  if (end == dev.steps.begin()) return;
-  std::vector<StepFact> folded(std::make_move_iterator(dev.steps.begin()), std::make_move_iterator(end));
-  dev.steps.erase(dev.steps.begin(), end);
+void Engine::Impl::fold_steps(DeviceRecord& dev, std::size_t count) {
+  if (count == 0) return;
+  const std::vector<StepFact> folded(std::make_move_iterator(dev.steps.begin()),
+                                     std::make_move_iterator(dev.steps.begin() + static_cast<std::ptrdiff_t>(count)));
+  dev.steps.erase(dev.steps.begin(), dev.steps.begin() + static_cast<std::ptrdiff_t>(count));
   auto state = run_steps(dev.id, policy, dev.step_base, folded).first;
   state.since = folded.back().ts + std::chrono::milliseconds(1);
   dev.step_base = std::move(state);
+}
+
+void Engine::Impl::fold_steps_before(DeviceRecord& dev, Timestamp cut) {
+  const auto end = std::find_if(dev.steps.begin(), dev.steps.end(), [&](const StepFact& f) { return f.ts >= cut; });
+  fold_steps(dev, static_cast<std::size_t>(end - dev.steps.begin()));
 }
 
 }  // namespace sterifleet::engine

@@ -254,12 +254,16 @@ UPDATE message_keys SET
 CREATE INDEX message_keys_range ON message_keys (device, high_boot, high_seq, low_boot, low_seq);
 )sql";
 
-// From here on a rejected event raises device.event_rejected and a rejected message's sequence number
-// counts as received. Quarantined messages up to this id were judged before: a restart replays them as
-// they were judged then, so that the rebuilt engine is the one whose effects the store holds.
+// From here on drift is accepted and warned about, a rejected event raises device.event_rejected and a
+// rejected message's sequence number counts as received. The journal up to this commit was judged
+// before: a restart replays it as it was judged then, so that the rebuilt engine is the one whose
+// effects the store holds. (Rows are appended in commit order: each table's last row has its newest.)
 constexpr std::string_view schema_v8 = R"sql(
-CREATE TABLE fail_safe_since (quarantine_id INTEGER NOT NULL);
-INSERT INTO fail_safe_since SELECT coalesce(max(id), 0) FROM quarantine;
+CREATE TABLE fail_safe_since (commit_seq INTEGER NOT NULL);
+INSERT INTO fail_safe_since SELECT max(
+  coalesce((SELECT commit_seq FROM messages ORDER BY id DESC LIMIT 1), 0),
+  coalesce((SELECT commit_seq FROM quarantine ORDER BY id DESC LIMIT 1), 0),
+  coalesce((SELECT commit_seq FROM actions ORDER BY id DESC LIMIT 1), 0));
 )sql";
 
 constexpr std::array migrations{

@@ -105,9 +105,9 @@ std::int64_t SqliteStore::last_receipt() {
   return s.int64(0);
 }
 
-std::int64_t SqliteStore::quarantined_before_fail_safe() {
+std::int64_t SqliteStore::journal_before_fail_safe() {
   auto db = readers_.acquire();
-  auto& s = db->cached("SELECT quarantine_id FROM fail_safe_since");
+  auto& s = db->cached("SELECT commit_seq FROM fail_safe_since");
   Reset reset(s);
   if (!s.step("reading where fail-safe judging began")) return 0;
   return s.int64(0);

@@ -35,7 +35,7 @@ class SqliteStore final : public Store {
   std::int64_t commit(const Commit& commit) override;
   std::int64_t commit_group(std::span<const Commit> commits, std::optional<std::int64_t> receipt) override;
   std::int64_t last_receipt() override;
-  std::int64_t quarantined_before_fail_safe() override;
+  std::int64_t journal_before_fail_safe() override;
   std::optional<std::string> stored_payload(const std::string& device, std::uint32_t boot, std::uint64_t seq) override;
   void read_journal(std::int64_t after_commit, const std::function<void(const JournalEntry&)>& visit) override;
   void save_snapshot(const Snapshot& snapshot) override;

@@ -37,6 +37,8 @@ enum class Reason {
 
 /// Stable snake_case name, e.g. "missing_field".
 std::string_view to_string(Reason reason) noexcept;
+/// The reason of a name to_string() gives; nullopt for any other text (an engine refusal's code).
+std::optional<Reason> parse_reason(std::string_view name) noexcept;
 
 /// What the envelope of a rejected device message said before its fault: enough for the receiver to
 /// count its sequence number as received and to name its type. Read only from a payload that names the

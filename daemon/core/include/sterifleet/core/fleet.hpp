@@ -161,8 +161,8 @@ class Fleet {
   std::int64_t entries_since_snapshot_ = 0;
   Timestamp next_snapshot_{};
   std::uint64_t command_counter_ = 0;
-  std::int64_t last_quarantine_id_ = 0;  ///< quarantine ids are numbered here, so alerts can name them
-  std::int64_t quarantined_before_fail_safe_ = 0;
+  std::int64_t last_quarantine_id_ = 0;        ///< quarantine ids are numbered here, so alerts can name them
+  std::int64_t journal_before_fail_safe_ = 0;  ///< the last commit judged before fail-safe judging
   std::string command_prefix_;
 };
 

@@ -15,16 +15,21 @@
 
 namespace sterifleet::engine {
 
+/// How a message was judged when its store predated fail-safe judging (store schema v8).
+struct EarlierJudgement {
+  std::string_view quarantined_as;  ///< the quarantine reason; empty: it was accepted
+};
+
 struct RawMessage {
   std::string_view topic;
   std::string_view payload;
   Timestamp received_at;
   bool retained = false;           ///< the broker's retained copy (statuses, replayed on subscribe)
   std::int64_t quarantine_id = 0;  ///< the id it is kept under if it is quarantined
-  /// Replaying a store's journal: the reason a message was quarantined under before rejections raised
-  /// device.event_rejected (store::Store::quarantined_before_fail_safe). It is judged again as it was
-  /// then, so the rebuilt engine is the one whose effects the store holds.
-  std::optional<std::string_view> judged_before_fail_safe = std::nullopt;
+  /// Replaying a journal written before fail-safe judging (store::Store::journal_before_fail_safe): the
+  /// message is judged again as it was then, so the rebuilt engine is the one whose effects the store
+  /// holds.
+  std::optional<EarlierJudgement> judged_before_fail_safe = std::nullopt;
 };
 
 enum class Disposition { accepted, duplicate, quarantined };

@@ -224,9 +224,10 @@ class Store {
   /// damaged newest snapshot still leaves a recent one. Throws StoreError, also for a commit the journal
   /// has not reached. May run on another thread than commit() (back-ends serialise their writes).
   virtual void save_snapshot(const Snapshot& snapshot) = 0;
-  /// Quarantined messages up to this id were judged before rejected events raised an alert and counted
-  /// their sequence number (a store older than that change); a restart replays them as they were judged.
-  virtual std::int64_t quarantined_before_fail_safe() = 0;
+  /// The journal up to this commit was judged before fail-safe judging (drift accepted and warned,
+  /// rejected events alerted, their sequence numbers counted): 0 for a store that began with it. A
+  /// restart replays those entries as they were judged then.
+  virtual std::int64_t journal_before_fail_safe() = 0;
   /// The newest snapshot of a commit before `commit`, if any. Throws DamagedSnapshot when its bytes
   /// fail their checksum.
   virtual std::optional<Snapshot> latest_snapshot_before(std::int64_t commit) = 0;
