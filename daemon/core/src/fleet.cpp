@@ -67,6 +67,10 @@ Fleet::Fleet(engine::Policy policy, store::Store& store, CommandSink& commands, 
       metrics_(metrics),
       clock_(std::move(clock)),
       options_(options),
+      intake_{options.max_clock_skew,
+              [this](const protocol::Envelope& envelope, std::string_view payload) {
+                return same_as_stored(envelope, payload, earlier_);
+              }},
       command_prefix_(random_prefix()) {}
 
 Fleet::RestoreStats Fleet::restore() {
@@ -128,12 +132,14 @@ void Fleet::replay(const store::JournalEntry& entry) {
   std::visit(Overloaded{[&](const store::StoredMessage& m) {
                           engine::RawMessage raw{m.topic, m.payload, m.received_at};
                           if (before_fail_safe) raw.judged_before_fail_safe = engine::EarlierJudgement{};
-                          engine_.receive(raw, intake({}));
+                          earlier_ = {};
+                          engine_.receive(raw, intake_);
                         },
                         [&](const store::QuarantinedMessage& q) {
                           engine::RawMessage raw{q.topic, q.payload, q.received_at, false, q.id};
                           if (before_fail_safe) raw.judged_before_fail_safe = engine::EarlierJudgement{q.reason};
-                          engine_.receive(raw, intake({}));
+                          earlier_ = {};
+                          engine_.receive(raw, intake_);
                         },
                         [&](const store::Action& a) { run_action(a); }},
              entry.input);
@@ -182,16 +188,11 @@ std::optional<bool> Fleet::same_as_stored(const protocol::Envelope& envelope, st
   return *stored == payload;
 }
 
-engine::Intake Fleet::intake(std::span<const Staged> earlier) {
-  return {options_.max_clock_skew, [this, earlier](const protocol::Envelope& envelope, std::string_view payload) {
-            return same_as_stored(envelope, payload, earlier);
-          }};
-}
-
 Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payload, Timestamp received_at,
                                    Staged& staged, bool retained, std::span<const Staged> earlier,
                                    std::int64_t quarantine_id) {
-  auto judged = engine_.receive({topic, payload, received_at, retained, quarantine_id}, intake(earlier));
+  earlier_ = earlier;
+  auto judged = engine_.receive({topic, payload, received_at, retained, quarantine_id}, intake_);
   staged.effects = std::move(judged.effects);
   switch (judged.disposition) {
     case engine::Disposition::duplicate:

@@ -115,6 +115,7 @@ class Engine::Impl {
   // steps.cpp
   /// A fact of a step rule: placed by device time, the device's step rules re-run over its window.
   void add_step(DeviceRecord& device, StepFact fact, Run& run);
+  void step_in_order(DeviceRecord& device, const StepFact& fact, Run& run);
   /// Folds the window's first `count` facts into the base.
   void fold_steps(DeviceRecord& device, std::size_t count);
   /// Folds the window's facts before `cut` into the base: a gap older than the horizon holds none back.

@@ -19,8 +19,8 @@ std::string number(double value, const char* unit) {
 
 class Steps {
  public:
-  Steps(const DeviceId& device, const Policy& policy, StepState state)
-      : device_(device), policy_(policy), state_(std::move(state)) {}
+  Steps(const DeviceId& device, const Policy& policy, StepState& state)
+      : device_(device), policy_(policy), state_(state) {}
 
   void step(const StepFact& fact) {
     switch (fact.kind) {
@@ -42,15 +42,19 @@ class Steps {
     }
   }
 
-  /// The state now, and every episode, the open ones appended.
-  std::pair<StepState, StepEpisodes> finish() && {
-    for (const auto& [open, list] :
-         {std::pair{&state_.battery_low, &out_.battery_low}, std::pair{&state_.service_due, &out_.service_due},
-          std::pair{&state_.test_missing, &out_.test_missing}, std::pair{&state_.test_failed, &out_.test_failed}}) {
-      if (*open) list->push_back(**open);
+  /// Every episode, the open ones appended; with `changed_only`, of the rules that changed alone.
+  StepEpisodes finish(bool changed_only) && {
+    for (const auto& [rule, open, list] :
+         {std::tuple{RuleId::battery_low, &state_.battery_low, &out_.battery_low},
+          std::tuple{RuleId::service_due, &state_.service_due, &out_.service_due},
+          std::tuple{RuleId::daily_test_missing, &state_.test_missing, &out_.test_missing},
+          std::tuple{RuleId::daily_test_failed, &state_.test_failed, &out_.test_failed}}) {
+      if (*open && (!changed_only || out_.changed.contains(rule))) list->push_back(**open);
     }
-    for (const auto& [session, episode] : state_.depth) out_.depth[session].push_back(episode);
-    return {std::move(state_), std::move(out_)};
+    for (const auto& [session, episode] : state_.depth) {
+      if (!changed_only || out_.depth_changed.contains(session)) out_.depth[session].push_back(episode);
+    }
+    return std::move(out_);
   }
 
  private:
@@ -60,35 +64,42 @@ class Steps {
   Episode episode(std::string trigger, Timestamp at, std::string summary) const {
     return Episode{std::move(trigger), device_, at, 1, std::move(summary), std::nullopt, {}};
   }
-  static void close(std::optional<Episode>& open, std::vector<Episode>& closed, Timestamp at, std::string clearance) {
-    if (!open) return;
+  void start(RuleId rule, std::optional<Episode>& open, Episode first) {
+    open = std::move(first);
+    out_.changed.insert(rule);
+  }
+  void close(RuleId rule, std::optional<Episode>& open, std::vector<Episode>& closed, Timestamp at,
+             std::string clearance) {
     open->cleared_at = std::max(at, open->opened_at);  // a fact behind the base (a clock set back)
     open->clearance = std::move(clearance);
     closed.push_back(std::move(*open));
     open.reset();
+    out_.changed.insert(rule);
   }
 
   void telemetry(const StepFact& f) {
     const auto& id = device_.str();
     if (f.battery_pct < policy_.battery_threshold_pct) {
       if (!state_.battery_low) {
-        state_.battery_low = episode("battery:" + key(f), f.ts,
-                                     "battery of " + id + " at " + number(f.battery_pct, "%") + ", below " +
-                                         number(policy_.battery_threshold_pct, "%"));
+        start(RuleId::battery_low, state_.battery_low,
+              episode("battery:" + key(f), f.ts,
+                      "battery of " + id + " at " + number(f.battery_pct, "%") + ", below " +
+                          number(policy_.battery_threshold_pct, "%")));
       }
-    } else if (f.battery_pct >= policy_.battery_clear_pct) {
-      close(state_.battery_low, out_.battery_low, f.ts, "battery at " + number(f.battery_pct, "%"));
+    } else if (f.battery_pct >= policy_.battery_clear_pct && state_.battery_low) {
+      close(RuleId::battery_low, state_.battery_low, out_.battery_low, f.ts,
+            "battery at " + number(f.battery_pct, "%"));
     }
     const double hours = static_cast<double>(f.motor_runtime_s) / 3600.0;
     if (hours > policy_.service_interval_hours) {
       if (!state_.service_due) {
-        state_.service_due =
-            episode("service:" + key(f), f.ts,
-                    "motor run time of " + id + " is " + number(hours, "h") + ", past the service interval of " +
-                        number(policy_.service_interval_hours, "h"));
+        start(RuleId::service_due, state_.service_due,
+              episode("service:" + key(f), f.ts,
+                      "motor run time of " + id + " is " + number(hours, "h") + ", past the service interval of " +
+                          number(policy_.service_interval_hours, "h")));
       }
-    } else if (hours < policy_.service_interval_hours) {
-      close(state_.service_due, out_.service_due, f.ts, "motor run time counter reset");
+    } else if (hours < policy_.service_interval_hours && state_.service_due) {
+      close(RuleId::service_due, state_.service_due, out_.service_due, f.ts, "motor run time counter reset");
     }
     if (f.session && state_.session == f.session) {
       depth(*f.session, f, f.depth_mm > state_.session_limit_mm);
@@ -103,6 +114,7 @@ class Steps {
                                                 number(state_.session_limit_mm, "mm") + " limit for " +
                                                 state_.session_area + " in session " + session.str()));
       out_.depth[session];  // the session is touched: its episodes are derived here
+      out_.depth_changed.insert(session);
     } else if (!over && open != state_.depth.end()) {
       close_depth(open, f.ts, "depth back within the limit (" + number(f.depth_mm, "mm") + ")");
     }
@@ -112,6 +124,7 @@ class Steps {
     open->second.cleared_at = std::max(at, open->second.opened_at);
     open->second.clearance = std::move(clearance);
     out_.depth[open->first].push_back(std::move(open->second));
+    out_.depth_changed.insert(open->first);
     state_.depth.erase(open);
   }
 
@@ -139,24 +152,28 @@ class Steps {
     state_.loaded_today = false;
   }
 
-  static void occur(std::optional<Episode>& open, Episode first) {
+  void occur(RuleId rule, std::optional<Episode>& open, Episode first) {
     if (open) {
       ++open->occurrences;
     } else {
       open = std::move(first);
     }
+    out_.changed.insert(rule);
   }
 
   void bowie_dick(const StepFact& f) {
     new_day(f.ts);
     if (f.passed) {
       state_.tested_today = true;
+      if (!state_.test_missing && !state_.test_failed) return;
       const std::string clearance = "Bowie-Dick test passed at " + format_timestamp(f.ts);
-      close(state_.test_missing, out_.test_missing, f.ts, clearance);
-      close(state_.test_failed, out_.test_failed, f.ts, clearance);
+      if (state_.test_missing) {
+        close(RuleId::daily_test_missing, state_.test_missing, out_.test_missing, f.ts, clearance);
+      }
+      if (state_.test_failed) close(RuleId::daily_test_failed, state_.test_failed, out_.test_failed, f.ts, clearance);
       return;
     }
-    occur(state_.test_failed,
+    occur(RuleId::daily_test_failed, state_.test_failed,
           episode(key(f), f.ts,
                   "Bowie-Dick air-removal test failed on " + device_.str() + ": do not load it until a test passes"));
   }
@@ -164,7 +181,7 @@ class Steps {
   void prevac_load(const StepFact& f) {
     new_day(f.ts);
     if (!state_.loaded_today && !state_.tested_today) {
-      occur(state_.test_missing,
+      occur(RuleId::daily_test_missing, state_.test_missing,
             episode(key(f), f.ts,
                     "first load of " + protocol::format_date(*state_.day) + " on " + device_.str() + " (cycle " +
                         f.label + ") ran without a passing Bowie-Dick test that day"));
@@ -174,7 +191,7 @@ class Steps {
 
   const DeviceId& device_;
   const Policy& policy_;
-  StepState state_;
+  StepState& state_;
   StepEpisodes out_;
 };
 
@@ -184,11 +201,18 @@ bool step_before(const StepFact& a, const StepFact& b) {
   return std::tie(a.ts, a.boot, a.seq) < std::tie(b.ts, b.boot, b.seq);
 }
 
-std::pair<StepState, StepEpisodes> run_steps(const DeviceId& device, const Policy& policy, const StepState& base,
-                                             const std::vector<StepFact>& facts) {
+std::pair<StepState, StepEpisodes> run_steps(const DeviceId& device, const Policy& policy, StepState base,
+                                             std::span<const StepFact> facts) {
   Steps steps(device, policy, base);
   for (const auto& fact : facts) steps.step(fact);
-  return std::move(steps).finish();
+  auto episodes = std::move(steps).finish(false);
+  return {std::move(base), std::move(episodes)};
+}
+
+StepEpisodes step(const DeviceId& device, const Policy& policy, StepState& state, const StepFact& fact) {
+  Steps steps(device, policy, state);
+  steps.step(fact);
+  return std::move(steps).finish(true);
 }
 
 }  // namespace sterifleet::engine

@@ -9,6 +9,8 @@
 
 #include <map>
 #include <optional>
+#include <set>
+#include <span>
 #include <vector>
 
 #include "sterifleet/engine/alert.hpp"
@@ -24,12 +26,20 @@ struct StepEpisodes {
   std::vector<Episode> test_missing;
   std::vector<Episode> test_failed;
   std::map<SessionId, std::vector<Episode>> depth;  ///< by session, every session the facts touched
+  /// The rules (and depth's sessions) an episode opened, recurred or closed in: on a base the facts
+  /// follow, the alerts of the others are as they were.
+  std::set<RuleId> changed;
+  std::set<SessionId> depth_changed;
 };
 
 /// The state after `facts` (by device time) from `base`, and the episodes on the way. Subjects and
 /// summaries name `device`; limits come from `policy`.
-std::pair<StepState, StepEpisodes> run_steps(const DeviceId& device, const Policy& policy, const StepState& base,
-                                             const std::vector<StepFact>& facts);
+std::pair<StepState, StepEpisodes> run_steps(const DeviceId& device, const Policy& policy, StepState base,
+                                             std::span<const StepFact> facts);
+
+/// `state` stepped on by one fact that follows every fact it holds, and the episodes of what changed:
+/// the rules (and depth's sessions) of StepEpisodes::changed, each with all its episodes from `state`.
+StepEpisodes step(const DeviceId& device, const Policy& policy, StepState& state, const StepFact& fact);
 
 /// Where `fact` goes in a window ordered by (device time, boot, seq).
 bool step_before(const StepFact& a, const StepFact& b);

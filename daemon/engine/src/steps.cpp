@@ -17,6 +17,10 @@ bool for_pens(const StepFact& f) { return f.kind != Kind::bowie_dick && f.kind !
 }  // namespace
 
 void Engine::Impl::add_step(DeviceRecord& dev, StepFact fact, Run& run) {
+  if (dev.steps.empty() && !dev.sequence.has_gaps()) {
+    step_in_order(dev, fact, run);
+    return;
+  }
   dev.steps.insert(std::upper_bound(dev.steps.begin(), dev.steps.end(), fact, step_before), std::move(fact));
   auto [state, episodes] = run_steps(dev.id, policy, dev.step_base, dev.steps);
   const auto ctx = context(run);
@@ -56,6 +60,26 @@ void Engine::Impl::add_step(DeviceRecord& dev, StepFact fact, Run& run) {
   constexpr std::size_t replayable = 10'000;
   if (dev.steps.size() - settled_facts > replayable) settled_facts = dev.steps.size() - replayable;
   fold_steps(dev, settled_facts);
+}
+
+// The usual case: nothing held back, nothing missing. The fact steps the base on, and only the alerts
+// of what it changed are reconciled: every other one is as the base left it.
+void Engine::Impl::step_in_order(DeviceRecord& dev, const StepFact& fact, Run& run) {
+  const Timestamp settled = dev.step_base.since;
+  auto episodes = step(dev.id, policy, dev.step_base, fact);
+  dev.step_base.since = std::max(settled, fact.ts + std::chrono::milliseconds(1));
+  const auto ctx = context(run);
+  const std::string& subject = dev.id.str();
+  for (auto [rule, list] :
+       {std::pair{RuleId::battery_low, &episodes.battery_low}, std::pair{RuleId::service_due, &episodes.service_due},
+        std::pair{RuleId::daily_test_missing, &episodes.test_missing},
+        std::pair{RuleId::daily_test_failed, &episodes.test_failed}}) {
+    if (episodes.changed.contains(rule)) alerts.reconcile(dev.clinic, rule, subject, std::move(*list), ctx, settled);
+  }
+  for (const auto& session : episodes.depth_changed) {
+    alerts.reconcile(dev.clinic, RuleId::depth_exceeds_policy, subject + "/" + session.str(),
+                     std::move(episodes.depth[session]), ctx, settled);
+  }
 }
 
 void Engine::Impl::fold_steps(DeviceRecord& dev, std::size_t count) {

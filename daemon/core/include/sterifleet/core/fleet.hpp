@@ -132,7 +132,7 @@ class Fleet {
                        bool retained = false, std::span<const Staged> earlier = {}, std::int64_t quarantine_id = 0);
   std::optional<bool> same_as_stored(const protocol::Envelope& envelope, std::string_view payload,
                                      std::span<const Staged> earlier);
-  engine::Intake intake(std::span<const Staged> earlier);
+
   engine::Effects run_action(const store::Action& action);
   void replay(const store::JournalEntry& entry);
   /// Loads the newest snapshot the engine can use into engine_, trying older ones after a failure.
@@ -155,6 +155,8 @@ class Fleet {
   Metrics& metrics_;
   Clock clock_;
   FleetOptions options_;
+  std::span<const Staged> earlier_;  ///< the group's messages judged before the one being judged
+  engine::Intake intake_;            ///< asks the store, and earlier_, what a key was stored with
   Timestamp next_compaction_{};
   std::optional<Timestamp> compacted_at_;
   std::int64_t journal_position_ = 0;  ///< the last commit: what the engine reflects
