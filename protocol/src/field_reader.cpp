@@ -143,6 +143,27 @@ std::optional<Value> FieldReader<Value>::string_field(std::string_view key) cons
 }
 
 template <class Value>
+std::optional<Value> FieldReader<Value>::integer_field(std::string_view key) const {
+  const auto value = field(key);
+  if (value && value->kind() != JsonKind::integer) {
+    fail(key, Reason::wrong_type,
+         "expected an integer, got " + std::string(type_of(value->kind())) + " " + value->describe());
+    return std::nullopt;
+  }
+  return value;
+}
+
+template <class Value>
+std::optional<Value> FieldReader<Value>::number_field(std::string_view key) const {
+  const auto value = field(key);
+  if (value && value->kind() != JsonKind::integer && value->kind() != JsonKind::floating) {
+    fail(key, Reason::wrong_type, "expected a number, got " + std::string(type_of(value->kind())));
+    return std::nullopt;
+  }
+  return value;
+}
+
+template <class Value>
 void FieldReader<Value>::drift(std::string_view key, const Value& value, std::string detail) const {
   sink_->drift(path_of(key), rendering(value), std::move(detail));
 }
@@ -165,13 +186,8 @@ std::string FieldReader<Value>::id_text(std::string_view key) const {
 
 template <class Value>
 void FieldReader<Value>::version(std::string_view key, std::int64_t expected) const {
-  const auto value = field(key);
+  const auto value = integer_field(key);
   if (!value) return;
-  if (value->kind() != JsonKind::integer) {
-    fail(key, Reason::wrong_type,
-         "expected an integer, got " + std::string(type_of(value->kind())) + " " + value->describe());
-    return;
-  }
   // A literal above INT64_MAX is just another wrong version.
   if (value->int64() != expected) {
     fail(key, Reason::unsupported_version,
@@ -182,13 +198,8 @@ void FieldReader<Value>::version(std::string_view key, std::int64_t expected) co
 
 template <class Value>
 std::int64_t FieldReader<Value>::integer(std::string_view key, std::int64_t min, std::int64_t max) const {
-  const auto value = field(key);
+  const auto value = integer_field(key);
   if (!value) return min;
-  if (value->kind() != JsonKind::integer) {
-    fail(key, Reason::wrong_type,
-         "expected an integer, got " + std::string(type_of(value->kind())) + " " + value->describe());
-    return min;
-  }
   const auto number = value->int64();
   if (!number || *number < min || *number > max) {
     fail(key, Reason::out_of_range, value->describe() + " is outside " + range_text(min, max));
@@ -199,13 +210,8 @@ std::int64_t FieldReader<Value>::integer(std::string_view key, std::int64_t min,
 
 template <class Value>
 std::uint64_t FieldReader<Value>::unsigned_integer(std::string_view key, std::uint64_t min, std::uint64_t max) const {
-  const auto value = field(key);
+  const auto value = integer_field(key);
   if (!value) return min;
-  if (value->kind() != JsonKind::integer) {
-    fail(key, Reason::wrong_type,
-         "expected an integer, got " + std::string(type_of(value->kind())) + " " + value->describe());
-    return min;
-  }
   const auto number = value->uint64();
   if (!number || *number < min || *number > max) {
     fail(key, Reason::out_of_range,
@@ -217,12 +223,8 @@ std::uint64_t FieldReader<Value>::unsigned_integer(std::string_view key, std::ui
 
 template <class Value>
 double FieldReader<Value>::number(std::string_view key, double min, double max) const {
-  const auto value = field(key);
+  const auto value = number_field(key);
   if (!value) return min;
-  if (value->kind() != JsonKind::integer && value->kind() != JsonKind::floating) {
-    fail(key, Reason::wrong_type, "expected a number, got " + std::string(type_of(value->kind())));
-    return min;
-  }
   const auto number = value->number();
   if (!(number >= min && number <= max)) {  // also catches an overflowing literal parsed as infinity
     fail(key, Reason::out_of_range, value->describe() + " is outside " + range_text(min, max));
@@ -369,13 +371,8 @@ std::string FieldReader<Value>::descriptive_id(std::string_view key, Shown shown
 
 template <class Value>
 std::int64_t FieldReader<Value>::descriptive_integer(std::string_view key, std::int64_t min, std::int64_t max) const {
-  const auto value = field(key);
+  const auto value = integer_field(key);
   if (!value) return min;
-  if (value->kind() != JsonKind::integer) {
-    fail(key, Reason::wrong_type,
-         "expected an integer, got " + std::string(type_of(value->kind())) + " " + value->describe());
-    return min;
-  }
   const auto number = value->int64();
   if (!number || *number < min || *number > max) drift(key, *value, "outside " + range_text(min, max));
   return number.value_or(std::numeric_limits<std::int64_t>::max());  // beyond int64: still outside the range
@@ -383,12 +380,8 @@ std::int64_t FieldReader<Value>::descriptive_integer(std::string_view key, std::
 
 template <class Value>
 double FieldReader<Value>::descriptive_number(std::string_view key, double min, double max) const {
-  const auto value = field(key);
+  const auto value = number_field(key);
   if (!value) return min;
-  if (value->kind() != JsonKind::integer && value->kind() != JsonKind::floating) {
-    fail(key, Reason::wrong_type, "expected a number, got " + std::string(type_of(value->kind())));
-    return min;
-  }
   const auto number = value->number();
   if (!(number >= min && number <= max)) drift(key, *value, "outside " + range_text(min, max));
   if (!std::isfinite(number)) return number > 0 ? max : min;

@@ -89,6 +89,9 @@ class FieldReader {
   std::optional<Value> field(std::string_view key) const;  // records missing_field when absent
   /// The field if present and a string, else records missing_field or wrong_type.
   std::optional<Value> string_field(std::string_view key) const;
+  /// The same for an integer, and for a number (integer or fraction).
+  std::optional<Value> integer_field(std::string_view key) const;
+  std::optional<Value> number_field(std::string_view key) const;
   void drift(std::string_view key, const Value& value, std::string detail) const;
 
   std::optional<Value> object_;

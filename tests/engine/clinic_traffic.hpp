@@ -4,26 +4,12 @@
 #include <random>
 
 #include "fleet_fixture.hpp"
+#include "sterifleet/testing/arrival_orders.hpp"
 
 namespace sterifleet::engine::testing {
 
 using Stream = std::vector<protocol::DeviceMessage>;
-
-/// The streams interleaved at random, each stream's own order kept (as MQTT keeps a device's);
-/// device-time order is NOT kept.
-inline Stream interleave(const std::map<std::string, Stream>& streams, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Stream out;
-  std::vector<std::pair<const Stream*, std::size_t>> cursors;
-  for (const auto& [id, s] : streams) cursors.emplace_back(&s, 0);
-  while (!cursors.empty()) {
-    const auto pick = rng() % cursors.size();
-    auto& [stream, next] = cursors[pick];
-    out.push_back((*stream)[next++]);
-    if (next == stream->size()) cursors.erase(cursors.begin() + static_cast<std::ptrdiff_t>(pick));
-  }
-  return out;
-}
+using sterifleet::testing::interleave;  // device-time order is NOT kept
 
 // Three days of one clinic with violations of every device-time rule sprinkled in.
 class ClinicTraffic {

@@ -56,19 +56,11 @@ std::string run(const Stream& arrival, const Policy& policy = default_policy()) 
   return fingerprint(engine);
 }
 
-// Each device's stream with some of its messages held back and delivered `1..40` messages later, as a
-// message lost on the way and sent again on `replay` arrives; births stay first.
+// Each device's stream with about one message in 12 held back and delivered up to 40 messages later;
+// births stay first.
 std::map<std::string, Stream> with_late_messages(std::map<std::string, Stream> streams, std::uint64_t seed) {
-  std::mt19937_64 rng(seed * 104729);
-  for (auto& [id, stream] : streams) {
-    for (std::size_t i = 1; i + 1 < stream.size(); ++i) {
-      if (rng() % 12 != 0) continue;
-      const auto to = std::min(stream.size() - 1, i + 1 + rng() % 40);
-      std::rotate(stream.begin() + static_cast<std::ptrdiff_t>(i), stream.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                  stream.begin() + static_cast<std::ptrdiff_t>(to) + 1);
-    }
-  }
-  return streams;
+  return sterifleet::testing::with_late_items(std::move(streams), seed, 12,
+                                              [](const Stream&, std::size_t, std::size_t to) { return to; });
 }
 
 TEST(OrderIndependence, LateMessagesOfADeviceGiveTheSameStateAndAlertHistory) {

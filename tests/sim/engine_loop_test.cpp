@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 #include <variant>
 
@@ -17,6 +16,7 @@
 #include "sterifleet/engine/rules.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/sim/rules.hpp"
+#include "sterifleet/testing/arrival_orders.hpp"
 #include "sterifleet/testing/injection_check.hpp"
 
 namespace sterifleet::sim::testing {
@@ -211,8 +211,7 @@ std::string judge(const std::vector<const Sent*>& arrival) {
 
 // The scenario's traffic with violations of every device-time rule, the drift and the rejected events,
 // delivered in random orders: devices interleaved, and some of each device's messages late as a replay
-// brings them: after a later message of its boot revealed the gap, and before the boot after next
-// (a device keeps its current and previous boot). The alert history must be the one device-time order gives. Receipt
+// brings them. The alert history must be the one device-time order gives. Receipt
 // time is each message's own time, so the rules measured at receipt (device.offline, device.identity_mismatch) are left
 // out; the transport alerts (device.sequence_gap, device.unknown) describe the arrival and may differ.
 TEST(ArrivalOrder, SimulatedTrafficInAnyArrivalOrderGivesTheSameAlertHistory) {
@@ -235,30 +234,18 @@ TEST(ArrivalOrder, SimulatedTrafficInAnyArrivalOrderGivesTheSameAlertHistory) {
                            "device.protocol_drift", "sterilizer.daily_test_missing", "device.battery_low"}) {
     EXPECT_NE(expected.find(rule), std::string::npos) << rule << " not exercised:\n" << expected;
   }
+  // A message comes late after a later one of its boot revealed it missing, and before the boot after
+  // next (a device keeps its current and previous boot).
+  const auto latest = [](const std::vector<const Sent*>& stream, std::size_t i, std::size_t to) {
+    if (stream[i + 1]->boot != stream[i]->boot) return i;
+    for (auto j = i + 1; j <= to; ++j) {
+      if (stream[j]->boot > stream[i]->boot + 1) return j - 1;
+    }
+    return to;
+  };
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {
-    std::mt19937_64 rng(seed);
-    auto late = streams;
-    for (auto& [device, stream] : late) {
-      for (std::size_t i = 1; i + 1 < stream.size(); ++i) {
-        if (rng() % 20 != 0 || stream[i + 1]->boot != stream[i]->boot) continue;
-        auto to = std::min(stream.size() - 1, i + 1 + rng() % 40);
-        for (auto j = i + 1; j <= to; ++j) {
-          if (stream[j]->boot > stream[i]->boot + 1) to = j - 1;
-        }
-        std::rotate(stream.begin() + static_cast<std::ptrdiff_t>(i),
-                    stream.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                    stream.begin() + static_cast<std::ptrdiff_t>(to) + 1);
-      }
-    }
-    std::vector<const Sent*> arrival;
-    std::vector<std::pair<const std::vector<const Sent*>*, std::size_t>> cursors;
-    for (const auto& [device, stream] : late) cursors.emplace_back(&stream, 0);
-    while (!cursors.empty()) {
-      const auto pick = rng() % cursors.size();
-      auto& [stream, next] = cursors[pick];
-      arrival.push_back((*stream)[next++]);
-      if (next == stream->size()) cursors.erase(cursors.begin() + static_cast<std::ptrdiff_t>(pick));
-    }
+    const auto late = sterifleet::testing::with_late_items(streams, seed, 20, latest);
+    const auto arrival = sterifleet::testing::interleave(late, seed);
     ASSERT_EQ(judge(arrival), expected) << "arrival order " << seed;
   }
 }
