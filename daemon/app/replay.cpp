@@ -116,14 +116,19 @@ ReplaySummary replay(std::istream& in, std::ostream& out, const ReplayOptions& o
         reject(out, summary.lines, "bad_line", "expected {\"action\": {\"kind\": ..., \"at\": ...}}", summary);
         continue;
       }
-      const store::Action action{*at, recorded.value("actor", "engine"), recorded["kind"].get<std::string>(),
-                                 recorded.value("body", json::object())};
-      if ((options.until && action.at > *options.until) || (action.kind == "policy" && !options.policy_reloads)) {
+      const auto action =
+          core::read_action({*at, recorded.value("actor", "engine"), recorded["kind"].get<std::string>(),
+                             recorded.value("body", json::object())},
+                            options.max_clock_skew);
+      if (!action) {
+        reject(out, summary.lines, "bad_action", action.error().message, summary);
         continue;
       }
-      if (!engine) engine.emplace(options.policy, action.at);
-      latest = std::max(latest, action.at);
-      core::apply_action(*engine, action, options.max_clock_skew);
+      const bool policy_reload = std::holds_alternative<core::action::SetPolicy>(action->what);
+      if ((options.until && action->at > *options.until) || (policy_reload && !options.policy_reloads)) continue;
+      if (!engine) engine.emplace(options.policy, action->at);
+      latest = std::max(latest, action->at);
+      core::apply(*engine, *action);
       continue;
     }
     const auto payload = line.is_object() ? payload_of(line) : std::nullopt;

@@ -9,7 +9,9 @@
 //     re-decoded drift names a subset of the original's fields);
 //   - nothing is accepted on a cmd topic by decode(); there decode_command() must round-trip instead;
 //   - the fast path (simdjson) accepts nothing the explaining path (nlohmann) refuses, and reads what it
-//     accepts to the same message.
+//     accepts to the same message;
+//   - a payload's "body" read on its own as a person's cycle entry (decode_cycle_body) is refused with
+//     a path into it, or read to the same cycle as an accepted cycle.complete carries.
 // make_corpus.py writes the seed corpus with the same selector bytes; keep the two tables in step.
 #include <algorithm>
 #include <array>
@@ -19,6 +21,7 @@
 #include <string_view>
 #include <variant>
 
+#include "checked_json.hpp"
 #include "decode_paths.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/protocol/command.hpp"
@@ -94,6 +97,23 @@ void check_paths_agree(std::string_view topic, std::string_view payload) {
   check(explained && *explained == *fast);
 }
 
+void check_cycle_body(std::string_view payload, const boost::system::result<Inbound, DecodeError>& decoded) {
+  DecodeError unused;
+  const auto root = detail::parse_checked(payload, max_json_depth, unused);
+  if (!root || !root->is_object() || !root->contains("body")) return;
+  std::vector<Drift> drift;
+  const auto cycle = decode_cycle_body((*root)["body"], "/body", drift);
+  if (!cycle) {
+    check_rejection(cycle.error());
+    check(cycle.error().path.rfind("/body", 0) == 0);
+    return;
+  }
+  if (!decoded) return;
+  const auto* message = std::get_if<DeviceMessage>(&*decoded);
+  const auto* carried = message ? std::get_if<CycleComplete>(&message->body) : nullptr;
+  if (carried) check(*carried == *cycle);
+}
+
 void fuzz_decode(std::string_view topic, std::string_view payload) {
   check_paths_agree(topic, payload);
   const auto decoded = decode(topic, payload, context());
@@ -104,6 +124,7 @@ void fuzz_decode(std::string_view topic, std::string_view payload) {
   } else {
     check_round_trip(std::get<StatusMessage>(*decoded), topic);
   }
+  check_cycle_body(payload, decoded);
   const auto parsed = parse_topic(topic);
   if (parsed && parsed->channel == Channel::cmd) {
     check(!decoded);  // devices never publish on cmd

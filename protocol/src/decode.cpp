@@ -376,6 +376,16 @@ boost::system::result<Inbound, DecodeError> decode_explained(const Topic& topic,
 
 }  // namespace detail
 
+boost::system::result<CycleComplete, DecodeError> decode_cycle_body(const nlohmann::json& body, std::string_view path,
+                                                                    std::vector<Drift>& drift) {
+  if (!body.is_object()) return DecodeError{Reason::wrong_type, std::string(path), "must be an object"};
+  ErrorSink sink;
+  auto cycle = read_cycle_complete(JsonFieldReader(NlohmannValue(body), std::string(path), sink));
+  if (!sink.ok()) return sink.take();
+  drift = sink.take_drift();
+  return cycle;
+}
+
 boost::system::result<Inbound, DecodeError> decode(std::string_view topic_text, std::string_view payload,
                                                    const DecodeContext& context) {
   if (payload.size() > max_payload_bytes) {

@@ -33,12 +33,12 @@ TEST_F(Lifecycle, AcknowledgeTwiceIsAConflict) {
   engine_.acknowledge(id_, "token:anna", "", at_minute(31));
   const auto again = engine_.acknowledge(id_, "token:anna", "", at_minute(32));
   ASSERT_TRUE(again.refusal);
-  EXPECT_EQ(again.refusal->code, "conflict");
-  EXPECT_EQ(engine_.acknowledge("nope", "token:anna", "", at_minute(32)).refusal->code, "not_found");
+  EXPECT_EQ(again.refusal->code, RefusalCode::conflict);
+  EXPECT_EQ(engine_.acknowledge("nope", "token:anna", "", at_minute(32)).refusal->code, RefusalCode::not_found);
 }
 
 TEST_F(Lifecycle, ManualResolveNeedsAReasonAndUnlocks) {
-  EXPECT_EQ(engine_.resolve(id_, "token:lead", "", at_minute(32)).refusal->code, "bad_request");
+  EXPECT_EQ(engine_.resolve(id_, "token:lead", "", at_minute(32)).refusal->code, RefusalCode::bad_request);
   const auto effects = engine_.resolve(id_, "token:lead", "pen swapped, patient informed", at_minute(32));
   ASSERT_TRUE(effects.accepted());
   EXPECT_EQ(engine_.alert(id_)->state(), AlertState::resolved);

@@ -70,7 +70,7 @@ TEST_F(Cycles, ParametersInsufficient_DeduplicatesReevaluationsAndRepeatedReport
   cycle("STER-1", steam("C2", {"PEN-1"}), 20);
   const auto again = cycle("STER-1", steam("C1", {"PEN-1", "PEN-2"}, 132, 239), 30);
   ASSERT_TRUE(again.refusal);
-  EXPECT_EQ(again.refusal->code, "duplicate_cycle");
+  EXPECT_EQ(again.refusal->code, RefusalCode::duplicate_cycle);
   const auto fired = alerts(RuleId::cycle_parameters_insufficient);
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].subject, "STER-1/C1");
@@ -136,7 +136,7 @@ TEST_F(Cycles, IndicatorFailed_DeduplicatesReevaluationsAndRepeatedReportsOfTheC
   cycle("STER-1", steam("C2", {"PEN-1"}), 20);  // re-evaluates C1: PEN-2 is still unprocessed
   const auto again = cycle("STER-1", failed_ci("C1", {"PEN-1", "PEN-2"}), 30);
   ASSERT_TRUE(again.refusal);
-  EXPECT_EQ(again.refusal->code, "duplicate_cycle");
+  EXPECT_EQ(again.refusal->code, RefusalCode::duplicate_cycle);
   const auto fired = alerts(RuleId::cycle_indicator_failed);
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].episode.occurrences, 1);

@@ -193,7 +193,7 @@ TEST_F(Sequences, Duplicate_IsRefusedAndChangesNothing) {
   send_seq(2, 2);
   const auto again = send_seq(2, 2);
   ASSERT_TRUE(again.refusal);
-  EXPECT_EQ(again.refusal->code, "duplicate");
+  EXPECT_EQ(again.refusal->code, RefusalCode::duplicate);
   EXPECT_TRUE(again.alerts.empty() && again.audit.empty());
 }
 
@@ -202,10 +202,10 @@ TEST_F(Sequences, Regression_OldBootAfterNewIsRefused) {
   send_seq(1, 2, 6);
   const auto stale = send_seq(7, 3, 5);
   ASSERT_TRUE(stale.refusal);
-  EXPECT_EQ(stale.refusal->code, "sequence_regression");
+  EXPECT_EQ(stale.refusal->code, RefusalCode::sequence_regression);
   const auto older = send_seq(1, 4, 4);
   ASSERT_TRUE(older.refusal);
-  EXPECT_EQ(older.refusal->code, "sequence_regression");
+  EXPECT_EQ(older.refusal->code, RefusalCode::sequence_regression);
 }
 
 class Offline : public FleetFixture {

@@ -128,7 +128,7 @@ TEST_F(Intake, RedeliveredRejectedPayload_IsADuplicate_AnotherPayloadUnderItsKey
   other["body"]["depth_mm"] = 1.0;
   const auto conflict = receive("PEN-1", "event", other.dump(), 12, 3);
   ASSERT_EQ(conflict.disposition, Disposition::quarantined);
-  EXPECT_EQ(conflict.reason, seq_conflict_reason);
+  EXPECT_EQ(conflict.reason, to_string(RefusalCode::seq_conflict));
   EXPECT_EQ(alerts(RuleId::event_rejected)[0].episode.occurrences, 2);
 }
 

@@ -110,7 +110,8 @@ Effects apply(Engine& engine, const Input& input) {
 // Every effect, in order, as text: what the store, the event stream and the devices would get.
 std::string text(const Effects& effects) {
   json out = json::array();
-  if (effects.refusal) out.push_back({"refusal", effects.refusal->code, effects.refusal->message});
+  if (effects.refusal)
+    out.push_back({"refusal", std::string(to_string(effects.refusal->code)), effects.refusal->message});
   for (const auto& change : effects.alerts)
     out.push_back({"alert", to_string(change.transition), to_json(change.alert)});
   for (const auto& change : effects.sessions) out.push_back({"session", to_json(change)});
@@ -128,7 +129,7 @@ std::string text(const Effects& effects) {
 
 // The gist of text(), ten times cheaper: which alerts, sessions, cycles, commands and audit records.
 std::string digest(const Effects& effects) {
-  std::string out = effects.refusal ? effects.refusal->code : "";
+  std::string out = effects.refusal ? std::string(to_string(effects.refusal->code)) : "";
   auto add = [&](std::initializer_list<std::string_view> parts) {
     for (const auto part : parts) (out += part) += ' ';
     out += '|';

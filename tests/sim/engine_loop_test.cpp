@@ -62,7 +62,8 @@ LoopResult run_loop(const ScenarioConfig& config) {
       }
       if (change.transition == engine::Transition::withdrawn) result.withdrawn.insert(key);
     }
-    if (effects.refusal && effects.refusal->code != "duplicate") result.refusals.push_back(effects.refusal->message);
+    if (effects.refusal && effects.refusal->code != engine::RefusalCode::duplicate)
+      result.refusals.push_back(effects.refusal->message);
     for (const auto& request : effects.commands) {
       ++result.commands;
       scenario.handle_command(

@@ -1,10 +1,10 @@
 #include "sterifleet/core/fleet.hpp"
 
 #include <limits>
-#include <random>
 #include <set>
 
 #include "sterifleet/core/journal_actions.hpp"
+#include "sterifleet/core/random_id.hpp"
 #include "sterifleet/core/views.hpp"
 #include "sterifleet/engine/snapshot.hpp"
 #include "sterifleet/protocol/codec.hpp"
@@ -21,15 +21,6 @@ using protocol::format_timestamp;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// A unique, unguessable prefix per daemon start, so command ids never repeat across restarts.
-std::string random_prefix() {
-  std::random_device random;
-  std::uniform_int_distribution<std::uint32_t> pick;
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%08x", pick(random));
-  return std::string("cmd-") + buffer + "-";
 }
 
 store::StoredMessage stored_message(const protocol::Inbound& inbound, std::string_view topic, std::string_view payload,
@@ -71,7 +62,7 @@ Fleet::Fleet(engine::Policy policy, store::Store& store, CommandSink& commands, 
               [this](const protocol::Envelope& envelope, std::string_view payload) {
                 return same_as_stored(envelope, payload, earlier_);
               }},
-      command_prefix_(random_prefix()) {}
+      command_prefix_("cmd-" + random_hex(4) + "-") {}
 
 Fleet::RestoreStats Fleet::restore() {
   std::lock_guard lock(mutex_);
@@ -91,9 +82,9 @@ Fleet::RestoreStats Fleet::restore() {
   last_quarantine_id_ = store_.stats().quarantined;
   // This start is itself an input: silence before it is not held against devices, also on replay.
   Staged staged;
-  store::Action start{clock_(), "engine", "start", json::object()};
-  staged.effects = run_action(start);
-  staged.commit.actions.push_back(std::move(start));
+  const JournalAction start{clock_(), "engine", action::Start{}};
+  staged.effects = apply(engine_, start);
+  staged.commit.actions.push_back(to_stored(start));
   finish(staged, clock_());
   next_compaction_ = clock_();
   next_snapshot_ = clock_() + options_.snapshot_interval;
@@ -141,7 +132,7 @@ void Fleet::replay(const store::JournalEntry& entry) {
                           earlier_ = {};
                           engine_.receive(raw, intake_);
                         },
-                        [&](const store::Action& a) { run_action(a); }},
+                        [&](const store::Action& a) { apply_stored(engine_, a, options_.max_clock_skew); }},
              entry.input);
 }
 
@@ -206,10 +197,6 @@ Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payl
   }
   staged.commit.messages.push_back(stored_message(*judged.message, topic, payload, received_at));
   return {Disposition::stored, {}, {}};
-}
-
-engine::Effects Fleet::run_action(const store::Action& action) {
-  return apply_action(engine_, action, options_.max_clock_skew);
 }
 
 void Fleet::finish(std::span<Staged> staged, Timestamp now, std::optional<std::int64_t> receipt) {
@@ -308,41 +295,36 @@ std::vector<Fleet::Ingested> Fleet::ingest(std::span<const Received> batch, std:
   return results;
 }
 
-Fleet::Outcome Fleet::act(store::Action action) {
+Fleet::Outcome Fleet::act(const std::string& actor, ActionKind what) {
   std::lock_guard lock(mutex_);
+  const JournalAction action{clock_(), actor, std::move(what)};
   Staged staged;
-  staged.effects = run_action(action);
+  staged.effects = apply(engine_, action);
   if (staged.effects.refusal) return {staged.effects.refusal};
-  staged.commit.actions.push_back(std::move(action));
-  finish(staged, clock_());
+  staged.commit.actions.push_back(to_stored(action));
+  finish(staged, action.at);
   return {};
 }
 
 Fleet::Outcome Fleet::acknowledge(const std::string& alert_id, const std::string& actor, std::string comment) {
-  return act({clock_(), actor, "acknowledge", json{{"alert", alert_id}, {"comment", std::move(comment)}}});
+  return act(actor, action::Acknowledge{alert_id, std::move(comment)});
 }
 
 Fleet::Outcome Fleet::resolve(const std::string& alert_id, const std::string& actor, std::string reason) {
-  return act({clock_(), actor, "resolve", json{{"alert", alert_id}, {"reason", std::move(reason)}}});
+  return act(actor, action::Resolve{alert_id, std::move(reason)});
 }
 
-Fleet::Outcome Fleet::broker_connected() { return act({clock_(), "engine", "start", json::object()}); }
+Fleet::Outcome Fleet::broker_connected() { return act("engine", action::Start{}); }
 
-Fleet::Outcome Fleet::manual_reprocessing(const json& body, const std::string& actor) {
-  json entry = body;
-  if (!entry.contains("id")) {
-    entry["id"] = "M-" + format_timestamp(clock_());  // unique enough: one person, one entry, one instant
-  }
-  return act({clock_(), actor, "manual_reprocessing", std::move(entry)});
+Fleet::Outcome Fleet::manual_reprocessing(const json& entry, const std::string& actor) {
+  auto manual = read_manual_reprocessing(entry, clock_(), options_.max_clock_skew);
+  if (!manual) return {manual.error()};
+  return act(actor, std::move(*manual));
 }
 
 Fleet::Outcome Fleet::maintenance(const std::string& device, Timestamp from, Timestamp to, std::string reason,
                                   const std::string& actor) {
-  return act({clock_(), actor, "maintenance",
-              json{{"device", device},
-                   {"from", format_timestamp(from)},
-                   {"to", format_timestamp(to)},
-                   {"reason", std::move(reason)}}});
+  return act(actor, action::Maintenance{protocol::DeviceId{device}, {from, to, std::move(reason)}});
 }
 
 void Fleet::record_audit(engine::AuditRecord record) {
@@ -356,7 +338,7 @@ std::vector<engine::PolicyError> Fleet::reload_policy(const std::string& text, c
                                                       const std::string& actor) {
   auto parsed = engine::parse_policy(text, source);
   if (auto* errors = std::get_if<std::vector<engine::PolicyError>>(&parsed)) return std::move(*errors);
-  act({clock_(), actor, "policy", json{{"text", text}, {"source", source}}});
+  act(actor, action::SetPolicy{text, source});
   return {};
 }
 
@@ -368,11 +350,11 @@ bool Fleet::tick_locked() {
   std::lock_guard lock(mutex_);
   const Timestamp now = clock_();
   Staged staged;
-  store::Action tick{now, "engine", "tick", json::object()};
-  staged.effects = run_action(tick);
+  const JournalAction tick{now, "engine", action::Tick{}};
+  staged.effects = apply(engine_, tick);
   if (!staged.effects.alerts.empty() || !staged.effects.notifications.empty() || !staged.effects.commands.empty() ||
       !staged.effects.audit.empty()) {
-    staged.commit.actions.push_back(std::move(tick));
+    staged.commit.actions.push_back(to_stored(tick));
     finish(staged, now);
   }
   if (now >= next_compaction_) compact(now);
@@ -391,9 +373,9 @@ bool Fleet::tick_locked() {
 void Fleet::compact(Timestamp now) {
   const Timestamp cut = now - options_.retention;
   Staged compaction;
-  store::Action compact{now, "engine", "compact", json{{"cut", format_timestamp(cut)}}};
-  compaction.effects = run_action(compact);
-  compaction.commit.actions.push_back(std::move(compact));
+  const JournalAction compact{now, "engine", action::Compact{cut}};
+  compaction.effects = apply(engine_, compact);
+  compaction.commit.actions.push_back(to_stored(compact));
   finish(compaction, now);
   compacted_at_ = now;
   next_compaction_ = now + options_.compaction_interval;

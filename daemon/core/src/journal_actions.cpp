@@ -1,7 +1,7 @@
 #include "sterifleet/core/journal_actions.hpp"
 
 #include "sterifleet/protocol/codec.hpp"
-#include "sterifleet/protocol/topic.hpp"
+#include "sterifleet/protocol/overloaded.hpp"
 
 namespace sterifleet::core {
 
@@ -10,82 +10,205 @@ namespace {
 using nlohmann::json;
 using protocol::format_timestamp;
 
-std::optional<Timestamp> time_field(const json& body, const char* key) {
-  if (!body.contains(key) || !body[key].is_string()) return std::nullopt;
-  return protocol::parse_timestamp(body[key].get<std::string>());
+engine::Refusal bad_request(std::string message) { return {engine::RefusalCode::bad_request, std::move(message)}; }
+
+// A journal body's fields, read strictly: each read names the kind and field it failed on, and the first
+// failure is the one reported.
+class BodyReader {
+ public:
+  BodyReader(const store::Action& action) : action_(action) {
+    if (!action.body.is_object()) fail("", "the body must be an object");
+  }
+
+  std::string text(const char* key) {
+    const auto* value = find(key);
+    if (value && !value->is_string()) fail(key, "must be a string");
+    return value && value->is_string() ? value->get<std::string>() : std::string();
+  }
+  Timestamp time(const char* key) {
+    const std::string value = text(key);
+    const auto parsed = protocol::parse_timestamp(value);
+    if (ok() && !parsed) fail(key, "must be an RFC 3339 UTC timestamp");
+    return parsed.value_or(Timestamp{});
+  }
+  bool ok() const { return !error_; }
+  engine::Refusal error() const { return *error_; }
+
+ private:
+  const json* find(const char* key) {
+    if (!ok()) return nullptr;
+    const auto it = action_.body.find(key);
+    if (it == action_.body.end()) {
+      fail(key, "required field is missing");
+      return nullptr;
+    }
+    return &*it;
+  }
+  void fail(std::string_view key, std::string_view why) {
+    if (!error_) error_ = bad_request(action_.kind + " /" + std::string(key) + ": " + std::string(why));
+  }
+
+  const store::Action& action_;
+  std::optional<engine::Refusal> error_;
+};
+
+template <class Kind>
+boost::system::result<ActionKind, engine::Refusal> checked(BodyReader& in, Kind kind) {
+  if (!in.ok()) return in.error();
+  return ActionKind{std::move(kind)};
+}
+
+boost::system::result<ActionKind, engine::Refusal> read_kind(const store::Action& stored,
+                                                             std::chrono::seconds max_clock_skew) {
+  const std::string& kind = stored.kind;
+  if (kind == "start") return ActionKind{action::Start{}};
+  if (kind == "tick") return ActionKind{action::Tick{}};
+  BodyReader in(stored);
+  if (kind == "compact") return checked(in, action::Compact{in.time("cut")});
+  if (kind == "acknowledge") return checked(in, action::Acknowledge{in.text("alert"), in.text("comment")});
+  if (kind == "resolve") return checked(in, action::Resolve{in.text("alert"), in.text("reason")});
+  if (kind == "maintenance") {
+    auto device = in.text("device");
+    const auto from = in.time("from");
+    const auto to = in.time("to");
+    return checked(in, action::Maintenance{protocol::DeviceId{std::move(device)}, {from, to, in.text("reason")}});
+  }
+  if (kind == "policy") return checked(in, action::SetPolicy{in.text("text"), in.text("source")});
+  if (kind == "manual_reprocessing") {
+    auto manual = read_manual_reprocessing(stored.body, stored.at, max_clock_skew);
+    if (!manual) return manual.error();
+    return ActionKind{std::move(*manual)};
+  }
+  return bad_request("unknown action " + kind);
 }
 
 }  // namespace
 
-engine::Effects apply_action(engine::Engine& engine, const store::Action& action, std::chrono::seconds max_clock_skew) {
-  const json& body = action.body;
-  const auto at = action.at;
-  if (action.kind == "start") {
-    engine.note_start(at);
-    return {};
-  }
-  if (action.kind == "tick") return engine.tick(at);
-  if (action.kind == "compact") {
-    engine.compact(time_field(body, "cut").value_or(at));
-    return {};
-  }
-  if (action.kind == "acknowledge") {
-    return engine.acknowledge(body.value("alert", ""), action.actor, body.value("comment", ""), at);
-  }
-  if (action.kind == "resolve") {
-    return engine.resolve(body.value("alert", ""), action.actor, body.value("reason", ""), at);
-  }
-  if (action.kind == "maintenance") {
-    const auto from = time_field(body, "from");
-    const auto to = time_field(body, "to");
-    engine::Effects refused;
-    if (!from || !to) {
-      refused.refusal = engine::Refusal{"bad_request", "from and to must be RFC 3339 UTC timestamps"};
-      return refused;
+boost::system::result<action::ManualReprocessing, engine::Refusal> read_manual_reprocessing(
+    const json& entry, Timestamp now, std::chrono::seconds max_clock_skew) {
+  if (!entry.is_object()) return bad_request("the entry must be an object");
+  const auto text = [&](const char* key) -> boost::system::result<std::string, engine::Refusal> {
+    const auto it = entry.find(key);
+    if (it == entry.end()) return bad_request(std::string("/") + key + ": required field is missing");
+    if (!it->is_string() || !protocol::is_valid_id(it->get_ref<const std::string&>())) {
+      return bad_request(std::string("/") + key + ": must be 1 to 64 letters, digits, '_', '.' or '-'");
     }
-    return engine.add_maintenance(protocol::DeviceId{body.value("device", "")}, {*from, *to, body.value("reason", "")},
-                                  action.actor, at);
+    return it->get<std::string>();
+  };
+  action::ManualReprocessing manual;
+  const auto clinic = text("clinic");
+  if (!clinic) return clinic.error();
+  const auto id = text("id");
+  if (!id) return id.error();
+  manual.entry.clinic = protocol::ClinicId{*clinic};
+  manual.entry.id = *id;
+  manual.entry.at = now;
+  if (const auto at = entry.find("at"); at != entry.end()) {
+    const auto parsed = at->is_string() ? protocol::parse_timestamp(at->get_ref<const std::string&>()) : std::nullopt;
+    if (!parsed) return bad_request("/at: must be an RFC 3339 UTC timestamp");
+    if (*parsed > now + max_clock_skew) {
+      return bad_request(
+          "/at: " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*parsed - now).count()) +
+          " s ahead of the receiver's clock (at most " + std::to_string(max_clock_skew.count()) + " s allowed)");
+    }
+    manual.entry.at = *parsed;
+    manual.at_given = true;
   }
-  if (action.kind == "policy") {
-    auto parsed = engine::parse_policy(body.value("text", ""), body.value("source", "policy"));
-    if (auto* policy = std::get_if<engine::Policy>(&parsed))
-      return engine.set_policy(std::move(*policy), action.actor, at);
+  const auto cycle = entry.find("cycle");
+  if (cycle == entry.end()) return bad_request("/cycle: required field is missing");
+  std::vector<protocol::Drift> drift;
+  auto decoded = protocol::decode_cycle_body(*cycle, "/cycle", drift);
+  if (!decoded) return bad_request(decoded.error().message());
+  if (!drift.empty()) {
+    // A person's entry is held to the letter of the spec: nothing to judge conservatively.
+    return bad_request(drift.front().path + ": " + drift.front().value + ": " + drift.front().detail);
+  }
+  manual.entry.cycle = std::move(*decoded);
+  manual.cycle = *cycle;
+  return manual;
+}
+
+store::Action to_stored(const JournalAction& action) {
+  store::Action out{action.at, action.actor, {}, json::object()};
+  std::visit(
+      Overloaded{[&](const action::Start&) { out.kind = "start"; }, [&](const action::Tick&) { out.kind = "tick"; },
+                 [&](const action::Compact& a) {
+                   out.kind = "compact";
+                   out.body = {{"cut", format_timestamp(a.cut)}};
+                 },
+                 [&](const action::Acknowledge& a) {
+                   out.kind = "acknowledge";
+                   out.body = {{"alert", a.alert}, {"comment", a.comment}};
+                 },
+                 [&](const action::Resolve& a) {
+                   out.kind = "resolve";
+                   out.body = {{"alert", a.alert}, {"reason", a.reason}};
+                 },
+                 [&](const action::Maintenance& a) {
+                   out.kind = "maintenance";
+                   out.body = {{"device", a.device.str()},
+                               {"from", format_timestamp(a.window.from)},
+                               {"to", format_timestamp(a.window.to)},
+                               {"reason", a.window.reason}};
+                 },
+                 [&](const action::SetPolicy& a) {
+                   out.kind = "policy";
+                   out.body = {{"text", a.text}, {"source", a.source}};
+                 },
+                 [&](const action::ManualReprocessing& a) {
+                   out.kind = "manual_reprocessing";
+                   out.body = {{"clinic", a.entry.clinic.str()}, {"id", a.entry.id}, {"cycle", a.cycle}};
+                   if (a.at_given) out.body["at"] = format_timestamp(a.entry.at);
+                 }},
+      action.what);
+  return out;
+}
+
+boost::system::result<JournalAction, engine::Refusal> read_action(const store::Action& stored,
+                                                                  std::chrono::seconds max_clock_skew) {
+  auto kind = read_kind(stored, max_clock_skew);
+  if (!kind) return kind.error();
+  return JournalAction{stored.at, stored.actor, std::move(*kind)};
+}
+
+engine::Effects apply(engine::Engine& engine, const JournalAction& action) {
+  const auto at = action.at;
+  const auto& by = action.actor;
+  return std::visit(
+      Overloaded{
+          [&](const action::Start&) {
+            engine.note_start(at);
+            return engine::Effects{};
+          },
+          [&](const action::Tick&) { return engine.tick(at); },
+          [&](const action::Compact& a) {
+            engine.compact(a.cut);
+            return engine::Effects{};
+          },
+          [&](const action::Acknowledge& a) { return engine.acknowledge(a.alert, by, a.comment, at); },
+          [&](const action::Resolve& a) { return engine.resolve(a.alert, by, a.reason, at); },
+          [&](const action::Maintenance& a) { return engine.add_maintenance(a.device, a.window, by, at); },
+          [&](const action::SetPolicy& a) {
+            auto parsed = engine::parse_policy(a.text, a.source);
+            if (auto* policy = std::get_if<engine::Policy>(&parsed)) {
+              return engine.set_policy(std::move(*policy), by, at);
+            }
+            engine::Effects refused;
+            refused.refusal = bad_request(std::get<1>(parsed).front().to_string());
+            return refused;
+          },
+          [&](const action::ManualReprocessing& a) { return engine.record_manual_reprocessing(a.entry, by, at); }},
+      action.what);
+}
+
+engine::Effects apply_stored(engine::Engine& engine, const store::Action& stored, std::chrono::seconds max_clock_skew) {
+  auto action = read_action(stored, max_clock_skew);
+  if (!action) {
     engine::Effects refused;
-    refused.refusal = engine::Refusal{"bad_request", std::get<1>(parsed).front().to_string()};
+    refused.refusal = action.error();
     return refused;
   }
-  if (action.kind == "manual_reprocessing") {
-    // The entry is checked by the protocol codec as the body of a cycle.complete from device "manual".
-    const std::string clinic = body.value("clinic", "");
-    json envelope{{"v", 1},
-                  {"device", "manual"},
-                  {"boot", 0},
-                  {"seq", 1},
-                  {"ts", format_timestamp(time_field(body, "at").value_or(at))},
-                  {"type", "cycle.complete"},
-                  {"body", body.value("cycle", json::object())}};
-    const auto decoded = protocol::decode(
-        protocol::format_topic({protocol::ClinicId{clinic}, protocol::DeviceId{"manual"}, protocol::Channel::event}),
-        envelope.dump(), {at, max_clock_skew});
-    engine::Effects refused;
-    if (!decoded) {
-      refused.refusal = engine::Refusal{"bad_request", decoded.error().message()};
-      return refused;
-    }
-    const auto& message = std::get<protocol::DeviceMessage>(*decoded);
-    if (!message.drift.empty()) {
-      // A person's entry is held to the letter of the spec: nothing to judge conservatively.
-      const auto& drift = message.drift.front();
-      refused.refusal = engine::Refusal{"bad_request", drift.path + ": " + drift.value + ": " + drift.detail};
-      return refused;
-    }
-    return engine.record_manual_reprocessing(
-        {message.clinic, body.value("id", ""), message.envelope.ts, std::get<protocol::CycleComplete>(message.body)},
-        action.actor, at);
-  }
-  engine::Effects refused;
-  refused.refusal = engine::Refusal{"bad_request", "unknown action " + action.kind};
-  return refused;
+  return apply(engine, *action);
 }
 
 }  // namespace sterifleet::core

@@ -22,8 +22,8 @@ void Engine::Impl::on_cycle(DeviceRecord& sterilizer, const protocol::CycleCompl
                             const protocol::Envelope& env, Run& run) {
   const std::string key = cycle_key(sterilizer.id, cycle.cycle);
   if (const auto existing = cycles.find(key); existing != cycles.end()) {
-    run.out.refusal =
-        Refusal{"duplicate_cycle", "cycle " + key + " was already reported by message " + existing->second.message};
+    run.out.refusal = Refusal{RefusalCode::duplicate_cycle,
+                              "cycle " + key + " was already reported by message " + existing->second.message};
     return;
   }
   if (cycle.method == protocol::Method::steam_prevac && !cycle.load.empty()) {

@@ -84,13 +84,13 @@ bool Engine::Impl::check_sequence(DeviceRecord& device, const protocol::Envelope
   const auto outcome = device.sequence.observe(env.boot, env.seq);
   switch (outcome.verdict) {
     case SeqVerdict::duplicate:
-      run.out.refusal = Refusal{"duplicate", "message " + message_key(env) + " was already processed"};
+      run.out.refusal = Refusal{RefusalCode::duplicate, "message " + message_key(env) + " was already processed"};
       return false;
     case SeqVerdict::regression:
-      run.out.refusal = Refusal{"sequence_regression", "boot " + std::to_string(env.boot) + " seq " +
-                                                           std::to_string(env.seq) + " comes after boot " +
-                                                           std::to_string(device.sequence.latest_boot().value_or(0)) +
-                                                           ": the device did not persist its boot counter"};
+      run.out.refusal = Refusal{RefusalCode::sequence_regression,
+                                "boot " + std::to_string(env.boot) + " seq " + std::to_string(env.seq) +
+                                    " comes after boot " + std::to_string(device.sequence.latest_boot().value_or(0)) +
+                                    ": the device did not persist its boot counter"};
       return false;
     case SeqVerdict::gap_fill:
       if (!device.sequence.has_gaps()) {
@@ -125,9 +125,9 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
   const auto implied = implied_kind(protocol::type_name(message.body));
   if (implied && dev.kind && !kind_fits(*dev.kind, *implied)) {
     dev.sequence.observe(env.boot, env.seq);  // consumed, so no gap is reported for it
-    run.out.refusal =
-        Refusal{"wrong_device_kind", std::string(protocol::type_name(message.body)) + " from " + env.device.str() +
-                                         ", which is a " + std::string(protocol::to_string(*dev.kind))};
+    run.out.refusal = Refusal{RefusalCode::wrong_device_kind, std::string(protocol::type_name(message.body)) +
+                                                                  " from " + env.device.str() + ", which is a " +
+                                                                  std::string(protocol::to_string(*dev.kind))};
     return std::move(run.out);
   }
   if (!check_sequence(dev, env, run)) return std::move(run.out);
@@ -320,10 +320,11 @@ Effects Engine::acknowledge(const std::string& alert_id, const Actor& by, std::s
   Run run{{}, now};
   Alert* alert = impl_->alerts.find(alert_id);
   if (!alert) {
-    run.out.refusal = Refusal{"not_found", "no alert " + alert_id};
+    run.out.refusal = Refusal{RefusalCode::not_found, "no alert " + alert_id};
   } else if (alert->state() != AlertState::open) {
-    run.out.refusal = Refusal{"conflict", "alert " + alert_id + " is " + std::string(to_string(alert->state())) +
-                                              ", only an open alert can be acknowledged"};
+    run.out.refusal =
+        Refusal{RefusalCode::conflict, "alert " + alert_id + " is " + std::string(to_string(alert->state())) +
+                                           ", only an open alert can be acknowledged"};
   } else {
     impl_->alerts.acknowledge(*alert, Acknowledgement{by, now, std::move(comment)}, impl_->context(run));
   }
@@ -334,12 +335,12 @@ Effects Engine::resolve(const std::string& alert_id, const Actor& by, std::strin
   Run run{{}, now};
   Alert* alert = impl_->alerts.find(alert_id);
   if (!alert) {
-    run.out.refusal = Refusal{"not_found", "no alert " + alert_id};
+    run.out.refusal = Refusal{RefusalCode::not_found, "no alert " + alert_id};
   } else if (!alert->active()) {
     run.out.refusal =
-        Refusal{"conflict", "alert " + alert_id + " is already " + std::string(to_string(alert->state()))};
+        Refusal{RefusalCode::conflict, "alert " + alert_id + " is already " + std::string(to_string(alert->state()))};
   } else if (reason.empty()) {
-    run.out.refusal = Refusal{"bad_request", "resolving an alert by hand needs a reason"};
+    run.out.refusal = Refusal{RefusalCode::bad_request, "resolving an alert by hand needs a reason"};
   } else {
     impl_->alerts.resolve(*alert, ManualResolution{by, now, std::move(reason), 0}, impl_->context(run));
     impl_->reconcile_locks(run);
@@ -351,11 +352,11 @@ Effects Engine::record_manual_reprocessing(const ManualReprocessing& entry, cons
   Run run{{}, now};
   const std::string key = "manual/" + entry.id;
   if (entry.id.empty()) {
-    run.out.refusal = Refusal{"bad_request", "id: required"};
+    run.out.refusal = Refusal{RefusalCode::bad_request, "id: required"};
     return std::move(run.out);
   }
   if (impl_->cycles.contains(key)) {
-    run.out.refusal = Refusal{"conflict", "manual reprocessing " + entry.id + " was already entered"};
+    run.out.refusal = Refusal{RefusalCode::conflict, "manual reprocessing " + entry.id + " was already entered"};
     return std::move(run.out);
   }
   CycleRecord record;
@@ -375,11 +376,11 @@ Effects Engine::add_maintenance(const DeviceId& device, MaintenanceWindow window
   Run run{{}, now};
   DeviceRecord* dev = impl_->find_device(device);
   if (!dev) {
-    run.out.refusal = Refusal{"not_found", "no device " + device.str()};
+    run.out.refusal = Refusal{RefusalCode::not_found, "no device " + device.str()};
     return std::move(run.out);
   }
   if (window.to <= window.from) {
-    run.out.refusal = Refusal{"bad_request", "a maintenance window must end after it starts"};
+    run.out.refusal = Refusal{RefusalCode::bad_request, "a maintenance window must end after it starts"};
     return std::move(run.out);
   }
   impl_->audit(

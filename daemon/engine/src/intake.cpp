@@ -90,20 +90,20 @@ Judgement Engine::Impl::receive(const RawMessage& raw, const Intake& intake) {
   run.out.refusal.reset();
   const auto& env = message.envelope;
   DeviceRecord& dev = device(message.clinic, env.device);
-  if (refusal.code == "duplicate") {
+  if (refusal.code == RefusalCode::duplicate) {
     if (is_redelivery(dev, env, raw.payload, intake)) return duplicate();
-    refusal = Refusal{std::string(seq_conflict_reason), conflict_detail(env)};  // the key stays the first's
+    refusal = Refusal{RefusalCode::seq_conflict, conflict_detail(env)};  // the key stays the first's
   } else {
     remember_rejected(dev, env, raw.payload);
   }
   // Refused by the engine (a sequence regression, a kind the device is not, a cycle reported twice, a
   // key reused): not judged, so a person must look.
   if (carries_facts(protocol::type_name(message.body))) {
-    event_rejected(dev, message_key(env), env.ts, protocol::type_name(message.body), refusal.code, refusal.message, raw,
-                   run);
+    event_rejected(dev, message_key(env), env.ts, protocol::type_name(message.body),
+                   std::string(to_string(refusal.code)), refusal.message, raw, run);
     reconcile_locks(run);
   }
-  return quarantined(std::move(refusal.code), std::move(refusal.message), run);
+  return quarantined(std::string(to_string(refusal.code)), std::move(refusal.message), run);
 }
 
 Judgement Engine::Impl::reject(const RawMessage& raw, const protocol::DecodeError& error, const Intake& intake) {
@@ -121,7 +121,7 @@ Judgement Engine::Impl::reject(const RawMessage& raw, const protocol::DecodeErro
     const protocol::Envelope env{topic->device, *seen.boot, *seen.seq, at};
     if (check_sequence(dev, env, run)) {
       remember_rejected(dev, env, raw.payload);
-    } else if (run.out.refusal->code == "duplicate") {
+    } else if (run.out.refusal->code == RefusalCode::duplicate) {
       if (is_redelivery(dev, env, raw.payload, intake)) return duplicate();
       run.out.refusal.reset();  // another payload under a key that is the first's
     } else {

@@ -11,6 +11,28 @@ json time_or_null(const std::optional<Timestamp>& ts) { return ts ? json(format_
 
 }  // namespace
 
+std::string_view to_string(RefusalCode code) noexcept {
+  switch (code) {
+    case RefusalCode::bad_request:
+      return "bad_request";
+    case RefusalCode::not_found:
+      return "not_found";
+    case RefusalCode::conflict:
+      return "conflict";
+    case RefusalCode::duplicate:
+      return "duplicate";
+    case RefusalCode::seq_conflict:
+      return "seq_conflict";
+    case RefusalCode::sequence_regression:
+      return "sequence_regression";
+    case RefusalCode::wrong_device_kind:
+      return "wrong_device_kind";
+    case RefusalCode::duplicate_cycle:
+      return "duplicate_cycle";
+  }
+  return "unknown";
+}
+
 json to_json(const Alert& alert) {
   json out{
       {"id", alert.id},

@@ -1,29 +1,16 @@
 #include "sterifleet/http/auth.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 
+#include "sterifleet/core/random_id.hpp"
+
 namespace sterifleet::http {
 
 namespace {
-
-std::string random_hex(std::size_t bytes) {
-  std::array<unsigned char, 32> buffer{};
-  if (bytes > buffer.size() || RAND_bytes(buffer.data(), static_cast<int>(bytes)) != 1) {
-    throw std::runtime_error("the system's random generator failed");
-  }
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    out.push_back(digits[buffer[i] >> 4]);
-    out.push_back(digits[buffer[i] & 0xF]);
-  }
-  return out;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -96,8 +83,8 @@ bool valid_token_name(std::string_view name) noexcept {
 
 IssuedToken issue_token(store::Store& store, const std::string& name, Role role, protocol::Timestamp now) {
   IssuedToken out;
-  out.secret = "sft_" + random_hex(16);
-  out.record = store::TokenRecord{"tok_" + random_hex(6), name, std::string(to_string(role)), now, false};
+  out.secret = "sft_" + core::random_hex(16);
+  out.record = store::TokenRecord{"tok_" + core::random_hex(6), name, std::string(to_string(role)), now, false};
   store.add_token(out.record, store::sha256_hex(out.secret));
   return out;
 }

@@ -34,10 +34,23 @@ bool matches(const Route& route, const std::vector<std::string>& segments, std::
   return true;
 }
 
-ErrorCode refusal_code(const std::string& code) {
-  if (code == "not_found") return ErrorCode::not_found;
-  if (code == "bad_request") return ErrorCode::bad_request;
-  return ErrorCode::conflict;  // the state forbids it now: conflict, duplicate_cycle, ...
+// The one place an engine refusal becomes an API error. Every code is listed, so a new one does not
+// compile until it is mapped here.
+ErrorCode error_code(engine::RefusalCode code) {
+  switch (code) {
+    case engine::RefusalCode::bad_request:
+      return ErrorCode::bad_request;
+    case engine::RefusalCode::not_found:
+      return ErrorCode::not_found;
+    case engine::RefusalCode::conflict:
+    case engine::RefusalCode::duplicate:
+    case engine::RefusalCode::seq_conflict:
+    case engine::RefusalCode::sequence_regression:
+    case engine::RefusalCode::wrong_device_kind:
+    case engine::RefusalCode::duplicate_cycle:
+      return ErrorCode::conflict;
+  }
+  return ErrorCode::internal;
 }
 
 }  // namespace
@@ -59,7 +72,7 @@ Response Context::write(const std::function<core::Fleet::Outcome()>& action,
     spdlog::critical("{}", why);
     return error_response(ErrorCode::internal, "the store failed to keep the change");
   }
-  if (!outcome.ok()) return error_response(refusal_code(outcome.refusal->code), outcome.refusal->message);
+  if (!outcome.ok()) return error_response(error_code(outcome.refusal->code), outcome.refusal->message);
   return json_response(status, result());
 }
 

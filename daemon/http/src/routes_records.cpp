@@ -1,8 +1,8 @@
 // Sessions and sterilizer cycles from the store, manual reprocessing entries, and recall reports from
 // the engine (which knows every session an item of a recalled load was used in since).
-#include <openssl/rand.h>
 
 #include "router.hpp"
+#include "sterifleet/core/random_id.hpp"
 #include "sterifleet/core/views.hpp"
 #include "sterifleet/protocol/ids.hpp"
 
@@ -57,26 +57,6 @@ Response get_recall(const Call& call) {
   return json_response(boost::beast::http::status::ok, *recall);
 }
 
-std::string new_entry_id() {
-  unsigned char bytes[6];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("the system's random generator failed");
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out = "M-";
-  for (const unsigned char b : bytes) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 0xF]);
-  }
-  return out;
-}
-
-// The codec checks the entry as a cycle.complete body wrapped in an envelope; its JSON Pointers are
-// turned back into pointers into the request body.
-std::string request_pointer(std::string message) {
-  if (message.starts_with("/body")) return "/cycle" + message.substr(5);
-  if (message.starts_with("/ts")) return "/at" + message.substr(3);
-  return message;
-}
-
 Response add_reprocessing(const Call& call) {
   call.query.expect({});
   const JsonBody body(call.request.body());
@@ -93,17 +73,11 @@ Response add_reprocessing(const Call& call) {
     bad_param("cycle", "required, an object with the fields of a cycle.complete body");
   }
   json accepted = entry;
-  if (id.empty()) accepted["id"] = id = new_entry_id();
+  if (id.empty()) accepted["id"] = id = "M-" + core::random_hex(6);
   auto& services = call.context.services;
-  auto response = call.context.write(
-      [&] {
-        auto outcome = services.fleet.manual_reprocessing(accepted, call.principal->actor());
-        if (outcome.refusal) outcome.refusal->message = request_pointer(outcome.refusal->message);
-        return outcome;
-      },
-      [&] { return services.store.cycle("manual/" + id).value_or(json::object()); },
-      boost::beast::http::status::created);
-  return response;
+  return call.context.write([&] { return services.fleet.manual_reprocessing(accepted, call.principal->actor()); },
+                            [&] { return services.store.cycle("manual/" + id).value_or(json::object()); },
+                            boost::beast::http::status::created);
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 #include <boost/system/result.hpp>
 #include <chrono>
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sterifleet/protocol/decode_error.hpp"
 #include "sterifleet/protocol/message.hpp"
@@ -26,6 +28,12 @@ struct DecodeContext {
 /// Thread-safe (pure). The topic decides which channel's rules apply.
 boost::system::result<Inbound, DecodeError> decode(std::string_view topic, std::string_view payload,
                                                    const DecodeContext& context);
+
+/// A cycle.complete body on its own, as a person enters one for a sterilizer that does not report:
+/// the same field rules as decode(), drift included (returned with it). Error and drift paths are
+/// JSON Pointers that start with `path`, the body's place in what the person sent.
+boost::system::result<CycleComplete, DecodeError> decode_cycle_body(const nlohmann::json& body, std::string_view path,
+                                                                    std::vector<Drift>& drift);
 
 /// The JSON payload of a message, fields in the order of the spec.
 std::string encode(const DeviceMessage& message);

@@ -22,6 +22,7 @@
 
 #include "sterifleet/core/command_sink.hpp"
 #include "sterifleet/core/event_bus.hpp"
+#include "sterifleet/core/journal_actions.hpp"
 #include "sterifleet/core/metrics.hpp"
 #include "sterifleet/engine/engine.hpp"
 #include "sterifleet/store/store.hpp"
@@ -94,9 +95,9 @@ class Fleet {
   };
   Outcome acknowledge(const std::string& alert_id, const std::string& actor, std::string comment);
   Outcome resolve(const std::string& alert_id, const std::string& actor, std::string reason);
-  /// `body`: the fields of a cycle.complete body (protocol/README.md) plus "clinic" and optional "id"
-  /// and "at"; validated by the protocol codec, so errors name the field.
-  Outcome manual_reprocessing(const nlohmann::json& body, const std::string& actor);
+  /// `entry`: {"clinic", "id", "at"?, "cycle"}, read by read_manual_reprocessing (journal_actions.hpp),
+  /// so errors name the field.
+  Outcome manual_reprocessing(const nlohmann::json& entry, const std::string& actor);
   Outcome maintenance(const std::string& device, Timestamp from, Timestamp to, std::string reason,
                       const std::string& actor);
   /// The broker connection is (back) up: silence while the daemon could not hear the devices is not
@@ -133,11 +134,10 @@ class Fleet {
   std::optional<bool> same_as_stored(const protocol::Envelope& envelope, std::string_view payload,
                                      std::span<const Staged> earlier);
 
-  engine::Effects run_action(const store::Action& action);
   void replay(const store::JournalEntry& entry);
   /// Loads the newest snapshot the engine can use into engine_, trying older ones after a failure.
   void load_snapshot(RestoreStats& stats);
-  Outcome act(store::Action action);
+  Outcome act(const std::string& actor, ActionKind what);
   /// tick() under the lock; true when a snapshot is due.
   bool tick_locked();
   void compact(Timestamp now);

@@ -1,8 +1,13 @@
-// People's actions and the clock's as the journal keeps them (store::Action), applied to an engine: by
-// the daemon as they happen and on restart, and by `sterifleet replay` from an export, alike.
+// People's actions and the clock's, as types. The journal keeps each as a kind and a JSON body
+// (store::Action); to_stored() writes that form and read_action() reads it back, field by field, so a
+// missing or mistyped field is an error naming it, never an empty id. apply() runs one on an engine:
+// the daemon as it happens and on restart, and `sterifleet replay` from an export, alike.
 #pragma once
 
+#include <boost/system/result.hpp>
 #include <chrono>
+#include <string>
+#include <variant>
 
 #include "sterifleet/engine/engine.hpp"
 #include "sterifleet/store/store.hpp"
@@ -11,9 +16,69 @@ namespace sterifleet::core {
 
 using protocol::Timestamp;
 
-/// The engine's effects of one action; a refusal for an action it cannot apply (an unknown kind, a bad
-/// body, an alert that is not there). Manual reprocessing is checked by the protocol codec as the body
-/// of a cycle.complete, with no drift allowed.
-engine::Effects apply_action(engine::Engine& engine, const store::Action& action, std::chrono::seconds max_clock_skew);
+namespace action {
+
+/// The daemon started, or its broker connection came back: silence before it is not held against
+/// devices.
+struct Start {};
+/// Time passes: offline detection, repeat notifications, shelf-life deadlines.
+struct Tick {};
+/// Forget what can no longer change before `cut` (memory stays bounded; the store keeps everything).
+struct Compact {
+  Timestamp cut;
+};
+struct Acknowledge {
+  std::string alert;
+  std::string comment;
+};
+struct Resolve {
+  std::string alert;
+  std::string reason;
+};
+struct Maintenance {
+  protocol::DeviceId device;
+  engine::MaintenanceWindow window;
+};
+struct SetPolicy {
+  std::string text;    ///< the policy file as given, parsed again on replay
+  std::string source;  ///< where it came from, for error messages and the audit trail
+};
+/// A reprocessing a person entered by hand (a sterilizer that does not report).
+struct ManualReprocessing {
+  engine::ManualReprocessing entry;
+  nlohmann::json cycle;   ///< the cycle as entered, kept in the journal as it was given
+  bool at_given = false;  ///< whether the person said when it happened (else it is the entry's time)
+};
+
+}  // namespace action
+
+using ActionKind = std::variant<action::Start, action::Tick, action::Compact, action::Acknowledge, action::Resolve,
+                                action::Maintenance, action::SetPolicy, action::ManualReprocessing>;
+
+struct JournalAction {
+  Timestamp at;
+  std::string actor;  ///< "token:anna", "engine"
+  ActionKind what;
+};
+
+/// The journal's form: the kind's name and its fields as JSON.
+store::Action to_stored(const JournalAction& action);
+/// The typed action of a journal entry; a refusal (bad_request) naming the field that is wrong.
+/// `max_clock_skew`: how far ahead of the entry a manual reprocessing's "at" may be.
+boost::system::result<JournalAction, engine::Refusal> read_action(const store::Action& stored,
+                                                                  std::chrono::seconds max_clock_skew);
+
+/// The manual reprocessing a person entered: {"clinic", "id", "at"?, "cycle"} where the cycle has the
+/// fields of a cycle.complete body (protocol/README.md), held to the letter of the spec (drift is an
+/// error here, there is nothing to judge conservatively). Error messages start with the field's JSON
+/// Pointer in `entry`. `now` is when it is entered: the default of "at", and the clock-skew reference.
+boost::system::result<action::ManualReprocessing, engine::Refusal> read_manual_reprocessing(
+    const nlohmann::json& entry, Timestamp now, std::chrono::seconds max_clock_skew);
+
+/// The engine's effects of one action (a refusal for one it cannot apply: an alert that is not there).
+engine::Effects apply(engine::Engine& engine, const JournalAction& action);
+
+/// Reads the stored form and applies it: a journal entry that does not read is refused, not guessed.
+engine::Effects apply_stored(engine::Engine& engine, const store::Action& stored, std::chrono::seconds max_clock_skew);
 
 }  // namespace sterifleet::core

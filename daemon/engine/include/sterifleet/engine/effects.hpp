@@ -43,9 +43,24 @@ struct Notification {
   bool repeat = false;
 };
 
-/// Why the engine did not accept an input.
+/// Why the engine did not accept an input. A refused device message is quarantined under the code's
+/// name; a refused action of a person becomes an API error (daemon/http maps them, in one table).
+enum class RefusalCode {
+  bad_request,          ///< the input itself is wrong
+  not_found,            ///< it names an alert or device the engine does not have
+  conflict,             ///< the state forbids it now (an alert already acknowledged, an entry made twice)
+  duplicate,            ///< a device message already processed
+  seq_conflict,         ///< another payload under a (device, boot, seq) already stored
+  sequence_regression,  ///< older than what the device has sent since
+  wrong_device_kind,    ///< a message the device's kind does not send
+  duplicate_cycle,      ///< a sterilizer cycle reported twice
+};
+
+/// Stable snake_case name, e.g. "sequence_regression": a quarantine reason and metric label.
+std::string_view to_string(RefusalCode code) noexcept;
+
 struct Refusal {
-  std::string code;  ///< stable: "duplicate", "sequence_regression", "wrong_device_kind", "not_found", ...
+  RefusalCode code;
   std::string message;
 };
 

@@ -50,7 +50,4 @@ struct Intake {
   std::function<std::optional<bool>(const protocol::Envelope&, std::string_view payload)> same_as_stored;
 };
 
-/// The quarantine reason of a message that reuses another's (device, boot, seq).
-inline constexpr std::string_view seq_conflict_reason = "seq_conflict";
-
 }  // namespace sterifleet::engine
