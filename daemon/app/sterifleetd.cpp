@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -136,12 +137,16 @@ int main(int argc, char** argv) {
     return exit_storage;
   }
 
+  // The HTTP server's threads never wait for the store on the inputs' behalf: the ordered ingest, the
+  // commands it issues and the clock run on a thread of their own, which alone waits for each commit.
   net::io_context io;
+  net::io_context fleet_io;
+  auto fleet_work = net::make_work_guard(fleet_io);
   ingest::ReceiptOptions receipts{.folder = config.receipts.empty() ? config.db + "-receipts" : config.receipts,
                                   .sync = config.sqlite.synchronous == "FULL"};
   std::optional<ingest::MqttIngest> mqtt_holder;
   try {
-    mqtt_holder.emplace(config.mqtt, receipts, fleet, metrics, io.get_executor(),
+    mqtt_holder.emplace(config.mqtt, receipts, fleet, metrics, fleet_io.get_executor(),
                         [](const std::string& why) { die(why, exit_storage); });
   } catch (const std::exception& e) {
     spdlog::critical("cannot open the receipt log {}: {}", receipts.folder.string(), e.what());
@@ -150,7 +155,7 @@ int main(int argc, char** argv) {
   auto& mqtt = *mqtt_holder;
   relay.target = &mqtt;
 
-  net::steady_timer ticker(io);
+  net::steady_timer ticker(fleet_io);
   schedule_ticks(ticker, config.tick, fleet, mqtt);
 
   http::HttpOptions web;
@@ -178,7 +183,6 @@ int main(int argc, char** argv) {
     sd_notify(0, "STOPPING=1");
     mqtt.stop();
     web_server.stop();
-    ticker.cancel();
     io.stop();
   });
   net::signal_set reload_signal(io, SIGHUP);
@@ -213,10 +217,14 @@ int main(int argc, char** argv) {
   sd_notify(0, "READY=1");
   spdlog::info("sterifleetd running: broker {}, store {}, HTTP {}://{}:{}", config.mqtt.url, config.db,
                web_server.tls() ? "https" : "http", web.listen.substr(0, web.listen.rfind(':')), web_server.port());
-  // A second thread so a slow HTTP client or a long query never delays the clock.
+  std::jthread fleet_thread([&fleet_io] { fleet_io.run(); });
+  // A second thread so that one slow HTTP client or long query does not hold up the others.
   std::jthread second([&io] { io.run(); });
   io.run();
   second.join();
+  // mqtt.stop() has stored what was queued: the clock and a waiting group timer may simply stop.
+  fleet_io.stop();
+  fleet_thread.join();
   try {  // so that the next start replays nothing
     const auto snapshot = fleet.snapshot();
     spdlog::info("snapshot of commit {} stored ({} bytes)", snapshot.commit, snapshot.bytes);

@@ -59,21 +59,63 @@ std::optional<Timestamp> parse_timestamp(std::string_view text) noexcept {
   return Timestamp{sys_days{*date} + hours{hh} + minutes{mm} + seconds{ss} + milliseconds{millis}};
 }
 
+namespace {
+
+// Digits written by hand: snprintf took most of the time of rendering a device for the dashboard,
+// which writes three timestamps a device.
+void put_digits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+// "YYYY-MM-DD" into out[0..9], for years 0 to 9999.
+void put_date(char* out, const year_month_day& date) {
+  put_digits(out, static_cast<unsigned>(static_cast<int>(date.year())), 4);
+  out[4] = '-';
+  put_digits(out + 5, static_cast<unsigned>(date.month()), 2);
+  out[7] = '-';
+  put_digits(out + 8, static_cast<unsigned>(date.day()), 2);
+}
+
+bool four_digit_year(const year_month_day& date) {
+  const int year = static_cast<int>(date.year());
+  return year >= 0 && year <= 9999;
+}
+
+}  // namespace
+
 std::string format_date(Date date) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-  return buffer;
+  if (!four_digit_year(date)) {
+    char buffer[16];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+    return buffer;
+  }
+  std::string out(10, '-');
+  put_date(out.data(), date);
+  return out;
 }
 
 std::string format_timestamp(Timestamp ts) {
   const auto day = floor<days>(ts);
+  const year_month_day date{day};
   const hh_mm_ss<milliseconds> time{ts - day};
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%sT%02d:%02d:%02d.%03dZ", format_date(Date{day}).c_str(),
-                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
-  return buffer;
+  if (!four_digit_year(date)) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%sT%02d:%02d:%02d.%03dZ", format_date(Date{day}).c_str(),
+                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
+    return buffer;
+  }
+  std::string out("0000-00-00T00:00:00.000Z");
+  put_date(out.data(), date);
+  put_digits(out.data() + 11, static_cast<unsigned>(time.hours().count()), 2);
+  put_digits(out.data() + 14, static_cast<unsigned>(time.minutes().count()), 2);
+  put_digits(out.data() + 17, static_cast<unsigned>(time.seconds().count()), 2);
+  put_digits(out.data() + 20, static_cast<unsigned>(time.subseconds().count()), 3);
+  return out;
 }
 
 Date utc_date(Timestamp ts) noexcept { return Date{floor<days>(ts)}; }

@@ -1,5 +1,7 @@
 // The read endpoints over a populated server: what they answer, their filters, pagination, and the
 // precise 400 for each bad parameter.
+#include <thread>
+
 #include "harness.hpp"
 
 namespace sterifleet::http::testing {
@@ -55,6 +57,39 @@ TEST_F(Reads, Devices_FilterByClinicKindAndState) {
   EXPECT_EQ(bad("/api/v1/devices?clinic=no%20spaces"), "clinic: must be 1 to 64 letters, digits, '_', '.' or '-'");
   EXPECT_EQ(bad("/api/v1/devices?clinic=a&clinic=b"), "clinic: given more than once");
   EXPECT_EQ(bad("/api/v1/devices?klinic=north"), "klinic: unknown parameter; expected one of clinic, kind, state");
+}
+
+// Fleet-wide reads come from the published view and one device's detail from the engine, while messages
+// are judged and stored on another thread (under ThreadSanitizer in CI): every answer is whole, and
+// once the messages are in, the listing and the counts show every device they brought.
+TEST_F(Reads, Devices_ReadWhileMessagesAreJudged) {
+  constexpr int kNewPens = 40;
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  std::atomic<int> answers{0};
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, token = harness.token(Role::viewer)] {
+      Client client(harness.port());
+      const std::vector<std::string> targets{"/api/v1/devices", "/api/v1/clinics", "/api/v1/devices/PEN-1"};
+      for (std::size_t i = 0; !done; ++i) {
+        const auto response = client.get(targets[i % targets.size()], token);
+        EXPECT_EQ(response.result_int(), 200) << response.body();
+        EXPECT_FALSE(json::parse(response.body(), nullptr, false).is_discarded());
+        ++answers;
+      }
+    });
+  }
+  for (int i = 0; i < kNewPens; ++i) {
+    const std::string pen = "PEN-" + std::to_string(100 + i);
+    harness.send("south", pen, birth(protocol::DeviceKind::pen, "MN-2"), at_minute(600 + i));
+  }
+  while (answers < 20) std::this_thread::yield();
+  done = true;
+  for (auto& reader : readers) reader.join();
+  EXPECT_EQ(get_ok("/api/v1/devices?clinic=south")["items"].size(), 1u + kNewPens);
+  const auto clinics = get_ok("/api/v1/clinics")["items"];
+  EXPECT_EQ(clinics[1]["id"], "south");
+  EXPECT_EQ(clinics[1]["pens"], 1 + kNewPens);
 }
 
 TEST_F(Reads, Device_HasDetailAndAPagedHistory) {

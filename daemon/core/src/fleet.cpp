@@ -65,7 +65,8 @@ Fleet::Fleet(engine::Policy policy, store::Store& store, CommandSink& commands, 
       command_prefix_("cmd-" + random_hex(4) + "-") {}
 
 Fleet::RestoreStats Fleet::restore() {
-  std::lock_guard lock(mutex_);
+  std::lock_guard input(input_mutex_);
+  std::unique_lock engine(engine_lock_);
   const auto started = std::chrono::steady_clock::now();
   RestoreStats stats;
   load_snapshot(stats);
@@ -85,7 +86,9 @@ Fleet::RestoreStats Fleet::restore() {
   const JournalAction start{clock_(), "engine", action::Start{}};
   staged.effects = apply(engine_, start);
   staged.commit.actions.push_back(to_stored(start));
+  engine.unlock();
   finish(staged, clock_());
+  update_view(true);
   next_compaction_ = clock_();
   next_snapshot_ = clock_() + options_.snapshot_interval;
   return stats;
@@ -140,7 +143,7 @@ Fleet::SnapshotStats Fleet::snapshot() {
   SnapshotStats stats;
   store::Snapshot snapshot;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard input(input_mutex_);
     const auto started = std::chrono::steady_clock::now();
     const Timestamp now = clock_();
     // Keeps the snapshot small; journaled, so a replay compacts at the same point.
@@ -156,6 +159,7 @@ Fleet::SnapshotStats Fleet::snapshot() {
   stats.store_seconds = seconds_since(started);
   stats.commit = snapshot.commit;
   stats.bytes = snapshot.state.size();
+  metrics_.observe_snapshot(stats.locked_seconds, stats.store_seconds);
   return stats;
 }
 
@@ -183,7 +187,9 @@ Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payl
                                    Staged& staged, bool retained, std::span<const Staged> earlier,
                                    std::int64_t quarantine_id) {
   earlier_ = earlier;
+  std::unique_lock engine(engine_lock_);
   auto judged = engine_.receive({topic, payload, received_at, retained, quarantine_id}, intake_);
+  engine.unlock();
   staged.effects = std::move(judged.effects);
   switch (judged.disposition) {
     case engine::Disposition::duplicate:
@@ -226,6 +232,10 @@ void Fleet::finish(std::span<Staged> staged, Timestamp now, std::optional<std::i
     inputs += static_cast<std::int64_t>(commit.messages.size() + commit.quarantined.size() + commit.actions.size());
     commits.push_back(std::move(commit));
   }
+  // An alert's device shows its count of open alerts: render it again.
+  for (const auto& commit : commits) {
+    for (const auto& change : commit.alerts) view_pending_.insert(change.alert.episode.device.str());
+  }
   if (commits.empty() && !receipt) return;
   const auto started = std::chrono::steady_clock::now();
   journal_position_ = store_.commit_group(commits, receipt);  // throws StoreError: the caller stops the daemon
@@ -259,7 +269,7 @@ void Fleet::publish_events(const store::Commit& commit) {
   for (const auto& m : commit.messages) devices.insert(m.device);
   for (const auto& id : devices) {
     if (const auto* device = engine_.device(protocol::DeviceId{id})) {
-      events_.publish(json{{"type", "device"}, {"device", device_summary(engine_, *device)}}.dump());
+      events_.publish(R"({"type":"device","device":)" + device_summary(engine_, *device) + "}");
     }
   }
 }
@@ -270,7 +280,7 @@ Fleet::Ingested Fleet::ingest(std::string_view topic, std::string_view payload, 
 }
 
 std::vector<Fleet::Ingested> Fleet::ingest(std::span<const Received> batch, std::optional<std::int64_t> receipt) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard input(input_mutex_);
   const Timestamp now = clock_();
   std::vector<Staged> staged(batch.size());
   std::vector<Ingested> results;
@@ -285,6 +295,7 @@ std::vector<Fleet::Ingested> Fleet::ingest(std::span<const Received> batch, std:
     if (results.back().disposition == Disposition::quarantined) ++last_quarantine_id_;
   }
   finish(staged, now, receipt);
+  update_view(false);
   for (const auto& [type, count] : stored_by_type) metrics_.messages_stored(type, count);
   const auto committed = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -296,13 +307,18 @@ std::vector<Fleet::Ingested> Fleet::ingest(std::span<const Received> batch, std:
 }
 
 Fleet::Outcome Fleet::act(const std::string& actor, ActionKind what) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard input(input_mutex_);
   const JournalAction action{clock_(), actor, std::move(what)};
   Staged staged;
-  staged.effects = apply(engine_, action);
+  {
+    std::unique_lock engine(engine_lock_);
+    staged.effects = apply(engine_, action);
+  }
   if (staged.effects.refusal) return {staged.effects.refusal};
   staged.commit.actions.push_back(to_stored(action));
   finish(staged, action.at);
+  // The person who acted reads the device list next: it shows their change.
+  update_view(true);
   return {};
 }
 
@@ -328,7 +344,7 @@ Fleet::Outcome Fleet::maintenance(const std::string& device, Timestamp from, Tim
 }
 
 void Fleet::record_audit(engine::AuditRecord record) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard input(input_mutex_);
   Staged staged;
   staged.effects.audit.push_back(std::move(record));
   finish(staged, clock_());
@@ -342,22 +358,85 @@ std::vector<engine::PolicyError> Fleet::reload_policy(const std::string& text, c
   return {};
 }
 
+std::shared_ptr<const FleetView> Fleet::view() const {
+  std::lock_guard lock(view_mutex_);
+  return view_;
+}
+
+std::shared_ptr<const DeviceView> Fleet::render(const engine::DeviceRecord& d) const {
+  auto view = std::make_shared<DeviceView>();
+  view->clinic = d.clinic.str();
+  view->id = d.id.str();
+  view->kind = d.kind ? std::string(protocol::to_string(*d.kind)) : std::string();
+  view->state = std::string(display_state(d));
+  for (const auto* alert : engine_.active_alerts(d.id)) {
+    ++view->open_alerts;
+    if (alert->severity == engine::Severity::critical) ++view->critical_alerts;
+  }
+  view->json = device_summary(engine_, d);
+  return view;
+}
+
+void Fleet::update_view(bool now) {
+  auto changed = engine_.take_changed_devices();
+  view_pending_all_ = view_pending_all_ || changed.all;
+  for (const auto& id : changed.ids) view_pending_.insert(id.str());
+  if (!view_pending_all_ && view_pending_.empty()) return;
+  // Under load a device changes many times a second: render what changed at most every view_period,
+  // unless little is pending (then rendering it now is cheap).
+  constexpr std::size_t render_at_once = 64;
+  const auto clock = std::chrono::steady_clock::now();
+  if (!now && !view_pending_all_ && view_pending_.size() > render_at_once && clock - view_published_ < view_period) {
+    return;
+  }
+  auto next = std::make_shared<FleetView>();
+  if (view_pending_all_) {
+    engine_.for_each_device([&](const engine::DeviceRecord& d) {
+      next->devices.emplace(std::pair{d.clinic.str(), d.id.str()}, render(d));
+    });
+  } else {
+    next->devices = view()->devices;
+    for (const auto& id : view_pending_) {
+      if (const auto* device = engine_.device(protocol::DeviceId{id})) {
+        next->devices.insert_or_assign(std::pair{device->clinic.str(), id}, render(*device));
+      }
+    }
+  }
+  for (const auto& [key, device] : next->devices) {
+    auto& counts = next->clinics[device->clinic];
+    ++counts.devices;
+    if (device->kind == "pen") ++counts.pens;
+    if (device->kind == "sterilizer") ++counts.sterilizers;
+    counts.open_alerts += device->open_alerts;
+    counts.critical_alerts += device->critical_alerts;
+  }
+  view_pending_.clear();
+  view_pending_all_ = false;
+  view_published_ = clock;
+  std::lock_guard lock(view_mutex_);
+  view_ = std::move(next);
+}
+
 void Fleet::tick() {
   if (tick_locked()) snapshot();
 }
 
 bool Fleet::tick_locked() {
-  std::lock_guard lock(mutex_);
+  std::lock_guard input(input_mutex_);
   const Timestamp now = clock_();
   Staged staged;
   const JournalAction tick{now, "engine", action::Tick{}};
-  staged.effects = apply(engine_, tick);
+  {
+    std::unique_lock engine(engine_lock_);
+    staged.effects = apply(engine_, tick);
+  }
   if (!staged.effects.alerts.empty() || !staged.effects.notifications.empty() || !staged.effects.commands.empty() ||
       !staged.effects.audit.empty()) {
     staged.commit.actions.push_back(to_stored(tick));
     finish(staged, now);
   }
   if (now >= next_compaction_) compact(now);
+  update_view(true);
   std::map<std::string, double> by_state{{"locked", 0}, {"offline", 0}, {"in_use", 0}, {"needs_reprocessing", 0},
                                          {"ready", 0},  {"off", 0}};
   engine_.for_each_device([&](const engine::DeviceRecord& d) { ++by_state[std::string(display_state(d))]; });
@@ -374,7 +453,10 @@ void Fleet::compact(Timestamp now) {
   const Timestamp cut = now - options_.retention;
   Staged compaction;
   const JournalAction compact{now, "engine", action::Compact{cut}};
-  compaction.effects = apply(engine_, compact);
+  {
+    std::unique_lock engine(engine_lock_);
+    compaction.effects = apply(engine_, compact);
+  }
   compaction.commit.actions.push_back(to_stored(compact));
   finish(compaction, now);
   compacted_at_ = now;

@@ -47,6 +47,10 @@ Metrics::Metrics()
                           .Name("sterifleet_store_commit_seconds")
                           .Help("Time of one store commit")
                           .Register(*registry_)),
+      snapshot_seconds_(BuildHistogram()
+                            .Name("sterifleet_snapshot_seconds")
+                            .Help("Time of one engine snapshot: phase=locked (inputs wait), phase=store")
+                            .Register(*registry_)),
       devices_(BuildGauge().Name("sterifleet_devices").Help("Devices by state").Register(*registry_)),
       open_alerts_(BuildGauge()
                        .Name("sterifleet_open_alerts")
@@ -58,7 +62,9 @@ Metrics::Metrics()
                           .Register(*registry_)),
       ready_(BuildGauge().Name("sterifleet_ready").Help("1 once the daemon serves traffic").Register(*registry_)),
       ingest_histogram_(&ingest_seconds_.Add({}, latency_buckets())),
-      commit_histogram_(&commit_seconds_.Add({}, latency_buckets())) {
+      commit_histogram_(&commit_seconds_.Add({}, latency_buckets())),
+      snapshot_locked_histogram_(&snapshot_seconds_.Add({{"phase", "locked"}}, latency_buckets())),
+      snapshot_store_histogram_(&snapshot_seconds_.Add({{"phase", "store"}}, latency_buckets())) {
   duplicates_.Add({});
 }
 
@@ -73,6 +79,10 @@ void Metrics::alert_transition(const std::string& rule, const std::string& trans
 void Metrics::command_sent(const std::string& command) { commands_.Add({{"command", command}}).Increment(); }
 void Metrics::observe_ingest_seconds(double seconds) { ingest_histogram_->Observe(seconds); }
 void Metrics::observe_commit_seconds(double seconds) { commit_histogram_->Observe(seconds); }
+void Metrics::observe_snapshot(double locked_seconds, double store_seconds) {
+  snapshot_locked_histogram_->Observe(locked_seconds);
+  snapshot_store_histogram_->Observe(store_seconds);
+}
 void Metrics::set_devices(const std::string& state, double count) { devices_.Add({{"state", state}}).Set(count); }
 void Metrics::set_open_alerts(const std::string& severity, double count) {
   open_alerts_.Add({{"severity", severity}}).Set(count);

@@ -115,6 +115,9 @@ CartridgeRecord& Engine::Impl::cartridge_record(const ClinicId& clinic_id, const
   return it->second;
 }
 
-void Engine::compact(Timestamp cut) { impl_->compact(cut); }
+void Engine::compact(Timestamp cut) {
+  impl_->all_changed = true;
+  impl_->compact(cut);
+}
 
 }  // namespace sterifleet::engine

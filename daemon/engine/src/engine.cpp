@@ -49,6 +49,7 @@ std::string cycle_key(const DeviceId& sterilizer, const protocol::CycleId& cycle
 }
 
 DeviceRecord& Engine::Impl::device(const ClinicId& clinic, const DeviceId& id) {
+  changed.insert(id);
   auto [it, inserted] = devices.try_emplace(id);
   if (inserted) {
     it->second.clinic = clinic;
@@ -59,7 +60,9 @@ DeviceRecord& Engine::Impl::device(const ClinicId& clinic, const DeviceId& id) {
 
 DeviceRecord* Engine::Impl::find_device(const DeviceId& id) {
   const auto it = devices.find(id);
-  return it == devices.end() ? nullptr : &it->second;
+  if (it == devices.end()) return nullptr;
+  changed.insert(id);
+  return &it->second;
 }
 
 void Engine::Impl::audit(Run& run, Timestamp at, Actor actor, std::string entity, std::string action,
@@ -390,7 +393,16 @@ Effects Engine::add_maintenance(const DeviceId& device, MaintenanceWindow window
   return std::move(run.out);
 }
 
+Engine::ChangedDevices Engine::take_changed_devices() {
+  ChangedDevices out{impl_->all_changed, {}};
+  if (!out.all) out.ids.assign(impl_->changed.begin(), impl_->changed.end());
+  impl_->changed.clear();
+  impl_->all_changed = false;
+  return out;
+}
+
 Effects Engine::set_policy(Policy policy, const Actor& by, Timestamp now) {
+  impl_->all_changed = true;
   Run run{{}, now};
   impl_->audit(run, now, by, "policy", "reload", nullptr, nullptr, "policy reloaded");
   impl_->policy = std::move(policy);
@@ -399,7 +411,11 @@ Effects Engine::set_policy(Policy policy, const Actor& by, Timestamp now) {
 
 const Policy& Engine::policy() const { return impl_->policy; }
 
-const DeviceRecord* Engine::device(const DeviceId& id) const { return impl_->find_device(id); }
+const DeviceRecord* Engine::device(const DeviceId& id) const {
+  // Not find_device(): that one hands the record out for change, and notes it as changed.
+  const auto it = impl_->devices.find(id);
+  return it == impl_->devices.end() ? nullptr : &it->second;
+}
 
 void Engine::for_each_device(const std::function<void(const DeviceRecord&)>& visit) const {
   for (const auto& [id, dev] : impl_->devices) visit(dev);

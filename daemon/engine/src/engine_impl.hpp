@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "alert_book.hpp"
 #include "sterifleet/engine/engine.hpp"
@@ -143,6 +144,9 @@ class Engine::Impl {
   std::unordered_map<std::string, std::vector<std::pair<protocol::BiResult, protocol::Envelope>>> orphan_bis;
   std::unordered_map<std::string, OrphanEnd> orphan_ends;  ///< by "<pen>/<session>"
   AlertBook alerts;
+  /// Every device handed out for change (device(), find_device()) since take_changed_devices().
+  std::unordered_set<DeviceId> changed;
+  bool all_changed = true;
 };
 
 }  // namespace sterifleet::engine

@@ -501,9 +501,12 @@ void describe(A& a, S& s) {
 /// `Impl` is Engine::Impl (a private name, hence deduced rather than written).
 template <class A, class Impl>
 void describe_engine(A& a, Impl& impl) {
-  auto& [policy, initial_policy, started_at, in_maintenance, devices, clinics, cycles, orphan_bis, orphan_ends,
-         alerts] = impl;
+  auto& [policy, initial_policy, started_at, in_maintenance, devices, clinics, cycles, orphan_bis, orphan_ends, alerts,
+         changed, all_changed] = impl;
   (void)in_maintenance;  // a function of the devices, rebuilt with the engine
+  // What a view must render again is the reader's business, not state: a restored engine has it all.
+  (void)changed;
+  (void)all_changed;
   a("policy", policy);
   a("initial_policy", initial_policy);
   a("started_at", started_at);

@@ -64,8 +64,11 @@ Response text_response(beast_http::status status, std::string body, std::string_
 
 Response json_response(beast_http::status status, const nlohmann::json& body) {
   // Replacing invalid UTF-8 keeps a stored payload with stray bytes from turning a listing into a 500.
-  auto response =
-      text_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+  return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Response json_response(beast_http::status status, std::string serialised) {
+  auto response = text_response(status, std::move(serialised), "application/json");
   // API answers are live state: a proxy or browser cache must not serve them again.
   response.set(beast_http::field::cache_control, "no-store");
   return response;

@@ -42,6 +42,8 @@ class ApiError : public std::runtime_error {
 [[noreturn]] void bad_param(std::string_view name, std::string_view problem);
 
 Response json_response(beast_http::status status, const nlohmann::json& body);
+/// The same for a body already serialised as JSON.
+Response json_response(beast_http::status status, std::string serialised);
 Response error_response(ErrorCode code, std::string_view message);
 /// Raw text (metrics, static files) with a content type.
 Response text_response(beast_http::status status, std::string body, std::string_view content_type);

@@ -1,9 +1,5 @@
-// Clinics and devices: the engine's live view (through Fleet::read), a device's raw history from the
-// store, and maintenance windows.
-#include <algorithm>
-#include <map>
-#include <tuple>
-
+// Clinics and devices: the Fleet's published view for listings, the engine (through Fleet::read) for
+// one device's detail, a device's raw history from the store, and maintenance windows.
 #include "router.hpp"
 #include "sterifleet/core/views.hpp"
 #include "sterifleet/protocol/ids.hpp"
@@ -20,27 +16,9 @@ const std::vector<std::string_view> device_states{"ready", "in_use", "needs_repr
 
 Response list_clinics(const Call& call) {
   call.query.expect({});
-  struct Counts {
-    std::int64_t devices = 0, pens = 0, sterilizers = 0, open_alerts = 0, critical_alerts = 0;
-  };
-  std::map<std::string, Counts> clinics = call.context.services.fleet.read([](const engine::Engine& engine) {
-    std::map<std::string, Counts> out;
-    engine.for_each_device([&](const engine::DeviceRecord& d) {
-      auto& c = out[d.clinic.str()];
-      ++c.devices;
-      if (d.kind == protocol::DeviceKind::sterilizer) ++c.sterilizers;
-      if (d.kind == protocol::DeviceKind::pen) ++c.pens;
-    });
-    engine.for_each_alert([&](const engine::Alert& a) {
-      if (!a.active()) return;
-      auto& c = out[a.clinic.str()];
-      ++c.open_alerts;
-      if (a.severity == engine::Severity::critical) ++c.critical_alerts;
-    });
-    return out;
-  });
+  const auto view = call.context.services.fleet.view();
   json items = json::array();
-  for (const auto& [id, c] : clinics) {
+  for (const auto& [id, c] : view->clinics) {
     items.push_back({{"id", id},
                      {"devices", c.devices},
                      {"pens", c.pens},
@@ -51,28 +29,26 @@ Response list_clinics(const Call& call) {
   return json_response(boost::beast::http::status::ok, {{"items", std::move(items)}});
 }
 
+// Each device's summary is rendered once when it changes (core::FleetView): the listing joins them.
 Response list_devices(const Call& call) {
   const auto& q = call.query;
   q.expect({"clinic", "kind", "state"});
   const auto clinic = q.id("clinic");
   const auto kind = q.one_of("kind", device_kinds);
   const auto state = q.one_of("state", device_states);
-  json items = call.context.services.fleet.read([&](const engine::Engine& engine) {
-    json out = json::array();
-    engine.for_each_device([&](const engine::DeviceRecord& d) {
-      if (clinic && d.clinic.str() != *clinic) return;
-      if (kind && (!d.kind || protocol::to_string(*d.kind) != *kind)) return;
-      if (state && core::display_state(d) != *state) return;
-      out.push_back(core::device_summary(engine, d));
-    });
-    return out;
-  });
-  // The engine's order is a hash map's: sort so that pages of the dashboard do not reshuffle.
-  std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
-    return std::tie(a["clinic"].get_ref<const std::string&>(), a["id"].get_ref<const std::string&>()) <
-           std::tie(b["clinic"].get_ref<const std::string&>(), b["id"].get_ref<const std::string&>());
-  });
-  return json_response(boost::beast::http::status::ok, {{"items", std::move(items)}});
+  const auto view = call.context.services.fleet.view();
+  std::string body = R"({"items":[)";
+  bool first = true;
+  for (const auto& [key, device] : view->devices) {
+    if (clinic && device->clinic != *clinic) continue;
+    if (kind && device->kind != *kind) continue;
+    if (state && device->state != *state) continue;
+    if (!first) body += ',';
+    first = false;
+    body += device->json;
+  }
+  body += "]}";
+  return json_response(boost::beast::http::status::ok, std::move(body));
 }
 
 std::optional<json> device_detail(const Call& call, const std::string& id) {

@@ -1,27 +1,36 @@
-// The daemon's heart: the compliance engine and the store behind one lock, so that every input is
-// judged and stored atomically and in one order. Inputs are device messages (MQTT), people's actions
-// (HTTP) and the clock. Nothing is acknowledged before it is committed, and commands to devices go out
-// only after the commit that decided them. On start the engine is rebuilt by re-running the store's
-// journal through the same code paths, so the rebuilt state is exactly the state that was stored; to
-// keep that bounded, the engine's state is snapshotted into the store now and then (after so many
-// journal entries or minutes, and on a clean stop), and a restart loads the newest snapshot and
-// re-runs only the journal after it. A snapshot it cannot use makes it re-run more of the journal,
-// never start from a wrong state.
+// The daemon's heart: the compliance engine and the store, driven in one order, so that every input is
+// judged and stored atomically. Inputs are device messages (MQTT), people's actions (HTTP) and the
+// clock. Nothing is acknowledged before it is committed, and commands to devices go out only after the
+// commit that decided them. On start the engine is rebuilt by re-running the store's journal through
+// the same code paths, so the rebuilt state is exactly the state that was stored; to keep that
+// bounded, the engine's state is snapshotted into the store now and then (after so many journal
+// entries or minutes, and on a clean stop), and a restart loads the newest snapshot and re-runs only
+// the journal after it. A snapshot it cannot use makes it re-run more of the journal, never start from
+// a wrong state.
 //
-// Thread-safety: every public member may be called from any thread.
+// Thread-safety: every public member may be called from any thread. Inputs take turns (one input lock,
+// held from judging to the end of the commit). Reads never wait for a commit: view() is an immutable
+// value published after each group of inputs, and read() shares the engine with the input path, which
+// holds the engine exclusively only while it applies one input (microseconds), never while the store
+// commits or a snapshot is serialised.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "sterifleet/core/command_sink.hpp"
+#include "sterifleet/core/engine_lock.hpp"
 #include "sterifleet/core/event_bus.hpp"
+#include "sterifleet/core/fleet_view.hpp"
 #include "sterifleet/core/journal_actions.hpp"
 #include "sterifleet/core/metrics.hpp"
 #include "sterifleet/engine/engine.hpp"
@@ -61,8 +70,8 @@ class Fleet {
   struct SnapshotStats {
     std::int64_t commit = 0;  ///< the journal position it reflects
     std::size_t bytes = 0;
-    double locked_seconds = 0;  ///< compaction and serialisation, under the lock: every input waits
-    double store_seconds = 0;   ///< storing it, outside the lock (commits still wait for the store)
+    double locked_seconds = 0;  ///< compaction and serialisation: inputs wait, reads do not
+    double store_seconds = 0;   ///< storing it, outside the input lock (commits still wait for the store)
   };
   /// Compacts the engine (a journaled compaction, as tick() does) and stores a snapshot of it. tick()
   /// calls it when one is due; call it on a clean stop. Throws StoreError.
@@ -114,12 +123,18 @@ class Fleet {
   /// when due.
   void tick();
 
-  /// Runs `visit` on the engine under the lock (keep it short: ingest waits).
+  /// Runs `visit` on the engine, shared with other reads; an input waits for it to change the engine,
+  /// so keep it to one device or cycle. Fleet-wide reads use view().
   template <class F>
   auto read(F&& visit) {
-    std::lock_guard lock(mutex_);
+    std::shared_lock lock(engine_lock_);
     return visit(std::as_const(engine_));
   }
+  /// The devices and clinics as of the latest inputs: under load up to view_period behind, at most
+  /// one tick behind once inputs stop.
+  std::shared_ptr<const FleetView> view() const;
+  /// How often, at most, a busy input path renders the devices it changed again.
+  static constexpr std::chrono::milliseconds view_period{250};
   store::Store& store() { return store_; }
 
  private:
@@ -146,8 +161,14 @@ class Fleet {
   void finish(std::span<Staged> staged, Timestamp now, std::optional<std::int64_t> receipt = std::nullopt);
   void finish(Staged& staged, Timestamp now) { finish({&staged, 1}, now); }
   void publish_events(const store::Commit& commit);
+  /// Publishes a new view of the devices changed since the last one (those the engine handed out for
+  /// change, and those whose alerts changed) when it is due; `now`: whatever is pending, as after a
+  /// person's action or a tick.
+  void update_view(bool now);
+  std::shared_ptr<const DeviceView> render(const engine::DeviceRecord& device) const;
 
-  std::mutex mutex_;
+  std::mutex input_mutex_;  ///< inputs in turn; the holder may read engine_ without engine_lock_
+  EngineLock engine_lock_;  ///< exclusive while an input changes engine_, shared by read()
   engine::Engine engine_;
   store::Store& store_;
   CommandSink& commands_;
@@ -166,6 +187,11 @@ class Fleet {
   std::int64_t last_quarantine_id_ = 0;        ///< quarantine ids are numbered here, so alerts can name them
   std::int64_t journal_before_fail_safe_ = 0;  ///< the last commit judged before fail-safe judging
   std::string command_prefix_;
+  std::unordered_set<std::string> view_pending_;  ///< devices changed since the view was published
+  bool view_pending_all_ = true;
+  std::chrono::steady_clock::time_point view_published_{};
+  mutable std::mutex view_mutex_;  ///< guards the pointer only
+  std::shared_ptr<const FleetView> view_ = std::make_shared<FleetView>();
 };
 
 }  // namespace sterifleet::core

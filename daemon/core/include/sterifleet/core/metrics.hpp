@@ -24,6 +24,8 @@ class Metrics {
   void command_sent(const std::string& command);
   void observe_ingest_seconds(double seconds);
   void observe_commit_seconds(double seconds);
+  /// A snapshot of the engine: the part inputs waited for (compaction, serialisation) and storing it.
+  void observe_snapshot(double locked_seconds, double store_seconds);
   void set_devices(const std::string& state, double count);
   void set_open_alerts(const std::string& severity, double count);
   void set_mqtt_connected(bool connected);
@@ -42,12 +44,15 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& commands_;
   prometheus::Family<prometheus::Histogram>& ingest_seconds_;
   prometheus::Family<prometheus::Histogram>& commit_seconds_;
+  prometheus::Family<prometheus::Histogram>& snapshot_seconds_;
   prometheus::Family<prometheus::Gauge>& devices_;
   prometheus::Family<prometheus::Gauge>& open_alerts_;
   prometheus::Family<prometheus::Gauge>& mqtt_connected_;
   prometheus::Family<prometheus::Gauge>& ready_;
   prometheus::Histogram* ingest_histogram_;
   prometheus::Histogram* commit_histogram_;
+  prometheus::Histogram* snapshot_locked_histogram_;
+  prometheus::Histogram* snapshot_store_histogram_;
 };
 
 }  // namespace sterifleet::core

@@ -11,7 +11,8 @@ namespace sterifleet::core {
 /// What a clinic manager sees at a glance: locked, offline, in_use, needs_reprocessing or ready.
 std::string_view display_state(const engine::DeviceRecord& device);
 
-nlohmann::json device_summary(const engine::Engine& engine, const engine::DeviceRecord& device);
+/// Serialised: the published view keeps it as text, and the event stream sends it as it is.
+std::string device_summary(const engine::Engine& engine, const engine::DeviceRecord& device);
 /// The summary plus recent sessions, reprocessing, cartridge changes and active alerts.
 nlohmann::json device_detail(const engine::Engine& engine, const engine::DeviceRecord& device);
 nlohmann::json recall_json(const engine::Recall& recall);

@@ -1,6 +1,8 @@
 // The compliance engine: devices, sessions, cartridges, cycles and alerts, driven by decoded messages.
-// Pure: no I/O, the clock comes in with every call. Not thread-safe: the daemon drives one Engine from
-// one strand. Any arrival order (devices interleaved, a device's lost messages replayed late) gives the
+// Pure: no I/O, the clock comes in with every call. Not thread-safe: one caller at a time may change
+// it, while no one reads (the daemon's Fleet: its inputs take turns, and its readers share a lock the
+// input path takes exclusively to change the engine); const members may run concurrently with each
+// other. Any arrival order (devices interleaved, a device's lost messages replayed late) gives the
 // same final state and alert history, transport alerts aside (see daemon/engine/README.md).
 #pragma once
 
@@ -87,6 +89,15 @@ class Engine {
   void for_each_cycle(const std::function<void(const CycleRecord&)>& visit) const;
   const CartridgeRecord* cartridge(const ClinicId& clinic, const protocol::CartridgeId& id) const;
   std::optional<Recall> recall(const std::string& cycle_key) const;
+
+  /// The devices whose record may have changed since the last call: what a view of the devices must
+  /// render again (an alert's device is in its AlertChange). `all` after a restore, a compaction or a
+  /// policy change.
+  struct ChangedDevices {
+    bool all = false;
+    std::vector<DeviceId> ids;
+  };
+  ChangedDevices take_changed_devices();
 
   /// The whole state as canonical bytes (sterifleet/engine/snapshot.hpp): equal states, equal bytes.
   std::string snapshot() const;
