@@ -212,9 +212,30 @@ TEST_F(ShelfLife, SterilityExpired_DeduplicatesAndResolvesOnReprocessing) {
   EXPECT_EQ(device("PEN-1").hygiene, Hygiene::ready);
 }
 
-TEST_F(ShelfLife, SterilityExpired_QuietUnderEventRelatedDefault) {
-  Engine engine(default_policy(), kStart);
-  EXPECT_EQ(engine.policy().shelf_life, 0s);
+// The default is event-related sterility (no shelf life): a reprocessed pen stays ready however long
+// it waits, and using it a month later is neither expired nor use without reprocessing.
+class EventRelatedSterility : public FleetFixture {
+ protected:
+  void SetUp() override {
+    birth("PEN-1");
+    birth("PEN-2");
+    birth("STER-1", protocol::DeviceKind::sterilizer);
+    bowie_dick("STER-1", true, 1);
+    start("PEN-1", "S1", 10);
+    end("PEN-1", "S1", 40);
+    cycle("STER-1", steam("C1", {"PEN-1"}), 50);
+  }
+};
+
+TEST_F(EventRelatedSterility, SterilityExpired_QuietHoweverLongAReprocessedPenWaits) {
+  const auto month_later = 50 + 30 * 24 * 60;
+  telemetry("PEN-2", 90, month_later);  // the clinic clock moves a month on
+  EXPECT_TRUE(alerts(RuleId::sterility_expired).empty());
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::ready);
+  start("PEN-1", "S2", month_later + 1);
+  EXPECT_TRUE(alerts(RuleId::sterility_expired).empty());
+  EXPECT_TRUE(alerts(RuleId::used_without_reprocessing).empty());
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::in_use);
 }
 
 }  // namespace

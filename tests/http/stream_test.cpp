@@ -39,10 +39,22 @@ TEST(Stream, AcceptsTheTokenInTheQuery) {
   EXPECT_TRUE(other.read_until("\r\n\r\n", 5s).starts_with("HTTP/1.1 401"));
 }
 
+// A quiet stream carries a comment line every heartbeat period, so that proxies keep it open.
 TEST(Stream, SendsHeartbeats) {
   Harness harness(tweaked([](HttpOptions& o) { o.heartbeat = 1s; }));
   auto stream = open_stream(harness, "Authorization: Bearer " + harness.token(Role::auditor) + "\r\n");
-  stream->read_until(": heartbeat\n\n", 4s);
+  const auto opened = std::chrono::steady_clock::now();
+  std::string seen;
+  const auto heartbeats = [&] {
+    std::size_t n = 0;
+    for (auto at = seen.find(": heartbeat\n\n"); at != std::string::npos; at = seen.find(": heartbeat\n\n", at + 1))
+      ++n;
+    return n;
+  };
+  while (heartbeats() < 2) seen += stream->read_until(": heartbeat\n\n", 4s);
+  const auto waited = std::chrono::steady_clock::now() - opened;
+  EXPECT_GE(waited, 1500ms) << "two heartbeats a second apart, not at once";
+  EXPECT_LT(waited, 5s);
 }
 
 TEST(Stream, ASlowClientLosesTheOldestEventsAndIsTold) {

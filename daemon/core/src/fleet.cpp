@@ -378,7 +378,12 @@ std::shared_ptr<const DeviceView> Fleet::render(const engine::DeviceRecord& d) c
 }
 
 void Fleet::update_view(bool now) {
-  auto changed = engine_.take_changed_devices();
+  engine::Engine::ChangedDevices changed;
+  {
+    // Clears what the engine noted: a change of the engine like any other, though no reader looks at it.
+    std::unique_lock engine(engine_lock_);
+    changed = engine_.take_changed_devices();
+  }
   view_pending_all_ = view_pending_all_ || changed.all;
   for (const auto& id : changed.ids) view_pending_.insert(id.str());
   if (!view_pending_all_ && view_pending_.empty()) return;
