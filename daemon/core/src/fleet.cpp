@@ -88,7 +88,6 @@ Fleet::RestoreStats Fleet::restore() {
   staged.commit.actions.push_back(to_stored(start));
   engine.unlock();
   finish(staged, clock_());
-  update_view(true);
   next_compaction_ = clock_();
   next_snapshot_ = clock_() + options_.snapshot_interval;
   return stats;
@@ -205,7 +204,7 @@ Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payl
   return {Disposition::stored, {}, {}};
 }
 
-void Fleet::finish(std::span<Staged> staged, Timestamp now, std::optional<std::int64_t> receipt) {
+void Fleet::finish(std::span<Staged> staged, Timestamp now, std::optional<std::int64_t> receipt, bool view_now) {
   struct Outgoing {
     std::string topic;
     std::string payload;
@@ -236,6 +235,9 @@ void Fleet::finish(std::span<Staged> staged, Timestamp now, std::optional<std::i
   for (const auto& commit : commits) {
     for (const auto& change : commit.alerts) view_pending_.insert(change.alert.episode.device.str());
   }
+  // Before the commit, as the engine itself is: whoever sees an alert in the store then finds its device
+  // in the view as the alert left it.
+  update_view(view_now);
   if (commits.empty() && !receipt) return;
   const auto started = std::chrono::steady_clock::now();
   journal_position_ = store_.commit_group(commits, receipt);  // throws StoreError: the caller stops the daemon
@@ -294,8 +296,7 @@ std::vector<Fleet::Ingested> Fleet::ingest(std::span<const Received> batch, std:
     if (results.back().disposition == Disposition::stored) ++stored_by_type[staged[i].commit.messages.front().type];
     if (results.back().disposition == Disposition::quarantined) ++last_quarantine_id_;
   }
-  finish(staged, now, receipt);
-  update_view(false);
+  finish(staged, now, receipt, false);
   for (const auto& [type, count] : stored_by_type) metrics_.messages_stored(type, count);
   const auto committed = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -317,8 +318,6 @@ Fleet::Outcome Fleet::act(const std::string& actor, ActionKind what) {
   if (staged.effects.refusal) return {staged.effects.refusal};
   staged.commit.actions.push_back(to_stored(action));
   finish(staged, action.at);
-  // The person who acted reads the device list next: it shows their change.
-  update_view(true);
   return {};
 }
 

@@ -158,7 +158,9 @@ class Fleet {
   void compact(Timestamp now);
   bool snapshot_due(Timestamp now) const;
   /// Stores what the inputs produced (one transaction) and then sends its commands and events.
-  void finish(std::span<Staged> staged, Timestamp now, std::optional<std::int64_t> receipt = std::nullopt);
+  /// `view_now`: publish the view whatever is pending (a person's action, the clock), rather than when due.
+  void finish(std::span<Staged> staged, Timestamp now, std::optional<std::int64_t> receipt = std::nullopt,
+              bool view_now = true);
   void finish(Staged& staged, Timestamp now) { finish({&staged, 1}, now); }
   void publish_events(const store::Commit& commit);
   /// Publishes a new view of the devices changed since the last one (those the engine handed out for
