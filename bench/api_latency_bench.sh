@@ -17,34 +17,9 @@ build=${1:-build/release}
 seconds=${2:-20}
 daemon=${STERIFLEETD:-$build/daemon/app/sterifleetd}
 sim=$build/protocol/sim/sterifleet-sim
-for binary in "$daemon" "$sim"; do
-  [ -x "$binary" ] || { echo "missing $binary: build it first (cmake --build --preset release)" >&2; exit 2; }
-done
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-mqtt_port=$(free_port)
-http_port=$(free_port)
-broker=tcp://127.0.0.1:$mqtt_port
+# shellcheck source=private_broker.sh
+source bench/private_broker.sh "$daemon" "$sim"
 token=bench-token-0123456789abcdefghij
-cat >"$work/mosquitto.conf" <<CONF
-listener $mqtt_port 127.0.0.1
-allow_anonymous true
-persistence false
-max_queued_messages 0
-max_queued_bytes 0
-CONF
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-pids+=($!)
-sleep 0.5
 
 stored() {
   curl -sf "http://127.0.0.1:$http_port/metrics" |

@@ -19,35 +19,8 @@ rounds=${3:-5}
 daemon=$build/daemon/app/sterifleetd
 sim=$build/protocol/sim/sterifleet-sim
 bare=$build/bench/bare_subscriber
-for binary in "$daemon" "$sim" "$bare"; do
-  [ -x "$binary" ] || { echo "missing $binary: build it first (cmake --build --preset release)" >&2; exit 2; }
-done
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-mqtt_port=$(free_port)
-http_port=$(free_port)
-broker=tcp://127.0.0.1:$mqtt_port
-cat >"$work/mosquitto.conf" <<EOF
-listener $mqtt_port 127.0.0.1
-allow_anonymous true
-persistence false
-# Both sessions must hold the whole backlog while offline (the default keeps 1,000 and drops the rest).
-max_queued_messages 0
-max_queued_bytes 0
-EOF
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-mosquitto_pid=$!
-pids+=($mosquitto_pid)
-sleep 0.5
+# shellcheck source=private_broker.sh
+source bench/private_broker.sh "$daemon" "$sim" "$bare"
 
 # CPU seconds (user + system) a process has used so far.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$1/stat"; }

@@ -147,14 +147,10 @@ TEST_F(Reprocessing, SessionRecordsNameTheReprocessingThatMadeThemLegal) {
   EXPECT_EQ(effects.cycles[0].cycle.key, "STER-1/C1");
 }
 
-class ShelfLife : public FleetFixture {
+// PEN-1 used once and reprocessed by C1 at minute 50; PEN-2 moves the clinic clock.
+class ReprocessedPen : public FleetFixture {
  protected:
-  static Policy with_shelf_life() {
-    Policy p = default_policy();
-    p.shelf_life = 24h;
-    return p;
-  }
-  ShelfLife() : FleetFixture(with_shelf_life()) {}
+  using FleetFixture::FleetFixture;
   void SetUp() override {
     birth("PEN-1");
     birth("PEN-2");
@@ -164,6 +160,16 @@ class ShelfLife : public FleetFixture {
     end("PEN-1", "S1", 40);
     cycle("STER-1", steam("C1", {"PEN-1"}), 50);
   }
+};
+
+class ShelfLife : public ReprocessedPen {
+ protected:
+  static Policy with_shelf_life() {
+    Policy p = default_policy();
+    p.shelf_life = 24h;
+    return p;
+  }
+  ShelfLife() : ReprocessedPen(with_shelf_life()) {}
 };
 
 TEST_F(ShelfLife, SterilityExpired_FiresWhenClinicClockPassesShelfLife) {
@@ -214,18 +220,7 @@ TEST_F(ShelfLife, SterilityExpired_DeduplicatesAndResolvesOnReprocessing) {
 
 // The default is event-related sterility (no shelf life): a reprocessed pen stays ready however long
 // it waits, and using it a month later is neither expired nor use without reprocessing.
-class EventRelatedSterility : public FleetFixture {
- protected:
-  void SetUp() override {
-    birth("PEN-1");
-    birth("PEN-2");
-    birth("STER-1", protocol::DeviceKind::sterilizer);
-    bowie_dick("STER-1", true, 1);
-    start("PEN-1", "S1", 10);
-    end("PEN-1", "S1", 40);
-    cycle("STER-1", steam("C1", {"PEN-1"}), 50);
-  }
-};
+using EventRelatedSterility = ReprocessedPen;
 
 TEST_F(EventRelatedSterility, SterilityExpired_QuietHoweverLongAReprocessedPenWaits) {
   const auto month_later = 50 + 30 * 24 * 60;
