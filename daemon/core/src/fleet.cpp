@@ -186,9 +186,9 @@ Fleet::Ingested Fleet::run_message(std::string_view topic, std::string_view payl
                                    Staged& staged, bool retained, std::span<const Staged> earlier,
                                    std::int64_t quarantine_id) {
   earlier_ = earlier;
-  std::unique_lock engine(engine_lock_);
-  auto judged = engine_.receive({topic, payload, received_at, retained, quarantine_id}, intake_);
-  engine.unlock();
+  auto judged = changing([&](engine::Engine& engine) {
+    return engine.receive({topic, payload, received_at, retained, quarantine_id}, intake_);
+  });
   staged.effects = std::move(judged.effects);
   switch (judged.disposition) {
     case engine::Disposition::duplicate:
@@ -311,10 +311,7 @@ Fleet::Outcome Fleet::act(const std::string& actor, ActionKind what) {
   std::lock_guard input(input_mutex_);
   const JournalAction action{clock_(), actor, std::move(what)};
   Staged staged;
-  {
-    std::unique_lock engine(engine_lock_);
-    staged.effects = apply(engine_, action);
-  }
+  staged.effects = changing([&](engine::Engine& engine) { return apply(engine, action); });
   if (staged.effects.refusal) return {staged.effects.refusal};
   staged.commit.actions.push_back(to_stored(action));
   finish(staged, action.at);
@@ -377,12 +374,8 @@ std::shared_ptr<const DeviceView> Fleet::render(const engine::DeviceRecord& d) c
 }
 
 void Fleet::update_view(bool now) {
-  engine::Engine::ChangedDevices changed;
-  {
-    // Clears what the engine noted: a change of the engine like any other, though no reader looks at it.
-    std::unique_lock engine(engine_lock_);
-    changed = engine_.take_changed_devices();
-  }
+  // Clears what the engine noted: a change of the engine like any other, though no reader looks at it.
+  const auto changed = changing([](engine::Engine& engine) { return engine.take_changed_devices(); });
   view_pending_all_ = view_pending_all_ || changed.all;
   for (const auto& id : changed.ids) view_pending_.insert(id.str());
   if (!view_pending_all_ && view_pending_.empty()) return;
@@ -430,10 +423,7 @@ bool Fleet::tick_locked() {
   const Timestamp now = clock_();
   Staged staged;
   const JournalAction tick{now, "engine", action::Tick{}};
-  {
-    std::unique_lock engine(engine_lock_);
-    staged.effects = apply(engine_, tick);
-  }
+  staged.effects = changing([&](engine::Engine& engine) { return apply(engine, tick); });
   if (!staged.effects.alerts.empty() || !staged.effects.notifications.empty() || !staged.effects.commands.empty() ||
       !staged.effects.audit.empty()) {
     staged.commit.actions.push_back(to_stored(tick));
@@ -443,7 +433,7 @@ bool Fleet::tick_locked() {
   update_view(true);
   std::map<std::string, double> by_state{{"locked", 0}, {"offline", 0}, {"in_use", 0}, {"needs_reprocessing", 0},
                                          {"ready", 0},  {"off", 0}};
-  engine_.for_each_device([&](const engine::DeviceRecord& d) { ++by_state[std::string(display_state(d))]; });
+  for (const auto& [key, device] : view()->devices) ++by_state[device->state];
   for (const auto& [state, count] : by_state) metrics_.set_devices(state, count);
   std::map<std::string, double> by_severity{{"critical", 0}, {"warning", 0}, {"info", 0}};
   engine_.for_each_alert([&](const engine::Alert& a) {
@@ -457,10 +447,7 @@ void Fleet::compact(Timestamp now) {
   const Timestamp cut = now - options_.retention;
   Staged compaction;
   const JournalAction compact{now, "engine", action::Compact{cut}};
-  {
-    std::unique_lock engine(engine_lock_);
-    compaction.effects = apply(engine_, compact);
-  }
+  compaction.effects = changing([&](engine::Engine& engine) { return apply(engine, compact); });
   compaction.commit.actions.push_back(to_stored(compact));
   finish(compaction, now);
   compacted_at_ = now;

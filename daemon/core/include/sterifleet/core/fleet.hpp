@@ -163,6 +163,12 @@ class Fleet {
               bool view_now = true);
   void finish(Staged& staged, Timestamp now) { finish({&staged, 1}, now); }
   void publish_events(const store::Commit& commit);
+  /// Runs `change` on the engine, which readers are kept from meanwhile; call it holding input_mutex_.
+  template <class F>
+  auto changing(F&& change) {
+    std::unique_lock lock(engine_lock_);
+    return change(engine_);
+  }
   /// Publishes a new view of the devices changed since the last one (those the engine handed out for
   /// change, and those whose alerts changed) when it is due; `now`: whatever is pending, as after a
   /// person's action or a tick.
