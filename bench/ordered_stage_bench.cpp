@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "decode_paths.hpp"
-#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/sim/flood_traffic.hpp"
 
@@ -20,7 +20,7 @@ using namespace sterifleet;
 
 constexpr std::uint64_t kMessages = 200'000;
 
-class NullSink : public core::CommandSink {
+class NullSink : public fleet::CommandSink {
  public:
   void publish(const std::string&, const std::string&) override {}
 };
@@ -62,11 +62,11 @@ void BM_OrderedStage(benchmark::State& state) {
   ScratchFolder folder;
   auto store = store::open_sqlite(folder.file("sterifleet.db"));
   NullSink commands;
-  core::EventBus events;
-  core::Metrics metrics;
-  core::Fleet fleet(engine::default_policy(), *store, commands, events, metrics, [now] { return now; });
+  fleet::EventBus events;
+  fleet::Metrics metrics;
+  fleet::Fleet fleet(engine::default_policy(), *store, commands, events, metrics, [now] { return now; });
   fleet.restore();
-  std::vector<core::Fleet::Received> batch;
+  std::vector<fleet::Fleet::Received> batch;
   std::size_t next = 0;
   std::int64_t receipt = 0;
   for (auto _ : state) {

@@ -1,4 +1,4 @@
-// Restart time of the daemon's core with millions of stored messages, from a snapshot and without.
+// Restart time of the fleet (engine + store) with millions of stored messages, from a snapshot and without.
 // Not a test: bench/restart_bench.sh runs the steps in order on one store file (release build).
 //
 //   restart_bench fill DB --messages N   the simulator's clinics (protocol/sim) until the journal holds N
@@ -20,7 +20,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/sim/scenario.hpp"
 
@@ -30,7 +30,7 @@ using namespace sterifleet;
 using nlohmann::json;
 using protocol::Timestamp;
 
-class NullSink : public core::CommandSink {
+class NullSink : public fleet::CommandSink {
  public:
   void publish(const std::string&, const std::string&) override {}
 };
@@ -162,9 +162,9 @@ int restore(const std::string& db, bool then_snapshot) {
   const Timestamp now = simulated_now(db);
   auto store = store::open_sqlite(db);
   NullSink sink;
-  core::EventBus events;
-  core::Metrics metrics;
-  core::Fleet fleet(engine::default_policy(), *store, sink, events, metrics, [now] { return now; });
+  fleet::EventBus events;
+  fleet::Metrics metrics;
+  fleet::Fleet fleet(engine::default_policy(), *store, sink, events, metrics, [now] { return now; });
   const auto started = std::chrono::steady_clock::now();
   const auto restored = fleet.restore();
   const double seconds = seconds_since(started);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Restart time of the daemon's core with N stored device messages (default 10 million), from a snapshot
+# Restart time of the fleet (engine + store) with N stored device messages (default 10 million), from a snapshot
 # and without, and what writing a snapshot costs. Run it from a release build:
 #   cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 #   cmake --build build/release --target restart_bench

@@ -8,8 +8,8 @@
 #include <ostream>
 #include <tuple>
 
-#include "sterifleet/core/journal_actions.hpp"
 #include "sterifleet/engine/engine.hpp"
+#include "sterifleet/fleet/journal_actions.hpp"
 
 namespace sterifleet::app {
 
@@ -117,18 +117,18 @@ ReplaySummary replay(std::istream& in, std::ostream& out, const ReplayOptions& o
         continue;
       }
       const auto action =
-          core::read_action({*at, recorded.value("actor", "engine"), recorded["kind"].get<std::string>(),
-                             recorded.value("body", json::object())},
-                            options.max_clock_skew);
+          fleet::read_action({*at, recorded.value("actor", "engine"), recorded["kind"].get<std::string>(),
+                              recorded.value("body", json::object())},
+                             options.max_clock_skew);
       if (!action) {
         reject(out, summary.lines, "bad_action", action.error().message, summary);
         continue;
       }
-      const bool policy_reload = std::holds_alternative<core::action::SetPolicy>(action->what);
+      const bool policy_reload = std::holds_alternative<fleet::action::SetPolicy>(action->what);
       if ((options.until && action->at > *options.until) || (policy_reload && !options.policy_reloads)) continue;
       if (!engine) engine.emplace(options.policy, action->at);
       latest = std::max(latest, action->at);
-      core::apply(*engine, *action);
+      fleet::apply(*engine, *action);
       continue;
     }
     const auto payload = line.is_object() ? payload_of(line) : std::nullopt;

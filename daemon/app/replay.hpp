@@ -1,5 +1,5 @@
 // `sterifleet replay`: recorded traffic through the engine, offline, for what-if policy checks and
-// forensics, judged exactly as the daemon judges it (Engine::receive, core::apply). Input: JSON
+// forensics, judged exactly as the daemon judges it (Engine::receive, fleet::apply). Input: JSON
 // lines, each a message {"topic": "...", "payload": {...} or "text" (or "payload_hex"), "received_at"?,
 // "quarantine_id"?, "reason"?, "judged_before_fail_safe"?} or a journaled action {"action": {"kind",
 // "at", "actor", "body"}}, as `sterifleet export` writes them. Without a receipt time a message is

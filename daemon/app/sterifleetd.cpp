@@ -17,7 +17,7 @@
 #include "config.hpp"
 #include "logging.hpp"
 #include "policy_file.hpp"
-#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/http/server.hpp"
 #include "sterifleet/ingest/mqtt_ingest.hpp"
 
@@ -51,16 +51,16 @@ engine::Policy load_policy(const std::string& path) {
 
 // The Fleet needs a command sink at construction and the MQTT ingest needs the Fleet: this breaks the
 // cycle until the ingest exists (no command can be issued before restore() returns).
-class CommandRelay : public core::CommandSink {
+class CommandRelay : public fleet::CommandSink {
  public:
-  core::CommandSink* target = nullptr;
+  fleet::CommandSink* target = nullptr;
   void publish(const std::string& topic, const std::string& payload) override {
     if (target) target->publish(topic, payload);
   }
 };
 
 // No ticks while the broker is away: the devices' silence then is the daemon's deafness, not theirs.
-void schedule_ticks(net::steady_timer& timer, std::chrono::milliseconds period, core::Fleet& fleet,
+void schedule_ticks(net::steady_timer& timer, std::chrono::milliseconds period, fleet::Fleet& fleet,
                     const ingest::MqttIngest& mqtt) {
   timer.expires_after(period);
   timer.async_wait([&timer, period, &fleet, &mqtt](const boost::system::error_code& ec) {
@@ -118,14 +118,14 @@ int main(int argc, char** argv) {
     return exit_storage;
   }
 
-  core::Metrics metrics;
-  core::EventBus events;
+  fleet::Metrics metrics;
+  fleet::EventBus events;
   CommandRelay relay;
-  core::Fleet fleet(std::move(loaded_policy), *store, relay, events, metrics, system_now,
-                    {.max_clock_skew = config.max_clock_skew,
-                     .retention = config.retention,
-                     .snapshot_every = config.snapshot_every,
-                     .snapshot_interval = config.snapshot_interval});
+  fleet::Fleet fleet(std::move(loaded_policy), *store, relay, events, metrics, system_now,
+                     {.max_clock_skew = config.max_clock_skew,
+                      .retention = config.retention,
+                      .snapshot_every = config.snapshot_every,
+                      .snapshot_interval = config.snapshot_interval});
   try {
     const auto restored = fleet.restore();
     for (const auto& warning : restored.warnings) spdlog::warn("{}", warning);

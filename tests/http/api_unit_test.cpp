@@ -16,7 +16,7 @@ Request request(verb method, const std::string& target, const std::string& token
 class ApiUnit : public ::testing::Test {
  protected:
   Harness harness;
-  core::Metrics metrics;
+  fleet::Metrics metrics;
   bool ready = true;
   Api api{{}, {harness.fleet(), harness.store(), metrics, [this] { return ready; }}};
 };

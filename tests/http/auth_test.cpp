@@ -87,7 +87,7 @@ std::string stream_head(std::uint16_t port, const std::string& token) {
 
 TEST(Auth, TheTableCoversEveryProtectedRoute) {
   Harness harness(empty_fleet());
-  core::Metrics metrics;
+  fleet::Metrics metrics;
   const Api api({}, {harness.fleet(), harness.store(), metrics, {}});
   std::set<std::string> routed, tabled;
   for (const auto& route : api.routes()) {

@@ -73,8 +73,8 @@ Harness::Harness(HarnessOptions options)
       store_(store::open_sqlite((dir_ / "sterifleet.db").string())),
       now_ms_(kDay.time_since_epoch().count()),
       work_(io_.get_executor()) {
-  fleet_ = std::make_unique<core::Fleet>(engine::default_policy(), *store_, commands_, events_, metrics_,
-                                         [this] { return Timestamp(std::chrono::milliseconds(now_ms_.load())); });
+  fleet_ = std::make_unique<fleet::Fleet>(engine::default_policy(), *store_, commands_, events_, metrics_,
+                                          [this] { return Timestamp(std::chrono::milliseconds(now_ms_.load())); });
   fleet_->restore();
   if (options.tokens) {
     for (const auto role : {Role::viewer, Role::manager, Role::auditor, Role::admin}) {
@@ -129,22 +129,22 @@ ClientResponse Harness::call(bhttp::verb method, const std::string& target, cons
   return response;
 }
 
-core::Fleet::Ingested Harness::send(const std::string& clinic, const std::string& device, protocol::Body body,
-                                    Timestamp at) {
+fleet::Fleet::Ingested Harness::send(const std::string& clinic, const std::string& device, protocol::Body body,
+                                     Timestamp at) {
   const protocol::DeviceMessage message{
       protocol::ClinicId{clinic}, {protocol::DeviceId{device}, 1, ++seq_[device], at}, std::move(body)};
   return raw(protocol::topic_of(message), protocol::encode(message), at);
 }
 
-core::Fleet::Ingested Harness::raw(const std::string& topic, const std::string& payload, Timestamp at) {
+fleet::Fleet::Ingested Harness::raw(const std::string& topic, const std::string& payload, Timestamp at) {
   set_clock(at);
   return fleet_->ingest(topic, payload);
 }
 
 void Harness::populate() {
   using protocol::DeviceKind;
-  auto stored = [](const core::Fleet::Ingested& result) {
-    EXPECT_EQ(result.disposition, core::Fleet::Disposition::stored) << result.reason << ": " << result.detail;
+  auto stored = [](const fleet::Fleet::Ingested& result) {
+    EXPECT_EQ(result.disposition, fleet::Fleet::Disposition::stored) << result.reason << ": " << result.detail;
   };
   stored(send("south", "PEN-9", birth(DeviceKind::pen, "Dermapen 4"), at_minute(0)));
   stored(send("north", "STER-1", birth(DeviceKind::sterilizer, "Lisa 500"), at_minute(0)));

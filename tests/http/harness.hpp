@@ -18,7 +18,7 @@
 
 #include "client.hpp"
 #include "schema_validator.hpp"
-#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/http/server.hpp"
 
 namespace sterifleet::http::testing {
@@ -28,7 +28,7 @@ using protocol::Timestamp;
 /// The day of the scripted clinic traffic.
 inline const Timestamp kDay = *protocol::parse_timestamp("2026-11-24T08:00:00Z");
 
-class RecordingSink : public core::CommandSink {
+class RecordingSink : public fleet::CommandSink {
  public:
   void publish(const std::string& topic, const std::string& payload) override;
   std::vector<std::string> topics();
@@ -78,9 +78,9 @@ class Harness {
 
   std::uint16_t port() const { return server_->port(); }
   HttpServer& server() { return *server_; }
-  core::Fleet& fleet() { return *fleet_; }
+  fleet::Fleet& fleet() { return *fleet_; }
   store::Store& store() { return *store_; }
-  core::EventBus& events() { return events_; }
+  fleet::EventBus& events() { return events_; }
   RecordingSink& commands() { return commands_; }
   const std::filesystem::path& dir() const { return dir_; }
   void set_ready(bool ready) { ready_ = ready; }
@@ -97,8 +97,8 @@ class Harness {
   }
 
   // --- device traffic (the clock is set to each message's time first) ---
-  core::Fleet::Ingested send(const std::string& clinic, const std::string& device, protocol::Body body, Timestamp at);
-  core::Fleet::Ingested raw(const std::string& topic, const std::string& payload, Timestamp at);
+  fleet::Fleet::Ingested send(const std::string& clinic, const std::string& device, protocol::Body body, Timestamp at);
+  fleet::Fleet::Ingested raw(const std::string& topic, const std::string& payload, Timestamp at);
   void set_clock(Timestamp at) { now_ms_ = at.time_since_epoch().count(); }
 
  private:
@@ -106,12 +106,12 @@ class Harness {
 
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
-  core::Metrics metrics_;
-  core::EventBus events_;
+  fleet::Metrics metrics_;
+  fleet::EventBus events_;
   RecordingSink commands_;
   std::atomic<std::int64_t> now_ms_;
   std::atomic<bool> ready_{true};
-  std::unique_ptr<core::Fleet> fleet_;
+  std::unique_ptr<fleet::Fleet> fleet_;
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::unique_ptr<HttpServer> server_;

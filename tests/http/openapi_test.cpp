@@ -19,7 +19,7 @@ std::string lower(std::string_view text) {
 const std::set<std::string> http_methods{"get", "post", "put", "delete", "patch"};
 
 std::vector<RouteInfo> server_routes(Harness& harness) {
-  core::Metrics metrics;
+  fleet::Metrics metrics;
   return Api({}, {harness.fleet(), harness.store(), metrics, {}}).routes();
 }
 

@@ -174,7 +174,7 @@ TEST(Server, Tls_ServesHttpsWithTheConfiguredCertificate) {
 TEST(Server, BadTlsFiles_FailAtStart) {
   Harness harness(empty_fleet());
   boost::asio::io_context io;
-  core::Metrics metrics;
+  fleet::Metrics metrics;
   HttpOptions options;
   options.listen = "127.0.0.1:0";
   options.tls_cert = "/nonexistent/cert.pem";
@@ -189,7 +189,7 @@ TEST(Server, BadTlsFiles_FailAtStart) {
 TEST(Server, BadListenAddress_FailsAtStart) {
   Harness harness(empty_fleet());
   boost::asio::io_context io;
-  core::Metrics metrics;
+  fleet::Metrics metrics;
   HttpOptions options;
   options.listen = "127.0.0.1";
   HttpServer server(io, options, harness.fleet(), harness.store(), harness.events(), metrics, {});

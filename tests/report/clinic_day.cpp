@@ -54,8 +54,8 @@ protocol::Body bi(const std::string& cycle, bool positive) {
 }  // namespace
 
 ClinicDay::ClinicDay() : store_(store::open_sqlite(db_path())) {
-  fleet_ = std::make_unique<core::Fleet>(engine::default_policy(), *store_, commands_, events_, metrics_,
-                                         [this] { return now_; });
+  fleet_ = std::make_unique<fleet::Fleet>(engine::default_policy(), *store_, commands_, events_, metrics_,
+                                          [this] { return now_; });
   fleet_->restore();
   script();
 }
@@ -67,7 +67,7 @@ void ClinicDay::send(const std::string& clinic, const std::string& device, proto
   const protocol::DeviceMessage message{
       protocol::ClinicId{clinic}, {protocol::DeviceId{device}, 1, ++seq_[device], when}, std::move(body)};
   const auto result = fleet_->ingest(protocol::topic_of(message), protocol::encode(message));
-  ASSERT_EQ(result.disposition, core::Fleet::Disposition::stored) << result.reason << ": " << result.detail;
+  ASSERT_EQ(result.disposition, fleet::Fleet::Disposition::stored) << result.reason << ": " << result.detail;
 }
 
 // North: PEN-1 and PEN-2 are reprocessed by STER-1/CYC-1 (BI monitored). PEN-1 treats S1, then S2 with

@@ -1,4 +1,4 @@
-// A store filled the way the daemon fills it: a core::Fleet (the real engine and SQLite store) ingesting
+// A store filled the way the daemon fills it: a fleet::Fleet (the real engine and SQLite store) ingesting
 // protocol messages of a scripted clinic day, with people acknowledging and resolving alerts. What the
 // day holds is listed at ClinicDay::ClinicDay, so tests can state the report they expect.
 #pragma once
@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/report/compliance.hpp"
 #include "sterifleet/testing/subprocess.hpp"
 
@@ -23,7 +23,7 @@ inline Timestamp at(int hour, int minute = 0) { return kDay + std::chrono::hours
 /// The resolution reason of the failed indicator's alert: a comma, quotes and a line break for CSV.
 inline const std::string kResolveReason = "cartridge \"C1\" discarded,\npatient informed";
 
-class NullSink : public core::CommandSink {
+class NullSink : public fleet::CommandSink {
  public:
   void publish(const std::string&, const std::string&) override {}
 };
@@ -34,7 +34,7 @@ class ClinicDay {
   ~ClinicDay();
 
   store::Store& store() { return *store_; }
-  core::Fleet& fleet() { return *fleet_; }
+  fleet::Fleet& fleet() { return *fleet_; }
   std::string db_path() const { return (dir_.path() / "sterifleet.db").string(); }
   const std::filesystem::path& dir() const { return dir_.path(); }
   /// The id of the one alert of `rule` (fails the test when there is not exactly one).
@@ -56,11 +56,11 @@ class ClinicDay {
 
   sterifleet::testing::TempDir dir_{"sterifleet-report"};
   std::unique_ptr<store::Store> store_;
-  core::Metrics metrics_;
-  core::EventBus events_;
+  fleet::Metrics metrics_;
+  fleet::EventBus events_;
   NullSink commands_;
   Timestamp now_ = kDay;
-  std::unique_ptr<core::Fleet> fleet_;
+  std::unique_ptr<fleet::Fleet> fleet_;
   std::map<std::string, std::uint64_t> seq_;
 };
 

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "clinic_day.hpp"
-#include "sterifleet/core/views.hpp"
+#include "sterifleet/http/record_views.hpp"
 
 namespace sterifleet::report::testing {
 namespace {
@@ -127,7 +127,7 @@ TEST_F(ComplianceReportTest, Recall_IsTheEnginesOwnAnswer) {
   const auto report = body_of(day().make(Format::json).text);
   ASSERT_EQ(report["recalls"].size(), 1u);
   const auto engine_recall = day().fleet().read(
-      [](const engine::Engine& engine) { return core::recall_json(*engine.recall("STER-1/CYC-1")); });
+      [](const engine::Engine& engine) { return http::recall_json(*engine.recall("STER-1/CYC-1")); });
   EXPECT_EQ(report["recalls"][0], engine_recall);
   const auto& recall = report["recalls"][0];
   EXPECT_EQ(recall["cycles"], json({"STER-1/CYC-1"}));

@@ -6,7 +6,7 @@
 #include <array>
 #include <cctype>
 
-#include "sterifleet/core/random_id.hpp"
+#include "sterifleet/fleet/random_id.hpp"
 
 namespace sterifleet::http {
 
@@ -83,8 +83,8 @@ bool valid_token_name(std::string_view name) noexcept {
 
 IssuedToken issue_token(store::Store& store, const std::string& name, Role role, protocol::Timestamp now) {
   IssuedToken out;
-  out.secret = "sft_" + core::random_hex(16);
-  out.record = store::TokenRecord{"tok_" + core::random_hex(6), name, std::string(to_string(role)), now, false};
+  out.secret = "sft_" + fleet::random_hex(16);
+  out.record = store::TokenRecord{"tok_" + fleet::random_hex(6), name, std::string(to_string(role)), now, false};
   store.add_token(out.record, store::sha256_hex(out.secret));
   return out;
 }

@@ -16,7 +16,7 @@
 
 #include "connections.hpp"
 #include "http_metrics.hpp"
-#include "sterifleet/core/event_bus.hpp"
+#include "sterifleet/fleet/event_bus.hpp"
 #include "sterifleet/http/api.hpp"
 
 namespace sterifleet::http {
@@ -54,7 +54,7 @@ class Workers {
 
 /// What every session shares; sessions hold it by shared_ptr, so it outlives the last of them.
 struct ServerState {
-  ServerState(HttpOptions options_in, Services services, core::EventBus& events_in, net::thread_pool& pool)
+  ServerState(HttpOptions options_in, Services services, fleet::EventBus& events_in, net::thread_pool& pool)
       : options(options_in),
         api(options_in, services),
         events(events_in),
@@ -65,7 +65,7 @@ struct ServerState {
 
   HttpOptions options;
   Api api;
-  core::EventBus& events;
+  fleet::EventBus& events;
   HttpMetrics metrics;
   std::shared_ptr<Connections> connections;
   Workers workers;

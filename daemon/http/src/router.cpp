@@ -60,9 +60,9 @@ Timestamp Context::now() const {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-Response Context::write(const std::function<core::Fleet::Outcome()>& action,
+Response Context::write(const std::function<fleet::Fleet::Outcome()>& action,
                         const std::function<nlohmann::json()>& result, boost::beast::http::status status) const {
-  core::Fleet::Outcome outcome;
+  fleet::Fleet::Outcome outcome;
   try {
     outcome = action();
   } catch (const store::StoreError& e) {

@@ -1,7 +1,7 @@
 // Clinics and devices: the Fleet's published view for listings, the engine (through Fleet::read) for
 // one device's detail, a device's raw history from the store, and maintenance windows.
 #include "router.hpp"
-#include "sterifleet/core/views.hpp"
+#include "sterifleet/http/record_views.hpp"
 #include "sterifleet/protocol/ids.hpp"
 
 namespace sterifleet::http {
@@ -29,7 +29,7 @@ Response list_clinics(const Call& call) {
   return json_response(boost::beast::http::status::ok, {{"items", std::move(items)}});
 }
 
-// Each device's summary is rendered once when it changes (core::FleetView): the listing joins them.
+// Each device's summary is rendered once when it changes (fleet::FleetView): the listing joins them.
 Response list_devices(const Call& call) {
   const auto& q = call.query;
   q.expect({"clinic", "kind", "state"});
@@ -56,7 +56,7 @@ std::optional<json> device_detail(const Call& call, const std::string& id) {
   return call.context.services.fleet.read([&](const engine::Engine& engine) -> std::optional<json> {
     const auto* device = engine.device(protocol::DeviceId{id});
     if (!device) return std::nullopt;
-    return core::device_detail(engine, *device);
+    return http::device_detail(engine, *device);
   });
 }
 

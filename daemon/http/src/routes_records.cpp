@@ -2,8 +2,8 @@
 // the engine (which knows every session an item of a recalled load was used in since).
 
 #include "router.hpp"
-#include "sterifleet/core/random_id.hpp"
-#include "sterifleet/core/views.hpp"
+#include "sterifleet/fleet/random_id.hpp"
+#include "sterifleet/http/record_views.hpp"
 #include "sterifleet/protocol/ids.hpp"
 
 namespace sterifleet::http {
@@ -51,7 +51,7 @@ Response get_recall(const Call& call) {
   auto recall = call.context.services.fleet.read([&](const engine::Engine& engine) -> std::optional<json> {
     const auto found = engine.recall(key);
     if (!found) return std::nullopt;
-    return core::recall_json(*found);
+    return recall_json(*found);
   });
   if (!recall) throw ApiError(ErrorCode::not_found, "no positive biological indicator for cycle " + key);
   return json_response(boost::beast::http::status::ok, *recall);
@@ -73,7 +73,7 @@ Response add_reprocessing(const Call& call) {
     bad_param("cycle", "required, an object with the fields of a cycle.complete body");
   }
   json accepted = entry;
-  if (id.empty()) accepted["id"] = id = "M-" + core::random_hex(6);
+  if (id.empty()) accepted["id"] = id = "M-" + fleet::random_hex(6);
   auto& services = call.context.services;
   return call.context.write([&] { return services.fleet.manual_reprocessing(accepted, call.principal->actor()); },
                             [&] { return services.store.cycle("manual/" + id).value_or(json::object()); },

@@ -48,14 +48,14 @@ struct HttpServer::Impl {
   std::shared_ptr<Listener> listener;
   bool stopped = false;
 
-  Impl(net::io_context& io_in, HttpOptions options, Services services, core::EventBus& events)
+  Impl(net::io_context& io_in, HttpOptions options, Services services, fleet::EventBus& events)
       : io(io_in), pool(std::max<std::size_t>(options.workers, 1)) {
     state = std::make_shared<ServerState>(std::move(options), std::move(services), events, pool);
   }
 };
 
-HttpServer::HttpServer(net::io_context& io, HttpOptions options, core::Fleet& fleet, store::Store& store,
-                       core::EventBus& events, core::Metrics& metrics, std::function<bool()> ready)
+HttpServer::HttpServer(net::io_context& io, HttpOptions options, fleet::Fleet& fleet, store::Store& store,
+                       fleet::EventBus& events, fleet::Metrics& metrics, std::function<bool()> ready)
     : impl_(std::make_unique<Impl>(io, std::move(options), Services{fleet, store, metrics, std::move(ready)}, events)) {
 }
 

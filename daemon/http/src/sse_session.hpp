@@ -40,7 +40,7 @@ class SseSession : public Closable, public std::enable_shared_from_this<SseSessi
   net::any_io_executor executor_;
   std::shared_ptr<ServerState> state_;
   Connections::Slot slot_;
-  std::shared_ptr<core::EventBus::Subscription> subscription_;
+  std::shared_ptr<fleet::EventBus::Subscription> subscription_;
   net::steady_timer heartbeat_;
   std::string writing_;  ///< the chunk in flight
   bool busy_ = false;

@@ -23,7 +23,7 @@ std::string normalise_broker_url(const std::string& url) {
   return url.find("://") == std::string::npos ? "tcp://" + url : url;
 }
 
-MqttIngest::MqttIngest(MqttOptions options, ReceiptOptions receipts, core::Fleet& fleet, core::Metrics& metrics,
+MqttIngest::MqttIngest(MqttOptions options, ReceiptOptions receipts, fleet::Fleet& fleet, fleet::Metrics& metrics,
                        boost::asio::any_io_executor executor, FatalHandler fatal)
     : options_(std::move(options)),
       receipt_options_(std::move(receipts)),
@@ -124,7 +124,7 @@ bool MqttIngest::store_group() {
 }
 
 void MqttIngest::store(std::span<const Queued> group) {
-  std::vector<core::Fleet::Received> received;
+  std::vector<fleet::Fleet::Received> received;
   received.reserve(group.size());
   for (const auto& q : group) received.push_back({q.topic, q.payload, q.retained, q.arrived});
   try {
@@ -136,7 +136,7 @@ void MqttIngest::store(std::span<const Queued> group) {
       spdlog::error("{}", e.what());
     }
     for (std::size_t i = 0; i < results.size(); ++i) {
-      if (results[i].disposition == core::Fleet::Disposition::quarantined) {
+      if (results[i].disposition == fleet::Fleet::Disposition::quarantined) {
         spdlog::warn("quarantined: topic={} reason={} detail={}", group[i].topic, results[i].reason, results[i].detail);
       }
     }

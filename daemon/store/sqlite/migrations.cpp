@@ -154,7 +154,7 @@ CREATE TABLE audit (
 );
 )sql";
 
-// Engine snapshots (core::Fleet): the engine's state as of commit `commit_seq`, so that a restart
+// Engine snapshots (fleet::Fleet): the engine's state as of commit `commit_seq`, so that a restart
 // replays only the journal after it. The store keeps the newest two.
 constexpr std::string_view schema_v2 = R"sql(
 CREATE TABLE snapshots (

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/http/auth.hpp"
 
 namespace sterifleet::http {
@@ -45,9 +45,9 @@ struct HttpOptions {
 
 /// What Api::handle needs of the daemon.
 struct Services {
-  core::Fleet& fleet;
+  fleet::Fleet& fleet;
   store::Store& store;
-  core::Metrics& metrics;
+  fleet::Metrics& metrics;
   std::function<bool()> ready;  ///< readiness probe for /readyz
 };
 

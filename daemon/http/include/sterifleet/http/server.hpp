@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "sterifleet/core/event_bus.hpp"
+#include "sterifleet/fleet/event_bus.hpp"
 #include "sterifleet/http/api.hpp"
 
 namespace sterifleet::http {
@@ -14,8 +14,8 @@ namespace sterifleet::http {
 /// Thread-safety: start() and stop() from one thread; the io_context may run on any number of threads.
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& io, HttpOptions options, core::Fleet& fleet, store::Store& store,
-             core::EventBus& events, core::Metrics& metrics, std::function<bool()> ready);
+  HttpServer(boost::asio::io_context& io, HttpOptions options, fleet::Fleet& fleet, store::Store& store,
+             fleet::EventBus& events, fleet::Metrics& metrics, std::function<bool()> ready);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -26,8 +26,8 @@
 #include <string>
 #include <thread>
 
-#include "sterifleet/core/command_sink.hpp"
-#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/fleet/command_sink.hpp"
+#include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/ingest/receipt_log.hpp"
 
 namespace mqtt {
@@ -69,13 +69,13 @@ struct ReceiptOptions {
   std::chrono::milliseconds linger{5};
 };
 
-class MqttIngest : public core::CommandSink {
+class MqttIngest : public fleet::CommandSink {
  public:
   using FatalHandler = std::function<void(const std::string& why)>;
 
   /// Stores on `executor` (serially, in arrival order). `fatal` is called when a message could not be
   /// recorded or stored; it must not return.
-  MqttIngest(MqttOptions options, ReceiptOptions receipts, core::Fleet& fleet, core::Metrics& metrics,
+  MqttIngest(MqttOptions options, ReceiptOptions receipts, fleet::Fleet& fleet, fleet::Metrics& metrics,
              boost::asio::any_io_executor executor, FatalHandler fatal);
   ~MqttIngest() override;
 
@@ -118,8 +118,8 @@ class MqttIngest : public core::CommandSink {
 
   MqttOptions options_;
   ReceiptOptions receipt_options_;
-  core::Fleet& fleet_;
-  core::Metrics& metrics_;
+  fleet::Fleet& fleet_;
+  fleet::Metrics& metrics_;
   FatalHandler fatal_;
   ReceiptLog receipts_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;

@@ -56,7 +56,7 @@ struct StoredMessage {
 
 struct QuarantinedMessage {
   /// Its quarantine id, decided before the commit so that the alert a rejection raises can name it
-  /// (core::Fleet numbers them on from StoreStats::quarantined); 0: the store numbers it.
+  /// (fleet::Fleet numbers them on from StoreStats::quarantined); 0: the store numbers it.
   std::int64_t id = 0;
   Timestamp received_at;
   std::string topic;
@@ -106,7 +106,7 @@ struct JournalEntry {
 };
 
 /// The engine's state as of a journal position: a restart loads the newest one and replays only the
-/// journal after it (core::Fleet::restore). Opaque to the store, which checksums the bytes it keeps.
+/// journal after it (fleet::Fleet::restore). Opaque to the store, which checksums the bytes it keeps.
 struct Snapshot {
   std::int64_t commit = 0;  ///< the last commit whose inputs it reflects
   Timestamp taken_at{};

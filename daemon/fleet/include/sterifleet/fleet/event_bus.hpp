@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 class EventBus {
  public:
@@ -40,4 +40,4 @@ class EventBus {
   std::vector<std::weak_ptr<Subscription>> subscriptions_;
 };
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

@@ -12,7 +12,7 @@
 #include "sterifleet/engine/engine.hpp"
 #include "sterifleet/store/store.hpp"
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 using protocol::Timestamp;
 
@@ -81,4 +81,4 @@ engine::Effects apply(engine::Engine& engine, const JournalAction& action);
 /// Reads the stored form and applies it: a journal entry that does not read is refused, not guessed.
 engine::Effects apply_stored(engine::Engine& engine, const store::Action& stored, std::chrono::seconds max_clock_skew);
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

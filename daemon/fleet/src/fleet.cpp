@@ -1,18 +1,18 @@
-#include "sterifleet/core/fleet.hpp"
+#include "sterifleet/fleet/fleet.hpp"
 
 #include <limits>
 #include <set>
 
-#include "sterifleet/core/journal_actions.hpp"
-#include "sterifleet/core/random_id.hpp"
-#include "sterifleet/core/views.hpp"
 #include "sterifleet/engine/snapshot.hpp"
+#include "sterifleet/fleet/journal_actions.hpp"
+#include "sterifleet/fleet/random_id.hpp"
+#include "sterifleet/fleet/views.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/protocol/command.hpp"
 #include "sterifleet/protocol/overloaded.hpp"
 #include "sterifleet/protocol/topic.hpp"
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 namespace {
 
@@ -454,4 +454,4 @@ void Fleet::compact(Timestamp now) {
   next_compaction_ = now + options_.compaction_interval;
 }
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

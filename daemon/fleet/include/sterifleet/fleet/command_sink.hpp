@@ -3,7 +3,7 @@
 
 #include <string>
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 class CommandSink {
  public:
@@ -12,4 +12,4 @@ class CommandSink {
   virtual void publish(const std::string& topic, const std::string& payload) = 0;
 };
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

@@ -1,11 +1,11 @@
-#include "sterifleet/core/random_id.hpp"
+#include "sterifleet/fleet/random_id.hpp"
 
 #include <openssl/rand.h>
 
 #include <stdexcept>
 #include <vector>
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> buffer(bytes);
@@ -22,4 +22,4 @@ std::string random_hex(std::size_t bytes) {
   return out;
 }
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

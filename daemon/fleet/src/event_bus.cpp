@@ -1,9 +1,9 @@
-#include "sterifleet/core/event_bus.hpp"
+#include "sterifleet/fleet/event_bus.hpp"
 
 #include <algorithm>
 #include <utility>
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 std::vector<std::string> EventBus::Subscription::drain(std::size_t& dropped) {
   std::lock_guard lock(mutex_);
@@ -56,4 +56,4 @@ std::size_t EventBus::subscribers() {
       std::count_if(subscriptions_.begin(), subscriptions_.end(), [](const auto& weak) { return !weak.expired(); }));
 }
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

@@ -1,9 +1,9 @@
-#include "sterifleet/core/journal_actions.hpp"
+#include "sterifleet/fleet/journal_actions.hpp"
 
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/protocol/overloaded.hpp"
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 namespace {
 
@@ -211,4 +211,4 @@ engine::Effects apply_stored(engine::Engine& engine, const store::Action& stored
   return apply(engine, *action);
 }
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

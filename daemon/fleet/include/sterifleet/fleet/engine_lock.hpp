@@ -6,7 +6,7 @@
 
 #include <pthread.h>
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 class EngineLock {
  public:
@@ -26,4 +26,4 @@ class EngineLock {
   pthread_rwlock_t lock_;
 };
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

@@ -8,7 +8,7 @@
 #include "daemon_run.hpp"
 #include "sterifleet/testing/subprocess.hpp"
 
-namespace sterifleet::core::testing {
+namespace sterifleet::fleet::testing {
 namespace {
 
 using engine::testing::kStart;
@@ -118,4 +118,4 @@ TEST(FleetGroup, ASequenceNumberReusedWithinOneGroupIsQuarantined) {
 }
 
 }  // namespace
-}  // namespace sterifleet::core::testing
+}  // namespace sterifleet::fleet::testing

@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 class Metrics {
  public:
@@ -55,4 +55,4 @@ class Metrics {
   prometheus::Histogram* snapshot_store_histogram_;
 };
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

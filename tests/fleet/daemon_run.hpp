@@ -1,14 +1,14 @@
-// One run of the daemon's core (a Fleet on a real SQLite file) on a clock the test sets.
+// One run of the fleet (a Fleet on a real SQLite file) on a clock the test sets.
 #pragma once
 
 #include <filesystem>
 #include <memory>
 
-#include "sterifleet/core/fleet.hpp"
 #include "sterifleet/engine/snapshot.hpp"
+#include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/protocol/codec.hpp"
 
-namespace sterifleet::core::testing {
+namespace sterifleet::fleet::testing {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -18,7 +18,7 @@ class NullSink : public CommandSink {
   void publish(const std::string&, const std::string&) override {}
 };
 
-/// One run of the daemon's core on a store file, on a clock the test sets.
+/// One run of the fleet on a store file, on a clock the test sets.
 class DaemonRun {
  public:
   explicit DaemonRun(const fs::path& db, FleetOptions options = {}, engine::Policy policy = engine::default_policy())
@@ -77,4 +77,4 @@ class DaemonRun {
   std::unique_ptr<Fleet> fleet_;  // after the store: destroyed first
 };
 
-}  // namespace sterifleet::core::testing
+}  // namespace sterifleet::fleet::testing

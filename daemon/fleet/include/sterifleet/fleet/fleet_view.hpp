@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 struct DeviceView {
   std::string clinic;
@@ -36,4 +36,4 @@ struct FleetView {
   std::map<std::string, ClinicCounts> clinics;
 };
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

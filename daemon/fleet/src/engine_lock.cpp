@@ -1,8 +1,8 @@
-#include "sterifleet/core/engine_lock.hpp"
+#include "sterifleet/fleet/engine_lock.hpp"
 
 #include <system_error>
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 namespace {
 
@@ -30,4 +30,4 @@ void EngineLock::lock_shared() { check(pthread_rwlock_rdlock(&lock_), "pthread_r
 bool EngineLock::try_lock_shared() { return pthread_rwlock_tryrdlock(&lock_) == 0; }
 void EngineLock::unlock_shared() { pthread_rwlock_unlock(&lock_); }
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

@@ -1,11 +1,11 @@
 // The journal's actions as types: every kind survives the journal's form unchanged, a journal body with
 // a field missing or of the wrong type is refused naming the field (never read as an empty id), and a
 // manual reprocessing entry is read on its own, held to the letter of the spec.
-#include "sterifleet/core/journal_actions.hpp"
+#include "sterifleet/fleet/journal_actions.hpp"
 
 #include <gtest/gtest.h>
 
-namespace sterifleet::core::testing {
+namespace sterifleet::fleet::testing {
 namespace {
 
 using nlohmann::json;
@@ -114,4 +114,4 @@ TEST(ManualReprocessing, IsReadOnItsOwnWithPathsIntoTheEntry) {
 }
 
 }  // namespace
-}  // namespace sterifleet::core::testing
+}  // namespace sterifleet::fleet::testing

@@ -1,13 +1,13 @@
 // The device summary is written as text, not built as a JSON value: whatever a device calls itself
 // (quotes, backslashes, control characters, accents: drift it may send) it must stay valid JSON that
 // reads back to what was sent, with every field of the API's Device schema.
-#include "sterifleet/core/views.hpp"
+#include "sterifleet/fleet/views.hpp"
 
 #include <gtest/gtest.h>
 
 #include "sterifleet/protocol/time.hpp"
 
-namespace sterifleet::core::testing {
+namespace sterifleet::fleet::testing {
 namespace {
 
 using nlohmann::json;
@@ -46,4 +46,4 @@ TEST(DeviceSummary, IsValidJsonWhateverTheDeviceCallsItself) {
 }
 
 }  // namespace
-}  // namespace sterifleet::core::testing
+}  // namespace sterifleet::fleet::testing

@@ -27,16 +27,16 @@
 #include <unordered_set>
 #include <vector>
 
-#include "sterifleet/core/command_sink.hpp"
-#include "sterifleet/core/engine_lock.hpp"
-#include "sterifleet/core/event_bus.hpp"
-#include "sterifleet/core/fleet_view.hpp"
-#include "sterifleet/core/journal_actions.hpp"
-#include "sterifleet/core/metrics.hpp"
 #include "sterifleet/engine/engine.hpp"
+#include "sterifleet/fleet/command_sink.hpp"
+#include "sterifleet/fleet/engine_lock.hpp"
+#include "sterifleet/fleet/event_bus.hpp"
+#include "sterifleet/fleet/fleet_view.hpp"
+#include "sterifleet/fleet/journal_actions.hpp"
+#include "sterifleet/fleet/metrics.hpp"
 #include "sterifleet/store/store.hpp"
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 using protocol::Timestamp;
 
@@ -202,4 +202,4 @@ class Fleet {
   std::shared_ptr<const FleetView> view_ = std::make_shared<FleetView>();
 };
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

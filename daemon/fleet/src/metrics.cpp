@@ -1,8 +1,8 @@
-#include "sterifleet/core/metrics.hpp"
+#include "sterifleet/fleet/metrics.hpp"
 
 #include <prometheus/text_serializer.h>
 
-namespace sterifleet::core {
+namespace sterifleet::fleet {
 
 namespace {
 
@@ -92,4 +92,4 @@ void Metrics::set_ready(bool ready) { ready_.Add({}).Set(ready ? 1 : 0); }
 
 std::string Metrics::render() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
 
-}  // namespace sterifleet::core
+}  // namespace sterifleet::fleet

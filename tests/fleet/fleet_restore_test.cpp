@@ -1,4 +1,4 @@
-// Restarts of the daemon's core on a real SQLite file: a Fleet fed a clinic's traffic (MQTT payloads,
+// Restarts of the fleet on a real SQLite file: a Fleet fed a clinic's traffic (MQTT payloads,
 // people's actions, a policy reload, the clock) with periodic snapshots, stopped without a final one,
 // then restarted from copies of its file: from the newest snapshot plus the journal after it, and
 // from the whole journal (its snapshots deleted). The two must be in the same state and go on alike;
@@ -10,12 +10,12 @@
 
 #include "clinic_traffic.hpp"
 #include "daemon_run.hpp"
-#include "sterifleet/core/fleet.hpp"
 #include "sterifleet/engine/snapshot.hpp"
+#include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/testing/subprocess.hpp"
 
-namespace sterifleet::core::testing {
+namespace sterifleet::fleet::testing {
 namespace {
 
 namespace fs = std::filesystem;
@@ -48,7 +48,7 @@ class FleetRestore : public ::testing::Test {
  protected:
   // Three days of a clinic, with everything that ends up in the journal.
   static void SetUpTestSuite() {
-    dir_ = std::make_unique<sterifleet::testing::TempDir>("sterifleet-core");
+    dir_ = std::make_unique<sterifleet::testing::TempDir>("sterifleet-fleet");
     DaemonRun run(db(), options());
     run.restore(kStart - std::chrono::hours(1));
     std::vector<protocol::DeviceMessage> all;
@@ -235,9 +235,9 @@ TEST_F(FleetRestore, ASnapshotAtACleanStopLeavesNothingToReplay) {
 }
 
 }  // namespace
-}  // namespace sterifleet::core::testing
+}  // namespace sterifleet::fleet::testing
 
-namespace sterifleet::core::testing {
+namespace sterifleet::fleet::testing {
 namespace {
 
 // A store written before fail-safe judging holds messages quarantined without an alert, some of which
@@ -300,4 +300,4 @@ TEST(FleetUpgrade, MessagesQuarantinedBeforeFailSafeJudgingReplayAsTheyWereJudge
 }
 
 }  // namespace
-}  // namespace sterifleet::core::testing
+}  // namespace sterifleet::fleet::testing
