@@ -1,12 +1,8 @@
 #include "sterifleet/ingest/mqtt_ingest.hpp"
 
-#include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <boost/asio/post.hpp>
-#include <thread>
-
+#include "sterifleet/ingest/paho_client.hpp"
 #include "sterifleet/protocol/topic.hpp"
 #include "sterifleet/store/store.hpp"
 
@@ -14,116 +10,52 @@ namespace sterifleet::ingest {
 
 namespace {
 
-// Commands are rare; the buffer only has to absorb a burst while the broker is away.
-constexpr int max_buffered_commands = 10000;
+GroupingOptions grouping(const ReceiptOptions& o) {
+  return {.max_group = o.max_group, .max_queued = o.max_queued, .full_group = o.full_group, .linger = o.linger};
+}
 
 }  // namespace
 
-std::string normalise_broker_url(const std::string& url) {
-  return url.find("://") == std::string::npos ? "tcp://" + url : url;
-}
-
 MqttIngest::MqttIngest(MqttOptions options, ReceiptOptions receipts, fleet::Fleet& fleet, fleet::Metrics& metrics,
                        boost::asio::any_io_executor executor, FatalHandler fatal)
+    : MqttIngest(std::make_unique<PahoClient>(options), options, std::move(receipts), fleet, metrics,
+                 std::move(executor), std::move(fatal)) {}
+
+MqttIngest::MqttIngest(std::unique_ptr<BrokerClient> client, MqttOptions options, ReceiptOptions receipts,
+                       fleet::Fleet& fleet, fleet::Metrics& metrics, boost::asio::any_io_executor executor,
+                       FatalHandler fatal, Backoff backoff)
     : options_(std::move(options)),
-      receipt_options_(std::move(receipts)),
+      recovery_group_(receipts.max_group),
       fleet_(fleet),
       metrics_(metrics),
       fatal_(std::move(fatal)),
-      receipts_(receipt_options_.folder, receipt_options_.sync),
-      strand_(boost::asio::make_strand(executor)),
-      group_timer_(strand_),
-      command_strand_(boost::asio::make_strand(std::move(executor))) {
-  // By default Paho records most of its function entries and every packet in an in-memory trace (read
-  // by nobody unless asked for), under a lock and with a formatted line each: on its receive thread,
-  // the ingest's busiest, that was a third of the thread's CPU a message (18.3-19.1 µs fell to
-  // 11.5-13.6 in bench/ingest_bench.sh, alternating rounds). Errors are still recorded; what fails
-  // reaches the log through Paho's return codes and handlers. The setting is the process's.
-  MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
-  mqtt::create_options create(options_.version >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1, max_buffered_commands);
-  client_ =
-      std::make_unique<mqtt::async_client>(normalise_broker_url(options_.url), options_.client_id, create, nullptr);
-  client_->set_connected_handler([this](const std::string&) { on_connected(); });
-  client_->set_connection_lost_handler([this](const std::string& cause) {
-    connected_ = false;
-    metrics_.set_mqtt_connected(false);
-    spdlog::warn("mqtt: connection lost ({}); reconnecting", cause.empty() ? "no reason given" : cause);
-  });
-  client_->set_message_callback([this](mqtt::const_message_ptr message) { on_message(std::move(message)); });
+      receipts_(receipts.folder, receipts.sync),
+      client_(std::move(client)),
+      queue_(grouping(receipts), executor, [this](std::span<const Received> group) { store(group); }),
+      outbox_(*client_, executor),
+      reconnector_(*client_, executor, backoff, options_.url, [this] { on_connected(); }) {
+  client_->set_handlers({.message = [this](InboundMessage message) { on_message(std::move(message)); },
+                         .connection_lost = [this](const std::string& cause) { on_connection_lost(cause); }});
 }
 
-MqttIngest::~MqttIngest() = default;
+// The client goes first: none of its handlers may run into the pieces it feeds while they go.
+MqttIngest::~MqttIngest() { client_.reset(); }
 
-void MqttIngest::on_message(mqtt::const_message_ptr message) {
+void MqttIngest::on_message(InboundMessage message) {
   const auto arrived = std::chrono::steady_clock::now();
-  const std::string_view topic = message->get_topic();
-  const std::string_view payload = message->get_payload();
-  const bool retained = message->is_retained();
   std::int64_t receipt = 0;
   try {
-    receipt = receipts_.append(topic, payload, retained);
+    receipt = receipts_.append(message.topic, message.payload, message.retained);
   } catch (const std::exception& e) {
     // Returning would acknowledge a message that is nowhere.
     fatal_(std::string("recording a received message failed: ") + e.what());
   }
-  std::unique_lock lock(queue_mutex_);
-  queue_.push_back({receipt, std::move(message), topic, payload, retained, arrived});
-  if (!group_scheduled_) {
-    group_scheduled_ = true;
-    boost::asio::post(strand_, [this] { drain(); });
-  } else if (queue_.size() == receipt_options_.full_group) {
-    // A full group need not wait for the timer.
-    boost::asio::post(strand_, [this] { drain(); });
-  }
   // Received but not stored is bounded; past it the broker holds the rest. The message is in the
   // receipt log already, so a stop need not wait for room.
-  queue_room_.wait(lock, [this] { return queue_.size() < receipt_options_.max_queued || stopping_; });
+  queue_.push({receipt, std::move(message.owner), message.topic, message.payload, message.retained, arrived});
 }
 
-void MqttIngest::drain() {
-  while (true) {
-    {
-      std::lock_guard lock(queue_mutex_);
-      if (queue_.empty()) {
-        group_scheduled_ = false;
-        group_timer_.cancel();
-        return;
-      }
-      // Only a stream waits: a message after a quiet spell is stored at once.
-      const auto now = std::chrono::steady_clock::now();
-      const bool streaming = now - last_group_stored_ < receipt_options_.linger;
-      const auto due = queue_.front().arrived + receipt_options_.linger;
-      if (queue_.size() < receipt_options_.full_group && !stopping_ && streaming && now < due) {
-        // Re-arming cancels the wait already set, if any: one timer chain at a time.
-        group_timer_.expires_at(due);
-        group_timer_.async_wait([this](boost::system::error_code error) {
-          if (!error) drain();
-        });
-        return;
-      }
-    }
-    store_group();
-    last_group_stored_ = std::chrono::steady_clock::now();
-  }
-}
-
-bool MqttIngest::store_group() {
-  std::lock_guard serial(store_mutex_);
-  std::vector<Queued> group;
-  bool more = false;
-  {
-    std::lock_guard lock(queue_mutex_);
-    const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(std::min(queue_.size(), receipt_options_.max_group));
-    group.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
-    queue_.erase(queue_.begin(), end);
-    more = !queue_.empty();
-  }
-  queue_room_.notify_all();
-  if (!group.empty()) store(group);
-  return more;
-}
-
-void MqttIngest::store(std::span<const Queued> group) {
+void MqttIngest::store(std::span<const Received> group) {
   std::vector<fleet::Fleet::Received> received;
   received.reserve(group.size());
   for (const auto& q : group) received.push_back({q.topic, q.payload, q.retained, q.arrived});
@@ -146,7 +78,7 @@ void MqttIngest::store(std::span<const Queued> group) {
 }
 
 std::size_t MqttIngest::recover() {
-  std::vector<Queued> group;
+  std::vector<Received> group;
   const auto flush = [&] {
     if (!group.empty()) store(group);
     group.clear();
@@ -155,7 +87,7 @@ std::size_t MqttIngest::recover() {
   const auto replayed = receipts_.replay(fleet_.store().last_receipt(), [&](Receipt&& r) {
     const auto receipt = std::make_shared<const Receipt>(std::move(r));
     group.push_back({receipt->number, receipt, receipt->topic, receipt->payload, receipt->retained, now});
-    if (group.size() >= receipt_options_.max_group) flush();
+    if (group.size() >= recovery_group_) flush();
   });
   flush();
   for (const auto& warning : replayed.warnings) spdlog::error("{}", warning);
@@ -163,9 +95,13 @@ std::size_t MqttIngest::recover() {
   return replayed.receipts;
 }
 
-std::string MqttIngest::filter(std::string_view channel) const {
-  std::string f = std::string(protocol::topic_prefix) + "+/+/" + std::string(channel);
-  return options_.shared_group.empty() ? f : "$share/" + options_.shared_group + "/" + f;
+std::vector<std::string> MqttIngest::subscriptions() const {
+  std::vector<std::string> filters;
+  for (const auto* channel : {"birth", "event", "telemetry", "status"}) {
+    std::string filter = std::string(protocol::topic_prefix) + "+/+/" + channel;
+    filters.push_back(options_.shared_group.empty() ? filter : "$share/" + options_.shared_group + "/" + filter);
+  }
+  return filters;
 }
 
 void MqttIngest::on_connected() {
@@ -178,111 +114,30 @@ void MqttIngest::on_connected() {
   metrics_.set_mqtt_connected(true);
   spdlog::info("mqtt: connected to {}", options_.url);
   // Subscribing again on a kept session is harmless; skipping it after a broker lost its sessions is not.
-  const auto filters = std::make_shared<mqtt::string_collection>();
-  std::vector<int> qos;
-  for (const auto* channel : {"birth", "event", "telemetry", "status"}) {
-    filters->push_back(filter(channel));
-    qos.push_back(1);
-  }
-  client_->subscribe(filters, qos);
+  client_->subscribe(subscriptions());
+}
+
+void MqttIngest::on_connection_lost(const std::string& cause) {
+  connected_ = false;
+  metrics_.set_mqtt_connected(false);
+  reconnector_.connection_lost(cause);
 }
 
 std::size_t MqttIngest::start() {
   const auto recovered = recover();
-  mqtt::connect_options options;
-  if (options_.version >= 5) {
-    options.set_mqtt_version(MQTTVERSION_5);
-    options.set_clean_start(false);
-    // Paho 1.2's builder leaves a dangling pointer to v5 properties: set them on the options directly.
-    mqtt::properties properties;
-    properties.add({mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(options_.session_expiry.count())});
-    options.set_properties(properties);
-  } else {
-    options.set_mqtt_version(MQTTVERSION_3_1_1);
-    options.set_clean_session(false);
-  }
-  options.set_keep_alive_interval(options_.keepalive);
-  options.set_automatic_reconnect(std::chrono::seconds(2), std::chrono::seconds(30));
-  if (!options_.username.empty()) options.set_user_name(options_.username);
-  if (!options_.password.empty()) options.set_password(options_.password);
-  if (options_.tls) {
-    mqtt::ssl_options ssl;
-    if (!options_.tls->ca_file.empty()) ssl.set_trust_store(options_.tls->ca_file);
-    if (!options_.tls->cert_file.empty()) ssl.set_key_store(options_.tls->cert_file);
-    if (!options_.tls->key_file.empty()) ssl.set_private_key(options_.tls->key_file);
-    ssl.set_enable_server_cert_auth(options_.tls->verify);
-    ssl.set_verify(options_.tls->verify);
-    options.set_ssl(ssl);
-  }
-  // Paho reconnects by itself only after a connection it once had; the first one is retried here.
-  connector_ = std::jthread([this, options](std::stop_token stop) {
-    auto backoff = std::chrono::seconds(1);
-    while (!stop.stop_requested()) {
-      try {
-        client_->connect(options)->wait();
-        return;
-      } catch (const mqtt::exception& e) {
-        spdlog::warn("mqtt: cannot connect to {} ({}); retrying in {} s", options_.url, e.what(), backoff.count());
-      }
-      for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stop.stop_requested();
-           waited += std::chrono::milliseconds(100)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      backoff = std::min(backoff * 2, std::chrono::seconds(30));
-    }
-  });
+  reconnector_.start();
   return recovered;
 }
 
 void MqttIngest::stop(std::chrono::milliseconds timeout) {
-  connector_.request_stop();
-  if (connector_.joinable()) connector_.join();
-  try {
-    if (client_->is_connected())
-      client_->disconnect(static_cast<int>(timeout.count()))->wait_for(timeout + std::chrono::seconds(1));
-  } catch (const mqtt::exception& e) {
-    spdlog::warn("mqtt: disconnect: {}", e.what());
-  }
+  reconnector_.stop();
+  client_->disconnect(timeout);
   connected_ = false;
   metrics_.set_mqtt_connected(false);
-  {
-    std::lock_guard lock(queue_mutex_);
-    stopping_ = true;
-  }
-  queue_room_.notify_all();
-  // Paho calls no more callbacks: what is queued is stored here rather than left to the next start.
-  while (store_group()) {
-  }
+  // The client calls no more handlers: what is queued is stored here rather than left to the next start.
+  queue_.flush();
 }
 
-void MqttIngest::publish(const std::string& topic, const std::string& payload) {
-  std::lock_guard lock(outbox_mutex_);
-  outbox_.push_back({topic, payload});
-  if (outbox_scheduled_) return;
-  outbox_scheduled_ = true;
-  boost::asio::post(command_strand_, [this] { send_commands(); });
-}
-
-void MqttIngest::send_commands() {
-  while (true) {
-    std::deque<Command> sending;
-    {
-      std::lock_guard lock(outbox_mutex_);
-      sending.swap(outbox_);
-      if (sending.empty()) {
-        outbox_scheduled_ = false;
-        return;
-      }
-    }
-    for (const auto& command : sending) {
-      try {
-        client_->publish(command.topic, command.payload.data(), command.payload.size(), 1, false);
-      } catch (const mqtt::exception& e) {
-        // The command is in the store; a device that missed it gets the state again with the next one.
-        spdlog::error("mqtt: cannot publish command on {}: {}", command.topic, e.what());
-      }
-    }
-  }
-}
+void MqttIngest::publish(const std::string& topic, const std::string& payload) { outbox_.publish(topic, payload); }
 
 }  // namespace sterifleet::ingest

@@ -1,0 +1,59 @@
+// The ingest put together on a broker client the test drives and a real Fleet on SQLite: what it
+// subscribes to on every connection, what it stores, what it publishes.
+#include "sterifleet/ingest/mqtt_ingest.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <thread>
+
+#include "daemon_run.hpp"
+#include "fake_broker.hpp"
+#include "sterifleet/testing/subprocess.hpp"
+
+namespace sterifleet::ingest::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(MqttIngest, SubscribesOnEveryConnection_StoresWhatArrives_PublishesCommands) {
+  sterifleet::testing::TempDir dir("sterifleet-ingest");
+  fleet::testing::DaemonRun run(dir.path() / "store.db");
+  fleet::Metrics metrics;
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  auto owned = std::make_unique<FakeBroker>();
+  auto& broker = *owned;
+  MqttIngest ingest(std::move(owned), {.shared_group = "north"}, {.folder = dir.path() / "receipts"}, run.fleet(),
+                    metrics, io.get_executor(), [](const std::string& why) { FAIL() << why; },
+                    {.first = 20ms, .max = 50ms});
+  std::jthread io_thread([&] { io.run(); });
+
+  EXPECT_EQ(ingest.start(), 0u);
+  ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.subscriptions().size() == 1; }));
+  EXPECT_EQ(
+      broker.subscriptions()[0],
+      (std::vector<std::string>{"$share/north/sterifleet/v1/+/+/birth", "$share/north/sterifleet/v1/+/+/event",
+                                "$share/north/sterifleet/v1/+/+/telemetry", "$share/north/sterifleet/v1/+/+/status"}));
+  EXPECT_TRUE(ingest.connected());
+
+  broker.lose_connection();
+  EXPECT_FALSE(ingest.connected());
+  ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.subscriptions().size() == 2; }));
+  EXPECT_TRUE(ingest.connected());
+
+  for (int i = 0; i < 3; ++i) broker.deliver("sterifleet/v1/north/PEN-1/telemetry", "not json " + std::to_string(i));
+  ingest.publish("sterifleet/v1/north/PEN-1/command", R"({"lock":true})");
+  ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.published().size() == 1; }));
+  EXPECT_EQ(broker.published()[0].first, "sterifleet/v1/north/PEN-1/command");
+
+  ingest.stop();
+  EXPECT_FALSE(ingest.connected());
+  EXPECT_EQ(run.store().last_receipt(), 3);
+  EXPECT_EQ(run.store().quarantine_counts().at("malformed_json"), 3);
+  work.reset();
+}
+
+}  // namespace
+}  // namespace sterifleet::ingest::testing
