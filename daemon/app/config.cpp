@@ -1,184 +1,263 @@
+// Loading and describing the configuration by walking the key table (config_keys.cpp).
 #include "config.hpp"
 
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <fstream>
+#include <charconv>
+#include <sstream>
 #include <stdexcept>
 
 namespace sterifleet::app {
 
 namespace {
 
-[[noreturn]] void fail(const toml::node* node, const std::string& message) {
-  if (node && node->source().begin.line > 0) {
-    const auto& where = node->source();
-    throw std::runtime_error((where.path ? *where.path : std::string("config")) + ":" +
-                             std::to_string(where.begin.line) + ": " + message);
+using Value = ConfigKey::Value;
+
+std::string_view type_name(const ConfigKey& key) {
+  switch (key.type) {
+    case ConfigKey::Type::string:
+      return "a string";
+    case ConfigKey::Type::integer:
+      return "an integer";
+    case ConfigKey::Type::boolean:
+      return "true or false";
   }
-  throw std::runtime_error(message);
+  return "";
 }
 
-// Reads a key if present, with its type checked; `path` is "section.key" for messages.
-template <class T>
-void read(const toml::table& root, std::string_view path, T& out) {
-  const toml::node* node = root.at_path(path).node();
-  if (!node) return;
-  if (const auto value = node->value<T>()) {
-    out = *value;
-  } else {
-    fail(node, std::string(path) + " has the wrong type");
-  }
+std::string choices_text(const ConfigKey& key) {
+  std::string text;
+  for (const auto& choice : key.choices) text += (text.empty() ? "" : ", ") + to_toml(choice);
+  return text;
 }
 
-template <class Duration>
-void read_duration(const toml::table& root, std::string_view path, Duration& out) {
-  std::int64_t count = out.count();
-  read(root, path, count);
-  if (count < 0) fail(root.at_path(path).node(), std::string(path) + " must not be negative");
-  out = Duration{count};
-}
-
-constexpr std::string_view known_keys[] = {
-    "mqtt.url",
-    "mqtt.client_id",
-    "mqtt.username",
-    "mqtt.password",
-    "mqtt.version",
-    "mqtt.shared_group",
-    "mqtt.keepalive_s",
-    "mqtt.tls.ca_file",
-    "mqtt.tls.cert_file",
-    "mqtt.tls.key_file",
-    "mqtt.tls.verify",
-    "store.db",
-    "store.synchronous",
-    "store.receipts",
-    "http.listen",
-    "http.tls_cert",
-    "http.tls_key",
-    "http.dashboard_dir",
-    "http.bootstrap_token",
-    "engine.policy",
-    "engine.max_clock_skew_s",
-    "engine.retention_hours",
-    "engine.tick_ms",
-    "engine.snapshot_every",
-    "engine.snapshot_minutes",
-    "log.level",
-    "log.format",
-};
-
-void check_known(const toml::table& table, const std::string& prefix) {
-  for (const auto& [key, node] : table) {
-    const std::string path = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
-    if (const auto* sub = node.as_table()) {
-      check_known(*sub, path);
-      continue;
-    }
-    if (std::find(std::begin(known_keys), std::end(known_keys), path) == std::end(known_keys)) {
-      fail(&node, "unknown key " + path);
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
     }
   }
+  return row[b.size()];
 }
 
-// "mqtt.version=5" sets an integer, "mqtt.tls.verify=false" a boolean, anything else a string.
-toml::table overrides_table(const std::vector<std::string>& overrides) {
-  toml::table root;
-  for (const auto& o : overrides) {
-    const auto eq = o.find('=');
-    if (eq == std::string::npos || eq == 0) throw std::runtime_error("--set expects section.key=value, got " + o);
-    const std::string path = o.substr(0, eq);
-    const std::string value = o.substr(eq + 1);
-    toml::table* table = &root;
-    std::size_t start = 0;
-    for (std::size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', start)) {
-      const std::string part = path.substr(start, dot - start);
-      table = table->emplace(part, toml::table{}).first->second.as_table();
-      if (!table) throw std::runtime_error("--set " + path + ": " + part + " is not a section");
-      start = dot + 1;
+std::string_view last_part(std::string_view name) { return name.substr(name.rfind('.') + 1); }
+
+// The known name nearest a misspelt one, if near enough to be meant: "mqtt.clientid" finds
+// mqtt.client_id, a key put in the wrong table ("store.listen") finds the same key in its own.
+std::optional<std::string_view> nearest(std::string_view name, const std::vector<std::string_view>& known) {
+  std::optional<std::string_view> best;
+  std::size_t best_score = std::max<std::size_t>(2, name.size() / 3) + 1;
+  for (const auto candidate : known) {
+    const std::size_t score =
+        std::min(edit_distance(name, candidate), edit_distance(last_part(name), last_part(candidate)) + 1);
+    if (score < best_score) {
+      best = candidate;
+      best_score = score;
     }
-    const std::string key = path.substr(start);
-    if (value == "true" || value == "false") {
-      table->insert_or_assign(key, value == "true");
-    } else if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) {
-      table->insert_or_assign(key, std::stoll(value));
+  }
+  return best;
+}
+
+std::string unknown_key(std::string_view name) {
+  std::vector<std::string_view> names;
+  for (const auto& key : config_keys()) names.push_back(key.name);
+  const auto near = nearest(name, names);
+  return "unknown key " + std::string(name) + (near ? " (did you mean " + std::string(*near) + "?)" : "");
+}
+
+std::string unknown_table(std::string_view name) {
+  std::vector<std::string_view> names;
+  for (const auto& section : config_sections()) names.push_back(section.name);
+  const auto near = nearest(name, names);
+  return "unknown table [" + std::string(name) + "]" + (near ? " (did you mean [" + std::string(*near) + "]?)" : "");
+}
+
+const ConfigSection* find_section(std::string_view name) {
+  for (const auto& section : config_sections()) {
+    if (section.name == name) return &section;
+  }
+  return nullptr;
+}
+
+// What is wrong with a value of the right type, if anything.
+std::optional<std::string> check(const ConfigKey& key, const Value& value) {
+  const std::string name(key.name);
+  if (!key.choices.empty()) {
+    if (std::find(key.choices.begin(), key.choices.end(), value) != key.choices.end()) return std::nullopt;
+    return name + " must be one of " + choices_text(key) + " (got " + to_toml(value) + ")";
+  }
+  if (const auto* number = std::get_if<std::int64_t>(&value)) {
+    if (*number < key.min)
+      return name + " must be at least " + std::to_string(key.min) + " (got " + to_toml(value) + ")";
+    if (*number > key.max)
+      return name + " must be at most " + std::to_string(key.max) + " (got " + to_toml(value) + ")";
+  }
+  return std::nullopt;
+}
+
+std::optional<Value> from_node(const ConfigKey& key, const toml::node& node) {
+  switch (key.type) {
+    case ConfigKey::Type::string:
+      if (const auto* s = node.as_string()) return Value(s->get());
+      break;
+    case ConfigKey::Type::integer:
+      if (const auto* i = node.as_integer()) return Value(i->get());
+      break;
+    case ConfigKey::Type::boolean:
+      if (const auto* b = node.as_boolean()) return Value(b->get());
+      break;
+  }
+  return std::nullopt;
+}
+
+// A --set value is read as the key's type: "--set mqtt.password=1234" is a string.
+std::optional<Value> from_text(const ConfigKey& key, std::string_view text) {
+  switch (key.type) {
+    case ConfigKey::Type::string:
+      return Value(std::string(text));
+    case ConfigKey::Type::integer: {
+      std::int64_t number = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+      if (ec == std::errc{} && end == text.data() + text.size() && !text.empty()) return Value(number);
+      break;
+    }
+    case ConfigKey::Type::boolean:
+      if (text == "true" || text == "false") return Value(text == "true");
+      break;
+  }
+  return std::nullopt;
+}
+
+[[noreturn]] void fail(const toml::node& node, const std::string& message) {
+  const auto& where = node.source();
+  if (where.begin.line == 0) throw std::runtime_error(message);
+  throw std::runtime_error((where.path ? *where.path : std::string("config")) + ":" + std::to_string(where.begin.line) +
+                           ": " + message);
+}
+
+void apply_table(Config& config, const toml::table& table, const std::string& prefix) {
+  for (const auto& [name, node] : table) {
+    const std::string path = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    if (const ConfigKey* key = find_config_key(path)) {
+      const auto value = from_node(*key, node);
+      if (!value) fail(node, path + " must be " + std::string(type_name(*key)));
+      if (const auto problem = check(*key, *value)) fail(node, *problem);
+      key->set(config, *value);
+    } else if (const ConfigSection* section = find_section(path); section && node.is_table()) {
+      if (section->optional()) section->turn_on(config);
+      apply_table(config, *node.as_table(), path);
     } else {
-      table->insert_or_assign(key, value);
+      fail(node, node.is_table() ? unknown_table(path) : unknown_key(path));
     }
   }
-  return root;
 }
 
-void merge(toml::table& into, const toml::table& from) {
-  for (const auto& [key, node] : from) {
-    if (const auto* sub = node.as_table(); sub && into.contains(key) && into[key].is_table()) {
-      merge(*into[key].as_table(), *sub);
-    } else {
-      into.insert_or_assign(key, node);
+[[noreturn]] void fail_set(const std::string& argument, const std::string& message) {
+  throw std::runtime_error("--set " + argument + ": " + message);
+}
+
+void apply_override(Config& config, const std::string& argument) {
+  const auto eq = argument.find('=');
+  if (eq == std::string::npos || eq == 0) throw std::runtime_error("--set expects section.key=value, got " + argument);
+  const std::string name = argument.substr(0, eq);
+  const ConfigKey* key = find_config_key(name);
+  if (!key) fail_set(argument, unknown_key(name));
+  const auto value = from_text(*key, std::string_view(argument).substr(eq + 1));
+  if (!value) fail_set(argument, name + " must be " + std::string(type_name(*key)));
+  if (const auto problem = check(*key, *value)) fail_set(argument, *problem);
+  key->set(config, *value);
+}
+
+// Words of `text` in lines of at most `width` characters, each after `prefix`.
+std::string wrap(std::string_view text, std::string_view prefix, std::size_t width = 100) {
+  std::string out;
+  std::string line;
+  std::istringstream words{std::string(text)};
+  for (std::string word; words >> word;) {
+    if (!line.empty() && prefix.size() + line.size() + 1 + word.size() > width) {
+      out += std::string(prefix) + line + "\n";
+      line.clear();
     }
+    line += (line.empty() ? "" : " ") + word;
   }
+  if (!line.empty()) out += std::string(prefix) + line + "\n";
+  return out;
+}
+
+std::string described(const ConfigKey& key) {
+  std::string text(key.help);
+  if (!key.choices.empty()) text += " One of " + choices_text(key) + ".";
+  return text;
 }
 
 }  // namespace
 
+std::string to_toml(const Value& value) {
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    // Double quotes, as people write TOML (toml++ prefers 'literal strings' where it can).
+    std::ostringstream out;
+    out << toml::toml_formatter(toml::value<std::string>(*text), toml::format_flags::none);
+    return out.str();
+  }
+  if (const auto* number = std::get_if<std::int64_t>(&value)) return std::to_string(*number);
+  return std::get<bool>(value) ? "true" : "false";
+}
+
 Config load_config(const std::optional<std::string>& file, const std::vector<std::string>& overrides) {
-  toml::table root;
+  Config config;
   if (file) {
+    toml::table root;
     try {
       root = toml::parse_file(*file);
     } catch (const toml::parse_error& e) {
       throw std::runtime_error(*file + ":" + std::to_string(e.source().begin.line) + ": " +
                                std::string(e.description()));
     }
+    apply_table(config, root, "");
   }
-  merge(root, overrides_table(overrides));
-  check_known(root, "");
+  for (const auto& o : overrides) apply_override(config, o);
+  return config;
+}
 
-  Config c;
-  read(root, "mqtt.url", c.mqtt.url);
-  read(root, "mqtt.client_id", c.mqtt.client_id);
-  read(root, "mqtt.username", c.mqtt.username);
-  read(root, "mqtt.password", c.mqtt.password);
-  std::int64_t version = 4;
-  read(root, "mqtt.version", version);
-  if (version != 4 && version != 5) fail(root.at_path("mqtt.version").node(), "mqtt.version must be 4 (3.1.1) or 5");
-  c.mqtt.version = static_cast<int>(version);
-  read(root, "mqtt.shared_group", c.mqtt.shared_group);
-  read_duration(root, "mqtt.keepalive_s", c.mqtt.keepalive);
-  if (root.at_path("mqtt.tls").is_table()) {
-    ingest::TlsOptions tls;
-    read(root, "mqtt.tls.ca_file", tls.ca_file);
-    read(root, "mqtt.tls.cert_file", tls.cert_file);
-    read(root, "mqtt.tls.key_file", tls.key_file);
-    read(root, "mqtt.tls.verify", tls.verify);
-    c.mqtt.tls = tls;
+std::string config_help() {
+  const Config defaults;
+  std::string text = "Configuration keys (in the --config file, or --set section.key=value):\n";
+  for (const auto& key : config_keys()) {
+    std::string type(key.type == ConfigKey::Type::integer  ? "integer"
+                     : key.type == ConfigKey::Type::string ? "string"
+                                                           : "boolean");
+    if (!key.unit.empty()) type += ", " + std::string(key.unit);
+    text += "  " + std::string(key.name) + " (" + type + ") default " + to_toml(key.get(defaults)) + "\n";
+    text += wrap(described(key), "      ");
   }
-  read(root, "store.db", c.db);
-  read(root, "store.synchronous", c.sqlite.synchronous);
-  if (c.sqlite.synchronous != "NORMAL" && c.sqlite.synchronous != "FULL") {
-    fail(root.at_path("store.synchronous").node(), "store.synchronous must be NORMAL or FULL");
+  return text;
+}
+
+std::string example_config() {
+  const Config defaults;
+  std::string text = wrap(
+      "sterifleetd configuration: every key, at its built-in default. Every key is optional. Any key can be "
+      "overridden on the command line with --set section.key=value (sterifleetd --help lists them, and the "
+      "shortcut flags). This file is the output of sterifleetd --print-default-config.",
+      "# ");
+  for (const auto& section : config_sections()) {
+    // The keys of an optional table are commented out ("#key", no space) so that removing the "#"s of the
+    // table turns it on.
+    const std::string off = section.optional() ? "#" : "";
+    text += "\n" + wrap(section.note, "# ") + off + "[" + std::string(section.name) + "]\n";
+    for (const auto& key : config_keys()) {
+      if (key.section() != section.name) continue;
+      text += wrap(described(key), "# ") + off + std::string(key.key()) + " = " + to_toml(key.get(defaults)) + "\n";
+    }
   }
-  read(root, "store.receipts", c.receipts);
-  read(root, "http.listen", c.http.listen);
-  read(root, "http.tls_cert", c.http.tls_cert);
-  read(root, "http.tls_key", c.http.tls_key);
-  read(root, "http.dashboard_dir", c.http.dashboard_dir);
-  read(root, "http.bootstrap_token", c.http.bootstrap_token);
-  read(root, "engine.policy", c.policy);
-  read_duration(root, "engine.max_clock_skew_s", c.max_clock_skew);
-  read_duration(root, "engine.retention_hours", c.retention);
-  read_duration(root, "engine.tick_ms", c.tick);
-  read(root, "engine.snapshot_every", c.snapshot_every);
-  if (c.snapshot_every < 0)
-    fail(root.at_path("engine.snapshot_every").node(), "engine.snapshot_every must not be negative");
-  read_duration(root, "engine.snapshot_minutes", c.snapshot_interval);
-  read(root, "log.level", c.log_level);
-  read(root, "log.format", c.log_format);
-  if (c.log_format != "text" && c.log_format != "json") {
-    fail(root.at_path("log.format").node(), "log.format must be text or json");
-  }
-  return c;
+  return text;
 }
 
 }  // namespace sterifleet::app

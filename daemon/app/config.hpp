@@ -1,43 +1,89 @@
-// sterifleetd's configuration: a TOML file (deploy/sterifleetd.toml documents every key), built-in
-// defaults for every key, and command-line overrides (named flags and --set section.key=value).
+// sterifleetd's configuration: a TOML file, command-line overrides (--set section.key=value) and the
+// built-in defaults. One table (config_keys()) declares every key; loading, --help and the documented
+// example file (deploy/sterifleetd.toml, see example_config()) all come from it.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
+#include "sterifleet/fleet/fleet.hpp"
+#include "sterifleet/http/api.hpp"
 #include "sterifleet/ingest/mqtt_ingest.hpp"
 #include "sterifleet/store/store.hpp"
 
 namespace sterifleet::app {
 
-struct HttpConfig {
-  std::string listen = "127.0.0.1:8080";
-  std::string tls_cert;  ///< PEM; both set: HTTPS
-  std::string tls_key;
-  std::string dashboard_dir;    ///< built dashboard (dashboards/web/dist); empty: not served
-  std::string bootstrap_token;  ///< admin token accepted until tokens exist (or STERIFLEET_BOOTSTRAP_TOKEN)
-};
-
+/// Each default is the one of the part it configures (ingest::MqttOptions, store::SqliteOptions,
+/// http::HttpOptions, fleet::FleetOptions) or, for what only the daemon knows, written here: the key
+/// table reads the defaults it shows from a default-constructed Config.
 struct Config {
   ingest::MqttOptions mqtt;
   std::string db = "sterifleet.db";
   std::string receipts;  ///< the ingest's receipt log folder; empty: "<db>-receipts"
   store::SqliteOptions sqlite;
-  HttpConfig http;
+  http::HttpOptions http;
   std::string policy;  ///< policy file; empty: the built-in policy
-  std::chrono::seconds max_clock_skew{300};
-  std::chrono::hours retention{24 * 7};
+  fleet::FleetOptions fleet;
   std::chrono::milliseconds tick{1000};
-  std::int64_t snapshot_every = 1'000'000;     ///< journal entries between engine snapshots; 0: not by count
-  std::chrono::minutes snapshot_interval{60};  ///< time between engine snapshots; 0: not by time
   std::string log_level = "info";
   std::string log_format = "text";  ///< text or json
 };
 
-/// Applies `overrides` ("section.key=value") over the file (if any) over the defaults.
-/// Throws std::runtime_error naming the file, line and key of the first problem.
+/// One configuration key: what --help and the example file say of it, which values it takes and where
+/// it goes in a Config.
+struct ConfigKey {
+  enum class Type { string, integer, boolean };
+  using Value = std::variant<std::string, std::int64_t, bool>;
+
+  std::string_view name{};  ///< "section.key"
+  Type type = Type::string;
+  std::string_view unit{};  ///< of an integer that is a duration ("seconds"); empty otherwise
+  std::string_view help{};
+  std::vector<Value> choices{};  ///< the only values allowed; empty: any of the type within min..max
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+  std::function<Value(const Config&)> get{};
+  std::function<void(Config&, const Value&)> set{};
+
+  std::string_view section() const { return name.substr(0, name.rfind('.')); }
+  std::string_view key() const { return name.substr(name.rfind('.') + 1); }
+};
+
+/// A TOML table of the file. An optional one (mqtt.tls) is written commented out in the example; its
+/// presence in a file, even empty, turns its feature on (so does setting any of its keys).
+struct ConfigSection {
+  std::string_view name{};
+  std::string_view note{};             ///< printed above the table in the example file
+  void (*turn_on)(Config&) = nullptr;  ///< set for an optional table
+
+  bool optional() const { return turn_on != nullptr; }
+};
+
+/// Every key, grouped by section in the order of config_sections().
+const std::vector<ConfigKey>& config_keys();
+const std::vector<ConfigSection>& config_sections();
+
+/// The key named `name`, or nullptr.
+const ConfigKey* find_config_key(std::string_view name);
+
+/// `value` as TOML writes it ("text" quoted, 42, true).
+std::string to_toml(const ConfigKey::Value& value);
+
+/// Applies `overrides` ("section.key=value") over the file (if any) over the defaults. Throws
+/// std::runtime_error naming the file and line, or the --set argument, and the key of the first problem.
 Config load_config(const std::optional<std::string>& file, const std::vector<std::string>& overrides);
+
+/// For `sterifleetd --help`: every key with its type, default and help.
+std::string config_help();
+
+/// The documented configuration file, every key at its default (deploy/sterifleetd.toml is this text).
+/// The keys of an optional section are commented out as "#key = value", prose as "# text".
+std::string example_config();
 
 }  // namespace sterifleet::app

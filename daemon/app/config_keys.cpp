@@ -1,0 +1,212 @@
+// The table of sterifleetd's configuration keys. A key is added here and nowhere else: loading, --help
+// and deploy/sterifleetd.toml (tests/app/config_test.cpp holds the file equal to this table) follow.
+#include <concepts>
+#include <limits>
+#include <ratio>
+
+#include "config.hpp"
+
+namespace sterifleet::app {
+
+namespace {
+
+using Value = ConfigKey::Value;
+
+template <class T>
+struct is_duration : std::false_type {};
+template <class Rep, class Period>
+struct is_duration<std::chrono::duration<Rep, Period>> : std::true_type {};
+
+template <class Period>
+constexpr std::string_view unit_name() {
+  if constexpr (std::is_same_v<Period, std::milli>) {
+    return "milliseconds";
+  } else if constexpr (std::is_same_v<Period, std::ratio<1>>) {
+    return "seconds";
+  } else if constexpr (std::is_same_v<Period, std::ratio<60>>) {
+    return "minutes";
+  } else {
+    static_assert(std::is_same_v<Period, std::ratio<3600>>, "a unit the key's name can say");
+    return "hours";
+  }
+}
+
+// The largest value of T that an int64 (TOML's integer) holds.
+template <class T>
+constexpr std::int64_t max_of() {
+  if constexpr (std::numeric_limits<T>::digits >= std::numeric_limits<std::int64_t>::digits) {
+    return std::numeric_limits<std::int64_t>::max();
+  } else {
+    return static_cast<std::int64_t>(std::numeric_limits<T>::max());
+  }
+}
+
+struct Allowed {
+  std::vector<Value> choices{};
+  std::int64_t min = 0;  ///< every integer key so far is a count or a duration
+};
+
+Allowed one_of(std::initializer_list<const char*> words) {
+  Allowed allowed;
+  for (const char* word : words) allowed.choices.emplace_back(std::string(word));
+  return allowed;
+}
+
+// `read` gives the field's value from a const Config, `write` a reference to it in a Config; the field's
+// C++ type makes the key's type (a std::chrono duration is an integer count of its unit).
+template <class Read, class Write>
+ConfigKey typed_key(std::string_view name, std::string_view help, Read read, Write write, Allowed allowed) {
+  using T = std::remove_cvref_t<decltype(write(std::declval<Config&>()))>;
+  ConfigKey key{.name = name, .type = ConfigKey::Type::string, .help = help, .choices = std::move(allowed.choices)};
+  if constexpr (std::is_same_v<T, std::string>) {
+    key.get = [read](const Config& c) { return Value(std::string(read(c))); };
+    key.set = [write](Config& c, const Value& v) { write(c) = std::get<std::string>(v); };
+  } else if constexpr (std::is_same_v<T, bool>) {
+    key.type = ConfigKey::Type::boolean;
+    key.get = [read](const Config& c) { return Value(read(c)); };
+    key.set = [write](Config& c, const Value& v) { write(c) = std::get<bool>(v); };
+  } else if constexpr (is_duration<T>::value) {
+    using Rep = typename T::rep;
+    key.type = ConfigKey::Type::integer;
+    key.unit = unit_name<typename T::period>();
+    key.min = allowed.min;
+    key.max = max_of<Rep>();
+    key.get = [read](const Config& c) { return Value(static_cast<std::int64_t>(read(c).count())); };
+    key.set = [write](Config& c, const Value& v) { write(c) = T{static_cast<Rep>(std::get<std::int64_t>(v))}; };
+  } else {
+    static_assert(std::integral<T>, "a configuration key is a string, a boolean, an integer or a duration");
+    key.type = ConfigKey::Type::integer;
+    key.min = allowed.min;
+    key.max = max_of<T>();
+    key.get = [read](const Config& c) { return Value(static_cast<std::int64_t>(read(c))); };
+    key.set = [write](Config& c, const Value& v) { write(c) = static_cast<T>(std::get<std::int64_t>(v)); };
+  }
+  return key;
+}
+
+// `members` lead from a Config to the field: &Config::mqtt, &ingest::MqttOptions::url.
+template <class... Members>
+ConfigKey key(std::string_view name, std::string_view help, Allowed allowed, Members... members) {
+  return typed_key(
+      name, help, [members...](const Config& c) { return (c.*....*members); },
+      [members...](Config & c) -> auto& { return (c.*....*members); }, std::move(allowed));
+}
+
+template <class... Members>
+ConfigKey key(std::string_view name, std::string_view help, Members... members) {
+  return key(name, help, Allowed{}, members...);
+}
+
+// A key of [mqtt.tls]: reads the defaults of ingest::TlsOptions while TLS is off; setting one turns it on.
+template <class T>
+ConfigKey tls_key(std::string_view name, std::string_view help, T ingest::TlsOptions::*member) {
+  return typed_key(
+      name, help, [member](const Config& c) { return c.mqtt.tls.value_or(ingest::TlsOptions{}).*member; },
+      [member](Config & c) -> auto& { return (c.mqtt.tls ? *c.mqtt.tls : c.mqtt.tls.emplace()).*member; }, {});
+}
+
+std::vector<ConfigKey> make_keys() {
+  return {
+      key("mqtt.url", "The broker: tcp://, ssl:// (TLS), ws://, wss://.", &Config::mqtt, &ingest::MqttOptions::url),
+      key("mqtt.client_id", "The persistent session is kept under this id: keep it stable.", &Config::mqtt,
+          &ingest::MqttOptions::client_id),
+      key("mqtt.username", "The broker account of the daemon (deploy/mosquitto/acl: sterifleetd).", &Config::mqtt,
+          &ingest::MqttOptions::username),
+      key("mqtt.password", "The password of that account.", &Config::mqtt, &ingest::MqttOptions::password),
+      key("mqtt.version", "The protocol: 4 is MQTT 3.1.1, 5 is MQTT 5.",
+          Allowed{.choices = {std::int64_t{4}, std::int64_t{5}}}, &Config::mqtt, &ingest::MqttOptions::version),
+      key("mqtt.shared_group",
+          "Several daemons share the load as $share/<group>/... (example: \"sterifleet\"); empty: one daemon.",
+          &Config::mqtt, &ingest::MqttOptions::shared_group),
+      key("mqtt.keepalive_s", "Seconds between pings to the broker while nothing else is sent.", &Config::mqtt,
+          &ingest::MqttOptions::keepalive),
+
+      tls_key("mqtt.tls.ca_file", "Trust store (PEM); empty: the system's. Example: \"/etc/sterifleet/ca.pem\".",
+              &ingest::TlsOptions::ca_file),
+      tls_key("mqtt.tls.cert_file",
+              "Client certificate (PEM), if the broker wants one. Example: \"/etc/sterifleet/daemon.pem\".",
+              &ingest::TlsOptions::cert_file),
+      tls_key("mqtt.tls.key_file", "Its private key (PEM). Example: \"/etc/sterifleet/daemon.key\".",
+              &ingest::TlsOptions::key_file),
+      tls_key("mqtt.tls.verify", "Check the broker's certificate and host name.", &ingest::TlsOptions::verify),
+
+      key("store.db", "The SQLite database. Example for systemd: \"/var/lib/sterifleet/sterifleet.db\".", &Config::db),
+      key("store.synchronous",
+          "NORMAL survives a killed process (what the crash tests check); FULL also survives power loss, at a "
+          "cost per message.",
+          one_of({"NORMAL", "FULL"}), &Config::sqlite, &store::SqliteOptions::synchronous),
+      key("store.receipts",
+          "A received message is appended to this folder before the broker gets its acknowledgement, and the "
+          "store then takes messages in groups (one transaction each); a start re-runs what the store lacks. "
+          "FULL above also syncs each receipt to disk. Empty: \"<db>-receipts\" next to the database.",
+          &Config::receipts),
+
+      key("http.listen", "ADDR:PORT of the API, dashboard, health and metrics; port 0 picks a free one.", &Config::http,
+          &http::HttpOptions::listen),
+      key("http.tls_cert", "PEM certificate chain; with tls_key, the API and dashboard speak HTTPS only.",
+          &Config::http, &http::HttpOptions::tls_cert),
+      key("http.tls_key", "The certificate's private key (PEM).", &Config::http, &http::HttpOptions::tls_key),
+      key("http.dashboard_dir",
+          "The built dashboard (dashboards/web/dist), served at /; empty: not served. Example: "
+          "\"/usr/share/sterifleet/dashboard\".",
+          &Config::http, &http::HttpOptions::dashboard_dir),
+      key("http.bootstrap_token",
+          "An admin token for the first start, accepted until tokens exist; empty: STERIFLEET_BOOTSTRAP_TOKEN "
+          "from the environment.",
+          &Config::http, &http::HttpOptions::bootstrap_token),
+
+      key("engine.policy", "Policy file (TOML); empty: the built-in policy (CDC 2008 defaults).", &Config::policy),
+      key("engine.max_clock_skew_s", "Device timestamps further ahead of this clock are rejected.", &Config::fleet,
+          &fleet::FleetOptions::max_clock_skew),
+      key("engine.retention_hours", "History the engine keeps in memory; the store keeps everything.", &Config::fleet,
+          &fleet::FleetOptions::retention),
+      key("engine.tick_ms", "How often offline detection and notifications run.", Allowed{.min = 1}, &Config::tick),
+      key("engine.snapshot_every",
+          "A snapshot after this many journal entries (messages, quarantined payloads, actions); 0: not by count.",
+          &Config::fleet, &fleet::FleetOptions::snapshot_every),
+      key("engine.snapshot_minutes", "A snapshot this many minutes after the last one; 0: not by time.", &Config::fleet,
+          &fleet::FleetOptions::snapshot_interval),
+
+      key("log.level", "The least severe events logged.",
+          one_of({"trace", "debug", "info", "warn", "error", "critical", "off"}), &Config::log_level),
+      key("log.format", "json writes one JSON object a line, for log collectors.", one_of({"text", "json"}),
+          &Config::log_format),
+  };
+}
+
+}  // namespace
+
+const std::vector<ConfigSection>& config_sections() {
+  static const std::vector<ConfigSection> sections{
+      {.name = "mqtt"},
+      {.name = "mqtt.tls",
+       .note = "TLS to the broker: present this table to turn it on (mqtt.url must then be ssl:// or wss://).",
+       .turn_on =
+           [](Config& c) {
+             if (!c.mqtt.tls) c.mqtt.tls.emplace();
+           }},
+      {.name = "store"},
+      {.name = "http"},
+      {.name = "engine",
+       .note = "A restart rebuilds the engine from its newest snapshot in the store plus the journal after it. "
+               "Snapshots are written by count or by time, whichever comes first, and on a clean stop. Fewer "
+               "entries between snapshots: a faster restart, more snapshot writes (each pauses ingestion "
+               "briefly; bench/restart_bench measures both)."},
+      {.name = "log"},
+  };
+  return sections;
+}
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = make_keys();
+  return keys;
+}
+
+const ConfigKey* find_config_key(std::string_view name) {
+  for (const auto& k : config_keys()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace sterifleet::app

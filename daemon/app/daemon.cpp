@@ -1,0 +1,188 @@
+#include "daemon.hpp"
+
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include "daemon_command_line.hpp"
+#include "policy_file.hpp"
+
+namespace sterifleet::app {
+
+namespace {
+
+namespace net = boost::asio;
+
+[[noreturn]] void die(const std::string& why) {
+  spdlog::critical("{}; stopping", why);
+  spdlog::default_logger()->flush();
+  std::_Exit(exit_storage);  // no unwinding: nothing more may be acknowledged or written
+}
+
+protocol::Timestamp system_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+std::unique_ptr<store::Store> open_store(const Config& config) {
+  try {
+    return store::open_sqlite(config.db, config.sqlite);
+  } catch (const std::exception& e) {
+    throw StartError(exit_storage, "cannot open the store " + config.db + ": " + e.what());
+  }
+}
+
+ingest::ReceiptOptions receipt_options(const Config& config) {
+  ingest::ReceiptOptions receipts;
+  receipts.folder = config.receipts.empty() ? config.db + "-receipts" : config.receipts;
+  receipts.sync = config.sqlite.synchronous == "FULL";
+  return receipts;
+}
+
+http::HttpOptions http_options(const Config& config) {
+  http::HttpOptions web = config.http;
+  if (web.bootstrap_token.empty()) {
+    if (const char* from_env = std::getenv("STERIFLEET_BOOTSTRAP_TOKEN")) web.bootstrap_token = from_env;
+  }
+  web.fatal = [](const std::string& why) { die(why); };
+  return web;
+}
+
+// The ingest is not movable: made here, it is returned into its member in place.
+ingest::MqttIngest make_ingest(const Config& config, const ingest::ReceiptOptions& receipts, fleet::Fleet& fleet,
+                               fleet::Metrics& metrics, net::any_io_executor executor) {
+  try {
+    return ingest::MqttIngest(config.mqtt, receipts, fleet, metrics, std::move(executor),
+                              [](const std::string& why) { die(why); });
+  } catch (const std::exception& e) {
+    throw StartError(exit_storage, "cannot open the receipt log " + receipts.folder.string() + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config, engine::Policy policy)
+    : config_(std::move(config)),
+      store_(open_store(config_)),
+      fleet_(std::move(policy), *store_, relay_, events_, metrics_, system_now, config_.fleet),
+      fleet_work_(net::make_work_guard(fleet_io_)),
+      receipts_(receipt_options(config_)),
+      mqtt_(make_ingest(config_, receipts_, fleet_, metrics_, fleet_io_.get_executor())),
+      ticker_(fleet_io_),
+      web_(io_, http_options(config_), fleet_, *store_, events_, metrics_, [this] { return mqtt_.connected(); }),
+      stop_signals_(io_, SIGINT, SIGTERM),
+      reload_signal_(io_, SIGHUP) {
+  restore();
+  relay_.target = &mqtt_;
+  schedule_tick();
+  try {
+    web_.start();
+  } catch (const std::exception& e) {
+    throw StartError(exit_config, "cannot serve HTTP on " + config_.http.listen + ": " + e.what());
+  }
+  await_stop();
+  await_reload();
+}
+
+void Daemon::restore() {
+  try {
+    const auto restored = fleet_.restore();
+    for (const auto& warning : restored.warnings) spdlog::warn("{}", warning);
+    spdlog::info("state rebuilt from {} and {} journal entries of {} in {:.2f} s",
+                 restored.snapshot ? "the snapshot of commit " + std::to_string(*restored.snapshot) : "no snapshot",
+                 restored.entries, config_.db, restored.seconds);
+  } catch (const std::exception& e) {
+    throw StartError(exit_storage, "cannot rebuild the state from " + config_.db + ": " + e.what());
+  }
+}
+
+// No ticks while the broker is away: the devices' silence then is the daemon's deafness, not theirs.
+void Daemon::schedule_tick() {
+  ticker_.expires_after(config_.tick);
+  ticker_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    try {
+      if (mqtt_.connected()) fleet_.tick();
+    } catch (const std::exception& e) {
+      die(std::string("storing the clock's effects failed: ") + e.what());
+    }
+    schedule_tick();
+  });
+}
+
+void Daemon::await_stop() {
+  stop_signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: draining and stopping", signal);
+    sd_notify(0, "STOPPING=1");
+    mqtt_.stop();
+    web_.stop();
+    io_.stop();
+  });
+}
+
+void Daemon::await_reload() {
+  reload_signal_.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    reload_policy();
+    await_reload();
+  });
+}
+
+void Daemon::reload_policy() {
+  if (config_.policy.empty()) {
+    spdlog::warn("SIGHUP: no policy file configured; the built-in policy stays");
+    return;
+  }
+  try {
+    const auto errors = fleet_.reload_policy(read_text_file(config_.policy), config_.policy, "operator:SIGHUP");
+    for (const auto& e : errors) spdlog::error("{}", e.to_string());
+    if (errors.empty()) spdlog::info("policy reloaded from {}", config_.policy);
+  } catch (const std::exception& e) {
+    spdlog::error("SIGHUP: {}", e.what());
+  }
+}
+
+void Daemon::start_ingest() {
+  try {
+    if (const auto recovered = mqtt_.start(); recovered > 0) {
+      spdlog::info("stored {} messages the last run had acknowledged but not stored", recovered);
+    }
+  } catch (const std::exception& e) {
+    throw StartError(exit_storage,
+                     "cannot store the receipts of the last run from " + receipts_.folder.string() + ": " + e.what());
+  }
+}
+
+void Daemon::run() {
+  start_ingest();
+  metrics_.set_ready(true);
+  sd_notify(0, "READY=1");
+  const auto& listen = config_.http.listen;
+  spdlog::info("sterifleetd running: broker {}, store {}, HTTP {}://{}:{}", config_.mqtt.url, config_.db,
+               web_.tls() ? "https" : "http", listen.substr(0, listen.rfind(':')), web_.port());
+  std::jthread fleet_thread([this] { fleet_io_.run(); });
+  // A second thread so that one slow HTTP client or long query does not hold up the others.
+  std::jthread second([this] { io_.run(); });
+  io_.run();
+  second.join();
+  // mqtt.stop() has stored what was queued: the clock and a waiting group timer may simply stop.
+  fleet_io_.stop();
+  fleet_thread.join();
+  store_snapshot();
+  spdlog::info("stopped");
+}
+
+// So that the next start replays nothing.
+void Daemon::store_snapshot() {
+  try {
+    const auto snapshot = fleet_.snapshot();
+    spdlog::info("snapshot of commit {} stored ({} bytes)", snapshot.commit, snapshot.bytes);
+  } catch (const std::exception& e) {
+    spdlog::error("no snapshot at stop ({}): the next start replays more of the journal", e.what());
+  }
+}
+
+}  // namespace sterifleet::app

@@ -1,0 +1,77 @@
+// sterifleetd's parts, built from the configuration and run: store, fleet, MQTT ingest, clock, HTTP
+// server and signals (SIGTERM/SIGINT drain and stop, SIGHUP reloads the policy file).
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <stdexcept>
+
+#include "config.hpp"
+#include "sterifleet/fleet/fleet.hpp"
+#include "sterifleet/http/server.hpp"
+#include "sterifleet/ingest/mqtt_ingest.hpp"
+
+namespace sterifleet::app {
+
+/// A part could not start; `exit_code` says whether restarting may help (daemon_command_line.hpp).
+class StartError : public std::runtime_error {
+ public:
+  StartError(int code, const std::string& what) : std::runtime_error(what), exit_code(code) {}
+  int exit_code;
+};
+
+// The Fleet needs a command sink at construction and the MQTT ingest needs the Fleet: this breaks the
+// cycle until the ingest exists (no command can be issued before restore() returns).
+class CommandRelay : public fleet::CommandSink {
+ public:
+  fleet::CommandSink* target = nullptr;
+  void publish(const std::string& topic, const std::string& payload) override {
+    if (target) target->publish(topic, payload);
+  }
+};
+
+class Daemon {
+ public:
+  /// Opens the store, rebuilds the state, opens the receipt log and binds the HTTP port; throws
+  /// StartError. Nothing is received before run().
+  Daemon(Config config, engine::Policy policy);
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  /// Stores what the last run acknowledged but did not store, connects and serves until SIGTERM or
+  /// SIGINT; then drains and stores a snapshot. Throws StartError before it is ready.
+  void run();
+
+ private:
+  void restore();
+  void schedule_tick();
+  void await_stop();
+  void await_reload();
+  void reload_policy();
+  void start_ingest();
+  void store_snapshot();
+
+  // In the order of construction: each part is built from those above it and destroyed before them.
+  Config config_;
+  std::unique_ptr<store::Store> store_;
+  fleet::Metrics metrics_;
+  fleet::EventBus events_;
+  CommandRelay relay_;
+  fleet::Fleet fleet_;
+  // The HTTP server's threads never wait for the store on the inputs' behalf: the ordered ingest, the
+  // commands it issues and the clock run on a thread of their own, which alone waits for each commit.
+  boost::asio::io_context io_;
+  boost::asio::io_context fleet_io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> fleet_work_;
+  ingest::ReceiptOptions receipts_;
+  ingest::MqttIngest mqtt_;
+  boost::asio::steady_timer ticker_;
+  http::HttpServer web_;
+  boost::asio::signal_set stop_signals_;
+  boost::asio::signal_set reload_signal_;
+};
+
+}  // namespace sterifleet::app
