@@ -5,7 +5,8 @@
 #include <stdexcept>
 
 #include "pdf_seal.hpp"
-#include "sha256_stream.hpp"
+#include "sterifleet/crypto/hex.hpp"
+#include "sterifleet/crypto/sha256.hpp"
 
 namespace sterifleet::report {
 
@@ -81,7 +82,7 @@ std::string read_range(std::ifstream& file, std::uint64_t offset, std::uint64_t 
 }
 
 std::string hash_prefix(std::ifstream& file, std::uint64_t length) {
-  Sha256Stream sha256;
+  crypto::Sha256 sha256;
   std::string buffer(1 << 20, '\0');
   file.seekg(0);
   while (length > 0) {
@@ -91,7 +92,7 @@ std::string hash_prefix(std::ifstream& file, std::uint64_t length) {
     sha256.update(std::string_view(buffer.data(), chunk));
     length -= chunk;
   }
-  return sha256.finish_hex();
+  return crypto::to_hex(sha256.finish());
 }
 
 // The record of the report's making comes after the head it states; look there first, then before it
