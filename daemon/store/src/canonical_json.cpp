@@ -11,9 +11,13 @@ namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void refuse(const std::string& where, const std::string& what) {
-  throw CanonicalJsonError(where.empty() ? what : where + ": " + what);
-}
+// Where a refused value lies is put together as the refusal unwinds: a valid value builds no paths.
+struct Refusal {
+  std::string where;  ///< "/after/list/1"
+  std::string what;
+};
+
+[[noreturn]] void refuse(std::string what) { throw Refusal{{}, std::move(what)}; }
 
 bool needs_escape(char c) { return static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\'; }
 
@@ -63,15 +67,15 @@ void append_json_escaped(std::string& out, std::string_view text) {
 
 namespace {
 
-void append_string(std::string& out, std::string_view text, const std::string& where) {
+void append_string(std::string& out, std::string_view text) {
   const auto bad = invalid_utf8_at(text);
-  if (bad != std::string_view::npos) refuse(where, "invalid UTF-8 at byte " + std::to_string(bad));
+  if (bad != std::string_view::npos) refuse("invalid UTF-8 at byte " + std::to_string(bad));
   append_json_escaped(out, text);
 }
 
 // ECMAScript's Number::toString(x) (ECMA-262, 6.1.6.1.20) from the shortest digits that read back as x.
-void append_double(std::string& out, double value, const std::string& where) {
-  if (!std::isfinite(value)) refuse(where, "NaN and infinities are not JSON");
+void append_double(std::string& out, double value) {
+  if (!std::isfinite(value)) refuse("NaN and infinities are not JSON");
   if (value == 0) {
     out.push_back('0');  // -0 too
     return;
@@ -132,9 +136,9 @@ std::u16string utf16(std::string_view utf8) {
   return out;
 }
 
-void append_value(std::string& out, const json& value, const std::string& where);
+void append_value(std::string& out, const json& value);
 
-void append_object(std::string& out, const json& object, const std::string& where) {
+void append_object(std::string& out, const json& object) {
   // nlohmann keeps members in byte order, which is code point order: the same as UTF-16 order unless a
   // key holds a character beyond U+FFFF (four UTF-8 bytes), whose surrogates sort below U+E000.
   std::vector<json::const_iterator> members;
@@ -143,7 +147,7 @@ void append_object(std::string& out, const json& object, const std::string& wher
   for (auto it = object.begin(); it != object.end(); ++it) {
     const auto& key = it.key();
     const auto bad = invalid_utf8_at(key);
-    if (bad != std::string_view::npos) refuse(where, "a key with invalid UTF-8 at byte " + std::to_string(bad));
+    if (bad != std::string_view::npos) refuse("a key with invalid UTF-8 at byte " + std::to_string(bad));
     supplementary = supplementary ||
                     std::any_of(key.begin(), key.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xF0; });
     members.push_back(it);
@@ -157,12 +161,17 @@ void append_object(std::string& out, const json& object, const std::string& wher
     if (i > 0) out.push_back(',');
     append_json_escaped(out, members[i].key());
     out.push_back(':');
-    append_value(out, members[i].value(), where + "/" + members[i].key());
+    try {
+      append_value(out, members[i].value());
+    } catch (Refusal& refusal) {
+      refusal.where.insert(0, "/" + members[i].key());
+      throw;
+    }
   }
   out.push_back('}');
 }
 
-void append_value(std::string& out, const json& value, const std::string& where) {
+void append_value(std::string& out, const json& value) {
   switch (value.type()) {
     case json::value_t::null:
       out += "null";
@@ -177,39 +186,48 @@ void append_value(std::string& out, const json& value, const std::string& where)
       out += std::to_string(value.get<std::uint64_t>());
       return;
     case json::value_t::number_float:
-      append_double(out, value.get<double>(), where);
+      append_double(out, value.get<double>());
       return;
     case json::value_t::string:
-      append_string(out, value.get_ref<const std::string&>(), where);
+      append_string(out, value.get_ref<const std::string&>());
       return;
     case json::value_t::array:
       out.push_back('[');
       for (std::size_t i = 0; i < value.size(); ++i) {
         if (i > 0) out.push_back(',');
-        append_value(out, value[i], where + "/" + std::to_string(i));
+        try {
+          append_value(out, value[i]);
+        } catch (Refusal& refusal) {
+          refusal.where.insert(0, "/" + std::to_string(i));
+          throw;
+        }
       }
       out.push_back(']');
       return;
     case json::value_t::object:
-      append_object(out, value, where);
+      append_object(out, value);
       return;
     case json::value_t::binary:
     case json::value_t::discarded:
-      refuse(where, "binary and discarded values are not JSON");
+      refuse("binary and discarded values are not JSON");
   }
 }
 
 }  // namespace
 
-void append_canonical_json(std::string& out, const json& value) { append_value(out, value, ""); }
+void append_canonical_json(std::string& out, const json& value) {
+  try {
+    append_value(out, value);
+  } catch (const Refusal& refusal) {
+    throw CanonicalJsonError(refusal.where.empty() ? refusal.what : refusal.where + ": " + refusal.what);
+  }
+}
 
 std::string canonical_json(const json& value) {
   std::string out;
   append_canonical_json(out, value);
   return out;
 }
-
-void append_canonical_string(std::string& out, std::string_view text) { append_string(out, text, ""); }
 
 std::size_t invalid_utf8_at(std::string_view text) noexcept {
   std::size_t i = 0;

@@ -27,11 +27,8 @@ class CanonicalJsonError : public std::invalid_argument {
 void append_canonical_json(std::string& out, const nlohmann::json& value);
 std::string canonical_json(const nlohmann::json& value);
 
-/// Appends `text` as an RFC 8785 string, quotes included. Throws CanonicalJsonError unless it is UTF-8.
-void append_canonical_string(std::string& out, std::string_view text);
-
-/// The same escaping with no UTF-8 check, bytes copied as they are: for stored text, which was checked
-/// when it was written (or written before the check existed, and must hash as it did then).
+/// Appends `text` as an RFC 8785 string, quotes included, bytes copied as they are with no UTF-8 check:
+/// for stored text, checked when it was written (or written before the check, and hashed as it was).
 void append_json_escaped(std::string& out, std::string_view text);
 
 /// Where the first byte of `text` that is not part of well-formed UTF-8 (RFC 3629: no overlong forms,
