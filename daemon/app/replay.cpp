@@ -1,13 +1,13 @@
 #include "replay.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <istream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <tuple>
 
+#include "sterifleet/crypto/hex.hpp"
 #include "sterifleet/engine/engine.hpp"
 #include "sterifleet/fleet/journal_actions.hpp"
 
@@ -50,16 +50,7 @@ json cycle_line(const engine::CycleRecord& c) {
 // The bytes of a recorded payload: the text as received, a JSON value, or hex for bytes that are not UTF-8.
 std::optional<std::string> payload_of(const json& line) {
   if (line.contains("payload_hex") && line["payload_hex"].is_string()) {
-    const auto& hex = line["payload_hex"].get_ref<const std::string&>();
-    if (hex.size() % 2 != 0) return std::nullopt;
-    std::string bytes;
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-      unsigned value = 0;
-      const auto [end, error] = std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16);
-      if (error != std::errc{} || end != hex.data() + i + 2) return std::nullopt;
-      bytes.push_back(static_cast<char>(value));
-    }
-    return bytes;
+    return crypto::from_hex(line["payload_hex"].get_ref<const std::string&>());
   }
   if (!line.contains("payload")) return std::nullopt;
   return line["payload"].is_string() ? line["payload"].get<std::string>() : line["payload"].dump();

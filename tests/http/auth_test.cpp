@@ -3,6 +3,7 @@
 #include <set>
 
 #include "harness.hpp"
+#include "sterifleet/crypto/sha256.hpp"
 
 namespace sterifleet::http::testing {
 namespace {
@@ -173,7 +174,7 @@ TEST(Auth, StoredTokens_AreOnlyHashes) {
   Harness harness(empty_fleet());
   const auto created = harness.post("/api/v1/tokens", Role::admin, {{"name", "kim"}, {"role", "auditor"}});
   const auto secret = json_of(created)["token"].get<std::string>();
-  const auto record = harness.store().token_by_hash(store::sha256_hex(secret));
+  const auto record = harness.store().token_by_hash(crypto::sha256_hex(secret));
   ASSERT_TRUE(record);
   EXPECT_EQ(record->name, "kim");
   EXPECT_FALSE(harness.store().token_by_hash(secret));

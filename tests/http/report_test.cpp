@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "harness.hpp"
+#include "sterifleet/crypto/sha256.hpp"
 #include "sterifleet/report/verify.hpp"
 
 namespace sterifleet::http::testing {
@@ -36,7 +37,7 @@ class Reports : public ::testing::Test {
     return json_of(harness.get("/api/v1/audit?after=" + std::to_string(seq - 1), Role::auditor))["items"][0];
   }
   std::string body_hash(const std::string& text, std::uint64_t body_bytes) {
-    return store::sha256_hex(std::string_view(text).substr(0, body_bytes));
+    return crypto::sha256_hex(std::string_view(text).substr(0, body_bytes));
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sterifleet/crypto/sha256.hpp"
 #include "sterifleet/protocol/codec.hpp"
 
 namespace sterifleet::report::testing {
@@ -201,6 +202,6 @@ std::vector<std::map<std::string, std::string>> rows(const std::vector<std::vect
   return out;
 }
 
-std::string sha256_of(std::string_view bytes) { return store::sha256_hex(bytes); }
+std::string sha256_of(std::string_view bytes) { return crypto::sha256_hex(bytes); }
 
 }  // namespace sterifleet::report::testing

@@ -1,6 +1,7 @@
 // The audit chain's definition, as a verifier outside sterifleet would reimplement it.
 #include <gtest/gtest.h>
 
+#include "sterifleet/store/canonical_json.hpp"
 #include "store_fixtures.hpp"
 
 namespace sterifleet::store::testing {
@@ -8,17 +9,12 @@ namespace {
 
 using nlohmann::json;
 
-TEST(AuditChain, Sha256HexMatchesTheStandardVector) {
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-}
-
-TEST(AuditChain, CanonicalBytesAreTheSortedCompactJsonOfTheRecord) {
+TEST(AuditChain, CanonicalBytesAreTheRfc8785FormOfTheRecord) {
   engine::AuditRecord record{at(5, 250),
                              "token:anna",
                              "alert:0011223344556677",
                              "acknowledged",
-                             json{{"state", "open"}, {"b", {1, 2.5, nullptr}}},
+                             json{{"state", "open"}, {"b", {1, 2.5, nullptr, 134.0, 1e-7}}},
                              json{{"state", "acknowledged"}, {"comment", "tab\there \"quoted\" ✓ \x01"}},
                              "POST /api/v1/alerts/0011223344556677/ack"};
   const std::string prev(64, 'a');
@@ -32,8 +28,54 @@ TEST(AuditChain, CanonicalBytesAreTheSortedCompactJsonOfTheRecord) {
                       {"after", record.after},
                       {"cause", record.cause},
                       {"prev", prev}};
-  EXPECT_EQ(canonical, expected.dump());
+  EXPECT_EQ(canonical, canonical_json(expected));
+  EXPECT_EQ(canonical,
+            "{\"action\":\"acknowledged\",\"actor\":\"token:anna\",\"after\":{\"comment\":\"tab\\there "
+            "\\\"quoted\\\" ✓ \\u0001\",\"state\":\"acknowledged\"},\"at\":\"2026-11-02T08:05:00.250Z\","
+            "\"before\":{\"b\":[1,2.5,null,134,1e-7],\"state\":\"open\"},\"cause\":\"POST "
+            "/api/v1/alerts/0011223344556677/ack\",\"entity\":\"alert:0011223344556677\",\"prev\":\"" +
+                prev + "\",\"seq\":42}");
   EXPECT_EQ(json::parse(canonical), expected);
+}
+
+// Chains stored before the form was RFC 8785 were hashed over nlohmann's dump(): the same bytes for
+// every record without a non-integer number, which is every record the daemon wrote but those that
+// carry a cycle's temperature or a concentration. Verification hashes stored text, so those verify too
+// (SqliteBackend.AuditChain_StoredBeforeRfc8785StillVerifies).
+TEST(AuditChain, WithoutNonIntegersTheFormerFormIsTheSameBytes) {
+  const json records[] = {
+      json{{"state", "open"}, {"n", -7}, {"big", 1764662400123}, {"list", {1, "two", nullptr, true}}},
+      json{{"comment", "tab\t nl\n quote\" backslash\\ \x01\x1f\x7f é ✓ 😀"}, {"empty", json::object()}}, json::array(),
+      json()};
+  for (const auto& value : records) {
+    EXPECT_EQ(canonical_json(value), value.dump()) << value.dump();
+  }
+}
+
+TEST(AuditChain, ARecordThatIsNotUtf8IsRefusedNamingTheField) {
+  engine::AuditRecord record{at(0), "token:anna", "alert:1", "acknowledged", json(), json(), "GET /x?\xff"};
+  EXPECT_THROW(
+      {
+        try {
+          audit_canonical(1, record, std::string(64, '0'));
+        } catch (const CanonicalJsonError& e) {
+          EXPECT_STREQ(e.what(), "cause: invalid UTF-8 at byte 7");
+          throw;
+        }
+      },
+      CanonicalJsonError);
+  record.cause = "ok";
+  record.after = json{{"comment", "\xc3"}};
+  EXPECT_THROW(
+      {
+        try {
+          audit_canonical(1, record, std::string(64, '0'));
+        } catch (const CanonicalJsonError& e) {
+          EXPECT_STREQ(e.what(), "after/comment: invalid UTF-8 at byte 0");
+          throw;
+        }
+      },
+      CanonicalJsonError);
 }
 
 TEST(AuditChain, HashIsSha256OfPrevHashThenCanonicalBytes) {

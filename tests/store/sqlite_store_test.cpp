@@ -578,6 +578,42 @@ TEST_F(SqliteBackend, Tamper_TheTrailMustEndAtTheRecordedHead) {
   EXPECT_TRUE(store_->verify_audit().intact);
 }
 
+TEST_F(SqliteBackend, AuditChain_StoredBeforeRfc8785StillVerifies) {
+  // Record 2 as the store wrote it before: its after as nlohmann's dump() (134.0, not RFC 8785's 134)
+  // and a cause with a byte that is not UTF-8, both hashed as stored.
+  store_->commit(Commit{.audit = {audit("cycle:1", "completed", at(1), json{{"temp_c", 134.5}})}});
+  store_->commit(Commit{.audit = {audit("cycle:2", "completed", at(2), json{{"temp_c", 134.0}})}});
+  EXPECT_EQ(query_text(path_, R"(SELECT "after" FROM audit WHERE seq = 2)"), R"({"temp_c":134})");
+  const auto prev = query_text(path_, "SELECT prev_hash FROM audit WHERE seq = 2");
+  const auto record = audit("cycle:2", "completed", at(2), json{{"temp_c", 134.0}});
+  auto canonical = audit_canonical(2, record, prev);
+  canonical.replace(canonical.find(R"("after":{"temp_c":134})"), 22, R"("after":{"temp_c":134.0})");
+  const auto cause_at = canonical.find(R"("cause":")") + 9;
+  canonical.insert(cause_at, "\xff");
+  const auto hash = audit_hash(prev, canonical);
+  run_sql(path_, R"(UPDATE audit SET "after" = '{"temp_c":134.0}', cause = CAST(X'FF' AS TEXT) || cause, hash = ')" +
+                     hash + "' WHERE seq = 2; UPDATE meta SET audit_hash = '" + hash + "'");
+  store_.reset();
+  store_ = open_sqlite(path_);
+  const auto v = store_->verify_audit();
+  EXPECT_TRUE(v.intact) << v.problem;
+  EXPECT_EQ(v.records, 2);
+  store_->commit(Commit{.audit = {audit("cycle:3", "completed", at(3), json{{"temp_c", 121.0}})}});
+  EXPECT_TRUE(store_->verify_audit().intact);
+  EXPECT_EQ(query_text(path_, "SELECT prev_hash FROM audit WHERE seq = 3"), hash);
+}
+
+TEST_F(SqliteBackend, AuditChain_ARecordThatIsNotUtf8IsRefusedAndTheChainStaysWhole) {
+  write_trail();
+  const auto head = store_->audit_head();
+  auto bad = audit("alert:11", "acknowledged", at(11), json{{"comment", "caf\xe9"}});
+  EXPECT_THAT([&] { store_->commit(Commit{.audit = {bad}}); },
+              ::testing::ThrowsMessage<StoreError>(HasSubstr(
+                  "storing audit record 11 (alert:11 acknowledged): after/comment: invalid UTF-8 at byte 3")));
+  EXPECT_EQ(store_->audit_head().hash, head.hash);
+  EXPECT_TRUE(store_->verify_audit().intact);
+}
+
 TEST_F(SqliteBackend, Tamper_ADamagedSnapshotIsRefusedAndTheOlderOneRemains) {
   for (std::uint64_t seq = 1; seq <= 2; ++seq) store_->commit(Commit{.messages = {telemetry("PEN-0001", seq, at(0))}});
   store_->save_snapshot({1, at(1), "older state"});

@@ -6,9 +6,12 @@
 #include <ostream>
 #include <string>
 
+#include "sterifleet/crypto/sha256.hpp"
 #include "sterifleet/store/store.hpp"
 
 namespace sterifleet::store::testing {
+
+using crypto::sha256_hex;
 
 /// A back-end under test. `open` opens (creating if new) the store called `place`, a path in a fresh
 /// temporary directory: SQLite uses it as its file, a server back-end derives a database name from it.

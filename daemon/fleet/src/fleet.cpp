@@ -3,9 +3,9 @@
 #include <limits>
 #include <set>
 
+#include "sterifleet/crypto/random.hpp"
 #include "sterifleet/engine/snapshot.hpp"
 #include "sterifleet/fleet/journal_actions.hpp"
-#include "sterifleet/fleet/random_id.hpp"
 #include "sterifleet/fleet/views.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/protocol/command.hpp"
@@ -62,7 +62,7 @@ Fleet::Fleet(engine::Policy policy, store::Store& store, CommandSink& commands, 
               [this](const protocol::Envelope& envelope, std::string_view payload) {
                 return same_as_stored(envelope, payload, earlier_);
               }},
-      command_prefix_("cmd-" + random_hex(4) + "-") {}
+      command_prefix_("cmd-" + crypto::random_hex(4) + "-") {}
 
 Fleet::RestoreStats Fleet::restore() {
   std::lock_guard input(input_mutex_);

@@ -1,12 +1,11 @@
 #include "sterifleet/http/auth.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 
-#include "sterifleet/fleet/random_id.hpp"
+#include "sterifleet/crypto/random.hpp"
+#include "sterifleet/crypto/sha256.hpp"
 
 namespace sterifleet::http {
 
@@ -83,21 +82,21 @@ bool valid_token_name(std::string_view name) noexcept {
 
 IssuedToken issue_token(store::Store& store, const std::string& name, Role role, protocol::Timestamp now) {
   IssuedToken out;
-  out.secret = "sft_" + fleet::random_hex(16);
-  out.record = store::TokenRecord{"tok_" + fleet::random_hex(6), name, std::string(to_string(role)), now, false};
-  store.add_token(out.record, store::sha256_hex(out.secret));
+  out.secret = "sft_" + crypto::random_hex(16);
+  out.record = store::TokenRecord{"tok_" + crypto::random_hex(6), name, std::string(to_string(role)), now, false};
+  store.add_token(out.record, crypto::sha256_hex(out.secret));
   return out;
 }
 
 Authenticator::Authenticator(store::Store& store, std::string bootstrap) : store_(store) {
-  if (!bootstrap.empty()) bootstrap_sha256_ = store::sha256_hex(bootstrap);
+  if (!bootstrap.empty()) bootstrap_sha256_ = crypto::sha256_hex(bootstrap);
 }
 
 bool Authenticator::is_bootstrap(std::string_view secret) const {
   if (bootstrap_sha256_.empty()) return false;
   // Equal-length digests compared in constant time: the response time says nothing about the secret.
-  const std::string presented = store::sha256_hex(secret);
-  if (CRYPTO_memcmp(presented.data(), bootstrap_sha256_.data(), presented.size()) != 0) return false;
+  const std::string presented = crypto::sha256_hex(secret);
+  if (!crypto::equal_constant_time(presented, bootstrap_sha256_)) return false;
   const auto tokens = store_.tokens();
   return std::none_of(tokens.begin(), tokens.end(),
                       [](const store::TokenRecord& t) { return t.role == "admin" && !t.revoked; });
@@ -114,7 +113,7 @@ std::variant<Principal, Authenticator::Failure> Authenticator::authenticate(std:
   if (!plausible_secret(secret)) return Failure::malformed;
   if (is_bootstrap(secret)) return Principal{"bootstrap", Role::admin, {}};
   // The lookup is by digest: timing can at most tell which digests exist, never a secret's bytes.
-  const auto record = store_.token_by_hash(store::sha256_hex(secret));
+  const auto record = store_.token_by_hash(crypto::sha256_hex(secret));
   if (!record || record->revoked) return Failure::unknown;
   const auto role = parse_role(record->role);
   if (!role) return Failure::unknown;

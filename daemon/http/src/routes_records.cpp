@@ -2,7 +2,7 @@
 // the engine (which knows every session an item of a recalled load was used in since).
 
 #include "router.hpp"
-#include "sterifleet/fleet/random_id.hpp"
+#include "sterifleet/crypto/random.hpp"
 #include "sterifleet/http/record_views.hpp"
 #include "sterifleet/protocol/ids.hpp"
 
@@ -73,7 +73,7 @@ Response add_reprocessing(const Call& call) {
     bad_param("cycle", "required, an object with the fields of a cycle.complete body");
   }
   json accepted = entry;
-  if (id.empty()) accepted["id"] = id = "M-" + fleet::random_hex(6);
+  if (id.empty()) accepted["id"] = id = "M-" + crypto::random_hex(6);
   auto& services = call.context.services;
   return call.context.write([&] { return services.fleet.manual_reprocessing(accepted, call.principal->actor()); },
                             [&] { return services.store.cycle("manual/" + id).value_or(json::object()); },

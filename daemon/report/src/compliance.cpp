@@ -62,13 +62,15 @@ class ComplianceReport {
         from_(format_timestamp(request.from)),
         to_(format_timestamp(request.to)) {}
 
-  Counts write() {
+  /// Also reads the audit head, after the last row: every row in the report was committed at or before it.
+  Counts write(store::AuditHead& head) {
     writer_.begin({"Compliance report", request_.clinic, from_, to_, format_timestamp(request_.now), request_.actor});
     sessions();
     cycles();
     violations();
     recalls();
-    writer_.end(summary_);
+    head = store_.audit_head();
+    writer_.end(summary_, head);
     return {summary_.sessions(), summary_.cycles(), summary_.violations(), summary_.recalls()};
   }
 
@@ -183,10 +185,10 @@ Made make_compliance_report(store::Store& store, const ComplianceRequest& reques
   SealedOutput sealed(out);
   const auto writer = make_writer(request, sealed);
   Made made;
-  made.counts = ComplianceReport(store, request, *writer).write();
+  store::AuditHead head;
+  made.counts = ComplianceReport(store, request, *writer).write(head);
   const auto body = sealed.close_body();
-  // Read after the last row: every row in the report was committed at or before this record.
-  made.seal = {body.sha256, body.bytes, store.audit_head()};
+  made.seal = {body.sha256, body.bytes, std::move(head)};
   writer->seal(made.seal);
   made.bytes = sealed.bytes();
   record(audit_record(request, made));

@@ -298,7 +298,7 @@ class CsvWriter : public ReportWriter {
 
   void end_section(Section) override {}
 
-  void end(const Summary& summary) override {
+  void end(const Summary& summary, const store::AuditHead&) override {
     header("summary", summary_columns);
     auto& b = out_.buffer();
     for (const auto& [metric, value] : summary.metrics()) {

@@ -64,7 +64,9 @@ class JsonWriter : public ReportWriter {
 
   void end_section(Section) override { out_.body("]"); }
 
-  void end(const Summary& summary) override { out_.body(",\n\"summary\":" + text(summary.to_json())); }
+  void end(const Summary& summary, const store::AuditHead&) override {
+    out_.body(",\n\"summary\":" + text(summary.to_json()));
+  }
 
   void seal(const Seal& seal) override {
     const json integrity{{"sha256", seal.sha256},

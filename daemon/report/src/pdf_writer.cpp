@@ -4,7 +4,6 @@
 
 #include <stdexcept>
 
-#include "pdf_seal.hpp"
 #include "pdf_table.hpp"
 
 namespace sterifleet::report {
@@ -192,12 +191,13 @@ class PdfWriter : public ReportWriter {
     recalls_.push_back(recall);
   }
 
-  void end(const Summary& summary) override {
+  void end(const Summary& summary, const store::AuditHead& head) override {
     summary_ = &summary;
+    head_ = head;
     int pages = 0;
     {
       Canvas measure(discard, nullptr);
-      pages = render(measure.cr(), false, 0) + 1;  // and the seal's page
+      pages = render(measure.cr(), false, 0);
     }
     std::string pdf;
     Canvas canvas(append_to, &pdf);
@@ -207,35 +207,12 @@ class PdfWriter : public ReportWriter {
                                    (header_.generated_at.substr(0, 19) + "Z").c_str());
     render(canvas.cr(), true, pages);
     canvas.finish();
-    pages_ = pages;
     out_.body(pdf);
-    pdf_ = std::move(pdf);
   }
 
-  void seal(const Seal& seal) override {
-    SealPage page;
-    page.width = kPageWidth;
-    page.height = kPageHeight;
-    page.title = "Seal of this report";
-    page.lines = {
-        "SHA-256 of this report: " + seal.sha256,
-        "It covers bytes 0 to " + std::to_string(seal.body_bytes - 1) +
-            " of this file: the PDF as it was before this page, which was appended to it as an incremental update.",
-        "",
-        "Audit-chain head when the report was made: record " + std::to_string(seal.head.seq) + ",",
-        "hash " + seal.head.hash,
-        "The audit trail records the making of this report as entity report:<its SHA-256>, stating this head.",
-        "",
-        "Check it with the store it was made from:  sterifleet report verify --db <store> <this file>",
-        "or by hand:  head -c " + std::to_string(seal.body_bytes) + " <this file> | sha256sum",
-        "",
-        "Report: compliance of " + clinic_label(header_) + ", from " + when(header_.from) + " to " + when(header_.to) +
-            " UTC, made " + when(header_.generated_at) + " UTC by " + header_.generated_by + ".",
-    };
-    page.footer_left = footer_text();
-    page.footer_right = "page " + std::to_string(pages_) + " of " + std::to_string(pages_);
-    out_.footer(seal_update(pdf_, page, seal));
-  }
+  // The body is the whole file, seal page included: its SHA-256 cannot be printed inside the bytes it
+  // covers, so it travels beside the file (the audit record, the API's header, the CLI's output).
+  void seal(const Seal&) override {}
 
  private:
   void count_row() {
@@ -249,7 +226,26 @@ class PdfWriter : public ReportWriter {
 
   std::string footer_text() const {
     return "sterifleet compliance report - " + clinic_label(header_) + " - " + when(header_.from) + " to " +
-           when(header_.to) + " UTC - its SHA-256 and audit-chain head are on the last page";
+           when(header_.to) + " UTC - its audit-chain head and how to prove it are on the last page";
+  }
+
+  void seal_page(PdfPages& p) {
+    p.keep(kPageHeight);  // a page of its own
+    p.title("Seal of this report");
+    p.paragraph("Audit-chain head when the report was made: record " + std::to_string(head_.seq) + ", hash " +
+                head_.hash + ". Every row in this report was committed at or before that record.");
+    p.paragraph(
+        "The audit trail records the making of this report as entity report:<SHA-256 of this file>, stating this "
+        "head, the file's length and who made it. The SHA-256 is of the whole file, this page included, so it "
+        "cannot be printed here: it is given with the file (the API's X-Report-SHA256 header, the output of "
+        "sterifleet report) and is in the audit record.");
+    p.paragraph("Prove it with the store it was made from:  sterifleet report verify --db <store> <this file>");
+    p.paragraph(
+        "or by hand:  sha256sum <this file>, then find the audit record whose entity is report:<that hash> "
+        "(GET /api/v1/audit) and check the head above is a record of the trail with that hash.");
+    p.paragraph("Report: compliance of " + clinic_label(header_) + ", from " + when(header_.from) + " to " +
+                when(header_.to) + " UTC, made " + when(header_.generated_at) + " UTC by " + header_.generated_by +
+                ".");
   }
 
   int render(cairo_t* cr, bool draw, int total) {
@@ -268,6 +264,7 @@ class PdfWriter : public ReportWriter {
     section(p, "Sterilizer cycles", cycles_, "No cycle completed in this period.");
     section(p, "Violations", violations_, "No alert opened in this period.");
     recalls(p);
+    seal_page(p);
     return p.finish();
   }
 
@@ -367,8 +364,7 @@ class PdfWriter : public ReportWriter {
   Table violations_ = violations_table();
   std::vector<json> recalls_;
   const Summary* summary_ = nullptr;
-  std::string pdf_;
-  int pages_ = 0;
+  store::AuditHead head_;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 // What turns a report's content into one format. The content arrives once, in order: the header, then
-// each section's rows, then the summary (tallied from the rows, so it comes last), then the seal.
+// each section's rows, then the summary (tallied from the rows, so it comes last) with the audit head,
+// then the seal.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -38,9 +39,10 @@ class ReportWriter {
   virtual void violation(const nlohmann::json& alert, const Closure& closure) = 0;
   virtual void recall(const nlohmann::json& recall) = 0;
   virtual void end_section(Section section) = 0;
-  /// The rest of the body; afterwards the body is closed and hashed.
-  virtual void end(const Summary& summary) = 0;
-  /// The footer stating the seal.
+  /// The rest of the body; afterwards the body is closed and hashed. `head` is the audit chain's head
+  /// read after the last row, which the PDF prints in its body (CSV and JSON state it in their footer).
+  virtual void end(const Summary& summary, const store::AuditHead& head) = 0;
+  /// The footer stating the seal; the PDF has none (its body is the whole file).
   virtual void seal(const Seal& seal) = 0;
 };
 

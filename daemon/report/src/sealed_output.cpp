@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "sterifleet/crypto/hex.hpp"
+
 namespace sterifleet::report {
 
 void SealedOutput::flush() {
@@ -16,7 +18,7 @@ BodyDigest SealedOutput::close_body() {
   if (closed_) throw std::logic_error("a report body is closed once");
   flush();
   closed_ = true;
-  return {sha256_.finish_hex(), sent_};
+  return {crypto::to_hex(sha256_.finish()), sent_};
 }
 
 void SealedOutput::footer(std::string_view bytes) {

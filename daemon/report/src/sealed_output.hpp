@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "sha256_stream.hpp"
+#include "sterifleet/crypto/sha256.hpp"
 #include "sterifleet/report/output.hpp"
 
 namespace sterifleet::report {
@@ -40,7 +40,7 @@ class SealedOutput {
 
   Output& out_;
   std::string buffer_;
-  Sha256Stream sha256_;
+  crypto::Sha256 sha256_;
   std::uint64_t sent_ = 0;
   bool closed_ = false;
 };

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "pdf_seal.hpp"
-#include "sha256_stream.hpp"
+#include "sterifleet/crypto/hex.hpp"
+#include "sterifleet/crypto/sha256.hpp"
 
 namespace sterifleet::report {
 
@@ -81,7 +81,7 @@ std::string read_range(std::ifstream& file, std::uint64_t offset, std::uint64_t 
 }
 
 std::string hash_prefix(std::ifstream& file, std::uint64_t length) {
-  Sha256Stream sha256;
+  crypto::Sha256 sha256;
   std::string buffer(1 << 20, '\0');
   file.seekg(0);
   while (length > 0) {
@@ -91,7 +91,7 @@ std::string hash_prefix(std::ifstream& file, std::uint64_t length) {
     sha256.update(std::string_view(buffer.data(), chunk));
     length -= chunk;
   }
-  return sha256.finish_hex();
+  return crypto::to_hex(sha256.finish());
 }
 
 // The record of the report's making comes after the head it states; look there first, then before it
@@ -127,56 +127,41 @@ void check_head(store::Store& store, const store::AuditHead& head, std::vector<s
   }
 }
 
-}  // namespace
+std::string no_record(const std::string& entity) {
+  return "the audit trail has no record of making a report with this body (entity " + entity + ")";
+}
 
-Verdict verify_report(store::Store& store, const std::string& path) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) throw std::runtime_error("cannot read " + path);
-  const auto size = static_cast<std::uint64_t>(file.tellg());
-  Verdict verdict;
-  const auto start = read_range(file, 0, std::min<std::uint64_t>(size, 16));
-  verdict.format = detect(start);
-  if (!verdict.format) {
-    verdict.problems.push_back("not a sterifleet report: it starts with neither report, nor {\"report\": nor %PDF-");
-    return verdict;
-  }
+void check_trail(store::Store& store, std::vector<std::string>& problems) {
+  const auto trail = store.verify_audit();
+  if (!trail.intact) problems.push_back("the audit trail is not intact: " + trail.problem);
+}
+
+// CSV and JSON: the footer states the seal; the body it covers must hash to it, and the record of the
+// report's making must state the same head and length.
+void verify_footer(store::Store& store, std::ifstream& file, std::uint64_t size, Verdict& verdict) {
   const auto tail_size = std::min(size, kTail);
   const auto tail = read_range(file, size - tail_size, tail_size);
-  switch (*verdict.format) {
-    case Format::csv:
-      verdict.stated = csv_seal(tail);
-      break;
-    case Format::json:
-      verdict.stated = json_seal(tail);
-      break;
-    case Format::pdf:
-      verdict.stated = read_pdf_seal(tail);
-      break;
-  }
+  verdict.stated = *verdict.format == Format::csv ? csv_seal(tail) : json_seal(tail);
   if (!verdict.stated) {
     verdict.problems.push_back("the report's footer stating its SHA-256 and audit head is missing or unreadable");
-    return verdict;
+    return;
   }
   const auto& stated = *verdict.stated;
   if (stated.body_bytes >= size) {
     verdict.problems.push_back("the footer says the body is " + std::to_string(stated.body_bytes) +
                                " bytes but the file has only " + std::to_string(size));
-    return verdict;
+    return;
   }
   verdict.computed_sha256 = hash_prefix(file, stated.body_bytes);
   if (verdict.computed_sha256 != stated.sha256) {
     verdict.problems.push_back("the report has been altered: its body hashes to " + verdict.computed_sha256 +
                                " but its footer states " + stated.sha256);
   }
-  const auto trail = store.verify_audit();
-  if (!trail.intact) {
-    verdict.problems.push_back("the audit trail is not intact: " + trail.problem);
-  }
+  check_trail(store, verdict.problems);
   const auto entity = report_entity(verdict.computed_sha256);
   const auto record = find_record(store, entity, stated.head.seq);
   if (!record) {
-    verdict.problems.push_back("the audit trail has no record of making a report with this body (entity " + entity +
-                               ")");
+    verdict.problems.push_back(no_record(entity));
   } else {
     verdict.record_seq = record->at("seq").get<std::int64_t>();
     verdict.record = *record;
@@ -191,6 +176,51 @@ Verdict verify_report(store::Store& store, const std::string& path) {
     }
   }
   check_head(store, stated.head, verdict.problems);
+}
+
+// The PDF is all body (its seal page prints the head, inside the hash): the record its SHA-256 names
+// says what it states.
+void verify_whole_file(store::Store& store, std::ifstream& file, std::uint64_t size, Verdict& verdict) {
+  verdict.computed_sha256 = hash_prefix(file, size);
+  check_trail(store, verdict.problems);
+  const auto entity = report_entity(verdict.computed_sha256);
+  const auto record = find_record(store, entity, 0);
+  if (!record) {
+    verdict.problems.push_back(no_record(entity));
+    return;
+  }
+  verdict.record_seq = record->at("seq").get<std::int64_t>();
+  verdict.record = *record;
+  const auto head = verdict.record.at("after").value("audit_head", json::object());
+  if (!head.contains("seq") || !head["seq"].is_number_integer() || !head.contains("hash") ||
+      !head["hash"].is_string()) {
+    verdict.problems.push_back("the record of the report's making (record " + std::to_string(*verdict.record_seq) +
+                               ") states no audit head");
+    return;
+  }
+  verdict.stated =
+      Seal{verdict.computed_sha256, size, {head["seq"].get<std::int64_t>(), head["hash"].get<std::string>()}};
+  check_head(store, verdict.stated->head, verdict.problems);
+}
+
+}  // namespace
+
+Verdict verify_report(store::Store& store, const std::string& path) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) throw std::runtime_error("cannot read " + path);
+  const auto size = static_cast<std::uint64_t>(file.tellg());
+  Verdict verdict;
+  const auto start = read_range(file, 0, std::min<std::uint64_t>(size, 16));
+  verdict.format = detect(start);
+  if (!verdict.format) {
+    verdict.problems.push_back("not a sterifleet report: it starts with neither report, nor {\"report\": nor %PDF-");
+    return verdict;
+  }
+  if (*verdict.format == Format::pdf) {
+    verify_whole_file(store, file, size, verdict);
+  } else {
+    verify_footer(store, file, size, verdict);
+  }
   verdict.genuine = verdict.problems.empty();
   return verdict;
 }

@@ -77,7 +77,7 @@ AuditVerification SqliteStore::verify_audit() {
   auto& s = db->cached(
       "SELECT seq, at, actor, entity, action, \"before\", \"after\", cause, prev_hash, hash FROM audit ORDER BY seq");
   Reset reset(s);
-  detail::Sha256 sha256;
+  crypto::Sha256 sha256;
   std::string canonical;
   std::string at;
   std::string prev(detail::genesis_hash);
@@ -92,7 +92,7 @@ AuditVerification SqliteStore::verify_audit() {
     canonical.clear();
     detail::append_canonical(canonical,
                              {seq, at, s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7), stored_prev});
-    const auto computed = sha256.digest(stored_prev, canonical);
+    const auto computed = detail::link_hash(sha256, stored_prev, canonical);
     const auto stored = s.text(9);
     if (detail::view(computed) != stored) return bad(seq, hash_problem(seq, detail::view(computed), stored));
     prev.assign(stored);

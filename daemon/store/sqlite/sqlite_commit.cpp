@@ -5,6 +5,7 @@
 #include <map>
 
 #include "sterifleet/protocol/topic.hpp"
+#include "sterifleet/store/canonical_json.hpp"
 #include "writer.hpp"
 
 namespace sterifleet::store::sqlite {
@@ -216,17 +217,19 @@ namespace {
 // Chains the records after `head` and returns the new head.
 AuditHead append(SqliteStore::Writer& w, std::int64_t n, const std::vector<engine::AuditRecord>& records,
                  AuditHead head) {
-  std::string at;
   for (const auto& record : records) {
     const std::int64_t seq = head.seq + 1;
-    at.clear();
-    detail::append_timestamp(at, record.at);
-    const auto before = detail::json_text(record.before);
-    const auto after = detail::json_text(record.after);
+    detail::AuditText text;
+    try {
+      text = detail::audit_text(record);
+    } catch (const CanonicalJsonError& e) {
+      fail_row(n, "audit record " + std::to_string(seq) + " (" + record.entity + " " + record.action + ")", e.what());
+    }
+    const auto& [at, before, after] = text;
     w.canonical.clear();
     detail::append_canonical(
         w.canonical, {seq, at, record.actor, record.entity, record.action, before, after, record.cause, head.hash});
-    const auto hash = w.sha256.digest(head.hash, w.canonical);
+    const auto hash = detail::link_hash(w.sha256, head.hash, w.canonical);
     auto& s = w.statements.insert_audit;
     s.bind(1, seq);
     s.bind(2, n);

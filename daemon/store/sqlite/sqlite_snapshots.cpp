@@ -1,4 +1,5 @@
 // The SQLite store's engine snapshots: a few rows of one blob each, written off the commit path.
+#include "sterifleet/crypto/sha256.hpp"
 #include "writer.hpp"
 
 namespace sterifleet::store::sqlite {
@@ -11,7 +12,7 @@ constexpr int kKept = 2;
 }  // namespace
 
 void SqliteStore::save_snapshot(const Snapshot& snapshot) {
-  const std::string checksum = sha256_hex(snapshot.state);  // before taking the lock: commits wait for it
+  const std::string checksum = crypto::sha256_hex(snapshot.state);  // before taking the lock: commits wait for it
   std::lock_guard lock(write_mutex_);
   auto& w = writer();
   Transaction transaction(w.db, Transaction::Kind::write);
@@ -44,7 +45,7 @@ std::optional<Snapshot> SqliteStore::latest_snapshot_before(std::int64_t commit)
   s.bind(1, commit);
   if (!s.step("reading the latest snapshot")) return std::nullopt;
   Snapshot snapshot{s.int64(0), from_millis(s.int64(1)), s.blob(3)};
-  if (sha256_hex(snapshot.state) != s.text(2)) {
+  if (crypto::sha256_hex(snapshot.state) != s.text(2)) {
     throw DamagedSnapshot(snapshot.commit, "the snapshot of commit " + std::to_string(snapshot.commit) +
                                                " is damaged: its bytes do not match their checksum");
   }

@@ -32,8 +32,8 @@
 // * Schema changes are migrations (migrations.cpp) applied in order in one transaction at open and
 //   recorded in schema_version; a file from a newer sterifleet is refused.
 // * Audit chain: record n stores prev_hash = hash of record n-1 (64 zeros for the first) and
-//   hash = SHA-256(prev_hash || audit_canonical(n, record, prev_hash)), where the canonical bytes are a
-//   compact JSON object with sorted keys {action, actor, after, at, before, cause, entity, prev, seq}.
+//   hash = SHA-256(prev_hash || audit_canonical(n, record, prev_hash)), where the canonical bytes are the
+//   RFC 8785 form of {action, actor, after, at, before, cause, entity, prev, seq} (src/audit_chain.hpp).
 //   `before`/`after` are stored as exactly the JSON text that was hashed, so verification rebuilds the
 //   canonical bytes from the columns without parsing JSON and streams the table in one read
 //   transaction. Changing, deleting or reordering a record breaks the chain at that record; someone who

@@ -44,7 +44,7 @@ struct SqliteStore::Writer {
   bool read_only;
   std::int64_t data_version = 0;  ///< as of our last commit
   std::string canonical;          ///< reused across audit records
-  detail::Sha256 sha256;
+  crypto::Sha256 sha256;
 };
 
 }  // namespace sterifleet::store::sqlite

@@ -1,5 +1,10 @@
-// The audit chain's bytes and hashes, shared by every back-end: how a record becomes canonical text,
-// and a reusable SHA-256 so that verifying a million records allocates no digest context per record.
+// The audit chain's bytes and hashes, shared by every back-end. A record's hash is
+// SHA-256(prev_hash || C), C its canonical bytes: the RFC 8785 form (canonical_json.hpp) of
+// {action, actor, after, at, before, cause, entity, prev, seq}. A record is checked and its before and
+// after written in that form once, when it is stored; verification rebuilds C from the stored columns
+// without parsing them, so it streams a million records and verifies records stored before the form
+// was RFC 8785 too (their before/after text is nlohmann's dump(), which differs from RFC 8785 only in
+// how a non-integer number is written, and is hashed as it was stored).
 #pragma once
 
 #include <array>
@@ -8,9 +13,9 @@
 #include <string>
 #include <string_view>
 
+#include "sterifleet/crypto/sha256.hpp"
+#include "sterifleet/engine/effects.hpp"
 #include "sterifleet/protocol/time.hpp"
-
-struct evp_md_ctx_st;
 
 namespace sterifleet::store::detail {
 
@@ -19,8 +24,8 @@ using protocol::Timestamp;
 /// 64 zeros: the prev_hash of the first record.
 inline constexpr std::string_view genesis_hash = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The fields of one chained record as stored: `before` and `after` are JSON text as json_text()
-/// writes it, `at` is the RFC 3339 form of its time.
+/// The fields of one chained record as stored: `before` and `after` are JSON text, `at` is the RFC 3339
+/// form of its time.
 struct AuditParts {
   std::int64_t seq = 0;
   std::string_view at;
@@ -33,34 +38,33 @@ struct AuditParts {
   std::string_view prev;
 };
 
-/// Appends the canonical bytes of a record to `out`: one JSON object, keys sorted, no whitespace,
-/// strings escaped as nlohmann::json::dump() escapes them. Byte-for-byte what json_text() would
-/// write for the same object, but built from stored text without parsing it.
+/// Appends the canonical bytes of a stored record to `out`: one JSON object, keys sorted, no whitespace,
+/// strings escaped as RFC 8785 escapes them, before and after inserted as stored.
 void append_canonical(std::string& out, const AuditParts& parts);
 
 /// Appends protocol::format_timestamp(ts) without allocating: verification formats a million of them.
 void append_timestamp(std::string& out, Timestamp ts);
 
-/// Compact JSON text with sorted keys; invalid UTF-8 in strings becomes U+FFFD so it always serialises.
+/// What a record's columns hold, made once when it is stored.
+struct AuditText {
+  std::string at;
+  std::string before;  ///< RFC 8785
+  std::string after;
+};
+
+/// Throws CanonicalJsonError, naming the field, when a string of the record is not UTF-8 (or a number
+/// is not finite): such a record is refused rather than stored as other bytes than it holds.
+AuditText audit_text(const engine::AuditRecord& record);
+
+/// Compact JSON text with sorted keys, for rows that are stored but not chained; invalid UTF-8 in
+/// strings becomes U+FFFD so it always serialises.
 std::string json_text(const nlohmann::json& value);
 
 using HexDigest = std::array<char, 64>;
 
 inline std::string_view view(const HexDigest& digest) { return {digest.data(), digest.size()}; }
 
-/// SHA-256 with a context reused across calls. Not thread-safe: one per thread or per verification.
-class Sha256 {
- public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-
-  /// Lowercase hex of SHA-256(a || b).
-  HexDigest digest(std::string_view a, std::string_view b = {});
-
- private:
-  ::evp_md_ctx_st* context_;
-};
+/// Lower-case hex of SHA-256(prev || canonical), with the caller's reusable context.
+HexDigest link_hash(crypto::Sha256& sha256, std::string_view prev, std::string_view canonical);
 
 }  // namespace sterifleet::store::detail

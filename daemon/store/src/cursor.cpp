@@ -2,19 +2,12 @@
 
 #include <charconv>
 
+#include "sterifleet/crypto/hex.hpp"
 #include "sterifleet/store/store.hpp"
 
 namespace sterifleet::store::detail {
 
 namespace {
-
-constexpr char hex_digits[] = "0123456789abcdef";
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
 
 [[noreturn]] void bad(std::string_view cursor) {
   throw BadCursor("not a cursor this store wrote: \"" + std::string(cursor.substr(0, 80)) + "\"");
@@ -26,11 +19,7 @@ std::string encode_cursor(std::int64_t number, std::initializer_list<std::string
   std::string out = std::to_string(number);
   for (const auto text : texts) {
     out.push_back('.');
-    for (const char c : text) {
-      const auto byte = static_cast<unsigned char>(c);
-      out.push_back(hex_digits[byte >> 4]);
-      out.push_back(hex_digits[byte & 0xF]);
-    }
+    crypto::append_hex(out, text);
   }
   return out;
 }
@@ -46,15 +35,9 @@ CursorKey decode_cursor(std::string_view cursor, std::size_t texts) {
     while (true) {
       const auto next = rest.find('.');
       const auto field = rest.substr(0, next);
-      if (field.size() % 2 != 0) bad(cursor);
-      std::string text;
-      for (std::size_t i = 0; i < field.size(); i += 2) {
-        const int high = hex_value(field[i]);
-        const int low = hex_value(field[i + 1]);
-        if (high < 0 || low < 0) bad(cursor);
-        text.push_back(static_cast<char>(high * 16 + low));
-      }
-      key.texts.push_back(std::move(text));
+      auto text = crypto::from_hex(field);
+      if (!text) bad(cursor);
+      key.texts.push_back(std::move(*text));
       if (next == std::string_view::npos) break;
       rest = rest.substr(next + 1);
     }

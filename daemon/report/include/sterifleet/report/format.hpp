@@ -19,7 +19,8 @@ std::string_view media_type(Format format) noexcept;
 /// "csv", "json", "pdf": the file name extension.
 std::string_view extension(Format format) noexcept;
 
-/// What a report states in its footer, which its SHA-256 does not cover.
+/// A report's seal. CSV and JSON state it in a footer that the SHA-256 does not cover; a PDF is all body
+/// (its last page prints the head) and its SHA-256 is given beside it and in the audit record.
 struct Seal {
   std::string sha256;            ///< hex SHA-256 of the body
   std::uint64_t body_bytes = 0;  ///< the body is the first body_bytes bytes of the file

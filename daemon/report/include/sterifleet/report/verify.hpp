@@ -1,6 +1,7 @@
-// Proof that a report file is one sterifleet made and that nothing in it changed: its body hashes to the
-// SHA-256 its footer states, the audit trail holds the record of its making (entity "report:<sha256>")
-// with the same head, the head is a record of the trail, and the trail is intact.
+// Proof that a report file is one sterifleet made and that nothing in it changed: its body (a CSV's or
+// JSON's bytes before its footer, a PDF's every byte) hashes to the SHA-256 its footer states (a PDF has
+// no footer), the audit trail holds the record of its making (entity "report:<sha256>") with the same
+// head, the head is a record of the trail, and the trail is intact.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,7 @@ namespace sterifleet::report {
 struct Verdict {
   bool genuine = false;
   std::optional<Format> format;
-  std::optional<Seal> stated;              ///< what the footer says; none when it cannot be read
+  std::optional<Seal> stated;              ///< what the footer says (a PDF's: its record); none if unreadable
   std::string computed_sha256;             ///< of the stated body
   std::optional<std::int64_t> record_seq;  ///< the audit record of its making
   nlohmann::json record;                   ///< that record as the API lists it: seq, at, actor, after ...

@@ -294,9 +294,11 @@ std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions&
 /// "payload" is null and "payload_hex" holds its bytes.
 void put_payload(nlohmann::json& row, std::string_view payload);
 
-/// The canonical bytes an audit record is hashed over, and the hash: SHA-256(prev_hash || bytes).
+/// The canonical bytes an audit record is hashed over: the RFC 8785 form of {seq, at, actor, entity,
+/// action, before, after, cause, prev} (canonical_json.hpp). Throws CanonicalJsonError when the record
+/// has a string that is not UTF-8.
 std::string audit_canonical(std::int64_t seq, const engine::AuditRecord& record, const std::string& prev_hash);
+/// SHA-256(prev_hash || canonical), hex: the record's hash.
 std::string audit_hash(const std::string& prev_hash, const std::string& canonical);
-std::string sha256_hex(std::string_view data);
 
 }  // namespace sterifleet::store
