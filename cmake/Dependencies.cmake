@@ -1,6 +1,6 @@
 # Every dependency comes from a Debian 12 package; scripts/install-deps lists them.
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS headers)
+find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS headers url)
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(simdjson 3 CONFIG REQUIRED)
 find_package(fmt REQUIRED)

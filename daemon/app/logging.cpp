@@ -1,9 +1,11 @@
 #include "logging.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <iterator>
 #include <stdexcept>
 
 namespace sterifleet::app {
@@ -33,9 +35,7 @@ class JsonEscapedMessage : public spdlog::custom_flag_formatter {
           break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-            dest.append(std::string_view(escaped));
+            fmt::format_to(std::back_inserter(dest), "\\u{:04x}", static_cast<unsigned>(c));
           } else {
             dest.push_back(c);
           }

@@ -1,6 +1,6 @@
 #include "sterifleet/protocol/time.hpp"
 
-#include <cstdio>
+#include <fmt/format.h>
 
 namespace sterifleet::protocol {
 
@@ -88,10 +88,8 @@ bool four_digit_year(const year_month_day& date) {
 
 std::string format_date(Date date) {
   if (!four_digit_year(date)) {
-    char buffer[16];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
-                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-    return buffer;
+    return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                       static_cast<unsigned>(date.day()));
   }
   std::string out(10, '-');
   put_date(out.data(), date);
@@ -103,11 +101,8 @@ std::string format_timestamp(Timestamp ts) {
   const year_month_day date{day};
   const hh_mm_ss<milliseconds> time{ts - day};
   if (!four_digit_year(date)) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%sT%02d:%02d:%02d.%03dZ", format_date(Date{day}).c_str(),
-                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
-    return buffer;
+    return fmt::format("{}T{:02}:{:02}:{:02}.{:03}Z", format_date(Date{day}), time.hours().count(),
+                       time.minutes().count(), time.seconds().count(), time.subseconds().count());
   }
   std::string out("0000-00-00T00:00:00.000Z");
   put_date(out.data(), date);

@@ -43,13 +43,34 @@ TEST_F(ApiUnit, ReadinessFollowsTheProbe) {
   EXPECT_EQ(api.handle(request(verb::get, "/readyz")).response.result_int(), 503);
 }
 
-TEST_F(ApiUnit, MalformedTargets_AreBadRequests) {
-  const auto escape = api.handle(request(verb::get, "/api/v1/devices?clinic=%zz", harness.token(Role::viewer)));
-  EXPECT_EQ(escape.response.result_int(), 400);
-  EXPECT_EQ(json::parse(escape.response.body())["error"]["message"], "the query string has a malformed %-escape");
-  const auto nul = api.handle(request(verb::get, "/api/v1/devices/PEN%00", harness.token(Role::viewer)));
-  EXPECT_EQ(nul.response.result_int(), 400);
-  EXPECT_EQ(api.handle(request(verb::get, "*")).response.result_int(), 400);
+TEST_F(ApiUnit, MalformedTargets_AreBadRequestsNamingThePartAtFault) {
+  const auto message = [&](const std::string& target) {
+    const auto reply = api.handle(request(verb::get, target, harness.token(Role::viewer)));
+    EXPECT_EQ(reply.response.result_int(), 400) << target;
+    return json::parse(reply.response.body())["error"]["message"].get<std::string>();
+  };
+  EXPECT_EQ(message("/api/v1/devices?clinic=%zz"), "the query string has a malformed %-escape");
+  EXPECT_EQ(message("/api/v1/devices?clinic=north%2"), "the query string has a malformed %-escape");
+  EXPECT_EQ(message("/api/v1/devices?clinic=%00"), "the query string has a malformed %-escape");
+  EXPECT_EQ(message("/api/v1/devices?clinic=a|b"), "the query string has a character that must be %-escaped");
+  EXPECT_EQ(message("/api/v1/devices/PEN%zz"), "the path has a malformed %-escape");
+  EXPECT_EQ(message("/api/v1/devices/PEN%00"), "the path has a malformed %-escape");
+  EXPECT_EQ(message("/api/v1/devices/PEN|1?clinic=%zz"), "the path has a character that must be %-escaped");
+  EXPECT_EQ(message("*"), "the request target must be an absolute path");
+}
+
+TEST_F(ApiUnit, Targets_AreDecodedAndEmptyItemsIgnored) {
+  const auto items = [&](const std::string& target) {
+    const auto reply = api.handle(request(verb::get, target, harness.token(Role::viewer)));
+    EXPECT_EQ(reply.response.result_int(), 200) << target;
+    return json::parse(reply.response.body())["items"].size();
+  };
+  EXPECT_EQ(items("/api/v1/devices?&kind=p%65n&&"), 3u);
+  EXPECT_EQ(items("/api/v1/devices/?kind=pen"), 3u);
+  EXPECT_EQ(items("/api/v1/%64evices?clinic=north&kind=pen"), 2u);
+  const auto spaced = api.handle(request(verb::get, "/api/v1/devices?clinic=no+spaces", harness.token(Role::viewer)));
+  EXPECT_EQ(json::parse(spaced.response.body())["error"]["message"],
+            "clinic: must be 1 to 64 letters, digits, '_', '.' or '-'");
 }
 
 TEST_F(ApiUnit, KeepAliveFollowsTheRequest) {

@@ -1,5 +1,7 @@
 // The server as a network service: keep-alive, limits (body, header, read timeout, connections),
 // health, readiness and metrics without a token, the static dashboard, and TLS.
+#include <fmt/format.h>
+
 #include <boost/asio/ssl/context.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -66,8 +68,7 @@ TEST(Server, BodyOverTheLimit_Is413) {
       "Authorization: Bearer " +
       harness.token(Role::manager) + "\r\n\r\n");
   const std::string piece(64 * 1024, 'y');
-  char size[16];
-  std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+  const auto size = fmt::format("{:x}\r\n", piece.size());
   std::string body;
   for (int i = 0; i < 20; ++i) body += size + piece + "\r\n";
   chunked.write_raw(body);

@@ -148,6 +148,14 @@ TEST(FormatDate, PadsAndRoundTrips) {
   EXPECT_EQ(parse_date(format_date(2028y / 2 / 29)), 2028y / 2 / 29);
 }
 
+// Years outside 0..9999 cannot come from a parsed timestamp, but a corrupt clock can make them: they are
+// written whole, as printf's "%04d" wrote them.
+TEST(FormatDate, YearsOutsideFourDigitsAreWrittenWhole) {
+  EXPECT_EQ(format_date(year{12026} / 6 / 3), "12026-06-03");
+  EXPECT_EQ(format_date(year{-5} / 1 / 2), "-005-01-02");
+  EXPECT_EQ(format_timestamp(at(year{10000} / 1 / 5, 23h + 59min + 59s + 7ms)), "10000-01-05T23:59:59.007Z");
+}
+
 TEST(UtcDate, IsTheCalendarDayOfTheTimestamp) {
   EXPECT_EQ(utc_date(at(2027y / 6 / 30, 23h + 59min + 59s + 999ms)), 2027y / 6 / 30);
   EXPECT_EQ(utc_date(at(2027y / 7 / 1)), 2027y / 7 / 1);

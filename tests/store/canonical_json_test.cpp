@@ -87,15 +87,15 @@ TEST(CanonicalJson, OnlyQuotesBackslashesAndControlCharactersAreEscaped) {
 }
 
 TEST(CanonicalJson, InvalidUtf8IsRefusedWithWhereItIs) {
-  const std::pair<std::string, int> table[] = {
-      {"\xff", 0}, {"ok\xc0\xaf", 2}, {"\xed\xa0\x80", 0}, {"ab\xe2\x82", 2}, {"\xf4\x90\x80\x80", 0}};
-  for (const auto& [bad, at] : table) {
+  // A stray byte, an overlong form, a surrogate, a cut sequence, beyond U+10FFFF.
+  const std::string table[] = {"\xff", "ok\xc0\xaf", "\xed\xa0\x80", "ab\xe2\x82", "\xf4\x90\x80\x80"};
+  for (const auto& bad : table) {
     const json value{{"after", {{"list", {"fine", bad}}}}};
     try {
       canonical_json(value);
-      ADD_FAILURE() << "accepted byte " << at;
+      ADD_FAILURE() << "accepted " << json(bad).dump(-1, ' ', true, json::error_handler_t::replace);
     } catch (const CanonicalJsonError& e) {
-      EXPECT_EQ(std::string(e.what()), "/after/list/1: invalid UTF-8 at byte " + std::to_string(at));
+      EXPECT_STREQ(e.what(), "/after/list/1: invalid UTF-8");
     }
   }
   EXPECT_THROW(canonical_json(json{{"\xfe", 1}}), CanonicalJsonError);
@@ -105,13 +105,6 @@ TEST(CanonicalJson, ValuesThatAreNotJsonAreRefused) {
   EXPECT_THROW(canonical_json(json(std::nan(""))), CanonicalJsonError);
   EXPECT_THROW(canonical_json(json{{"x", std::numeric_limits<double>::infinity()}}), CanonicalJsonError);
   EXPECT_THROW(canonical_json(json::binary({1, 2})), CanonicalJsonError);
-}
-
-TEST(CanonicalJson, Utf8CheckFindsTheFirstBadByte) {
-  EXPECT_EQ(invalid_utf8_at(""), std::string_view::npos);
-  EXPECT_EQ(invalid_utf8_at("\xc3\xa9\xf0\x9f\x98\x80\xef\xbf\xbf\xf4\x8f\xbf\xbf"), std::string_view::npos);
-  EXPECT_EQ(invalid_utf8_at("ab\x80"), 2U);
-  EXPECT_EQ(invalid_utf8_at("a\xe0\x80\x80"), 1U);  // overlong
 }
 
 }  // namespace

@@ -603,15 +603,16 @@ TEST_F(SqliteBackend, AuditChain_StoredBeforeRfc8785StillVerifies) {
   EXPECT_EQ(query_text(path_, "SELECT prev_hash FROM audit WHERE seq = 3"), hash);
 }
 
-TEST_F(SqliteBackend, AuditChain_ARecordThatIsNotUtf8IsRefusedAndTheChainStaysWhole) {
+TEST_F(SqliteBackend, AuditChain_ARecordThatIsNotUtf8IsStoredRepairedAndTheChainVerifies) {
   write_trail();
-  const auto head = store_->audit_head();
   auto bad = audit("alert:11", "acknowledged", at(11), json{{"comment", "caf\xe9"}});
-  EXPECT_THAT([&] { store_->commit(Commit{.audit = {bad}}); },
-              ::testing::ThrowsMessage<StoreError>(HasSubstr(
-                  "storing audit record 11 (alert:11 acknowledged): after/comment: invalid UTF-8 at byte 3")));
-  EXPECT_EQ(store_->audit_head().hash, head.hash);
+  bad.cause = "POST /api/v1/alerts/11/ack?\xff";
+  store_->commit(Commit{.audit = {bad}});
   EXPECT_TRUE(store_->verify_audit().intact);
+  EXPECT_EQ(query_text(path_, "SELECT after FROM audit ORDER BY seq DESC LIMIT 1"),
+            "{\"comment\":\"caf\xef\xbf\xbd\"}");
+  EXPECT_EQ(query_text(path_, "SELECT cause FROM audit ORDER BY seq DESC LIMIT 1"),
+            "POST /api/v1/alerts/11/ack?\xef\xbf\xbd");
 }
 
 TEST_F(SqliteBackend, Tamper_ADamagedSnapshotIsRefusedAndTheOlderOneRemains) {

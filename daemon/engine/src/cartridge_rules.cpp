@@ -1,6 +1,6 @@
 #include "cartridge_rules.hpp"
 
-#include <cstdio>
+#include <fmt/format.h>
 
 namespace sterifleet::engine {
 
@@ -84,11 +84,9 @@ CartridgeEpisodes derive_cartridge(const CartridgeRecord& cartridge, const Cartr
       const bool too_many_strokes = end.strokes > spec.max_strokes;
       const bool too_long = spec.max_runtime && end.runtime > *spec.max_runtime;
       if (too_many_strokes || too_long) {
-        char detail[160];
-        std::snprintf(detail, sizeof detail, "%lld strokes (rated %lld), %lld s (rated %s)",
-                      static_cast<long long>(end.strokes), static_cast<long long>(spec.max_strokes),
-                      static_cast<long long>(end.runtime.count()),
-                      spec.max_runtime ? std::to_string(spec.max_runtime->count()).c_str() : "-");
+        const auto detail =
+            fmt::format("{} strokes (rated {}), {} s (rated {})", end.strokes, spec.max_strokes, end.runtime.count(),
+                        spec.max_runtime ? std::to_string(spec.max_runtime->count()) : "-");
         overused.push_back({*session->ended, use.device, use.key + "/end",
                             "cartridge " + id.str() + " overused in " + session_text(use) + ": " + detail});
       }

@@ -1,18 +1,12 @@
 #include "sterifleet/engine/cycle_assessment.hpp"
 
-#include <cstdio>
+#include <fmt/format.h>
 
 namespace sterifleet::engine {
 
 namespace {
 
 using protocol::Method;
-
-std::string format(const char* pattern, double a, double b = 0, double c = 0) {
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, pattern, a, b, c);
-  return buffer;
-}
 
 double minutes(Seconds s) { return static_cast<double>(s.count()) / 60.0; }
 
@@ -28,18 +22,18 @@ void assess_exposure(const std::vector<ExposureRow>& table, const char* method_n
     out.reasons.push_back(std::string(method_name) + ": the policy lists no minimum for this method");
   } else if (!governing) {
     out.parameters_sufficient = false;
-    out.reasons.push_back(format("exposure at %.1f °C is below the lowest listed temperature (%.0f °C) for ", celsius,
-                                 table.front().celsius) +
+    out.reasons.push_back(fmt::format("exposure at {:.1f} °C is below the lowest listed temperature ({:.0f} °C) for ",
+                                      celsius, table.front().celsius) +
                           method_name + ": no time is enough");
   } else if (!governing->minimum) {
     out.parameters_sufficient = false;
-    out.reasons.push_back(
-        format("%.1f °C is held to the %.0f °C row, which is not applicable for ", celsius, governing->celsius) +
-        method_name);
+    out.reasons.push_back(fmt::format("{:.1f} °C is held to the {:.0f} °C row, which is not applicable for ", celsius,
+                                      governing->celsius) +
+                          method_name);
   } else if (exposure < *governing->minimum) {
     out.parameters_sufficient = false;
-    out.reasons.push_back(format("exposure %.2f min at %.1f °C is shorter than the %.0f min minimum", minutes(exposure),
-                                 celsius, minutes(*governing->minimum)) +
+    out.reasons.push_back(fmt::format("exposure {:.2f} min at {:.1f} °C is shorter than the {:.0f} min minimum",
+                                      minutes(exposure), celsius, minutes(*governing->minimum)) +
                           " for " + method_name);
   }
 }
@@ -65,20 +59,20 @@ void assess_chemical(const protocol::CycleComplete& cycle, const ReprocessingPol
   }
   if (cycle.chemical->concentration.value < agent->min_concentration_pct) {
     out.parameters_sufficient = false;
-    out.reasons.push_back(format("concentration %.2f %% is below the %.2f %% minimum",
-                                 cycle.chemical->concentration.value, agent->min_concentration_pct) +
+    out.reasons.push_back(fmt::format("concentration {:.2f} % is below the {:.2f} % minimum",
+                                      cycle.chemical->concentration.value, agent->min_concentration_pct) +
                           " for " + agent_name);
   }
   if (cycle.temperature.value < agent->min_temperature_c) {
     out.parameters_sufficient = false;
-    out.reasons.push_back(
-        format("solution at %.1f °C is below the %.1f °C minimum", cycle.temperature.value, agent->min_temperature_c) +
-        " for " + agent_name);
+    out.reasons.push_back(fmt::format("solution at {:.1f} °C is below the {:.1f} °C minimum", cycle.temperature.value,
+                                      agent->min_temperature_c) +
+                          " for " + agent_name);
   }
   if (cycle.exposure < agent->min_contact) {
     out.parameters_sufficient = false;
-    out.reasons.push_back(format("contact time %.2f min is shorter than the %.0f min minimum", minutes(cycle.exposure),
-                                 minutes(agent->min_contact)) +
+    out.reasons.push_back(fmt::format("contact time {:.2f} min is shorter than the {:.0f} min minimum",
+                                      minutes(cycle.exposure), minutes(agent->min_contact)) +
                           " for " + agent_name);
   }
 }

@@ -1,7 +1,8 @@
 #include "step_rules.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <cstdio>
 #include <tuple>
 
 namespace sterifleet::engine {
@@ -11,11 +12,7 @@ namespace {
 using Kind = StepFact::Kind;
 using protocol::format_timestamp;
 
-std::string number(double value, const char* unit) {
-  char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "%.2f %s", value, unit);
-  return buffer;
-}
+std::string number(double value, std::string_view unit) { return fmt::format("{:.2f} {}", value, unit); }
 
 class Steps {
  public:

@@ -74,7 +74,7 @@ struct Api::Impl {
 
   Reply dispatch(const Request& request) const {
     const auto target = Target::parse(request.target());
-    const auto query = Query::parse(target.query);
+    const auto& query = target.query;
     const auto found = router.find(request.method(), target.segments);
     const bool api_space = target.segments.front() == "api";
     if (found.allowed.empty() && !api_space) return {serve_static(request, target), false, "static"};

@@ -1,6 +1,9 @@
 #include "params.hpp"
 
 #include <algorithm>
+#include <boost/url/parse.hpp>
+#include <boost/url/parse_path.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <cctype>
 #include <charconv>
 
@@ -14,79 +17,60 @@ namespace {
 constexpr std::string_view timestamp_hint = "expected an RFC 3339 UTC timestamp like 2026-11-24T09:15:02Z";
 constexpr std::string_view id_hint = "must be 1 to 64 letters, digits, '_', '.' or '-'";
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string describe(std::string_view value) {
   return value.size() > 80 ? std::string(value.substr(0, 80)) + "..." : std::string(value);
 }
 
+namespace urls = boost::urls;
+
+// The grammar says only that the target is not origin-form; a client needs to know which part to fix.
+[[noreturn]] void malformed(std::string_view target) {
+  const auto question = target.find('?');
+  const auto path = target.substr(0, question);
+  const bool path_at_fault = question == std::string_view::npos || !urls::parse_path(path);
+  const auto part = path_at_fault ? path : target.substr(question + 1);
+  const std::string where = path_at_fault ? "the path" : "the query string";
+  throw ApiError(ErrorCode::bad_request,
+                 where + (urls::make_pct_string_view(part) ? " has a character that must be %-escaped"
+                                                           : " has a malformed %-escape"));
+}
+
+// A decoded NUL would end a C string early somewhere downstream (SQLite, a file name).
+bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
 }  // namespace
 
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
-      c = static_cast<char>(high * 16 + low);
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      c = ' ';
-    }
-    if (c == '\0') return std::nullopt;
-    out.push_back(c);
-  }
-  return out;
-}
-
 Target Target::parse(std::string_view target) {
-  Target out;
-  const auto question = target.find('?');
-  out.path = std::string(target.substr(0, question));
-  if (question != std::string_view::npos) out.query = std::string(target.substr(question + 1));
-  if (out.path.empty() || out.path.front() != '/') {
+  if (target.empty() || target.front() != '/') {
     throw ApiError(ErrorCode::bad_request, "the request target must be an absolute path");
   }
-  std::string_view rest = std::string_view(out.path).substr(1);
-  while (true) {
-    const auto slash = rest.find('/');
-    const auto decoded = percent_decode(rest.substr(0, slash), false);
-    if (!decoded) throw ApiError(ErrorCode::bad_request, "the path has a malformed %-escape");
-    out.segments.push_back(*decoded);
-    if (slash == std::string_view::npos) break;
-    rest = rest.substr(slash + 1);
+  const auto url = urls::parse_origin_form(target);
+  if (!url) malformed(target);
+  Target out;
+  out.path = url->encoded_path();
+  for (auto segment : url->segments()) {
+    if (has_nul(segment)) throw ApiError(ErrorCode::bad_request, "the path has a malformed %-escape");
+    out.segments.push_back(std::move(segment));
   }
-  // "/api/v1/devices/" names the same resource as "/api/v1/devices".
+  // "/" is one empty segment, what the router and the dashboard take for the root; "/api/v1/devices/"
+  // names the same resource as "/api/v1/devices".
+  if (out.segments.empty()) out.segments.emplace_back();
   if (out.segments.size() > 1 && out.segments.back().empty()) out.segments.pop_back();
+  out.query = Query(url->params());
   return out;
 }
 
-Query Query::parse(std::string_view raw) {
-  Query query;
-  while (!raw.empty()) {
-    const auto amp = raw.find('&');
-    const auto item = raw.substr(0, amp);
-    raw = amp == std::string_view::npos ? std::string_view{} : raw.substr(amp + 1);
-    if (item.empty()) continue;
-    const auto equals = item.find('=');
-    const auto name = percent_decode(item.substr(0, equals), true);
-    const auto value = percent_decode(equals == std::string_view::npos ? "" : item.substr(equals + 1), true);
-    if (!name || !value) throw ApiError(ErrorCode::bad_request, "the query string has a malformed %-escape");
-    const bool repeated = std::any_of(query.items_.begin(), query.items_.end(),
-                                      [&](const auto& existing) { return existing.first == *name; });
-    if (repeated) bad_param(*name, "given more than once");
-    query.items_.emplace_back(*name, *value);
+Query::Query(const boost::urls::params_view& params) {
+  for (const auto& param : params) {
+    if (param.key.empty() && !param.has_value) continue;  // "a=1&&b=2", or a bare "?"
+    if (has_nul(param.key) || has_nul(param.value)) {
+      throw ApiError(ErrorCode::bad_request, "the query string has a malformed %-escape");
+    }
+    const bool repeated =
+        std::any_of(items_.begin(), items_.end(), [&](const auto& existing) { return existing.first == param.key; });
+    if (repeated) bad_param(param.key, "given more than once");
+    items_.emplace_back(param.key, param.value);
   }
-  return query;
 }
 
 void Query::expect(std::initializer_list<std::string_view> known) const {

@@ -2,6 +2,7 @@
 // typed getters, and JSON bodies. Every failure is a 400 whose message names the parameter.
 #pragma once
 
+#include <boost/url/params_view.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -18,17 +19,6 @@ namespace sterifleet::http {
 
 using protocol::Timestamp;
 
-/// "%41b+c" -> "Ab c" (with `plus_is_space`); nullopt for a malformed escape or a NUL byte.
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
-
-/// A request target: decoded path segments and the raw query. Throws ApiError for bad escapes.
-struct Target {
-  std::string path;                   ///< the path as sent, without the query
-  std::vector<std::string> segments;  ///< "/api/v1/devices/P%2D1" -> {"api","v1","devices","P-1"}
-  std::string query;
-  static Target parse(std::string_view target);
-};
-
 struct TimeRange {
   std::optional<Timestamp> from;
   std::optional<Timestamp> to;
@@ -36,7 +26,9 @@ struct TimeRange {
 
 class Query {
  public:
-  static Query parse(std::string_view raw);
+  Query() = default;
+  /// Decoded ("+" is a space); a parameter given twice or holding a NUL byte is a 400.
+  explicit Query(const boost::urls::params_view& params);
 
   /// A parameter not in `known` is a 400: a misspelt filter must not silently widen a query.
   void expect(std::initializer_list<std::string_view> known) const;
@@ -58,6 +50,15 @@ class Query {
 };
 
 inline constexpr std::size_t max_page = 1000;
+
+/// A request target (RFC 9112 origin-form): decoded path segments and the query's parameters. Throws
+/// ApiError for anything else, naming the part at fault.
+struct Target {
+  std::string path;                   ///< the path as sent, without the query
+  std::vector<std::string> segments;  ///< "/api/v1/devices/P%2D1" -> {"api","v1","devices","P-1"}
+  Query query;
+  static Target parse(std::string_view target);
+};
 
 /// The JSON object of a request body, with field getters that name the field in their errors.
 class JsonBody {

@@ -1,7 +1,9 @@
 #include "sse_session.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -16,11 +18,9 @@ constexpr std::string_view heartbeat_text = ": heartbeat\n\n";
 }  // namespace
 
 std::string http_chunk(std::string_view data) {
-  char size[24];
-  const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-  std::string out(size, static_cast<std::size_t>(n));
-  out.append(data);
-  out.append("\r\n");
+  std::string out;
+  out.reserve(data.size() + 24);
+  fmt::format_to(std::back_inserter(out), "{:x}\r\n{}\r\n", data.size(), data);
   return out;
 }
 

@@ -1,6 +1,9 @@
 #include "stored_row.hpp"
 
-#include <array>
+#include <simdjson.h>
+
+#include <cstring>
+#include <utility>
 
 #include "sterifleet/store/store.hpp"
 
@@ -8,102 +11,50 @@ namespace sterifleet::report {
 
 namespace {
 
+namespace od = simdjson::ondemand;
+
 [[noreturn]] void malformed(std::string_view text) {
   throw store::StoreError("a stored row is not a JSON object: " + std::string(text.substr(0, 120)));
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// What ends a number or a literal: one table lookup a character rather than six comparisons.
-constexpr auto kEndsScalar = [] {
-  std::array<bool, 256> table{};
-  for (const char c : {',', '}', ']', ' ', '\t', '\n', '\r'}) table[static_cast<unsigned char>(c)] = true;
-  return table;
-}();
-bool ends_scalar(char c) { return kEndsScalar[static_cast<unsigned char>(c)]; }
-
-// Reads JSON values off the front of a text; each read returns the value's own text. Pointers, not
-// indices: this loop is most of a year's export.
-class Reader {
+// On-Demand reads padded input, which SQLite's text is not: each text is copied into one buffer the
+// thread keeps, next to a parser whose buffers are reused from row to row. What is found in the copy is
+// handed back as a view of the text itself, so a row (and a row within it) outlives the next parse.
+class Parse {
  public:
-  explicit Reader(std::string_view text) : text_(text), at_(text.data()), end_(text.data() + text.size()) {}
-
-  char peek() {
-    while (at_ != end_ && is_space(*at_)) ++at_;
-    if (at_ == end_) malformed(text_);
-    return *at_;
-  }
-  void expect(char c) {
-    if (peek() != c) malformed(text_);
-    ++at_;
-  }
-  bool done() {
-    while (at_ != end_ && is_space(*at_)) ++at_;
-    return at_ == end_;
+  explicit Parse(std::string_view text) : text_(text) {
+    static thread_local od::parser parser;
+    static thread_local std::string padded;
+    if (padded.size() < text.size() + simdjson::SIMDJSON_PADDING)
+      padded.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(padded.data(), text.data(), text.size());
+    copy_ = padded.data();
+    if (parser.iterate(padded.data(), text.size(), padded.size()).get(document_)) malformed(text_);
   }
 
-  std::string_view string() {
-    const char* start = at_;
-    expect('"');
-    while (true) {
-      while (at_ != end_ && *at_ != '"' && *at_ != '\\') ++at_;
-      if (at_ == end_) malformed(text_);
-      if (*at_++ == '"') return view(start);
-      if (at_ == end_) malformed(text_);
-      ++at_;  // the escaped character, which may be a quote
-    }
+  od::document& document() { return document_; }
+
+  /// A value's JSON text, as a view of the text parsed.
+  std::string_view text_of(od::value& value) {
+    std::string_view found;
+    if (simdjson::to_json_string(value).get(found)) malformed(text_);
+    return in_text(found.data(), found.size());
   }
 
-  std::string_view value() {
-    const char first = peek();
-    if (first == '"') return string();
-    const char* start = at_;
-    if (first == '{' || first == '[') {
-      int depth = 0;
-      while (at_ != end_) {
-        const char c = *at_;
-        if (c == '"') {
-          string();
-          continue;
-        }
-        ++at_;
-        if (c == '{' || c == '[') {
-          ++depth;
-        } else if ((c == '}' || c == ']') && --depth == 0) {
-          return view(start);
-        }
-      }
-      malformed(text_);
-    }
-    while (at_ != end_ && !ends_scalar(*at_)) ++at_;
-    if (at_ == start) malformed(text_);
-    return view(start);
+  /// The whole text was one value: nothing follows it but spaces.
+  void expect_end() {
+    const char* at = nullptr;
+    if (document_.current_location().get(at) != simdjson::OUT_OF_BOUNDS) malformed(text_);
   }
 
-  // Visits each element (array) or key and value (object) up to the closing bracket.
-  template <class Visit>
-  void items(char open, char close, Visit visit) {
-    expect(open);
-    if (peek() == close) {
-      ++at_;
-      return;
-    }
-    while (true) {
-      visit();
-      if (peek() == close) {
-        ++at_;
-        return;
-      }
-      expect(',');
-    }
+  std::string_view in_text(const char* at, std::size_t size) const {
+    return text_.substr(static_cast<std::size_t>(at - copy_), size);
   }
 
  private:
-  std::string_view view(const char* start) const { return {start, static_cast<std::size_t>(at_ - start)}; }
-
   std::string_view text_;
-  const char* at_;
-  const char* end_;
+  const char* copy_ = nullptr;
+  od::document document_;
 };
 
 std::string_view unquoted(std::string_view text) { return text.substr(1, text.size() - 2); }
@@ -111,13 +62,19 @@ std::string_view unquoted(std::string_view text) { return text.substr(1, text.si
 }  // namespace
 
 StoredRow::StoredRow(std::string_view text) : text_(text) {
-  Reader reader(text);
-  reader.items('{', '}', [&] {
-    const auto key = unquoted(reader.string());
-    reader.expect(':');
-    add({key, reader.value()});
-  });
-  if (!reader.done()) malformed(text);
+  Parse parse(text);
+  od::object object;
+  if (parse.document().get_object().get(object)) malformed(text);
+  for (auto found : object) {
+    od::field field;
+    if (std::move(found).get(field)) malformed(text);
+    const auto value = parse.text_of(field.value());
+    // The key is written as stored, escapes and all: it ends at the last quote before its value.
+    const auto key_start = parse.in_text(field.key().raw(), 0).data();
+    const auto before_value = std::string_view(key_start, static_cast<std::size_t>(value.data() - key_start));
+    add({before_value.substr(0, before_value.rfind('"')), value});
+  }
+  parse.expect_end();
 }
 
 std::optional<std::string_view> StoredRow::member(std::string_view key) const {
@@ -144,8 +101,15 @@ std::vector<std::string_view> StoredRow::elements(std::string_view key) const {
   std::vector<std::string_view> out;
   const auto value = member(key);
   if (!value || value->front() != '[') return out;
-  Reader reader(*value);
-  reader.items('[', ']', [&] { out.push_back(reader.value()); });
+  Parse parse(*value);
+  od::array array;
+  if (parse.document().get_array().get(array)) malformed(*value);
+  for (auto element : array) {
+    od::value item;
+    if (std::move(element).get(item)) malformed(*value);
+    out.push_back(parse.text_of(item));
+  }
+  parse.expect_end();
   return out;
 }
 

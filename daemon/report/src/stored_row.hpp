@@ -1,7 +1,7 @@
 // A session's or cycle's row as the store keeps it (compact JSON text, Store::scan_sessions), read
-// without building an nlohmann::json: one pass finds where each member's value lies, and values are
-// decoded only when asked for. A year's export reads a million rows; a parsed json costs an allocation
-// per member, and that was most of the export's time.
+// without building an nlohmann::json: one pass of simdjson's On-Demand parser finds where each member's
+// value lies, and values are decoded only when asked for. A year's export reads a million rows; a parsed
+// json costs an allocation per member, and that was most of the export's time.
 #pragma once
 
 #include <array>

@@ -1,6 +1,6 @@
 #include "summary.hpp"
 
-#include <cstdio>
+#include <fmt/format.h>
 
 namespace sterifleet::report {
 
@@ -17,11 +17,7 @@ std::size_t closure_index(std::string_view how) {
 
 }  // namespace
 
-std::string format_share(double share) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.4f", share);
-  return buffer;
-}
+std::string format_share(double share) { return fmt::format("{:.4f}", share); }
 
 void Summary::add_session(const StoredRow& row) {
   ++sessions_;

@@ -219,27 +219,21 @@ AuditHead append(SqliteStore::Writer& w, std::int64_t n, const std::vector<engin
                  AuditHead head) {
   for (const auto& record : records) {
     const std::int64_t seq = head.seq + 1;
-    detail::AuditText text;
-    try {
-      text = detail::audit_text(record);
-    } catch (const CanonicalJsonError& e) {
-      fail_row(n, "audit record " + std::to_string(seq) + " (" + record.entity + " " + record.action + ")", e.what());
-    }
-    const auto& [at, before, after] = text;
+    const auto text = detail::audit_text(record);
     w.canonical.clear();
-    detail::append_canonical(
-        w.canonical, {seq, at, record.actor, record.entity, record.action, before, after, record.cause, head.hash});
+    detail::append_canonical(w.canonical, {seq, text.at, text.actor, text.entity, text.action, text.before, text.after,
+                                           text.cause, head.hash});
     const auto hash = detail::link_hash(w.sha256, head.hash, w.canonical);
     auto& s = w.statements.insert_audit;
     s.bind(1, seq);
     s.bind(2, n);
     s.bind(3, millis(record.at));
-    s.bind(4, record.actor);
-    s.bind(5, record.entity);
-    s.bind(6, record.action);
-    s.bind(7, before);
-    s.bind(8, after);
-    s.bind(9, record.cause);
+    s.bind(4, text.actor);
+    s.bind(5, text.entity);
+    s.bind(6, text.action);
+    s.bind(7, text.before);
+    s.bind(8, text.after);
+    s.bind(9, text.cause);
     s.bind(10, head.hash);
     s.bind(11, detail::view(hash));
     if (auto error = s.execute()) fail_row(n, "audit record " + std::to_string(seq), *error);

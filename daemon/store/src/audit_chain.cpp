@@ -1,5 +1,7 @@
 #include "audit_chain.hpp"
 
+#include <simdjson.h>
+
 #include "sterifleet/crypto/hex.hpp"
 #include "sterifleet/crypto/sha256.hpp"
 #include "sterifleet/store/canonical_json.hpp"
@@ -79,27 +81,35 @@ HexDigest link_hash(crypto::Sha256& sha256, std::string_view prev, std::string_v
   return crypto::hex_array(sha256.update(prev).update(canonical).finish());
 }
 
+namespace {
+
+// What cannot be put in the canonical form is repaired rather than refused: refusing would fail the
+// whole commit, and with it the daemon, over one stray byte in a request or a device's text. The
+// record then holds, and its hash covers, the repaired text.
+std::string repaired(std::string_view text) {
+  if (simdjson::validate_utf8(text.data(), text.size())) return std::string(text);
+  return nlohmann::json::parse(json_text(std::string(text))).get<std::string>();
+}
+
+std::string canonical_repaired(const nlohmann::json& value) {
+  try {
+    return canonical_json(value);
+  } catch (const CanonicalJsonError&) {
+    return canonical_json(nlohmann::json::parse(json_text(value)));
+  }
+}
+
+}  // namespace
+
 AuditText audit_text(const engine::AuditRecord& record) {
   AuditText text;
   append_timestamp(text.at, record.at);
-  const std::pair<const char*, std::string_view> strings[] = {
-      {"actor", record.actor}, {"entity", record.entity}, {"action", record.action}, {"cause", record.cause}};
-  for (const auto& [field, value] : strings) {
-    const auto bad = invalid_utf8_at(value);
-    if (bad != std::string_view::npos) {
-      throw CanonicalJsonError(std::string(field) + ": invalid UTF-8 at byte " + std::to_string(bad));
-    }
-  }
-  try {
-    text.before = canonical_json(record.before);
-  } catch (const CanonicalJsonError& e) {
-    throw CanonicalJsonError(std::string("before") + (e.what()[0] == '/' ? "" : ": ") + e.what());
-  }
-  try {
-    text.after = canonical_json(record.after);
-  } catch (const CanonicalJsonError& e) {
-    throw CanonicalJsonError(std::string("after") + (e.what()[0] == '/' ? "" : ": ") + e.what());
-  }
+  text.actor = repaired(record.actor);
+  text.entity = repaired(record.entity);
+  text.action = repaired(record.action);
+  text.cause = repaired(record.cause);
+  text.before = canonical_repaired(record.before);
+  text.after = canonical_repaired(record.after);
   return text;
 }
 
@@ -108,8 +118,8 @@ AuditText audit_text(const engine::AuditRecord& record) {
 std::string audit_canonical(std::int64_t seq, const engine::AuditRecord& record, const std::string& prev_hash) {
   const auto text = detail::audit_text(record);
   std::string out;
-  detail::append_canonical(out, {seq, text.at, record.actor, record.entity, record.action, text.before, text.after,
-                                 record.cause, prev_hash});
+  detail::append_canonical(
+      out, {seq, text.at, text.actor, text.entity, text.action, text.before, text.after, text.cause, prev_hash});
   return out;
 }
 

@@ -48,12 +48,16 @@ void append_timestamp(std::string& out, Timestamp ts);
 /// What a record's columns hold, made once when it is stored.
 struct AuditText {
   std::string at;
+  std::string actor;
+  std::string entity;
+  std::string action;
   std::string before;  ///< RFC 8785
   std::string after;
+  std::string cause;
 };
 
-/// Throws CanonicalJsonError, naming the field, when a string of the record is not UTF-8 (or a number
-/// is not finite): such a record is refused rather than stored as other bytes than it holds.
+/// Never throws on the record's content: text that is not UTF-8 is stored with U+FFFD in place of the
+/// bad bytes, a number that is not finite as null (what RFC 8785 cannot hold).
 AuditText audit_text(const engine::AuditRecord& record);
 
 /// Compact JSON text with sorted keys, for rows that are stored but not chained; invalid UTF-8 in

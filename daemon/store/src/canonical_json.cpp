@@ -1,5 +1,7 @@
 #include "sterifleet/store/canonical_json.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -68,8 +70,7 @@ void append_json_escaped(std::string& out, std::string_view text) {
 namespace {
 
 void append_string(std::string& out, std::string_view text) {
-  const auto bad = invalid_utf8_at(text);
-  if (bad != std::string_view::npos) refuse("invalid UTF-8 at byte " + std::to_string(bad));
+  if (!simdjson::validate_utf8(text.data(), text.size())) refuse("invalid UTF-8");
   append_json_escaped(out, text);
 }
 
@@ -146,8 +147,7 @@ void append_object(std::string& out, const json& object) {
   bool supplementary = false;
   for (auto it = object.begin(); it != object.end(); ++it) {
     const auto& key = it.key();
-    const auto bad = invalid_utf8_at(key);
-    if (bad != std::string_view::npos) refuse("a key with invalid UTF-8 at byte " + std::to_string(bad));
+    if (!simdjson::validate_utf8(key.data(), key.size())) refuse("a key with invalid UTF-8");
     supplementary = supplementary ||
                     std::any_of(key.begin(), key.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xF0; });
     members.push_back(it);
@@ -227,41 +227,6 @@ std::string canonical_json(const json& value) {
   std::string out;
   append_canonical_json(out, value);
   return out;
-}
-
-std::size_t invalid_utf8_at(std::string_view text) noexcept {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t extra = 0;
-    char32_t code = 0;
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      code = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      code = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      code = c & 0x07u;
-    } else {
-      return i;
-    }
-    if (i + extra >= text.size()) return i;
-    for (std::size_t j = 1; j <= extra; ++j) {
-      const auto next = static_cast<unsigned char>(text[i + j]);
-      if ((next & 0xC0) != 0x80) return i;
-      code = (code << 6) | (next & 0x3Fu);
-    }
-    static constexpr char32_t minimum[] = {0, 0x80, 0x800, 0x10000};
-    if (code < minimum[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return i;
-    i += extra + 1;
-  }
-  return std::string_view::npos;
 }
 
 }  // namespace sterifleet::store

@@ -1,6 +1,6 @@
 #include "sterifleet/sim/flood_traffic.hpp"
 
-#include <cstdio>
+#include <fmt/format.h>
 
 namespace sterifleet::sim {
 
@@ -30,10 +30,8 @@ protocol::Body next_body(const protocol::DeviceId& device, std::uint32_t boot, s
 
 FloodTraffic::FloodTraffic(int devices, const std::map<std::string, std::uint32_t>& previous_boots) {
   for (int i = 0; i < devices; ++i) {
-    char clinic[32];
-    char id[32];
-    std::snprintf(clinic, sizeof clinic, "FLOOD-%03d", i / 100 + 1);
-    std::snprintf(id, sizeof id, "FLD-%06d", i + 1);
+    const auto clinic = fmt::format("FLOOD-{:03}", i / 100 + 1);
+    const auto id = fmt::format("FLD-{:06}", i + 1);
     const auto previous = previous_boots.find(id);
     devices_.push_back({protocol::ClinicId{clinic}, protocol::DeviceId{id},
                         (previous == previous_boots.end() ? 0 : previous->second) + 1, 0});

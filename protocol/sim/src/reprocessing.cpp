@@ -1,7 +1,8 @@
 #include "reprocessing.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
-#include <cstdio>
 
 #include "device.hpp"
 #include "pen.hpp"
@@ -233,9 +234,7 @@ void start_load(World& world, Device& device, std::vector<std::size_t> pens) {
   const auto today = world.today();
   Load load;
   load.sterilizer = device.index;
-  char id[32];
-  std::snprintf(id, sizeof id, "CYC-%u-%04u", device.boot, ++ster.cycles);
-  load.cycle = id;
+  load.cycle = fmt::format("CYC-{}-{:04}", device.boot, ++ster.cycles);
   load.pens = std::move(pens);
   load.first_without_test = ster.method == Method::steam_prevac && ster.loaded != today && ster.test_skipped == today;
   ster.loaded = today;

@@ -1,7 +1,8 @@
 #include "sterifleet/sim/scenario.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
-#include <cstdio>
 #include <stdexcept>
 
 #include "clinic.hpp"
@@ -33,11 +34,7 @@ constexpr std::array<SterilizerModel, 3> sterilizer_models{
 constexpr std::array<const char*, 12> operator_names{"anna",  "ben",  "chloe", "david", "emma",  "felix",
                                                      "grace", "hugo", "ines",  "jonas", "karin", "liam"};
 
-std::string numbered(const char* prefix, int n) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%s%02d", prefix, n);
-  return buffer;
-}
+std::string numbered(const char* prefix, int n) { return fmt::format("{}{:02}", prefix, n); }
 
 Device make_device(World& world, std::size_t clinic_index, std::string id, Role role) {
   Device device;

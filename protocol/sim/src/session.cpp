@@ -1,9 +1,10 @@
 #include "session.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstdio>
 
 #include "device.hpp"
 #include "pen.hpp"
@@ -63,13 +64,12 @@ std::string hex(Rng& rng, int digits) {
 protocol::Cartridge fresh_cartridge(World& world, Device& device) {
   auto& pen = *device.pen;
   ++pen.cartridges;
-  char serial[32];
-  std::snprintf(serial, sizeof serial, "-%u-%04u", device.boot, pen.cartridges);
+  const auto serial = fmt::format("-{}-{:04}", device.boot, pen.cartridges);
   const auto today = std::chrono::sys_days{world.today()};
   const protocol::Date made{today - std::chrono::days{world.rng.uniform_int(30, 200)}};
-  char lot[16];
-  std::snprintf(lot, sizeof lot, "L%02d%02u%c", static_cast<int>(made.year()) % 100,
-                static_cast<unsigned>(made.month()), static_cast<char>('A' + world.rng.uniform_int(0, 5)));
+  const auto lot =
+      fmt::format("L{:02}{:02}{}", static_cast<int>(made.year()) % 100, static_cast<unsigned>(made.month()),
+                  static_cast<char>('A' + world.rng.uniform_int(0, 5)));
   protocol::Cartridge cartridge;
   cartridge.id = protocol::CartridgeId{"CRT-" + compact(device.id.str()) + serial};
   cartridge.lot = protocol::LotId{lot};
@@ -274,9 +274,7 @@ void begin_session(World& world, std::size_t clinic_index, std::size_t op) {
   ++pen.sessions;
   Session session;
   session.operator_index = op;
-  char id[32];
-  std::snprintf(id, sizeof id, "S-%u-%04u", device->boot, pen.sessions);
-  session.start.session = protocol::SessionId{id};
+  session.start.session = protocol::SessionId{fmt::format("S-{}-{:04}", device->boot, pen.sessions)};
   session.start.operator_id = clinic.operators[op].id;
   plan(world, *device, session);
   pen.session = session;

@@ -31,8 +31,4 @@ std::string canonical_json(const nlohmann::json& value);
 /// for stored text, checked when it was written (or written before the check, and hashed as it was).
 void append_json_escaped(std::string& out, std::string_view text);
 
-/// Where the first byte of `text` that is not part of well-formed UTF-8 (RFC 3629: no overlong forms,
-/// no surrogates, nothing above U+10FFFF) lies; npos when it is all UTF-8.
-std::size_t invalid_utf8_at(std::string_view text) noexcept;
-
 }  // namespace sterifleet::store

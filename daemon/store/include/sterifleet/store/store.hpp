@@ -295,8 +295,8 @@ std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions&
 void put_payload(nlohmann::json& row, std::string_view payload);
 
 /// The canonical bytes an audit record is hashed over: the RFC 8785 form of {seq, at, actor, entity,
-/// action, before, after, cause, prev} (canonical_json.hpp). Throws CanonicalJsonError when the record
-/// has a string that is not UTF-8.
+/// action, before, after, cause, prev} (canonical_json.hpp), of the record as stored: text that is not
+/// UTF-8 holds U+FFFD in place of the bad bytes, a number that is not finite is null.
 std::string audit_canonical(std::int64_t seq, const engine::AuditRecord& record, const std::string& prev_hash);
 /// SHA-256(prev_hash || canonical), hex: the record's hash.
 std::string audit_hash(const std::string& prev_hash, const std::string& canonical);
