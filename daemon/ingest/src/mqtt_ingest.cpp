@@ -114,7 +114,7 @@ bool MqttIngest::store_group() {
   {
     std::lock_guard lock(queue_mutex_);
     const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(std::min(queue_.size(), receipt_options_.max_group));
-    group.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+    group = std::vector<Queued>(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
     queue_.erase(queue_.begin(), end);
     more = !queue_.empty();
   }

@@ -31,7 +31,7 @@ long long required(std::string_view text, std::string_view key, const char* wher
 
 // The text of indirect object `id`, from "<id> 0 obj" to "endobj".
 std::string_view object(std::string_view pdf, long long id) {
-  const std::string start = "\n" + std::to_string(id) + " 0 obj";
+  const std::string start = '\n' + std::to_string(id) + " 0 obj";
   const auto at = pdf.find(start);
   if (at == std::string_view::npos) unexpected("object " + std::to_string(id) + " is missing");
   const auto end = pdf.find("endobj", at);

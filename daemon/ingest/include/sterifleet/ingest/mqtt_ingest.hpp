@@ -125,9 +125,12 @@ class MqttIngest : public fleet::CommandSink {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   std::mutex queue_mutex_;
   std::condition_variable queue_room_;
-  std::deque<Queued> queue_;               ///< guarded by queue_mutex_
-  bool group_scheduled_ = false;           ///< guarded by queue_mutex_: a drain() is posted, running or timed
-  boost::asio::steady_timer group_timer_;  ///< on strand_
+  std::deque<Queued> queue_;      ///< guarded by queue_mutex_
+  bool group_scheduled_ = false;  ///< guarded by queue_mutex_: a drain() is posted, running or timed
+  // Typed on the strand: one converted to any_io_executor makes GCC 12 warn inside Asio (-Wnull-dereference).
+  boost::asio::basic_waitable_timer<std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>,
+                                    boost::asio::strand<boost::asio::any_io_executor>>
+      group_timer_;
   std::chrono::steady_clock::time_point last_group_stored_;  ///< by drain(), on strand_
   bool stopping_ = false;                                    ///< guarded by queue_mutex_
   std::mutex store_mutex_;  ///< one group at a time: the strand's, or stop()'s last ones
