@@ -43,7 +43,7 @@ Traffic fleet_traffic(int clinics, int pens, int days) {
         std::vector<DeviceId> load;
         for (int p = 0; p < pens; ++p) {
           const std::string pen = clinic + "-PEN-" + std::to_string(p);
-          const std::string session = "S" + std::to_string(day) + "-" + std::to_string(slot);
+          const std::string session = 'S' + std::to_string(day) + "-" + std::to_string(slot);
           const protocol::Cartridge cartridge{protocol::CartridgeId{pen + "-" + session},
                                               protocol::LotId{"L1"},
                                               *protocol::parse_date("2027-12-31"),
@@ -68,7 +68,7 @@ Traffic fleet_traffic(int clinics, int pens, int days) {
           load.push_back(DeviceId{pen});
         }
         protocol::CycleComplete cycle;
-        cycle.cycle = protocol::CycleId{"C" + std::to_string(day) + "-" + std::to_string(slot)};
+        cycle.cycle = protocol::CycleId{'C' + std::to_string(day) + "-" + std::to_string(slot)};
         cycle.method = protocol::Method::steam_prevac;
         cycle.wrapped = true;
         cycle.temperature = protocol::Celsius{134};

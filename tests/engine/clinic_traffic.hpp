@@ -29,7 +29,7 @@ class ClinicTraffic {
         std::vector<std::string> load;
         for (int p = 1; p <= 4; ++p) {
           const std::string pen = "PEN-" + std::to_string(p);
-          const std::string session = "D" + std::to_string(day) + "S" + std::to_string(slot);
+          const std::string session = 'D' + std::to_string(day) + "S" + std::to_string(slot);
           std::string cartridge_id = "CRT-" + pen + "-" + session;
           if (day == 1 && slot == 2 && p == 2) cartridge_id = "CRT-PEN-1-D1S1";  // reused across pens
           const std::string expires = (day == 2 && slot == 3 && p == 3) ? "2026-11-01" : "2027-06-30";

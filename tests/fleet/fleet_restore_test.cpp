@@ -240,6 +240,12 @@ TEST_F(FleetRestore, ASnapshotAtACleanStopLeavesNothingToReplay) {
 namespace sterifleet::fleet::testing {
 namespace {
 
+// A function of its own: braced in place, GCC 12 at -O2 warns that the message's strings may be
+// destroyed uninitialised (-Wmaybe-uninitialized, a false positive).
+protocol::DeviceMessage from_pen_1(std::uint64_t seq, protocol::Body body) {
+  return {protocol::ClinicId{"north"}, {protocol::DeviceId{"PEN-1"}, 1, seq, kStart}, std::move(body)};
+}
+
 // A store written before fail-safe judging holds messages quarantined without an alert, some of which
 // the codec now accepts as drift. Replayed on restart, they are judged as they were then: the rebuilt
 // engine is the one whose effects the store holds.
@@ -253,14 +259,11 @@ TEST(FleetUpgrade, MessagesQuarantinedBeforeFailSafeJudgingReplayAsTheyWereJudge
                                protocol::OperatorId{"op"},
                                protocol::PatientRef{"pt"},
                                protocol::Listed<protocol::TreatmentArea>::other("face")};
-  const protocol::DeviceMessage face{protocol::ClinicId{"north"}, {protocol::DeviceId{"PEN-1"}, 1, 2, kStart}, start};
+  const auto face = from_pen_1(2, start);
   {
     DaemonRun run(db);
     run.restore(kStart - std::chrono::minutes(1));
-    run.send({protocol::ClinicId{"north"},
-              {protocol::DeviceId{"PEN-1"}, 1, 1, kStart},
-              protocol::Birth{protocol::DeviceKind::pen, "Dermapen 4", "1", std::nullopt}},
-             kStart);
+    run.send(from_pen_1(1, protocol::Birth{protocol::DeviceKind::pen, "Dermapen 4", "1", std::nullopt}), kStart);
     store::Commit older;  // what the daemon stored for it then: the payload and its reason, no alert
     older.quarantined.push_back({0, kStart, protocol::topic_of(face), protocol::encode(face), "bad_value",
                                  "/body/area: \"face\" is not one of: forehead, ..."});

@@ -1,6 +1,10 @@
 // The journal's actions as types: every kind survives the journal's form unchanged, a journal body with
 // a field missing or of the wrong type is refused naming the field (never read as an empty id), and a
 // manual reprocessing entry is read on its own, held to the letter of the spec.
+// GCC 12 at -O2 cannot see that ASSERT_TRUE(r.has_value()) leaves boost::system::result's unchecked
+// r-> non-null, and warns (-Wnull-dereference) on every use after it, down in the headers included
+// below: a false positive in this test's idiom, so not checked in this file.
+#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include "sterifleet/fleet/journal_actions.hpp"
 
 #include <gtest/gtest.h>

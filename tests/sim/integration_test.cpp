@@ -189,6 +189,23 @@ bool has(const std::vector<Recorded>& all,
   return false;
 }
 
+/// Waits until `devices` devices have said goodbye (a shutdown status): the last messages of a finished
+/// run may still be on their way from the broker.
+bool wait_for_shutdown(MqttRecorder& recorder, std::size_t devices) {
+  return recorder.wait_for(
+      [&](const std::vector<Recorded>& all) {
+        std::set<std::string> gone;
+        for (const auto& r : all) {
+          if (!r.topic.ends_with("/status")) continue;
+          const auto decoded = decode_now(r);
+          const auto* status = decoded ? std::get_if<protocol::StatusMessage>(&*decoded) : nullptr;
+          if (status != nullptr && status->shutdown) gone.insert(status->device.str());
+        }
+        return gone.size() >= devices;
+      },
+      10s);
+}
+
 TEST(SimIntegration, Commands_DevicesObeyLockUnlockReplayRebirthAndRejectMalformed) {
   Mosquitto broker;
   MqttRecorder recorder(broker.url(), "sterifleet/v1/#");
@@ -252,9 +269,22 @@ TEST(SimIntegration, Commands_DevicesObeyLockUnlockReplayRebirthAndRejectMalform
   }
   for (const auto& [seq, payloads] : copies) EXPECT_EQ(payloads.size(), 1U) << "seq " << seq;
 
-  // Two simulated hours locked, then unlocked.
-  std::this_thread::sleep_for(6s);
-  const auto locked_until = std::min(newest_ts(recorder, pens[0]), newest_ts(recorder, pens[1]));
+  // Two simulated hours locked (6 s of wall time at this speed), then unlocked.
+  std::map<std::string, protocol::Timestamp> newest;
+  std::size_t seen = 0;
+  ASSERT_TRUE(recorder.wait_for(
+      [&](const auto& all) {
+        for (; seen < all.size(); ++seen) {
+          if (const auto m = message_of(all[seen]); m.has_value()) {
+            auto& ts = newest[m->envelope.device.str()];
+            ts = std::max(ts, m->envelope.ts);
+          }
+        }
+        return std::min(newest[pens[0]], newest[pens[1]]) >= locked_from + 2h;
+      },
+      60s))
+      << sim.logs();
+  const auto locked_until = std::min(newest[pens[0]], newest[pens[1]]);
   for (const auto& pen : pens) recorder.publish(cmd(pen), command_json("unlock-" + pen, protocol::Unlock{"test"}));
   ASSERT_EQ(sim.finish(120s), 0) << sim.logs();
   ASSERT_GT(locked_until - locked_from, 90min);
@@ -302,7 +332,7 @@ TEST(SimIntegration, Heartbeats_HonouredInWallTime_AndInjectedOfflineOutlastsTwo
                           "--log-level",
                           "warn"});
   ASSERT_EQ(sim.finish(240s), 0) << sim.logs();
-  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(wait_for_shutdown(recorder, 3));
   std::set<std::string> injected;
   for (const auto& line : lines(sim.file("injected.jsonl"))) {
     const auto json = nlohmann::json::parse(line);
@@ -376,7 +406,7 @@ TEST(SimIntegration, FollowThenSigint_EveryDeviceShutsDownProperly) {
   std::this_thread::sleep_for(1s);
   sim.process().signal(SIGINT);
   ASSERT_EQ(sim.finish(60s), 0) << sim.logs();
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(wait_for_shutdown(recorder, 3));
   std::map<std::string, protocol::StatusMessage> last_status;
   int starts = 0;
   int ends = 0;

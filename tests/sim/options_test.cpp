@@ -142,7 +142,8 @@ TEST(SimOptions, InjectedFileAtRateOne_ListsEveryKindExactlyAsTheScenarioInjects
   ScenarioConfig config;
   for (const auto rule : all_rules()) {
     if (rule == Rule::device_offline) continue;
-    kinds += (kinds.empty() ? "" : ",") + std::string(rule_id(rule));
+    if (!kinds.empty()) kinds += ',';
+    kinds += rule_id(rule);
     config.violations.kinds.insert(rule);
   }
   Simulator sim(STERIFLEET_SIM_PATH, broker.url(),

@@ -395,7 +395,7 @@ Effects Engine::add_maintenance(const DeviceId& device, MaintenanceWindow window
 
 Engine::ChangedDevices Engine::take_changed_devices() {
   ChangedDevices out{impl_->all_changed, {}};
-  if (!out.all) out.ids.assign(impl_->changed.begin(), impl_->changed.end());
+  if (!out.all) out.ids = std::vector<DeviceId>(impl_->changed.begin(), impl_->changed.end());
   impl_->changed.clear();
   impl_->all_changed = false;
   return out;

@@ -240,8 +240,11 @@ class BinaryReader {
   void get(std::optional<T>& value) {
     bool present = false;
     get(present);
-    value.reset();
-    if (present) get(value.emplace());
+    if (present) {
+      get(value.emplace());
+    } else {
+      value.reset();
+    }
   }
   template <class A, class B>
   void get(std::pair<A, B>& pair) {

@@ -237,7 +237,7 @@ void start_session(World& world, std::size_t index) {
     // A firmware writing the expiry as printed on the pack: the daemon cannot judge this session.
     const auto expires = protocol::format_date(session.start.cartridge.expires);
     send_rewritten(world, device, session.start, "\"" + expires + "\"",
-                   "\"" + expires.substr(5, 2) + "/" + expires.substr(0, 4) + "\"");
+                   '"' + expires.substr(5, 2) + "/" + expires.substr(0, 4) + "\"");
   } else {
     send(world, device, session.start);
   }

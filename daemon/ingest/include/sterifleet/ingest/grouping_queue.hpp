@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +13,8 @@
 #include <mutex>
 #include <span>
 #include <string_view>
+
+#include "sterifleet/ingest/strand_timer.hpp"
 
 namespace sterifleet::ingest {
 
@@ -63,10 +64,10 @@ class GroupingQueue {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   mutable std::mutex queue_mutex_;
   std::condition_variable room_;
-  std::deque<Received> queue_;             ///< guarded by queue_mutex_
-  bool drain_scheduled_ = false;           ///< guarded by queue_mutex_: a drain() is posted, running or timed
-  bool flushing_ = false;                  ///< guarded by queue_mutex_
-  boost::asio::steady_timer group_timer_;  ///< on strand_
+  std::deque<Received> queue_;    ///< guarded by queue_mutex_
+  bool drain_scheduled_ = false;  ///< guarded by queue_mutex_: a drain() is posted, running or timed
+  bool flushing_ = false;         ///< guarded by queue_mutex_
+  StrandTimer group_timer_;       ///< on strand_
   std::chrono::steady_clock::time_point last_group_stored_;  ///< by drain(), on strand_
   std::mutex store_mutex_;                                   ///< one group at a time: the strand's, or flush()'s
 };

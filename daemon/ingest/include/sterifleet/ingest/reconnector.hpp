@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +11,7 @@
 #include <string>
 
 #include "sterifleet/ingest/broker_client.hpp"
+#include "sterifleet/ingest/strand_timer.hpp"
 
 namespace sterifleet::ingest {
 
@@ -44,7 +44,7 @@ class Reconnector {
 
   BrokerClient& client_;
   boost::asio::strand<boost::asio::any_io_executor> strand_;
-  boost::asio::steady_timer timer_;  ///< on strand_
+  StrandTimer timer_;  ///< on strand_
   const Backoff backoff_;
   const std::string broker_;
   const std::function<void()> connected_;
