@@ -1,7 +1,8 @@
 #include "sterifleet/engine/alert.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
-#include <cstdio>
 
 #include "sterifleet/engine/effects.hpp"
 
@@ -45,9 +46,7 @@ std::string alert_id(const ClinicId& clinic, RuleId rule, std::string_view subje
     hash ^= 0x1f;  // unit separator, so ("ab","c") and ("a","bc") differ
     hash *= 0x100000001b3ULL;
   }
-  char buffer[17];
-  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(hash));
-  return buffer;
+  return fmt::format("{:016x}", hash);
 }
 
 void Effects::append(Effects&& other) {

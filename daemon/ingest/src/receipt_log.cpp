@@ -1,6 +1,7 @@
 #include "sterifleet/ingest/receipt_log.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -93,9 +94,7 @@ ReceiptLog::ReceiptLog(fs::path folder, bool sync, std::uint64_t segment_bytes)
 ReceiptLog::~ReceiptLog() { close_active(); }
 
 fs::path ReceiptLog::segment_path(std::uint64_t number) const {
-  char name[32];
-  std::snprintf(name, sizeof name, "%012llu", static_cast<unsigned long long>(number));
-  return folder_ / (std::string(name) + std::string(segment_suffix));
+  return folder_ / fmt::format("{:012}{}", number, segment_suffix);
 }
 
 void ReceiptLog::open_segment(std::uint64_t number, std::uint64_t record_bytes) {

@@ -1,6 +1,7 @@
 // The PDF layout: A4 landscape; a first page with the title, clinic, period and summary tables; then
 // the sessions, cycles, violations and recalls as tables; "page i of n" on every page; and a last page
-// stating the seal, appended as an incremental update (pdf_seal.hpp). The rows are held until the end,
+// stating the audit head the report was sealed at (its hash covers the whole file, as cairo wrote it:
+// sealed_output.hpp). The rows are held until the end,
 // so a PDF has a row limit; CSV and JSON stream.
 #pragma once
 
