@@ -251,7 +251,8 @@ std::string example_config() {
     // The keys of an optional table are commented out ("#key", no space) so that removing the "#"s of the
     // table turns it on.
     const std::string off = section.optional() ? "#" : "";
-    text += "\n" + wrap(section.note, "# ") + off + "[" + std::string(section.name) + "]\n";
+    text += '\n';  // appended, not "\n" + ...: GCC 12 at -O3 reports a false -Wrestrict there (PR105651)
+    text += wrap(section.note, "# ") + off + "[" + std::string(section.name) + "]\n";
     for (const auto& key : config_keys()) {
       if (key.section() != section.name) continue;
       text += wrap(described(key), "# ") + off + std::string(key.key()) + " = " + to_toml(key.get(defaults)) + "\n";

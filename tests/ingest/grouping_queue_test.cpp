@@ -5,10 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <future>
 #include <thread>
+
+#include "running_io.hpp"
 
 namespace sterifleet::ingest {
 namespace {
@@ -49,23 +49,6 @@ class Groups {
   std::vector<std::vector<std::int64_t>> groups_;
 };
 
-/// Runs the io_context on a thread of its own while the test lives.
-class Running {
- public:
-  Running() : thread_([this] { io_.run(); }) {}
-  ~Running() {
-    work_.reset();
-    io_.stop();
-    thread_.join();
-  }
-  boost::asio::any_io_executor executor() { return io_.get_executor(); }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
-  std::thread thread_;
-};
-
 std::vector<std::int64_t> flattened(const std::vector<std::vector<std::int64_t>>& groups) {
   std::vector<std::int64_t> all;
   for (const auto& g : groups) all.insert(all.end(), g.begin(), g.end());
@@ -87,7 +70,7 @@ TEST(GroupingQueue, Burst_IsStoredInArrivalOrderInGroupsOfAtMostMaxGroup) {
 
 TEST(GroupingQueue, MessageAfterAQuietSpell_IsStoredWithoutLingering) {
   Groups groups;
-  Running running;
+  testing::RunningIo running;
   // A linger far longer than the wait below: only the quiet-spell rule can store the message in time.
   GroupingQueue queue({.max_group = 10, .max_queued = 100, .full_group = 10, .linger = 60s}, running.executor(),
                       groups.store());
@@ -97,7 +80,7 @@ TEST(GroupingQueue, MessageAfterAQuietSpell_IsStoredWithoutLingering) {
 
 TEST(GroupingQueue, InAStream_AGroupWaitsToFillUntilItsFirstMessageLingered) {
   Groups groups;
-  Running running;
+  testing::RunningIo running;
   GroupingQueue queue({.max_group = 10, .max_queued = 100, .full_group = 4, .linger = 300ms}, running.executor(),
                       groups.store());
   queue.push(message(1));
@@ -112,7 +95,7 @@ TEST(GroupingQueue, InAStream_AGroupWaitsToFillUntilItsFirstMessageLingered) {
 
 TEST(GroupingQueue, InAStream_AFullGroupDoesNotWaitForTheLinger) {
   Groups groups;
-  Running running;
+  testing::RunningIo running;
   GroupingQueue queue({.max_group = 10, .max_queued = 100, .full_group = 3, .linger = 60s}, running.executor(),
                       groups.store());
   queue.push(message(1));
@@ -124,7 +107,7 @@ TEST(GroupingQueue, InAStream_AFullGroupDoesNotWaitForTheLinger) {
 }
 
 TEST(GroupingQueue, FullQueue_MakesTheReceiverWaitUntilAGroupIsTaken) {
-  Running running;
+  testing::RunningIo running;
   std::promise<void> release_store;
   auto released = release_store.get_future().share();
   std::atomic<int> stored{0};

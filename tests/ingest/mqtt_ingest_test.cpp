@@ -4,12 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <thread>
-
 #include "daemon_run.hpp"
 #include "fake_broker.hpp"
+#include "running_io.hpp"
 #include "sterifleet/testing/subprocess.hpp"
 
 namespace sterifleet::ingest::testing {
@@ -21,14 +18,12 @@ TEST(MqttIngest, SubscribesOnEveryConnection_StoresWhatArrives_PublishesCommands
   sterifleet::testing::TempDir dir("sterifleet-ingest");
   fleet::testing::DaemonRun run(dir.path() / "store.db");
   fleet::Metrics metrics;
-  boost::asio::io_context io;
-  auto work = boost::asio::make_work_guard(io);
+  RunningIo running;
   auto owned = std::make_unique<FakeBroker>();
   auto& broker = *owned;
   MqttIngest ingest(std::move(owned), {.shared_group = "north"}, {.folder = dir.path() / "receipts"}, run.fleet(),
-                    metrics, io.get_executor(), [](const std::string& why) { FAIL() << why; },
+                    metrics, running.executor(), [](const std::string& why) { FAIL() << why; },
                     {.first = 20ms, .max = 50ms});
-  std::jthread io_thread([&] { io.run(); });
 
   EXPECT_EQ(ingest.start(), 0u);
   ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.subscriptions().size() == 1; }));
@@ -52,7 +47,7 @@ TEST(MqttIngest, SubscribesOnEveryConnection_StoresWhatArrives_PublishesCommands
   EXPECT_FALSE(ingest.connected());
   EXPECT_EQ(run.store().last_receipt(), 3);
   EXPECT_EQ(run.store().quarantine_counts().at("malformed_json"), 3);
-  work.reset();
+  running.stop();
 }
 
 }  // namespace

@@ -4,11 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <thread>
 
 #include "fake_broker.hpp"
+#include "running_io.hpp"
 #include "sterifleet/ingest/command_outbox.hpp"
 
 namespace sterifleet::ingest::testing {
@@ -20,19 +19,15 @@ class ReconnectorTest : public ::testing::Test {
  protected:
   ~ReconnectorTest() override {
     reconnector_.stop();
-    work_.reset();
-    io_.stop();
-    thread_.join();
+    running_.stop();
   }
   static bool attempts_at_least(const FakeBroker& b, std::size_t n) { return b.attempts().size() >= n; }
 
   FakeBroker broker_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
+  RunningIo running_;
   std::atomic<int> connections_{0};
   Reconnector reconnector_{
-      broker_, io_.get_executor(), {.first = 40ms, .max = 100ms}, "tcp://broker:1883", [this] { ++connections_; }};
-  std::thread thread_{[this] { io_.run(); }};
+      broker_, running_.executor(), {.first = 40ms, .max = 100ms}, "tcp://broker:1883", [this] { ++connections_; }};
 };
 
 TEST_F(ReconnectorTest, FailedAttempts_AreRetriedAfterDoublingDelaysUpToTheCap) {

@@ -51,7 +51,7 @@ TEST(StoredRow, ManyMembersAreAllFound) {
   for (int i = 0; i < 40; ++i) text += (i ? ",\"m" : "\"m") + std::to_string(i) + "\":" + std::to_string(i);
   text += "}";
   const StoredRow row(text);
-  for (int i = 0; i < 40; ++i) EXPECT_EQ(row.member("m" + std::to_string(i)), std::to_string(i));
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(row.member('m' + std::to_string(i)), std::to_string(i));
 }
 
 TEST(StoredRow, WhatIsNotOneJsonObjectIsAStoreError) {

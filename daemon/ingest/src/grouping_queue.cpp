@@ -63,7 +63,9 @@ bool GroupingQueue::store_group() {
   {
     std::lock_guard lock(queue_mutex_);
     const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(std::min(queue_.size(), options_.max_group));
-    group.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+    // Constructed, not assigned: assigning into the empty vector makes GCC 12 at -O3 report a null
+    // dereference inside shared_ptr's move (a false positive).
+    group = std::vector<Received>(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
     queue_.erase(queue_.begin(), end);
     more = !queue_.empty();
   }
