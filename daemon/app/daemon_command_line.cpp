@@ -2,10 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <CLI/CLI.hpp>
 #include <iostream>
 #include <optional>
 
+#include "cli11.hpp"
 #include "logging.hpp"
 #include "policy_file.hpp"
 

@@ -1,11 +1,11 @@
 // `sterifleet`: the operator's and auditor's command line: policy check, replay, audit verify, token
 // create, compliance reports. Exit codes: 0 success, 1 the checked thing is bad, 2 usage error or
 // unreadable input.
-#include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
 
 #include "audit_command.hpp"
+#include "cli11.hpp"
 #include "export_command.hpp"
 #include "policy_file.hpp"
 #include "replay.hpp"
