@@ -56,6 +56,8 @@ ingest::MqttIngest make_ingest(const Config& config, const ingest::ReceiptOption
   try {
     return ingest::MqttIngest(config.mqtt, receipts, fleet, metrics, std::move(executor),
                               [](const std::string& why) { die(why); });
+  } catch (const ingest::BrokerError& e) {
+    throw StartError(exit_config, e.what());
   } catch (const std::exception& e) {
     throw StartError(exit_storage, "cannot open the receipt log " + receipts.folder.string() + ": " + e.what());
   }

@@ -124,7 +124,12 @@ PahoClient::PahoClient(MqttOptions options) {
   // 11.5-13.6 in bench/ingest_bench.sh, alternating rounds). Errors are still recorded; what fails
   // reaches the log through Paho's return codes and handlers. The setting is the process's.
   MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR);
-  impl_ = std::make_unique<Impl>(std::move(options));
+  const auto url = options.url;
+  try {
+    impl_ = std::make_unique<Impl>(std::move(options));
+  } catch (const mqtt::exception& e) {
+    throw BrokerError("cannot use the broker address " + url + ": " + e.what());
+  }
 }
 
 PahoClient::~PahoClient() = default;

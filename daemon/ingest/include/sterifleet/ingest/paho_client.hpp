@@ -11,6 +11,7 @@ namespace sterifleet::ingest {
 
 class PahoClient final : public BrokerClient {
  public:
+  /// Throws BrokerError when Paho refuses the options (an unknown URL scheme, say).
   explicit PahoClient(MqttOptions options);
   ~PahoClient() override;
   PahoClient(const PahoClient&) = delete;
