@@ -76,6 +76,7 @@ TEST(GroupingQueue, MessageAfterAQuietSpell_IsStoredWithoutLingering) {
                       groups.store());
   queue.push(message(1));
   EXPECT_EQ(flattened(groups.wait_for_messages(1)), std::vector<std::int64_t>{1});
+  running.stop();  // before the queue goes: its handlers may still be running
 }
 
 TEST(GroupingQueue, InAStream_AGroupWaitsToFillUntilItsFirstMessageLingered) {
@@ -91,6 +92,7 @@ TEST(GroupingQueue, InAStream_AGroupWaitsToFillUntilItsFirstMessageLingered) {
   const auto stored = groups.wait_for_messages(3);
   ASSERT_EQ(stored.size(), 2u);
   EXPECT_EQ(stored[1], (std::vector<std::int64_t>{2, 3}));
+  running.stop();  // before the queue goes: its handlers may still be running
 }
 
 TEST(GroupingQueue, InAStream_AFullGroupDoesNotWaitForTheLinger) {
@@ -104,6 +106,7 @@ TEST(GroupingQueue, InAStream_AFullGroupDoesNotWaitForTheLinger) {
   const auto stored = groups.wait_for_messages(4);
   ASSERT_EQ(stored.size(), 2u);
   EXPECT_EQ(stored[1], (std::vector<std::int64_t>{2, 3, 4}));
+  running.stop();  // before the queue goes: its handlers may still be running
 }
 
 TEST(GroupingQueue, FullQueue_MakesTheReceiverWaitUntilAGroupIsTaken) {
@@ -132,6 +135,7 @@ TEST(GroupingQueue, FullQueue_MakesTheReceiverWaitUntilAGroupIsTaken) {
   EXPECT_TRUE(third_returned);
   queue.flush();
   EXPECT_EQ(stored, 3);
+  running.stop();  // before the queue goes: its handlers may still be running
 }
 
 TEST(GroupingQueue, Flush_StoresEverythingQueuedOnTheCallersThread) {

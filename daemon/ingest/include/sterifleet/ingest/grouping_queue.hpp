@@ -39,7 +39,8 @@ struct GroupingOptions {
 };
 
 /// Thread-safe. Groups are stored one at a time, on the executor (through a strand of its own) or on
-/// the thread that calls flush().
+/// the thread that calls flush(). Must outlive the handlers it posts: destroy it once the executor
+/// stopped running them.
 class GroupingQueue {
  public:
   using Store = std::function<void(std::span<const Received> group)>;
