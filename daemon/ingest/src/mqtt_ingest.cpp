@@ -8,14 +8,6 @@
 
 namespace sterifleet::ingest {
 
-namespace {
-
-GroupingOptions grouping(const ReceiptOptions& o) {
-  return {.max_group = o.max_group, .max_queued = o.max_queued, .full_group = o.full_group, .linger = o.linger};
-}
-
-}  // namespace
-
 MqttIngest::MqttIngest(MqttOptions options, ReceiptOptions receipts, fleet::Fleet& fleet, fleet::Metrics& metrics,
                        boost::asio::any_io_executor executor, FatalHandler fatal)
     : MqttIngest(std::make_unique<PahoClient>(options), options, std::move(receipts), fleet, metrics,
@@ -25,13 +17,13 @@ MqttIngest::MqttIngest(std::unique_ptr<BrokerClient> client, MqttOptions options
                        fleet::Fleet& fleet, fleet::Metrics& metrics, boost::asio::any_io_executor executor,
                        FatalHandler fatal, Backoff backoff)
     : options_(std::move(options)),
-      recovery_group_(receipts.max_group),
+      recovery_group_(receipts.grouping.max_group),
       fleet_(fleet),
       metrics_(metrics),
       fatal_(std::move(fatal)),
       receipts_(receipts.folder, receipts.sync),
       client_(std::move(client)),
-      queue_(grouping(receipts), executor, [this](std::span<const Received> group) { store(group); }),
+      queue_(receipts.grouping, executor, [this](std::span<const Received> group) { store(group); }),
       outbox_(*client_, executor),
       reconnector_(*client_, executor, backoff, options_.url, [this] { on_connected(); }) {
   client_->set_handlers({.message = [this](InboundMessage message) { on_message(std::move(message)); },

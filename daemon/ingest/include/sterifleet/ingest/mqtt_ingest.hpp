@@ -31,10 +31,7 @@ namespace sterifleet::ingest {
 struct ReceiptOptions {
   std::filesystem::path folder = "sterifleet.db-receipts";
   bool sync = false;  ///< sync each receipt to disk (a store with synchronous=FULL)
-  std::size_t max_group = GroupingOptions{}.max_group;
-  std::size_t max_queued = GroupingOptions{}.max_queued;
-  std::size_t full_group = GroupingOptions{}.full_group;
-  std::chrono::milliseconds linger = GroupingOptions{}.linger;
+  GroupingOptions grouping;
 };
 
 class MqttIngest : public fleet::CommandSink {
