@@ -266,6 +266,52 @@ INSERT INTO fail_safe_since SELECT max(
   coalesce((SELECT commit_seq FROM actions ORDER BY id DESC LIMIT 1), 0));
 )sql";
 
+// The notification outbox (store/outbox.hpp): rows decided in the commit of their alert's transition,
+// re-armed or finished by the dispatcher, every attempt kept for the dashboard's "who was told when".
+constexpr std::string_view schema_v9 = R"sql(
+CREATE TABLE notifications (
+  id TEXT PRIMARY KEY,
+  commit_seq INTEGER NOT NULL,
+  alert_id TEXT NOT NULL,
+  clinic TEXT NOT NULL,
+  receiver TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  route TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  every_ms INTEGER NOT NULL,
+  until INTEGER,
+  notice TEXT NOT NULL,
+  state TEXT NOT NULL,
+  round INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  first_failure INTEGER,
+  last_attempt_at INTEGER,
+  last_status INTEGER,
+  last_answer TEXT,
+  delivered_at INTEGER
+);
+CREATE INDEX notifications_due ON notifications (due_at) WHERE state = 'pending';
+CREATE INDEX notifications_alert ON notifications (alert_id, state);
+CREATE INDEX notifications_created ON notifications (created_at);
+CREATE TABLE notification_attempts (
+  id INTEGER PRIMARY KEY,
+  notification TEXT NOT NULL,
+  round INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  result TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  answer TEXT NOT NULL,
+  latency_ms INTEGER NOT NULL
+);
+CREATE INDEX notification_attempts_of ON notification_attempts (notification);
+CREATE TABLE disabled_receivers (
+  name TEXT PRIMARY KEY,
+  at INTEGER NOT NULL,
+  answer TEXT NOT NULL
+);
+)sql";
+
 constexpr std::array migrations{
     Migration{1, "initial schema", schema_v1},
     Migration{2, "engine snapshots", schema_v2},
@@ -275,6 +321,7 @@ constexpr std::array migrations{
     Migration{6, "message keys indexed in batches", schema_v6},
     Migration{7, "message key ranges", schema_v7},
     Migration{8, "fail-safe judging of rejected messages", schema_v8},
+    Migration{9, "notification outbox", schema_v9},
 };
 
 int stored_version(Connection& db) {

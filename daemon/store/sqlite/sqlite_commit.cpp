@@ -408,6 +408,7 @@ bool SqliteStore::write(Writer& w, Counters& next, const Commit& commit) {
   upsert(w.statements, n, commit.cycles);
   next.audit = append(w, n, commit.audit, std::move(next.audit));
   insert(w.statements, n, commit.commands);
+  write_outbox(w.db, n, commit);
   // The meta row holds the audit head, and numbers a commit that left no row carrying its number.
   const bool numbered_by_rows =
       !commit.messages.empty() || !commit.quarantined.empty() || !commit.actions.empty() || !commit.commands.empty();

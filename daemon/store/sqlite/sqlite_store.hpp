@@ -59,6 +59,15 @@ class SqliteStore final : public Store {
   Rows commands(const RecordQuery& query) override;
   StoreStats stats() override;
 
+  std::vector<PendingNotification> due_notifications(Timestamp until, std::size_t limit) override;
+  std::optional<Timestamp> next_notification_due() override;
+  void record_attempts(std::span<const DeliveryAttempt> attempts) override;
+  std::int64_t disable_receiver(const std::string& receiver, Timestamp at, const std::string& answer) override;
+  bool enable_receiver(const std::string& receiver) override;
+  std::map<std::string, nlohmann::json> disabled_receivers() override;
+  std::vector<nlohmann::json> notifications(const NotificationQuery& query) override;
+  std::map<std::string, std::int64_t> notification_counts() override;
+
   void add_token(const TokenRecord& token, const std::string& sha256_hex) override;
   std::optional<TokenRecord> token_by_hash(const std::string& sha256_hex) override;
   std::vector<TokenRecord> tokens() override;
@@ -81,6 +90,8 @@ class SqliteStore final : public Store {
   std::int64_t data_version();
   /// One commit's rows, numbered next; true when the meta row must be rewritten for it.
   bool write(Writer& w, Counters& next, const Commit& commit);
+  /// A commit's outbox changes, in its transaction (sqlite_outbox.cpp).
+  static void write_outbox(Connection& db, std::int64_t n, const Commit& commit);
   /// Moves the keys of the tail's first `most` messages (all: nullopt) into message_keys, in the open
   /// write transaction; returns how many.
   std::size_t index_tail(Writer& w, std::optional<std::size_t> most);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "sterifleet/engine/effects.hpp"
+#include "sterifleet/store/outbox.hpp"
 #include "sterifleet/protocol/time.hpp"
 
 namespace sterifleet::store {
@@ -92,10 +93,12 @@ struct Commit {
   std::vector<engine::CycleChange> cycles;      ///< upsert by cycle key
   std::vector<engine::AuditRecord> audit;       ///< appended to the chain in this order
   std::vector<IssuedCommand> commands;
+  std::vector<OutboxCancel> cancellations;  ///< applied before the new notifications are added
+  std::vector<OutboxRow> notifications;
 
   bool empty() const {
     return messages.empty() && quarantined.empty() && actions.empty() && alerts.empty() && sessions.empty() &&
-           cycles.empty() && audit.empty() && commands.empty();
+           cycles.empty() && audit.empty() && commands.empty() && cancellations.empty() && notifications.empty();
   }
 };
 
@@ -266,6 +269,29 @@ class Store {
   virtual std::map<std::string, std::int64_t> quarantine_counts() = 0;     ///< by reason
   virtual Rows commands(const RecordQuery& query) = 0;                     ///< newest first
   virtual StoreStats stats() = 0;
+
+  // --- notification outbox (outbox.hpp): filled by commits, worked off by the dispatcher ---
+  // Its writes are serialised with commits by the back-end, so the dispatcher may call them from its own
+  // thread.
+  /// Pending rows due at or before `until`, earliest first, at most `limit`.
+  virtual std::vector<PendingNotification> due_notifications(Timestamp until, std::size_t limit) = 0;
+  /// When the earliest pending row is due; none when nothing is pending.
+  virtual std::optional<Timestamp> next_notification_due() = 0;
+  /// Records the attempts, each kept in the row's history, in one transaction. An attempt on a row that
+  /// is no longer pending in that round (cancelled meanwhile) only joins the history.
+  virtual void record_attempts(std::span<const DeliveryAttempt> attempts) = 0;
+  /// A receiver that asked never to be sent to again: remembered, and its pending rows become dead with
+  /// `answer`; returns how many. enable_receiver() forgets it (its dead rows stay dead).
+  virtual std::int64_t disable_receiver(const std::string& receiver, Timestamp at, const std::string& answer) = 0;
+  virtual bool enable_receiver(const std::string& receiver) = 0;
+  /// Disabled receivers: name -> {"at", "answer"}.
+  virtual std::map<std::string, nlohmann::json> disabled_receivers() = 0;
+  /// Rows, newest first: {id, alert_id, clinic, receiver, kind, route, created_at, due_at, state, round,
+  /// attempts, last_attempt_at, last_status, last_answer, delivered_at, notice, history: [{round, at,
+  /// result, status, answer, latency_ms}]}.
+  virtual std::vector<nlohmann::json> notifications(const NotificationQuery& query) = 0;
+  /// Rows by state ("pending", "delivered", "dead", "cancelled").
+  virtual std::map<std::string, std::int64_t> notification_counts() = 0;
 
   // --- API tokens (only their SHA-256 is stored) ---
   virtual void add_token(const TokenRecord& token, const std::string& sha256_hex) = 0;
