@@ -1,5 +1,6 @@
 #include "sterifleet/fleet/fleet.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <set>
 
@@ -223,6 +224,9 @@ void Fleet::finish(std::span<Staged> staged, Timestamp now, std::optional<std::i
       commit.commands.push_back({command.id.str(), now, request.clinic.str(), request.device.str(), topic, payload});
       outgoing.push_back({topic, payload, protocol::command_name(request.body)});
     }
+    if (planner_) {
+      for (const auto& change : effects.alerts) planner_->plan(change, engine_.policy(), now, commit);
+    }
     commit.alerts = std::move(effects.alerts);
     commit.sessions = std::move(effects.sessions);
     commit.cycles = std::move(effects.cycles);
@@ -241,6 +245,11 @@ void Fleet::finish(std::span<Staged> staged, Timestamp now, std::optional<std::i
   if (commits.empty() && !receipt) return;
   const auto started = std::chrono::steady_clock::now();
   journal_position_ = store_.commit_group(commits, receipt);  // throws StoreError: the caller stops the daemon
+  if (planner_ && std::any_of(commits.begin(), commits.end(), [](const store::Commit& c) {
+        return !c.notifications.empty() || !c.cancellations.empty();
+      })) {
+    planner_->planned_stored();
+  }
   entries_since_snapshot_ += inputs;
   metrics_.observe_commit_seconds(seconds_since(started));
   for (const auto& command : outgoing) {

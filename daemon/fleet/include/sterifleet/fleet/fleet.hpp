@@ -34,6 +34,7 @@
 #include "sterifleet/fleet/fleet_view.hpp"
 #include "sterifleet/fleet/journal_actions.hpp"
 #include "sterifleet/fleet/metrics.hpp"
+#include "sterifleet/fleet/outbox_planner.hpp"
 #include "sterifleet/store/store.hpp"
 
 namespace sterifleet::fleet {
@@ -63,6 +64,10 @@ class Fleet {
     double seconds = 0;
     std::vector<std::string> warnings;  ///< snapshots it could not use, and why
   };
+  /// Alert transitions from now on are also handed to `planner` (it must outlive the fleet); call before
+  /// any input. Without one, alerts notify nobody.
+  void plan_notifications_with(OutboxPlanner& planner) { planner_ = &planner; }
+
   /// Rebuilds the engine from the newest usable snapshot and the journal after it (from the whole
   /// journal without one) and records this start; call once, before any input.
   RestoreStats restore();
@@ -180,6 +185,7 @@ class Fleet {
   engine::Engine engine_;
   store::Store& store_;
   CommandSink& commands_;
+  OutboxPlanner* planner_ = nullptr;
   EventBus& events_;
   Metrics& metrics_;
   Clock clock_;
