@@ -32,6 +32,13 @@ TEST(Notice, UnknownKindIsRefused) {
   EXPECT_THROW(notice_from_json(json), std::invalid_argument);
 }
 
+TEST(Notice, WithoutAnAlertHasNoAlertIdNorClinic) {
+  Notice test_notice;
+  test_notice.kind = NoticeKind::test;
+  EXPECT_EQ(test_notice.alert_id(), "");
+  EXPECT_EQ(make_delivery({test_notice}).clinic, "");
+}
+
 TEST(Delivery, IdDependsOnTheNoticesNotTheirOrder) {
   const auto ab = make_delivery({notice("ntf_a"), notice("ntf_b")});
   const auto ba = make_delivery({notice("ntf_b"), notice("ntf_a")});
