@@ -3,7 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "fake_broker.hpp"
@@ -22,12 +23,25 @@ class ReconnectorTest : public ::testing::Test {
     running_.stop();
   }
   static bool attempts_at_least(const FakeBroker& b, std::size_t n) { return b.attempts().size() >= n; }
+  // The broker counts an attempt before the reconnector's callback runs on the io thread.
+  int connections_once(int n) {
+    std::unique_lock lock(mutex_);
+    connected_.wait_for(lock, 5s, [&] { return connections_ >= n; });
+    return connections_;
+  }
+  void count_connection() {
+    std::lock_guard lock(mutex_);
+    ++connections_;
+    connected_.notify_all();
+  }
 
   FakeBroker broker_;
   RunningIo running_;
-  std::atomic<int> connections_{0};
+  std::mutex mutex_;
+  std::condition_variable connected_;
+  int connections_ = 0;
   Reconnector reconnector_{
-      broker_, running_.executor(), {.first = 40ms, .max = 100ms}, "tcp://broker:1883", [this] { ++connections_; }};
+      broker_, running_.executor(), {.first = 40ms, .max = 100ms}, "tcp://broker:1883", [this] { count_connection(); }};
 };
 
 TEST_F(ReconnectorTest, FailedAttempts_AreRetriedAfterDoublingDelaysUpToTheCap) {
@@ -38,7 +52,7 @@ TEST_F(ReconnectorTest, FailedAttempts_AreRetriedAfterDoublingDelaysUpToTheCap) 
   ASSERT_EQ(at.size(), 5u);
   const std::chrono::milliseconds expected[] = {40ms, 80ms, 100ms, 100ms};
   for (std::size_t i = 0; i < 4; ++i) EXPECT_GE(at[i + 1] - at[i], expected[i]) << "before attempt " << i + 2;
-  EXPECT_EQ(connections_, 1);
+  EXPECT_EQ(connections_once(1), 1);
 }
 
 TEST_F(ReconnectorTest, LostConnection_IsMadeAgainAfterTheFirstDelay_WithTheBackoffReset) {
@@ -50,7 +64,7 @@ TEST_F(ReconnectorTest, LostConnection_IsMadeAgainAfterTheFirstDelay_WithTheBack
   ASSERT_TRUE(broker_.wait_for([](const FakeBroker& b) { return b.connected() && b.attempts().size() == 4; }));
   const auto& at = broker_.attempts();
   EXPECT_LT(at[3] - at[2], 1s);  // not the grown delay of the failures before
-  EXPECT_EQ(connections_, 2);
+  EXPECT_EQ(connections_once(2), 2);
 }
 
 TEST_F(ReconnectorTest, Stop_EndsTheAttempts) {
@@ -65,6 +79,7 @@ TEST_F(ReconnectorTest, Stop_EndsTheAttempts) {
   });
   std::this_thread::sleep_for(250ms);  // past two retry delays
   EXPECT_FALSE(broker_.wait_for([&](const FakeBroker& b) { return b.attempts().size() > attempts; }, 0ms));
+  std::lock_guard lock(mutex_);
   EXPECT_EQ(connections_, 0);
 }
 
