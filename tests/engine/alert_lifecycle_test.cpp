@@ -1,4 +1,4 @@
-// Acknowledge, resolve by hand, reopen, maintenance silence, repeat notifications, audit records.
+// Acknowledge, resolve by hand, reopen, maintenance silence, audit records.
 #include "fleet_fixture.hpp"
 
 namespace sterifleet::engine::testing {
@@ -67,15 +67,16 @@ TEST_F(Lifecycle, NewOccurrenceReopensAManuallyResolvedAlert) {
   EXPECT_TRUE(device("PEN-1").locked);
 }
 
-TEST_F(Lifecycle, OpeningNotifiesAndRepeatsUntilAcknowledged) {
-  auto tick = engine_.tick(at_minute(30 + 14));
-  EXPECT_TRUE(tick.notifications.empty());
-  tick = engine_.tick(at_minute(30 + 15));
-  ASSERT_EQ(tick.notifications.size(), 1u);
-  EXPECT_TRUE(tick.notifications[0].repeat);
-  engine_.acknowledge(id_, "token:anna", "", at_minute(46));
-  tick = engine_.tick(at_minute(30 + 60));
-  EXPECT_TRUE(tick.notifications.empty());
+// Repeats until acknowledged are the daemon's outbox rows (daemon/notify): time passing over an open
+// alert changes nothing in the engine.
+TEST_F(Lifecycle, TimePassingOverAnOpenAlertChangesNothing) {
+  for (const double minute : {30.0 + 15, 30.0 + 60, 30.0 + 6 * 60}) {
+    const auto tick = engine_.tick(at_minute(minute));
+    EXPECT_TRUE(tick.alerts.empty()) << minute;
+    EXPECT_TRUE(tick.audit.empty()) << minute;
+    EXPECT_TRUE(tick.commands.empty()) << minute;
+  }
+  EXPECT_EQ(engine_.alert(id_)->state(), AlertState::open);
 }
 
 TEST(Maintenance, AlertsInAWindowAreSilencedAndDoNotLock) {
@@ -93,7 +94,6 @@ TEST(Maintenance, AlertsInAWindowAreSilencedAndDoNotLock) {
       10);
   ASSERT_EQ(effects.alerts.size(), 1u);
   EXPECT_TRUE(effects.alerts[0].alert.silenced);
-  EXPECT_TRUE(effects.notifications.empty());
 }
 
 TEST(Audit, EveryStateChangeOfASessionIsRecorded) {

@@ -192,7 +192,7 @@ TEST_F(ShelfLife, SterilityExpired_QuietWhenUsedExactlyAtShelfLife) {
 TEST_F(ShelfLife, SterilityExpired_QuietWhileTheClinicClockIsExactlyAtTheDeadline) {
   const auto effects = telemetry("PEN-2", 90, 50 + 24 * 60);
   EXPECT_TRUE(alerts(RuleId::sterility_expired).empty());
-  EXPECT_TRUE(effects.notifications.empty());
+  EXPECT_TRUE(effects.alerts.empty());
   EXPECT_EQ(device("PEN-1").hygiene, Hygiene::ready);
   send_at("PEN-2",
           protocol::Telemetry{protocol::Percent{90}, 3600s, 1000, protocol::Millimetres{1}, protocol::Hertz{100},

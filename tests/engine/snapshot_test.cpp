@@ -123,7 +123,6 @@ std::string text(const Effects& effects) {
   for (const auto& a : effects.audit) {
     out.push_back({"audit", protocol::format_timestamp(a.at), a.actor, a.entity, a.action, a.before, a.after, a.cause});
   }
-  for (const auto& n : effects.notifications) out.push_back({"notify", n.alert_id, n.repeat});
   return out.dump();
 }
 
@@ -144,7 +143,6 @@ std::string digest(const Effects& effects) {
   for (const auto& c : effects.cycles) add({c.cycle.key, to_string(c.cycle.state())});
   for (const auto& c : effects.commands) add({c.device.str(), protocol::command_name(c.body)});
   for (const auto& a : effects.audit) add({a.entity, a.action, a.cause, ms(a.at)});
-  for (const auto& n : effects.notifications) add({n.alert_id, n.repeat ? "repeat" : "first"});
   return out;
 }
 

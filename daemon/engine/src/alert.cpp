@@ -59,7 +59,6 @@ void Effects::append(Effects&& other) {
   move_all(cycles, other.cycles);
   move_all(commands, other.commands);
   move_all(audit, other.audit);
-  move_all(notifications, other.notifications);
 }
 
 }  // namespace sterifleet::engine

@@ -59,21 +59,11 @@ bool AlertBook::has_current(const ClinicId& clinic, RuleId rule, const std::stri
 }
 
 void AlertBook::emit(Alert& alert, Transition transition, AlertState before, const Context& ctx) {
-  const AlertState after = alert.state();
   auto& active = active_by_device_[alert.episode.device];
   if (alert.active()) {
     active.insert(alert.id);
   } else {
     active.erase(alert.id);
-  }
-  const bool notifies = !alert.silenced && (transition == Transition::opened || transition == Transition::reopened) &&
-                        after == AlertState::open;
-  if (notifies) {
-    ctx.out.notifications.push_back({alert.id, false});
-    alert.next_notification = ctx.now + ctx.policy.repeat_interval(alert.severity);
-    awaiting_ack_.insert(alert.id);
-  } else if (after != AlertState::open) {
-    awaiting_ack_.erase(alert.id);
   }
   ctx.out.alerts.push_back({transition, alert});
   AuditRecord record;
@@ -229,15 +219,6 @@ void AlertBook::compact(Timestamp cut) {
       return true;
     });
     subject = ids.empty() ? by_subject_.erase(subject) : std::next(subject);
-  }
-}
-
-void AlertBook::notify_due(const Context& ctx) {
-  for (const auto& id : awaiting_ack_) {
-    Alert& alert = alerts_.at(id);
-    if (alert.next_notification > ctx.now) continue;
-    ctx.out.notifications.push_back({id, true});
-    alert.next_notification = ctx.now + ctx.policy.repeat_interval(alert.severity);
   }
 }
 

@@ -25,7 +25,7 @@ class AlertBook {
 
   struct Context {
     const Policy& policy;
-    Timestamp now;  ///< the engine's clock, for notifications and human actions
+    Timestamp now;  ///< the engine's clock, for audit records and human actions
     Effects& out;
     const MaintenanceCheck& in_maintenance;
   };
@@ -46,8 +46,6 @@ class AlertBook {
 
   void acknowledge(Alert& alert, Acknowledgement ack, const Context& ctx);
   void resolve(Alert& alert, ManualResolution resolution, const Context& ctx);
-  /// Due repeat notifications.
-  void notify_due(const Context& ctx);
 
   Alert* find(const std::string& id);
   const Alert* find(const std::string& id) const;
@@ -74,7 +72,6 @@ class AlertBook {
   std::unordered_map<std::string, Alert> alerts_;
   std::unordered_map<std::string, std::vector<std::string>> by_subject_;  ///< oldest first
   std::unordered_map<DeviceId, std::set<std::string>> active_by_device_;
-  std::set<std::string> awaiting_ack_;  ///< active, unacknowledged, notified: candidates for repeats
   std::unordered_map<DeviceId, std::array<std::uint16_t, rule_count>> current_count_;
 };
 

@@ -312,7 +312,6 @@ Effects Engine::apply(const protocol::StatusMessage& message, Timestamp received
 Effects Engine::tick(Timestamp now) {
   Run run{{}, now};
   impl_->detect_offline(run);
-  impl_->alerts.notify_due(impl_->context(run));
   impl_->reconcile_locks(run);
   return std::move(run.out);
 }

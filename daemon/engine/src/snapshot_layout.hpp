@@ -23,11 +23,10 @@ struct SnapshotFields {
 
   template <class A, class Book>
   static void alert_book(A& a, Book& book) {
-    auto& [alerts, by_subject, active_by_device, awaiting_ack, current_count] = book;
+    auto& [alerts, by_subject, active_by_device, current_count] = book;
     a("alerts", alerts);
     a("by_subject", by_subject);
     a("active_by_device", active_by_device);
-    a("awaiting_ack", awaiting_ack);
     a("current_count", current_count);
   }
 
@@ -39,7 +38,6 @@ struct SnapshotFields {
     };
     for (const auto& [key, ids] : book.by_subject_) std::for_each(ids.begin(), ids.end(), check);
     for (const auto& [device, ids] : book.active_by_device_) std::for_each(ids.begin(), ids.end(), check);
-    std::for_each(book.awaiting_ack_.begin(), book.awaiting_ack_.end(), check);
     return dangling;
   }
 };
@@ -477,7 +475,7 @@ void describe(A& a, S& s) {
 
 template <class A, Is<Alert> S>
 void describe(A& a, S& s) {
-  auto& [id, clinic, rule, severity, subject, episode, ack, manual, silenced, withdrawn, next_notification] = s;
+  auto& [id, clinic, rule, severity, subject, episode, ack, manual, silenced, withdrawn] = s;
   a("id", id);
   a("clinic", clinic);
   a("rule", rule);
@@ -488,7 +486,6 @@ void describe(A& a, S& s) {
   a("manual", manual);
   a("silenced", silenced);
   a("withdrawn", withdrawn);
-  a("next_notification", next_notification);
 }
 
 template <class A, Is<AlertBook> S>

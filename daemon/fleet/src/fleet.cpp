@@ -433,8 +433,7 @@ bool Fleet::tick_locked() {
   Staged staged;
   const JournalAction tick{now, "engine", action::Tick{}};
   staged.effects = changing([&](engine::Engine& engine) { return apply(engine, tick); });
-  if (!staged.effects.alerts.empty() || !staged.effects.notifications.empty() || !staged.effects.commands.empty() ||
-      !staged.effects.audit.empty()) {
+  if (!staged.effects.alerts.empty() || !staged.effects.commands.empty() || !staged.effects.audit.empty()) {
     staged.commit.actions.push_back(to_stored(tick));
     finish(staged, now);
   }

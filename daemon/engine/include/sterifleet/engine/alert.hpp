@@ -61,7 +61,6 @@ struct Alert {
   std::optional<ManualResolution> manual;
   bool silenced = false;   ///< inside a maintenance window of its device
   bool withdrawn = false;  ///< late data showed the condition never held
-  Timestamp next_notification{};
 
   AlertState state() const noexcept;
   bool active() const noexcept { return state() == AlertState::open || state() == AlertState::acknowledged; }

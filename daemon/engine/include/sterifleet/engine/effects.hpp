@@ -1,5 +1,6 @@
 // What the engine asks the outside world to do after an input: alert transitions to store and
-// stream, commands to publish, audit records to chain, notifications to send.
+// stream, commands to publish, audit records to chain. Notifications are not the engine's: the
+// daemon's outbox (daemon/notify) derives them from alert transitions.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -36,11 +37,6 @@ struct AuditRecord {
   nlohmann::json before;
   nlohmann::json after;
   std::string cause;  ///< message key or request
-};
-
-struct Notification {
-  std::string alert_id;
-  bool repeat = false;
 };
 
 /// Why the engine did not accept an input. A refused device message is quarantined under the code's
@@ -84,7 +80,6 @@ struct Effects {
   std::vector<CycleChange> cycles;
   std::vector<CommandRequest> commands;
   std::vector<AuditRecord> audit;
-  std::vector<Notification> notifications;
 
   bool accepted() const noexcept { return !refusal; }
   void append(Effects&& other);

@@ -62,7 +62,8 @@ class Engine {
   /// "sequence_regression", "wrong_device_kind", "duplicate_cycle".
   Effects apply(const protocol::DeviceMessage& message, Timestamp received_at);
   Effects apply(const protocol::StatusMessage& message, Timestamp received_at);
-  /// Time passes: offline detection, repeat notifications.
+  /// Time passes: offline detection (and the pen locks its alerts bring). No notifications: repeats
+  /// until acknowledged are the daemon's outbox rows, due when its routes say (daemon/notify).
   Effects tick(Timestamp now);
   /// The daemon (re)started at `at`: silence before it is not held against devices.
   void note_start(Timestamp at);

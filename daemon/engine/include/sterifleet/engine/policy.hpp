@@ -70,6 +70,8 @@ struct Policy {
   Seconds heartbeat_sterilizer{600};
   Seconds shelf_life{0};                    ///< 0: event-related sterility (no time limit)
   std::array<double, 10> depth_limit_mm{};  ///< indexed by protocol::TreatmentArea
+  /// Default repeat intervals of the daemon's notification routes (daemon/notify); the engine does not
+  /// repeat anything itself.
   Seconds repeat_critical{15 * 60};
   Seconds repeat_warning{60 * 60};
 

@@ -124,8 +124,7 @@ class Fleet {
   std::vector<engine::PolicyError> reload_policy(const std::string& text, const std::string& source,
                                                  const std::string& actor);
 
-  /// Time passes: offline detection, repeat notifications, metrics gauges, compaction and snapshot
-  /// when due.
+  /// Time passes: offline detection, metrics gauges, compaction and snapshot when due.
   void tick();
 
   /// Runs `visit` on the engine, shared with other reads; an input waits for it to change the engine,

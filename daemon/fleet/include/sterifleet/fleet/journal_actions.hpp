@@ -21,7 +21,7 @@ namespace action {
 /// The daemon started, or its broker connection came back: silence before it is not held against
 /// devices.
 struct Start {};
-/// Time passes: offline detection, repeat notifications, shelf-life deadlines.
+/// Time passes: offline detection, shelf-life deadlines.
 struct Tick {};
 /// Forget what can no longer change before `cut` (memory stays bounded; the store keeps everything).
 struct Compact {
