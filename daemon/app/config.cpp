@@ -1,6 +1,8 @@
 // Loading and describing the configuration by walking the key table (config_keys.cpp).
 #include "config.hpp"
 
+#include "notify_config.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -220,6 +222,10 @@ Config load_config(const std::optional<std::string>& file, const std::vector<std
       throw std::runtime_error(*file + ":" + std::to_string(e.source().begin.line) + ": " +
                                std::string(e.description()));
     }
+    if (const auto* notify = root.get_as<toml::table>("notify")) {
+      config.notify = read_notify_config(*notify);
+      root.erase("notify");
+    }
     apply_table(config, root, "");
   }
   for (const auto& o : overrides) apply_override(config, o);
@@ -258,6 +264,7 @@ std::string example_config() {
       text += wrap(described(key), "# ") + off + std::string(key.key()) + " = " + to_toml(key.get(defaults)) + "\n";
     }
   }
+  text += notify_config_example();
   return text;
 }
 

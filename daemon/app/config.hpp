@@ -15,6 +15,7 @@
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/http/api.hpp"
 #include "sterifleet/ingest/mqtt_ingest.hpp"
+#include "sterifleet/notify/routes.hpp"
 #include "sterifleet/store/store.hpp"
 
 namespace sterifleet::app {
@@ -33,6 +34,7 @@ struct Config {
   std::chrono::milliseconds tick{1000};
   std::string log_level = "info";
   std::string log_format = "text";  ///< text or json
+  notify::NotifyConfig notify;       ///< [notify] (notify_config.hpp); no receivers: nothing is delivered
 };
 
 /// One configuration key: what --help and the example file say of it, which values it takes and where

@@ -63,6 +63,18 @@ ingest::MqttIngest make_ingest(const Config& config, const ingest::ReceiptOption
   }
 }
 
+std::unique_ptr<notify::Notifier> make_notifier(const Config& config, store::Store& store, fleet::Metrics& metrics) {
+  if (config.notify.receivers.empty()) {
+    if (!config.notify.routes.empty()) spdlog::warn("[notify] has routes but no receivers: nothing is delivered");
+    return nullptr;
+  }
+  try {
+    return std::make_unique<notify::Notifier>(config.notify, store, metrics.registry(), system_now);
+  } catch (const std::exception& e) {
+    throw StartError(exit_config, std::string("[notify]: ") + e.what());
+  }
+}
+
 }  // namespace
 
 Daemon::Daemon(Config config, engine::Policy policy)
@@ -76,6 +88,8 @@ Daemon::Daemon(Config config, engine::Policy policy)
       web_(io_, http_options(config_), fleet_, *store_, events_, metrics_, [this] { return mqtt_.connected(); }),
       stop_signals_(io_, SIGINT, SIGTERM),
       reload_signal_(io_, SIGHUP) {
+  notifier_ = make_notifier(config_, *store_, metrics_);
+  if (notifier_) fleet_.plan_notifications_with(*notifier_);
   restore();
   relay_.target = &mqtt_;
   schedule_tick();
@@ -159,6 +173,8 @@ void Daemon::start_ingest() {
 }
 
 void Daemon::run() {
+  // First: what the last run stored and did not deliver goes out while the ingest catches up.
+  if (notifier_) notifier_->start();
   start_ingest();
   metrics_.set_ready(true);
   sd_notify(0, "READY=1");
@@ -173,6 +189,7 @@ void Daemon::run() {
   // mqtt.stop() has stored what was queued: the clock and a waiting group timer may simply stop.
   fleet_io_.stop();
   fleet_thread.join();
+  if (notifier_) notifier_->stop();
   store_snapshot();
   spdlog::info("stopped");
 }

@@ -17,6 +17,7 @@
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/http/server.hpp"
 #include "sterifleet/ingest/mqtt_ingest.hpp"
+#include "sterifleet/notify/notifier.hpp"
 
 namespace sterifleet::app {
 
@@ -65,6 +66,7 @@ class Daemon {
   fleet::EventBus events_;
   CommandRelay relay_;
   fleet::Fleet fleet_;
+  std::unique_ptr<notify::Notifier> notifier_;  ///< none without receivers
   // The HTTP server's threads never wait for the store on the inputs' behalf: the ordered ingest, the
   // commands it issues and the clock run on a thread of their own, which alone waits for each commit.
   boost::asio::io_context io_;

@@ -1,0 +1,92 @@
+// Works off the outbox: due rows of one receiver and clinic go as one delivery (a burst within the
+// route's group_wait becomes one message), sent on worker threads so a slow receiver holds up no
+// other; each outcome is recorded in the store: delivered (a timer re-armed for its next round),
+// retried with backoff and jitter (about 10 s, 1 min, 5 min, 30 min, 2 h, then every 2 h, or when the
+// receiver's Retry-After says), dead once its receiver's time ran out, or dead at once for a receiver
+// that said it is gone (410), which is then disabled. Delivery is at least once: a crash between the
+// send and its record sends it again, under the same notice ids.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sterifleet/notify/routes.hpp"
+#include "sterifleet/notify/sender.hpp"
+#include "sterifleet/store/store.hpp"
+
+namespace boost::asio {
+class thread_pool;
+}
+namespace prometheus {
+class Registry;
+}
+
+namespace sterifleet::notify {
+
+struct DispatcherOptions {
+  std::chrono::milliseconds poll{1000};  ///< the longest wait between looks at the outbox
+  std::size_t batch = 500;               ///< rows read per look
+  std::size_t workers = 4;               ///< deliveries in flight at once
+};
+
+/// The delay before retry `attempt` (1 = the first retry), before jitter.
+std::chrono::seconds retry_delay(std::int64_t attempt);
+
+class DeliveryMetrics;
+
+class Dispatcher {
+ public:
+  using Clock = std::function<Timestamp()>;
+  using Senders = std::map<std::string, std::unique_ptr<Sender>>;  ///< by receiver name
+
+  /// `store` and `config` must outlive it. Nothing is sent before start().
+  Dispatcher(store::Store& store, const NotifyConfig& config, Senders senders, prometheus::Registry& metrics,
+             Clock clock, DispatcherOptions options = {});
+  ~Dispatcher();
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  void start();
+  /// Rows were stored: look at the outbox now rather than at the next poll. Never blocks for long.
+  void wake();
+  /// Waits for the deliveries in flight (each bounded by its receiver's timeout). What they did not
+  /// record is sent again by the next start.
+  void stop();
+
+ private:
+  struct Group;
+  void run();
+  /// Sends what is due; returns how long to wait before looking again.
+  std::chrono::milliseconds dispatch_due();
+  void deliver(Group group);
+  std::vector<store::DeliveryAttempt> outcome(const Group& group, const SendResult& result, Timestamp at);
+  std::optional<Timestamp> next_round(const store::PendingNotification& p, Timestamp at) const;
+  std::chrono::seconds group_wait_of(const store::PendingNotification& p) const;
+
+  store::Store& store_;
+  const NotifyConfig& config_;
+  Senders senders_;
+  std::unique_ptr<DeliveryMetrics> metrics_;
+  Clock clock_;
+  DispatcherOptions options_;
+  std::chrono::seconds lookahead_{0};
+
+  std::mutex mutex_;
+  std::condition_variable wakeup_;
+  bool woken_ = false;
+  bool stopping_ = false;
+  std::set<std::string> in_flight_;  ///< row ids being sent
+  std::set<std::string> disabled_;   ///< receivers that said they are gone
+  std::unique_ptr<boost::asio::thread_pool> workers_;
+  std::thread loop_;
+};
+
+}  // namespace sterifleet::notify

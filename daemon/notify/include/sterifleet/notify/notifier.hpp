@@ -1,0 +1,45 @@
+// Alert delivery as the daemon runs it: the planner joined to the fleet's commits and the dispatcher
+// that works off the outbox, for the receivers and routes of the daemon's configuration.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sterifleet/fleet/outbox_planner.hpp"
+#include "sterifleet/notify/dispatcher.hpp"
+#include "sterifleet/notify/planner.hpp"
+
+namespace sterifleet::notify {
+
+/// The transport for `receiver`'s kind. Throws std::invalid_argument for settings it cannot work with.
+std::unique_ptr<Sender> make_sender(const Receiver& receiver);
+
+/// Thread-safety: plan() and planned_stored() as the fleet calls them; test() from any thread.
+class Notifier final : public fleet::OutboxPlanner {
+ public:
+  /// `store` must outlive it. Throws std::invalid_argument for a receiver whose settings are unusable.
+  Notifier(NotifyConfig config, store::Store& store, prometheus::Registry& metrics, Dispatcher::Clock clock,
+           DispatcherOptions options = {});
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
+
+  void plan(const engine::AlertChange& change, const engine::Policy& policy, Timestamp now,
+            store::Commit& into) override;
+  void planned_stored() override;
+
+  void start() { dispatcher_->start(); }
+  void stop() { dispatcher_->stop(); }
+
+  /// Sends a test notice to `receiver` now, past the outbox, and returns what it answered. Throws
+  /// std::invalid_argument naming the receivers there are when there is no such receiver.
+  SendResult test(const std::string& receiver, const std::string& requested_by);
+  const NotifyConfig& config() const { return config_; }
+
+ private:
+  NotifyConfig config_;
+  Dispatcher::Clock clock_;
+  Planner planner_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+}  // namespace sterifleet::notify

@@ -1,0 +1,73 @@
+#include "sterifleet/notify/notifier.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+#include <variant>
+
+#include "sterifleet/notify/alertmanager_sender.hpp"
+#include "sterifleet/notify/webhook_sender.hpp"
+
+namespace sterifleet::notify {
+
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+
+Dispatcher::Senders make_senders(const NotifyConfig& config) {
+  Dispatcher::Senders senders;
+  for (const auto& receiver : config.receivers) senders.emplace(receiver.name, make_sender(receiver));
+  return senders;
+}
+
+std::string receiver_names(const NotifyConfig& config) {
+  std::string names;
+  for (const auto& r : config.receivers) names += (names.empty() ? "" : ", ") + r.name;
+  return names.empty() ? "none is configured" : "configured: " + names;
+}
+
+}  // namespace
+
+std::unique_ptr<Sender> make_sender(const Receiver& receiver) {
+  return std::visit(overloaded{
+                        [](const AlertmanagerReceiver& r) -> std::unique_ptr<Sender> {
+                          return std::make_unique<AlertmanagerSender>(r);
+                        },
+                        [](const WebhookReceiver& r) -> std::unique_ptr<Sender> {
+                          return std::make_unique<WebhookSender>(r);
+                        },
+                        [&](const EmailReceiver&) -> std::unique_ptr<Sender> {
+                          throw std::invalid_argument("receiver " + receiver.name + ": email is not built in yet");
+                        },
+                    },
+                    receiver.settings);
+}
+
+Notifier::Notifier(NotifyConfig config, store::Store& store, prometheus::Registry& metrics, Dispatcher::Clock clock,
+                   DispatcherOptions options)
+    : config_(std::move(config)),
+      clock_(clock),
+      planner_(config_),
+      dispatcher_(std::make_unique<Dispatcher>(store, config_, make_senders(config_), metrics, std::move(clock),
+                                               options)) {}
+
+void Notifier::plan(const engine::AlertChange& change, const engine::Policy& policy, Timestamp now,
+                    store::Commit& into) {
+  planner_.plan(change, policy, now, into);
+}
+
+void Notifier::planned_stored() { dispatcher_->wake(); }
+
+SendResult Notifier::test(const std::string& receiver, const std::string& requested_by) {
+  const Receiver* found = config_.receiver(receiver);
+  if (!found) throw std::invalid_argument("no receiver named \"" + receiver + "\" (" + receiver_names(config_) + ")");
+  const auto row = planner_.test_row(*found, clock_(), requested_by);
+  auto result = make_sender(*found)->send(make_delivery({notice_from_json(nlohmann::json::parse(row.notice))}));
+  spdlog::info("notify: test notification to {} requested by {}: {}", receiver, requested_by, result.answer);
+  return result;
+}
+
+}  // namespace sterifleet::notify
