@@ -36,8 +36,9 @@ struct Notice {
   std::string advice;      ///< what to do, in a sentence a clinic manager understands
   int repeat = 0;          ///< for a repeat: the how-manyth
 
-  std::string alert_id() const { return alert.value("id", ""); }
-  std::string clinic() const { return alert.value("clinic", ""); }
+  // A test notice may carry no alert at all (null), which json::value() would throw on.
+  std::string alert_id() const { return alert.is_object() ? alert.value("id", "") : ""; }
+  std::string clinic() const { return alert.is_object() ? alert.value("clinic", "") : ""; }
 };
 
 nlohmann::json to_json(const Notice& notice);
