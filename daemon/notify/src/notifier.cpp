@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "sterifleet/notify/alertmanager_sender.hpp"
+#include "sterifleet/notify/email_sender.hpp"
 #include "sterifleet/notify/webhook_sender.hpp"
 
 namespace sterifleet::notify {
@@ -39,8 +40,8 @@ std::unique_ptr<Sender> make_sender(const Receiver& receiver) {
                         [](const WebhookReceiver& r) -> std::unique_ptr<Sender> {
                           return std::make_unique<WebhookSender>(r);
                         },
-                        [&](const EmailReceiver&) -> std::unique_ptr<Sender> {
-                          throw std::invalid_argument("receiver " + receiver.name + ": email is not built in yet");
+                        [](const EmailReceiver& r) -> std::unique_ptr<Sender> {
+                          return std::make_unique<EmailSender>(r);
                         },
                     },
                     receiver.settings);
