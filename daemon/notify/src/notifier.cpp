@@ -20,7 +20,13 @@ struct overloaded : F... {
 
 Dispatcher::Senders make_senders(const NotifyConfig& config) {
   Dispatcher::Senders senders;
-  for (const auto& receiver : config.receivers) senders.emplace(receiver.name, make_sender(receiver));
+  for (const auto& receiver : config.receivers) {
+    try {
+      senders.emplace(receiver.name, make_sender(receiver));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("receiver \"" + receiver.name + "\": " + e.what());
+    }
+  }
   return senders;
 }
 
