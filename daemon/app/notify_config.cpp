@@ -147,7 +147,8 @@ minutes clock_time(const Reader& in, std::string_view key) {
   if (parsed.ec == std::errc() && parsed.ptr != end && *parsed.ptr == ':') {
     parsed = std::from_chars(parsed.ptr + 1, end, mins);
   }
-  if (parsed.ec != std::errc() || parsed.ptr != end || text.size() != 5 || hours < 0 || hours > 23 || mins < 0 || mins > 59) {
+  if (parsed.ec != std::errc() || parsed.ptr != end || text.size() != 5 || hours < 0 || hours > 23 || mins < 0 ||
+      mins > 59) {
     fail(in.node(key), in.name(key) + " must be a time of day as \"HH:MM\", got \"" + text + "\"");
   }
   return hours * 60min + minutes(mins);
@@ -162,7 +163,8 @@ notify::Route read_route(const toml::table& table, const std::string& path, std:
   route.clinics = in.texts("clinics");
   for (const auto& s : in.texts("severities")) {
     const auto severity = engine::parse_severity(s);
-    if (!severity) fail(in.node("severities"), in.name("severities") + ": \"" + s + "\" is not critical, warning or info");
+    if (!severity)
+      fail(in.node("severities"), in.name("severities") + ": \"" + s + "\" is not critical, warning or info");
     route.severities.push_back(*severity);
   }
   for (const auto& r : in.texts("rules")) {
@@ -211,7 +213,8 @@ notify::NotifyConfig read_notify_config(const toml::table& table) {
   config.dashboard_url = in.text("dashboard_url").value_or("");
   config.dead_after = hours(in.integer("dead_after_hours", 1, 24 * 30).value_or(24));
   config.receivers = read_array<notify::Receiver>(
-      in, "receiver", [](const toml::table& t, const std::string& path, std::size_t) { return read_receiver(t, path); });
+      in, "receiver",
+      [](const toml::table& t, const std::string& path, std::size_t) { return read_receiver(t, path); });
   config.routes = read_array<notify::Route>(in, "route", read_route);
   if (const auto problems = config.problems(); !problems.empty()) {
     std::string text = "[notify]:";

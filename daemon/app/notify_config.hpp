@@ -3,9 +3,9 @@
 // flat key table of config_keys.cpp; deploy/sterifleetd.toml documents them with a commented example.
 #pragma once
 
-#include <string_view>
-
 #include <toml++/toml.h>
+
+#include <string_view>
 
 #include "sterifleet/notify/routes.hpp"
 

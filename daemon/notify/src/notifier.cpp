@@ -39,18 +39,15 @@ std::string receiver_names(const NotifyConfig& config) {
 }  // namespace
 
 std::unique_ptr<Sender> make_sender(const Receiver& receiver) {
-  return std::visit(overloaded{
-                        [](const AlertmanagerReceiver& r) -> std::unique_ptr<Sender> {
-                          return std::make_unique<AlertmanagerSender>(r);
-                        },
-                        [](const WebhookReceiver& r) -> std::unique_ptr<Sender> {
-                          return std::make_unique<WebhookSender>(r);
-                        },
-                        [](const EmailReceiver& r) -> std::unique_ptr<Sender> {
-                          return std::make_unique<EmailSender>(r);
-                        },
-                    },
-                    receiver.settings);
+  return std::visit(
+      overloaded{
+          [](const AlertmanagerReceiver& r) -> std::unique_ptr<Sender> {
+            return std::make_unique<AlertmanagerSender>(r);
+          },
+          [](const WebhookReceiver& r) -> std::unique_ptr<Sender> { return std::make_unique<WebhookSender>(r); },
+          [](const EmailReceiver& r) -> std::unique_ptr<Sender> { return std::make_unique<EmailSender>(r); },
+      },
+      receiver.settings);
 }
 
 Notifier::Notifier(NotifyConfig config, store::Store& store, prometheus::Registry& metrics, Dispatcher::Clock clock,
@@ -58,8 +55,8 @@ Notifier::Notifier(NotifyConfig config, store::Store& store, prometheus::Registr
     : config_(std::move(config)),
       clock_(clock),
       planner_(config_),
-      dispatcher_(std::make_unique<Dispatcher>(store, config_, make_senders(config_), metrics, std::move(clock),
-                                               options)) {}
+      dispatcher_(
+          std::make_unique<Dispatcher>(store, config_, make_senders(config_), metrics, std::move(clock), options)) {}
 
 void Notifier::plan(const engine::AlertChange& change, const engine::Policy& policy, Timestamp now,
                     store::Commit& into) {

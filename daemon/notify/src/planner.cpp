@@ -44,8 +44,7 @@ void Planner::plan(const engine::AlertChange& change, const engine::Policy& poli
       return;
     case Transition::resolved:
     case Transition::withdrawn:
-      ended(alert, change.transition == Transition::resolved ? NoticeKind::resolved : NoticeKind::withdrawn, now,
-            into);
+      ended(alert, change.transition == Transition::resolved ? NoticeKind::resolved : NoticeKind::withdrawn, now, into);
       return;
     case Transition::occurred:
       return;
@@ -61,11 +60,12 @@ void Planner::firing(const engine::Alert& alert, const engine::Policy& policy, T
       refresh.every = alertmanager_refresh;
       into.notifications.push_back(std::move(refresh));
     } else {
-      into.notifications.push_back(
-          row(alert, NoticeKind::firing, receiver, *route, now, route->release(alert.severity, now + route->group_wait)));
+      into.notifications.push_back(row(alert, NoticeKind::firing, receiver, *route, now,
+                                       route->release(alert.severity, now + route->group_wait)));
       const Seconds interval = route->repeat_interval.value_or(policy.repeat_interval(alert.severity));
       if (interval > Seconds::zero()) {
-        auto repeat = row(alert, NoticeKind::repeat, receiver, *route, now, route->release(alert.severity, now + interval));
+        auto repeat =
+            row(alert, NoticeKind::repeat, receiver, *route, now, route->release(alert.severity, now + interval));
         repeat.every = interval;
         into.notifications.push_back(std::move(repeat));
       }
@@ -112,8 +112,8 @@ std::vector<const Route*> Planner::routes_for(const engine::Alert& alert) const 
   return out;
 }
 
-store::OutboxRow Planner::row(const engine::Alert& alert, NoticeKind kind, const Receiver& receiver,
-                              const Route& route, Timestamp now, Timestamp due) {
+store::OutboxRow Planner::row(const engine::Alert& alert, NoticeKind kind, const Receiver& receiver, const Route& route,
+                              Timestamp now, Timestamp due) {
   Notice notice;
   notice.id = new_id_();
   notice.kind = kind;
@@ -141,16 +141,16 @@ store::OutboxRow Planner::test_row(const Receiver& receiver, Timestamp now, cons
   notice.kind = NoticeKind::test;
   notice.receiver = receiver.name;
   notice.created_at = now;
-  notice.alert = {{"id", ""},
-                  {"clinic", ""},
-                  {"rule", "sterifleet.test"},
-                  {"severity", "info"},
-                  {"device", ""},
-                  {"subject", ""},
-                  {"state", "open"},
-                  {"opened_at", protocol::format_timestamp(now)},
-                  {"summary", "Test notification requested by " + requested_by + ": delivery to \"" + receiver.name +
-                                  "\" works."}};
+  notice.alert = {
+      {"id", ""},
+      {"clinic", ""},
+      {"rule", "sterifleet.test"},
+      {"severity", "info"},
+      {"device", ""},
+      {"subject", ""},
+      {"state", "open"},
+      {"opened_at", protocol::format_timestamp(now)},
+      {"summary", "Test notification requested by " + requested_by + ": delivery to \"" + receiver.name + "\" works."}};
   notice.alert_url = config_.dashboard_url;
   notice.advice = "Nothing to do: this is a test.";
   store::OutboxRow out;

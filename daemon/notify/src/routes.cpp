@@ -60,7 +60,8 @@ Timestamp Route::release(engine::Severity severity, Timestamp at) const {
 }
 
 const Receiver* NotifyConfig::receiver(std::string_view name) const {
-  const auto found = std::find_if(receivers.begin(), receivers.end(), [&](const Receiver& r) { return r.name == name; });
+  const auto found =
+      std::find_if(receivers.begin(), receivers.end(), [&](const Receiver& r) { return r.name == name; });
   return found == receivers.end() ? nullptr : &*found;
 }
 

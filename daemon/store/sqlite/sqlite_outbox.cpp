@@ -109,7 +109,8 @@ void SqliteStore::write_outbox(Connection& db, std::int64_t n, const Commit& com
 
 std::vector<PendingNotification> SqliteStore::due_notifications(Timestamp until, std::size_t limit) {
   auto db = readers_.acquire();
-  auto& s = db->cached(std::string(kPendingColumns) + " WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?");
+  auto& s =
+      db->cached(std::string(kPendingColumns) + " WHERE state = 'pending' AND due_at <= ? ORDER BY due_at LIMIT ?");
   Reset reset(s);
   s.bind(1, millis(until));
   s.bind(2, static_cast<std::int64_t>(limit));

@@ -42,9 +42,9 @@ class QuietHours {
 
 struct Route {
   std::string name;
-  std::vector<std::string> clinics;         ///< empty: any
+  std::vector<std::string> clinics;          ///< empty: any
   std::vector<engine::Severity> severities;  ///< empty: any
-  std::vector<engine::RuleId> rules;        ///< empty: any
+  std::vector<engine::RuleId> rules;         ///< empty: any
   std::string receiver;
   bool continue_matching = false;  ///< also try the routes after this one
   /// Until acknowledged; none: the policy's interval for the alert's severity; zero: no repeats.
@@ -61,7 +61,7 @@ struct Route {
 };
 
 struct NotifyConfig {
-  std::string dashboard_url;  ///< the dashboard's public address, for links in notices; empty: no links
+  std::string dashboard_url;      ///< the dashboard's public address, for links in notices; empty: no links
   Seconds dead_after{24 * 3600};  ///< a notice not delivered this long after its first failure is dead
   std::vector<Receiver> receivers;
   std::vector<Route> routes;

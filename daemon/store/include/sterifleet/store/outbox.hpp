@@ -53,8 +53,8 @@ struct OutboxCancel {
 /// A pending row as the dispatcher reads it.
 struct PendingNotification {
   OutboxRow row;
-  std::int64_t round = 0;     ///< how many times a timer was delivered
-  std::int64_t attempts = 0;  ///< failed attempts of this round
+  std::int64_t round = 0;                  ///< how many times a timer was delivered
+  std::int64_t attempts = 0;               ///< failed attempts of this round
   std::optional<Timestamp> first_failure;  ///< of this round: a retry dies when its receiver's time ran out
 };
 
@@ -77,10 +77,10 @@ struct DeliveryAttempt {
 };
 
 struct NotificationQuery {
-  std::optional<std::string> alert_id;
-  std::optional<std::string> clinic;
-  std::optional<std::string> receiver;
-  std::optional<std::string> state;  ///< pending, delivered, dead, cancelled
+  std::optional<std::string> alert_id{};
+  std::optional<std::string> clinic{};
+  std::optional<std::string> receiver{};
+  std::optional<std::string> state{};  ///< pending, delivered, dead, cancelled
   std::size_t limit = 100;
 };
 
