@@ -43,6 +43,7 @@ void Daemon::write_config() const {
     conf << "[" << table << "]\n";
     for (const auto& line : lines) conf << line << "\n";
   }
+  conf << options_.extra_toml;
 }
 
 void Daemon::spawn() {

@@ -27,6 +27,8 @@ struct DaemonOptions {
   /// More configuration, "section.key" -> the value as TOML writes it (strings quoted: "\"x\""); it
   /// overrides the fixture's own keys (mqtt.url, store.db, http.listen, http.bootstrap_token, log.level).
   std::map<std::string, std::string> settings;
+  /// TOML appended to the file as it is, for what keys cannot say (arrays of tables: [[notify.route]]).
+  std::string extra_toml;
   std::string token = "test-bootstrap-token";  ///< http.bootstrap_token: an admin token for the API
   std::chrono::milliseconds ready_timeout{30'000};
 };
