@@ -1,7 +1,5 @@
 #include "sterifleet/notify/dispatcher.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -9,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <random>
 
 #include "sterifleet/notify/notice.hpp"
@@ -94,8 +94,8 @@ milliseconds jittered(seconds delay) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(store::Store& store, const NotifyConfig& config, Senders senders,
-                       prometheus::Registry& metrics, Clock clock, DispatcherOptions options)
+Dispatcher::Dispatcher(store::Store& store, const NotifyConfig& config, Senders senders, prometheus::Registry& metrics,
+                       Clock clock, DispatcherOptions options)
     : store_(store),
       config_(config),
       senders_(std::move(senders)),
@@ -110,8 +110,8 @@ Dispatcher::~Dispatcher() { stop(); }
 void Dispatcher::start() {
   for (const auto& [name, why] : store_.disabled_receivers()) {
     disabled_.insert(name);
-    spdlog::error("notify: receiver {} is disabled since {} ({}): nothing is sent to it", name,
-                  why.value("at", ""), why.value("answer", ""));
+    spdlog::error("notify: receiver {} is disabled since {} ({}): nothing is sent to it", name, why.value("at", ""),
+                  why.value("answer", ""));
   }
   workers_ = std::make_unique<boost::asio::thread_pool>(options_.workers);
   loop_ = std::thread([this] { run(); });
@@ -132,6 +132,13 @@ void Dispatcher::stop() {
   }
   loop_.join();
   workers_->join();
+}
+
+bool Dispatcher::enable(const std::string& receiver) {
+  const bool was_disabled = store_.enable_receiver(receiver);
+  std::lock_guard lock(mutex_);
+  // The cache may know it when the store does not (or the other way round, before start()): both forget.
+  return disabled_.erase(receiver) > 0 || was_disabled;
 }
 
 void Dispatcher::run() {
@@ -224,8 +231,8 @@ void Dispatcher::deliver(Group group) {
   try {
     if (result.outcome == SendResult::Outcome::disabled && !disabled) {
       const auto buried = store_.disable_receiver(group.receiver, at, result.answer);
-      spdlog::critical("notify: receiver {} answered that it is gone ({}): disabled, {} notifications dead", group.receiver,
-                       result.answer, buried);
+      spdlog::critical("notify: receiver {} answered that it is gone ({}): disabled, {} notifications dead",
+                       group.receiver, result.answer, buried);
       std::lock_guard lock(mutex_);
       disabled_.insert(group.receiver);
     }
@@ -263,7 +270,8 @@ std::vector<store::DeliveryAttempt> Dispatcher::outcome(const Group& group, cons
           a.result = Result::dead;
         } else {
           a.result = Result::retry;
-          a.next_due = at + (result.retry_after ? milliseconds(*result.retry_after) : jittered(retry_delay(p.attempts + 1)));
+          a.next_due =
+              at + (result.retry_after ? milliseconds(*result.retry_after) : jittered(retry_delay(p.attempts + 1)));
         }
         break;
       }
@@ -274,8 +282,8 @@ std::vector<store::DeliveryAttempt> Dispatcher::outcome(const Group& group, cons
   const auto notices = attempts.size();
   if (first.result == Result::delivered) {
     metrics_->delivered(group.receiver, std::chrono::duration<double>(first.latency).count(), notices);
-    spdlog::info("notify: {} notification(s) of clinic {} delivered to {} ({})", notices, group.clinic,
-                 group.receiver, result.answer);
+    spdlog::info("notify: {} notification(s) of clinic {} delivered to {} ({})", notices, group.clinic, group.receiver,
+                 result.answer);
   } else if (first.result == Result::retry) {
     metrics_->failed(group.receiver);
     spdlog::warn("notify: {} notification(s) of clinic {} not taken by {}: {}; retrying", notices, group.clinic,
