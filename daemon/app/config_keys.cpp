@@ -160,7 +160,7 @@ std::vector<ConfigKey> make_keys() {
           &fleet::FleetOptions::max_clock_skew),
       key("engine.retention_hours", "History the engine keeps in memory; the store keeps everything.", &Config::fleet,
           &fleet::FleetOptions::retention),
-      key("engine.tick_ms", "How often offline detection and notifications run.", Allowed{.min = 1}, &Config::tick),
+      key("engine.tick_ms", "How often offline detection runs.", Allowed{.min = 1}, &Config::tick),
       key("engine.snapshot_every",
           "A snapshot after this many journal entries (messages, quarantined payloads, actions); 0: not by count.",
           &Config::fleet, &fleet::FleetOptions::snapshot_every),

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 #include "daemon_command_line.hpp"
@@ -41,8 +42,9 @@ ingest::ReceiptOptions receipt_options(const Config& config) {
   return receipts;
 }
 
-http::HttpOptions http_options(const Config& config) {
+http::HttpOptions http_options(const Config& config, http::NotifyActions notify) {
   http::HttpOptions web = config.http;
+  web.notify = std::move(notify);
   if (web.bootstrap_token.empty()) {
     if (const char* from_env = std::getenv("STERIFLEET_BOOTSTRAP_TOKEN")) web.bootstrap_token = from_env;
   }
@@ -85,7 +87,8 @@ Daemon::Daemon(Config config, engine::Policy policy)
       receipts_(receipt_options(config_)),
       mqtt_(make_ingest(config_, receipts_, fleet_, metrics_, fleet_io_.get_executor())),
       ticker_(fleet_io_),
-      web_(io_, http_options(config_), fleet_, *store_, events_, metrics_, [this] { return mqtt_.connected(); }),
+      web_(io_, http_options(config_, notify_actions()), fleet_, *store_, events_, metrics_,
+           [this] { return mqtt_.connected(); }),
       stop_signals_(io_, SIGINT, SIGTERM),
       reload_signal_(io_, SIGHUP) {
   notifier_ = make_notifier(config_, *store_, metrics_);
@@ -100,6 +103,22 @@ Daemon::Daemon(Config config, engine::Policy policy)
   }
   await_stop();
   await_reload();
+}
+
+// The API's test and enable calls reach the notifier made after the server (it is made before any
+// request can arrive); without receivers, tests have nowhere to go and enabling is the store's alone.
+http::NotifyActions Daemon::notify_actions() {
+  http::NotifyActions actions;
+  actions.test = [this](const std::string& receiver, const std::string& actor) {
+    if (!notifier_) throw std::invalid_argument("no receiver named \"" + receiver + "\" (none is configured)");
+    const auto result = notifier_->test(receiver, actor);
+    return http::TestNotification{result.outcome == notify::SendResult::Outcome::delivered, result.status,
+                                  result.answer};
+  };
+  actions.enable_receiver = [this](const std::string& receiver) {
+    return notifier_ ? notifier_->enable_receiver(receiver) : store_->enable_receiver(receiver);
+  };
+  return actions;
 }
 
 void Daemon::restore() {

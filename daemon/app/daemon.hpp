@@ -51,6 +51,7 @@ class Daemon {
   void run();
 
  private:
+  http::NotifyActions notify_actions();
   void restore();
   void schedule_tick();
   void await_stop();

@@ -1,12 +1,14 @@
 // `sterifleet`: the operator's and auditor's command line: policy check, replay, audit verify, token
-// create, compliance reports. Exit codes: 0 success, 1 the checked thing is bad, 2 usage error or
-// unreadable input.
+// create, compliance reports, notification receivers. Exit codes: 0 success, 1 the checked thing is
+// bad, 2 usage error or unreadable input.
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
 #include "audit_command.hpp"
 #include "cli11.hpp"
 #include "export_command.hpp"
+#include "notify_command.hpp"
 #include "policy_file.hpp"
 #include "replay.hpp"
 #include "report_command.hpp"
@@ -59,6 +61,12 @@ int replay(const std::string& path, const std::string& policy_path, const std::s
   const auto summary = app::replay(path == "-" ? std::cin : file, std::cout, options);
   std::cerr << summary.lines << " lines, " << summary.applied << " applied, " << summary.rejected << " rejected\n";
   return 0;
+}
+
+// Who asked for a test notification, as its notice says.
+std::string cli_user() {
+  const char* user = std::getenv("USER");
+  return user && *user ? std::string("cli:") + user : "cli";
 }
 
 std::string command_line(int argc, char** argv) {
@@ -131,6 +139,17 @@ int main(int argc, char** argv) {
   report_verify->add_option("--db", verify_db, "the store the report was made from")->capture_default_str();
   report_verify->add_option("FILE", verify_file, "the report (csv, json or pdf)")->required();
 
+  auto* notify_cmd = cli.add_subcommand("notify", "Alert delivery as configured in the daemon's [notify]");
+  notify_cmd->require_subcommand(1);
+  std::string notify_config = "/etc/sterifleet/sterifleetd.toml";
+  std::string receiver;
+  auto* notify_test = notify_cmd->add_subcommand(
+      "test", "Send a test notification to a receiver now; print its answer (exit 0 delivered, 1 not)");
+  notify_test->add_option("--config", notify_config, "the daemon's configuration file")->capture_default_str();
+  notify_test->add_option("--receiver", receiver, "a receiver's name")->required();
+  auto* notify_list = notify_cmd->add_subcommand("list", "The receivers (targets without secrets) and routes");
+  notify_list->add_option("--config", notify_config, "the daemon's configuration file")->capture_default_str();
+
   CLI11_PARSE(cli, argc, argv);
   try {
     if (check->parsed()) return policy_check(policy_file);
@@ -140,6 +159,8 @@ int main(int argc, char** argv) {
       return app::export_traffic(export_options, std::cout, std::cerr);
     }
     if (verify->parsed()) return app::audit_verify(audit_db, std::cout);
+    if (notify_test->parsed()) return app::notify_test(notify_config, receiver, cli_user(), std::cout, std::cerr);
+    if (notify_list->parsed()) return app::notify_list(notify_config, std::cout, std::cerr);
     if (create->parsed()) return app::token_create(token_db, role, name.empty() ? "cli-" + role : name, std::cout);
     if (report_verify->parsed()) return app::report_verify(verify_db, verify_file, std::cout);
     if (report->parsed()) {

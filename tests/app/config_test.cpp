@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
 
+#include "notify_config.hpp"
 #include "sterifleet/testing/subprocess.hpp"
 
 namespace sterifleet::app {
@@ -169,6 +171,137 @@ TEST_F(ConfigFile, WrongTypeOrValue_NamesTheKeyAndWhatItTakes) {
             "--set mqtt.version=9999999999: mqtt.version must be one of 4, 5 (got 9999999999)");
   EXPECT_EQ(error_of([] { load_config(std::nullopt, {"mqtt.tls.verify=yes"}); }),
             "--set mqtt.tls.verify=yes: mqtt.tls.verify must be true or false");
+}
+
+// [notify]: the documented example, uncommented, is a working configuration; each mistake is refused
+// with its line, and the secrets read from files never reach a message.
+class NotifyConfigFile : public ConfigFile {
+ protected:
+  void SetUp() override {
+    std::ofstream(webhook_secret_) << kWebhookSecret << "\n";
+    std::ofstream(smtp_password_) << kSmtpPassword << "\n";
+  }
+
+  /// The example from its "# [notify]" on uncommented, its secret files pointed at temp files.
+  std::string example() const {
+    std::string text;
+    bool in_table = false;
+    std::istringstream lines{std::string(notify_config_example())};
+    for (std::string line; std::getline(lines, line);) {
+      in_table = in_table || line == "# [notify]";
+      if (in_table && line.starts_with("#")) line = line.substr(line.starts_with("# ") ? 2 : 1);
+      text += line + "\n";
+    }
+    return replaced(replaced(text, "/etc/sterifleet/webhook.secret", webhook_secret_.string()),
+                    "/etc/sterifleet/smtp.password", smtp_password_.string());
+  }
+
+  static std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    return text;
+  }
+
+  /// The 1-based line of the first line holding `needle`.
+  static int line_of(const std::string& text, const std::string& needle) {
+    return 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(text.find(needle)), '\n'));
+  }
+
+  /// The error of loading `text`; checks that it names the file and holds no secret.
+  std::string error_loading(const std::string& text) {
+    const auto file = write(text);
+    const auto error = error_of([&] { load_config(file, {}); });
+    EXPECT_EQ(error.find(kWebhookSecret), std::string::npos) << error;
+    EXPECT_EQ(error.find(kSmtpPassword), std::string::npos) << error;
+    return error;
+  }
+
+  static constexpr const char* kWebhookSecret = "whsec_c2VjcmV0LW9mLXRoZS13ZWJob29r";
+  static constexpr const char* kSmtpPassword = "hunter2-smtp";
+  std::filesystem::path webhook_secret_ = dir_.path() / "webhook.secret";
+  std::filesystem::path smtp_password_ = dir_.path() / "smtp.password";
+};
+
+TEST_F(NotifyConfigFile, Example_ParsesIntoThreeReceiversAndTwoRoutes) {
+  const auto config = load_config(write(example()), {}).notify;
+  EXPECT_EQ(config.dashboard_url, "https://sterifleet.clinic.example");
+  EXPECT_EQ(config.dead_after, std::chrono::hours(24));
+  ASSERT_EQ(config.receivers.size(), 3u);
+  const auto& webhook = std::get<notify::WebhookReceiver>(config.receivers[0].settings);
+  EXPECT_EQ(config.receivers[0].name, "on-call");
+  EXPECT_EQ(webhook.url, "https://hooks.clinic.example/sterifleet");
+  EXPECT_EQ(webhook.secret, kWebhookSecret);
+  const auto& email = std::get<notify::EmailReceiver>(config.receivers[1].settings);
+  EXPECT_EQ(config.receivers[1].name, "manager-mail");
+  EXPECT_EQ(email.smtp_url, "smtp://mail.clinic.example:587");
+  EXPECT_EQ(email.from, "sterifleet@clinic.example");
+  EXPECT_EQ(email.to, std::vector<std::string>{"manager@clinic.example"});
+  EXPECT_EQ(email.username, "sterifleet");
+  EXPECT_EQ(email.password, kSmtpPassword);
+  EXPECT_TRUE(email.require_tls);
+  EXPECT_EQ(std::get<notify::AlertmanagerReceiver>(config.receivers[2].settings).url, "http://127.0.0.1:9093");
+  ASSERT_EQ(config.routes.size(), 2u);
+  const auto& critical = config.routes[0];
+  EXPECT_EQ(critical.name, "critical");
+  EXPECT_EQ(critical.severities, std::vector{engine::Severity::critical});
+  EXPECT_EQ(critical.receiver, "on-call");
+  EXPECT_EQ(critical.repeat_interval, std::chrono::minutes(15));
+  EXPECT_EQ(critical.escalate_after, std::chrono::minutes(30));
+  EXPECT_EQ(critical.escalate_to, "manager-mail");
+  EXPECT_TRUE(critical.continue_matching);
+  const auto& everything = config.routes[1];
+  EXPECT_EQ(everything.name, "everything to the manager");
+  EXPECT_EQ(everything.receiver, "manager-mail");
+  EXPECT_EQ(everything.group_wait, std::chrono::seconds(30));
+  EXPECT_TRUE(everything.quiet_hours.has_value());
+  EXPECT_FALSE(everything.continue_matching);
+}
+
+TEST_F(NotifyConfigFile, RouteToAnUndefinedReceiver_IsRefusedNamingIt) {
+  const auto error = error_loading(replaced(example(), "receiver = \"manager-mail\"", "receiver = \"night-desk\""));
+  EXPECT_NE(error.find("route \"everything to the manager\" sends to receiver \"night-desk\", which is not defined"),
+            std::string::npos)
+      << error;
+}
+
+TEST_F(NotifyConfigFile, BadQuietHoursAndUnknownTimeZone_AreRefusedWithTheirLine) {
+  const auto late = replaced(example(), "from = \"20:00\"", "from = \"25:00\"");
+  const auto file = dir_.path() / "sterifleetd.toml";
+  const auto where = file.string() + ":" + std::to_string(line_of(late, "quiet_hours")) + ":";
+  auto error = error_loading(late);
+  EXPECT_TRUE(error.starts_with(where)) << error;
+  EXPECT_NE(error.find("\"25:00\""), std::string::npos) << error;
+  error = error_loading(replaced(example(), "Europe/Berlin", "Mars/Olympus_Mons"));
+  EXPECT_TRUE(error.starts_with(where)) << error;
+  EXPECT_NE(error.find("time_zone"), std::string::npos) << error;
+}
+
+TEST_F(NotifyConfigFile, UnknownKeyInAReceiver_IsRefusedWithItsLine) {
+  const auto text = replaced(example(), "username = \"sterifleet\"", "user_name = \"sterifleet\"");
+  const auto error = error_loading(text);
+  const auto file = dir_.path() / "sterifleetd.toml";
+  EXPECT_TRUE(error.starts_with(file.string() + ":" + std::to_string(line_of(text, "user_name")) + ":")) << error;
+  EXPECT_NE(error.find("unknown key"), std::string::npos) << error;
+  EXPECT_NE(error.find("user_name"), std::string::npos) << error;
+}
+
+TEST_F(NotifyConfigFile, WebhookWithoutSecretFile_IsRefused) {
+  const auto text = replaced(example(), "secret_file = \"" + webhook_secret_.string() + "\"", "");
+  const auto error = error_loading(text);
+  EXPECT_NE(error.find("secret_file is required: webhooks are signed"), std::string::npos) << error;
+}
+
+TEST_F(NotifyConfigFile, SecretsNeverAppearInErrors) {
+  // A mistake in each receiver holding a secret, after its secret was read.
+  error_loading(replaced(example(), "to = [\"manager@clinic.example\"]", "to = []"));
+  error_loading(
+      replaced(example(), "url = \"https://hooks.clinic.example/sterifleet\"",
+               "url = \"https://hooks.clinic.example/sterifleet\"\ncolour = \"" + std::string(kWebhookSecret) + "x\""));
+  // The secret file itself unusable.
+  std::ofstream(webhook_secret_, std::ios::trunc) << "\n";
+  const auto error = error_loading(example());
+  EXPECT_NE(error.find("is empty"), std::string::npos) << error;
 }
 
 }  // namespace

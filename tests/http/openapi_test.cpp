@@ -107,7 +107,13 @@ TEST(OpenApi, TheValidatorCatchesWhatItMust) {
 // Every operation of the description, called with a real argument on a populated server; the
 // harness checks each answer against its schema.
 TEST(OpenApi, AnswersOfAPopulatedServerMatchTheirSchemas) {
-  Harness harness;
+  // A notifier whose receiver takes the test, and a receiver disabled (410) for the admin to enable.
+  Harness harness(tweaked(true, [](HttpOptions& options) {
+    options.notify.test = [](const std::string&, const std::string&) {
+      return TestNotification{true, 200, "HTTP 200: ok"};
+    };
+  }));
+  harness.store().disable_receiver("hook", kDay, "HTTP 410: gone");
   const auto alerts = json_of(harness.get("/api/v1/alerts?state=open", Role::viewer))["items"];
   ASSERT_GE(alerts.size(), 2u);
   std::string token_id;  // the viewer's: revoking the admin's would end the walk
@@ -121,6 +127,8 @@ TEST(OpenApi, AnswersOfAPopulatedServerMatchTheirSchemas) {
       {"/api/v1/alerts/{id}", "/api/v1/alerts/" + alerts[0]["id"].get<std::string>()},
       {"/api/v1/alerts/{id}/ack", "/api/v1/alerts/" + alerts[0]["id"].get<std::string>() + "/ack"},
       {"/api/v1/alerts/{id}/resolve", "/api/v1/alerts/" + alerts[1]["id"].get<std::string>() + "/resolve"},
+      {"/api/v1/alerts/{id}/notifications", "/api/v1/alerts/" + alerts[0]["id"].get<std::string>() + "/notifications"},
+      {"/api/v1/notify/receivers/{name}/enable", "/api/v1/notify/receivers/hook/enable"},
       {"/api/v1/cycles/{sterilizer}/{cycle}", "/api/v1/cycles/STER-1/CYC-1"},
       {"/api/v1/recalls/{sterilizer}/{cycle}", "/api/v1/recalls/STER-1/CYC-1"},
       {"/api/v1/tokens/{id}", "/api/v1/tokens/" + token_id},
@@ -144,6 +152,7 @@ TEST(OpenApi, AnswersOfAPopulatedServerMatchTheirSchemas) {
           {"ci", "pass"},
           {"operator", "op-mia"}}}}},
       {"/api/v1/tokens", {{"name", "eve"}, {"role", "viewer"}}},
+      {"/api/v1/notify/test", {{"receiver", "desk"}}},
   };
   std::size_t called = 0;
   for (const auto& [path, item] : spec().document()["paths"].items()) {

@@ -12,9 +12,9 @@ TEST(Whoami, EachRoleGetsItsIdentityRoleAndPermissions) {
   Harness harness(empty_fleet());
   const std::vector<std::pair<Role, json>> expected{
       {Role::viewer, {"read"}},
-      {Role::manager, {"read", "operate"}},
-      {Role::auditor, {"read", "audit"}},
-      {Role::admin, {"read", "operate", "audit", "administer"}},
+      {Role::manager, {"read", "operate", "oversee"}},
+      {Role::auditor, {"read", "audit", "oversee"}},
+      {Role::admin, {"read", "operate", "audit", "oversee", "administer"}},
   };
   for (const auto& [role, permissions] : expected) {
     const auto response = harness.get("/api/v1/whoami", role);

@@ -58,6 +58,7 @@ struct Api::Impl {
     add_audit_routes(router);
     add_stats_routes(router);
     add_report_routes(router);
+    add_notification_routes(router);
     add_token_routes(router);
     add_whoami_routes(router);
     add_system_routes(router);

@@ -54,6 +54,8 @@ std::string_view to_string(Permission permission) noexcept {
       return "operate";
     case Permission::audit:
       return "audit";
+    case Permission::oversee:
+      return "oversee";
     case Permission::administer:
       return "administer";
   }
@@ -68,6 +70,8 @@ bool allows(Role role, Permission permission) noexcept {
       return role == Role::manager || role == Role::admin;
     case Permission::audit:
       return role == Role::auditor || role == Role::admin;
+    case Permission::oversee:
+      return role != Role::viewer;
     case Permission::administer:
       return role == Role::admin;
   }

@@ -72,6 +72,7 @@ void add_token_routes(Router& router);
 void add_whoami_routes(Router& router);
 void add_system_routes(Router& router);
 void add_report_routes(Router& router);
+void add_notification_routes(Router& router);
 
 /// Marks the stream route's handler result: Api::handle hands the connection to the event stream.
 inline constexpr std::string_view stream_route = "/api/v1/stream";

@@ -134,6 +134,13 @@ void Dispatcher::stop() {
   workers_->join();
 }
 
+bool Dispatcher::enable(const std::string& receiver) {
+  const bool was_disabled = store_.enable_receiver(receiver);
+  std::lock_guard lock(mutex_);
+  // The cache may know it when the store does not (or the other way round, before start()): both forget.
+  return disabled_.erase(receiver) > 0 || was_disabled;
+}
+
 void Dispatcher::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {

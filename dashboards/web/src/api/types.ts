@@ -177,7 +177,7 @@ export interface ComplianceStats {
 export type StreamEvent = { type: "alert"; transition: string; alert: Alert } | { type: "device"; device: Device };
 
 export type Role = "viewer" | "manager" | "auditor" | "admin";
-export type Permission = "read" | "operate" | "audit" | "administer";
+export type Permission = "read" | "operate" | "audit" | "oversee" | "administer";
 
 /** GET /api/v1/whoami: the signed-in token and what its role may do. */
 export interface Whoami {

@@ -23,6 +23,24 @@ namespace sterifleet::http {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
+/// What a test notification came to, as the daemon's notifier reports it.
+struct TestNotification {
+  bool delivered = false;
+  int status = 0;      ///< HTTP status or SMTP reply code; 0 when no answer came
+  std::string answer;  ///< the receiver's reply or the transport's error, without secrets
+};
+
+/// The daemon's alert delivery as the API may drive it. The http module does not depend on
+/// daemon/notify: the daemon fills these from its Notifier.
+struct NotifyActions {
+  /// Sends a test notification to `receiver` now, as `actor`. Throws std::invalid_argument, naming the
+  /// configured receivers, when there is no such receiver. Empty: no receivers are configured.
+  std::function<TestNotification(const std::string& receiver, const std::string& actor)> test;
+  /// Sends to a receiver disabled after it answered 410 again; false when it was not disabled. It must
+  /// reach the dispatcher's cache as well as the store. Empty: the store alone is asked.
+  std::function<bool(const std::string& receiver)> enable_receiver;
+};
+
 struct HttpOptions {
   std::string listen = "127.0.0.1:8080";  ///< host:port; port 0 picks a free one (HttpServer::port())
   std::string tls_cert;                   ///< PEM chain; with tls_key: HTTPS only
@@ -41,6 +59,7 @@ struct HttpOptions {
   /// Called when the store failed to keep a write (the engine already applied it): must not return.
   /// Default: log critically and answer 500.
   std::function<void(const std::string& why)> fatal;
+  NotifyActions notify;
 };
 
 /// What Api::handle needs of the daemon.

@@ -17,10 +17,11 @@ std::string_view to_string(Role role) noexcept;
 std::optional<Role> parse_role(std::string_view text) noexcept;
 
 /// What a route needs. Roles are not a ladder: a manager acts on alerts, an auditor reads the trail.
-enum class Permission { read, operate, audit, administer };
+/// `oversee` (manager, auditor, admin) reads the delivery of notifications, which names receivers.
+enum class Permission { read, operate, audit, oversee, administer };
 /// Every permission, so a caller can list what a role holds by asking allows() of each.
 inline constexpr std::array all_permissions{Permission::read, Permission::operate, Permission::audit,
-                                            Permission::administer};
+                                            Permission::oversee, Permission::administer};
 std::string_view to_string(Permission permission) noexcept;
 bool allows(Role role, Permission permission) noexcept;
 

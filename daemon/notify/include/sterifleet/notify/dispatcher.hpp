@@ -60,6 +60,9 @@ class Dispatcher {
   /// Waits for the deliveries in flight (each bounded by its receiver's timeout). What they did not
   /// record is sent again by the next start.
   void stop();
+  /// Sends to a receiver disabled after it said it was gone (410) again: forgets it in the store and
+  /// here. Its dead rows stay dead. Returns false when it was not disabled. Throws StoreError.
+  bool enable(const std::string& receiver);
 
  private:
   struct Group;

@@ -14,7 +14,8 @@ namespace sterifleet::notify {
 /// The transport for `receiver`'s kind. Throws std::invalid_argument for settings it cannot work with.
 std::unique_ptr<Sender> make_sender(const Receiver& receiver);
 
-/// Thread-safety: plan() and planned_stored() as the fleet calls them; test() from any thread.
+/// Thread-safety: plan() and planned_stored() as the fleet calls them; test() and enable_receiver() from
+/// any thread.
 class Notifier final : public fleet::OutboxPlanner {
  public:
   /// `store` must outlive it. Throws std::invalid_argument for a receiver whose settings are unusable.
@@ -33,6 +34,8 @@ class Notifier final : public fleet::OutboxPlanner {
   /// Sends a test notice to `receiver` now, past the outbox, and returns what it answered. Throws
   /// std::invalid_argument naming the receivers there are when there is no such receiver.
   SendResult test(const std::string& receiver, const std::string& requested_by);
+  /// See Dispatcher::enable.
+  bool enable_receiver(const std::string& receiver) { return dispatcher_->enable(receiver); }
   const NotifyConfig& config() const { return config_; }
 
  private:
