@@ -81,6 +81,7 @@ class Dispatcher {
   Clock clock_;
   DispatcherOptions options_;
   std::chrono::seconds lookahead_{0};
+  std::chrono::steady_clock::time_point next_count_{};  ///< of the loop thread
 
   std::mutex mutex_;
   std::condition_variable wakeup_;
