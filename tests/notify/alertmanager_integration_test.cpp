@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "alertmanager_fixture.hpp"
+#include "http_receiver.hpp"
 #include "sterifleet/notify/alertmanager_sender.hpp"
 #include "sterifleet/testing/mosquitto.hpp"  // free_port
 
@@ -106,6 +107,33 @@ TEST(AlertmanagerDelivery, ResolvedNoticeEndsTheAlert) {
   const auto result = sender.send(delivery_of(NoticeKind::resolved, alert));
   ASSERT_EQ(result.outcome, SendResult::Outcome::delivered) << result.answer;
   EXPECT_TRUE(alerts_with_id(am, "alr_resolve", [](const json& found) { return found.empty(); }).empty()) << am.log();
+}
+
+// What Alertmanager's own receivers then get: its webhook posts "firing" and, after the end, "resolved".
+TEST(AlertmanagerDelivery, AlertmanagersReceiversGetTheFiringAndTheResolvedAlert) {
+  testing::HttpReceiver hook;
+  testing::AlertmanagerOptions options;
+  options.webhook_url = hook.url("/alertmanager");
+  const Alertmanager am(options);
+  AlertmanagerSender sender(receiver(am.url()));
+  auto alert = open_alert("alr_relay");
+  ASSERT_EQ(sender.send(delivery_of(NoticeKind::firing, alert)).outcome, SendResult::Outcome::delivered);
+  ASSERT_TRUE(hook.wait_for_requests(1, std::chrono::seconds{10})) << am.log();
+  const auto firing = json::parse(hook.requests()[0].body);
+  EXPECT_EQ(firing.at("status"), "firing");
+  ASSERT_EQ(firing.at("alerts").size(), 1u);
+  EXPECT_EQ(firing.at("alerts")[0].at("labels").at("alert_id"), "alr_relay");
+  EXPECT_EQ(firing.at("alerts")[0].at("labels").at("alertname"), "device.used_without_reprocessing");
+  EXPECT_EQ(firing.at("alerts")[0].at("generatorURL"), "https://sterifleet.example/#/alerts/alr_relay");
+
+  alert["state"] = "resolved";
+  alert["cleared_at"] = protocol::format_timestamp(now() - std::chrono::seconds{1});
+  ASSERT_EQ(sender.send(delivery_of(NoticeKind::resolved, alert)).outcome, SendResult::Outcome::delivered);
+  ASSERT_TRUE(hook.wait_for_requests(2, std::chrono::seconds{10})) << am.log();
+  const auto resolved = json::parse(hook.requests()[1].body);
+  EXPECT_EQ(resolved.at("status"), "resolved");
+  EXPECT_EQ(resolved.at("alerts")[0].at("labels").at("alert_id"), "alr_relay");
+  EXPECT_EQ(resolved.at("alerts")[0].at("status"), "resolved");
 }
 
 TEST(AlertmanagerDelivery, TestNoticeIsTaken) {
