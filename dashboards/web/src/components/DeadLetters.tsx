@@ -60,7 +60,7 @@ function DisabledReceivers({
               class="button secondary"
               onClick={() => enable(name)}
               disabled={busy !== null}
-              aria-label={`Enable receiver ${name} again`}
+              aria-label={`Enable again: ${name}`}
             >
               {busy === name ? "Enabling…" : "Enable again"}
             </button>
