@@ -3,9 +3,13 @@
 // positive biological indicators. The manager signs in, sees a violation appear live (no reload),
 // acknowledges and resolves alerts, visits every screen on a desktop and a tablet, and is sent back to
 // the sign-in screen when the token is revoked. A viewer sees the same alerts but is offered no action.
+// The daemon notifies a webhook that answers 410 Gone: its notifications become dead letters, which the
+// alert's page and the dead-letter panel show, and an admin enables the receiver again.
 // Screenshots go to SCREENSHOT_DIR.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
@@ -26,13 +30,57 @@ let manager;
 let viewer;
 let admin;
 const pageErrors = [];
+// A webhook receiver that says it is gone: every POST is answered 410 with an empty body, and kept.
+const goneReceiver = "on-call";
+const goneRequests = [];
+let gone;
+
+function startGoneServer() {
+  gone = http.createServer((request, response) => {
+    const chunks = [];
+    request.on("data", (c) => chunks.push(c));
+    request.on("end", () => {
+      goneRequests.push(Buffer.concat(chunks).toString("utf8"));
+      response.writeHead(410).end();
+    });
+  });
+  return new Promise((resolve) => gone.listen(0, "127.0.0.1", resolve));
+}
+
+/**
+ * The [notify] section: the positive biological indicator the simulator injects goes to the gone
+ * webhook, once (no reminders). Only that rule, so its dead letter is among the newest the panel lists.
+ */
+function notifyConfig(f) {
+  writeFileSync(f.file("webhook.secret"), "whsec_" + randomBytes(24).toString("base64") + "\n");
+  return [
+    "[notify]",
+    `dashboard_url = "${f.base}"`,
+    "",
+    "[[notify.receiver]]",
+    `name = "${goneReceiver}"`,
+    'type = "webhook"',
+    `url = "http://127.0.0.1:${gone.address().port}/hook"`,
+    `secret_file = "${f.file("webhook.secret")}"`,
+    "timeout_s = 5",
+    "",
+    "[[notify.route]]",
+    'name = "everything"',
+    'rules = ["cycle.bi_positive"]',
+    `receiver = "${goneReceiver}"`,
+    "repeat_interval_min = 0",
+    "",
+  ].join("\n");
+}
 
 before(async () => {
   mkdirSync(screenshots, { recursive: true });
+  await startGoneServer();
   fleet = new Fleet({
     daemon: required("STERIFLEETD"),
     sim: required("STERIFLEET_SIM"),
     dashboardDir: required("DASHBOARD_DIR"),
+    config: notifyConfig,
   });
   await fleet.start();
   // The bootstrap secret works until an admin token exists: the manager and viewer tokens first.
@@ -49,6 +97,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await fleet?.stop();
+  await new Promise((resolve) => (gone ? gone.close(resolve) : resolve()));
 });
 
 async function newPage(viewport, extra = {}) {
@@ -239,6 +288,8 @@ test("a viewer sees the active alerts but no acknowledge or resolve button", { t
     await page.click('.nav-link[href="#/alerts"]');
     await page.waitForSelector("#alert-list .alert-card.open, #alert-list .alert-card.acknowledged");
     assert.equal(await page.locator("#alert-list .alert-card").getByRole("button").count(), 0);
+    // The outbox is for roles that oversee delivery: a viewer is shown no dead letters.
+    assert.equal(await page.locator("#dead-letters").count(), 0);
     await shot(page, "desktop-09-viewer-alerts");
   } catch (e) {
     await shot(page, "failure-viewer").catch(() => undefined);
@@ -248,6 +299,118 @@ test("a viewer sees the active alerts but no acknowledge or resolve button", { t
     await page.context().close();
   }
 });
+
+test(
+  "a notification the receiver refused is dead on the alert's page and in the dead-letter panel",
+  { timeout: 300000 },
+  async (t) => {
+    t.diagnostic("the webhook answered 410: the daemon disabled it and its notifications are dead");
+    const dead = await waitFor(
+      "a dead notification answered HTTP 410",
+      async () => {
+        const list = await fleet.api(admin.token, "GET", "/notifications?state=dead&limit=1000");
+        const sent = list.items.find(
+          (n) => n.alert_id && n.receiver === goneReceiver && n.history.some((a) => /^HTTP 410/.test(a.answer)),
+        );
+        return sent && list.disabled_receivers?.[goneReceiver] ? { list, sent } : null;
+      },
+      60000,
+      500,
+    );
+    const { sent } = dead;
+    assert.ok(goneRequests.length >= 1, "the webhook was called");
+    assert.equal(sent.last_answer, "HTTP 410");
+    assert.match(dead.list.disabled_receivers[goneReceiver].answer, /^HTTP 410/);
+
+    // The link the notification carried is the alert's page on this dashboard.
+    const notices = goneRequests.flatMap((body) => JSON.parse(body).notices);
+    const notice = notices.find((n) => n.alert_url.endsWith(`/#/alerts/${sent.alert_id}`));
+    assert.ok(notice, `a notice links to alert ${sent.alert_id}: ${notices.map((n) => n.alert_url).join(", ")}`);
+    assert.equal(notice.alert_url, `${fleet.base}/#/alerts/${sent.alert_id}`);
+
+    const page = await newPage(desktop);
+    try {
+      t.diagnostic(`a manager follows the notification's link to alert ${sent.alert_id}`);
+      await signIn(page, manager.token);
+      await page.goto(notice.alert_url);
+      await page.waitForSelector(`[data-alert-page="${sent.alert_id}"]`);
+      assert.equal(await page.locator("h1").count(), 1);
+      await page.locator(`.alert-card[data-alert-id="${sent.alert_id}"]`).waitFor();
+      await page.getByRole("heading", { name: "Notifications" }).waitFor();
+      const row = page.locator(`#notifications tr[data-notification="${sent.id}"]`);
+      await row.waitFor();
+      assert.equal(await row.getAttribute("data-state"), "dead");
+      assert.match(await row.textContent(), new RegExp(goneReceiver));
+      assert.match(await row.textContent(), /DEAD/);
+      assert.equal(await row.locator("[data-last-answer]").textContent(), "HTTP 410");
+      await row.getByRole("button", { name: /Show \d+ attempts?/ }).click();
+      // The same button now hides them again.
+      const toggle = row.getByRole("button", { name: /Hide \d+ attempts?/ });
+      assert.equal(await toggle.getAttribute("aria-expanded"), "true");
+      const history = page.locator(`#history-${sent.id}`);
+      await history.waitFor();
+      assert.equal(await history.locator("th").first().textContent(), "Time");
+      await history.locator("tbody tr", { hasText: "HTTP 410" }).first().waitFor();
+      await shot(page, "desktop-10-alert-notifications");
+
+      t.diagnostic("the fleet overview and the alerts page show the dead letters to the manager");
+      await go(page, "#/fleet");
+      const summary = page.locator("#dead-letters-summary");
+      await summary.waitFor();
+      assert.match(await summary.textContent(), /\d+ notifications? could not be delivered/);
+      await summary.getByRole("link").click();
+      const panel = page.locator("#dead-letters");
+      await panel.waitFor();
+      const heading = await panel.getByRole("heading", { level: 2 }).textContent();
+      const shownDead = Number(/(\d+) notifications? could not be delivered/.exec(heading)?.[1]);
+      // More may die while the page loads (the receiver stays disabled): the count is what the outbox held.
+      const counts = (await fleet.api(admin.token, "GET", "/notifications?state=dead&limit=1")).counts;
+      assert.ok(shownDead >= 1 && shownDead <= counts.dead, `"${heading}" against ${counts.dead} dead`);
+      const letter = panel.locator(`tr[data-notification="${sent.id}"]`);
+      await letter.waitFor();
+      assert.match(await letter.textContent(), new RegExp(goneReceiver));
+      assert.match(await letter.textContent(), new RegExp(sent.clinic));
+      assert.equal(await letter.locator("[data-last-answer]").textContent(), "HTTP 410");
+      // Only an admin may enable a receiver: the manager is shown neither the list nor the button.
+      assert.equal(await panel.getByRole("button", { name: /Enable/ }).count(), 0);
+      await shot(page, "desktop-11-dead-letters");
+      await letter.getByRole("link").click();
+      await page.waitForSelector(`[data-alert-page="${sent.alert_id}"]`);
+      await page.context().close();
+
+      t.diagnostic("an admin sees the disabled receiver and enables it again");
+      const adminPage = await newPage(desktop);
+      try {
+        await signIn(adminPage, admin.token);
+        await go(adminPage, "#/alerts");
+        const receiver = adminPage.locator(`#dead-letters [data-disabled-receiver="${goneReceiver}"]`);
+        await receiver.waitFor();
+        assert.match(await receiver.textContent(), /HTTP 410/);
+        await shot(adminPage, "desktop-12-disabled-receiver");
+        await receiver.getByRole("button", { name: `Enable again: ${goneReceiver}` }).click();
+        await receiver.waitFor({ state: "detached" });
+        const after = await fleet.api(admin.token, "GET", "/notifications?state=dead&limit=1");
+        assert.equal(after.disabled_receivers[goneReceiver], undefined);
+        // The dead letters stay: enabling a receiver does not send what it missed.
+        await adminPage.locator(`#dead-letters tr[data-notification="${sent.id}"]`).waitFor();
+      } catch (e) {
+        await shot(adminPage, "failure-dead-letters-admin").catch(() => undefined);
+        throw e;
+      } finally {
+        await adminPage.context().close();
+      }
+    } catch (e) {
+      await shot(page, "failure-dead-letters").catch(() => undefined);
+      t.diagnostic(fleet.logs());
+      throw e;
+    } finally {
+      await page
+        .context()
+        .close()
+        .catch(() => undefined);
+    }
+  },
+);
 
 test("the dashboard fits a tablet and signs out when the token is revoked", { timeout: 300000 }, async (t) => {
   const page = await newPage(tablet, {

@@ -5,6 +5,7 @@ import { auth } from "./auth";
 import { Layout } from "./components/Layout";
 import { watchIdentity } from "./identity";
 import { LiveConnection } from "./live/fleet";
+import { AlertPage } from "./pages/AlertPage";
 import { Alerts } from "./pages/Alerts";
 import { Cartridges } from "./pages/Cartridges";
 import { Compliance } from "./pages/Compliance";
@@ -21,6 +22,8 @@ function Page({ route }: { route: Route }) {
       return <Fleet />;
     case "alerts":
       return <Alerts />;
+    case "alert":
+      return <AlertPage key={route.id} id={route.id} />;
     case "device":
       return <DevicePage key={route.id} id={route.id} />;
     case "cartridges":

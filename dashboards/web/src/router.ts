@@ -4,6 +4,7 @@ import { Store, useStore } from "./store";
 export type Route =
   | { page: "fleet" }
   | { page: "alerts" }
+  | { page: "alert"; id: string }
   | { page: "device"; id: string }
   | { page: "cartridges" }
   | { page: "recalls"; sterilizer?: string; cycle?: string }
@@ -13,7 +14,7 @@ export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   switch (parts[0]) {
     case "alerts":
-      return { page: "alerts" };
+      return parts[1] ? { page: "alert", id: parts[1] } : { page: "alerts" };
     case "devices":
       return parts[1] ? { page: "device", id: parts[1] } : { page: "fleet" };
     case "cartridges":
@@ -30,6 +31,8 @@ export function parseRoute(hash: string): Route {
 export const href = {
   fleet: () => "#/fleet",
   alerts: () => "#/alerts",
+  /** The alert's own page; notifications link here (daemon/notify/src/planner.cpp alert_url). */
+  alert: (id: string) => `#/alerts/${encodeURIComponent(id)}`,
   device: (id: string) => `#/devices/${encodeURIComponent(id)}`,
   cartridges: () => "#/cartridges",
   recalls: () => "#/recalls",

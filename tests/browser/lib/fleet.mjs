@@ -104,6 +104,8 @@ export class Fleet {
    * @param {string} options.daemon  sterifleetd binary
    * @param {string} options.sim     sterifleet-sim binary
    * @param {string} [options.dashboardDir] served as http.dashboard_dir
+   * @param {(fleet: Fleet) => string} [options.config] TOML for the daemon's configuration file (--config),
+   *   written once the HTTP port is chosen (fleet.base is set), e.g. a [notify] section
    */
   constructor(options) {
     this.options = options;
@@ -169,6 +171,10 @@ export class Fleet {
       "log.level=info",
     ];
     if (this.options.dashboardDir) args.push("--set", `http.dashboard_dir=${this.options.dashboardDir}`);
+    if (this.options.config) {
+      writeFileSync(this.file("sterifleetd.toml"), this.options.config(this));
+      args.push("--config", this.file("sterifleetd.toml"));
+    }
     this.daemon = new Process("sterifleetd", this.options.daemon, args, {
       env: { STERIFLEET_BOOTSTRAP_TOKEN: this.bootstrap },
       logFile: this.file("sterifleetd.log"),

@@ -186,3 +186,48 @@ export interface Whoami {
   role: Role;
   permissions: Permission[];
 }
+
+export type NotificationState = "pending" | "delivered" | "dead" | "cancelled";
+
+/** One try to deliver a notification, as the outbox recorded it. */
+export interface NotificationAttempt {
+  round: number;
+  at: Timestamp;
+  result: "delivered" | "retry" | "dead";
+  /** HTTP status or SMTP reply code; 0 when no answer came. */
+  status: number;
+  answer: string;
+  latency_ms: number;
+}
+
+/** An outbox row: what was to be told to whom, and what came of it (alert_id is empty for a test). */
+export interface Notification {
+  id: string;
+  alert_id: string;
+  clinic: string;
+  receiver: string;
+  kind: string;
+  route: string;
+  created_at: Timestamp;
+  due_at: Timestamp;
+  state: NotificationState;
+  round: number;
+  attempts: number;
+  last_attempt_at: Timestamp | null;
+  last_status: number | null;
+  last_answer: string | null;
+  delivered_at: Timestamp | null;
+  history: NotificationAttempt[];
+}
+
+/** GET /api/v1/alerts/{id}/notifications */
+export interface AlertNotifications {
+  notifications: Notification[];
+}
+
+/** GET /api/v1/notifications (oversee): newest first; disabled_receivers only for admins. */
+export interface NotificationList {
+  items: Notification[];
+  counts: Record<NotificationState, number>;
+  disabled_receivers?: Record<string, { at: Timestamp; answer: string }>;
+}

@@ -23,9 +23,11 @@ interface Props {
   compact?: boolean;
   /** Off on the recall page itself. */
   recallLink?: boolean;
+  /** The title links to the alert's own page; off on that page. */
+  pageLink?: boolean;
 }
 
-export function AlertCard({ alert, compact = false, recallLink = true }: Props) {
+export function AlertCard({ alert, compact = false, recallLink = true, pageLink = true }: Props) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [resolving, setResolving] = useState(false);
@@ -68,7 +70,9 @@ export function AlertCard({ alert, compact = false, recallLink = true }: Props) 
           {ago(alert.opened_at)}
         </span>
       </header>
-      <h3 class="alert-title">{ruleLabel(alert.rule)}</h3>
+      <h3 class="alert-title">
+        {pageLink ? <a href={href.alert(alert.id)}>{ruleLabel(alert.rule)}</a> : ruleLabel(alert.rule)}
+      </h3>
       <p class="alert-where">
         <a href={href.device(alert.device)}>{alert.device}</a>
         {about && <span> · {about}</span>}

@@ -23,8 +23,9 @@ export function Layout({ route, children }: { route: Route; children: ComponentC
   const { connection, alerts } = useFleet();
   const me = useIdentity();
   const open = [...alerts.values()].filter((a) => a.state === "open").length;
-  const current = route.page === "device" ? "fleet" : route.page;
-  const title = route.page === "device" ? route.id : sections.find((s) => s.page === current)?.label;
+  const current = route.page === "device" ? "fleet" : route.page === "alert" ? "alerts" : route.page;
+  const title =
+    route.page === "device" || route.page === "alert" ? route.id : sections.find((s) => s.page === current)?.label;
 
   // A manager keeps the dashboard in a tab: the open-alert count shows in the tab's title.
   useEffect(() => {

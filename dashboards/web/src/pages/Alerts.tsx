@@ -5,6 +5,7 @@ import { api } from "../api/client";
 import type { Alert, Page, Severity } from "../api/types";
 import { AlertCard } from "../components/AlertCard";
 import { Empty, ErrorBox, Loading, PageTitle } from "../components/Common";
+import { DeadLetters } from "../components/DeadLetters";
 import { byUrgency, useFleet } from "../live/fleet";
 import { useLoad } from "../useLoad";
 
@@ -82,6 +83,7 @@ export function Alerts() {
           </label>
         )}
       </PageTitle>
+      <DeadLetters />
       {view === "resolved" ? (
         <ClosedAlerts clinic={clinic} />
       ) : !loaded ? (

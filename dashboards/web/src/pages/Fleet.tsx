@@ -5,6 +5,7 @@ import type { Device, DisplayState } from "../api/types";
 import { AlertCard } from "../components/AlertCard";
 import { StateBadge } from "../components/Badges";
 import { Empty, ErrorBox, Loading, PageTitle } from "../components/Common";
+import { DeadLetters } from "../components/DeadLetters";
 import { Icon } from "../components/Icon";
 import { ago, kindLabel, ruleLabel, stateLabel, stateOrder } from "../format";
 import { type Activity, byUrgency, useFleet } from "../live/fleet";
@@ -191,6 +192,7 @@ export function Fleet() {
         )}
       </PageTitle>
       {error && <ErrorBox error={error} />}
+      <DeadLetters summary />
       <div class="fleet-layout">
         <div class="fleet-main">
           {shown.length === 0 && (
