@@ -10,7 +10,8 @@
 # route takes only clinic `bench`, so the flood's own alerts are not delivered). Every violation must
 # arrive: the client names those that did not within 10 s. The flood phase also gives the rate the daemon
 # stored messages at meanwhile (/metrics). Target: p99 under 1 s. LOG_LEVEL (warn) sets the daemon's log
-# level, DAEMON_LOG=path keeps its log.
+# level, DAEMON_LOG=path keeps its log, METRICS_OUT=path keeps /metrics after each phase (path.idle,
+# path.flood), ALERT_BENCH_TRACE=path each violation's latency (bench/alert_latency_client.py).
 #
 #   bench/alert_latency_bench.sh [BUILD_DIR (build/release)] [VIOLATIONS a phase (200)]
 set -euo pipefail
@@ -75,6 +76,7 @@ phase() {
   result=$("$python" bench/alert_latency_client.py "127.0.0.1:$mqtt_port" "$hook_port" "$name" "$violations" "$boot")
   ended=$(date +%s.%N)
   after=$(stored)
+  [ -z "${METRICS_OUT:-}" ] || curl -sf "http://127.0.0.1:$http_port/metrics" >"$METRICS_OUT.$name"
   if [ -n "$sim_pid" ]; then kill -TERM "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
   "$python" -c 'import json, sys
 out = json.loads(sys.argv[2])

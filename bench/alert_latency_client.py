@@ -14,11 +14,14 @@ milliseconds, and the keys of any that did not arrive within 10 s of their publi
 
     alert_latency_client.py MQTT_HOST:PORT HOOK_PORT PHASE VIOLATIONS BOOT
 
+With ALERT_BENCH_TRACE=path, appends a line a violation to that file: UTC publish time, phase, key, ms.
+
 Python 3 standard library only (no MQTT client library: mosquitto_pub publishes).
 """
 import datetime
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -110,6 +113,7 @@ def main():
                                  stdin=subprocess.PIPE, text=True, bufsize=1)
     time.sleep(0.5)  # connected before the first line is timed
     published = {}
+    wall = {}
     due = time.monotonic()
     for i in range(violations):
         seq = i + 2
@@ -117,6 +121,7 @@ def main():
                         {"cycle": f"CYC-{boot}-{seq}", "method": "steam_gravity", "wrapped": True, "temp_c": 121.5,
                          "exposure_s": 1800, "pressure_kpa": 205.0, "load": ["PEN-BENCH"], "ci": "fail", "operator": "op-bench"}) + "\n"
         published[f"{DEVICE}/{boot}/{seq}"] = time.monotonic()
+        wall[f"{DEVICE}/{boot}/{seq}"] = timestamp()
         publisher.stdin.write(line)
         publisher.stdin.flush()
         due += PACE_S
@@ -139,6 +144,11 @@ def main():
     if latencies:
         out.update({"p50_ms": round(percentile(latencies, 0.50), 1), "p99_ms": round(percentile(latencies, 0.99), 1),
                     "max_ms": round(latencies[-1], 1), "min_ms": round(latencies[0], 1)})
+    if os.environ.get("ALERT_BENCH_TRACE"):  # each violation: UTC publish time, key, latency in ms
+        with open(os.environ["ALERT_BENCH_TRACE"], "a") as trace:
+            for key, at in published.items():
+                latency = f"{(first[key] - at) * 1000:.1f}" if key in first else "missing"
+                trace.write(f"{wall[key]} {phase} {key} {latency}\n")
     print(json.dumps(out))
 
 
