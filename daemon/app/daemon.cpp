@@ -79,6 +79,20 @@ std::unique_ptr<notify::Notifier> make_notifier(const Config& config, store::Sto
 
 }  // namespace
 
+void FleetDeliveries::failed(const notify::DeadNotification& dead) {
+  const auto outcome = fleet_.delivery_failed(
+      {dead.receiver, protocol::ClinicId{dead.clinic}, dead.alert_id, dead.rule, dead.answer, dead.at});
+  if (!outcome.ok()) {
+    spdlog::critical("notify: the dead notification {} to {} (alert {}) raised no alert: {}", dead.id, dead.receiver,
+                     dead.alert_id, outcome.refusal->message);
+  }
+}
+
+void FleetDeliveries::recovered(const std::string& receiver, const std::string& clinic) {
+  const auto outcome = fleet_.delivery_recovered(receiver, clinic);
+  if (!outcome.ok()) spdlog::error("notify: {} delivers again, not recorded: {}", receiver, outcome.refusal->message);
+}
+
 Daemon::Daemon(Config config, engine::Policy policy)
     : config_(std::move(config)),
       store_(open_store(config_)),
@@ -92,7 +106,10 @@ Daemon::Daemon(Config config, engine::Policy policy)
       stop_signals_(io_, SIGINT, SIGTERM),
       reload_signal_(io_, SIGHUP) {
   notifier_ = make_notifier(config_, *store_, metrics_);
-  if (notifier_) fleet_.plan_notifications_with(*notifier_);
+  if (notifier_) {
+    fleet_.plan_notifications_with(*notifier_);
+    notifier_->observe_deliveries_with(deliveries_);
+  }
   restore();
   relay_.target = &mqtt_;
   schedule_tick();

@@ -38,6 +38,18 @@ class CommandRelay : public fleet::CommandSink {
   }
 };
 
+// Notifications nobody got become delivery.failed alerts of the fleet (the dispatcher does not know
+// the fleet); a later delivery clears them.
+class FleetDeliveries : public notify::DeliveryObserver {
+ public:
+  explicit FleetDeliveries(fleet::Fleet& fleet) : fleet_(fleet) {}
+  void failed(const notify::DeadNotification& dead) override;
+  void recovered(const std::string& receiver, const std::string& clinic) override;
+
+ private:
+  fleet::Fleet& fleet_;
+};
+
 class Daemon {
  public:
   /// Opens the store, rebuilds the state, opens the receipt log and binds the HTTP port; throws
@@ -67,6 +79,7 @@ class Daemon {
   fleet::EventBus events_;
   CommandRelay relay_;
   fleet::Fleet fleet_;
+  FleetDeliveries deliveries_{fleet_};          ///< outlives the notifier, whose workers call it
   std::unique_ptr<notify::Notifier> notifier_;  ///< none without receivers
   // The HTTP server's threads never wait for the store on the inputs' behalf: the ordered ingest, the
   // commands it issues and the clock run on a thread of their own, which alone waits for each commit.

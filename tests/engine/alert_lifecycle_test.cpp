@@ -123,3 +123,122 @@ TEST(Audit, EveryStateChangeOfASessionIsRecorded) {
 
 }  // namespace
 }  // namespace sterifleet::engine::testing
+
+namespace sterifleet::engine::testing {
+namespace {
+
+// delivery.failed: a notification nobody got, as the daemon's dispatcher reports it.
+DeliveryFailure dead_letter(const std::string& receiver, const std::string& alert, double minute,
+                            const std::string& answer = "HTTP 410") {
+  return {receiver, ClinicId{"north"}, alert, "device.used_without_reprocessing", answer, at_minute(minute)};
+}
+
+std::vector<Alert> delivery_alerts(const Engine& engine) {
+  std::vector<Alert> out;
+  engine.for_each_alert([&](const Alert& a) {
+    if (a.rule == RuleId::delivery_failed) out.push_back(a);
+  });
+  return out;
+}
+
+TEST(DeliveryFailed, OpensACriticalAlertNamingTheReceiverTheAnswerAndTheLostAlert) {
+  Engine engine(default_policy(), kStart);
+  const auto effects = engine.delivery_failed(dead_letter("clinic-hook", "a1b2c3", 5), at_minute(5));
+  ASSERT_TRUE(effects.accepted());
+  ASSERT_EQ(effects.alerts.size(), 1u);
+  EXPECT_EQ(effects.alerts[0].transition, Transition::opened);
+  const Alert& alert = effects.alerts[0].alert;
+  EXPECT_EQ(alert.rule, RuleId::delivery_failed);
+  EXPECT_EQ(to_string(alert.rule), "delivery.failed");
+  EXPECT_EQ(alert.severity, Severity::critical);
+  EXPECT_EQ(alert.clinic.str(), "north");
+  EXPECT_EQ(alert.subject, "clinic-hook");
+  EXPECT_TRUE(alert.episode.device.empty());
+  EXPECT_EQ(alert.episode.opened_at, at_minute(5));
+  EXPECT_EQ(alert.state(), AlertState::open);
+  for (const auto* part : {"clinic-hook", "a1b2c3", "device.used_without_reprocessing", "HTTP 410"}) {
+    EXPECT_NE(alert.episode.summary.find(part), std::string::npos) << part << " not in: " << alert.episode.summary;
+  }
+  ASSERT_EQ(effects.audit.size(), 1u);
+  EXPECT_EQ(effects.audit[0].action, "opened");
+  EXPECT_TRUE(effects.commands.empty());
+  EXPECT_TRUE(engine.has_current_alert(ClinicId{"north"}, RuleId::delivery_failed, "clinic-hook"));
+}
+
+TEST(DeliveryFailed, AnotherDeadNotificationCountsAnOccurrenceOnTheOpenAlert) {
+  Engine engine(default_policy(), kStart);
+  engine.delivery_failed(dead_letter("clinic-hook", "a1", 5), at_minute(5));
+  const auto again = engine.delivery_failed(dead_letter("clinic-hook", "a2", 6, "timed out"), at_minute(6));
+  ASSERT_EQ(again.alerts.size(), 1u);
+  EXPECT_EQ(again.alerts[0].transition, Transition::occurred);
+  EXPECT_EQ(again.alerts[0].alert.episode.occurrences, 2);
+  // Another receiver, or another clinic, is another alert.
+  engine.delivery_failed(dead_letter("mail", "a1", 7), at_minute(7));
+  auto south = dead_letter("clinic-hook", "a3", 8);
+  south.clinic = ClinicId{"south"};
+  engine.delivery_failed(south, at_minute(8));
+  EXPECT_EQ(delivery_alerts(engine).size(), 3u);
+}
+
+TEST(DeliveryFailed, ADeliveryAgainResolvesItAndALaterFailureOpensANewOne) {
+  Engine engine(default_policy(), kStart);
+  engine.delivery_failed(dead_letter("clinic-hook", "a1", 5), at_minute(5));
+  EXPECT_TRUE(engine.delivery_recovered("mail", ClinicId{"north"}, at_minute(9)).alerts.empty());
+  EXPECT_TRUE(engine.delivery_recovered("clinic-hook", ClinicId{"south"}, at_minute(9)).alerts.empty());
+  const auto cleared = engine.delivery_recovered("clinic-hook", ClinicId{"north"}, at_minute(10));
+  ASSERT_EQ(cleared.alerts.size(), 1u);
+  EXPECT_EQ(cleared.alerts[0].transition, Transition::resolved);
+  EXPECT_EQ(cleared.alerts[0].alert.episode.clearance, "delivered again");
+  EXPECT_EQ(cleared.alerts[0].alert.episode.cleared_at, at_minute(10));
+  EXPECT_FALSE(engine.has_current_alert(ClinicId{"north"}, RuleId::delivery_failed, "clinic-hook"));
+  EXPECT_TRUE(engine.delivery_recovered("clinic-hook", ClinicId{"north"}, at_minute(11)).alerts.empty());
+
+  const auto anew = engine.delivery_failed(dead_letter("clinic-hook", "a4", 20), at_minute(20));
+  ASSERT_EQ(anew.alerts.size(), 1u);
+  EXPECT_EQ(anew.alerts[0].transition, Transition::opened);
+  EXPECT_NE(anew.alerts[0].alert.id, cleared.alerts[0].alert.id);
+  EXPECT_EQ(delivery_alerts(engine).size(), 2u);
+}
+
+TEST(DeliveryFailed, IsAcknowledgedAndResolvedByPeopleLikeAnyAlert) {
+  Engine engine(default_policy(), kStart);
+  const auto id = engine.delivery_failed(dead_letter("clinic-hook", "a1", 5), at_minute(5)).alerts.at(0).alert.id;
+  ASSERT_TRUE(engine.acknowledge(id, "token:it", "re-enabling the hook", at_minute(6)).accepted());
+  EXPECT_EQ(engine.alert(id)->state(), AlertState::acknowledged);
+  ASSERT_TRUE(engine.resolve(id, "token:it", "hook fixed", at_minute(7)).accepted());
+  EXPECT_EQ(engine.alert(id)->state(), AlertState::resolved);
+  // The condition still held: another dead notification reopens it.
+  const auto recurred = engine.delivery_failed(dead_letter("clinic-hook", "a2", 8), at_minute(8));
+  ASSERT_EQ(recurred.alerts.size(), 1u);
+  EXPECT_EQ(recurred.alerts[0].transition, Transition::reopened);
+}
+
+TEST(DeliveryFailed, FollowsThePolicyAndRefusesAFailureWithoutReceiverOrClinic) {
+  Policy off = default_policy();
+  off.rule(RuleId::delivery_failed).enabled = false;
+  Engine quiet(off, kStart);
+  EXPECT_TRUE(quiet.delivery_failed(dead_letter("clinic-hook", "a1", 5), at_minute(5)).alerts.empty());
+
+  Engine engine(default_policy(), kStart);
+  auto nameless = dead_letter("", "a1", 5);
+  EXPECT_EQ(engine.delivery_failed(nameless, at_minute(5)).refusal->code, RefusalCode::bad_request);
+  auto no_clinic = dead_letter("clinic-hook", "a1", 5);
+  no_clinic.clinic = ClinicId{};
+  EXPECT_EQ(engine.delivery_failed(no_clinic, at_minute(5)).refusal->code, RefusalCode::bad_request);
+  EXPECT_TRUE(delivery_alerts(engine).empty());
+}
+
+TEST(DeliveryFailed, SurvivesASnapshot) {
+  Engine engine(default_policy(), kStart);
+  engine.delivery_failed(dead_letter("clinic-hook", "a1", 5), at_minute(5));
+  engine.delivery_failed(dead_letter("clinic-hook", "a2", 6), at_minute(6));
+  Engine restored = Engine::from_snapshot(default_policy(), engine.snapshot());
+  EXPECT_EQ(restored.snapshot(), engine.snapshot());
+  const auto alerts = delivery_alerts(restored);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].episode.occurrences, 2);
+  EXPECT_EQ(restored.delivery_recovered("clinic-hook", ClinicId{"north"}, at_minute(9)).alerts.size(), 1u);
+}
+
+}  // namespace
+}  // namespace sterifleet::engine::testing

@@ -62,7 +62,14 @@ struct Reload {
   Policy policy;
   Timestamp now;
 };
-using Input = std::variant<Message, Status, Raw, Tick, Acknowledge, Resolve, Manual, Maintenance, Compact, Reload>;
+/// The dispatcher's report: a notification to `receiver` died (failed) or a delivery got through.
+struct Delivery {
+  std::string receiver;
+  bool failed;
+  Timestamp now;
+};
+using Input =
+    std::variant<Message, Status, Raw, Tick, Acknowledge, Resolve, Manual, Maintenance, Compact, Reload, Delivery>;
 
 const ClinicId kClinic{"north"};
 const std::vector<std::string> kPens{"PEN-1", "PEN-2", "PEN-3", "PEN-4"};
@@ -103,6 +110,11 @@ Effects apply(Engine& engine, const Input& input) {
             return Effects{};
           },
           [&](const Reload& r) { return engine.set_policy(r.policy, "operator:SIGHUP", r.now); },
+          [&](const Delivery& d) {
+            return d.failed ? engine.delivery_failed({d.receiver, kClinic, "a1b2", "device.offline", "HTTP 410", d.now},
+                                                     d.now)
+                            : engine.delivery_recovered(d.receiver, kClinic, d.now);
+          },
       },
       input);
 }
@@ -197,6 +209,7 @@ std::string with_empty_body(const protocol::DeviceMessage& message) {
 
 std::vector<Input> traffic(std::uint64_t seed, bool reload) {
   std::mt19937_64 rng(seed * 7919);
+  std::mt19937_64 deliveries(seed * 104729);  // of its own: the rest of the traffic stays as it was
   auto chance = [&](int percent) { return static_cast<int>(rng() % 100) < percent; };
   auto minutes = [&](int up_to) { return std::chrono::minutes(rng() % static_cast<std::uint64_t>(up_to + 1)); };
   auto pen = [&] { return DeviceId{kPens[rng() % kPens.size()]}; };
@@ -238,6 +251,9 @@ std::vector<Input> traffic(std::uint64_t seed, bool reload) {
     }
     if (chance(1)) inputs.push_back(Maintenance{pen(), {clock - minutes(60), clock + minutes(240), "service"}, clock});
     if (chance(1)) inputs.push_back(Compact{clock - std::chrono::hours(20)});
+    if (const auto roll = deliveries() % 100; roll < 3) {
+      inputs.push_back(Delivery{roll % 2 ? "hook" : "mail", roll < 2, clock});
+    }
     if (reload && !reloaded && clock > kStart + std::chrono::hours(30)) {
       Policy policy = default_policy();
       policy.rule(RuleId::battery_low).severity = Severity::critical;
@@ -328,7 +344,8 @@ void expect_every_restore_point_replays_exactly(const Variant& variant, std::uin
                             restored.snapshot_json());
   }
   for (const auto& e : effects) {
-    for (const auto* mark : {"\"acknowledged\"", "device.offline", "device.sterility_expired", "\"lock\""}) {
+    for (const auto* mark :
+         {"\"acknowledged\"", "device.offline", "device.sterility_expired", "\"lock\"", "delivered again"}) {
       if (e.find(mark) != std::string::npos) exercised.insert(mark);
     }
   }
@@ -344,9 +361,9 @@ TEST(SnapshotRestore, SnapshotAfterAnyInputPlusTheRestEqualsTheFullReplay) {
     if (HasFatalFailure()) return;
   }
   // The traffic must reach every corner of the state for the property to mean something.
-  for (const auto* part :
-       {"orphan_bis", "orphan_ends", "deadlines", "retired_cartridges", "sequence_gap", "compacted_pen", "drift",
-        "rejected", "reloaded_policy", "\"acknowledged\"", "device.offline", "device.sterility_expired", "\"lock\""}) {
+  for (const auto* part : {"orphan_bis", "orphan_ends", "deadlines", "retired_cartridges", "sequence_gap",
+                           "compacted_pen", "drift", "rejected", "reloaded_policy", "\"acknowledged\"",
+                           "device.offline", "device.sterility_expired", "\"lock\"", "delivered again"}) {
     EXPECT_TRUE(exercised.contains(part)) << part << " never exercised";
   }
 }

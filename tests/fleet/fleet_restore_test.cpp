@@ -76,6 +76,12 @@ class FleetRestore : public ::testing::Test {
         run.raw("sterifleet/v1/north/PEN-1/event", protocol::encode(stranger), now);
       }
       if (i == 80) run.fleet().maintenance("PEN-3", now, now + std::chrono::hours(2), "motor service", "token:mia");
+      // The dispatcher's reports: notifications nobody got, a receiver delivering again.
+      if (i % 89 == 30) {
+        run.fleet().delivery_failed({i % 2 ? "hook" : "mail", protocol::ClinicId{"north"}, "a" + std::to_string(i),
+                                     "cartridge.reused", "HTTP 410", now});
+      }
+      if (i % 173 == 100) run.fleet().delivery_recovered("mail", "north");
       if (!reloaded && message.envelope.ts > at_minute(30 * 60)) {
         reloaded = true;
         ASSERT_TRUE(
@@ -232,6 +238,70 @@ TEST_F(FleetRestore, ASnapshotAtACleanStopLeavesNothingToReplay) {
   const auto stats = again.restore(kRestart + std::chrono::minutes(5));
   EXPECT_TRUE(stats.snapshot);
   EXPECT_EQ(stats.entries, 0);
+}
+
+engine::DeliveryFailure dead_letter(const std::string& receiver, const std::string& alert, Timestamp at) {
+  return {receiver, protocol::ClinicId{"north"}, alert, "cartridge.reused", "HTTP 410", at};
+}
+
+std::vector<engine::Alert> delivery_alerts(DaemonRun& run) {
+  return run.fleet().read([](const engine::Engine& engine) {
+    std::vector<engine::Alert> out;
+    engine.for_each_alert([&](const engine::Alert& a) {
+      if (a.rule == engine::RuleId::delivery_failed) out.push_back(a);
+    });
+    return out;
+  });
+}
+
+// A notification nobody got is an alert like any other: journaled, stored, and rebuilt on restart.
+TEST(FleetDelivery, AFailedDeliveryIsJournaledAndSurvivesARestart) {
+  sterifleet::testing::TempDir dir("sterifleet-delivery");
+  const auto db = dir.path() / "run.db";
+  std::string id;
+  {
+    DaemonRun run(db);
+    run.restore(kStart);
+    run.set_clock(kStart + std::chrono::minutes(5));
+    ASSERT_TRUE(run.fleet().delivery_failed(dead_letter("hook", "a1", kStart + std::chrono::minutes(5))).ok());
+    ASSERT_TRUE(run.fleet().delivery_failed(dead_letter("hook", "a2", kStart + std::chrono::minutes(6))).ok());
+    // A delivery elsewhere clears nothing, and is not journaled.
+    const auto head = run.store().audit_head().seq;
+    ASSERT_TRUE(run.fleet().delivery_recovered("mail", "north").ok());
+    EXPECT_EQ(run.store().audit_head().seq, head);
+    const auto alerts = delivery_alerts(run);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0].episode.occurrences, 2);
+    id = alerts[0].id;
+    const auto stored = run.store().alert(id);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ((*stored)["rule"], "delivery.failed");
+    EXPECT_EQ((*stored)["subject"], "hook");
+    EXPECT_EQ((*stored)["state"], "open");
+  }
+  {
+    DaemonRun again(db);
+    again.restore(kStart + std::chrono::minutes(10));
+    const auto alerts = delivery_alerts(again);
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0].id, id);
+    EXPECT_EQ(alerts[0].episode.occurrences, 2);
+    EXPECT_TRUE(alerts[0].active());
+    again.set_clock(kStart + std::chrono::minutes(11));
+    ASSERT_TRUE(again.fleet().delivery_recovered("hook", "north").ok());
+    EXPECT_EQ(again.fleet().read([&](const engine::Engine& e) { return e.alert(id)->state(); }),
+              engine::AlertState::resolved);
+  }
+  DaemonRun third(db);
+  third.restore(kStart + std::chrono::minutes(20));
+  const auto [state, clearance] = third.fleet().read([&](const engine::Engine& e) {
+    const auto* alert = e.alert(id);
+    return alert ? std::pair{alert->state(), alert->episode.clearance}
+                 : std::pair{engine::AlertState::withdrawn, std::string("(gone)")};
+  });
+  EXPECT_EQ(state, engine::AlertState::resolved);
+  EXPECT_EQ(clearance, "delivered again");
+  EXPECT_EQ((*third.store().alert(id))["state"], "resolved");
 }
 
 }  // namespace

@@ -43,7 +43,9 @@ TEST(JournalActions, EveryKindReadsBackAsWritten) {
       action::Resolve{"a1b2", "pen replaced"},
       action::Maintenance{protocol::DeviceId{"pen-1"}, {kAt, kAt + std::chrono::hours(2), "motor service"}},
       action::SetPolicy{"[reprocessing]\n", "policy.toml"},
-      std::move(*manual)};
+      std::move(*manual),
+      action::DeliveryFailed{{"clinic-hook", protocol::ClinicId{"north"}, "a1b2", "cartridge.reused", "HTTP 410", kAt}},
+      action::DeliveryRecovered{"clinic-hook", protocol::ClinicId{"north"}}};
   for (const auto& kind : kinds) {
     const JournalAction written{kAt, "token:anna", kind};
     const auto stored = to_stored(written);
@@ -68,6 +70,18 @@ TEST(JournalActions, MissingOrMistypedFieldsAreRefusedByName) {
             "maintenance /from: must be an RFC 3339 UTC timestamp");
   EXPECT_EQ(refusal_of({kAt, "engine", "compact", json::array()}), "compact /: the body must be an object");
   EXPECT_EQ(refusal_of({kAt, "engine", "reboot", json::object()}), "unknown action reboot");
+  EXPECT_EQ(refusal_of({kAt, "engine", "delivery_recovered", {{"receiver", ""}, {"clinic", "north"}}}),
+            "delivery_recovered /receiver: must not be empty");
+  EXPECT_EQ(refusal_of({kAt,
+                        "engine",
+                        "delivery_failed",
+                        {{"receiver", "hook"},
+                         {"clinic", ""},
+                         {"alert", "a1"},
+                         {"rule", "cartridge.reused"},
+                         {"answer", "HTTP 410"},
+                         {"at", "2026-03-02T10:00:00Z"}}}),
+            "delivery_failed /clinic: must be 1 to 64 letters, digits, '_', '.' or '-'");
 }
 
 TEST(JournalActions, RefusalsAreBadRequestsAndApplyChangesNothing) {

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
+#include <mutex>
+
 #include "http_receiver.hpp"
 #include "sterifleet/notify/planner.hpp"
 #include "sterifleet/notify/webhook_sender.hpp"
@@ -34,6 +37,38 @@ engine::Alert alert(std::string id, engine::Severity severity = engine::Severity
 
 const ScriptedReply retry_now{500, {{"Retry-After", "0"}}, "busy"};
 
+/// What the dispatcher reported: the daemon turns these into delivery.failed alerts.
+class RecordingObserver : public DeliveryObserver {
+ public:
+  void failed(const DeadNotification& dead) override {
+    std::lock_guard lock(mutex_);
+    failed_.push_back(dead);
+  }
+  void recovered(const std::string& receiver, const std::string& clinic) override {
+    std::lock_guard lock(mutex_);
+    recovered_.emplace_back(receiver, clinic);
+  }
+  std::vector<DeadNotification> failures() {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+  std::vector<std::pair<std::string, std::string>> recoveries() {
+    std::lock_guard lock(mutex_);
+    return recovered_;
+  }
+  std::vector<std::string> failed_alerts() {
+    std::vector<std::string> ids;
+    for (const auto& d : failures()) ids.push_back(d.alert_id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<DeadNotification> failed_;
+  std::vector<std::pair<std::string, std::string>> recovered_;
+};
+
 class DispatcherTest : public ::testing::Test {
  protected:
   void configure(HttpReceiver& hook, Route route = {}) {
@@ -45,9 +80,14 @@ class DispatcherTest : public ::testing::Test {
   }
   /// An alert opened now: its rows committed as the fleet would.
   void open(const std::string& id, engine::Severity severity = engine::Severity::critical) {
+    open_alert(alert(id, severity));
+  }
+  /// `later`: its notifications are due that much later than planned.
+  void open_alert(const engine::Alert& a, std::chrono::milliseconds later = 0ms) {
     Planner planner(config_);
     store::Commit commit;
-    planner.plan({engine::Transition::opened, alert(id, severity)}, policy_, now(), commit);
+    planner.plan({engine::Transition::opened, a}, policy_, now(), commit);
+    for (auto& row : commit.notifications) row.due_at += later;
     store_->commit(commit);
   }
   void start() {
@@ -56,6 +96,7 @@ class DispatcherTest : public ::testing::Test {
       senders.emplace(r.name, std::make_unique<WebhookSender>(std::get<WebhookReceiver>(r.settings)));
     dispatcher_ = std::make_unique<Dispatcher>(*store_, config_, std::move(senders), registry_, now,
                                                DispatcherOptions{.poll = 100ms});
+    dispatcher_->observe_deliveries_with(observer_);
     dispatcher_->start();
   }
   std::vector<nlohmann::json> rows(const std::string& state) { return store_->notifications({.state = state}); }
@@ -78,6 +119,7 @@ class DispatcherTest : public ::testing::Test {
   NotifyConfig config_;
   engine::Policy policy_ = engine::default_policy();
   prometheus::Registry registry_;
+  RecordingObserver observer_;  // before the dispatcher: its workers report to it until it stops
   std::unique_ptr<Dispatcher> dispatcher_;
 };
 
@@ -173,6 +215,82 @@ TEST_F(DispatcherTest, WhatAnEarlierRunStoredAndDidNotSend_IsSentOnStart) {
   start();
   ASSERT_TRUE(hook.wait_for_requests(1, 10s));
   ASSERT_TRUE(eventually([&] { return rows("delivered").size() == 1; }));
+}
+
+TEST_F(DispatcherTest, Gone_ReportsEveryNotificationItKilled_OnceEach) {
+  HttpReceiver hook({ScriptedReply{410}});
+  configure(hook);
+  open("a1");
+  open("a2");
+  auto elsewhere = alert("b1");  // another clinic's, not due yet: buried with the receiver all the same
+  elsewhere.clinic = protocol::ClinicId{"C02"};
+  open_alert(elsewhere, 1h);
+  start();
+  ASSERT_TRUE(eventually([&] { return rows("dead").size() == 3; }));
+  ASSERT_TRUE(eventually([&] { return observer_.failures().size() == 3; }));
+  EXPECT_EQ(observer_.failed_alerts(), (std::vector<std::string>{"a1", "a2", "b1"}));
+  for (const auto& d : observer_.failures()) {
+    EXPECT_EQ(d.receiver, "hook");
+    EXPECT_EQ(d.clinic, d.alert_id == "b1" ? "C02" : "C01");
+    EXPECT_EQ(d.rule, "device.used_without_reprocessing");
+    EXPECT_EQ(d.kind, "firing");
+    EXPECT_NE(d.answer.find("410"), std::string::npos) << d.answer;
+  }
+  // Disabled: what is planned for it later dies at once, and is reported too, once.
+  open("a3");
+  dispatcher_->wake();
+  ASSERT_TRUE(eventually([&] { return observer_.failures().size() == 4; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(observer_.failed_alerts(), (std::vector<std::string>{"a1", "a2", "a3", "b1"}));
+  EXPECT_TRUE(observer_.recoveries().empty());
+}
+
+TEST_F(DispatcherTest, ADeadLetter_IsReportedOnce_AndTheNextDeliveryRecovers) {
+  // Three slow refusals: the second is retried (0.6 s after the first), the third gives up (1.2 s).
+  const ScriptedReply slow_refusal{500, {{"Retry-After", "0"}}, "busy", 600ms};
+  HttpReceiver hook({slow_refusal, slow_refusal, slow_refusal});
+  configure(hook);
+  config_.dead_after = 1s;
+  open("a1");
+  start();
+  ASSERT_TRUE(eventually([&] { return rows("dead").size() == 1; }));
+  ASSERT_TRUE(eventually([&] { return observer_.failures().size() == 1; }));
+  EXPECT_GE(rows("dead")[0].at("history").size(), 2u);  // retried, yet reported once
+  const auto dead = observer_.failures()[0];
+  EXPECT_EQ(dead.alert_id, "a1");
+  EXPECT_EQ(dead.clinic, "C01");
+  EXPECT_NE(dead.answer.find("given up"), std::string::npos) << dead.answer;
+  EXPECT_TRUE(observer_.recoveries().empty());
+
+  open("a2");  // the receiver answers 200 by now
+  dispatcher_->wake();
+  ASSERT_TRUE(eventually([&] { return rows("delivered").size() == 1; }));
+  ASSERT_TRUE(eventually([&] { return observer_.recoveries().size() == 1; }));
+  EXPECT_EQ(observer_.recoveries()[0], (std::pair<std::string, std::string>{"hook", "C01"}));
+  open("a3");  // no failure since: nothing more to report
+  dispatcher_->wake();
+  ASSERT_TRUE(eventually([&] { return rows("delivered").size() == 2; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(observer_.recoveries().size(), 1u);
+  EXPECT_EQ(observer_.failures().size(), 1u);
+}
+
+TEST_F(DispatcherTest, TheNotificationOfADeliveryFailedAlertDying_RaisesNothing) {
+  HttpReceiver hook({ScriptedReply{410}});
+  configure(hook);
+  auto failed = alert("d1");
+  failed.rule = engine::RuleId::delivery_failed;
+  failed.subject = "hook";
+  failed.episode.device = protocol::DeviceId{};
+  open_alert(failed);
+  start();
+  ASSERT_TRUE(eventually([&] { return rows("dead").size() == 1; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(observer_.failures().empty()) << "receivers failing each other's notices would loop";
+  open("a1");  // another rule's notification still counts
+  dispatcher_->wake();
+  ASSERT_TRUE(eventually([&] { return observer_.failures().size() == 1; }));
+  EXPECT_EQ(observer_.failures()[0].alert_id, "a1");
 }
 
 }  // namespace

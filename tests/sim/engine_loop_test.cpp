@@ -113,10 +113,13 @@ void expect_one_alert_per_injection(const LoopResult& r) {
 }
 
 // The simulator keeps its own copy of the rule list so that it judges the engine independently; the
-// ids themselves are the daemon's API and must agree, in the engine README's order.
+// ids themselves are the daemon's API and must agree, in the engine README's order. delivery.failed is
+// the daemon's notification delivery, which no device can violate.
 TEST(EngineLoop, TheSimulatorsRulesAreTheEnginesRules) {
   std::vector<std::string> engine_ids;
-  for (const auto rule : engine::all_rules) engine_ids.emplace_back(engine::to_string(rule));
+  for (const auto rule : engine::all_rules) {
+    if (rule != engine::RuleId::delivery_failed) engine_ids.emplace_back(engine::to_string(rule));
+  }
   std::vector<std::string> simulator_ids;
   for (const auto rule : all_rules()) simulator_ids.emplace_back(rule_id(rule));
   EXPECT_EQ(simulator_ids, engine_ids);

@@ -392,6 +392,32 @@ Effects Engine::add_maintenance(const DeviceId& device, MaintenanceWindow window
   return std::move(run.out);
 }
 
+Effects Engine::delivery_failed(const DeliveryFailure& failure, Timestamp now) {
+  Run run{{}, now};
+  if (failure.receiver.empty() || !protocol::is_valid_id(failure.clinic.str())) {
+    run.out.refusal = Refusal{RefusalCode::bad_request, "a failed delivery needs a receiver and a clinic"};
+    return std::move(run.out);
+  }
+  // No device: the receiver is the subject, the clinic the one whose people were not told.
+  impl_->alerts.open(failure.clinic, RuleId::delivery_failed, failure.receiver,
+                     Episode{"dead-letter:" + failure.alert_id + "@" + format_timestamp(failure.at),
+                             DeviceId{},
+                             failure.at,
+                             1,
+                             "receiver " + failure.receiver + " did not deliver the notification of alert " +
+                                 failure.alert_id + " (" + failure.rule + "): " + failure.answer,
+                             std::nullopt,
+                             {}},
+                     impl_->context(run));
+  return std::move(run.out);
+}
+
+Effects Engine::delivery_recovered(const std::string& receiver, const ClinicId& clinic, Timestamp now) {
+  Run run{{}, now};
+  impl_->alerts.clear(clinic, RuleId::delivery_failed, receiver, now, "delivered again", impl_->context(run));
+  return std::move(run.out);
+}
+
 Engine::ChangedDevices Engine::take_changed_devices() {
   ChangedDevices out{impl_->all_changed, {}};
   if (!out.all) out.ids = std::vector<DeviceId>(impl_->changed.begin(), impl_->changed.end());
@@ -421,6 +447,10 @@ void Engine::for_each_device(const std::function<void(const DeviceRecord&)>& vis
 }
 
 const Alert* Engine::alert(const std::string& id) const { return impl_->alerts.find(id); }
+
+bool Engine::has_current_alert(const ClinicId& clinic, RuleId rule, const std::string& subject) const {
+  return impl_->alerts.has_current(clinic, rule, subject);
+}
 
 std::vector<const Alert*> Engine::active_alerts(const DeviceId& device) const {
   std::vector<const Alert*> out;

@@ -24,6 +24,7 @@ constexpr std::array<std::string_view, rule_count> rule_names{
     "device.sequence_gap",
     "device.event_rejected",
     "device.protocol_drift",
+    "delivery.failed",
 };
 
 constexpr std::array<std::string_view, 3> severity_names{"info", "warning", "critical"};

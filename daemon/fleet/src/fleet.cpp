@@ -348,6 +348,21 @@ Fleet::Outcome Fleet::maintenance(const std::string& device, Timestamp from, Tim
   return act(actor, action::Maintenance{protocol::DeviceId{device}, {from, to, std::move(reason)}});
 }
 
+Fleet::Outcome Fleet::delivery_failed(engine::DeliveryFailure failure) {
+  return act("engine", action::DeliveryFailed{std::move(failure)});
+}
+
+Fleet::Outcome Fleet::delivery_recovered(const std::string& receiver, const std::string& clinic) {
+  const protocol::ClinicId id{clinic};
+  {
+    // Most successful deliveries follow no failure: those journal nothing. The input lock is taken again
+    // by act(); nothing else clears the alert in between (a person resolving it leaves it current).
+    std::lock_guard input(input_mutex_);
+    if (!engine_.has_current_alert(id, engine::RuleId::delivery_failed, receiver)) return {};
+  }
+  return act("engine", action::DeliveryRecovered{receiver, id});
+}
+
 void Fleet::record_audit(engine::AuditRecord record) {
   std::lock_guard input(input_mutex_);
   Staged staged;

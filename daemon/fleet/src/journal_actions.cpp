@@ -33,6 +33,17 @@ class BodyReader {
     if (ok() && !parsed) fail(key, "must be an RFC 3339 UTC timestamp");
     return parsed.value_or(Timestamp{});
   }
+  /// A text that must not be empty (a receiver's name).
+  std::string name(const char* key) {
+    std::string value = text(key);
+    if (ok() && value.empty()) fail(key, "must not be empty");
+    return value;
+  }
+  protocol::ClinicId clinic(const char* key) {
+    std::string value = text(key);
+    if (ok() && !protocol::is_valid_id(value)) fail(key, "must be 1 to 64 letters, digits, '_', '.' or '-'");
+    return protocol::ClinicId{std::move(value)};
+  }
   bool ok() const { return !error_; }
   engine::Refusal error() const { return *error_; }
 
@@ -76,6 +87,20 @@ boost::system::result<ActionKind, engine::Refusal> read_kind(const store::Action
     return checked(in, action::Maintenance{protocol::DeviceId{std::move(device)}, {from, to, in.text("reason")}});
   }
   if (kind == "policy") return checked(in, action::SetPolicy{in.text("text"), in.text("source")});
+  if (kind == "delivery_failed") {
+    engine::DeliveryFailure failure;
+    failure.receiver = in.name("receiver");
+    failure.clinic = in.clinic("clinic");
+    failure.alert_id = in.text("alert");
+    failure.rule = in.text("rule");
+    failure.answer = in.text("answer");
+    failure.at = in.time("at");
+    return checked(in, action::DeliveryFailed{std::move(failure)});
+  }
+  if (kind == "delivery_recovered") {
+    auto receiver = in.name("receiver");
+    return checked(in, action::DeliveryRecovered{std::move(receiver), in.clinic("clinic")});
+  }
   if (kind == "manual_reprocessing") {
     auto manual = read_manual_reprocessing(stored.body, stored.at, max_clock_skew);
     if (!manual) return manual.error();
@@ -162,6 +187,16 @@ store::Action to_stored(const JournalAction& action) {
                    out.kind = "manual_reprocessing";
                    out.body = {{"clinic", a.entry.clinic.str()}, {"id", a.entry.id}, {"cycle", a.cycle}};
                    if (a.at_given) out.body["at"] = format_timestamp(a.entry.at);
+                 },
+                 [&](const action::DeliveryFailed& a) {
+                   const auto& f = a.failure;
+                   out.kind = "delivery_failed";
+                   out.body = {{"receiver", f.receiver}, {"clinic", f.clinic.str()}, {"alert", f.alert_id},
+                               {"rule", f.rule},         {"answer", f.answer},       {"at", format_timestamp(f.at)}};
+                 },
+                 [&](const action::DeliveryRecovered& a) {
+                   out.kind = "delivery_recovered";
+                   out.body = {{"receiver", a.receiver}, {"clinic", a.clinic.str()}};
                  }},
       action.what);
   return out;
@@ -202,7 +237,9 @@ engine::Effects apply(engine::Engine& engine, const JournalAction& action) {
             refused.refusal = bad_request(std::get<1>(parsed).front().to_string());
             return refused;
           },
-          [&](const action::ManualReprocessing& a) { return engine.record_manual_reprocessing(a.entry, by, at); }},
+          [&](const action::ManualReprocessing& a) { return engine.record_manual_reprocessing(a.entry, by, at); },
+          [&](const action::DeliveryFailed& a) { return engine.delivery_failed(a.failure, at); },
+          [&](const action::DeliveryRecovered& a) { return engine.delivery_recovered(a.receiver, a.clinic, at); }},
       action.what);
 }
 

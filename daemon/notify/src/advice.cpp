@@ -46,6 +46,9 @@ std::string_view advice(engine::RuleId rule) noexcept {
     case RuleId::protocol_drift:
       return "The device sent something sterifleet could not judge: ask IT to look at the quarantine, and treat "
              "the device as not safe to use until they have.";
+    case RuleId::delivery_failed:
+      return "A receiver of alerts did not get them: the people it stands for were not told of the alert named "
+             "here. Check that alert on the dashboard, and ask IT to fix or re-enable the receiver.";
   }
   return "Open the alert on the dashboard.";
 }

@@ -232,22 +232,86 @@ void Dispatcher::deliver(Group group) {
     }
   }
   const Timestamp at = clock_();
+  std::vector<store::PendingNotification> buried;
+  std::vector<store::DeliveryAttempt> attempts;
+  std::string why = result.answer;
   try {
     if (result.outcome == SendResult::Outcome::disabled && !disabled) {
-      const auto buried = store_.disable_receiver(group.receiver, at, result.answer);
+      why = "answered that it is gone: " + result.answer;
+      buried = store_.disable_receiver(group.receiver, at, result.answer);
       spdlog::critical("notify: receiver {} answered that it is gone ({}): disabled, {} notifications dead",
-                       group.receiver, result.answer, buried);
+                       group.receiver, result.answer, buried.size());
       std::lock_guard lock(mutex_);
       disabled_.insert(group.receiver);
+    } else if (result.outcome == SendResult::Outcome::retry) {
+      const auto after = std::chrono::duration_cast<seconds>(config_.dead_after).count();
+      why = result.answer + " (given up after " +
+            (after >= 120 ? std::to_string(after / 60) + " min" : std::to_string(after) + " s") + " of retries)";
     }
-    store_.record_attempts(outcome(group, result, at));
+    attempts = outcome(group, result, at);
+    store_.record_attempts(attempts);
   } catch (const std::exception& e) {
     spdlog::error("notify: cannot record the delivery to {}: {}; it is sent again", group.receiver, e.what());
+    attempts.clear();  // not recorded: the rows are still pending (those buried above are not)
   }
+  report(group, attempts, buried, why, at);
   std::lock_guard lock(mutex_);
   for (const auto& p : group.rows) in_flight_.erase(p.row.id);
   woken_ = true;
   wakeup_.notify_one();
+}
+
+void Dispatcher::report(const Group& group, const std::vector<store::DeliveryAttempt>& attempts,
+                        const std::vector<store::PendingNotification>& buried, const std::string& why, Timestamp at) {
+  if (!observer_) return;
+  // The rows that died: every row buried with a disabled receiver (the group's among them), and the
+  // group's rows recorded dead.
+  std::vector<const store::PendingNotification*> dead;
+  std::set<std::string> seen;
+  for (const auto& p : buried) {
+    if (seen.insert(p.row.id).second) dead.push_back(&p);
+  }
+  for (std::size_t i = 0; i < attempts.size() && i < group.rows.size(); ++i) {
+    const auto& p = group.rows[i];
+    if (attempts[i].result == Result::dead && seen.insert(p.row.id).second) dead.push_back(&p);
+  }
+  for (const auto* p : dead) {
+    if (p->row.alert_id.empty()) continue;  // a test notice: no alert, no clinic's people missed anything
+    DeadNotification d{p->row.id, p->row.receiver, p->row.clinic, p->row.alert_id, {}, p->row.kind, why, at};
+    try {
+      d.rule = nlohmann::json::parse(p->row.notice).at("alert").value("rule", std::string());
+    } catch (const std::exception&) {
+      // Unreadable: reported all the same, without its rule.
+    }
+    // The alert that a receiver failed is itself delivered to the routes' receivers; one of those
+    // failing too (the failing receiver itself, most likely) must not raise another: receivers failing
+    // each other's notices would loop. It is logged and counted above.
+    if (d.rule == engine::to_string(engine::RuleId::delivery_failed)) continue;
+    {
+      std::lock_guard lock(mutex_);
+      delivering_.erase({d.receiver, d.clinic});
+    }
+    try {
+      observer_->failed(d);
+    } catch (const std::exception& e) {
+      spdlog::critical("notify: the dead notification {} to {} (alert {}) could not be raised as an alert: {}", d.id,
+                       d.receiver, d.alert_id, e.what());
+    }
+  }
+  if (attempts.empty() || attempts.front().result != Result::delivered) return;
+  const std::pair<std::string, std::string> key{group.receiver, group.clinic};
+  {
+    std::lock_guard lock(mutex_);
+    if (!delivering_.insert(key).second) return;
+  }
+  try {
+    observer_->recovered(group.receiver, group.clinic);
+  } catch (const std::exception& e) {
+    spdlog::error("notify: the recovery of {} for clinic {} could not be recorded: {}; tried again", group.receiver,
+                  group.clinic, e.what());
+    std::lock_guard lock(mutex_);
+    delivering_.erase(key);
+  }
 }
 
 std::vector<store::DeliveryAttempt> Dispatcher::outcome(const Group& group, const SendResult& result, Timestamp at) {

@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 19> rule_words{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 20> rule_words{{
     {"device.used_without_reprocessing", "Used without reprocessing"},
     {"cartridge.reused", "Cartridge reused"},
     {"cartridge.expired", "Expired cartridge"},
@@ -36,6 +36,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 19> rule_wor
     {"device.sequence_gap", "Messages missing"},
     {"device.event_rejected", "Event could not be judged"},
     {"device.protocol_drift", "Off-spec field"},
+    {"delivery.failed", "Alert not delivered"},
 }};
 
 /// A member of the alert, null when absent: a test notice's alert may be null altogether.

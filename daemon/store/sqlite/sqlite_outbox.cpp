@@ -160,7 +160,8 @@ void SqliteStore::record_attempts(std::span<const DeliveryAttempt> attempts) {
   transaction.commit();
 }
 
-std::int64_t SqliteStore::disable_receiver(const std::string& receiver, Timestamp at, const std::string& answer) {
+std::vector<PendingNotification> SqliteStore::disable_receiver(const std::string& receiver, Timestamp at,
+                                                               const std::string& answer) {
   std::lock_guard lock(write_mutex_);
   auto& w = writer();
   Transaction transaction(w.db, Transaction::Kind::write);
@@ -171,6 +172,13 @@ std::int64_t SqliteStore::disable_receiver(const std::string& receiver, Timestam
   remember.bind(2, millis(at));
   remember.bind(3, answer);
   remember.run("disabling receiver " + receiver);
+  std::vector<PendingNotification> buried;
+  {
+    auto& pending = w.db.cached(std::string(kPendingColumns) + " WHERE receiver = ? AND state = 'pending' ORDER BY id");
+    Reset reset(pending);
+    pending.bind(1, receiver);
+    while (pending.step("reading the notifications of receiver " + receiver)) buried.push_back(read_pending(pending));
+  }
   auto& bury = w.db.cached(
       "UPDATE notifications SET state = 'dead', last_attempt_at = ?, last_answer = ? "
       "WHERE receiver = ? AND state = 'pending'");
@@ -178,7 +186,6 @@ std::int64_t SqliteStore::disable_receiver(const std::string& receiver, Timestam
   bury.bind(2, answer);
   bury.bind(3, receiver);
   bury.run("giving up the notifications of receiver " + receiver);
-  const auto buried = static_cast<std::int64_t>(sqlite3_changes(w.db.get()));
   transaction.commit();
   return buried;
 }

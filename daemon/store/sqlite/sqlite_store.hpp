@@ -62,7 +62,8 @@ class SqliteStore final : public Store {
   std::vector<PendingNotification> due_notifications(Timestamp until, std::size_t limit) override;
   std::optional<Timestamp> next_notification_due() override;
   void record_attempts(std::span<const DeliveryAttempt> attempts) override;
-  std::int64_t disable_receiver(const std::string& receiver, Timestamp at, const std::string& answer) override;
+  std::vector<PendingNotification> disable_receiver(const std::string& receiver, Timestamp at,
+                                                    const std::string& answer) override;
   bool enable_receiver(const std::string& receiver) override;
   std::map<std::string, nlohmann::json> disabled_receivers() override;
   std::vector<nlohmann::json> notifications(const NotificationQuery& query) override;

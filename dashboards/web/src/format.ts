@@ -38,6 +38,7 @@ const ruleLabels: Record<string, string> = {
   "device.sequence_gap": "Messages missing",
   "device.event_rejected": "Event could not be judged",
   "device.protocol_drift": "Off-spec field",
+  "delivery.failed": "Alert not delivered",
 };
 
 export function ruleLabel(rule: string): string {

@@ -47,6 +47,17 @@ struct ManualReprocessing {
   protocol::CycleComplete cycle;  ///< method, parameters, load (the devices), operator
 };
 
+/// A notification of an alert that nobody got: its receiver answered that it is gone (410), or the
+/// receiver's time to take it ran out (a dead letter). Reported by the daemon's dispatcher.
+struct DeliveryFailure {
+  std::string receiver;  ///< the receiver's name: the delivery.failed alert's subject
+  ClinicId clinic;       ///< of the alert whose notification died
+  std::string alert_id;  ///< the alert whose notification died
+  std::string rule;      ///< its rule id
+  std::string answer;    ///< why: what the receiver answered ("HTTP 410", "timed out", ...)
+  Timestamp at;          ///< when it was given up on
+};
+
 class Engine {
  public:
   Engine(Policy policy, Timestamp started_at);
@@ -72,6 +83,11 @@ class Engine {
   Effects resolve(const std::string& alert_id, const Actor& by, std::string reason, Timestamp now);
   Effects record_manual_reprocessing(const ManualReprocessing& entry, const Actor& by, Timestamp now);
   Effects add_maintenance(const DeviceId& device, MaintenanceWindow window, const Actor& by, Timestamp now);
+  /// Opens delivery.failed for (clinic, receiver), or counts another occurrence on the one open.
+  Effects delivery_failed(const DeliveryFailure& failure, Timestamp now);
+  /// A delivery to `receiver` for `clinic` succeeded: its delivery.failed alert, if one is current, is
+  /// resolved ("delivered again").
+  Effects delivery_recovered(const std::string& receiver, const ClinicId& clinic, Timestamp now);
   /// Forgets history before `cut` that can no longer change (finished sessions, settled alerts, old
   /// cycles and cartridges), keeping memory bounded; the store keeps everything. Late messages older
   /// than the cut are still applied, but cannot rewrite what was forgotten.
@@ -83,6 +99,9 @@ class Engine {
   const DeviceRecord* device(const DeviceId& id) const;
   void for_each_device(const std::function<void(const DeviceRecord&)>& visit) const;
   const Alert* alert(const std::string& id) const;
+  /// Whether the condition of (clinic, rule, subject) holds now: an alert of it opened and not cleared
+  /// (a person may have resolved it meanwhile).
+  bool has_current_alert(const ClinicId& clinic, RuleId rule, const std::string& subject) const;
   /// Open or acknowledged alerts whose device is `device`.
   std::vector<const Alert*> active_alerts(const DeviceId& device) const;
   void for_each_alert(const std::function<void(const Alert&)>& visit) const;

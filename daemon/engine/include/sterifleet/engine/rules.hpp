@@ -28,9 +28,10 @@ enum class RuleId {
   sequence_gap,
   event_rejected,
   protocol_drift,
+  delivery_failed,  ///< a notification was given up on: not a device's rule (daemon/notify reports it)
 };
 
-inline constexpr std::size_t rule_count = 19;
+inline constexpr std::size_t rule_count = 20;
 
 inline constexpr std::array<RuleId, rule_count> all_rules{
     RuleId::used_without_reprocessing,
@@ -52,6 +53,7 @@ inline constexpr std::array<RuleId, rule_count> all_rules{
     RuleId::sequence_gap,
     RuleId::event_rejected,
     RuleId::protocol_drift,
+    RuleId::delivery_failed,
 };
 
 /// The wire id, e.g. "device.used_without_reprocessing".

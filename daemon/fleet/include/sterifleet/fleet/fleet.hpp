@@ -117,6 +117,13 @@ class Fleet {
   /// The broker connection is (back) up: silence while the daemon could not hear the devices is not
   /// held against them. Journaled like a start, so a restart replays it. Throws StoreError.
   Outcome broker_connected();
+  /// A notification of an alert was given up on (daemon/notify's dispatcher): delivery.failed for
+  /// (clinic, receiver) opens, or counts another occurrence. Journaled like a person's action, so a
+  /// restart rebuilds it. Throws StoreError.
+  Outcome delivery_failed(engine::DeliveryFailure failure);
+  /// A delivery to `receiver` for `clinic` succeeded: its delivery.failed alert, if its condition still
+  /// holds, is resolved ("delivered again"); otherwise nothing is journaled. Throws StoreError.
+  Outcome delivery_recovered(const std::string& receiver, const std::string& clinic);
   /// An audit record of something outside the engine (a report made for an auditor), committed in
   /// turn with every other input. Throws StoreError.
   void record_audit(engine::AuditRecord record);

@@ -50,10 +50,22 @@ struct ManualReprocessing {
   bool at_given = false;  ///< whether the person said when it happened (else it is the entry's time)
 };
 
+/// A notification of an alert was given up on (its receiver said it is gone, or its time ran out):
+/// delivery.failed for (clinic, receiver) opens or counts an occurrence.
+struct DeliveryFailed {
+  engine::DeliveryFailure failure;
+};
+/// A delivery to a receiver for a clinic succeeded: its delivery.failed alert, if current, resolves.
+struct DeliveryRecovered {
+  std::string receiver;
+  protocol::ClinicId clinic;
+};
+
 }  // namespace action
 
 using ActionKind = std::variant<action::Start, action::Tick, action::Compact, action::Acknowledge, action::Resolve,
-                                action::Maintenance, action::SetPolicy, action::ManualReprocessing>;
+                                action::Maintenance, action::SetPolicy, action::ManualReprocessing,
+                                action::DeliveryFailed, action::DeliveryRecovered>;
 
 struct JournalAction {
   Timestamp at;

@@ -4,7 +4,9 @@
 // retried with backoff and jitter (about 10 s, 1 min, 5 min, 30 min, 2 h, then every 2 h, or when the
 // receiver's Retry-After says), dead once its receiver's time ran out, or dead at once for a receiver
 // that said it is gone (410), which is then disabled. Delivery is at least once: a crash between the
-// send and its record sends it again, under the same notice ids.
+// send and its record sends it again, under the same notice ids. Every notification of an alert that
+// becomes dead is reported to the DeliveryObserver (the daemon raises delivery.failed), as is the first
+// success to a receiver and clinic after one (it clears).
 #pragma once
 
 #include <chrono>
@@ -18,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "sterifleet/notify/delivery_observer.hpp"
 #include "sterifleet/notify/routes.hpp"
 #include "sterifleet/notify/sender.hpp"
 #include "sterifleet/store/store.hpp"
@@ -54,6 +57,9 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
+  /// Who hears of dead notifications and recoveries; call before start(). `observer` must outlive it.
+  void observe_deliveries_with(DeliveryObserver& observer) { observer_ = &observer; }
+
   void start();
   /// Rows were stored: look at the outbox now rather than at the next poll. Never blocks for long.
   void wake();
@@ -71,6 +77,10 @@ class Dispatcher {
   std::chrono::milliseconds dispatch_due();
   void deliver(Group group);
   std::vector<store::DeliveryAttempt> outcome(const Group& group, const SendResult& result, Timestamp at);
+  /// Tells the observer what died (the group's dead rows and `buried`: other rows of a receiver that
+  /// was just disabled) or that the group's receiver and clinic are delivered to again.
+  void report(const Group& group, const std::vector<store::DeliveryAttempt>& attempts,
+              const std::vector<store::PendingNotification>& buried, const std::string& why, Timestamp at);
   std::optional<Timestamp> next_round(const store::PendingNotification& p, Timestamp at) const;
   std::chrono::seconds group_wait_of(const store::PendingNotification& p) const;
 
@@ -89,6 +99,9 @@ class Dispatcher {
   bool stopping_ = false;
   std::set<std::string> in_flight_;  ///< row ids being sent
   std::set<std::string> disabled_;   ///< receivers that said they are gone
+  DeliveryObserver* observer_ = nullptr;
+  /// (receiver, clinic) delivered to with no failure reported since: their successes need no report.
+  std::set<std::pair<std::string, std::string>> delivering_;
   std::unique_ptr<boost::asio::thread_pool> workers_;
   std::thread loop_;
 };

@@ -28,6 +28,8 @@ class Notifier final : public fleet::OutboxPlanner {
             store::Commit& into) override;
   void planned_stored() override;
 
+  /// Who hears of notifications nobody got, and of recoveries (dispatcher.hpp); before start().
+  void observe_deliveries_with(DeliveryObserver& observer) { dispatcher_->observe_deliveries_with(observer); }
   void start() { dispatcher_->start(); }
   void stop() { dispatcher_->stop(); }
 

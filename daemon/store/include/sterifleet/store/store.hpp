@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "sterifleet/engine/effects.hpp"
-#include "sterifleet/store/outbox.hpp"
 #include "sterifleet/protocol/time.hpp"
+#include "sterifleet/store/outbox.hpp"
 
 namespace sterifleet::store {
 
@@ -281,8 +281,10 @@ class Store {
   /// is no longer pending in that round (cancelled meanwhile) only joins the history.
   virtual void record_attempts(std::span<const DeliveryAttempt> attempts) = 0;
   /// A receiver that asked never to be sent to again: remembered, and its pending rows become dead with
-  /// `answer`; returns how many. enable_receiver() forgets it (its dead rows stay dead).
-  virtual std::int64_t disable_receiver(const std::string& receiver, Timestamp at, const std::string& answer) = 0;
+  /// `answer`; returns them as they were (each is a notification nobody got, to be reported).
+  /// enable_receiver() forgets it (its dead rows stay dead).
+  virtual std::vector<PendingNotification> disable_receiver(const std::string& receiver, Timestamp at,
+                                                            const std::string& answer) = 0;
   virtual bool enable_receiver(const std::string& receiver) = 0;
   /// Disabled receivers: name -> {"at", "answer"}.
   virtual std::map<std::string, nlohmann::json> disabled_receivers() = 0;
