@@ -120,7 +120,9 @@ TEST_P(OutboxContract, Attempts_RetryRearmAndDie_AndAStaleRoundOnlyJoinsTheHisto
 
 TEST_P(OutboxContract, DisablingAReceiver_KillsItsPendingRows_UntilEnabledAgain) {
   add({row("h1", "a1", "firing", t0), row("h2", "a2", "firing", t0), row("o1", "a1", "firing", t0, "other")});
-  EXPECT_EQ(store_->disable_receiver("hook", t0 + 1s, "HTTP 410"), 2);
+  const auto buried = store_->disable_receiver("hook", t0 + 1s, "HTTP 410");
+  ASSERT_EQ(buried.size(), 2u);
+  EXPECT_EQ(buried[0].row.receiver, "hook");
   const auto s = states();
   EXPECT_EQ(s.at("h1"), "dead");
   EXPECT_EQ(s.at("o1"), "pending");
