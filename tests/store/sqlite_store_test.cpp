@@ -75,8 +75,12 @@ class SqliteBackend : public ::testing::Test {
 
 // --- file and schema ---
 
+// What schema version 9 added: a file of an older version is made by dropping it along with the rest.
+constexpr std::string_view kDropOutbox =
+    "DROP TABLE notifications; DROP TABLE notification_attempts; DROP TABLE disabled_receivers; ";
+
 TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9");
   EXPECT_EQ(query_text(path_, "PRAGMA journal_mode"), "wal");
   for (const auto* table : {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens",
                             "audit", "meta", "snapshots", "ingest_position"}) {
@@ -92,7 +96,7 @@ TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
   }());
   store_.reset();
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "8");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "9");
   EXPECT_EQ(store_->stats().messages, 1);
 }
 
@@ -102,9 +106,10 @@ TEST_F(SqliteBackend, Open_AVersionOneFileGainsTheSnapshotTable) {
   run_sql(
       path_,
       "DROP TABLE snapshots; DROP TABLE ingest_position; DROP TABLE message_keys; DROP TABLE message_keys_position; "
-      "DROP TABLE fail_safe_since; DELETE FROM schema_version WHERE version >= 2");
+      "DROP TABLE fail_safe_since; " +
+          std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version >= 2");
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9");
   EXPECT_EQ(store_->last_receipt(), 0);
   EXPECT_EQ(store_->stats().messages, 1);
   store_->save_snapshot({1, at(1), "state"});
@@ -134,11 +139,11 @@ TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
     DROP TABLE ingest_position;
     DROP TABLE message_keys;
     DROP TABLE message_keys_position;
-    DROP TABLE fail_safe_since;
-    DELETE FROM schema_version WHERE version > 2;)sql");
+    DROP TABLE fail_safe_since;)sql" +
+                     std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version > 2;");
 
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9");
   EXPECT_EQ(query_text(path_,
                        "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'sessions' "
                        "AND type = 'index' AND sql IS NOT NULL ORDER BY name)"),
@@ -172,8 +177,8 @@ TEST_F(SqliteBackend, Open_AVersionFourFileHasItsMessageKeysIndexedAndNoIndexOnT
     DROP TABLE message_keys_position;
     CREATE UNIQUE INDEX messages_key ON messages (device, boot, seq) WHERE seq IS NOT NULL;
     CREATE INDEX messages_device ON messages (device);
-    DROP TABLE fail_safe_since;
-    DELETE FROM schema_version WHERE version > 4;)sql");
+    DROP TABLE fail_safe_since;)sql" +
+                     std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version > 4;");
 
   store_ = open_sqlite(path_);
   EXPECT_EQ(query_text(path_, "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'messages' AND type = 'index'"),
@@ -364,11 +369,11 @@ TEST_F(SqliteKeys, AVersionSixFileGetsTheRangesOfItsBatches) {
     ALTER TABLE message_keys DROP COLUMN low_seq;
     ALTER TABLE message_keys DROP COLUMN high_boot;
     ALTER TABLE message_keys DROP COLUMN high_seq;
-    DROP TABLE fail_safe_since;
-    DELETE FROM schema_version WHERE version > 6;)sql");
+    DROP TABLE fail_safe_since;)sql" +
+                     std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version > 6;");
 
   store_ = open_sqlite(path_, {.key_batch = 4});
-  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "8");
+  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "9");
   EXPECT_EQ(query_text(path_, ranges_sql), written);
   EXPECT_EQ(store_->stored_payload("PEN-0002", 1, 3), telemetry("PEN-0002", 3, at(6)).payload);
   EXPECT_EQ(listed_ids("PEN-0002", 4), (std::vector<std::int64_t>{12, 10, 8, 6, 4, 2}));
@@ -384,7 +389,8 @@ TEST_F(SqliteKeys, TheFailSafeMigrationRecordsTheJournalItFinds) {
   EXPECT_GT(second, first);
   EXPECT_EQ(store_->journal_before_fail_safe(), 0);
   store_.reset();
-  run_sql(path_, "DROP TABLE fail_safe_since; DELETE FROM schema_version WHERE version > 7;");
+  run_sql(path_,
+          "DROP TABLE fail_safe_since; " + std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version > 7;");
   store_ = open_sqlite(path_, {.key_batch = 4});
   EXPECT_EQ(store_->journal_before_fail_safe(), second);
   store_->commit(Commit{.messages = {telemetry("PEN-0001", 2, at(3))}});
