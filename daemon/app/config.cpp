@@ -1,14 +1,14 @@
 // Loading and describing the configuration by walking the key table (config_keys.cpp).
 #include "config.hpp"
 
-#include "notify_config.hpp"
-
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <sstream>
 #include <stdexcept>
+
+#include "notify_config.hpp"
 
 namespace sterifleet::app {
 

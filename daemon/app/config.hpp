@@ -34,7 +34,7 @@ struct Config {
   std::chrono::milliseconds tick{1000};
   std::string log_level = "info";
   std::string log_format = "text";  ///< text or json
-  notify::NotifyConfig notify;       ///< [notify] (notify_config.hpp); no receivers: nothing is delivered
+  notify::NotifyConfig notify;      ///< [notify] (notify_config.hpp); no receivers: nothing is delivered
 };
 
 /// One configuration key: what --help and the example file say of it, which values it takes and where

@@ -124,8 +124,8 @@ TEST_F(PlannerTest, Rule_IsMatched) {
   r.rules = {RuleId::cycle_bi_positive};
   config_.routes = {r};
   EXPECT_TRUE(plan(Transition::opened, alert(Severity::critical), now_).notifications.empty());
-  EXPECT_FALSE(
-      plan(Transition::opened, alert(Severity::critical, "C01", RuleId::cycle_bi_positive), now_).notifications.empty());
+  EXPECT_FALSE(plan(Transition::opened, alert(Severity::critical, "C01", RuleId::cycle_bi_positive), now_)
+                   .notifications.empty());
 }
 
 TEST_F(PlannerTest, QuietHours_HoldWarningsUntilTheyEnd_InTheRoutesTimeZone_ButNeverCriticalAlerts) {

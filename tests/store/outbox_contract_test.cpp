@@ -14,7 +14,8 @@ class OutboxContract : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override { store_ = GetParam().open(dir_.file("store")); }
 
-  static OutboxRow row(std::string id, std::string alert, std::string kind, Timestamp due, std::string receiver = "hook") {
+  static OutboxRow row(std::string id, std::string alert, std::string kind, Timestamp due,
+                       std::string receiver = "hook") {
     OutboxRow r;
     r.id = std::move(id);
     r.alert_id = std::move(alert);
@@ -93,8 +94,8 @@ TEST_P(OutboxContract, Attempts_RetryRearmAndDie_AndAStaleRoundOnlyJoinsTheHisto
   auto timer = row("t1", "a1", "repeat", t0);
   timer.every = 15min;
   add({timer, row("f1", "a1", "firing", t0), row("d1", "a1", "escalation", t0)});
-  store_->record_attempts(std::vector{attempt("f1", 0, Result::retry, t0 + 10s), attempt("t1", 0, Result::delivered, t0 + 15min),
-                                      attempt("d1", 0, Result::dead)});
+  store_->record_attempts(std::vector{attempt("f1", 0, Result::retry, t0 + 10s),
+                                      attempt("t1", 0, Result::delivered, t0 + 15min), attempt("d1", 0, Result::dead)});
   auto due = store_->due_notifications(t0 + 1h, 10);
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[0].row.id, "f1");
