@@ -6,31 +6,21 @@
 
 #include "config.hpp"
 #include "sterifleet/notify/notifier.hpp"
+#include "sterifleet/protocol/overloaded.hpp"
 
 namespace sterifleet::app {
 
 namespace {
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-
-std::string receiver_names(const notify::NotifyConfig& config) {
-  std::string names;
-  for (const auto& r : config.receivers) names += (names.empty() ? "" : ", ") + r.name;
-  return names.empty() ? "none is configured" : "configured: " + names;
-}
-
 std::string type_of(const notify::Receiver& receiver) {
-  return std::visit(overloaded{[](const notify::AlertmanagerReceiver&) { return "alertmanager"; },
+  return std::visit(Overloaded{[](const notify::AlertmanagerReceiver&) { return "alertmanager"; },
                                [](const notify::WebhookReceiver&) { return "webhook"; },
                                [](const notify::EmailReceiver&) { return "email"; }},
                     receiver.settings);
 }
 
 std::string target_of(const notify::Receiver& receiver) {
-  return std::visit(overloaded{[](const notify::AlertmanagerReceiver& r) { return url_without_secrets(r.url); },
+  return std::visit(Overloaded{[](const notify::AlertmanagerReceiver& r) { return url_without_secrets(r.url); },
                                [](const notify::WebhookReceiver& r) { return url_without_secrets(r.url); },
                                [](const notify::EmailReceiver& r) {
                                  std::string to;
@@ -77,7 +67,7 @@ int notify_test(const std::string& config_path, const std::string& receiver, con
     config = load_config(config_path, {}).notify;
     found = config.receiver(receiver);
     if (!found) {
-      err << "no receiver named \"" << receiver << "\" in " << config_path << " (" << receiver_names(config) << ")\n";
+      err << "no receiver named \"" << receiver << "\" in " << config_path << " (" << config.receiver_names() << ")\n";
       return 2;
     }
     sender = notify::make_sender(*found);

@@ -8,15 +8,11 @@
 #include "sterifleet/notify/alertmanager_sender.hpp"
 #include "sterifleet/notify/email_sender.hpp"
 #include "sterifleet/notify/webhook_sender.hpp"
+#include "sterifleet/protocol/overloaded.hpp"
 
 namespace sterifleet::notify {
 
 namespace {
-
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
 
 Dispatcher::Senders make_senders(const NotifyConfig& config) {
   Dispatcher::Senders senders;
@@ -28,12 +24,6 @@ Dispatcher::Senders make_senders(const NotifyConfig& config) {
     }
   }
   return senders;
-}
-
-std::string receiver_names(const NotifyConfig& config) {
-  std::string names;
-  for (const auto& r : config.receivers) names += (names.empty() ? "" : ", ") + r.name;
-  return names.empty() ? "none is configured" : "configured: " + names;
 }
 
 }  // namespace
@@ -67,7 +57,7 @@ void Notifier::planned_stored() { dispatcher_->wake(); }
 
 SendResult Notifier::test(const std::string& receiver, const std::string& requested_by) {
   const Receiver* found = config_.receiver(receiver);
-  if (!found) throw std::invalid_argument("no receiver named \"" + receiver + "\" (" + receiver_names(config_) + ")");
+  if (!found) throw std::invalid_argument("no receiver named \"" + receiver + "\" (" + config_.receiver_names() + ")");
   const auto row = planner_.test_row(*found, clock_(), requested_by);
   auto result = make_sender(*found)->send(make_delivery({notice_from_json(nlohmann::json::parse(row.notice))}));
   spdlog::info("notify: test notification to {} requested by {}: {}", receiver, requested_by, result.answer);

@@ -70,6 +70,12 @@ const Route* NotifyConfig::route(std::string_view name) const {
   return found == routes.end() ? nullptr : &*found;
 }
 
+std::string NotifyConfig::receiver_names() const {
+  std::string names;
+  for (const auto& r : receivers) names += (names.empty() ? "" : ", ") + r.name;
+  return names.empty() ? "none is configured" : "configured: " + names;
+}
+
 std::vector<std::string> NotifyConfig::problems() const {
   std::vector<std::string> out;
   std::set<std::string> names;

@@ -68,6 +68,8 @@ struct NotifyConfig {
 
   const Receiver* receiver(std::string_view name) const;
   const Route* route(std::string_view name) const;
+  /// "configured: a, b" or "none is configured", for a message about a receiver that is not there.
+  std::string receiver_names() const;
   /// Checks references between receivers and routes; returns the problems, one sentence each.
   std::vector<std::string> problems() const;
 };
