@@ -30,7 +30,7 @@ Dispatcher::Senders make_senders(const NotifyConfig& config) {
 
 std::unique_ptr<Sender> make_sender(const Receiver& receiver) {
   return std::visit(
-      overloaded{
+      Overloaded{
           [](const AlertmanagerReceiver& r) -> std::unique_ptr<Sender> {
             return std::make_unique<AlertmanagerSender>(r);
           },
