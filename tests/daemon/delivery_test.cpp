@@ -65,23 +65,32 @@ bool outbox_settles(const Daemon& daemon, std::chrono::seconds timeout) {
   return false;
 }
 
+/// A daemon delivering to `hook`, and a simulated fleet of two clinics over three days publishing to it.
+DaemonOptions delivering_daemon(const Mosquitto& broker, const HttpReceiver& hook, const TempDir& dir) {
+  DaemonOptions options{STERIFLEETD_PATH, broker.url(), {{"engine.retention_hours", "720"}, {"log.level", "\"warn\""}}};
+  options.extra_toml = webhook_config(hook, dir);
+  return options;
+}
+
+std::vector<std::string> three_days(const std::string& seed, const std::string& violations) {
+  return {"--clinics",     "2",
+          "--pens",        "3",
+          "--sterilizers", "1",
+          "--days",        "3",
+          "--speed",       "0",
+          "--seed",        seed,
+          "--start",       utc_days_ago(4),
+          "--violations",  violations,
+          "--sent-log",    "{dir}/sent.log",
+          "--log-level",   "warn"};
+}
+
 TEST(DaemonDelivery, EachAlertIsOneFiringNotice_AndEachEndOneResolvedOrWithdrawnNotice) {
   Mosquitto broker;
   HttpReceiver hook;
   TempDir dir("sterifleet-delivery");
-  DaemonOptions options{STERIFLEETD_PATH, broker.url(), {{"engine.retention_hours", "720"}, {"log.level", "\"warn\""}}};
-  options.extra_toml = webhook_config(hook, dir);
-  Daemon daemon(options);
-  Simulator sim(STERIFLEET_SIM_PATH, broker.url(), {"--clinics",     "2",
-                                                    "--pens",        "3",
-                                                    "--sterilizers", "1",
-                                                    "--days",        "3",
-                                                    "--speed",       "0",
-                                                    "--seed",        "16",
-                                                    "--start",       utc_days_ago(4),
-                                                    "--violations",  "0.1",
-                                                    "--sent-log",    "{dir}/sent.log",
-                                                    "--log-level",   "warn"});
+  Daemon daemon(delivering_daemon(broker, hook, dir));
+  Simulator sim(STERIFLEET_SIM_PATH, broker.url(), three_days("16", "0.1"));
   ASSERT_EQ(sim.finish(300s), 0) << sim.logs();
   const auto problems = wait_until_stored(daemon.db(), read_sent_log(sim.file("sent.log")), 120s);
   ASSERT_TRUE(problems.empty()) << problems.front();
@@ -111,19 +120,8 @@ TEST(DaemonDelivery, KilledBetweenCommitAndDelivery_EveryNoticeArrives_OnceAfter
   // A slow receiver keeps deliveries in flight when the daemon is killed.
   HttpReceiver hook({}, ScriptedReply{200, {}, "", 150ms});
   TempDir dir("sterifleet-delivery");
-  DaemonOptions options{STERIFLEETD_PATH, broker.url(), {{"engine.retention_hours", "720"}, {"log.level", "\"warn\""}}};
-  options.extra_toml = webhook_config(hook, dir);
-  Daemon daemon(options);
-  Simulator sim(STERIFLEET_SIM_PATH, broker.url(), {"--clinics",     "2",
-                                                    "--pens",        "3",
-                                                    "--sterilizers", "1",
-                                                    "--days",        "3",
-                                                    "--speed",       "0",
-                                                    "--seed",        "17",
-                                                    "--start",       utc_days_ago(4),
-                                                    "--violations",  "0.2",
-                                                    "--sent-log",    "{dir}/sent.log",
-                                                    "--log-level",   "warn"});
+  Daemon daemon(delivering_daemon(broker, hook, dir));
+  Simulator sim(STERIFLEET_SIM_PATH, broker.url(), three_days("17", "0.2"));
   for (int kill = 0; kill < 10; ++kill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(400 + 97 * kill));
     daemon.kill();
