@@ -4,8 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cctype>
 #include <ctime>
 #include <string>
 
@@ -19,21 +17,11 @@ namespace {
 // An answer is one log line: Alertmanager's error texts are short, an HTML error page from a proxy is not.
 constexpr std::size_t answer_limit = 300;
 
-std::string one_line(std::string text) {
-  std::replace_if(
-      text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); }, ' ');
-  const auto first = text.find_first_not_of(' ');
-  if (first == std::string::npos) return {};
-  text = text.substr(first, text.find_last_not_of(' ') - first + 1);
-  if (text.size() > answer_limit) text = text.substr(0, answer_limit) + "...";
-  return text;
-}
-
 // Alertmanager writes its refusals as a JSON string ("start time must be before end time"); anything
 // else (a proxy's page) is shown as it came.
 std::string error_text(const std::string& body) {
   const auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  return one_line(parsed.is_string() ? parsed.get<std::string>() : body);
+  return answer_line(parsed.is_string() ? parsed.get<std::string>() : body, answer_limit);
 }
 
 std::string endpoint_of(std::string url) {
@@ -46,7 +34,7 @@ SendResult outcome_of(const HttpReply& reply, std::size_t alerts) {
   result.status = reply.status;
   if (reply.status == 0) {
     // The URL stays out of the answer: it may carry credentials (http://user:password@host).
-    result.answer = one_line(fmt::format("no answer from Alertmanager: {}", reply.error));
+    result.answer = answer_line(fmt::format("no answer from Alertmanager: {}", reply.error), answer_limit);
     return result;
   }
   // Alertmanager answers 200; a proxy in front of it may say 202 or 204, which take the alerts just as well.

@@ -70,6 +70,20 @@ class Options {
 
 }  // namespace
 
+std::string answer_line(std::string_view text, std::size_t limit) {
+  if (text.size() > limit) {
+    std::size_t end = limit;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text = text.substr(0, end);
+  }
+  std::string line(text);
+  std::replace_if(
+      line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }, ' ');
+  const auto first = line.find_first_not_of(' ');
+  if (first == std::string::npos) return {};
+  return line.substr(first, line.find_last_not_of(' ') - first + 1);
+}
+
 HttpReply http_post(const HttpPost& post) {
   ensure_curl_initialised();
   HttpReply reply;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sterifleet::notify {
@@ -25,5 +26,9 @@ struct HttpReply {
 
 /// Never throws for the network's or the server's failures: they come back as status 0 and an error.
 HttpReply http_post(const HttpPost& post);
+
+/// A receiver's words as one line of a SendResult's answer: at most `limit` octets, cut where UTF-8
+/// allows, control characters as spaces (an error page cannot forge further lines in our log), trimmed.
+std::string answer_line(std::string_view text, std::size_t limit);
 
 }  // namespace sterifleet::notify

@@ -28,26 +28,10 @@ std::string_view trimmed(std::string_view text) {
   return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
-// Cut at a character boundary so the answer stays UTF-8 when it is logged or stored.
-std::string_view utf8_prefix(std::string_view text, std::size_t limit) {
-  if (text.size() <= limit) return text;
-  std::size_t end = limit;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
-
-// One line, so a receiver's error page cannot forge further lines in our log.
-std::string one_line(std::string_view text) {
-  std::string line(text);
-  std::replace_if(
-      line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }, ' ');
-  return std::string(trimmed(line));
-}
-
 // The id becomes a header line and part of the signed content: a control character in it is a bug
 // upstream, not something to send.
 void require_header_safe(std::string_view id) {
-  if (id.empty() || one_line(id) != id) throw std::logic_error("a delivery id is empty or not one line");
+  if (id.empty() || answer_line(id, id.size()) != id) throw std::logic_error("a delivery id is empty or not one line");
 }
 
 std::int64_t unix_seconds(std::chrono::system_clock::time_point when) {
@@ -112,7 +96,7 @@ SendResult webhook_result(int status, std::string_view body, std::optional<secon
   SendResult result;
   result.status = status;
   result.answer = "HTTP " + std::to_string(status);
-  if (const std::string start = one_line(utf8_prefix(body, answer_body_limit)); !start.empty()) {
+  if (const std::string start = answer_line(body, answer_body_limit); !start.empty()) {
     result.answer += ": " + start;
   }
   if (status >= 200 && status < 300) {
@@ -148,7 +132,7 @@ SendResult WebhookSender::send(const Delivery& delivery) {
   });
   if (reply.status == 0) {
     SendResult result;
-    result.answer = one_line(reply.error);
+    result.answer = answer_line(reply.error, reply.error.size());
     return result;
   }
   std::optional<seconds> retry_after;
