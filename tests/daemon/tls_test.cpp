@@ -2,7 +2,8 @@
 // certificate of the CA and takes its common name as the account (as deploy/mosquitto does for
 // devices), with the shipped ACL; the daemon connects over ssl:// with its own certificate and serves
 // the API over HTTPS only; the simulator's devices each present their own certificate. A device cannot
-// publish as another, whatever user name it claims, and a certificate of another CA gets no connection.
+// publish as another, whatever user name it claims, and a certificate of another CA gets no connection,
+// in either direction.
 #include <gtest/gtest.h>
 #include <mqtt/exception.h>
 
@@ -171,6 +172,26 @@ TEST_F(TlsEndToEnd, NoCertificate_OrOneOfAnotherCa_GetsNoConnection) {
   // A user name and password are no way in either.
   EXPECT_THROW(MqttRecorder(broker_.url(), topic(other_pen, "cmd"), other_pen, {other_pen, "guess"}, anonymous),
                mqtt::exception);
+}
+
+TEST(TlsDaemon, ABrokerCertificateOfAnotherCa_GetsNoConnection_AndTheLogSaysWhy) {
+  TempDir certs("sterifleet-tls");
+  TempDir rogue("sterifleet-rogue-ca");
+  make_certs(certs.path(), {});
+  make_certs(rogue.path(), {});
+  MosquittoOptions broker_options;
+  broker_options.allow_anonymous = false;
+  broker_options.tls = MosquittoTls{certs.path() / "ca.pem", rogue.path() / "broker.pem", rogue.path() / "broker.key"};
+  Mosquitto broker(broker_options);
+  auto options = tls_daemon(certs.path(), broker.url());
+  options.ready_timeout = 3s;
+  try {
+    Daemon daemon(options);
+    ADD_FAILURE() << "ready with a broker it cannot verify:\n" << daemon.log();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("mqtt: TLS: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("certificate verify failed"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
