@@ -34,6 +34,13 @@ dir=$1 broker_host=$2 api_host=$3
 shift 3
 case $days in '' | *[!0-9]*) echo "$0: -d wants a number of days, not '$days'" >&2; exit 2 ;; esac
 
+for host in "$broker_host" "$api_host"; do
+  if ! printf '%s' "$host" | grep -Eqx '[A-Za-z0-9.:-]{1,253}'; then
+    echo "$0: '$host' is not a host name or IP address" >&2
+    exit 2
+  fi
+done
+
 # The daemon's account name; a device with this name would get the daemon's rights in the ACL.
 daemon_name=sterifleetd
 for id in "$@"; do

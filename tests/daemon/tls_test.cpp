@@ -31,11 +31,12 @@ const std::string pen = "C01-PEN-01";
 const std::string sterilizer = "C01-STER-01";
 const std::string other_pen = "C01-PEN-02";
 
+fs::path make_certs_script() { return fs::path(STERIFLEET_SOURCE_DIR) / "deploy/make-certs.sh"; }
+
 /// Runs the shipped script: a CA in `dir`, server certificates for 127.0.0.1 (broker and API), the
 /// daemon's client certificate and one per device under devices/.
 void make_certs(const fs::path& dir, const std::vector<std::string>& devices) {
-  std::vector<std::string> argv{(fs::path(STERIFLEET_SOURCE_DIR) / "deploy/make-certs.sh").string(), dir.string(),
-                                "127.0.0.1", "127.0.0.1"};
+  std::vector<std::string> argv{make_certs_script().string(), dir.string(), "127.0.0.1", "127.0.0.1"};
   argv.insert(argv.end(), devices.begin(), devices.end());
   const auto made = run_to_completion(argv, 60s);
   if (made.status != 0) throw std::runtime_error("make-certs.sh: " + made.output);
@@ -192,6 +193,29 @@ TEST(TlsDaemon, ABrokerCertificateOfAnotherCa_GetsNoConnection_AndTheLogSaysWhy)
     EXPECT_NE(std::string(e.what()).find("mqtt: TLS: "), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("certificate verify failed"), std::string::npos) << e.what();
   }
+}
+
+TEST(MakeCerts, RefusesADeviceNamedLikeTheDaemonsAccountOrAnIdOffThePattern_AndKeepsWhatItMadeBefore) {
+  TempDir dir("sterifleet-certs");
+  const auto script = make_certs_script().string();
+  // A device certificate named sterifleetd would get the daemon's rights in the ACL.
+  const auto daemon_named = run_to_completion({script, dir.path().string(), "127.0.0.1", "127.0.0.1", "sterifleetd"});
+  EXPECT_EQ(daemon_named.status, 2);
+  EXPECT_NE(daemon_named.output.find("'sterifleetd' is the daemon's account"), std::string::npos)
+      << daemon_named.output;
+  // A '+', '#' or '/' in a name would be a topic wildcard or level in the ACL's %u.
+  const auto wildcard = run_to_completion({script, dir.path().string(), "127.0.0.1", "127.0.0.1", "C01-PEN-01", "#"});
+  EXPECT_EQ(wildcard.status, 2);
+  EXPECT_NE(wildcard.output.find("'#' is not a device id"), std::string::npos) << wildcard.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "ca.pem")) << "nothing is made when an argument is refused";
+
+  make_certs(dir.path(), {pen});
+  const auto first = read_file(dir.path() / "devices" / (pen + ".pem"));
+  make_certs(dir.path(), {pen, other_pen});
+  EXPECT_EQ(read_file(dir.path() / "devices" / (pen + ".pem")), first);
+  EXPECT_TRUE(fs::exists(dir.path() / "devices" / (other_pen + ".pem")));
+  EXPECT_EQ(fs::status(dir.path() / "ca.key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
 }
 
 }  // namespace
