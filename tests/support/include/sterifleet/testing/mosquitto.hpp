@@ -30,7 +30,7 @@ struct MosquittoTls {
 struct MosquittoOptions {
   std::string binary = "mosquitto";
   bool persistence = true;
-  bool allow_anonymous = true;            ///< false: give a password_file (and acl_file) in extra_config
+  bool allow_anonymous = true;            ///< false: give tls or a password_file (and an acl_file) in extra_config
   std::optional<MosquittoTls> tls;        ///< the listener speaks TLS only (url() is ssl://)
   std::vector<std::string> extra_config;  ///< more lines for mosquitto.conf
 };
