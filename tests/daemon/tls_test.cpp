@@ -47,7 +47,7 @@ MosquittoOptions tls_broker(const fs::path& dir) {
   fs::copy_file(fs::path(STERIFLEET_SOURCE_DIR) / "deploy/mosquitto/sterifleet.acl", dir / "sterifleet.acl");
   MosquittoOptions options;
   options.allow_anonymous = false;
-  options.tls = MosquittoTls{dir / "ca.pem", dir / "broker.pem", dir / "broker.key"};
+  options.tls = MosquittoTls{dir / "ca.pem", dir / "broker.pem", dir / "broker.key", dir / "crl.pem"};
   options.extra_config = {"acl_file " + (dir / "sterifleet.acl").string()};
   return options;
 }
@@ -175,6 +175,22 @@ TEST_F(TlsEndToEnd, NoCertificate_OrOneOfAnotherCa_GetsNoConnection) {
                mqtt::exception);
 }
 
+TEST_F(TlsEndToEnd, ARevokedDeviceCertificate_GetsNoConnectionOnceTheBrokerRestarts_TheOthersStillDo) {
+  // The other pen was stolen with its certificate and key: revoked, and the broker restarted.
+  TempDir stolen("sterifleet-stolen");
+  const auto own = device_tls(certs_.path(), other_pen);
+  const MqttTls thief{own.ca_file, stolen.path() / "pen.pem", stolen.path() / "pen.key"};
+  fs::copy_file(own.cert_file, thief.cert_file);
+  fs::copy_file(own.key_file, thief.key_file);
+  MqttRecorder before(broker_.url(), topic(other_pen, "cmd"), other_pen, {}, thief);
+  const auto revoked = run_to_completion({make_certs_script().string(), "-r", certs_.path().string(), other_pen});
+  ASSERT_EQ(revoked.status, 0) << revoked.output;
+  broker_.restart();
+  EXPECT_THROW(MqttRecorder(broker_.url(), topic(other_pen, "cmd"), other_pen, {}, thief), mqtt::exception);
+  MqttRecorder still_in(broker_.url(), topic(pen, "cmd"), pen, {}, device_tls(certs_.path(), pen));
+  EXPECT_TRUE(daemon_.wait_ready(10s)) << "the daemon reconnects with its own certificate:\n" << daemon_.log();
+}
+
 TEST(TlsDaemon, ABrokerCertificateOfAnotherCa_GetsNoConnection_AndTheLogSaysWhy) {
   TempDir certs("sterifleet-tls");
   TempDir rogue("sterifleet-rogue-ca");
@@ -182,7 +198,8 @@ TEST(TlsDaemon, ABrokerCertificateOfAnotherCa_GetsNoConnection_AndTheLogSaysWhy)
   make_certs(rogue.path(), {});
   MosquittoOptions broker_options;
   broker_options.allow_anonymous = false;
-  broker_options.tls = MosquittoTls{certs.path() / "ca.pem", rogue.path() / "broker.pem", rogue.path() / "broker.key"};
+  broker_options.tls =
+      MosquittoTls{certs.path() / "ca.pem", rogue.path() / "broker.pem", rogue.path() / "broker.key", {}};
   Mosquitto broker(broker_options);
   auto options = tls_daemon(certs.path(), broker.url());
   options.ready_timeout = 3s;
@@ -214,6 +231,10 @@ TEST(MakeCerts, RefusesADeviceNamedLikeTheDaemonsAccountOrAnIdOffThePattern_AndK
   make_certs(dir.path(), {pen, other_pen});
   EXPECT_EQ(read_file(dir.path() / "devices" / (pen + ".pem")), first);
   EXPECT_TRUE(fs::exists(dir.path() / "devices" / (other_pen + ".pem")));
+  const auto unknown = run_to_completion({script, "-r", dir.path().string(), other_pen, "C01-PEN-09"});
+  EXPECT_EQ(unknown.status, 1);
+  EXPECT_NE(unknown.output.find("C01-PEN-09 has no certificate"), std::string::npos) << unknown.output;
+  EXPECT_TRUE(fs::exists(dir.path() / "devices" / (other_pen + ".pem"))) << "nothing is revoked when one id is unknown";
   EXPECT_EQ(fs::status(dir.path() / "ca.key").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
 }

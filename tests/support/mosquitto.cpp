@@ -76,6 +76,7 @@ void Mosquitto::write_config() const {
     conf << "cafile " << options_.tls->ca_file.string() << "\n"
          << "certfile " << options_.tls->cert_file.string() << "\n"
          << "keyfile " << options_.tls->key_file.string() << "\n"
+         << (options_.tls->crl_file.empty() ? "" : "crlfile " + options_.tls->crl_file.string() + "\n")
          << "require_certificate true\n"
          << "use_identity_as_username true\n";
   }

@@ -25,6 +25,7 @@ struct MosquittoTls {
   std::filesystem::path ca_file;
   std::filesystem::path cert_file;  ///< the broker's, naming 127.0.0.1
   std::filesystem::path key_file;
+  std::filesystem::path crl_file;  ///< revoked client certificates; empty: none
 };
 
 struct MosquittoOptions {
