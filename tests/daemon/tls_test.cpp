@@ -2,8 +2,8 @@
 // certificate of the CA and takes its common name as the account (as deploy/mosquitto does for
 // devices), with the shipped ACL; the daemon connects over ssl:// with its own certificate and serves
 // the API over HTTPS only; the simulator's devices each present their own certificate. A device cannot
-// publish as another, whatever user name it claims, and a certificate of another CA gets no connection,
-// in either direction.
+// publish as another, whatever user name it claims; a certificate of another CA gets no connection, in
+// either direction, nor does a revoked one.
 #include <gtest/gtest.h>
 #include <mqtt/exception.h>
 
@@ -182,7 +182,7 @@ TEST_F(TlsEndToEnd, ARevokedDeviceCertificate_GetsNoConnectionOnceTheBrokerResta
   const MqttTls thief{own.ca_file, stolen.path() / "pen.pem", stolen.path() / "pen.key"};
   fs::copy_file(own.cert_file, thief.cert_file);
   fs::copy_file(own.key_file, thief.key_file);
-  MqttRecorder before(broker_.url(), topic(other_pen, "cmd"), other_pen, {}, thief);
+  MqttRecorder until_revoked(broker_.url(), topic(other_pen, "cmd"), other_pen, {}, thief);
   const auto revoked = run_to_completion({make_certs_script().string(), "-r", certs_.path().string(), other_pen});
   ASSERT_EQ(revoked.status, 0) << revoked.output;
   broker_.restart();
