@@ -86,8 +86,9 @@ Response add_maintenance(const Call& call) {
   const auto to = body.required_time("to");
   if (to <= from) bad_param("to", "must be later than from");
   const auto reason = body.required_text("reason");
-  if (!call.scope().all() && !device_detail(call, id)) throw ApiError(ErrorCode::not_found, "no device " + id);
   if (!protocol::is_valid_id(id)) throw ApiError(ErrorCode::not_found, "no device " + id);
+  // Another clinic's device is not there for a token of some clinics: nothing of it may change.
+  if (!call.scope().all() && !device_detail(call, id)) throw ApiError(ErrorCode::not_found, "no device " + id);
   auto& fleet = call.context.services.fleet;
   return call.context.write([&] { return fleet.maintenance(id, from, to, reason, call.principal->actor()); },
                             [&] { return device_detail(call, id).value_or(json::object()); });
