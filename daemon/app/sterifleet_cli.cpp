@@ -114,13 +114,13 @@ int main(int argc, char** argv) {
 
   auto* token = cli.add_subcommand("token", "API tokens");
   token->require_subcommand(1);
-  std::string token_db = "sterifleet.db";
-  std::string role;
-  std::string name;
+  app::TokenRequest token_request{"sterifleet.db", "", "", {}, cli_user(), command_line(argc, argv)};
   auto* create = token->add_subcommand("create", "Make a token; its secret is the last word printed");
-  create->add_option("--role", role, "viewer, manager, auditor or admin")->required();
-  create->add_option("--name", name, "who or what holds it (shown in the audit trail)");
-  create->add_option("--db", token_db, "the daemon's SQLite store")->capture_default_str();
+  create->add_option("--role", token_request.role, "viewer, manager, auditor or admin")->required();
+  create->add_option("--name", token_request.name,
+                     "who or what holds it, unique (shown in the audit trail; default cli-<role>-<random>)");
+  create->add_option("--clinic", token_request.clinics, "a clinic it may see, once per clinic (default: every clinic)");
+  create->add_option("--db", token_request.db_path, "the daemon's SQLite store")->capture_default_str();
 
   app::ReportOptions report_options{"sterifleet.db", std::nullopt, "", "", "json", "", command_line(argc, argv)};
   std::string clinic;
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
     if (verify->parsed()) return app::audit_verify(audit_db, std::cout);
     if (notify_test->parsed()) return app::notify_test(notify_config, receiver, cli_user(), std::cout, std::cerr);
     if (notify_list->parsed()) return app::notify_list(notify_config, std::cout, std::cerr);
-    if (create->parsed()) return app::token_create(token_db, role, name.empty() ? "cli-" + role : name, std::cout);
+    if (create->parsed()) return app::token_create(token_request, std::cout);
     if (report_verify->parsed()) return app::report_verify(verify_db, verify_file, std::cout);
     if (report->parsed()) {
       if (report_options.from.empty() || report_options.to.empty()) {

@@ -279,6 +279,33 @@ test("a manager follows the fleet live and handles a positive biological indicat
   }
 });
 
+test("a token for one clinic is shown that clinic only, and says so", { timeout: 120000 }, async (t) => {
+  const page = await newPage(desktop);
+  try {
+    const clinics = (await fleet.api(admin.token, "GET", "/clinics")).items.map((c) => c.id);
+    assert.ok(clinics.length > 1, `the simulator runs several clinics: ${clinics}`);
+    const [only] = clinics;
+    const scoped = await fleet.api(admin.token, "POST", "/tokens", {
+      name: "browser-one-clinic",
+      role: "manager",
+      clinics: [only],
+    });
+    await signIn(page, scoped.token);
+    await page.waitForSelector(`.identity[data-clinics="${only}"]`);
+    assert.equal((await page.textContent(".identity .clinics")).trim(), only);
+    await page.waitForSelector("section.clinic[data-clinic]");
+    const shown = await page.$$eval("section.clinic[data-clinic]", (s) => s.map((e) => e.dataset.clinic));
+    assert.deepEqual([...new Set(shown)], [only]);
+    await shot(page, "desktop-10-one-clinic");
+  } catch (e) {
+    await shot(page, "failure-one-clinic").catch(() => undefined);
+    t.diagnostic(fleet.logs());
+    throw e;
+  } finally {
+    await page.context().close();
+  }
+});
+
 test("a viewer sees the active alerts but no acknowledge or resolve button", { timeout: 120000 }, async (t) => {
   const page = await newPage(desktop);
   try {

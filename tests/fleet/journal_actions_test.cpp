@@ -45,7 +45,10 @@ TEST(JournalActions, EveryKindReadsBackAsWritten) {
       action::SetPolicy{"[reprocessing]\n", "policy.toml"},
       std::move(*manual),
       action::DeliveryFailed{{"clinic-hook", protocol::ClinicId{"north"}, "a1b2", "cartridge.reused", "HTTP 410", kAt}},
-      action::DeliveryRecovered{"clinic-hook", protocol::ClinicId{"north"}}};
+      action::DeliveryRecovered{"clinic-hook", protocol::ClinicId{"north"}},
+      action::TokenCreated{{"tok_1", "kim", "manager", kAt, false, store::ClinicScope({"north"})},
+                           "POST /api/v1/tokens"},
+      action::TokenRevoked{{"tok_2", "ben", "admin", kAt, false, {}}, "DELETE /api/v1/tokens/tok_2"}};
   for (const auto& kind : kinds) {
     const JournalAction written{kAt, "token:anna", kind};
     const auto stored = to_stored(written);
@@ -70,6 +73,17 @@ TEST(JournalActions, MissingOrMistypedFieldsAreRefusedByName) {
             "maintenance /from: must be an RFC 3339 UTC timestamp");
   EXPECT_EQ(refusal_of({kAt, "engine", "compact", json::array()}), "compact /: the body must be an object");
   EXPECT_EQ(refusal_of({kAt, "engine", "reboot", json::object()}), "unknown action reboot");
+  const json token{{"id", "tok_1"},    {"name", "kim"},
+                   {"role", "viewer"}, {"clinics", json::array()},
+                   {"revoked", false}, {"created_at", "2026-03-02T09:00:00Z"},
+                   {"cause", "x"}};
+  EXPECT_EQ(refusal_of({kAt, "token:ada", "token_created", token}),
+            "token_created /clinics: must be null or a non-empty array of clinic ids");
+  auto nameless = token;
+  nameless.erase("name");
+  nameless["clinics"] = nullptr;
+  EXPECT_EQ(refusal_of({kAt, "token:ada", "token_revoked", nameless}),
+            "token_revoked /name: required field is missing");
   EXPECT_EQ(refusal_of({kAt, "engine", "delivery_recovered", {{"receiver", ""}, {"clinic", "north"}}}),
             "delivery_recovered /receiver: must not be empty");
   EXPECT_EQ(refusal_of({kAt,

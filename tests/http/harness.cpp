@@ -78,7 +78,8 @@ Harness::Harness(HarnessOptions options)
   fleet_->restore();
   if (options.tokens) {
     for (const auto role : {Role::viewer, Role::manager, Role::auditor, Role::admin}) {
-      tokens_[role] = issue_token(*store_, name(role), role, kDay).secret;
+      tokens_[role] = make_token(name(role), role, {});
+      north_tokens_[role] = make_token(name(role) + "-north", role, store::ClinicScope({"north"}));
     }
   }
   if (options.populate) populate();
@@ -104,6 +105,13 @@ Harness::~Harness() {
   store_.reset();
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string Harness::make_token(const std::string& token_name, Role role, store::ClinicScope clinics) {
+  auto issued = new_token(token_name, role, std::move(clinics), kDay);
+  const auto created = fleet_->create_token(issued.stored, "token:harness", "test set-up");
+  EXPECT_TRUE(created.ok()) << created.refusal->message;
+  return issued.secret;
 }
 
 std::string Harness::name(Role role) {

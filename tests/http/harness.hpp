@@ -43,7 +43,7 @@ const SchemaValidator& spec();
 
 struct HarnessOptions {
   bool populate = true;  ///< feed the scripted day of traffic
-  bool tokens = true;    ///< create a token per role
+  bool tokens = true;    ///< create a token per role, for every clinic and for "north" only
   std::function<void(HttpOptions&)> tweak;
 };
 
@@ -86,6 +86,10 @@ class Harness {
   void set_ready(bool ready) { ready_ = ready; }
 
   std::string token(Role role) const { return tokens_.at(role); }
+  /// A token of `role` for clinic "north" only (named name(role) + "-north").
+  std::string north_token(Role role) const { return north_tokens_.at(role); }
+  /// Creates a token through the Fleet, as the API does; returns its secret.
+  std::string make_token(const std::string& name, Role role, store::ClinicScope clinics);
   static std::string name(Role role);
 
   /// A request on the harness's kept-alive connection; the answer must conform to the spec.
@@ -117,6 +121,7 @@ class Harness {
   std::unique_ptr<HttpServer> server_;
   std::vector<std::thread> threads_;
   std::map<Role, std::string> tokens_;
+  std::map<Role, std::string> north_tokens_;
   std::map<std::string, std::uint64_t> seq_;
   std::unique_ptr<Client> client_;
 };

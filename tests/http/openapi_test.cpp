@@ -68,6 +68,7 @@ TEST(OpenApi, RolesAndPathParametersMatchTheServer) {
         if (allows(role, *route.permission)) roles.push_back(to_string(role));
       }
       EXPECT_EQ(operation["x-roles"], roles) << where;
+      EXPECT_EQ(operation["x-clinic-scope"], route.reach == Reach::fleet ? "all-clinics" : "scoped") << where;
       EXPECT_TRUE(operation["responses"].contains("401")) << where;
       EXPECT_TRUE(operation["responses"].contains("403")) << where;
     }

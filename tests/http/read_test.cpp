@@ -261,8 +261,11 @@ TEST_F(Reads, ComplianceStats_PerUtcDay) {
 
 TEST_F(Reads, Tokens_ListedWithoutSecrets) {
   const auto tokens = get_ok("/api/v1/tokens", Role::admin)["items"];
-  ASSERT_EQ(tokens.size(), 4u);
-  for (const auto& token : tokens) EXPECT_FALSE(token.contains("token"));
+  ASSERT_EQ(tokens.size(), 8u);  // a token per role for every clinic, and one for "north"
+  for (const auto& token : tokens) {
+    EXPECT_FALSE(token.contains("token"));
+    EXPECT_EQ(token["clinics"], token["name"].get<std::string>().ends_with("-north") ? json({"north"}) : json());
+  }
 }
 
 TEST_F(Reads, UnknownApiPath_Is401ThenNotFound) {

@@ -29,6 +29,23 @@ TEST(Stream, DeliversAnAlertRaisedByIngest) {
   EXPECT_NE(text.find("\"transition\":\"opened\""), std::string::npos) << text;
 }
 
+// A token for some clinics streams their events only: the other clinics' alerts and devices never reach it.
+TEST(Stream, ATokenForOneClinicGetsThatClinicsEventsOnly) {
+  Harness harness;
+  auto north = open_stream(harness, "Authorization: Bearer " + harness.north_token(Role::viewer) + "\r\n");
+  auto all = open_stream(harness, "Authorization: Bearer " + harness.token(Role::viewer) + "\r\n");
+  // The south pen's cartridge twice (an alert and a device change), then a north pen's telemetry.
+  harness.send("south", "PEN-9", session_start("S91", "C91"), at_minute(320));
+  harness.send("south", "PEN-9", session_end("S91"), at_minute(330));
+  harness.send("south", "PEN-9", session_start("S92", "C91"), at_minute(340));
+  harness.send("north", "PEN-2", session_start("S5", "C5"), at_minute(341));
+  const auto seen_by_all = all->read_until("\"id\":\"PEN-2\"", 5s);
+  EXPECT_NE(seen_by_all.find("\"clinic\":\"south\""), std::string::npos) << seen_by_all;
+  const auto seen_by_north = north->read_until("\"id\":\"PEN-2\"", 5s);
+  EXPECT_EQ(seen_by_north.find("south"), std::string::npos) << seen_by_north;
+  EXPECT_EQ(seen_by_north.find("PEN-9"), std::string::npos) << seen_by_north;
+}
+
 TEST(Stream, AcceptsTheTokenInTheQuery) {
   Harness harness(empty_fleet());
   auto client = std::make_unique<Client>(harness.port());
@@ -61,7 +78,7 @@ TEST(Stream, ASlowClientLosesTheOldestEventsAndIsTold) {
   Harness harness(tweaked([](HttpOptions& o) { o.stream_queue = 2; }));
   auto stream = open_stream(harness, "Authorization: Bearer " + harness.token(Role::viewer) + "\r\n");
   for (int i = 0; i < 2000; ++i) {
-    harness.events().publish(R"({"type":"device","device":{"id":"D-)" + std::to_string(i) + R"("}})");
+    harness.events().publish("north", R"({"type":"device","device":{"id":"D-)" + std::to_string(i) + R"("}})");
   }
   const auto text = stream->read_until("\"id\":\"D-1999\"", 10s);
   EXPECT_NE(text.find("event: dropped\ndata: {\"dropped\":"), std::string::npos);

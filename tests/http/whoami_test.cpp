@@ -25,6 +25,10 @@ TEST(Whoami, EachRoleGetsItsIdentityRoleAndPermissions) {
     EXPECT_EQ(body["name"], Harness::name(role)) << where;
     EXPECT_EQ(body["actor"], "token:" + Harness::name(role)) << where;
     EXPECT_EQ(body["permissions"], permissions) << where;
+    EXPECT_EQ(body["clinics"], nullptr) << where;
+    const auto north = json_of(harness.call(verb::get, "/api/v1/whoami", harness.north_token(role)));
+    EXPECT_EQ(north["clinics"], json({"north"})) << where;
+    EXPECT_EQ(north["actor"], "token:" + Harness::name(role) + "-north") << where;
   }
 }
 

@@ -130,17 +130,70 @@ TEST_F(Writes, Tokens_CreateShowsTheSecretOnceAndRevoke) {
   EXPECT_EQ(token["role"], "manager");
   EXPECT_EQ(token["token"].get<std::string>().size(), 36u);
   const auto listed = json_of(harness.get("/api/v1/tokens", Role::admin))["items"];
-  EXPECT_EQ(listed.size(), 5u);
+  EXPECT_EQ(listed.size(), 9u);
   const auto id = token["id"].get<std::string>();
   const auto revoked = harness.call(verb::delete_, "/api/v1/tokens/" + id, harness.token(Role::admin));
   EXPECT_EQ(revoked.result_int(), 200);
   EXPECT_EQ(json_of(revoked), json({{"id", id}, {"revoked", true}}));
   EXPECT_EQ(harness.call(verb::delete_, "/api/v1/tokens/tok_missing", harness.token(Role::admin)).result_int(), 404);
+  EXPECT_EQ(harness.call(verb::delete_, "/api/v1/tokens/" + id, harness.token(Role::admin)).result_int(), 409);
   EXPECT_EQ(bad("/api/v1/tokens", R"({"name":"kim","role":"owner"})", Role::admin),
             "role: must be one of viewer, manager, auditor, admin");
   EXPECT_EQ(bad("/api/v1/tokens", R"({"name":"kim smith","role":"viewer"})", Role::admin),
-            "name: must be 1 to 64 letters, digits, '_', '.', '-' or '@'");
+            "name: must be 1 to 64 letters, digits, '_', '.', '-' or '@', and not \"bootstrap\"");
+  EXPECT_EQ(bad("/api/v1/tokens", R"({"name":"bootstrap","role":"viewer"})", Role::admin),
+            "name: must be 1 to 64 letters, digits, '_', '.', '-' or '@', and not \"bootstrap\"");
+  EXPECT_EQ(bad("/api/v1/tokens", R"({"name":"kim","role":"viewer","clinics":[]})", Role::admin),
+            "clinics: must be null (every clinic) or an array of 1 to 100 distinct clinic ids");
+  EXPECT_EQ(bad("/api/v1/tokens", R"({"name":"kim","role":"viewer","clinics":["north","north"]})", Role::admin),
+            "clinics: must be null (every clinic) or an array of 1 to 100 distinct clinic ids");
+  EXPECT_EQ(bad("/api/v1/tokens", R"({"name":"kim","role":"viewer","clinics":["a b"]})", Role::admin),
+            "clinics: each must be 1 to 64 letters, digits, '_', '.' or '-'");
   EXPECT_EQ(bad("/api/v1/tokens", R"({"role":"viewer"})", Role::admin), "name: required");
+}
+
+// The audit trail keeps who made and who revoked each token, its role, clinics and name; the actor of
+// every record is the unique token name.
+TEST_F(Writes, Tokens_LifecycleIsAudited_AndNamesAreNeverReused) {
+  const auto created = harness.post("/api/v1/tokens", Role::admin,
+                                    {{"name", "kim"}, {"role", "manager"}, {"clinics", {"south", "north"}}});
+  ASSERT_EQ(created.result_int(), 201) << created.body();
+  const auto id = json_of(created)["id"].get<std::string>();
+  EXPECT_EQ(json_of(created)["clinics"], json({"north", "south"}));
+  ASSERT_EQ(harness.call(verb::delete_, "/api/v1/tokens/" + id, harness.token(Role::admin)).result_int(), 200);
+  const auto again = harness.post("/api/v1/tokens", Role::admin, {{"name", "kim"}, {"role", "viewer"}});
+  EXPECT_EQ(again.result_int(), 409);
+  EXPECT_EQ(error_code(again), "conflict");
+  EXPECT_EQ(harness.post("/api/v1/tokens", Role::admin, {{"name", "vic"}, {"role", "viewer"}}).result_int(), 409);
+
+  std::vector<json> records;
+  for (std::string after = "0"; !after.empty();) {
+    const auto page = json_of(harness.get("/api/v1/audit?limit=1000&after=" + after, Role::auditor));
+    for (const auto& record : page["items"]) {
+      if (record["entity"] == "token:" + id) records.push_back(record);
+    }
+    after = page["next"].is_null() ? "" : page["next"].get<std::string>();
+  }
+  ASSERT_EQ(records.size(), 2u);
+  const json token{{"id", id},
+                   {"name", "kim"},
+                   {"role", "manager"},
+                   {"clinics", {"north", "south"}},
+                   {"created_at", json_of(created)["created_at"]},
+                   {"revoked", false}};
+  EXPECT_EQ(records[0]["action"], "token_created");
+  EXPECT_EQ(records[0]["actor"], "token:ada");
+  EXPECT_EQ(records[0]["before"], nullptr);
+  EXPECT_EQ(records[0]["after"], token);
+  EXPECT_EQ(records[0]["cause"], "POST /api/v1/tokens");
+  EXPECT_EQ(records[1]["action"], "token_revoked");
+  EXPECT_EQ(records[1]["actor"], "token:ada");
+  EXPECT_EQ(records[1]["before"], token);
+  auto revoked = token;
+  revoked["revoked"] = true;
+  EXPECT_EQ(records[1]["after"], revoked);
+  EXPECT_EQ(records[1]["cause"], "DELETE /api/v1/tokens/" + id);
+  EXPECT_TRUE(json_of(harness.get("/api/v1/audit/verify", Role::auditor))["intact"]);
 }
 
 }  // namespace

@@ -203,7 +203,7 @@ TEST_F(DispatcherTest, AReceiverFailingLongerThanDeadAfter_LeavesADeadLetter) {
   start();
   ASSERT_TRUE(eventually([&] { return rows("dead").size() == 1; }));
   EXPECT_EQ(rows("dead")[0].at("last_status"), 500);
-  EXPECT_EQ(store_->notification_counts().at("dead"), 1);
+  EXPECT_EQ(store_->notification_counts({}).at("dead"), 1);
 }
 
 TEST_F(DispatcherTest, WhatAnEarlierRunStoredAndDidNotSend_IsSentOnStart) {

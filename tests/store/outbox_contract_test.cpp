@@ -115,8 +115,8 @@ TEST_P(OutboxContract, Attempts_RetryRearmAndDie_AndAStaleRoundOnlyJoinsTheHisto
   ASSERT_NE(t1, rows.end());
   EXPECT_EQ(t1->at("history").size(), 2u);
   EXPECT_EQ(t1->at("delivered_at"), "2026-12-06T10:00:01.000Z");
-  EXPECT_EQ(store_->notification_counts().at("dead"), 1);
-  EXPECT_EQ(store_->notification_counts().at("pending"), 2);
+  EXPECT_EQ(store_->notification_counts({}).at("dead"), 1);
+  EXPECT_EQ(store_->notification_counts({}).at("pending"), 2);
 }
 
 TEST_P(OutboxContract, DisablingAReceiver_KillsItsPendingRows_UntilEnabledAgain) {

@@ -75,12 +75,13 @@ class SqliteBackend : public ::testing::Test {
 
 // --- file and schema ---
 
-// What schema version 9 added: a file of an older version is made by dropping it along with the rest.
+// What schema versions 9 and 10 added: a file of an older version is made by dropping it along with the rest.
 constexpr std::string_view kDropOutbox =
-    "DROP TABLE notifications; DROP TABLE notification_attempts; DROP TABLE disabled_receivers; ";
+    "DROP TABLE notifications; DROP TABLE notification_attempts; DROP TABLE disabled_receivers; "
+    "DROP INDEX tokens_name; ALTER TABLE tokens DROP COLUMN clinics; ";
 
 TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9,10");
   EXPECT_EQ(query_text(path_, "PRAGMA journal_mode"), "wal");
   for (const auto* table : {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens",
                             "audit", "meta", "snapshots", "ingest_position"}) {
@@ -96,7 +97,7 @@ TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
   }());
   store_.reset();
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "9");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "10");
   EXPECT_EQ(store_->stats().messages, 1);
 }
 
@@ -109,7 +110,7 @@ TEST_F(SqliteBackend, Open_AVersionOneFileGainsTheSnapshotTable) {
       "DROP TABLE fail_safe_since; " +
           std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version >= 2");
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9,10");
   EXPECT_EQ(store_->last_receipt(), 0);
   EXPECT_EQ(store_->stats().messages, 1);
   store_->save_snapshot({1, at(1), "state"});
@@ -143,7 +144,7 @@ TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
                      std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version > 2;");
 
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9,10");
   EXPECT_EQ(query_text(path_,
                        "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'sessions' "
                        "AND type = 'index' AND sql IS NOT NULL ORDER BY name)"),
@@ -373,7 +374,7 @@ TEST_F(SqliteKeys, AVersionSixFileGetsTheRangesOfItsBatches) {
                      std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version > 6;");
 
   store_ = open_sqlite(path_, {.key_batch = 4});
-  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "9");
+  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "10");
   EXPECT_EQ(query_text(path_, ranges_sql), written);
   EXPECT_EQ(store_->stored_payload("PEN-0002", 1, 3), telemetry("PEN-0002", 3, at(6)).payload);
   EXPECT_EQ(listed_ids("PEN-0002", 4), (std::vector<std::int64_t>{12, 10, 8, 6, 4, 2}));
@@ -497,9 +498,39 @@ TEST_F(SqliteBackend, Commit_ErrorCarriesSqlitesMessage) {
 }
 
 TEST_F(SqliteBackend, Tokens_OnlyTheHashIsInTheFile) {
-  store_->add_token({"t1", "anna", "admin", at(0), false}, sha256_hex("the-secret"));
+  store_->commit(Commit{.new_tokens = {{{"t1", "anna", "admin", at(0), false, {}}, sha256_hex("the-secret")}}});
   EXPECT_EQ(query_text(path_, "SELECT sha256 FROM tokens"), sha256_hex("the-secret"));
   EXPECT_EQ(query_text(path_, "SELECT count(*) FROM tokens WHERE sha256 LIKE '%the-secret%'"), "0");
+}
+
+// Version 10 makes token names unique: of tokens sharing a name the oldest keeps it, the others (and any
+// token named "bootstrap", the bootstrap secret's actor) are renamed "<name>~<id>"; all keep their secrets.
+TEST_F(SqliteBackend, Open_AVersionNineFileGetsUniqueTokenNamesForEveryClinic) {
+  store_.reset();
+  run_sql(path_, R"sql(
+    DROP INDEX tokens_name;
+    ALTER TABLE tokens DROP COLUMN clinics;
+    DELETE FROM schema_version WHERE version > 9;
+    INSERT INTO tokens (id, sha256, name, role, created_at, revoked) VALUES
+      ('tok_b', 'hash-b', 'anna', 'viewer', 200, 0),
+      ('tok_a', 'hash-a', 'anna', 'manager', 100, 1),
+      ('tok_c', 'hash-c', 'anna', 'admin', 200, 0),
+      ('tok_d', 'hash-d', 'bootstrap', 'admin', 50, 0),
+      ('tok_e', 'hash-e', 'ben', 'auditor', 300, 0);)sql");
+  store_ = open_sqlite(path_);
+  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "10");
+  std::map<std::string, std::string> names;
+  for (const auto& token : store_->tokens()) {
+    names[token.id] = token.name;
+    EXPECT_TRUE(token.clinics.all()) << token.id;
+  }
+  EXPECT_EQ(names, (std::map<std::string, std::string>{{"tok_a", "anna"},
+                                                       {"tok_b", "anna~tok_b"},
+                                                       {"tok_c", "anna~tok_c"},
+                                                       {"tok_d", "bootstrap~tok_d"},
+                                                       {"tok_e", "ben"}}));
+  EXPECT_EQ(store_->token_by_hash("hash-c")->name, "anna~tok_c");
+  EXPECT_EQ(store_->token_by_hash("hash-c")->role, "admin");
 }
 
 // --- tampering with the audit trail ---

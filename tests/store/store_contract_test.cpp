@@ -720,8 +720,9 @@ TEST_P(StoreContract, Pages_LimitIsClamped) {
 
 TEST_P(StoreContract, Tokens_AreFoundByHashListedAndRevoked) {
   const auto anna_hash = sha256_hex("secret-anna");
-  store().add_token({"t1", "anna", "manager", at(0), false}, anna_hash);
-  store().add_token({"t2", "ben", "auditor", at(1), false}, sha256_hex("secret-ben"));
+  store().commit(
+      Commit{.new_tokens = {{{"t1", "anna", "manager", at(0), false, ClinicScope({"north", "south"})}, anna_hash},
+                            {{"t2", "ben", "auditor", at(1), false, {}}, sha256_hex("secret-ben")}}});
 
   const auto anna = store().token_by_hash(anna_hash);
   ASSERT_TRUE(anna);
@@ -729,19 +730,58 @@ TEST_P(StoreContract, Tokens_AreFoundByHashListedAndRevoked) {
   EXPECT_EQ(anna->name, "anna");
   EXPECT_EQ(anna->role, "manager");
   EXPECT_EQ(anna->created_at, at(0));
+  EXPECT_EQ(anna->clinics, ClinicScope({"north", "south"}));
   EXPECT_FALSE(anna->revoked);
   EXPECT_FALSE(store().token_by_hash(sha256_hex("secret-nobody")));
 
-  EXPECT_TRUE(store().revoke_token("t1"));
-  EXPECT_FALSE(store().revoke_token("t9"));
+  store().commit(Commit{.revoked_tokens = {"t1"}});
+  EXPECT_THROW(store().commit(Commit{.revoked_tokens = {"t9"}}), StoreError);
   EXPECT_TRUE(store().token_by_hash(anna_hash)->revoked);
   const auto all = store().tokens();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].id, "t1");
   EXPECT_TRUE(all[0].revoked);
   EXPECT_EQ(all[1].name, "ben");
-  EXPECT_THROW(store().add_token({"t3", "copy", "viewer", at(2), false}, anna_hash), StoreError);
-  EXPECT_THROW(store().add_token({"t4", "plain", "viewer", at(2), false}, "secret-anna"), std::invalid_argument);
+  EXPECT_TRUE(all[1].clinics.all());
+  // The same secret's hash twice, a name taken (by a revoked token too), a hash that is no hash.
+  EXPECT_THROW(store().commit(Commit{.new_tokens = {{{"t3", "copy", "viewer", at(2), false, {}}, anna_hash}}}),
+               StoreError);
+  EXPECT_THROW(
+      store().commit(Commit{.new_tokens = {{{"t4", "anna", "viewer", at(2), false, {}}, sha256_hex("other")}}}),
+      StoreError);
+  EXPECT_THROW(store().commit(Commit{.new_tokens = {{{"t5", "plain", "viewer", at(2), false, {}}, "secret-anna"}}}),
+               StoreError);
+  EXPECT_EQ(store().tokens().size(), 2u);
+}
+
+// A query for some clinics filters in the store, so pages stay full and the cursor walks only them; a
+// quarantined message whose topic named no clinic is in no such query.
+TEST_P(StoreContract, ClinicScope_FiltersEveryListingInTheQuery) {
+  Commit c;
+  for (int i = 0; i < 6; ++i) {
+    const std::string clinic = i % 3 == 0 ? "north" : (i % 3 == 1 ? "south" : "east");
+    c.sessions.push_back(session(clinic, "PEN-000" + std::to_string(i), "S-" + std::to_string(i), at(i)));
+    c.commands.push_back(command("cmd-" + std::to_string(i), "PEN-000" + std::to_string(i), at(i), clinic));
+  }
+  c.alerts.push_back(alert({.clinic = "south", .opened = at(1)}));
+  c.alerts.push_back(alert({.clinic = "north", .device = "PEN-0002", .opened = at(2)}));
+  c.quarantined.push_back(quarantined("bad_json", at(1), "{", "sterifleet/v1/north/PEN-0000/event"));
+  c.quarantined.push_back(quarantined("bad_topic", at(2), "{}", "not/a/topic"));
+  store().commit(c);
+  const ClinicScope north_east({"east", "north"});
+  const auto sessions = all_pages([&](const Page& p) { return store().sessions({.page = p, .scope = north_east}); }, 1);
+  ASSERT_EQ(sessions.size(), 4u);
+  for (const auto& row : sessions) EXPECT_NE(row.at("clinic"), "south");
+  EXPECT_EQ(store().sessions({.clinic = "south", .scope = north_east}).rows.size(), 0u);
+  const auto commands = all_pages([&](const Page& p) { return store().commands({.page = p, .scope = north_east}); }, 3);
+  EXPECT_EQ(commands.size(), 4u);
+  const auto quarantine = store().quarantine({.scope = ClinicScope({"north"})}).rows;
+  ASSERT_EQ(quarantine.size(), 1u);
+  EXPECT_EQ(quarantine[0].at("clinic"), "north");
+  EXPECT_EQ(store().quarantine({}).rows.size(), 2u);
+  const auto alerts = store().alerts({.scope = ClinicScope({"north"})}).rows;
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].at("clinic"), "north");
 }
 
 // --- the audit trail ---

@@ -18,21 +18,23 @@ void EventBus::Subscription::on_ready(std::function<void()> notify) {
   notify_ = std::move(notify);
 }
 
-std::shared_ptr<EventBus::Subscription> EventBus::subscribe(std::size_t capacity) {
+std::shared_ptr<EventBus::Subscription> EventBus::subscribe(std::size_t capacity, store::ClinicScope scope) {
   auto subscription = std::make_shared<Subscription>();
   subscription->capacity_ = capacity;
+  subscription->scope_ = std::move(scope);
   std::lock_guard lock(mutex_);
   subscriptions_.push_back(subscription);
   return subscription;
 }
 
-void EventBus::publish(const std::string& event) {
+void EventBus::publish(std::string_view clinic, const std::string& event) {
   std::vector<std::shared_ptr<Subscription>> live;
   {
     std::lock_guard lock(mutex_);
     std::erase_if(subscriptions_, [](const auto& weak) { return weak.expired(); });
     for (const auto& weak : subscriptions_) {
-      if (auto s = weak.lock()) live.push_back(std::move(s));
+      auto s = weak.lock();
+      if (s && s->scope_.covers(clinic)) live.push_back(std::move(s));
     }
   }
   for (const auto& s : live) {

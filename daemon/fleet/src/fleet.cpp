@@ -268,10 +268,10 @@ void Fleet::publish_events(const store::Commit& commit) {
   if (events_.subscribers() == 0) return;
   std::set<std::string> devices;
   for (const auto& change : commit.alerts) {
-    events_.publish(json{{"type", "alert"},
-                         {"transition", engine::to_string(change.transition)},
-                         {"alert", engine::to_json(change.alert)}}
-                        .dump());
+    events_.publish(change.alert.clinic.str(), json{{"type", "alert"},
+                                                    {"transition", engine::to_string(change.transition)},
+                                                    {"alert", engine::to_json(change.alert)}}
+                                                   .dump());
     devices.insert(change.alert.episode.device.str());
   }
   for (const auto& record : commit.audit) {
@@ -280,7 +280,7 @@ void Fleet::publish_events(const store::Commit& commit) {
   for (const auto& m : commit.messages) devices.insert(m.device);
   for (const auto& id : devices) {
     if (const auto* device = engine_.device(protocol::DeviceId{id})) {
-      events_.publish(R"({"type":"device","device":)" + device_summary(engine_, *device) + "}");
+      events_.publish(device->clinic.str(), R"({"type":"device","device":)" + device_summary(engine_, *device) + "}");
     }
   }
 }
@@ -361,6 +361,28 @@ Fleet::Outcome Fleet::delivery_recovered(const std::string& receiver, const std:
     if (!engine_.has_current_alert(id, engine::RuleId::delivery_failed, receiver)) return {};
   }
   return act("engine", action::DeliveryRecovered{receiver, id});
+}
+
+Fleet::Outcome Fleet::act_on_token(const std::string& actor, ActionKind what, const std::string& sha256_hex) {
+  std::lock_guard input(input_mutex_);
+  const JournalAction action{clock_(), actor, std::move(what)};
+  auto commit = token_commit(store_, action, sha256_hex);
+  if (!commit) return {commit.error()};
+  Staged staged;
+  staged.commit = std::move(*commit);
+  staged.effects.audit = std::move(staged.commit.audit);  // finish() takes the audit from the effects
+  finish(staged, action.at);
+  return {};
+}
+
+Fleet::Outcome Fleet::create_token(store::NewToken token, const std::string& actor, std::string cause) {
+  return act_on_token(actor, action::TokenCreated{std::move(token.record), std::move(cause)}, token.sha256_hex);
+}
+
+Fleet::Outcome Fleet::revoke_token(const std::string& id, const std::string& actor, std::string cause) {
+  store::TokenRecord token;
+  token.id = id;
+  return act_on_token(actor, action::TokenRevoked{std::move(token), std::move(cause)}, {});
 }
 
 void Fleet::record_audit(engine::AuditRecord record) {

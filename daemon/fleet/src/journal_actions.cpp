@@ -1,8 +1,11 @@
 #include "sterifleet/fleet/journal_actions.hpp"
 
+#include <algorithm>
 #include <optional>
+#include <set>
 
 #include "sterifleet/protocol/codec.hpp"
+#include "sterifleet/protocol/ids.hpp"
 #include "sterifleet/protocol/overloaded.hpp"
 
 namespace sterifleet::fleet {
@@ -43,6 +46,39 @@ class BodyReader {
     std::string value = text(key);
     if (ok() && !protocol::is_valid_id(value)) fail(key, "must be 1 to 64 letters, digits, '_', '.' or '-'");
     return protocol::ClinicId{std::move(value)};
+  }
+  bool flag(const char* key) {
+    const auto* value = find(key);
+    if (value && !value->is_boolean()) fail(key, "must be true or false");
+    return value && value->is_boolean() && value->get<bool>();
+  }
+  /// null: every clinic; else a non-empty array of clinic ids.
+  store::ClinicScope clinics(const char* key) {
+    const auto* value = find(key);
+    if (!value || value->is_null()) return {};
+    std::set<std::string, std::less<>> only;
+    if (value->is_array()) {
+      for (const auto& clinic : *value) {
+        if (clinic.is_string() && protocol::is_valid_id(clinic.get_ref<const std::string&>())) {
+          only.insert(clinic.get<std::string>());
+        }
+      }
+    }
+    if (only.empty() || only.size() != value->size()) {
+      fail(key, "must be null or a non-empty array of clinic ids");
+      return {};
+    }
+    return store::ClinicScope(std::move(only));
+  }
+  store::TokenRecord token() {
+    store::TokenRecord out;
+    out.id = name("id");
+    out.name = name("name");
+    out.role = name("role");
+    out.created_at = time("created_at");
+    out.revoked = flag("revoked");
+    out.clinics = clinics("clinics");
+    return out;
   }
   bool ok() const { return !error_; }
   engine::Refusal error() const { return *error_; }
@@ -101,6 +137,14 @@ boost::system::result<ActionKind, engine::Refusal> read_kind(const store::Action
     auto receiver = in.name("receiver");
     return checked(in, action::DeliveryRecovered{std::move(receiver), in.clinic("clinic")});
   }
+  if (kind == "token_created") {
+    auto token = in.token();
+    return checked(in, action::TokenCreated{std::move(token), in.text("cause")});
+  }
+  if (kind == "token_revoked") {
+    auto token = in.token();
+    return checked(in, action::TokenRevoked{std::move(token), in.text("cause")});
+  }
   if (kind == "manual_reprocessing") {
     auto manual = read_manual_reprocessing(stored.body, stored.at, max_clock_skew);
     if (!manual) return manual.error();
@@ -156,6 +200,43 @@ boost::system::result<action::ManualReprocessing, engine::Refusal> read_manual_r
   return manual;
 }
 
+json token_json(const store::TokenRecord& token) {
+  return {{"id", token.id},
+          {"name", token.name},
+          {"role", token.role},
+          {"clinics", token.clinics.to_json()},
+          {"created_at", format_timestamp(token.created_at)},
+          {"revoked", token.revoked}};
+}
+
+namespace {
+
+json with_cause(json body, const std::string& cause) {
+  body["cause"] = cause;
+  return body;
+}
+
+engine::AuditRecord token_audit(const JournalAction& action, const action::TokenCreated& created) {
+  return {action.at,    action.actor, "token:" + created.token.id, "token_created", nullptr, token_json(created.token),
+          created.cause};
+}
+
+engine::AuditRecord token_audit(const JournalAction& action, const action::TokenRevoked& revoked) {
+  auto after = revoked.token;
+  after.revoked = true;
+  return {action.at,         action.actor, "token:" + revoked.token.id, "token_revoked", token_json(revoked.token),
+          token_json(after), revoked.cause};
+}
+
+template <class TokenAction>
+engine::Effects token_effects(const JournalAction& action, const TokenAction& what) {
+  engine::Effects out;
+  out.audit.push_back(token_audit(action, what));
+  return out;
+}
+
+}  // namespace
+
 store::Action to_stored(const JournalAction& action) {
   store::Action out{action.at, action.actor, {}, json::object()};
   std::visit(
@@ -197,6 +278,14 @@ store::Action to_stored(const JournalAction& action) {
                  [&](const action::DeliveryRecovered& a) {
                    out.kind = "delivery_recovered";
                    out.body = {{"receiver", a.receiver}, {"clinic", a.clinic.str()}};
+                 },
+                 [&](const action::TokenCreated& a) {
+                   out.kind = "token_created";
+                   out.body = with_cause(token_json(a.token), a.cause);
+                 },
+                 [&](const action::TokenRevoked& a) {
+                   out.kind = "token_revoked";
+                   out.body = with_cause(token_json(a.token), a.cause);
                  }},
       action.what);
   return out;
@@ -239,8 +328,42 @@ engine::Effects apply(engine::Engine& engine, const JournalAction& action) {
           },
           [&](const action::ManualReprocessing& a) { return engine.record_manual_reprocessing(a.entry, by, at); },
           [&](const action::DeliveryFailed& a) { return engine.delivery_failed(a.failure, at); },
-          [&](const action::DeliveryRecovered& a) { return engine.delivery_recovered(a.receiver, a.clinic, at); }},
+          [&](const action::DeliveryRecovered& a) { return engine.delivery_recovered(a.receiver, a.clinic, at); },
+          [&](const action::TokenCreated& a) { return token_effects(action, a); },
+          [&](const action::TokenRevoked& a) { return token_effects(action, a); }},
       action.what);
+}
+
+boost::system::result<store::Commit, engine::Refusal> token_commit(store::Store& store, const JournalAction& action,
+                                                                   const std::string& sha256_hex) {
+  const auto tokens = store.tokens();
+  store::Commit commit;
+  if (const auto* created = std::get_if<action::TokenCreated>(&action.what)) {
+    const auto& name = created->token.name;
+    if (name == "bootstrap" ||
+        std::any_of(tokens.begin(), tokens.end(), [&](const store::TokenRecord& t) { return t.name == name; })) {
+      return engine::Refusal{engine::RefusalCode::conflict,
+                             "the token name " + name + " is taken; names are never reused, so the audit trail's " +
+                                 "\"token:" + name + "\" names one token"};
+    }
+    commit.actions.push_back(to_stored(action));
+    commit.audit.push_back(token_audit(action, *created));
+    commit.new_tokens.push_back({created->token, sha256_hex});
+    return commit;
+  }
+  const auto* revoked = std::get_if<action::TokenRevoked>(&action.what);
+  if (!revoked) return bad_request("not a token action");
+  const auto& id = revoked->token.id;
+  const auto stored =
+      std::find_if(tokens.begin(), tokens.end(), [&](const store::TokenRecord& t) { return t.id == id; });
+  if (stored == tokens.end()) return engine::Refusal{engine::RefusalCode::not_found, "no token " + id};
+  if (stored->revoked) return engine::Refusal{engine::RefusalCode::conflict, "token " + id + " is revoked already"};
+  // Journaled and audited as it was, whatever the caller knew of it.
+  const JournalAction as_stored{action.at, action.actor, action::TokenRevoked{*stored, revoked->cause}};
+  commit.actions.push_back(to_stored(as_stored));
+  commit.audit.push_back(token_audit(as_stored, std::get<action::TokenRevoked>(as_stored.what)));
+  commit.revoked_tokens.push_back(id);
+  return commit;
 }
 
 engine::Effects apply_stored(engine::Engine& engine, const store::Action& stored, std::chrono::seconds max_clock_skew) {

@@ -19,6 +19,11 @@ std::string roles_allowed(Permission permission) {
   return join(names, " or ");
 }
 
+std::string clinic_list(const store::ClinicScope& scope) {
+  const auto& clinics = scope.clinics();
+  return join(std::vector<std::string_view>(clinics.begin(), clinics.end()));
+}
+
 Response unauthorized(Authenticator::Failure failure) {
   std::string_view message = "this endpoint needs an \"Authorization: Bearer <token>\" header";
   if (failure == Authenticator::Failure::malformed) message = "the Authorization header must be \"Bearer <token>\"";
@@ -99,10 +104,17 @@ struct Api::Impl {
                                                        std::string(to_string(principal->role))),
               false, route->pattern};
     }
+    if (route->reach == Reach::fleet && !principal->clinics.all()) {
+      return {error_response(ErrorCode::forbidden,
+                             "this endpoint spans every clinic and needs a token for all of "
+                             "them; this token is for " +
+                                 clinic_list(principal->clinics)),
+              false, route->pattern};
+    }
     const Call call{request, principal ? &*principal : nullptr, query, found.params, context};
     auto response = route->handler(call);
     const bool stream = route->pattern == stream_route && response.result() == bhttp::status::ok;
-    return {std::move(response), stream, route->pattern};
+    return {std::move(response), stream, route->pattern, stream ? principal->clinics : store::ClinicScope{}};
   }
 
   Response serve_static(const Request& request, const Target& target) const {
@@ -143,7 +155,9 @@ Reply Api::handle(const Request& request) const {
 
 std::vector<RouteInfo> Api::routes() const {
   std::vector<RouteInfo> out;
-  for (const auto& route : impl_->router.routes()) out.push_back({route.method, route.pattern, route.permission});
+  for (const auto& route : impl_->router.routes()) {
+    out.push_back({route.method, route.pattern, route.permission, route.reach});
+  }
   return out;
 }
 

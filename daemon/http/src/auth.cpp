@@ -79,16 +79,18 @@ bool allows(Role role, Permission permission) noexcept {
 }
 
 bool valid_token_name(std::string_view name) noexcept {
-  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == '@';
-  });
+  return name != bootstrap_name && !name.empty() && name.size() <= 64 &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == '@';
+         });
 }
 
-IssuedToken issue_token(store::Store& store, const std::string& name, Role role, protocol::Timestamp now) {
+IssuedToken new_token(const std::string& name, Role role, store::ClinicScope clinics, protocol::Timestamp now) {
   IssuedToken out;
   out.secret = "sft_" + crypto::random_hex(16);
-  out.record = store::TokenRecord{"tok_" + crypto::random_hex(6), name, std::string(to_string(role)), now, false};
-  store.add_token(out.record, crypto::sha256_hex(out.secret));
+  out.stored.record = store::TokenRecord{
+      "tok_" + crypto::random_hex(6), name, std::string(to_string(role)), now, false, std::move(clinics)};
+  out.stored.sha256_hex = crypto::sha256_hex(out.secret);
   return out;
 }
 
@@ -103,7 +105,7 @@ bool Authenticator::is_bootstrap(std::string_view secret) const {
   if (!crypto::equal_constant_time(presented, bootstrap_sha256_)) return false;
   const auto tokens = store_.tokens();
   return std::none_of(tokens.begin(), tokens.end(),
-                      [](const store::TokenRecord& t) { return t.role == "admin" && !t.revoked; });
+                      [](const store::TokenRecord& t) { return t.role == "admin" && !t.revoked && t.clinics.all(); });
 }
 
 std::variant<Principal, Authenticator::Failure> Authenticator::authenticate(std::string_view authorization) const {
@@ -115,13 +117,13 @@ std::variant<Principal, Authenticator::Failure> Authenticator::authenticate(std:
   auto secret = authorization.substr(space + 1);
   while (!secret.empty() && secret.front() == ' ') secret.remove_prefix(1);
   if (!plausible_secret(secret)) return Failure::malformed;
-  if (is_bootstrap(secret)) return Principal{"bootstrap", Role::admin, {}};
+  if (is_bootstrap(secret)) return Principal{std::string(bootstrap_name), Role::admin, {}, {}};
   // The lookup is by digest: timing can at most tell which digests exist, never a secret's bytes.
   const auto record = store_.token_by_hash(crypto::sha256_hex(secret));
   if (!record || record->revoked) return Failure::unknown;
   const auto role = parse_role(record->role);
   if (!role) return Failure::unknown;
-  return Principal{record->name, *role, record->id};
+  return Principal{record->name, *role, record->id, record->clinics};
 }
 
 }  // namespace sterifleet::http

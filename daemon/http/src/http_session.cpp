@@ -143,7 +143,7 @@ void HttpSession<Stream>::send(Reply reply, std::chrono::steady_clock::time_poin
   if (reply.stream) {
     handed_over_ = true;
     auto stream = std::make_shared<SseSession<Stream>>(std::move(stream_), state_, std::move(slot_));
-    return stream->start(std::move(reply.response));
+    return stream->start(std::move(reply.response), std::move(reply.stream_scope));
   }
   response_ = std::move(reply.response);
   close_after_write_ = response_.need_eof();

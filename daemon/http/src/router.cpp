@@ -77,9 +77,19 @@ Response Context::write(const std::function<fleet::Fleet::Outcome()>& action,
 }
 
 void Router::add(boost::beast::http::verb method, std::string pattern, std::optional<Permission> permission,
-                 Handler handler) {
+                 Handler handler, Reach reach) {
   auto segments = split_pattern(pattern);
-  routes_.push_back({method, std::move(pattern), std::move(segments), permission, std::move(handler)});
+  routes_.push_back({method, std::move(pattern), std::move(segments), permission, std::move(handler), reach});
+}
+
+void Call::require_visible(std::string_view clinic, const std::string& not_found) const {
+  if (!principal->clinics.covers(clinic)) throw ApiError(ErrorCode::not_found, not_found);
+}
+
+void Call::require_visible_row(const nlohmann::json& row, const std::string& not_found) const {
+  const auto clinic = row.find("clinic");
+  const bool named = clinic != row.end() && clinic->is_string();
+  require_visible(named ? std::string_view(clinic->get_ref<const std::string&>()) : std::string_view(), not_found);
 }
 
 Router::Found Router::find(boost::beast::http::verb method, const std::vector<std::string>& segments) const {

@@ -34,6 +34,13 @@ struct Call {
   const Context& context;
 
   const std::string& actor_name() const { return principal->name; }
+  /// The caller's clinics, for the store's queries.
+  const store::ClinicScope& scope() const { return principal->clinics; }
+  /// Throws a 404 (`not_found`) unless the caller may see `clinic`: another clinic's record does not
+  /// exist for it, which is all a 404 says. A record of no clinic ("" or JSON null) only all-clinics
+  /// tokens see.
+  void require_visible(std::string_view clinic, const std::string& not_found) const;
+  void require_visible_row(const nlohmann::json& row, const std::string& not_found) const;
 };
 
 using Handler = std::function<Response(const Call&)>;
@@ -44,11 +51,13 @@ struct Route {
   std::vector<std::string> segments;  ///< "{x}" matches any one segment
   std::optional<Permission> permission;
   Handler handler;
+  Reach reach = Reach::clinics;
 };
 
 class Router {
  public:
-  void add(boost::beast::http::verb method, std::string pattern, std::optional<Permission> permission, Handler handler);
+  void add(boost::beast::http::verb method, std::string pattern, std::optional<Permission> permission, Handler handler,
+           Reach reach = Reach::clinics);
 
   struct Found {
     const Route* route = nullptr;  ///< null: no route for this method

@@ -30,12 +30,15 @@ Response list_alerts(const Call& call) {
   query.from = range.from;
   query.to = range.to;
   query.page = {q.limit(), q.cursor()};
+  query.scope = call.scope();
   return json_response(boost::beast::http::status::ok, page_json(call.context.services.store.alerts(query)));
 }
 
+// Another clinic's alert is as absent as one never raised.
 json stored_alert(const Call& call, const std::string& id) {
   auto alert = call.context.services.store.alert(id);
   if (!alert) throw ApiError(ErrorCode::not_found, "no alert " + id);
+  call.require_visible_row(*alert, "no alert " + id);
   return *alert;
 }
 
@@ -50,6 +53,7 @@ Response acknowledge(const Call& call) {
   body.expect({"comment"});
   auto comment = body.optional_text("comment");
   const auto& id = call.params[0];
+  if (!call.scope().all()) stored_alert(call, id);
   return call.context.write(
       [&] { return call.context.services.fleet.acknowledge(id, call.principal->actor(), comment); },
       [&] { return stored_alert(call, id); });
@@ -61,6 +65,7 @@ Response resolve(const Call& call) {
   body.expect({"reason"});
   auto reason = body.required_text("reason");
   const auto& id = call.params[0];
+  if (!call.scope().all()) stored_alert(call, id);
   return call.context.write([&] { return call.context.services.fleet.resolve(id, call.principal->actor(), reason); },
                             [&] { return stored_alert(call, id); });
 }

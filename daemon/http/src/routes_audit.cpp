@@ -30,7 +30,8 @@ Response verify_audit(const Call& call) {
                                                         {"head", {{"seq", v.head.seq}, {"hash", v.head.hash}}}});
 }
 
-store::RecordQuery history_query(const Query& q) {
+store::RecordQuery history_query(const Call& call) {
+  const auto& q = call.query;
   q.expect({"clinic", "device", "from", "to", "limit", "after"});
   store::RecordQuery query;
   query.clinic = q.id("clinic");
@@ -39,12 +40,13 @@ store::RecordQuery history_query(const Query& q) {
   query.from = range.from;
   query.to = range.to;
   query.page = {q.limit(), q.cursor()};
+  query.scope = call.scope();
   return query;
 }
 
 Response list_quarantine(const Call& call) {
   return json_response(boost::beast::http::status::ok,
-                       page_json(call.context.services.store.quarantine(history_query(call.query))));
+                       page_json(call.context.services.store.quarantine(history_query(call))));
 }
 
 // The message a device.event_rejected alert names (its trigger "quarantine:<id>").
@@ -56,6 +58,7 @@ Response get_quarantined(const Call& call) {
   std::optional<json> row;
   if (error == std::errc{} && end == text.data() + text.size()) row = call.context.services.store.quarantined(id);
   if (!row) throw ApiError(ErrorCode::not_found, "no quarantined message " + text);
+  call.require_visible_row(*row, "no quarantined message " + text);
   return json_response(boost::beast::http::status::ok, *row);
 }
 
@@ -72,16 +75,17 @@ Response quarantine_counts(const Call& call) {
 
 Response list_commands(const Call& call) {
   return json_response(boost::beast::http::status::ok,
-                       page_json(call.context.services.store.commands(history_query(call.query))));
+                       page_json(call.context.services.store.commands(history_query(call))));
 }
 
 }  // namespace
 
 void add_audit_routes(Router& router) {
-  router.add(verb::get, "/api/v1/audit", Permission::audit, list_audit);
-  router.add(verb::get, "/api/v1/audit/verify", Permission::audit, verify_audit);
+  // One hash chain over every clinic: it is read, and verified, whole.
+  router.add(verb::get, "/api/v1/audit", Permission::audit, list_audit, Reach::fleet);
+  router.add(verb::get, "/api/v1/audit/verify", Permission::audit, verify_audit, Reach::fleet);
   router.add(verb::get, "/api/v1/quarantine", Permission::audit, list_quarantine);
-  router.add(verb::get, "/api/v1/quarantine/counts", Permission::audit, quarantine_counts);
+  router.add(verb::get, "/api/v1/quarantine/counts", Permission::audit, quarantine_counts, Reach::fleet);
   router.add(verb::get, "/api/v1/quarantine/{id}", Permission::audit, get_quarantined);
   router.add(verb::get, "/api/v1/commands", Permission::audit, list_commands);
 }

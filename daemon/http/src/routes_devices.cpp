@@ -19,6 +19,7 @@ Response list_clinics(const Call& call) {
   const auto view = call.context.services.fleet.view();
   json items = json::array();
   for (const auto& [id, c] : view->clinics) {
+    if (!call.scope().covers(id)) continue;
     items.push_back({{"id", id},
                      {"devices", c.devices},
                      {"pens", c.pens},
@@ -41,6 +42,7 @@ Response list_devices(const Call& call) {
   bool first = true;
   for (const auto& [key, device] : view->devices) {
     if (clinic && device->clinic != *clinic) continue;
+    if (!call.scope().covers(device->clinic)) continue;
     if (kind && device->kind != *kind) continue;
     if (state && device->state != *state) continue;
     if (!first) body += ',';
@@ -51,11 +53,12 @@ Response list_devices(const Call& call) {
   return json_response(boost::beast::http::status::ok, std::move(body));
 }
 
+// None for a device the caller may not see, as for one that is not there.
 std::optional<json> device_detail(const Call& call, const std::string& id) {
   if (!protocol::is_valid_id(id)) return std::nullopt;
   return call.context.services.fleet.read([&](const engine::Engine& engine) -> std::optional<json> {
     const auto* device = engine.device(protocol::DeviceId{id});
-    if (!device) return std::nullopt;
+    if (!device || !call.scope().covers(device->clinic.str())) return std::nullopt;
     return http::device_detail(engine, *device);
   });
 }
@@ -68,6 +71,7 @@ Response get_device(const Call& call) {
   if (!detail) throw ApiError(ErrorCode::not_found, "no device " + id);
   store::RecordQuery history;
   history.device = id;
+  history.scope = call.scope();
   history.page = {q.limit(50), q.cursor()};
   (*detail)["history"] = page_json(call.context.services.store.messages(history));
   return json_response(boost::beast::http::status::ok, *detail);
@@ -83,6 +87,8 @@ Response add_maintenance(const Call& call) {
   if (to <= from) bad_param("to", "must be later than from");
   const auto reason = body.required_text("reason");
   if (!protocol::is_valid_id(id)) throw ApiError(ErrorCode::not_found, "no device " + id);
+  // Another clinic's device is not there for a token of some clinics: nothing of it may change.
+  if (!call.scope().all() && !device_detail(call, id)) throw ApiError(ErrorCode::not_found, "no device " + id);
   auto& fleet = call.context.services.fleet;
   return call.context.write([&] { return fleet.maintenance(id, from, to, reason, call.principal->actor()); },
                             [&] { return device_detail(call, id).value_or(json::object()); });

@@ -23,7 +23,9 @@ Response alert_notifications(const Call& call) {
   const auto& id = call.params[0];
   auto& store = call.context.services.store;
   // As GET /alerts/{id}: an alert the caller cannot see has no notifications either.
-  if (!store.alert(id)) throw ApiError(ErrorCode::not_found, "no alert " + id);
+  const auto alert = store.alert(id);
+  if (!alert) throw ApiError(ErrorCode::not_found, "no alert " + id);
+  call.require_visible_row(*alert, "no alert " + id);
   store::NotificationQuery query;
   query.alert_id = id;
   query.limit = max_page;
@@ -38,12 +40,13 @@ Response list_notifications(const Call& call) {
   query.receiver = q.text("receiver");
   query.clinic = q.id("clinic");
   query.limit = q.limit();
+  query.scope = call.scope();
   auto& store = call.context.services.store;
   json counts = json::object();
-  for (const auto& [state, count] : store.notification_counts()) counts[state] = count;
+  for (const auto& [state, count] : store.notification_counts(call.scope())) counts[state] = count;
   json out{{"items", store.notifications(query)}, {"counts", std::move(counts)}};
-  // Only an admin can act on a disabled receiver (enable it), so only an admin is shown the list.
-  if (call.principal->role == Role::admin) {
+  // Only an admin of every clinic can act on a disabled receiver (enable it), so only they see the list.
+  if (call.principal->role == Role::admin && call.scope().all()) {
     json disabled = json::object();
     for (const auto& [name, why] : store.disabled_receivers()) disabled[name] = why;
     out["disabled_receivers"] = std::move(disabled);
@@ -94,8 +97,10 @@ Response enable_receiver(const Call& call) {
 void add_notification_routes(Router& router) {
   router.add(verb::get, "/api/v1/alerts/{id}/notifications", Permission::read, alert_notifications);
   router.add(verb::get, "/api/v1/notifications", Permission::oversee, list_notifications);
-  router.add(verb::post, "/api/v1/notify/test", Permission::administer, test_notification);
-  router.add(verb::post, "/api/v1/notify/receivers/{name}/enable", Permission::administer, enable_receiver);
+  // Receivers serve every clinic's alerts.
+  router.add(verb::post, "/api/v1/notify/test", Permission::administer, test_notification, Reach::fleet);
+  router.add(verb::post, "/api/v1/notify/receivers/{name}/enable", Permission::administer, enable_receiver,
+             Reach::fleet);
 }
 
 }  // namespace sterifleet::http

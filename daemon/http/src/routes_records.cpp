@@ -13,7 +13,8 @@ namespace {
 using nlohmann::json;
 using verb = boost::beast::http::verb;
 
-store::RecordQuery record_query(const Query& q) {
+store::RecordQuery record_query(const Call& call) {
+  const auto& q = call.query;
   q.expect({"clinic", "device", "from", "to", "limit", "after"});
   store::RecordQuery query;
   query.clinic = q.id("clinic");
@@ -22,17 +23,18 @@ store::RecordQuery record_query(const Query& q) {
   query.from = range.from;
   query.to = range.to;
   query.page = {q.limit(), q.cursor()};
+  query.scope = call.scope();
   return query;
 }
 
 Response list_sessions(const Call& call) {
   return json_response(boost::beast::http::status::ok,
-                       page_json(call.context.services.store.sessions(record_query(call.query))));
+                       page_json(call.context.services.store.sessions(record_query(call))));
 }
 
 Response list_cycles(const Call& call) {
   return json_response(boost::beast::http::status::ok,
-                       page_json(call.context.services.store.cycles(record_query(call.query))));
+                       page_json(call.context.services.store.cycles(record_query(call))));
 }
 
 std::string cycle_key(const Call& call) { return call.params[0] + "/" + call.params[1]; }
@@ -42,18 +44,21 @@ Response get_cycle(const Call& call) {
   const auto key = cycle_key(call);
   auto cycle = call.context.services.store.cycle(key);
   if (!cycle) throw ApiError(ErrorCode::not_found, "no cycle " + key);
+  call.require_visible_row(*cycle, "no cycle " + key);
   return json_response(boost::beast::http::status::ok, *cycle);
 }
 
 Response get_recall(const Call& call) {
   call.query.expect({});
   const auto key = cycle_key(call);
+  const auto not_found = "no positive biological indicator for cycle " + key;
+  if (!call.scope().all()) call.require_visible_row(call.context.services.store.cycle(key).value_or(json()), not_found);
   auto recall = call.context.services.fleet.read([&](const engine::Engine& engine) -> std::optional<json> {
     const auto found = engine.recall(key);
     if (!found) return std::nullopt;
     return recall_json(*found);
   });
-  if (!recall) throw ApiError(ErrorCode::not_found, "no positive biological indicator for cycle " + key);
+  if (!recall) throw ApiError(ErrorCode::not_found, not_found);
   return json_response(boost::beast::http::status::ok, *recall);
 }
 
@@ -64,6 +69,7 @@ Response add_reprocessing(const Call& call) {
   const auto& entry = body.json();
   const auto clinic = body.required_text("clinic", protocol::max_id_length);
   if (!protocol::is_valid_id(clinic)) bad_param("clinic", "must be 1 to 64 letters, digits, '_', '.' or '-'");
+  call.require_visible(clinic, "no clinic " + clinic);
   auto id = body.optional_text("id", protocol::max_id_length);
   if (entry.contains("id") && !protocol::is_valid_id(id)) {
     bad_param("id", "must be 1 to 64 letters, digits, '_', '.' or '-'");

@@ -23,6 +23,15 @@ report::ComplianceRequest request_of(const Call& call) {
   q.expect({"clinic", "from", "to", "format"});
   report::ComplianceRequest request;
   request.clinic = q.id("clinic");
+  // A report covers one clinic or all: a token for some clinics names one of them (or has only one).
+  const auto& scope = call.scope();
+  if (request.clinic) call.require_visible(*request.clinic, "no clinic " + *request.clinic);
+  if (!request.clinic && !scope.all()) {
+    if (scope.clinics().size() != 1) {
+      bad_param("clinic", "required for a token of several clinics: one of " + scope.to_json().dump());
+    }
+    request.clinic = *scope.clinics().begin();
+  }
   request.format = *report::parse_format(q.one_of("format", {"csv", "json", "pdf"}).value_or("json"));
   const auto range = q.range();
   request.now = call.context.now();

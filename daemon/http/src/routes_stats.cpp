@@ -56,7 +56,7 @@ Response compliance(const Call& call) {
   auto& store = call.context.services.store;
   scan(
       [&](const store::Page& page) {
-        return store.sessions({clinic, std::nullopt, from, to, page});
+        return store.sessions({clinic, std::nullopt, from, to, page, call.scope()});
       },
       [&](const json& row) {
         auto& day = by_day[day_of(row, "started")];
@@ -65,7 +65,7 @@ Response compliance(const Call& call) {
       });
   scan(
       [&](const store::Page& page) {
-        return store.alerts({std::nullopt, std::nullopt, clinic, std::nullopt, from, to, page});
+        return store.alerts({std::nullopt, std::nullopt, clinic, std::nullopt, from, to, page, call.scope()});
       },
       [&](const json& row) {
         // A withdrawn alert never held: late data showed the condition was not there.

@@ -1,5 +1,6 @@
-// The caller's own identity: which token it presents and what that token's role may do, so a client
-// (the dashboard) can show only the actions it is allowed, without a copy of the role matrix.
+// The caller's own identity: which token it presents, what that token's role may do and which clinics it
+// sees, so a client (the dashboard) can show only the actions it is allowed, without a copy of the role
+// matrix.
 #include "router.hpp"
 
 namespace sterifleet::http {
@@ -19,6 +20,7 @@ Response whoami(const Call& call) {
   return json_response(boost::beast::http::status::ok, {{"actor", principal.actor()},
                                                         {"name", principal.name},
                                                         {"role", to_string(principal.role)},
+                                                        {"clinics", principal.clinics.to_json()},
                                                         {"permissions", std::move(permissions)}});
 }
 

@@ -46,9 +46,9 @@ SseSession<Stream>::~SseSession() {
 }
 
 template <class Stream>
-void SseSession<Stream>::start(Response head) {
+void SseSession<Stream>::start(Response head, store::ClinicScope scope) {
   slot_.bind(this->weak_from_this());
-  subscription_ = state_->events.subscribe(state_->options.stream_queue);
+  subscription_ = state_->events.subscribe(state_->options.stream_queue, std::move(scope));
   state_->metrics.stream_opened();
   subscription_->on_ready([weak = this->weak_from_this()] {
     if (auto self = weak.lock()) self->notified();

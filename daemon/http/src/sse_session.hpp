@@ -21,8 +21,9 @@ class SseSession : public Closable, public std::enable_shared_from_this<SseSessi
   SseSession(Stream stream, std::shared_ptr<ServerState> state, Connections::Slot slot);
   ~SseSession() override;
 
-  /// Writes `head` (status and headers; the body is chunked) and starts streaming. On the strand.
-  void start(Response head);
+  /// Writes `head` (status and headers; the body is chunked) and starts streaming the events of the
+  /// clinics in `scope`. On the strand.
+  void start(Response head, store::ClinicScope scope);
   void close() override;
 
  private:

@@ -167,7 +167,7 @@ std::chrono::milliseconds Dispatcher::dispatch_due() {
   auto due = store_.due_notifications(now + lookahead_, options_.batch);
   // Counting scans the outbox: not at every wake-up of a busy ingest.
   if (const auto clock = std::chrono::steady_clock::now(); clock >= next_count_) {
-    metrics_->rows(store_.notification_counts());
+    metrics_->rows(store_.notification_counts({}));
     next_count_ = clock + std::chrono::seconds(10);
   }
   std::map<std::pair<std::string, std::string>, Group> groups;

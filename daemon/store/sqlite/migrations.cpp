@@ -312,6 +312,20 @@ CREATE TABLE disabled_receivers (
 );
 )sql";
 
+// API tokens for some clinics only: `clinics` is a JSON array of them, NULL for every clinic (all the
+// tokens made before). Names become unique, revoked tokens' too, so that an audit record's actor
+// "token:<name>" names one token for ever. Of tokens that shared a name the oldest keeps it and each
+// later one is renamed "<name>~<id>", as is any token named "bootstrap" (the actor of the configured
+// bootstrap secret): '~' is in no name the API accepts, so the new name is free and reads as a renaming.
+// Their secrets are unchanged; records made before name them as they were then.
+constexpr std::string_view schema_v10 = R"sql(
+ALTER TABLE tokens ADD COLUMN clinics TEXT;
+UPDATE tokens SET name = name || '~' || id
+  WHERE name = 'bootstrap' OR EXISTS (SELECT 1 FROM tokens AS older WHERE older.name = tokens.name
+                                        AND (older.created_at, older.id) < (tokens.created_at, tokens.id));
+CREATE UNIQUE INDEX tokens_name ON tokens (name);
+)sql";
+
 constexpr std::array migrations{
     Migration{1, "initial schema", schema_v1},
     Migration{2, "engine snapshots", schema_v2},
@@ -322,6 +336,7 @@ constexpr std::array migrations{
     Migration{7, "message key ranges", schema_v7},
     Migration{8, "fail-safe judging of rejected messages", schema_v8},
     Migration{9, "notification outbox", schema_v9},
+    Migration{10, "token clinics and unique token names", schema_v10},
 };
 
 int stored_version(Connection& db) {

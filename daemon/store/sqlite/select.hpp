@@ -47,6 +47,11 @@ class Select {
   Select& where_if(const std::optional<Timestamp>& value, std::string_view condition) {
     return value ? where(condition, {millis(*value)}) : *this;
   }
+  /// Rows of `column` in the scope: a NULL clinic is in no limited scope (NULL IN (...) is not true).
+  Select& where_in(const ClinicScope& scope, std::string_view column) {
+    if (scope.all()) return *this;
+    return where(std::string(column) + " IN (SELECT value FROM json_each(?))", {scope.to_json().dump()});
+  }
 
   /// Runs with `ORDER BY order`, handing `visit` each row as it is stepped to: one statement, hence one
   /// read transaction, however many rows.

@@ -192,6 +192,39 @@ void insert(WriteStatements& statements, std::int64_t n, const std::vector<Issue
   }
 }
 
+bool is_sha256_hex(const std::string& text) {
+  return text.size() == 64 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Rare writes (a person makes or revokes a token): their statements are prepared when first used.
+void write_tokens(Connection& db, std::int64_t n, const Commit& commit) {
+  for (const auto& [token, sha256_hex] : commit.new_tokens) {
+    if (!is_sha256_hex(sha256_hex)) fail_row(n, "token " + token.id, "its hash is not 64 lowercase hex digits");
+    auto& s = db.cached(
+        "INSERT INTO tokens (id, sha256, name, role, created_at, revoked, clinics) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, token.id);
+    s.bind(2, sha256_hex);
+    s.bind(3, token.name);
+    s.bind(4, token.role);
+    s.bind(5, millis(token.created_at));
+    s.bind(6, std::int64_t{token.revoked ? 1 : 0});
+    const auto clinics = token.clinics.to_json().dump();
+    if (token.clinics.all()) {
+      s.bind_null(7);
+    } else {
+      s.bind(7, clinics);
+    }
+    if (auto error = s.execute()) fail_row(n, "token " + token.id + " named " + token.name, *error);
+  }
+  for (const auto& id : commit.revoked_tokens) {
+    auto& s = db.cached("UPDATE tokens SET revoked = 1 WHERE id = ?");
+    s.bind(1, id);
+    if (auto error = s.execute()) fail_row(n, "the revocation of token " + id, *error);
+    if (sqlite3_changes(db.get()) == 0) fail_row(n, "the revocation of token " + id, "no such token");
+  }
+}
+
 }  // namespace
 
 WriteStatements::WriteStatements(Connection& db)
@@ -409,6 +442,7 @@ bool SqliteStore::write(Writer& w, Counters& next, const Commit& commit) {
   next.audit = append(w, n, commit.audit, std::move(next.audit));
   insert(w.statements, n, commit.commands);
   write_outbox(w.db, n, commit);
+  write_tokens(w.db, n, commit);
   // The meta row holds the audit head, and numbers a commit that left no row carrying its number.
   const bool numbered_by_rows =
       !commit.messages.empty() || !commit.quarantined.empty() || !commit.actions.empty() || !commit.commands.empty();

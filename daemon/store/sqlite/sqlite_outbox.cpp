@@ -214,6 +214,7 @@ std::vector<json> SqliteStore::notifications(const NotificationQuery& q) {
       "last_attempt_at, last_status, last_answer, delivered_at, notice FROM notifications");
   select.where_if(q.alert_id, "alert_id = ?")
       .where_if(q.clinic, "clinic = ?")
+      .where_in(q.scope, "clinic")
       .where_if(q.receiver, "receiver = ?")
       .where_if(q.state, "state = ?");
   auto db = readers_.acquire();
@@ -257,10 +258,14 @@ std::vector<json> SqliteStore::notifications(const NotificationQuery& q) {
   return rows;
 }
 
-std::map<std::string, std::int64_t> SqliteStore::notification_counts() {
+std::map<std::string, std::int64_t> SqliteStore::notification_counts(const ClinicScope& scope) {
   auto db = readers_.acquire();
-  auto& s = db->cached("SELECT state, count(*) FROM notifications GROUP BY state");
+  auto& s = db->cached(scope.all() ? "SELECT state, count(*) FROM notifications GROUP BY state"
+                                   : "SELECT state, count(*) FROM notifications "
+                                     "WHERE clinic IN (SELECT value FROM json_each(?)) GROUP BY state");
   Reset reset(s);
+  const auto clinics = scope.to_json().dump();
+  if (!scope.all()) s.bind(1, clinics);
   std::map<std::string, std::int64_t> out{{"pending", 0}, {"delivered", 0}, {"dead", 0}, {"cancelled", 0}};
   while (s.step("counting notifications")) out[s.string(0)] = s.int64(1);
   return out;

@@ -2,6 +2,7 @@
 // a pooled reading connection, so none waits for a commit.
 #include <filesystem>
 #include <limits>
+#include <set>
 
 #include "../src/cursor.hpp"
 #include "select.hpp"
@@ -21,10 +22,24 @@ std::optional<json> single_row(Connection& db, const std::string& sql, const std
 }
 
 TokenRecord token_from(const Statement& s) {
-  return {s.string(0), s.string(1), s.string(2), from_millis(s.int64(3)), s.int64(4) != 0};
+  TokenRecord token{s.string(0), s.string(1), s.string(2), from_millis(s.int64(3)), s.int64(4) != 0, {}};
+  if (s.is_null(5)) return token;
+  const auto clinics = parse_row(s.text(5));
+  std::set<std::string, std::less<>> only;
+  if (clinics.is_array()) {
+    for (const auto& clinic : clinics) {
+      if (clinic.is_string()) only.insert(clinic.get<std::string>());
+    }
+  }
+  // A list that does not read as clinics would widen the token to every clinic if taken as empty.
+  if (only.empty() || only.size() != clinics.size()) {
+    throw StoreError("token " + token.id + " has clinics that are not a list of clinic names: " + s.string(5));
+  }
+  token.clinics = ClinicScope(std::move(only));
+  return token;
 }
 
-constexpr const char* kTokenColumns = "SELECT id, name, role, created_at, revoked FROM tokens";
+constexpr const char* kTokenColumns = "SELECT id, name, role, created_at, revoked, clinics FROM tokens";
 
 }  // namespace
 
@@ -56,16 +71,16 @@ void where_page_starts(Select& select, const std::optional<Timestamp>& bound, st
 }
 
 Select sessions_matching(std::string columns, const std::optional<std::string>& clinic,
-                         const std::optional<std::string>& pen) {
+                         const std::optional<std::string>& pen, const ClinicScope& scope = {}) {
   Select select("SELECT " + std::move(columns) + " FROM sessions");
-  select.where_if(clinic, "clinic = ?").where_if(pen, "pen = ?");
+  select.where_if(clinic, "clinic = ?").where_if(pen, "pen = ?").where_in(scope, "clinic");
   return select;
 }
 
 Select cycles_matching(std::string columns, const std::optional<std::string>& clinic,
-                       const std::optional<std::string>& sterilizer) {
+                       const std::optional<std::string>& sterilizer, const ClinicScope& scope = {}) {
   Select select("SELECT " + std::move(columns) + " FROM cycles");
-  select.where_if(clinic, "clinic = ?").where_if(sterilizer, "sterilizer = ?");
+  select.where_if(clinic, "clinic = ?").where_if(sterilizer, "sterilizer = ?").where_in(scope, "clinic");
   return select;
 }
 
@@ -80,6 +95,7 @@ Rows SqliteStore::alerts(const AlertQuery& q) {
       .where_if(q.rule, "rule = ?")
       .where_if(q.clinic, "clinic = ?")
       .where_if(q.device, "device = ?")
+      .where_in(q.scope, "clinic")
       .where_if(q.from, "opened_at >= ?");
   where_page_starts(select, q.to, "opened_at < ?", q.page.after, 1, "(opened_at, id) < (?, ?)", Direction::descending);
   auto db = readers_.acquire();
@@ -95,7 +111,7 @@ std::optional<json> SqliteStore::alert(const std::string& id) {
 }
 
 Rows SqliteStore::sessions(const RecordQuery& q) {
-  auto select = sessions_matching("started, pen, session, row", q.clinic, q.device);
+  auto select = sessions_matching("started, pen, session, row", q.clinic, q.device, q.scope);
   select.where_if(q.to, "started < ?");
   where_page_starts(select, q.from, "started >= ?", q.page.after, 2, "(started, pen, session) > (?, ?, ?)",
                     Direction::ascending);
@@ -115,7 +131,7 @@ void SqliteStore::scan_sessions(const RecordFilter& f, const RowVisitor& visit) 
 }
 
 Rows SqliteStore::cycles(const RecordQuery& q) {
-  auto select = cycles_matching("ts, key, row", q.clinic, q.device);
+  auto select = cycles_matching("ts, key, row", q.clinic, q.device, q.scope);
   select.where_if(q.to, "ts < ?");
   where_page_starts(select, q.from, "ts >= ?", q.page.after, 1, "(ts, key) > (?, ?)", Direction::ascending);
   auto db = readers_.acquire();
@@ -266,7 +282,10 @@ class DeviceIds {
 
 /// The filters of a message query besides its device.
 void where_received(Select& select, const RecordQuery& q) {
-  select.where_if(q.clinic, "clinic = ?").where_if(q.from, "received_at >= ?").where_if(q.to, "received_at < ?");
+  select.where_if(q.clinic, "clinic = ?")
+      .where_in(q.scope, "clinic")
+      .where_if(q.from, "received_at >= ?")
+      .where_if(q.to, "received_at < ?");
 }
 
 }  // namespace
@@ -340,6 +359,7 @@ json quarantine_row(const Statement& s) {
 Rows SqliteStore::quarantine(const RecordQuery& q) {
   Select select{std::string(kQuarantineColumns)};
   select.where_if(q.clinic, "clinic = ?")
+      .where_in(q.scope, "clinic")
       .where_if(q.device, "device = ?")
       .where_if(q.from, "received_at >= ?")
       .where_if(q.to, "received_at < ?");
@@ -368,6 +388,7 @@ std::map<std::string, std::int64_t> SqliteStore::quarantine_counts() {
 Rows SqliteStore::commands(const RecordQuery& q) {
   Select select("SELECT seq, id, issued_at, clinic, device, topic, payload FROM commands");
   select.where_if(q.clinic, "clinic = ?")
+      .where_in(q.scope, "clinic")
       .where_if(q.device, "device = ?")
       .where_if(q.from, "issued_at >= ?")
       .where_if(q.to, "issued_at < ?");

@@ -85,18 +85,6 @@ void configure_writer(Connection& db, const SqliteOptions& options) {
   migrate(db);
 }
 
-namespace {
-
-bool is_sha256_hex(const std::string& text) {
-  if (text.size() != 64) return false;
-  for (const char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 SqliteStore::Writer::Writer(const std::string& path, const SqliteOptions& options)
     : db(path, options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE),
       statements((configure_writer(db, options), db)),  // configured first, then prepared
@@ -129,29 +117,6 @@ SqliteStore::~SqliteStore() = default;
 SqliteStore::Writer& SqliteStore::writer() {
   if (writer_->read_only) throw StoreError("the store at " + path_ + " was opened read-only");
   return *writer_;
-}
-
-void SqliteStore::add_token(const TokenRecord& token, const std::string& sha256_hex) {
-  if (!is_sha256_hex(sha256_hex)) throw std::invalid_argument("add_token: expected 64 lowercase hex digits");
-  std::lock_guard lock(write_mutex_);
-  auto& s =
-      writer().db.cached("INSERT INTO tokens (id, sha256, name, role, created_at, revoked) VALUES (?, ?, ?, ?, ?, ?)");
-  s.bind(1, token.id);
-  s.bind(2, sha256_hex);
-  s.bind(3, token.name);
-  s.bind(4, token.role);
-  s.bind(5, millis(token.created_at));
-  s.bind(6, std::int64_t{token.revoked ? 1 : 0});
-  s.run("adding token " + token.id);
-}
-
-bool SqliteStore::revoke_token(const std::string& id) {
-  std::lock_guard lock(write_mutex_);
-  auto& w = writer();
-  auto& s = w.db.cached("UPDATE tokens SET revoked = 1 WHERE id = ?");
-  s.bind(1, id);
-  s.run("revoking token " + id);
-  return sqlite3_changes(w.db.get()) > 0;
 }
 
 }  // namespace sqlite

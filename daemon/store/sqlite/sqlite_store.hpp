@@ -67,12 +67,10 @@ class SqliteStore final : public Store {
   bool enable_receiver(const std::string& receiver) override;
   std::map<std::string, nlohmann::json> disabled_receivers() override;
   std::vector<nlohmann::json> notifications(const NotificationQuery& query) override;
-  std::map<std::string, std::int64_t> notification_counts() override;
+  std::map<std::string, std::int64_t> notification_counts(const ClinicScope& scope) override;
 
-  void add_token(const TokenRecord& token, const std::string& sha256_hex) override;
   std::optional<TokenRecord> token_by_hash(const std::string& sha256_hex) override;
   std::vector<TokenRecord> tokens() override;
-  bool revoke_token(const std::string& id) override;
 
  public:
   struct Writer;  ///< the writing connection and its statements (writer.hpp)

@@ -179,11 +179,13 @@ export type StreamEvent = { type: "alert"; transition: string; alert: Alert } | 
 export type Role = "viewer" | "manager" | "auditor" | "admin";
 export type Permission = "read" | "operate" | "audit" | "oversee" | "administer";
 
-/** GET /api/v1/whoami: the signed-in token and what its role may do. */
+/** GET /api/v1/whoami: the signed-in token, what its role may do and which clinics it sees. */
 export interface Whoami {
   actor: string;
   name: string;
   role: Role;
+  /** null: every clinic; otherwise the API answers with these clinics' records only. */
+  clinics: string[] | null;
   permissions: Permission[];
 }
 

@@ -64,9 +64,15 @@ export function Layout({ route, children }: { route: Route; children: ComponentC
             {connectionText[connection]}
           </span>
           {me && (
-            <span class="identity" title={`Signed in as ${me.actor}`} data-role={me.role}>
+            <span
+              class="identity"
+              title={`Signed in as ${me.actor}, ${me.clinics ? `for ${me.clinics.join(", ")}` : "for every clinic"}`}
+              data-role={me.role}
+              data-clinics={me.clinics?.join(",") ?? ""}
+            >
               <span class="hide-narrow">{me.name}</span>
               <span class="badge neutral">{me.role}</span>
+              {me.clinics && <span class="badge neutral clinics">{me.clinics.join(", ")}</span>}
             </span>
           )}
           <button class="button ghost" onClick={() => signOut()} title="Sign out">

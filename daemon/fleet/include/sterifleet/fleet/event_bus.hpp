@@ -1,6 +1,6 @@
-// Fan-out of live events (alert transitions, device state changes) to the dashboard's stream.
-// Thread-safe; a slow subscriber never blocks the publisher: each subscriber has a bounded queue and
-// loses its oldest events (and is told so) when it falls behind.
+// Fan-out of live events (alert transitions, device state changes) to the dashboard's stream, each
+// event to the subscribers whose clinics include its clinic. Thread-safe; a slow subscriber never blocks the publisher:
+// each subscriber has a bounded queue and loses its oldest events (and is told so) when it falls behind.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +10,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "sterifleet/store/clinic_scope.hpp"
 
 namespace sterifleet::fleet {
 
@@ -28,11 +30,14 @@ class EventBus {
     std::deque<std::string> queue_;
     std::size_t dropped_ = 0;
     std::size_t capacity_ = 1024;
+    store::ClinicScope scope_;
     std::function<void()> notify_;
   };
 
-  std::shared_ptr<Subscription> subscribe(std::size_t capacity = 1024);
-  void publish(const std::string& event);
+  /// Events of the clinics in `scope` only.
+  std::shared_ptr<Subscription> subscribe(std::size_t capacity = 1024, store::ClinicScope scope = {});
+  /// `clinic`: the event's; an event of no clinic (empty) reaches only subscribers of every clinic.
+  void publish(std::string_view clinic, const std::string& event);
   std::size_t subscribers();
 
  private:

@@ -124,6 +124,11 @@ class Fleet {
   /// A delivery to `receiver` for `clinic` succeeded: its delivery.failed alert, if its condition still
   /// holds, is resolved ("delivered again"); otherwise nothing is journaled. Throws StoreError.
   Outcome delivery_recovered(const std::string& receiver, const std::string& clinic);
+  /// A new API token, stored in one commit with its journal entry and its audit record (token_commit in
+  /// journal_actions.hpp says what is refused). `cause`: the request that made it. Throws StoreError.
+  Outcome create_token(store::NewToken token, const std::string& actor, std::string cause);
+  /// Revokes token `id` the same way. Throws StoreError.
+  Outcome revoke_token(const std::string& id, const std::string& actor, std::string cause);
   /// An audit record of something outside the engine (a report made for an auditor), committed in
   /// turn with every other input. Throws StoreError.
   void record_audit(engine::AuditRecord record);
@@ -164,6 +169,7 @@ class Fleet {
   /// Loads the newest snapshot the engine can use into engine_, trying older ones after a failure.
   void load_snapshot(RestoreStats& stats);
   Outcome act(const std::string& actor, ActionKind what);
+  Outcome act_on_token(const std::string& actor, ActionKind what, const std::string& sha256_hex);
   /// tick() under the lock; true when a snapshot is due.
   bool tick_locked();
   void compact(Timestamp now);

@@ -61,11 +61,25 @@ struct DeliveryRecovered {
   protocol::ClinicId clinic;
 };
 
+/// An API token was made. Only its description is journaled: the hash of its secret goes to the store
+/// with it (store::Commit::new_tokens), never into the journal. Changes nothing in the engine; it is
+/// an action so that its audit record is written, in turn, by the one writer of the chain.
+struct TokenCreated {
+  store::TokenRecord token;
+  std::string cause;  ///< the request or command that made it
+};
+/// An API token was revoked; `token` as it was before.
+struct TokenRevoked {
+  store::TokenRecord token;
+  std::string cause;
+};
+
 }  // namespace action
 
-using ActionKind = std::variant<action::Start, action::Tick, action::Compact, action::Acknowledge, action::Resolve,
-                                action::Maintenance, action::SetPolicy, action::ManualReprocessing,
-                                action::DeliveryFailed, action::DeliveryRecovered>;
+using ActionKind =
+    std::variant<action::Start, action::Tick, action::Compact, action::Acknowledge, action::Resolve,
+                 action::Maintenance, action::SetPolicy, action::ManualReprocessing, action::DeliveryFailed,
+                 action::DeliveryRecovered, action::TokenCreated, action::TokenRevoked>;
 
 struct JournalAction {
   Timestamp at;
@@ -86,6 +100,18 @@ boost::system::result<JournalAction, engine::Refusal> read_action(const store::A
 /// Pointer in `entry`. `now` is when it is entered: the default of "at", and the clock-skew reference.
 boost::system::result<action::ManualReprocessing, engine::Refusal> read_manual_reprocessing(
     const nlohmann::json& entry, Timestamp now, std::chrono::seconds max_clock_skew);
+
+/// A token as the journal, the audit trail and the API show it: {id, name, role, clinics (null: all),
+/// created_at, revoked}; never its secret or hash.
+nlohmann::json token_json(const store::TokenRecord& token);
+
+/// The commit of a TokenCreated or TokenRevoked action: its journal entry, its audit record and the
+/// token's row, one transaction. Refused when the store's tokens forbid it: a name taken (by a revoked
+/// token too) or "bootstrap" (conflict), a token to revoke that is not there (not_found) or is revoked
+/// already (conflict). `sha256_hex`: of the new token's secret. Run it by the store's one writer, or
+/// where none runs (the CLI beside a stopped daemon; beside a running one SQLite serialises the two).
+boost::system::result<store::Commit, engine::Refusal> token_commit(store::Store& store, const JournalAction& action,
+                                                                   const std::string& sha256_hex = {});
 
 /// The engine's effects of one action (a refusal for one it cannot apply: an alert that is not there).
 engine::Effects apply(engine::Engine& engine, const JournalAction& action);

@@ -74,14 +74,20 @@ struct Reply {
   Response response;
   /// The request was an authorised GET /api/v1/stream: send `response`'s header, then events.
   bool stream = false;
-  std::string route;  ///< the matched route's pattern, for metrics and logs ("static", "unrouted")
+  std::string route;                  ///< the matched route's pattern, for metrics and logs ("static", "unrouted")
+  store::ClinicScope stream_scope{};  ///< the clinics whose events the stream carries
 };
+
+/// Whom a route answers: any token, within its clinics; or only a token for every clinic, for what
+/// spans them all (the one audit chain, tokens, notification receivers). Fail closed.
+enum class Reach { clinics, fleet };
 
 /// One route as the OpenAPI description must list it.
 struct RouteInfo {
   boost::beast::http::verb method;
   std::string pattern;                   ///< "/api/v1/alerts/{id}/ack"
   std::optional<Permission> permission;  ///< none: public
+  Reach reach = Reach::clinics;
 };
 
 class Api {

@@ -25,29 +25,36 @@ inline constexpr std::array all_permissions{Permission::read, Permission::operat
 std::string_view to_string(Permission permission) noexcept;
 bool allows(Role role, Permission permission) noexcept;
 
-/// An authenticated caller. Its actor is what the audit trail records for its writes.
+/// An authenticated caller. Its actor is what the audit trail records for its writes: "token:<name>",
+/// one token for ever, since names are unique and never reused (and "bootstrap", the configured
+/// bootstrap secret's name, is no token's).
 struct Principal {
   std::string name;
   Role role = Role::viewer;
-  std::string token_id;  ///< empty for the bootstrap token
+  std::string token_id;          ///< empty for the bootstrap token
+  store::ClinicScope clinics{};  ///< what it sees and acts on; other clinics' records do not exist for it
   std::string actor() const { return "token:" + name; }
 };
+
+/// The name of the bootstrap secret's principal; no token may take it.
+inline constexpr std::string_view bootstrap_name = "bootstrap";
 
 /// A token name: what the audit trail shows, so it must be readable and unambiguous.
 bool valid_token_name(std::string_view name) noexcept;
 
 struct IssuedToken {
-  store::TokenRecord record;
-  std::string secret;  ///< "sft_" + 32 hex digits (128 random bits); shown once, stored nowhere
+  store::NewToken stored;  ///< the record and its secret's SHA-256, for fleet::Fleet::create_token
+  std::string secret;      ///< "sft_" + 32 hex digits (128 random bits); shown once, stored nowhere
 };
 
-/// Makes a token, stores its hash and returns the secret. Throws StoreError.
-IssuedToken issue_token(store::Store& store, const std::string& name, Role role, protocol::Timestamp now);
+/// Makes a token (a new id and secret); it is stored by fleet::Fleet::create_token.
+IssuedToken new_token(const std::string& name, Role role, store::ClinicScope clinics, protocol::Timestamp now);
 
 class Authenticator {
  public:
   /// `bootstrap`: an admin secret from the configuration, accepted while the store holds no active
-  /// admin token (so a fresh install can create one, and a leaked config is not a permanent key).
+  /// admin token for every clinic (so a fresh install can create one, and a leaked config is not a
+  /// permanent key).
   Authenticator(store::Store& store, std::string bootstrap);
 
   enum class Failure { missing, malformed, unknown };

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sterifleet/protocol/time.hpp"
+#include "sterifleet/store/clinic_scope.hpp"
 
 namespace sterifleet::store {
 
@@ -82,6 +83,7 @@ struct NotificationQuery {
   std::optional<std::string> receiver{};
   std::optional<std::string> state{};  ///< pending, delivered, dead, cancelled
   std::size_t limit = 100;
+  ClinicScope scope{};  ///< the caller's clinics, besides `clinic`
 };
 
 }  // namespace sterifleet::store

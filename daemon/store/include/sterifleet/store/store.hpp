@@ -24,6 +24,7 @@
 
 #include "sterifleet/engine/effects.hpp"
 #include "sterifleet/protocol/time.hpp"
+#include "sterifleet/store/clinic_scope.hpp"
 #include "sterifleet/store/outbox.hpp"
 
 namespace sterifleet::store {
@@ -74,6 +75,22 @@ struct Action {
   nlohmann::json body;
 };
 
+struct TokenRecord {
+  std::string id;
+  std::string name;  ///< unique among all tokens ever made, revoked ones too
+  std::string role;  ///< viewer, manager, auditor, admin
+  Timestamp created_at;
+  bool revoked = false;
+  ClinicScope clinics;  ///< what it may see and act on
+};
+
+/// A new token and the SHA-256 (64 lowercase hex digits) of its secret, stored by the commit that
+/// carries its audit record.
+struct NewToken {
+  TokenRecord record;
+  std::string sha256_hex;
+};
+
 struct IssuedCommand {
   std::string id;
   Timestamp issued_at;
@@ -95,10 +112,15 @@ struct Commit {
   std::vector<IssuedCommand> commands;
   std::vector<OutboxCancel> cancellations;  ///< applied before the new notifications are added
   std::vector<OutboxRow> notifications;
+  /// Tokens are written with the audit records of their creation and revocation: one transaction.
+  /// A name already taken, or a hash that is not 64 lowercase hex digits, fails the commit.
+  std::vector<NewToken> new_tokens;
+  std::vector<std::string> revoked_tokens;  ///< ids
 
   bool empty() const {
     return messages.empty() && quarantined.empty() && actions.empty() && alerts.empty() && sessions.empty() &&
-           cycles.empty() && audit.empty() && commands.empty() && cancellations.empty() && notifications.empty();
+           cycles.empty() && audit.empty() && commands.empty() && cancellations.empty() && notifications.empty() &&
+           new_tokens.empty() && revoked_tokens.empty();
   }
 };
 
@@ -157,6 +179,7 @@ struct AlertQuery {
   std::optional<Timestamp> from;  ///< opened at or after
   std::optional<Timestamp> to;    ///< opened before
   Page page;
+  ClinicScope scope;  ///< the caller's clinics, besides `clinic`
 };
 
 struct RecordQuery {
@@ -165,6 +188,7 @@ struct RecordQuery {
   std::optional<Timestamp> from;      ///< started / completed / received / issued at or after
   std::optional<Timestamp> to;        ///< before
   Page page;
+  ClinicScope scope;  ///< the caller's clinics, besides `clinic` (quarantined rows without one: only all)
 };
 
 /// A RecordQuery's filters without its page: what a scan visits.
@@ -183,14 +207,6 @@ using RowVisitor = std::function<void(std::string_view row)>;
 struct Rows {
   std::vector<nlohmann::json> rows;
   std::string next;  ///< empty on the last page
-};
-
-struct TokenRecord {
-  std::string id;
-  std::string name;
-  std::string role;  ///< viewer, manager, auditor, admin
-  Timestamp created_at;
-  bool revoked = false;
 };
 
 struct StoreStats {
@@ -292,14 +308,12 @@ class Store {
   /// attempts, last_attempt_at, last_status, last_answer, delivered_at, notice, history: [{round, at,
   /// result, status, answer, latency_ms}]}.
   virtual std::vector<nlohmann::json> notifications(const NotificationQuery& query) = 0;
-  /// Rows by state ("pending", "delivered", "dead", "cancelled").
-  virtual std::map<std::string, std::int64_t> notification_counts() = 0;
+  /// Rows of the clinics in `scope` by state ("pending", "delivered", "dead", "cancelled").
+  virtual std::map<std::string, std::int64_t> notification_counts(const ClinicScope& scope) = 0;
 
-  // --- API tokens (only their SHA-256 is stored) ---
-  virtual void add_token(const TokenRecord& token, const std::string& sha256_hex) = 0;
+  // --- API tokens (only their SHA-256 is stored; written by commits, Commit::new_tokens) ---
   virtual std::optional<TokenRecord> token_by_hash(const std::string& sha256_hex) = 0;
   virtual std::vector<TokenRecord> tokens() = 0;
-  virtual bool revoke_token(const std::string& id) = 0;
 };
 
 struct SqliteOptions {
