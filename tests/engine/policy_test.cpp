@@ -109,14 +109,15 @@ celsius = 160
   EXPECT_EQ(lines[5], "clinic.toml:9: reprocessing.dry_heat row needs exactly one of minutes or not_applicable = true");
 }
 
-TEST(Policy, TheRejectedEventAlertCannotBeTurnedOffOrLowered) {
-  for (const auto* setting :
-       {R"("device.event_rejected" = { enabled = false })", R"("device.event_rejected" = { severity = "warning" })"}) {
-    const auto errors = errors_of(std::string("[rules]\n") + setting + "\n");
-    ASSERT_EQ(errors.size(), 1u) << setting;
-    EXPECT_EQ(errors[0].to_string(),
-              "clinic.toml:2: rules.\"device.event_rejected\" must stay enabled and critical: "
-              "an event that could not be judged must reach a person");
+TEST(Policy, TheAlertsOfUnjudgedMessagesCannotBeTurnedOffOrLowered) {
+  for (const std::string rule : {"device.event_rejected", "device.clinic_mismatch"}) {
+    for (const std::string setting : {"{ enabled = false }", R"({ severity = "warning" })"}) {
+      const auto errors = errors_of("[rules]\n\"" + rule + "\" = " + setting + "\n");
+      ASSERT_EQ(errors.size(), 1u) << rule << setting;
+      EXPECT_EQ(errors[0].to_string(), "clinic.toml:2: rules.\"" + rule +
+                                           "\" must stay enabled and critical: a message that could not be judged "
+                                           "must reach a person");
+    }
   }
   EXPECT_TRUE(errors_of("[rules]\n\"device.protocol_drift\" = { enabled = false }\n").empty());
 }

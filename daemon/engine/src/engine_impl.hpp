@@ -18,6 +18,9 @@ namespace sterifleet::engine {
 /// FNV-1a: a short, stable fingerprint of bytes (a payload, an id) where keeping them would cost more.
 std::uint64_t fnv1a(std::string_view bytes);
 
+/// Why a message under `topic_clinic`'s topics is not applied to a device bound to another clinic.
+std::string clinic_mismatch_detail(const DeviceRecord& bound, const ClinicId& topic_clinic);
+
 /// The effects of one input and the clock it runs on.
 struct Run {
   Effects out;
@@ -78,6 +81,12 @@ class Engine::Impl {
   Judgement reject(const RawMessage& raw, const protocol::DecodeError& error, const Intake& intake);
   Judgement judge_as_before_fail_safe(const RawMessage& raw, const EarlierJudgement& earlier, const Intake& intake);
   void identity_mismatch(const protocol::Topic& topic, Timestamp received_at, Run& run);
+  /// The device's record if it is bound to another clinic than `clinic` (the clinic of its first message).
+  const DeviceRecord* bound_elsewhere(const ClinicId& clinic, const DeviceId& id) const;
+  /// Quarantines a message from a bound device's id under another clinic's topic, unapplied, and raises
+  /// device.clinic_mismatch in the device's own clinic. `also`: why the codec rejected it too, if it did.
+  Judgement foreign_clinic(const RawMessage& raw, const protocol::Topic& topic, std::string_view type,
+                           const std::string& also);
   Effects apply_status(const protocol::StatusMessage& message, Timestamp received_at);
   /// Whether a message whose key was seen before is that message again, not another under its key.
   bool is_redelivery(const DeviceRecord& device, const protocol::Envelope& env, std::string_view payload,

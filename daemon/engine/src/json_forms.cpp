@@ -29,6 +29,8 @@ std::string_view to_string(RefusalCode code) noexcept {
       return "wrong_device_kind";
     case RefusalCode::duplicate_cycle:
       return "duplicate_cycle";
+    case RefusalCode::clinic_mismatch:
+      return "clinic_mismatch";
   }
   return "unknown";
 }

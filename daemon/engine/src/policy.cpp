@@ -129,10 +129,13 @@ void read_rules(PolicyReader& in, const toml::table& root, Policy& policy) {
         in.error(settings->get("severity"), where + ".severity must be \"info\", \"warning\" or \"critical\"");
       }
     }
-    // Fail safe: whether an event nobody could judge broke a rule is unknown, so a person must hear of it.
-    const auto& kept = policy.rule(RuleId::event_rejected);
-    if (*rule == RuleId::event_rejected && (!kept.enabled || kept.severity != Severity::critical)) {
-      in.error(&node, where + " must stay enabled and critical: an event that could not be judged must reach a person");
+    // Fail safe: whether an event nobody could judge broke a rule is unknown, so a person must hear of it;
+    // a message under another clinic's topics is not judged either.
+    const auto& kept = policy.rule(*rule);
+    const bool unjudged = *rule == RuleId::event_rejected || *rule == RuleId::clinic_mismatch;
+    if (unjudged && (!kept.enabled || kept.severity != Severity::critical)) {
+      in.error(&node,
+               where + " must stay enabled and critical: a message that could not be judged must reach a person");
     }
   }
 }

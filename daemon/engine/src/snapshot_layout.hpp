@@ -50,7 +50,7 @@ namespace snapshot_io {
 
 STERIFLEET_ENUM_SIZE(Hygiene, needs_reprocessing);
 STERIFLEET_ENUM_SIZE(Presence, shutdown);
-STERIFLEET_ENUM_SIZE(RuleId, delivery_failed);
+STERIFLEET_ENUM_SIZE(RuleId, clinic_mismatch);
 STERIFLEET_ENUM_SIZE(Severity, critical);
 STERIFLEET_ENUM_SIZE(ReprocessingLevel, high_level_disinfection);
 STERIFLEET_ENUM_SIZE(protocol::DeviceKind, sterilizer);
