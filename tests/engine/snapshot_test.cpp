@@ -414,8 +414,8 @@ TEST_F(SnapshotBytes, AnotherFormatVersionIsRefused) {
   EXPECT_NE(refusal("not a snapshot").find("magic"), std::string::npos);
 }
 
-// Format 5 added device.clinic_mismatch to the policy's rule table: a format 4 snapshot would be read with
-// a rule table one short, so it is refused and the journal replayed.
+// Format 5 added device.clinic_mismatch to the policy's rule table and the patient reference pattern: a
+// format 4 snapshot would be read with a rule table one short, so it is refused and the journal replayed.
 TEST_F(SnapshotBytes, AFormat4SnapshotIsRefused) {
   std::string older = bytes_;
   older[8] = 4;

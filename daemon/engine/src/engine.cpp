@@ -210,8 +210,16 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
                  [&](const protocol::BowieDickTest& t) { on_bowie_dick(dev, t, env, run); },
              },
              message.body);
-  if (!message.drift.empty() && !run.out.refusal) {
-    note_drift(dev, message.drift, protocol::type_name(message.body), env.ts, message_key(env), run);
+  if (!run.out.refusal) {
+    const auto* start = std::get_if<protocol::SessionStart>(&message.body);
+    auto patient = start ? patient_ref_drift(*start, message.drift) : std::nullopt;
+    if (patient) {
+      auto drift = message.drift;
+      drift.push_back(std::move(*patient));
+      note_drift(dev, drift, protocol::type_name(message.body), env.ts, message_key(env), run);
+    } else if (!message.drift.empty()) {
+      note_drift(dev, message.drift, protocol::type_name(message.body), env.ts, message_key(env), run);
+    }
   }
   reconcile_locks(run);
   return std::move(run.out);

@@ -11,6 +11,7 @@
 
 #include "alert_book.hpp"
 #include "sterifleet/engine/engine.hpp"
+#include "sterifleet/engine/patient_ref.hpp"
 #include "sterifleet/protocol/topic.hpp"
 
 namespace sterifleet::engine {
@@ -100,6 +101,12 @@ class Engine::Impl {
                   const std::string& key, Run& run);
 
   // pens.cpp
+  /// The policy's patient reference pattern, compiled when the policy's text changes.
+  const PatientRefPattern& patient_ref_pattern();
+  /// Drift of a session start whose patient reference breaks the policy's pattern, unless the codec
+  /// already reported that field.
+  std::optional<protocol::Drift> patient_ref_drift(const protocol::SessionStart& start,
+                                                   const std::vector<protocol::Drift>& reported);
   void on_session_start(DeviceRecord& pen, const protocol::SessionStart& start, const protocol::Envelope& env,
                         Run& run);
   void on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, const protocol::Envelope& env, Run& run);
@@ -156,6 +163,7 @@ class Engine::Impl {
   /// Every device handed out for change (device(), find_device()) since take_changed_devices().
   std::unordered_set<DeviceId> changed;
   bool all_changed = true;
+  std::optional<PatientRefPattern> patient_refs;
 };
 
 }  // namespace sterifleet::engine

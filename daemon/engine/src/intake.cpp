@@ -70,6 +70,8 @@ Judgement Engine::Impl::receive(const RawMessage& raw, const Intake& intake) {
   auto decoded = protocol::decode(raw.topic, raw.payload, {raw.received_at, intake.max_clock_skew});
   if (!decoded) return reject(raw, decoded.error(), intake);
   if (const auto* status = std::get_if<protocol::StatusMessage>(&*decoded)) {
+    // Before the retained shortcut: a foreign status the broker replays on every subscribe is still foreign.
+    if (bound_elsewhere(status->clinic, status->device)) return foreign_clinic(raw, topic_of(raw), "status", {});
     const Presence presence =
         status->online ? Presence::online : (status->shutdown ? Presence::shutdown : Presence::offline);
     // The broker replays retained statuses on every subscribe: that is neither news nor a sign of life.
@@ -78,8 +80,6 @@ Judgement Engine::Impl::receive(const RawMessage& raw, const Intake& intake) {
     }
     Judgement out;
     out.effects = apply_status(*status, raw.received_at);
-    // A status is refused only when its device is bound to another clinic.
-    if (out.effects.refusal) return foreign_clinic(raw, topic_of(raw), "status", {});
     out.message = std::move(*decoded);
     return out;
   }

@@ -8,6 +8,8 @@
 #include <span>
 #include <sstream>
 
+#include "sterifleet/engine/patient_ref.hpp"
+
 namespace sterifleet::engine {
 
 namespace {
@@ -169,6 +171,18 @@ void read_simple_tables(PolicyReader& in, const toml::table& root, Policy& polic
       in.number(*t, area_names[i], "depth_limits_mm", 0, 3.0, policy.depth_limit_mm[i]);
     }
   }
+  if (const auto* t = in.table(root, "patients", "policy")) {
+    in.only_keys(*t, "patients", {"ref_pattern"});
+    if (auto pattern = in.string(*t, "ref_pattern", "patients")) {
+      try {
+        PatientRefPattern compiled(*pattern);
+        policy.patient_ref_pattern = std::move(*pattern);
+      } catch (const std::regex_error& e) {
+        in.error(t->get("ref_pattern"),
+                 "patients.ref_pattern is not an ECMAScript regular expression: " + std::string(e.what()));
+      }
+    }
+  }
   if (const auto* t = in.table(root, "notifications", "policy")) {
     in.only_keys(*t, "notifications", {"repeat_critical_min", "repeat_warning_min"});
     in.seconds_from(*t, "repeat_critical_min", "notifications", 60, 7 * 24 * 60, policy.repeat_critical);
@@ -324,9 +338,9 @@ std::variant<Policy, std::vector<PolicyError>> parse_policy_over(const Policy& b
         {std::string(source_name), static_cast<int>(e.source().begin.line), std::string(e.description())}};
   }
   PolicyReader in(source_name);
-  in.only_keys(
-      root, "the policy",
-      {"rules", "battery", "service", "heartbeat", "sterility", "depth_limits_mm", "notifications", "reprocessing"});
+  in.only_keys(root, "the policy",
+               {"rules", "battery", "service", "heartbeat", "sterility", "depth_limits_mm", "notifications", "patients",
+                "reprocessing"});
   Policy policy = base;
   read_rules(in, root, policy);
   read_simple_tables(in, root, policy);

@@ -1,6 +1,7 @@
 // Sessions and sterilizer cycles from the store, manual reprocessing entries, and recall reports from
 // the engine (which knows every session an item of a recalled load was used in since).
 
+#include "patient_mask.hpp"
 #include "router.hpp"
 #include "sterifleet/crypto/random.hpp"
 #include "sterifleet/http/record_views.hpp"
@@ -26,8 +27,9 @@ store::RecordQuery record_query(const Query& q) {
 }
 
 Response list_sessions(const Call& call) {
-  return json_response(boost::beast::http::status::ok,
-                       page_json(call.context.services.store.sessions(record_query(call.query))));
+  auto page = page_json(call.context.services.store.sessions(record_query(call.query)));
+  if (const auto mask = PatientMask::for_call(call)) mask->sessions(page["items"]);
+  return json_response(boost::beast::http::status::ok, page);
 }
 
 Response list_cycles(const Call& call) {
@@ -54,6 +56,7 @@ Response get_recall(const Call& call) {
     return recall_json(*found);
   });
   if (!recall) throw ApiError(ErrorCode::not_found, "no positive biological indicator for cycle " + key);
+  if (const auto mask = PatientMask::for_call(call)) mask->sessions((*recall)["sessions"]);
   return json_response(boost::beast::http::status::ok, *recall);
 }
 

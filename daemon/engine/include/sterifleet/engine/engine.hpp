@@ -28,7 +28,8 @@ struct RecalledSession {
   Timestamp started;
   protocol::OperatorId operator_id;
   protocol::PatientRef patient;
-  std::string after_cycle;  ///< the recalled cycle that last reprocessed the pen before the session
+  bool patient_drift = false;  ///< the reference did not match the policy's pattern (SessionRecord)
+  std::string after_cycle;     ///< the recalled cycle that last reprocessed the pen before the session
 };
 
 struct Recall {
