@@ -134,7 +134,8 @@ std::string bi_cell(const json& cycle) {
 std::string patient_cell(const json& session) {
   const auto flagged = session.find("patient_drift");
   const bool drift = flagged != session.end() && flagged->is_boolean() && flagged->get<bool>();
-  return text(session, "patient") + (drift ? " (NOT PSEUDONYMOUS?)" : "");
+  // Short words: a narrow column wraps between words, and one too long for it would be cut.
+  return text(session, "patient") + (drift ? " (MAY IDENTIFY A PERSON)" : "");
 }
 
 std::string rule_label(std::string_view how) {
