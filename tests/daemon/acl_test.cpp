@@ -1,6 +1,7 @@
-// The broker ACL shipped in deploy/ (copied as is), with per-device accounts: a device publishes under
-// its own topics and the daemon's account receives it; it cannot publish under another device's topics
-// nor send commands, and cannot read another device's commands. Plain loopback listener instead of TLS.
+// The broker ACL shipped in deploy/ (copied as is), with per-device accounts named "<clinic>/<device>": a
+// device publishes under its own topics and the daemon's account receives it; it cannot publish under
+// another device's topics, nor under its own id in another clinic, nor send commands, and cannot read
+// another device's commands. Plain loopback listener instead of TLS.
 #include <gtest/gtest.h>
 #include <mqtt/exception.h>
 
@@ -24,11 +25,13 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 const MqttLogin daemon_login{"sterifleetd", "daemon-secret"};
-const MqttLogin pen_a_login{"PEN-A", "pen-a-secret"};
-const MqttLogin pen_b_login{"PEN-B", "pen-b-secret"};
+const MqttLogin pen_a_login{"C01/PEN-A", "pen-a-secret"};
+const MqttLogin pen_b_login{"C01/PEN-B", "pen-b-secret"};
+// A name Mosquitto would substitute as a wildcard level, were it not refused.
+const MqttLogin wildcard_login{"C01/+", "wildcard-secret"};
 
-std::string topic(const std::string& device, const std::string& channel) {
-  return "sterifleet/v1/C01/" + device + "/" + channel;
+std::string topic(const std::string& device, const std::string& channel, const std::string& clinic = "C01") {
+  return "sterifleet/v1/" + clinic + "/" + device + "/" + channel;
 }
 
 std::string message(const std::string& device, std::uint64_t seq, const std::string& type, json body) {
@@ -58,7 +61,7 @@ MosquittoOptions secured_broker(const fs::path& dir) {
   fs::copy_file(fs::path(STERIFLEET_SOURCE_DIR) / "deploy/mosquitto/sterifleet.acl", dir / "sterifleet.acl");
   const auto passwd = (dir / "sterifleet.passwd").string();
   std::ofstream(passwd).close();
-  for (const auto& login : {daemon_login, pen_a_login, pen_b_login}) {
+  for (const auto& login : {daemon_login, pen_a_login, pen_b_login, wildcard_login}) {
     const auto made = run_to_completion({"mosquitto_passwd", "-b", passwd, login.username, login.password});
     if (made.status != 0) throw std::runtime_error("mosquitto_passwd: " + made.output);
   }
@@ -127,6 +130,32 @@ TEST_F(DaemonAcl, ADeviceAccount_CannotPublishUnderAnotherDevicesTopicsNorSendCo
   const auto commands = pen_b.messages();
   ASSERT_EQ(commands.size(), 1U);
   EXPECT_NE(commands.front().payload.find("from-daemon"), std::string::npos);
+}
+
+TEST_F(DaemonAcl, ADeviceAccount_CannotPublishUnderAnotherClinicsTopics) {
+  MqttRecorder pen_a(broker_.url(), topic("PEN-A", "cmd"), "PEN-A", pen_a_login);
+  MqttRecorder wildcard(broker_.url(), topic("PEN-W", "cmd"), "PEN-W", wildcard_login);
+  pen_a.publish(topic("PEN-A", "birth", "C02"), birth("PEN-A"));
+  pen_a.publish(topic("PEN-A", "telemetry", "C02"), telemetry("PEN-A", 2));
+  wildcard.publish(topic("PEN-B", "birth"), birth("PEN-B"));
+  wildcard.publish(topic("PEN-W", "birth"), birth("PEN-W"));
+  pen_a.publish(topic("PEN-A", "birth"), birth("PEN-A"));
+  ASSERT_TRUE(observer_.wait_for([](const auto& all) { return has_topic(all, topic("PEN-A", "birth")); }, 10s));
+  const auto seen = observer_.messages();
+  EXPECT_FALSE(has_topic(seen, topic("PEN-A", "birth", "C02")));
+  EXPECT_FALSE(has_topic(seen, topic("PEN-A", "telemetry", "C02")));
+  // Each publish waits for the broker's acknowledgement, so the wildcard account's messages were routed
+  // (had they been allowed) before PEN-A's last one, and reached the observer and the daemon first.
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       sqlite_integer(daemon_.db(), "SELECT count(*) FROM messages WHERE device = 'PEN-A'") < 1;) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon_.log();
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_FALSE(has_topic(observer_.messages(), topic("PEN-B", "birth")));
+  EXPECT_FALSE(has_topic(observer_.messages(), topic("PEN-W", "birth")));
+  EXPECT_EQ(sqlite_integer(daemon_.db(), "SELECT count(*) FROM messages WHERE clinic = 'C02'"), 0);
+  EXPECT_EQ(sqlite_integer(daemon_.db(), "SELECT count(*) FROM messages WHERE device <> 'PEN-A'"), 0);
+  EXPECT_EQ(sqlite_integer(daemon_.db(), "SELECT count(*) FROM quarantine"), 0);
 }
 
 TEST_F(DaemonAcl, ADeviceAccount_CannotReadAnotherDevicesCommands) {

@@ -146,5 +146,53 @@ TEST(DaemonBadInput, EachIsQuarantinedWithItsReasonAndCounted_AndAGoodMessageIsS
   EXPECT_NE(rejected[1].at("summary").get<std::string>().find("session.pause"), std::string::npos);
 }
 
+// PEN-01 is C01's (its first message came under C01). Its id under C02's topics is quarantined, applied
+// to nothing and raises a critical alert in C01, before and after the daemon is killed and restarted.
+TEST(DaemonBadInput, AMessageUnderAnotherClinicsTopicsIsQuarantinedWithACriticalAlert_AlsoAfterARestart) {
+  Mosquitto broker;
+  Daemon daemon({STERIFLEETD_PATH, broker.url()});
+  MqttRecorder device(broker.url(), pen_topic + "cmd", "PEN-01");
+  const std::string foreign_topic = "sterifleet/v1/C02/PEN-01/telemetry";
+  const auto stored = [&] {
+    return sqlite_integer(daemon.db(), "SELECT count(*) FROM messages WHERE device = 'PEN-01' AND seq IS NOT NULL");
+  };
+  const auto wait_stored = [&](std::int64_t count) {
+    for (auto deadline = std::chrono::steady_clock::now() + 30s; stored() < count;) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon.log();
+      std::this_thread::sleep_for(50ms);
+    }
+  };
+
+  device.publish(pen_topic + "birth",
+                 envelope(5, 1, "birth", {{"kind", "pen"}, {"model", "Dermapen 4"}, {"firmware", "4.2.1"}}).dump());
+  device.publish(foreign_topic, telemetry(2).dump());
+  device.publish(pen_topic + "telemetry", telemetry(3).dump());
+  wait_stored(2);
+  const auto quarantined = daemon.all_items("/api/v1/quarantine");
+  ASSERT_EQ(quarantined.size(), 1U) << json(quarantined).dump(2);
+  EXPECT_EQ(quarantined[0].at("reason"), "clinic_mismatch");
+  EXPECT_EQ(quarantined[0].at("topic"), foreign_topic);
+  EXPECT_NE(quarantined[0].at("detail").get<std::string>().find("PEN-01 belongs to clinic C01"), std::string::npos);
+  EXPECT_EQ(metric_value(daemon.metrics(), "sterifleet_messages_quarantined_total", "reason=\"clinic_mismatch\""), 1);
+  EXPECT_EQ(sqlite_integer(daemon.db(), "SELECT count(*) FROM messages WHERE clinic = 'C02'"), 0);
+  auto alerts = daemon.all_items("/api/v1/alerts?rule=device.clinic_mismatch");
+  ASSERT_EQ(alerts.size(), 1U);
+  EXPECT_EQ(alerts[0].at("clinic"), "C01");
+  EXPECT_EQ(alerts[0].at("subject"), "PEN-01");
+  EXPECT_EQ(alerts[0].at("severity"), "critical");
+  EXPECT_EQ(alerts[0].at("trigger"), "quarantine:" + std::to_string(quarantined[0].at("id").get<std::int64_t>()));
+
+  daemon.kill();
+  daemon.start();
+  device.publish(foreign_topic, telemetry(4).dump());
+  device.publish(pen_topic + "telemetry", telemetry(5).dump());
+  wait_stored(3);
+  EXPECT_EQ(daemon.all_items("/api/v1/quarantine").size(), 2U);
+  alerts = daemon.all_items("/api/v1/alerts?rule=device.clinic_mismatch");
+  ASSERT_EQ(alerts.size(), 1U);
+  EXPECT_EQ(alerts[0].at("occurrences"), 2);
+  EXPECT_EQ(alerts[0].at("state"), "open");
+}
+
 }  // namespace
 }  // namespace sterifleet::testing

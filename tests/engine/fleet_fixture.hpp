@@ -123,11 +123,11 @@ class FleetFixture : public ::testing::Test {
                 minute);
   }
 
-  /// A payload as it came off the wire on `device`'s `channel`, received at `minute`, kept under
-  /// `quarantine_id` if it is rejected.
+  /// A payload as it came off the wire on `device`'s `channel` of `clinic`, received at `minute`, kept
+  /// under `quarantine_id` if it is rejected.
   Judgement receive(const std::string& device, const std::string& channel, const std::string& payload, double minute,
-                    std::int64_t quarantine_id = 1) {
-    const std::string topic = "sterifleet/v1/north/" + device + "/" + channel;
+                    std::int64_t quarantine_id = 1, const std::string& clinic = "north") {
+    const std::string topic = "sterifleet/v1/" + clinic + "/" + device + "/" + channel;
     auto judged = engine_.receive({topic, payload, at_minute(minute), false, quarantine_id}, {});
     remember(judged.effects);
     return judged;

@@ -184,5 +184,113 @@ TEST(FieldOutcomes, EveryRowGivesItsAlert) {
   }
 }
 
+// A device belongs to the clinic of its first message. The same id under another clinic's topics is
+// not that device: nothing of it is applied, it is quarantined, and a critical alert in the device's
+// own clinic names it. The foreign message's key stays free for the device's own message.
+TEST_F(Intake, ClinicMismatch_AForeignMessageIsQuarantinedUnappliedWithACriticalAlert) {
+  const std::string payload = payload_of("PEN-1", start_body("S1"), 10);
+  const auto judged = receive("PEN-1", "event", payload, 10, 7, "south");
+  EXPECT_EQ(judged.disposition, Disposition::quarantined);
+  EXPECT_EQ(judged.reason, "clinic_mismatch");
+  EXPECT_NE(judged.detail.find("PEN-1 belongs to clinic north"), std::string::npos) << judged.detail;
+  EXPECT_NE(judged.detail.find("sterifleet/v1/south/PEN-1/event"), std::string::npos) << judged.detail;
+  EXPECT_TRUE(device("PEN-1").sessions.empty());
+  EXPECT_EQ(device("PEN-1").clinic.str(), "north");
+
+  const auto fired = alerts(RuleId::clinic_mismatch);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].clinic.str(), "north");
+  EXPECT_EQ(fired[0].subject, "PEN-1");
+  EXPECT_EQ(fired[0].severity, Severity::critical);
+  EXPECT_EQ(fired[0].episode.trigger, "quarantine:7");
+  EXPECT_TRUE(alerts(RuleId::event_rejected).empty());
+  EXPECT_EQ(lock_commands(), std::vector<std::string>{"lock:PEN-1"});
+
+  // The same payload from the device's own clinic is its message: accepted, not a redelivery.
+  EXPECT_EQ(receive("PEN-1", "event", payload, 11).disposition, Disposition::accepted);
+  EXPECT_EQ(device("PEN-1").sessions.size(), 1u);
+  // Only a person closes it: a correct message of the device is no answer to who sent the other.
+  ASSERT_EQ(alerts(RuleId::clinic_mismatch).size(), 1u);
+  EXPECT_EQ(alerts(RuleId::clinic_mismatch)[0].state(), AlertState::open);
+
+  receive("PEN-1", "telemetry", payload_of("PEN-1", telemetry_body(), 12), 12, 8, "south");
+  ASSERT_EQ(alerts(RuleId::clinic_mismatch).size(), 1u);
+  EXPECT_EQ(alerts(RuleId::clinic_mismatch)[0].episode.occurrences, 2);
+}
+
+TEST_F(Intake, ClinicMismatch_AForeignStatusOrMalformedMessageChangesNothingOfTheDevice) {
+  const auto presence = device("PEN-1").presence;
+  const auto status = receive("PEN-1", "status", R"({"v":1,"device":"PEN-1","boot":1,"online":false})", 10, 3, "south");
+  EXPECT_EQ(status.disposition, Disposition::quarantined);
+  EXPECT_EQ(status.reason, "clinic_mismatch");
+  EXPECT_EQ(device("PEN-1").presence, presence);
+  // Retained, and saying what the device's own status says: the broker's replay of a foreign status.
+  const auto replayed = engine_.receive({"sterifleet/v1/south/PEN-1/status",
+                                         R"({"v":1,"device":"PEN-1","boot":1,"online":true})", at_minute(10), true, 5},
+                                        {});
+  EXPECT_EQ(replayed.disposition, Disposition::quarantined);
+  EXPECT_EQ(replayed.reason, "clinic_mismatch");
+
+  // Its envelope names boot 1 seq 2, the device's next number: that stays the device's to send.
+  const auto whole = json::parse(payload_of("PEN-1", start_body("S1"), 11));
+  auto broken = whole;
+  broken["body"].erase("cartridge");
+  const auto malformed = receive("PEN-1", "event", broken.dump(), 11, 4, "south");
+  EXPECT_EQ(malformed.disposition, Disposition::quarantined);
+  EXPECT_EQ(malformed.reason, "clinic_mismatch");
+  EXPECT_NE(malformed.detail.find("missing_field"), std::string::npos) << malformed.detail;
+  EXPECT_TRUE(alerts(RuleId::event_rejected).empty());
+  EXPECT_EQ(alerts(RuleId::clinic_mismatch).at(0).episode.occurrences, 3);
+
+  EXPECT_EQ(receive("PEN-1", "event", whole.dump(), 12).disposition, Disposition::accepted);
+  EXPECT_TRUE(alerts(RuleId::sequence_gap).empty());
+}
+
+// A device id first seen under a clinic is bound there, whatever its first message was.
+TEST_F(Intake, ClinicMismatch_TheFirstClinicAnIdComesUnderBindsIt) {
+  EXPECT_EQ(receive("PEN-9", "telemetry", payload_of("PEN-9", telemetry_body(), 10), 10, 1, "south").disposition,
+            Disposition::accepted);
+  EXPECT_EQ(device("PEN-9").clinic.str(), "south");
+  EXPECT_EQ(receive("PEN-9", "telemetry", payload_of("PEN-9", telemetry_body(), 11), 11).reason, "clinic_mismatch");
+}
+
+// A patient reference off the policy's pattern (a date of birth here) is kept as sent, as drift: the
+// session is judged, the warning does not repeat the reference, and the session carries the flag that
+// withholds it from viewers and marks it in reports.
+TEST_F(Intake, PatientReference_OffThePatternIsDriftWithAWarningThatDoesNotRepeatIt) {
+  const auto judged = receive("PEN-1", "event", altered(start_body("S1"), 10, "/body/patient", "19850302"), 10);
+  ASSERT_EQ(judged.disposition, Disposition::accepted) << judged.detail;
+  ASSERT_EQ(device("PEN-1").sessions.size(), 1u);
+  EXPECT_TRUE(device("PEN-1").sessions[0].patient_drift);
+  EXPECT_EQ(device("PEN-1").sessions[0].start.patient.str(), "19850302");
+  const auto drift = alerts(RuleId::protocol_drift);
+  ASSERT_EQ(drift.size(), 1u);
+  EXPECT_EQ(drift[0].subject, "PEN-1/body/patient");
+  EXPECT_EQ(drift[0].severity, Severity::warning);
+  EXPECT_EQ(drift[0].episode.summary.find("19850302"), std::string::npos) << drift[0].episode.summary;
+  EXPECT_NE(drift[0].episode.summary.find("ref_pattern"), std::string::npos) << drift[0].episode.summary;
+  ASSERT_EQ(judged.effects.sessions.size(), 1u);
+  EXPECT_EQ(to_json(judged.effects.sessions[0])["patient_drift"], true);
+
+  // One off the id charset too (a name): the codec's drift names the field once, the flag is set.
+  receive("PEN-1", "event", altered(start_body("S2"), 30, "/body/patient", "Anna Berg"), 30);
+  EXPECT_TRUE(device("PEN-1").sessions[1].patient_drift);
+  EXPECT_EQ(alerts(RuleId::protocol_drift).size(), 1u);
+
+  receive("PEN-1", "event", payload_of("PEN-1", start_body("S3"), 50), 50);
+  EXPECT_FALSE(device("PEN-1").sessions[2].patient_drift);
+}
+
+// The pattern in force when the session started decides: a policy reload changes later sessions only.
+TEST_F(Intake, PatientReference_ThePolicysPatternDecides) {
+  Policy strict = default_policy();
+  strict.patient_ref_pattern = "PT-[0-9]{6}";
+  engine_.set_policy(strict, "operator:SIGHUP", at_minute(1));
+  receive("PEN-1", "event", payload_of("PEN-1", start_body("S1"), 10), 10);  // "pt-S1"
+  receive("PEN-1", "event", altered(start_body("S2"), 20, "/body/patient", "PT-000042"), 20);
+  EXPECT_TRUE(device("PEN-1").sessions[0].patient_drift);
+  EXPECT_FALSE(device("PEN-1").sessions[1].patient_drift);
+}
+
 }  // namespace
 }  // namespace sterifleet::engine::testing

@@ -5,6 +5,8 @@
 
 #include <sstream>
 
+#include "sterifleet/engine/patient_ref.hpp"
+
 namespace sterifleet::engine {
 namespace {
 
@@ -109,16 +111,48 @@ celsius = 160
   EXPECT_EQ(lines[5], "clinic.toml:9: reprocessing.dry_heat row needs exactly one of minutes or not_applicable = true");
 }
 
-TEST(Policy, TheRejectedEventAlertCannotBeTurnedOffOrLowered) {
-  for (const auto* setting :
-       {R"("device.event_rejected" = { enabled = false })", R"("device.event_rejected" = { severity = "warning" })"}) {
-    const auto errors = errors_of(std::string("[rules]\n") + setting + "\n");
-    ASSERT_EQ(errors.size(), 1u) << setting;
-    EXPECT_EQ(errors[0].to_string(),
-              "clinic.toml:2: rules.\"device.event_rejected\" must stay enabled and critical: "
-              "an event that could not be judged must reach a person");
+TEST(Policy, TheAlertsOfUnjudgedMessagesCannotBeTurnedOffOrLowered) {
+  for (const std::string rule : {"device.event_rejected", "device.clinic_mismatch"}) {
+    for (const std::string setting : {"{ enabled = false }", R"({ severity = "warning" })"}) {
+      const auto errors = errors_of("[rules]\n\"" + rule + "\" = " + setting + "\n");
+      ASSERT_EQ(errors.size(), 1u) << rule << setting;
+      EXPECT_EQ(errors[0].to_string(), "clinic.toml:2: rules.\"" + rule +
+                                           "\" must stay enabled and critical: a message that could not be judged "
+                                           "must reach a person");
+    }
   }
   EXPECT_TRUE(errors_of("[rules]\n\"device.protocol_drift\" = { enabled = false }\n").empty());
+}
+
+// The default patient reference pattern, as daemon/engine/README.md states it.
+TEST(Policy, PatientReferences_TheDefaultPatternTakesOpaqueIdsOnly) {
+  const PatientRefPattern pattern(default_policy().patient_ref_pattern);
+  EXPECT_EQ(default_policy().patient_ref_pattern, default_patient_ref_pattern);
+  for (const auto* ref : {"pt-8c1e0b", "P000123", "a", "X_17-b", "pt-20231234", "K-1985"}) {
+    EXPECT_TRUE(pattern.conforms(ref)) << ref;
+  }
+  for (const auto* ref :
+       {"Anna Berg", "anna.berg", "anna@example.org", "1985-03-02", "19850302", "02.03.1985", "02-03-1985", "02031985",
+        "12-25-1985", "03/02/1985", "pt-1985-03-02", "berg19850302", "pt_02031985x", ""}) {
+    EXPECT_FALSE(pattern.conforms(ref)) << ref;
+  }
+  EXPECT_FALSE(pattern.conforms(std::string(65, 'a')));
+}
+
+TEST(Policy, PatientReferences_APolicySetsItsPatternAndABadOneIsRefused) {
+  const auto parsed = parse_policy("[patients]\nref_pattern = 'PT-[0-9]{6}'\n", "clinic.toml");
+  ASSERT_TRUE(std::holds_alternative<Policy>(parsed));
+  const PatientRefPattern pattern(std::get<Policy>(parsed).patient_ref_pattern);
+  EXPECT_TRUE(pattern.conforms("PT-000042"));
+  EXPECT_FALSE(pattern.conforms("PT-000042-x")) << "the whole reference must match";
+  EXPECT_FALSE(pattern.conforms("pt-8c1e0b"));
+
+  const auto errors = errors_of("[patients]\nref_pattern = 'PT-[0-9'\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].line, 2);
+  EXPECT_NE(errors[0].message.find("patients.ref_pattern is not an ECMAScript regular expression"), std::string::npos)
+      << errors[0].message;
+  EXPECT_EQ(errors_of("[patients]\npattern = 'x'\n").at(0).message, "unknown key \"pattern\" in patients");
 }
 
 TEST(Policy, SyntaxErrorsNameTheLine) {

@@ -414,6 +414,14 @@ TEST_F(SnapshotBytes, AnotherFormatVersionIsRefused) {
   EXPECT_NE(refusal("not a snapshot").find("magic"), std::string::npos);
 }
 
+// Format 5 added device.clinic_mismatch to the policy's rule table and the patient reference pattern: a
+// format 4 snapshot would be read with a rule table one short, so it is refused and the journal replayed.
+TEST_F(SnapshotBytes, AFormat4SnapshotIsRefused) {
+  std::string older = bytes_;
+  older[8] = 4;
+  EXPECT_NE(refusal(older).find("snapshot format 4, this engine reads format 5"), std::string::npos) << refusal(older);
+}
+
 TEST_F(SnapshotBytes, EveryTruncationIsRefused) {
   for (std::size_t size = 0; size < bytes_.size(); size += 1 + size / 50) {
     EXPECT_FALSE(refusal(std::string_view(bytes_).substr(0, size)).empty()) << "truncated to " << size;

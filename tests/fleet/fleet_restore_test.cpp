@@ -75,6 +75,7 @@ class FleetRestore : public ::testing::Test {
         stranger.envelope.device = protocol::DeviceId{"PEN-9"};
         run.raw("sterifleet/v1/north/PEN-1/event", protocol::encode(stranger), now);
       }
+      if (i == 70) run.raw("sterifleet/v1/south/PEN-1/event", foreign_payload(message), now);
       if (i == 80) run.fleet().maintenance("PEN-3", now, now + std::chrono::hours(2), "motor service", "token:mia");
       // The dispatcher's reports: notifications nobody got, a receiver delivering again.
       if (i % 89 == 30) {
@@ -97,6 +98,22 @@ class FleetRestore : public ::testing::Test {
   static void TearDownTestSuite() { dir_.reset(); }
 
   static fs::path db() { return dir_->path() / "run.db"; }
+
+  /// `message` as PEN-1 (bound to north) would send it, to go under another clinic's topic.
+  static std::string foreign_payload(protocol::DeviceMessage message) {
+    message.envelope.device = protocol::DeviceId{"PEN-1"};
+    return protocol::encode(message);
+  }
+
+  static std::vector<engine::Alert> clinic_mismatches(DaemonRun& run) {
+    return run.fleet().read([](const engine::Engine& engine) {
+      std::vector<engine::Alert> out;
+      engine.for_each_alert([&](const engine::Alert& a) {
+        if (a.rule == engine::RuleId::clinic_mismatch) out.push_back(a);
+      });
+      return out;
+    });
+  }
 
   /// A copy of the run's file, changed by `sql`, restarted.
   static std::unique_ptr<DaemonRun> restart(const std::string& name, const std::string& sql = {},
@@ -164,6 +181,29 @@ TEST_F(FleetRestore, SnapshotPlusTailEqualsTheFullReplay) {
   expect_same_state(*restored, *full);
   EXPECT_EQ(restored->store().audit_records(head, 1000).rows, full->store().audit_records(head, 1000).rows);
   EXPECT_GT(restored->store().audit_head().seq, head);
+}
+
+// PEN-1 stays north's after a restart from the journal or from a snapshot: its alert is there (the
+// traffic's people may have resolved it), and a message under south's topics is still refused.
+TEST_F(FleetRestore, ADeviceStaysBoundToItsClinicAcrossARestart) {
+  for (const auto* sql : {"DELETE FROM snapshots", ""}) {
+    auto run = restart(*sql ? "bound-journal" : "bound-snapshot", sql);
+    auto fired = clinic_mismatches(*run);
+    ASSERT_EQ(fired.size(), 1u) << sql;
+    EXPECT_EQ(fired[0].clinic.str(), "north");
+    EXPECT_EQ(fired[0].subject, "PEN-1");
+    const auto again = run->raw("sterifleet/v1/south/PEN-1/event",
+                                foreign_payload({protocol::ClinicId{"south"},
+                                                 {protocol::DeviceId{"PEN-1"}, 1, 2000, kRestart},
+                                                 protocol::Fault{protocol::FaultCode{"E1"}, "stray"}}),
+                                kRestart);
+    EXPECT_EQ(again.disposition, Fleet::Disposition::quarantined) << sql;
+    EXPECT_EQ(again.reason, "clinic_mismatch");
+    fired = clinic_mismatches(*run);
+    ASSERT_EQ(fired.size(), 1u);
+    EXPECT_EQ(fired[0].episode.occurrences, 2);
+    EXPECT_TRUE(fired[0].active()) << "a person may have resolved it: a new occurrence reopens it";
+  }
 }
 
 TEST_F(FleetRestore, TheReplayCompactsWhereTheDaemonDid) {

@@ -163,6 +163,39 @@ TEST_F(Reads, Sessions_InStartOrderWithCompliance) {
             "pen: unknown parameter; expected one of clinic, device, from, to, limit, after");
 }
 
+// A patient reference off the policy's pattern (a date of birth) reaches managers, auditors and admins as
+// sent, with its flag; a viewer gets null in the sessions list, the device's sessions and raw history,
+// and the recall. References on the pattern are shown to everyone.
+TEST_F(Reads, PatientReferencesOffThePattern_AreWithheldFromViewersOnly) {
+  auto start = session_start("S4", "C4");
+  std::get<protocol::SessionStart>(start).patient = protocol::PatientRef{"1985-03-02"};
+  ASSERT_EQ(harness.send("north", "PEN-2", start, at_minute(260)).disposition, fleet::Fleet::Disposition::stored);
+  const auto by_session = [](const json& sessions, const std::string& id) {
+    for (const auto& s : sessions) {
+      if (s["session"] == id) return s;
+    }
+    return json();
+  };
+  for (const auto role : {Role::viewer, Role::manager, Role::auditor, Role::admin}) {
+    const bool viewer = role == Role::viewer;
+    const json expected = viewer ? json(nullptr) : json("1985-03-02");
+    const auto listed = get_ok("/api/v1/sessions?device=PEN-2", role)["items"];
+    EXPECT_EQ(by_session(listed, "S4")["patient"], expected) << to_string(role);
+    EXPECT_EQ(by_session(listed, "S4")["patient_drift"], true);
+    EXPECT_EQ(by_session(listed, "S3")["patient"], "pt-S3") << to_string(role);
+    EXPECT_EQ(by_session(listed, "S3")["patient_drift"], false);
+
+    const auto device = get_ok("/api/v1/devices/PEN-2", role);
+    EXPECT_EQ(by_session(device["sessions"], "S4")["patient"], expected) << to_string(role);
+    EXPECT_EQ(device["history"].dump().find("1985-03-02") == std::string::npos, viewer) << to_string(role);
+    EXPECT_NE(device["history"].dump().find("pt-S3"), std::string::npos) << to_string(role);
+
+    const auto recall = get_ok("/api/v1/recalls/STER-1/CYC-1", role);
+    EXPECT_EQ(by_session(recall["sessions"], "S4")["patient"], expected) << to_string(role);
+    EXPECT_EQ(by_session(recall["sessions"], "S4")["patient_drift"], true);
+  }
+}
+
 TEST_F(Reads, Cycles_ListAndOneWithValidityAndReasons) {
   const auto cycles = get_ok("/api/v1/cycles?device=STER-1")["items"];
   ASSERT_EQ(cycles.size(), 1u);

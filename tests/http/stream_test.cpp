@@ -46,6 +46,20 @@ TEST(Stream, ATokenForOneClinicGetsThatClinicsEventsOnly) {
   EXPECT_EQ(seen_by_north.find("PEN-9"), std::string::npos) << seen_by_north;
 }
 
+// The stream carries alerts and device summaries, never a patient reference: a viewer sees the drift
+// warning of a reference off the policy's pattern, not the reference.
+TEST(Stream, CarriesNoPatientReference) {
+  Harness harness;
+  auto stream = open_stream(harness, "Authorization: Bearer " + harness.token(Role::viewer) + "\r\n");
+  auto start = session_start("S4", "C4");
+  std::get<protocol::SessionStart>(start).patient = protocol::PatientRef{"1985-03-02"};
+  harness.send("north", "PEN-2", start, at_minute(320));
+  const auto text = stream->read_until("event: device\ndata: {", 5s);
+  EXPECT_NE(text.find("\"rule\":\"device.protocol_drift\""), std::string::npos) << text;
+  EXPECT_NE(text.find("PEN-2/body/patient"), std::string::npos) << text;
+  EXPECT_EQ(text.find("1985-03-02"), std::string::npos) << text;
+}
+
 TEST(Stream, AcceptsTheTokenInTheQuery) {
   Harness harness(empty_fleet());
   auto client = std::make_unique<Client>(harness.port());

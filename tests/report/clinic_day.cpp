@@ -15,7 +15,8 @@ protocol::Body birth(DeviceKind kind, const std::string& model) {
   return protocol::Birth{kind, model, "2.1.0", std::nullopt};
 }
 
-protocol::Body start(const std::string& session, const std::string& cartridge) {
+protocol::Body start(const std::string& session, const std::string& cartridge,
+                     std::optional<std::string> patient = std::nullopt) {
   return protocol::SessionStart{
       protocol::SessionId{session},
       protocol::Cartridge{protocol::CartridgeId{cartridge}, protocol::LotId{"LOT-7"},
@@ -23,7 +24,7 @@ protocol::Body start(const std::string& session, const std::string& cartridge) {
       protocol::Millimetres{1.5},
       protocol::Hertz{100},
       protocol::OperatorId{"op-anna"},
-      protocol::PatientRef{"pt-" + session},
+      protocol::PatientRef{patient.value_or("pt-" + session)},
       protocol::TreatmentArea::cheek};
 }
 
@@ -74,9 +75,10 @@ void ClinicDay::send(const std::string& clinic, const std::string& device, proto
 // North: PEN-1 and PEN-2 are reprocessed by STER-1/CYC-1 (BI monitored). PEN-1 treats S1, then S2 with
 // the same cartridge and without reprocessing (cartridge.reused, device.used_without_reprocessing);
 // PEN-2 treats S3. CYC-2 is too short (cycle.parameters_insufficient); CYC-3 reprocesses PEN-1 (which
-// clears the unreprocessed use); PEN-1 treats S4. CYC-1's BI reads positive at 12:00: CYC-1 is recalled
-// with S1, S2 and S3 and, on day two, S5. CYC-4's chemical indicator fails (cycle.indicator_failed).
-// A manager acknowledges the positive BI and resolves the failed indicator's alert. South: PEN-9 treats S9.
+// clears the unreprocessed use); PEN-1 treats S4, whose patient reference is a date of birth (drift). CYC-1's BI reads
+// positive at 12:00: CYC-1 is recalled with S1, S2 and S3 and, on day two, S5. CYC-4's chemical indicator fails
+// (cycle.indicator_failed). A manager acknowledges the positive BI and resolves the failed indicator's alert. South:
+// PEN-9 treats S9.
 void ClinicDay::script() {
   send("north", "PEN-1", birth(DeviceKind::pen, "Dermapen 4"), at(7));
   send("north", "PEN-2", birth(DeviceKind::pen, "Dermapen 4"), at(7));
@@ -94,7 +96,7 @@ void ClinicDay::script() {
   send("south", "PEN-9", end("S9"), at(9, 20));
   send("north", "STER-1", steam("CYC-2", {"PEN-1"}, 121, 60, false), at(10));
   send("north", "STER-1", steam("CYC-3", {"PEN-1"}, 134, 300, false), at(10, 30));
-  send("north", "PEN-1", start("S4", "C4"), at(11));
+  send("north", "PEN-1", start("S4", "C4", "1985-03-02"), at(11));
   send("north", "PEN-1", end("S4"), at(11, 20));
   send("north", "STER-1", bi("CYC-1", true), at(12));
   send("north", "STER-1", steam("CYC-4", {"PEN-2"}, 134, 300, false, false), at(13));

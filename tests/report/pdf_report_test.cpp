@@ -80,6 +80,10 @@ TEST_F(PdfReport, HasEveryTableWithItsHeadingsAndRows) {
   EXPECT_TRUE(
       std::regex_search(all, std::regex(R"(STER-1/CYC-1\s+steam_prevac\s+134\.0\s+300\s+PEN-1, PEN-2\s+pass)")));
   EXPECT_NE(all.find("NONE"), std::string::npos) << "a session without valid reprocessing says so";
+  // S4's patient reference is a date of birth, the only one off the policy's pattern.
+  const auto flagged = all.find("IDENTIFY");
+  EXPECT_NE(flagged, std::string::npos) << "a patient reference off the pattern is flagged\n" << all;
+  EXPECT_EQ(all.find("IDENTIFY", flagged + 1), std::string::npos);
   EXPECT_NE(all.find("resolved by a"), std::string::npos);
   EXPECT_NE(all.find("Biological indicator of cycle STER-1/CYC-1 read positive at 2026-11-02 12:00:00 UTC"),
             std::string::npos);

@@ -63,6 +63,25 @@ TEST_F(ComplianceReportTest, Csv_ListsEverySessionWithTheReprocessingThatCleared
   EXPECT_EQ(s1.at("runtime_s"), "900");
 }
 
+// S4's patient reference is a date of birth: the reports keep it (auditors map references to people)
+// and flag it, in every layout.
+TEST_F(ComplianceReportTest, PatientReferencesOffThePolicysPatternAreFlagged) {
+  const auto records = parse_csv(day().make(Format::csv).text);
+  const auto sessions = rows(records, "session");
+  EXPECT_EQ(column(sessions, "patient_drift"), (std::vector<std::string>{"false", "false", "false", "true", "false"}));
+  EXPECT_EQ(sessions[3].at("patient"), "1985-03-02");
+  EXPECT_EQ(rows(records, "report").at(0).at("layout"), "2");
+  EXPECT_EQ(column(rows(records, "recall_session"), "patient_drift"),
+            (std::vector<std::string>{"false", "false", "false", "false"}));
+  EXPECT_EQ(section(records, "recall_session").front().back(), "patient_drift");
+
+  const auto report = body_of(day().make(Format::json).text);
+  std::vector<bool> flags;
+  for (const auto& s : report["sessions"]) flags.push_back(s.at("patient_drift").get<bool>());
+  EXPECT_EQ(flags, (std::vector<bool>{false, false, false, true, false}));
+  EXPECT_EQ(report["recalls"][0]["sessions"][0]["patient_drift"], false);
+}
+
 TEST_F(ComplianceReportTest, Csv_ListsEveryCycleWithParametersIndicatorsAndReasons) {
   const auto cycles = rows(parse_csv(day().make(Format::csv).text), "cycle");
   ASSERT_EQ(column(cycles, "key"),
@@ -247,7 +266,7 @@ TEST_F(ComplianceReportTest, Csv_IsRfc4180WithEverySectionsHeaderBeforeItsRows) 
   EXPECT_EQ(section(records, "session").front(),
             (std::vector<std::string>{"session", "started", "ended", "clinic", "pen", "session", "cartridge", "lot",
                                       "expires", "operator", "patient", "area", "depth_mm", "strokes", "runtime_s",
-                                      "cleared_by", "compliant"}));
+                                      "cleared_by", "compliant", "patient_drift"}));
   for (const auto* name :
        {"report", "session", "cycle", "violation", "recall", "recall_session", "summary", "summary_rule", "footer"}) {
     rows(records, name);  // every record of a section has its header's number of fields

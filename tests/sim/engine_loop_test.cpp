@@ -114,11 +114,14 @@ void expect_one_alert_per_injection(const LoopResult& r) {
 
 // The simulator keeps its own copy of the rule list so that it judges the engine independently; the
 // ids themselves are the daemon's API and must agree, in the engine README's order. delivery.failed is
-// the daemon's notification delivery, which no device can violate.
+// the daemon's notification delivery, which no device can violate; device.clinic_mismatch needs a device
+// under another clinic's topics, which the simulator's clinics (each on its own topics) never send.
 TEST(EngineLoop, TheSimulatorsRulesAreTheEnginesRules) {
   std::vector<std::string> engine_ids;
   for (const auto rule : engine::all_rules) {
-    if (rule != engine::RuleId::delivery_failed) engine_ids.emplace_back(engine::to_string(rule));
+    if (rule != engine::RuleId::delivery_failed && rule != engine::RuleId::clinic_mismatch) {
+      engine_ids.emplace_back(engine::to_string(rule));
+    }
   }
   std::vector<std::string> simulator_ids;
   for (const auto rule : all_rules()) simulator_ids.emplace_back(rule_id(rule));

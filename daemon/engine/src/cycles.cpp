@@ -262,8 +262,8 @@ std::optional<Recall> Engine::Impl::recall(const std::string& key) const {
           return r.pen == item.id && r.session == session.id;
         });
         if (counted) continue;
-        out.sessions.push_back(
-            {item.id, session.id, session.started, session.start.operator_id, session.start.patient, k});
+        out.sessions.push_back({item.id, session.id, session.started, session.start.operator_id, session.start.patient,
+                                session.patient_drift, k});
       }
     }
   }

@@ -58,6 +58,16 @@ DeviceRecord& Engine::Impl::device(const ClinicId& clinic, const DeviceId& id) {
   return it->second;
 }
 
+const DeviceRecord* Engine::Impl::bound_elsewhere(const ClinicId& clinic, const DeviceId& id) const {
+  const auto it = devices.find(id);
+  return it != devices.end() && it->second.clinic != clinic ? &it->second : nullptr;
+}
+
+std::string clinic_mismatch_detail(const DeviceRecord& bound, const ClinicId& topic_clinic) {
+  return bound.id.str() + " belongs to clinic " + bound.clinic.str() + " (its first message came under it), not to " +
+         topic_clinic.str() + ": the message is not applied to it";
+}
+
 DeviceRecord* Engine::Impl::find_device(const DeviceId& id) {
   const auto it = devices.find(id);
   if (it == devices.end()) return nullptr;
@@ -124,6 +134,10 @@ bool Engine::Impl::check_sequence(DeviceRecord& device, const protocol::Envelope
 Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Timestamp received_at) {
   Run run{{}, received_at};
   const auto& env = message.envelope;
+  if (const DeviceRecord* bound = bound_elsewhere(message.clinic, env.device)) {
+    run.out.refusal = Refusal{RefusalCode::clinic_mismatch, clinic_mismatch_detail(*bound, message.clinic)};
+    return std::move(run.out);
+  }
   DeviceRecord& dev = device(message.clinic, env.device);
   const auto implied = implied_kind(protocol::type_name(message.body));
   if (implied && dev.kind && !kind_fits(*dev.kind, *implied)) {
@@ -196,8 +210,16 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
                  [&](const protocol::BowieDickTest& t) { on_bowie_dick(dev, t, env, run); },
              },
              message.body);
-  if (!message.drift.empty() && !run.out.refusal) {
-    note_drift(dev, message.drift, protocol::type_name(message.body), env.ts, message_key(env), run);
+  if (!run.out.refusal) {
+    const auto* start = std::get_if<protocol::SessionStart>(&message.body);
+    auto patient = start ? patient_ref_drift(*start, message.drift) : std::nullopt;
+    if (patient) {
+      auto drift = message.drift;
+      drift.push_back(std::move(*patient));
+      note_drift(dev, drift, protocol::type_name(message.body), env.ts, message_key(env), run);
+    } else if (!message.drift.empty()) {
+      note_drift(dev, message.drift, protocol::type_name(message.body), env.ts, message_key(env), run);
+    }
   }
   reconcile_locks(run);
   return std::move(run.out);
@@ -205,6 +227,10 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
 
 Effects Engine::Impl::apply_status(const protocol::StatusMessage& message, Timestamp received_at) {
   Run run{{}, received_at};
+  if (const DeviceRecord* bound = bound_elsewhere(message.clinic, message.device)) {
+    run.out.refusal = Refusal{RefusalCode::clinic_mismatch, clinic_mismatch_detail(*bound, message.clinic)};
+    return std::move(run.out);
+  }
   DeviceRecord& dev = device(message.clinic, message.device);
   dev.last_received = received_at;
   const Presence presence =

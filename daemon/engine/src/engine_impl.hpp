@@ -11,12 +11,16 @@
 
 #include "alert_book.hpp"
 #include "sterifleet/engine/engine.hpp"
+#include "sterifleet/engine/patient_ref.hpp"
 #include "sterifleet/protocol/topic.hpp"
 
 namespace sterifleet::engine {
 
 /// FNV-1a: a short, stable fingerprint of bytes (a payload, an id) where keeping them would cost more.
 std::uint64_t fnv1a(std::string_view bytes);
+
+/// Why a message under `topic_clinic`'s topics is not applied to a device bound to another clinic.
+std::string clinic_mismatch_detail(const DeviceRecord& bound, const ClinicId& topic_clinic);
 
 /// The effects of one input and the clock it runs on.
 struct Run {
@@ -78,6 +82,12 @@ class Engine::Impl {
   Judgement reject(const RawMessage& raw, const protocol::DecodeError& error, const Intake& intake);
   Judgement judge_as_before_fail_safe(const RawMessage& raw, const EarlierJudgement& earlier, const Intake& intake);
   void identity_mismatch(const protocol::Topic& topic, Timestamp received_at, Run& run);
+  /// The device's record if it is bound to another clinic than `clinic` (the clinic of its first message).
+  const DeviceRecord* bound_elsewhere(const ClinicId& clinic, const DeviceId& id) const;
+  /// Quarantines a message from a bound device's id under another clinic's topic, unapplied, and raises
+  /// device.clinic_mismatch in the device's own clinic. `also`: why the codec rejected it too, if it did.
+  Judgement foreign_clinic(const RawMessage& raw, const protocol::Topic& topic, std::string_view type,
+                           const std::string& also);
   Effects apply_status(const protocol::StatusMessage& message, Timestamp received_at);
   /// Whether a message whose key was seen before is that message again, not another under its key.
   bool is_redelivery(const DeviceRecord& device, const protocol::Envelope& env, std::string_view payload,
@@ -91,6 +101,12 @@ class Engine::Impl {
                   const std::string& key, Run& run);
 
   // pens.cpp
+  /// The policy's patient reference pattern, compiled when the policy's text changes.
+  const PatientRefPattern& patient_ref_pattern();
+  /// Drift of a session start whose patient reference breaks the policy's pattern, unless the codec
+  /// already reported that field.
+  std::optional<protocol::Drift> patient_ref_drift(const protocol::SessionStart& start,
+                                                   const std::vector<protocol::Drift>& reported);
   void on_session_start(DeviceRecord& pen, const protocol::SessionStart& start, const protocol::Envelope& env,
                         Run& run);
   void on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, const protocol::Envelope& env, Run& run);
@@ -147,6 +163,7 @@ class Engine::Impl {
   /// Every device handed out for change (device(), find_device()) since take_changed_devices().
   std::unordered_set<DeviceId> changed;
   bool all_changed = true;
+  std::optional<PatientRefPattern> patient_refs;
 };
 
 }  // namespace sterifleet::engine

@@ -35,6 +35,9 @@ Judgement quarantined(std::string reason, std::string detail, Run& run) {
   return out;
 }
 
+// The message decoded, so its topic parses.
+protocol::Topic topic_of(const RawMessage& raw) { return *protocol::parse_topic(raw.topic); }
+
 Judgement duplicate() {
   Judgement out;
   out.disposition = Disposition::duplicate;
@@ -67,6 +70,8 @@ Judgement Engine::Impl::receive(const RawMessage& raw, const Intake& intake) {
   auto decoded = protocol::decode(raw.topic, raw.payload, {raw.received_at, intake.max_clock_skew});
   if (!decoded) return reject(raw, decoded.error(), intake);
   if (const auto* status = std::get_if<protocol::StatusMessage>(&*decoded)) {
+    // Before the retained shortcut: a foreign status the broker replays on every subscribe is still foreign.
+    if (bound_elsewhere(status->clinic, status->device)) return foreign_clinic(raw, topic_of(raw), "status", {});
     const Presence presence =
         status->online ? Presence::online : (status->shutdown ? Presence::shutdown : Presence::offline);
     // The broker replays retained statuses on every subscribe: that is neither news nor a sign of life.
@@ -85,6 +90,9 @@ Judgement Engine::Impl::receive(const RawMessage& raw, const Intake& intake) {
     out.effects = std::move(run.out);
     out.message = std::move(*decoded);
     return out;
+  }
+  if (run.out.refusal->code == RefusalCode::clinic_mismatch) {
+    return foreign_clinic(raw, topic_of(raw), protocol::type_name(message.body), {});
   }
   Refusal refusal = std::move(*run.out.refusal);
   run.out.refusal.reset();
@@ -112,6 +120,9 @@ Judgement Engine::Impl::reject(const RawMessage& raw, const protocol::DecodeErro
   std::string detail = error.message();
   const auto topic = protocol::parse_topic(raw.topic);
   if (!topic || topic->channel == Channel::cmd) return quarantined(std::move(reason), std::move(detail), run);
+  if (bound_elsewhere(topic->clinic, topic->device)) {
+    return foreign_clinic(raw, *topic, error.seen.type, "it was malformed too, " + reason + ": " + detail);
+  }
   DeviceRecord& dev = device(topic->clinic, topic->device);
   const auto& seen = error.seen;
   const Timestamp at = seen.ts.value_or(raw.received_at);
@@ -135,6 +146,29 @@ Judgement Engine::Impl::reject(const RawMessage& raw, const protocol::DecodeErro
   if (carries_facts(topic->channel, seen.type)) event_rejected(dev, subject, at, seen.type, reason, detail, raw, run);
   reconcile_locks(run);
   return quarantined(std::move(reason), std::move(detail), run);
+}
+
+Judgement Engine::Impl::foreign_clinic(const RawMessage& raw, const protocol::Topic& topic, std::string_view type,
+                                       const std::string& also) {
+  Run run{{}, raw.received_at};
+  DeviceRecord& dev = *find_device(topic.device);
+  const std::string what = type.empty() ? std::string("a message") : "a " + std::string(type);
+  const std::string kept = "quarantine:" + std::to_string(raw.quarantine_id);
+  std::string detail = clinic_mismatch_detail(dev, topic.clinic) + " (" + what + " on " + std::string(raw.topic) + ")";
+  if (!also.empty()) detail += "; " + also;
+  alerts.open(dev.clinic, RuleId::clinic_mismatch, dev.id.str(),
+              Episode{kept,
+                      dev.id,
+                      raw.received_at,
+                      1,
+                      detail + "; kept as " + kept +
+                          ". Find out which device sent it (a device set up for another clinic, or another device "
+                          "using this id), then resolve this alert",
+                      std::nullopt,
+                      {}},
+              context(run));
+  reconcile_locks(run);
+  return quarantined(std::string(to_string(RefusalCode::clinic_mismatch)), std::move(detail), run);
 }
 
 void Engine::Impl::identity_mismatch(const protocol::Topic& topic, Timestamp received_at, Run& run) {

@@ -29,6 +29,8 @@ std::string_view to_string(RefusalCode code) noexcept {
       return "wrong_device_kind";
     case RefusalCode::duplicate_cycle:
       return "duplicate_cycle";
+    case RefusalCode::clinic_mismatch:
+      return "clinic_mismatch";
   }
   return "unknown";
 }
@@ -79,6 +81,7 @@ json to_json(const SessionChange& change) {
         {"max_runtime_s", c.max_runtime ? json(c.max_runtime->count()) : json(nullptr)}}},
       {"operator", s.start.operator_id.str()},
       {"patient", s.start.patient.str()},
+      {"patient_drift", s.patient_drift},
       {"area", protocol::to_string(s.start.area)},
       {"depth_mm", s.start.depth.value},
       {"speed", s.start.speed.value},

@@ -15,10 +15,31 @@ std::string session_subject(const DeviceId& pen, const SessionId& session) { ret
 
 }  // namespace
 
+const PatientRefPattern& Engine::Impl::patient_ref_pattern() {
+  if (!patient_refs || patient_refs->text() != policy.patient_ref_pattern)
+    patient_refs.emplace(policy.patient_ref_pattern);
+  return *patient_refs;
+}
+
+std::optional<protocol::Drift> Engine::Impl::patient_ref_drift(const protocol::SessionStart& start,
+                                                               const std::vector<protocol::Drift>& reported) {
+  static constexpr std::string_view path = "/body/patient";
+  if (patient_ref_pattern().conforms(start.patient.str())) return std::nullopt;
+  if (std::any_of(reported.begin(), reported.end(), [](const protocol::Drift& d) { return d.path == path; })) {
+    return std::nullopt;
+  }
+  // The value is not repeated: a reference off the pattern may be a name or a date of birth.
+  return protocol::Drift{std::string(path),
+                         "a value of " + std::to_string(start.patient.str().size()) + " bytes, not repeated here",
+                         "expected a pseudonymous reference matching the policy's [patients] ref_pattern (it may "
+                         "identify a person)"};
+}
+
 void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionStart& start,
                                     const protocol::Envelope& env, Run& run) {
   const std::string key = message_key(env);
-  SessionRecord record{start.session, key, env.ts, std::nullopt, start, std::nullopt, {}};
+  SessionRecord record{start.session, key, env.ts, std::nullopt, start, std::nullopt, {}, false};
+  record.patient_drift = !patient_ref_pattern().conforms(start.patient.str());
   const std::string subject = session_subject(pen.id, start.session);
   const auto orphan = orphan_ends.extract(subject);
   if (orphan) {

@@ -8,6 +8,8 @@
 #include <span>
 #include <sstream>
 
+#include "sterifleet/engine/patient_ref.hpp"
+
 namespace sterifleet::engine {
 
 namespace {
@@ -129,10 +131,13 @@ void read_rules(PolicyReader& in, const toml::table& root, Policy& policy) {
         in.error(settings->get("severity"), where + ".severity must be \"info\", \"warning\" or \"critical\"");
       }
     }
-    // Fail safe: whether an event nobody could judge broke a rule is unknown, so a person must hear of it.
-    const auto& kept = policy.rule(RuleId::event_rejected);
-    if (*rule == RuleId::event_rejected && (!kept.enabled || kept.severity != Severity::critical)) {
-      in.error(&node, where + " must stay enabled and critical: an event that could not be judged must reach a person");
+    // Fail safe: whether an event nobody could judge broke a rule is unknown, so a person must hear of it;
+    // a message under another clinic's topics is not judged either.
+    const auto& kept = policy.rule(*rule);
+    const bool unjudged = *rule == RuleId::event_rejected || *rule == RuleId::clinic_mismatch;
+    if (unjudged && (!kept.enabled || kept.severity != Severity::critical)) {
+      in.error(&node,
+               where + " must stay enabled and critical: a message that could not be judged must reach a person");
     }
   }
 }
@@ -164,6 +169,18 @@ void read_simple_tables(PolicyReader& in, const toml::table& root, Policy& polic
     in.only_keys(*t, "depth_limits_mm", std::span<const std::string_view>(area_names));
     for (std::size_t i = 0; i < area_names.size(); ++i) {
       in.number(*t, area_names[i], "depth_limits_mm", 0, 3.0, policy.depth_limit_mm[i]);
+    }
+  }
+  if (const auto* t = in.table(root, "patients", "policy")) {
+    in.only_keys(*t, "patients", {"ref_pattern"});
+    if (auto pattern = in.string(*t, "ref_pattern", "patients")) {
+      try {
+        PatientRefPattern compiled(*pattern);
+        policy.patient_ref_pattern = std::move(*pattern);
+      } catch (const std::regex_error& e) {
+        in.error(t->get("ref_pattern"),
+                 "patients.ref_pattern is not an ECMAScript regular expression: " + std::string(e.what()));
+      }
     }
   }
   if (const auto* t = in.table(root, "notifications", "policy")) {
@@ -321,9 +338,9 @@ std::variant<Policy, std::vector<PolicyError>> parse_policy_over(const Policy& b
         {std::string(source_name), static_cast<int>(e.source().begin.line), std::string(e.description())}};
   }
   PolicyReader in(source_name);
-  in.only_keys(
-      root, "the policy",
-      {"rules", "battery", "service", "heartbeat", "sterility", "depth_limits_mm", "notifications", "reprocessing"});
+  in.only_keys(root, "the policy",
+               {"rules", "battery", "service", "heartbeat", "sterility", "depth_limits_mm", "notifications", "patients",
+                "reprocessing"});
   Policy policy = base;
   read_rules(in, root, policy);
   read_simple_tables(in, root, policy);

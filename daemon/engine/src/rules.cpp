@@ -25,6 +25,7 @@ constexpr std::array<std::string_view, rule_count> rule_names{
     "device.event_rejected",
     "device.protocol_drift",
     "delivery.failed",
+    "device.clinic_mismatch",
 };
 
 constexpr std::array<std::string_view, 3> severity_names{"info", "warning", "critical"};

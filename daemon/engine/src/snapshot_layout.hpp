@@ -50,7 +50,7 @@ namespace snapshot_io {
 
 STERIFLEET_ENUM_SIZE(Hygiene, needs_reprocessing);
 STERIFLEET_ENUM_SIZE(Presence, shutdown);
-STERIFLEET_ENUM_SIZE(RuleId, delivery_failed);
+STERIFLEET_ENUM_SIZE(RuleId, clinic_mismatch);
 STERIFLEET_ENUM_SIZE(Severity, critical);
 STERIFLEET_ENUM_SIZE(ReprocessingLevel, high_level_disinfection);
 STERIFLEET_ENUM_SIZE(protocol::DeviceKind, sterilizer);
@@ -206,7 +206,8 @@ void describe(A& a, S& s) {
 template <class A, Is<Policy> S>
 void describe(A& a, S& s) {
   auto& [rules, reprocessing, battery_threshold_pct, battery_clear_pct, service_interval_hours, heartbeat_pen,
-         heartbeat_roller, heartbeat_sterilizer, shelf_life, depth_limit_mm, repeat_critical, repeat_warning] = s;
+         heartbeat_roller, heartbeat_sterilizer, shelf_life, depth_limit_mm, repeat_critical, repeat_warning,
+         patient_ref_pattern] = s;
   a("rules", rules);
   a("reprocessing", reprocessing);
   a("battery_threshold_pct", battery_threshold_pct);
@@ -219,6 +220,7 @@ void describe(A& a, S& s) {
   a("depth_limit_mm", depth_limit_mm);
   a("repeat_critical", repeat_critical);
   a("repeat_warning", repeat_warning);
+  a("patient_ref_pattern", patient_ref_pattern);
 }
 
 // --- devices ---
@@ -245,7 +247,7 @@ void describe(A& a, S& s) {
 
 template <class A, Is<SessionRecord> S>
 void describe(A& a, S& s) {
-  auto& [id, key, started, ended, start, end, clearance] = s;
+  auto& [id, key, started, ended, start, end, clearance, patient_drift] = s;
   a("id", id);
   a("key", key);
   a("started", started);
@@ -253,6 +255,7 @@ void describe(A& a, S& s) {
   a("start", start);
   a("end", end);
   a("clearance", clearance);
+  a("patient_drift", patient_drift);
 }
 
 template <class A, Is<ReprocessingFact> S>
@@ -499,8 +502,9 @@ void describe(A& a, S& s) {
 template <class A, class Impl>
 void describe_engine(A& a, Impl& impl) {
   auto& [policy, initial_policy, started_at, in_maintenance, devices, clinics, cycles, orphan_bis, orphan_ends, alerts,
-         changed, all_changed] = impl;
+         changed, all_changed, patient_refs] = impl;
   (void)in_maintenance;  // a function of the devices, rebuilt with the engine
+  (void)patient_refs;    // the policy's pattern compiled, rebuilt when first needed
   // What a view must render again is the reader's business, not state: a restored engine has it all.
   (void)changed;
   (void)all_changed;

@@ -58,6 +58,7 @@ json recall_json(const engine::Recall& recall) {
                         {"started", format_timestamp(s.started)},
                         {"operator", s.operator_id.str()},
                         {"patient", s.patient.str()},
+                        {"patient_drift", s.patient_drift},
                         {"after_cycle", s.after_cycle}});
   }
   json devices = json::array();

@@ -48,6 +48,7 @@ ErrorCode error_code(engine::RefusalCode code) {
     case engine::RefusalCode::sequence_regression:
     case engine::RefusalCode::wrong_device_kind:
     case engine::RefusalCode::duplicate_cycle:
+    case engine::RefusalCode::clinic_mismatch:
       return ErrorCode::conflict;
   }
   return ErrorCode::internal;

@@ -1,5 +1,6 @@
 // Clinics and devices: the Fleet's published view for listings, the engine (through Fleet::read) for
 // one device's detail, a device's raw history from the store, and maintenance windows.
+#include "patient_mask.hpp"
 #include "router.hpp"
 #include "sterifleet/http/record_views.hpp"
 #include "sterifleet/protocol/ids.hpp"
@@ -74,6 +75,10 @@ Response get_device(const Call& call) {
   history.scope = call.scope();
   history.page = {q.limit(50), q.cursor()};
   (*detail)["history"] = page_json(call.context.services.store.messages(history));
+  if (const auto mask = PatientMask::for_call(call)) {
+    mask->sessions((*detail)["sessions"]);
+    mask->messages((*detail)["history"]["items"]);
+  }
   return json_response(boost::beast::http::status::ok, *detail);
 }
 

@@ -1,6 +1,7 @@
 // Sessions and sterilizer cycles from the store, manual reprocessing entries, and recall reports from
 // the engine (which knows every session an item of a recalled load was used in since).
 
+#include "patient_mask.hpp"
 #include "router.hpp"
 #include "sterifleet/crypto/random.hpp"
 #include "sterifleet/http/record_views.hpp"
@@ -28,8 +29,9 @@ store::RecordQuery record_query(const Call& call) {
 }
 
 Response list_sessions(const Call& call) {
-  return json_response(boost::beast::http::status::ok,
-                       page_json(call.context.services.store.sessions(record_query(call))));
+  auto page = page_json(call.context.services.store.sessions(record_query(call)));
+  if (const auto mask = PatientMask::for_call(call)) mask->sessions(page["items"]);
+  return json_response(boost::beast::http::status::ok, page);
 }
 
 Response list_cycles(const Call& call) {
@@ -59,6 +61,7 @@ Response get_recall(const Call& call) {
     return recall_json(*found);
   });
   if (!recall) throw ApiError(ErrorCode::not_found, not_found);
+  if (const auto mask = PatientMask::for_call(call)) mask->sessions((*recall)["sessions"]);
   return json_response(boost::beast::http::status::ok, *recall);
 }
 

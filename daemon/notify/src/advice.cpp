@@ -46,6 +46,9 @@ std::string_view advice(engine::RuleId rule) noexcept {
     case RuleId::protocol_drift:
       return "The device sent something sterifleet could not judge: ask IT to look at the quarantine, and treat "
              "the device as not safe to use until they have.";
+    case RuleId::clinic_mismatch:
+      return "A message for this device came from another clinic's topics and was set aside. Ask IT which device "
+             "sent it (a device moved to another clinic, or one using this device's name) before using it.";
     case RuleId::delivery_failed:
       return "A receiver of alerts did not get them: the people it stands for were not told of the alert named "
              "here. Check that alert on the dashboard, and ask IT to fix or re-enable the receiver.";

@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 20> rule_words{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 21> rule_words{{
     {"device.used_without_reprocessing", "Used without reprocessing"},
     {"cartridge.reused", "Cartridge reused"},
     {"cartridge.expired", "Expired cartridge"},
@@ -37,6 +37,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 20> rule_wor
     {"device.event_rejected", "Event could not be judged"},
     {"device.protocol_drift", "Off-spec field"},
     {"delivery.failed", "Alert not delivered"},
+    {"device.clinic_mismatch", "Device on another clinic's topic"},
 }};
 
 /// A member of the alert, null when absent: a test notice's alert may be null altogether.

@@ -16,7 +16,7 @@ using nlohmann::json;
 constexpr std::string_view report_columns = "title,clinic,from,to,generated_at,generated_by,layout";
 constexpr std::string_view session_columns =
     "started,ended,clinic,pen,session,cartridge,lot,expires,operator,patient,area,depth_mm,strokes,runtime_s,"
-    "cleared_by,compliant";
+    "cleared_by,compliant,patient_drift";
 constexpr std::string_view cycle_columns =
     "ts,clinic,key,sterilizer,cycle,method,wrapped,temp_c,exposure_s,pressure_kpa,agent,concentration_pct,load,ci,"
     "bi_monitored,bi_result,bi_read_at,operator,entered_by,state,valid,reasons,recalled_at,recalled_by";
@@ -24,13 +24,14 @@ constexpr std::string_view violation_columns =
     "opened_at,clinic,alert,rule,severity,device,subject,summary,occurrences,state,closed_how,closed_at,closed_by,"
     "closure,ack_by,ack_at,ack_comment";
 constexpr std::string_view recall_columns = "cycle,bi_read_at,recalled_cycles,devices,sessions";
-constexpr std::string_view recall_session_columns = "cycle,pen,session,started,operator,patient,after_cycle";
+constexpr std::string_view recall_session_columns =
+    "cycle,pen,session,started,operator,patient,after_cycle,patient_drift";
 constexpr std::string_view summary_columns = "metric,value";
 constexpr std::string_view rule_columns = "rule,opened,auto_cleared,resolved,withdrawn,acknowledged,open";
 constexpr std::string_view footer_columns = "sha256,body_bytes,audit_head_seq,audit_head_hash,scheme";
 
 // Version of the layout above: a column added or moved is a new layout.
-constexpr std::string_view layout = "1";
+constexpr std::string_view layout = "2";  // 2: patient_drift
 
 // A table rather than find_first_of, which calls memchr over the four characters for each of the field's.
 constexpr auto kNeedsQuotes = [] {
@@ -148,7 +149,7 @@ constexpr std::array<std::string_view, 5> session_head{"started", "ended", "clin
 constexpr std::array<std::string_view, 3> cartridge_fields{"id", "lot", "expires"};
 constexpr std::array<std::string_view, 6> session_middle{"operator", "patient", "area",
                                                          "depth_mm", "strokes", "runtime_s"};
-constexpr std::array<std::string_view, 1> session_tail{"compliant"};
+constexpr std::array<std::string_view, 2> session_tail{"compliant", "patient_drift"};
 constexpr std::array<std::string_view, 12> cycle_head{"ts",         "clinic",       "key",     "sterilizer",
                                                       "cycle",      "method",       "wrapped", "temp_c",
                                                       "exposure_s", "pressure_kpa", "agent",   "concentration_pct"};
@@ -288,7 +289,7 @@ class CsvWriter : public ReportWriter {
     for (const auto& session : recall.at("sessions")) {
       begin_record(b, "recall_session");
       append_member(b, recall, "cycle");
-      for (const char* key : {"pen", "session", "started", "operator", "patient", "after_cycle"}) {
+      for (const char* key : {"pen", "session", "started", "operator", "patient", "after_cycle", "patient_drift"}) {
         append_member(b, session, key);
       }
       end_record(b);

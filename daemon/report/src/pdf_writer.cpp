@@ -130,6 +130,14 @@ std::string bi_cell(const json& cycle) {
   return cycle.value("bi_monitored", false) ? "awaiting" : "not monitored";
 }
 
+// A reference off the policy's pattern may identify a person: the auditor is told so beside it.
+std::string patient_cell(const json& session) {
+  const auto flagged = session.find("patient_drift");
+  const bool drift = flagged != session.end() && flagged->is_boolean() && flagged->get<bool>();
+  // Short words: a narrow column wraps between words, and one too long for it would be cut.
+  return text(session, "patient") + (drift ? " (MAY IDENTIFY A PERSON)" : "");
+}
+
 std::string rule_label(std::string_view how) {
   if (how == "auto_cleared") return "auto-cleared";
   if (how == "resolved") return "resolved by a person";
@@ -157,7 +165,7 @@ class PdfWriter : public ReportWriter {
     sessions_.rows.push_back(
         {when(text(row, "started")), when(text(row, "ended")), pen, text(row, "session"),
          text(cartridge, "id") + " (" + text(cartridge, "lot") + ", " + text(cartridge, "expires") + ")",
-         text(row, "operator"), text(row, "patient"), text(row, "area") + ", " + text(row, "depth_mm") + " mm",
+         text(row, "operator"), patient_cell(row), text(row, "area") + ", " + text(row, "depth_mm") + " mm",
          text(row, "strokes"), clearance.empty() ? "NONE" : clearance, row.value("compliant", false) ? "yes" : "NO"});
   }
 
@@ -343,7 +351,7 @@ class PdfWriter : public ReportWriter {
       Table table = recall_sessions_table();
       for (const auto& s : recall.at("sessions")) {
         table.rows.push_back({text(s, "pen"), text(s, "session"), when(text(s, "started")), text(s, "operator"),
-                              text(s, "patient"), text(s, "after_cycle")});
+                              patient_cell(s), text(s, "after_cycle")});
       }
       if (table.rows.empty()) {
         p.paragraph("No session used these devices after the recalled cycles.");

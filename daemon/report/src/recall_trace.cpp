@@ -97,6 +97,7 @@ class SessionTracer {
                              {"started", session.at("started")},
                              {"operator", session.at("operator")},
                              {"patient", session.at("patient")},
+                             {"patient_drift", session.value("patient_drift", json(nullptr))},
                              {"after_cycle", cycle.at("key")}});
       }
       query.page.after = std::move(rows.next);

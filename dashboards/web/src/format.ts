@@ -39,6 +39,7 @@ const ruleLabels: Record<string, string> = {
   "device.event_rejected": "Event could not be judged",
   "device.protocol_drift": "Off-spec field",
   "delivery.failed": "Alert not delivered",
+  "device.clinic_mismatch": "Device on another clinic's topic",
 };
 
 export function ruleLabel(rule: string): string {

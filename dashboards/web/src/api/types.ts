@@ -62,7 +62,9 @@ export interface Session {
   ended: Timestamp | null;
   cartridge: Cartridge;
   operator: string;
-  patient: string;
+  /** null: withheld from this (viewer) token, as it may identify a person */
+  patient: string | null;
+  patient_drift?: boolean;
   area: string;
   depth_mm: number;
   speed: number;
@@ -154,7 +156,8 @@ export interface Recall {
     session: string;
     started: Timestamp;
     operator: string;
-    patient: string;
+    patient: string | null;
+    patient_drift: boolean;
     after_cycle: string;
   }[];
 }

@@ -47,7 +47,7 @@ function entries(detail: DeviceDetail, alerts: Alert[]): Entry[] {
       ),
       detail: (
         <>
-          {s.operator} · patient {s.patient} · cartridge {s.cartridge.id} (lot {s.cartridge.lot}) · depth {s.depth_mm}{" "}
+          {s.operator} · patient {s.patient ?? "withheld"} · cartridge {s.cartridge.id} (lot {s.cartridge.lot}) · depth {s.depth_mm}{" "}
           mm
           {s.ended ? ` · ended ${when(s.ended)}, ${s.strokes ?? "?"} strokes, ${duration(s.runtime_s)}` : " · running"}
           {s.clearance && <> · cleared by {s.clearance === "first use" ? "first use" : cycleLink(s.clearance)}</>}

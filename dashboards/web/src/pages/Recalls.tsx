@@ -14,7 +14,8 @@ import { useLoad } from "../useLoad";
 function csv(recall: Recall): string {
   const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const rows = [["pen", "session", "started", "operator", "patient", "after_cycle"]];
-  for (const s of recall.sessions) rows.push([s.pen, s.session, s.started, s.operator, s.patient, s.after_cycle]);
+  for (const s of recall.sessions)
+    rows.push([s.pen, s.session, s.started, s.operator, s.patient ?? "withheld", s.after_cycle]);
   return rows.map((r) => r.map(quote).join(",")).join("\n") + "\n";
 }
 
@@ -122,7 +123,7 @@ function RecallDetail({ sterilizer, cycle }: { sterilizer: string; cycle: string
                     </td>
                     <td>{s.session}</td>
                     <td>{s.operator}</td>
-                    <td>{s.patient}</td>
+                    <td>{s.patient ?? "withheld"}</td>
                     <td>{s.after_cycle}</td>
                   </tr>
                 ))}

@@ -50,6 +50,7 @@ enum class RefusalCode {
   sequence_regression,  ///< older than what the device has sent since
   wrong_device_kind,    ///< a message the device's kind does not send
   duplicate_cycle,      ///< a sterilizer cycle reported twice
+  clinic_mismatch,      ///< a device's message on another clinic's topic than the one it is bound to
 };
 
 /// Stable snake_case name, e.g. "sequence_regression": a quarantine reason and metric label.

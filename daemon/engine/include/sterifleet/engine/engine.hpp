@@ -28,7 +28,8 @@ struct RecalledSession {
   Timestamp started;
   protocol::OperatorId operator_id;
   protocol::PatientRef patient;
-  std::string after_cycle;  ///< the recalled cycle that last reprocessed the pen before the session
+  bool patient_drift = false;  ///< the reference did not match the policy's pattern (SessionRecord)
+  std::string after_cycle;     ///< the recalled cycle that last reprocessed the pen before the session
 };
 
 struct Recall {
@@ -70,7 +71,8 @@ class Engine {
   /// number of a rejected message counts as received.
   Judgement receive(const RawMessage& raw, const Intake& intake);
   /// A decoded device message. Refusals: "duplicate" (already seen: nothing changed),
-  /// "sequence_regression", "wrong_device_kind", "duplicate_cycle".
+  /// "sequence_regression", "wrong_device_kind", "duplicate_cycle", "clinic_mismatch" (the device is bound
+  /// to another clinic than the message's: nothing changed).
   Effects apply(const protocol::DeviceMessage& message, Timestamp received_at);
   Effects apply(const protocol::StatusMessage& message, Timestamp received_at);
   /// Time passes: offline detection (and the pen locks its alerts bring). No notifications: repeats

@@ -59,6 +59,13 @@ struct ReprocessingPolicy {
   const ChemicalAgent* agent(std::string_view name) const;
 };
 
+/// The default patient reference pattern: 1 to 64 letters, digits, "_" or "-" (no space, no dot, no "@"),
+/// with no part that reads as a date of 1900–2099: yyyy-mm-dd, yyyymmdd, dd-mm-yyyy, mm-dd-yyyy, ddmmyyyy.
+inline constexpr std::string_view default_patient_ref_pattern =
+    "(?!.*(19|20)[0-9]{2}-?(0[1-9]|1[0-2])-?(0[1-9]|[12][0-9]|3[01]))"
+    "(?!.*[0-3][0-9]-?[0-3][0-9]-?(19|20)[0-9]{2})"
+    "[A-Za-z0-9_-]{1,64}";
+
 struct Policy {
   std::array<RuleSettings, rule_count> rules{};
   ReprocessingPolicy reprocessing;
@@ -74,6 +81,8 @@ struct Policy {
   /// repeat anything itself.
   Seconds repeat_critical{15 * 60};
   Seconds repeat_warning{60 * 60};
+  /// ECMAScript regular expression a whole patient reference must match (PatientRefPattern).
+  std::string patient_ref_pattern{default_patient_ref_pattern};
 
   const RuleSettings& rule(RuleId id) const { return rules[static_cast<std::size_t>(id)]; }
   RuleSettings& rule(RuleId id) { return rules[static_cast<std::size_t>(id)]; }

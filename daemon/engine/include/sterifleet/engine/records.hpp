@@ -43,6 +43,8 @@ struct SessionRecord {
   /// What made it legal: the cycle key of the reprocessing before it, "first use" for a pen never used
   /// before, or empty: started without valid reprocessing.
   std::string clearance;
+  /// Its patient reference did not match the policy's pattern when it started: drift, withheld from viewers.
+  bool patient_drift = false;
 };
 
 /// A pen was in a load (or reprocessed by hand) at `ts`.

@@ -29,9 +29,10 @@ enum class RuleId {
   event_rejected,
   protocol_drift,
   delivery_failed,  ///< a notification was given up on: not a device's rule (daemon/notify reports it)
+  clinic_mismatch,  ///< a device's message on another clinic's topic than the one it is bound to
 };
 
-inline constexpr std::size_t rule_count = 20;
+inline constexpr std::size_t rule_count = 21;
 
 inline constexpr std::array<RuleId, rule_count> all_rules{
     RuleId::used_without_reprocessing,
@@ -54,6 +55,7 @@ inline constexpr std::array<RuleId, rule_count> all_rules{
     RuleId::event_rejected,
     RuleId::protocol_drift,
     RuleId::delivery_failed,
+    RuleId::clinic_mismatch,
 };
 
 /// The wire id, e.g. "device.used_without_reprocessing".

@@ -18,7 +18,7 @@
 
 namespace sterifleet::engine {
 
-inline constexpr std::uint32_t snapshot_format = 4;  // 4: the rule table has delivery.failed
+inline constexpr std::uint32_t snapshot_format = 5;  // 5: device.clinic_mismatch, the patient reference pattern
 
 /// The bytes are not a snapshot this engine can load (another format version, truncated, damaged, or
 /// taken under another base policy): rebuild from the journal instead.
