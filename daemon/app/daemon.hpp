@@ -13,6 +13,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "checkpoint_signer.hpp"
 #include "config.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/http/server.hpp"
@@ -71,6 +72,8 @@ class Daemon {
   void reload_policy();
   void start_ingest();
   void store_snapshot();
+  void schedule_checkpoint();
+  void sign_checkpoint(const char* when);
 
   // In the order of construction: each part is built from those above it and destroyed before them.
   Config config_;
@@ -88,7 +91,9 @@ class Daemon {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> fleet_work_;
   ingest::ReceiptOptions receipts_;
   ingest::MqttIngest mqtt_;
+  CheckpointSigner checkpoints_;
   boost::asio::steady_timer ticker_;
+  boost::asio::steady_timer checkpoint_timer_;
   http::HttpServer web_;
   boost::asio::signal_set stop_signals_;
   boost::asio::signal_set reload_signal_;

@@ -50,6 +50,16 @@ Checkpoint sign(const crypto::SigningKey& key, const store::AuditHead& head, std
   return c;
 }
 
+Checkpoint sign(const crypto::SigningKey& key, store::Store& store, const store::AuditHead& head, Timestamp at) {
+  std::string first(64, '0');
+  if (head.seq >= 1) {
+    const auto page = store.audit_records(0, 1);
+    if (page.rows.empty()) throw store::StoreError("the audit trail has a head but no record 1");
+    first = page.rows.front().at("hash").get<std::string>();
+  }
+  return sign(key, head, std::move(first), at);
+}
+
 json to_json(const Checkpoint& c) {
   return json{{"v", 1},
               {"seq", c.seq},

@@ -170,7 +170,8 @@ engine::AuditRecord audit_record(const ComplianceRequest& request, const Made& m
               {{"sessions", made.counts.sessions},
                {"cycles", made.counts.cycles},
                {"violations", made.counts.violations},
-               {"recalls", made.counts.recalls}}}};
+               {"recalls", made.counts.recalls}}},
+             {"checkpoint", seal.checkpoint ? checkpoint::to_json(*seal.checkpoint) : json(nullptr)}};
   return {request.now,      request.actor, report_entity(seal.sha256), "compliance_report", nullptr,
           std::move(after), request.cause};
 }
@@ -188,7 +189,8 @@ Made make_compliance_report(store::Store& store, const ComplianceRequest& reques
   store::AuditHead head;
   made.counts = ComplianceReport(store, request, *writer).write(head);
   const auto body = sealed.close_body();
-  made.seal = {body.sha256, body.bytes, std::move(head)};
+  made.seal = {body.sha256, body.bytes, std::move(head), std::nullopt};
+  if (request.sign_checkpoint) made.seal.checkpoint = request.sign_checkpoint(made.seal.head);
   writer->seal(made.seal);
   made.bytes = sealed.bytes();
   record(audit_record(request, made));

@@ -31,6 +31,8 @@ struct Checkpoint {
 std::string signed_text(const Checkpoint& checkpoint);
 
 Checkpoint sign(const crypto::SigningKey& key, const store::AuditHead& head, std::string first, Timestamp at);
+/// Signs `head`, a head `store` had, reading record 1's hash from it. Throws store::StoreError.
+Checkpoint sign(const crypto::SigningKey& key, store::Store& store, const store::AuditHead& head, Timestamp at);
 
 /// {"v":1,"seq","head","first","at","key","sig"}, key and sig in base64.
 nlohmann::json to_json(const Checkpoint& checkpoint);
