@@ -89,6 +89,13 @@ TEST(History, ReplacedChainDiffersFromRecordOne) {
   EXPECT_NE(v.summary.find("the chain was replaced"), std::string::npos) << v.summary;
 }
 
+TEST(History, ShorterOtherChainIsReplacedNotTruncated) {
+  const auto c = chain(20, 'f');
+  const auto v = compare_history({at(100)}, c.walked(), c.at());
+  EXPECT_EQ(v.finding, Finding::replaced);
+  EXPECT_EQ(v.differs_from, 1);
+}
+
 TEST(History, EmptiedTrailIsTruncatedFromRecordOne) {
   const auto c = chain(0);
   const auto v = compare_history({at(30)}, c.walked(), c.at());

@@ -176,7 +176,7 @@ TEST_F(DaemonTampering, StoreThatOnlyGrew_HoldsEveryCheckpoint) {
   const auto verify = audit_verify(db, with_checkpoints());
   EXPECT_EQ(verify.status, 0) << verify.output;
   EXPECT_NE(verify.output.find("history: holds"), std::string::npos) << verify.output;
-  EXPECT_NE(verify.output.find("grew only by appending (1 records since)"), std::string::npos) << verify.output;
+  EXPECT_NE(verify.output.find("grew only by appending (1 record since)"), std::string::npos) << verify.output;
 }
 
 TEST_F(DaemonTampering, NewestRecordsDeletedAndHeadMovedBack_OnlyTheCheckpointCatchesIt) {

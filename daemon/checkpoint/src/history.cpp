@@ -16,12 +16,19 @@ std::string signed_at(const Checkpoint& c) {
   return "the checkpoint of " + record(c.seq) + " signed at " + protocol::format_timestamp(c.at);
 }
 
+std::string capitalized(std::string text) {
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+std::string count_of_records(std::int64_t n) { return std::to_string(n) + (n == 1 ? " record" : " records"); }
+
 // What is proven of records 1..limit besides the finding.
 std::string proven_part(std::int64_t proven, std::int64_t limit) {
   if (limit < 1) return "";
   if (proven <= 0) return " No checkpoint proves any record before it.";
-  if (proven >= limit) return " " + records(1, limit) + " are the signed ones.";
-  return " " + records(1, proven) + " match a checkpoint; " + records(proven + 1, limit) +
+  if (proven >= limit) return " " + capitalized(records(1, limit)) + " are the signed ones.";
+  return " " + capitalized(records(1, proven)) + " match a checkpoint; " + records(proven + 1, limit) +
          " are covered by none that matches.";
 }
 
@@ -36,12 +43,14 @@ HistoryVerdict compare_history(const std::vector<Checkpoint>& checkpoints, const
   const Checkpoint* lowest_beyond = nullptr;
   for (const auto& c : checkpoints) {
     Match match = Match::holds;
-    if (c.seq > chain.walked) {
-      match = chain.broken ? Match::not_judged : Match::beyond_end;
-      if (match == Match::beyond_end && (!lowest_beyond || c.seq < lowest_beyond->seq)) lowest_beyond = &c;
-    } else if (c.seq >= 1 && first_stored != c.first) {
+    // Record 1 is checked against every checkpoint the walk reached it for: a shorter other chain is a
+    // replacement, not a truncation.
+    if (c.seq >= 1 && chain.walked >= 1 && first_stored != c.first) {
       match = Match::differs;
       if (!replaced_by) replaced_by = &c;
+    } else if (c.seq > chain.walked) {
+      match = chain.broken ? Match::not_judged : Match::beyond_end;
+      if (match == Match::beyond_end && (!lowest_beyond || c.seq < lowest_beyond->seq)) lowest_beyond = &c;
     } else if (c.seq >= 1 && hash_at(c.seq) != c.head) {
       match = Match::differs;
       if (!lowest_differing || c.seq < lowest_differing->seq) lowest_differing = &c;
@@ -95,8 +104,8 @@ HistoryVerdict compare_history(const std::vector<Checkpoint>& checkpoints, const
     verdict.summary = "no checkpoint could be judged";
   } else if (!chain.broken) {
     verdict.summary = "the trail holds the signed history through " + record(verdict.proven_through) +
-                      " and grew only by appending (" + std::to_string(chain.walked - verdict.proven_through) +
-                      " records since)";
+                      " and grew only by appending (" + count_of_records(chain.walked - verdict.proven_through) +
+                      " since)";
   } else {
     verdict.summary = "the trail holds the signed history through " + record(verdict.proven_through);
   }
