@@ -68,10 +68,11 @@ void describe(const report::Made& made, const std::string& where, std::ostream& 
 
 // The CLI signs with the daemon's key only when told to, and never makes one: a new key would sign
 // checkpoints no auditor has pinned.
-crypto::SigningKey existing_key(const std::string& path) {
+bool key_exists(const std::string& path, std::ostream& log) {
   std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) throw std::runtime_error("--signing-key: no key at " + path);
-  return crypto::load_or_create_key_file(path).key;
+  if (path.empty() || std::filesystem::is_regular_file(path, error)) return true;
+  log << "--signing-key: no key at " << path << " (the daemon's audit.signing_key)\n";
+  return false;
 }
 
 std::string read_text(const std::string& path) {
@@ -85,14 +86,14 @@ std::string read_text(const std::string& path) {
 int report_make(const ReportOptions& options, std::ostream& stdout_stream, std::ostream& log) {
   const auto request = request_of(options, log);
   if (!request) return 2;
-  if (!store_exists(options.db_path, log)) return 2;
+  if (!store_exists(options.db_path, log) || !key_exists(options.signing_key, log)) return 2;
   const bool to_file = !options.out_path.empty() && options.out_path != "-";
   const std::string partial = options.out_path + ".part";
   try {
     const auto store = store::open_sqlite(options.db_path);
     auto signed_request = *request;
     if (!options.signing_key.empty()) {
-      signed_request.sign_checkpoint = [key = existing_key(options.signing_key), &store,
+      signed_request.sign_checkpoint = [key = crypto::load_or_create_key_file(options.signing_key).key, &store,
                                         now = request->now](const store::AuditHead& head) {
         return checkpoint::sign(key, *store, head, now);
       };
