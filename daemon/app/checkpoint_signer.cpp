@@ -20,6 +20,7 @@ checkpoint::Checkpoint CheckpointSigner::sign(const store::AuditHead& head) {
   const auto signed_head = checkpoint::sign(key_, store_, head, clock_());
   checkpoint::append_checkpoint(file_, signed_head);
   publish_(std::string(checkpoint_topic), checkpoint::to_line(signed_head));
+  if (forward_) forward_(signed_head);
   last_ = head;
   spdlog::debug("audit checkpoint signed: record {}, hash {}", head.seq, head.hash);
   return signed_head;

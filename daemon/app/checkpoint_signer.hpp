@@ -21,6 +21,8 @@ inline constexpr std::string_view checkpoint_topic = "sterifleet/v1/_fleet/audit
 class CheckpointSigner {
  public:
   using Publish = std::function<void(const std::string& topic, const std::string& payload)>;
+  /// Passes a kept checkpoint on (to notification receivers); must not block.
+  using Forward = std::function<void(const checkpoint::Checkpoint&)>;
 
   /// `store` must outlive it.
   CheckpointSigner(crypto::SigningKey key, std::filesystem::path file, store::Store& store, Publish publish,
@@ -31,6 +33,8 @@ class CheckpointSigner {
   checkpoint::Checkpoint sign(const store::AuditHead& head);
   /// Signs the store's current head unless the last checkpoint is of it; returns whether it signed.
   bool sign_if_grown();
+  /// Before the first checkpoint is signed.
+  void forward_with(Forward forward) { forward_ = std::move(forward); }
 
   const crypto::PublicKey& public_key() const { return key_.public_key(); }
 
@@ -40,6 +44,7 @@ class CheckpointSigner {
   store::Store& store_;
   Publish publish_;
   std::function<protocol::Timestamp()> clock_;
+  Forward forward_;
   std::mutex mutex_;
   store::AuditHead last_;  ///< guarded by mutex_; seq -1: none signed yet
 };

@@ -25,6 +25,7 @@ struct AuditCheckpointConfig {
   std::string signing_key;  ///< empty: "<db>-audit.key"
   std::string checkpoints;  ///< empty: "<db>-checkpoints.jsonl"
   std::chrono::seconds interval{900};
+  std::string receivers;  ///< [notify] receivers (webhook or email), comma-separated; empty: none
 };
 
 /// Each default is the one of the part it configures (ingest::MqttOptions, store::SqliteOptions,

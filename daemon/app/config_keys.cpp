@@ -180,6 +180,10 @@ std::vector<ConfigKey> make_keys() {
           "A checkpoint this often while the audit trail grows; one is also signed at start, at stop and for "
           "every report.",
           Allowed{.min = 1}, &Config::audit, &AuditCheckpointConfig::interval),
+      key("audit.checkpoint_receivers",
+          "Webhook or email receivers of [notify] that each checkpoint is also sent to, once, comma-separated "
+          "(example: \"auditor-mail\"); empty: none.",
+          &Config::audit, &AuditCheckpointConfig::receivers),
 
       key("log.level", "The least severe events logged.",
           one_of({"trace", "debug", "info", "warn", "error", "critical", "off"}), &Config::log_level),

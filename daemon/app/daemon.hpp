@@ -10,6 +10,7 @@
 #pragma GCC diagnostic pop
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <stdexcept>
 
@@ -74,6 +75,7 @@ class Daemon {
   void store_snapshot();
   void schedule_checkpoint();
   void sign_checkpoint(const char* when);
+  void forward_checkpoints();
 
   // In the order of construction: each part is built from those above it and destroyed before them.
   Config config_;
@@ -84,6 +86,8 @@ class Daemon {
   fleet::Fleet fleet_;
   FleetDeliveries deliveries_{fleet_};          ///< outlives the notifier, whose workers call it
   std::unique_ptr<notify::Notifier> notifier_;  ///< none without receivers
+  /// Sends checkpoints to audit.checkpoint_receivers, one at a time, off the threads that sign them.
+  boost::asio::thread_pool checkpoint_senders_{1};
   // The HTTP server's threads never wait for the store on the inputs' behalf: the ordered ingest, the
   // commands it issues and the clock run on a thread of their own, which alone waits for each commit.
   boost::asio::io_context io_;

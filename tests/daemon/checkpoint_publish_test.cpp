@@ -1,6 +1,7 @@
 // The daemon's audit checkpoints leave its store: on first start it makes the signing key 0600 (and its
-// public key beside it), and the checkpoint it signs is in the checkpoints file and retained on a real
-// Mosquitto under the shipped ACL, where an auditor's account reads it and a device cannot replace it.
+// public key beside it), and the checkpoint it signs is in the checkpoints file, retained on a real
+// Mosquitto under the shipped ACL (where an auditor's account reads it and a device cannot replace it),
+// and sent to the notification receivers audit.checkpoint_receivers names.
 #include <gtest/gtest.h>
 #include <mqtt/exception.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "http_receiver.hpp"
 #include "sterifleet/checkpoint/checkpoint.hpp"
 #include "sterifleet/testing/daemon.hpp"
 #include "sterifleet/testing/mosquitto.hpp"
@@ -89,6 +91,43 @@ TEST(DaemonCheckpoints, KeyIsMade0600_AndTheCheckpointIsFiledAndRetainedForAudit
   MqttRecorder later(broker.url(), checkpoint_topic, "auditor-later", auditor_login);
   ASSERT_TRUE(later.wait_for([](const auto& all) { return !all.empty(); }, 10s));
   EXPECT_EQ(later.messages().front().payload, received.payload);
+}
+
+std::string webhook_receiver(const HttpReceiver& hook, const TempDir& dir) {
+  const auto secret = dir.path() / "webhook.secret";
+  std::ofstream(secret) << "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n";
+  return "\n[notify]\n[[notify.receiver]]\nname = \"auditor-hook\"\ntype = \"webhook\"\nurl = \"" + hook.url("/hook") +
+         "\"\nsecret_file = \"" + secret.string() + "\"\n";
+}
+
+TEST(DaemonCheckpoints, NamedReceiverGetsEachCheckpoint) {
+  TempDir dir("sterifleet-checkpoint-hook");
+  HttpReceiver hook;
+  Mosquitto broker;
+  DaemonOptions options{STERIFLEETD_PATH, broker.url(), {{"audit.checkpoint_receivers", "\"auditor-hook\""}}};
+  options.extra_toml = webhook_receiver(hook, dir);
+  Daemon daemon(options);
+  ASSERT_TRUE(hook.wait_for_requests(1, 10s)) << daemon.log();
+  const auto notice = json::parse(hook.requests().front().body).at("notices").at(0);
+  EXPECT_EQ(notice.at("kind"), "checkpoint");
+  const auto sent = checkpoint::from_json(notice.at("alert").at("checkpoint"));
+  ASSERT_TRUE(sent.checkpoint) << sent.problem;
+  EXPECT_EQ(checkpoint::to_line(*sent.checkpoint), last_line(daemon.db().string() + "-checkpoints.jsonl"));
+  EXPECT_FALSE(checkpoint::signature_problem(*sent.checkpoint, std::nullopt));
+}
+
+TEST(DaemonCheckpoints, UnknownReceiverIsAConfigurationError) {
+  Mosquitto broker;
+  DaemonOptions options{STERIFLEETD_PATH, broker.url(), {{"audit.checkpoint_receivers", "\"nobody\""}}};
+  options.ready_timeout = 10s;
+  try {
+    Daemon daemon(options);
+    FAIL() << "the daemon started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("audit.checkpoint_receivers: no [notify] receiver named \"nobody\""),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
