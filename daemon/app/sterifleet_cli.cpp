@@ -1,6 +1,6 @@
 // `sterifleet`: the operator's and auditor's command line: policy check, replay, audit verify, token
 // create, compliance reports, notification receivers. Exit codes: 0 success, 1 the checked thing is
-// bad, 2 usage error or unreadable input.
+// bad, 2 usage error or unreadable input; `audit verify` also 3: a checkpoint was refused.
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
