@@ -287,12 +287,16 @@ void Daemon::forward_checkpoints() {
   checkpoints_.forward_with([this, receivers](const checkpoint::Checkpoint& signed_head) {
     boost::asio::post(checkpoint_senders_, [this, receivers, payload = checkpoint::to_json(signed_head)] {
       for (const auto& receiver : receivers) {
-        const auto result = notifier_->send_checkpoint(receiver, payload);
-        if (result.outcome == notify::SendResult::Outcome::delivered) {
-          spdlog::debug("audit checkpoint of record {} sent to {}", payload.value("seq", 0), receiver);
-        } else {
+        std::optional<std::string> failure;
+        try {
+          const auto result = notifier_->send_checkpoint(receiver, payload);
+          if (result.outcome != notify::SendResult::Outcome::delivered) failure = result.answer;
+        } catch (const std::exception& e) {  // a pool thread must not end the process over one receiver
+          failure = e.what();
+        }
+        if (failure) {
           spdlog::error("audit checkpoint of record {} not delivered to {} (the checkpoints file keeps it): {}",
-                        payload.value("seq", 0), receiver, result.answer);
+                        payload.value("seq", 0), receiver, *failure);
         }
       }
     });
