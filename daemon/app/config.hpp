@@ -20,6 +20,14 @@
 
 namespace sterifleet::app {
 
+/// [audit]: the signed checkpoints of the audit chain (checkpoint_signer.hpp).
+struct AuditCheckpointConfig {
+  std::string signing_key;  ///< empty: "<db>-audit.key"
+  std::string checkpoints;  ///< empty: "<db>-checkpoints.jsonl"
+  std::chrono::seconds interval{900};
+  std::string receivers;  ///< [notify] receivers (webhook or email), comma-separated; empty: none
+};
+
 /// Each default is the one of the part it configures (ingest::MqttOptions, store::SqliteOptions,
 /// http::HttpOptions, fleet::FleetOptions) or, for what only the daemon knows, written here: the key
 /// table reads the defaults it shows from a default-constructed Config.
@@ -35,6 +43,7 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "text";  ///< text or json
   notify::NotifyConfig notify;      ///< [notify] (notify_config.hpp); no receivers: nothing is delivered
+  AuditCheckpointConfig audit;
 };
 
 /// One configuration key: what --help and the example file say of it, which values it takes and where

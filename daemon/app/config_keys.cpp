@@ -167,6 +167,24 @@ std::vector<ConfigKey> make_keys() {
       key("engine.snapshot_minutes", "A snapshot this many minutes after the last one; 0: not by time.", &Config::fleet,
           &fleet::FleetOptions::snapshot_interval),
 
+      key("audit.signing_key",
+          "The Ed25519 key (PEM) that signs the audit checkpoints, made 0600 on the first start, its public key "
+          "beside it as <key>.pub for auditors to pin. Keep it out of the store's backups. Empty: "
+          "\"<db>-audit.key\" next to the database.",
+          &Config::audit, &AuditCheckpointConfig::signing_key),
+      key("audit.checkpoints",
+          "Every checkpoint signed is appended to this file (one JSON line each); copy it off the host. Empty: "
+          "\"<db>-checkpoints.jsonl\" next to the database.",
+          &Config::audit, &AuditCheckpointConfig::checkpoints),
+      key("audit.checkpoint_interval_s",
+          "A checkpoint this often while the audit trail grows; one is also signed at start, at stop and for "
+          "every report.",
+          Allowed{.min = 1}, &Config::audit, &AuditCheckpointConfig::interval),
+      key("audit.checkpoint_receivers",
+          "Webhook or email receivers of [notify] that each checkpoint is also sent to, once, comma-separated "
+          "(example: \"auditor-mail\"); empty: none.",
+          &Config::audit, &AuditCheckpointConfig::receivers),
+
       key("log.level", "The least severe events logged.",
           one_of({"trace", "debug", "info", "warn", "error", "critical", "off"}), &Config::log_level),
       key("log.format", "json writes one JSON object a line, for log collectors.", one_of({"text", "json"}),
@@ -192,6 +210,10 @@ const std::vector<ConfigSection>& config_sections() {
                "Snapshots are written by count or by time, whichever comes first, and on a clean stop. Fewer "
                "entries between snapshots: a faster restart, more snapshot writes (each pauses ingestion "
                "briefly; bench/restart_bench measures both)."},
+      {.name = "audit",
+       .note = "Signed checkpoints of the audit chain (sequence, head hash, time), kept outside the store: in the "
+               "checkpoints file, retained on the broker at sterifleet/v1/_fleet/audit/checkpoint and in every "
+               "report. `sterifleet audit verify --checkpoint` proves a store still holds their history."},
       {.name = "log"},
   };
   return sections;

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <boost/asio/post.hpp>
 #include <csignal>
 #include <cstdlib>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -42,9 +44,10 @@ ingest::ReceiptOptions receipt_options(const Config& config) {
   return receipts;
 }
 
-http::HttpOptions http_options(const Config& config, http::NotifyActions notify) {
+http::HttpOptions http_options(const Config& config, http::NotifyActions notify, CheckpointSigner& checkpoints) {
   http::HttpOptions web = config.http;
   web.notify = std::move(notify);
+  web.sign_checkpoint = [&checkpoints](const store::AuditHead& head) { return checkpoints.sign(head); };
   if (web.bootstrap_token.empty()) {
     if (const char* from_env = std::getenv("STERIFLEET_BOOTSTRAP_TOKEN")) web.bootstrap_token = from_env;
   }
@@ -77,6 +80,30 @@ std::unique_ptr<notify::Notifier> make_notifier(const Config& config, store::Sto
   }
 }
 
+std::filesystem::path beside_db(const Config& config, const std::string& configured, const char* suffix) {
+  return configured.empty() ? config.db + suffix : configured;
+}
+
+CheckpointSigner make_checkpoint_signer(const Config& config, store::Store& store, ingest::MqttIngest& mqtt) {
+  const auto key_path = beside_db(config, config.audit.signing_key, "-audit.key");
+  const auto file = beside_db(config, config.audit.checkpoints, "-checkpoints.jsonl");
+  try {
+    auto loaded = crypto::load_or_create_key_file(key_path);
+    const auto key = checkpoint::key_text(loaded.key.public_key());
+    if (loaded.created) {
+      spdlog::warn("made a new audit signing key {} (public key {}, also in {}.pub): give auditors the public key",
+                   key_path.string(), key, key_path.string());
+    }
+    spdlog::info("audit checkpoints signed by key {}, appended to {}", key, file.string());
+    return CheckpointSigner(
+        std::move(loaded.key), file, store,
+        [&mqtt](const std::string& topic, const std::string& payload) { mqtt.publish_retained(topic, payload); },
+        system_now);
+  } catch (const std::exception& e) {
+    throw StartError(exit_config, "audit.signing_key: " + std::string(e.what()));
+  }
+}
+
 }  // namespace
 
 void FleetDeliveries::failed(const notify::DeadNotification& dead) {
@@ -100,8 +127,10 @@ Daemon::Daemon(Config config, engine::Policy policy)
       fleet_work_(net::make_work_guard(fleet_io_)),
       receipts_(receipt_options(config_)),
       mqtt_(make_ingest(config_, receipts_, fleet_, metrics_, fleet_io_.get_executor())),
+      checkpoints_(make_checkpoint_signer(config_, *store_, mqtt_)),
       ticker_(fleet_io_),
-      web_(io_, http_options(config_, notify_actions()), fleet_, *store_, events_, metrics_,
+      checkpoint_timer_(io_),
+      web_(io_, http_options(config_, notify_actions(), checkpoints_), fleet_, *store_, events_, metrics_,
            [this] { return mqtt_.connected(); }),
       stop_signals_(io_, SIGINT, SIGTERM),
       reload_signal_(io_, SIGHUP) {
@@ -110,9 +139,11 @@ Daemon::Daemon(Config config, engine::Policy policy)
     fleet_.plan_notifications_with(*notifier_);
     notifier_->observe_deliveries_with(deliveries_);
   }
+  forward_checkpoints();
   restore();
   relay_.target = &mqtt_;
   schedule_tick();
+  schedule_checkpoint();
   try {
     web_.start();
   } catch (const std::exception& e) {
@@ -212,6 +243,7 @@ void Daemon::run() {
   // First: what the last run stored and did not deliver goes out while the ingest catches up.
   if (notifier_) notifier_->start();
   start_ingest();
+  sign_checkpoint("start");
   metrics_.set_ready(true);
   sd_notify(0, "READY=1");
   const auto& listen = config_.http.listen;
@@ -226,8 +258,68 @@ void Daemon::run() {
   fleet_io_.stop();
   fleet_thread.join();
   if (notifier_) notifier_->stop();
+  sign_checkpoint("stop");
+  checkpoint_senders_.join();
   store_snapshot();
   spdlog::info("stopped");
+}
+
+// Each named receiver must be one a checkpoint can go to: a webhook (its JSON carries the checkpoint) or
+// an email (its text carries the line to save). Alertmanager is for alerts.
+void Daemon::forward_checkpoints() {
+  std::vector<std::string> receivers;
+  std::stringstream names(config_.audit.receivers);
+  for (std::string name; std::getline(names, name, ',');) {
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (name.empty()) continue;
+    const notify::Receiver* receiver = notifier_ ? notifier_->config().receiver(name) : nullptr;
+    if (!receiver) {
+      throw StartError(exit_config, "audit.checkpoint_receivers: no [notify] receiver named \"" + name + "\"");
+    }
+    if (std::holds_alternative<notify::AlertmanagerReceiver>(receiver->settings)) {
+      throw StartError(exit_config, "audit.checkpoint_receivers: \"" + name +
+                                        "\" is an Alertmanager receiver; checkpoints go to webhook or email receivers");
+    }
+    receivers.push_back(name);
+  }
+  if (receivers.empty()) return;
+  checkpoints_.forward_with([this, receivers](const checkpoint::Checkpoint& signed_head) {
+    boost::asio::post(checkpoint_senders_, [this, receivers, payload = checkpoint::to_json(signed_head)] {
+      for (const auto& receiver : receivers) {
+        std::optional<std::string> failure;
+        try {
+          const auto result = notifier_->send_checkpoint(receiver, payload);
+          if (result.outcome != notify::SendResult::Outcome::delivered) failure = result.answer;
+        } catch (const std::exception& e) {  // a pool thread must not end the process over one receiver
+          failure = e.what();
+        }
+        if (failure) {
+          spdlog::error("audit checkpoint of record {} not delivered to {} (the checkpoints file keeps it): {}",
+                        payload.value("seq", 0), receiver, *failure);
+        }
+      }
+    });
+  });
+}
+
+void Daemon::schedule_checkpoint() {
+  checkpoint_timer_.expires_after(config_.audit.interval);
+  checkpoint_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    sign_checkpoint("timer");
+    schedule_checkpoint();
+  });
+}
+
+// A checkpoint that cannot be kept is loud but not fatal: the chain itself is intact in the store, and
+// the next one covers everything this one would have.
+void Daemon::sign_checkpoint(const char* when) {
+  try {
+    if (checkpoints_.sign_if_grown()) spdlog::info("audit checkpoint signed ({})", when);
+  } catch (const std::exception& e) {
+    spdlog::error("audit checkpoint ({}) not kept: {}", when, e.what());
+  }
 }
 
 // So that the next start replays nothing.

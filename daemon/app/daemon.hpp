@@ -10,9 +10,11 @@
 #pragma GCC diagnostic pop
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <stdexcept>
 
+#include "checkpoint_signer.hpp"
 #include "config.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/http/server.hpp"
@@ -71,6 +73,9 @@ class Daemon {
   void reload_policy();
   void start_ingest();
   void store_snapshot();
+  void schedule_checkpoint();
+  void sign_checkpoint(const char* when);
+  void forward_checkpoints();
 
   // In the order of construction: each part is built from those above it and destroyed before them.
   Config config_;
@@ -81,6 +86,8 @@ class Daemon {
   fleet::Fleet fleet_;
   FleetDeliveries deliveries_{fleet_};          ///< outlives the notifier, whose workers call it
   std::unique_ptr<notify::Notifier> notifier_;  ///< none without receivers
+  /// Sends checkpoints to audit.checkpoint_receivers, one at a time, off the threads that sign them.
+  boost::asio::thread_pool checkpoint_senders_{1};
   // The HTTP server's threads never wait for the store on the inputs' behalf: the ordered ingest, the
   // commands it issues and the clock run on a thread of their own, which alone waits for each commit.
   boost::asio::io_context io_;
@@ -88,7 +95,9 @@ class Daemon {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> fleet_work_;
   ingest::ReceiptOptions receipts_;
   ingest::MqttIngest mqtt_;
+  CheckpointSigner checkpoints_;
   boost::asio::steady_timer ticker_;
+  boost::asio::steady_timer checkpoint_timer_;
   http::HttpServer web_;
   boost::asio::signal_set stop_signals_;
   boost::asio::signal_set reload_signal_;

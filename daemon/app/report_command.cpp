@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sterifleet/checkpoint/checkpoint.hpp"
+#include "sterifleet/crypto/ed25519.hpp"
 #include "sterifleet/protocol/ids.hpp"
 #include "sterifleet/report/compliance.hpp"
 #include "sterifleet/report/verify.hpp"
@@ -59,6 +61,24 @@ void describe(const report::Made& made, const std::string& where, std::ostream& 
       << "  sha256 " << made.seal.sha256 << " (of its first " << made.seal.body_bytes << " bytes)\n"
       << "  audit-chain head stated: record " << made.seal.head.seq << ", hash " << made.seal.head.hash << '\n'
       << "  recorded in the audit trail as " << report::report_entity(made.seal.sha256) << '\n';
+  if (made.seal.checkpoint) {
+    log << "  signed checkpoint of that head by key " << checkpoint::key_text(made.seal.checkpoint->key) << '\n';
+  }
+}
+
+// The CLI signs with the daemon's key only when told to, and never makes one: a new key would sign
+// checkpoints no auditor has pinned.
+bool key_exists(const std::string& path, std::ostream& log) {
+  std::error_code error;
+  if (path.empty() || std::filesystem::is_regular_file(path, error)) return true;
+  log << "--signing-key: no key at " << path << " (the daemon's audit.signing_key)\n";
+  return false;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 }  // namespace
@@ -66,11 +86,18 @@ void describe(const report::Made& made, const std::string& where, std::ostream& 
 int report_make(const ReportOptions& options, std::ostream& stdout_stream, std::ostream& log) {
   const auto request = request_of(options, log);
   if (!request) return 2;
-  if (!store_exists(options.db_path, log)) return 2;
+  if (!store_exists(options.db_path, log) || !key_exists(options.signing_key, log)) return 2;
   const bool to_file = !options.out_path.empty() && options.out_path != "-";
   const std::string partial = options.out_path + ".part";
   try {
     const auto store = store::open_sqlite(options.db_path);
+    auto signed_request = *request;
+    if (!options.signing_key.empty()) {
+      signed_request.sign_checkpoint = [key = crypto::load_or_create_key_file(options.signing_key).key, &store,
+                                        now = request->now](const store::AuditHead& head) {
+        return checkpoint::sign(key, *store, head, now);
+      };
+    }
     auto append = [&](const engine::AuditRecord& record) {
       store::Commit commit;
       commit.audit.push_back(record);
@@ -78,7 +105,7 @@ int report_make(const ReportOptions& options, std::ostream& stdout_stream, std::
     };
     if (!to_file) {
       report::StreamOutput out(stdout_stream);
-      const auto made = report::make_compliance_report(*store, *request, out, append);
+      const auto made = report::make_compliance_report(*store, signed_request, out, append);
       stdout_stream.flush();
       describe(made, "standard output", log);
       return 0;
@@ -88,7 +115,7 @@ int report_make(const ReportOptions& options, std::ostream& stdout_stream, std::
       std::ofstream file(partial, std::ios::binary | std::ios::trunc);
       if (!file) throw std::runtime_error("cannot write " + partial);
       report::StreamOutput out(file);
-      made = report::make_compliance_report(*store, *request, out, append);
+      made = report::make_compliance_report(*store, signed_request, out, append);
       file.close();
       if (!file) throw std::runtime_error("writing " + partial + " failed");
     }
@@ -105,13 +132,19 @@ int report_make(const ReportOptions& options, std::ostream& stdout_stream, std::
   }
 }
 
-int report_verify(const std::string& db_path, const std::string& report_path, std::ostream& out) {
+int report_verify(const std::string& db_path, const std::string& report_path,
+                  const std::optional<std::string>& public_key_file, std::ostream& out) {
   if (!store_exists(db_path, out)) return 2;
   try {
+    std::optional<crypto::PublicKey> pinned;
+    if (public_key_file) {
+      pinned = crypto::public_key_from_pem(read_text(*public_key_file));
+      if (!pinned) throw std::runtime_error(*public_key_file + " is not an Ed25519 public key in PEM");
+    }
     store::SqliteOptions options;
     options.read_only = true;
     const auto store = store::open_sqlite(db_path, options);
-    const auto verdict = report::verify_report(*store, report_path);
+    const auto verdict = report::verify_report(*store, report_path, pinned);
     if (verdict.genuine) {
       const auto& made = verdict.record;
       const auto& r = made.at("after");
@@ -123,10 +156,17 @@ int report_verify(const std::string& db_path, const std::string& report_path, st
           << *verdict.record_seq << ", stating head record " << verdict.stated->head.seq << '\n'
           << "  sha256 " << verdict.computed_sha256 << " of its first " << verdict.stated->body_bytes << " bytes\n"
           << "  the audit trail is intact\n";
+      if (verdict.checkpoint) {
+        out << "  the head is signed: checkpoint of record " << verdict.checkpoint->seq << " signed at "
+            << protocol::format_timestamp(verdict.checkpoint->at) << " by key "
+            << checkpoint::key_text(verdict.checkpoint->key) << (pinned ? " (the pinned key)" : "") << '\n';
+      }
+      for (const auto& note : verdict.notes) out << "  note: " << note << '\n';
       return 0;
     }
     out << report_path << ": NOT GENUINE\n";
     for (const auto& problem : verdict.problems) out << "  " << problem << '\n';
+    for (const auto& note : verdict.notes) out << "  note: " << note << '\n';
     return 1;
   } catch (const std::exception& e) {
     out << "cannot verify " << report_path << ": " << e.what() << '\n';

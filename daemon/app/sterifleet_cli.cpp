@@ -1,6 +1,6 @@
 // `sterifleet`: the operator's and auditor's command line: policy check, replay, audit verify, token
 // create, compliance reports, notification receivers. Exit codes: 0 success, 1 the checked thing is
-// bad, 2 usage error or unreadable input.
+// bad, 2 usage error or unreadable input; `audit verify` also 3: a checkpoint was refused.
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -108,9 +108,16 @@ int main(int argc, char** argv) {
 
   auto* audit = cli.add_subcommand("audit", "The hash-chained audit trail");
   audit->require_subcommand(1);
-  std::string audit_db = "sterifleet.db";
-  auto* verify = audit->add_subcommand("verify", "Recompute the chain; name the first altered record");
-  verify->add_option("--db", audit_db, "the daemon's SQLite store")->capture_default_str();
+  app::AuditVerifyOptions audit_options{"sterifleet.db", {}, std::nullopt};
+  auto* verify = audit->add_subcommand(
+      "verify",
+      "Recompute the chain and name the first altered record; with checkpoints, prove the store still holds the "
+      "history they signed (exit 0 intact, 1 altered, 2 unreadable input, 3 a checkpoint refused)");
+  verify->add_option("--db", audit_options.db_path, "the daemon's SQLite store")->capture_default_str();
+  verify->add_option("--checkpoint", audit_options.checkpoint_files,
+                     "a file of saved checkpoints, one a line (repeatable)");
+  verify->add_option("--public-key", audit_options.public_key_file,
+                     "the daemon's public key (PEM, <key>.pub): refuse checkpoints signed by any other");
 
   auto* token = cli.add_subcommand("token", "API tokens");
   token->require_subcommand(1);
@@ -122,7 +129,7 @@ int main(int argc, char** argv) {
   create->add_option("--clinic", token_request.clinics, "a clinic it may see, once per clinic (default: every clinic)");
   create->add_option("--db", token_request.db_path, "the daemon's SQLite store")->capture_default_str();
 
-  app::ReportOptions report_options{"sterifleet.db", std::nullopt, "", "", "json", "", command_line(argc, argv)};
+  app::ReportOptions report_options{"sterifleet.db", std::nullopt, "", "", "json", "", command_line(argc, argv), ""};
   std::string clinic;
   auto* report = cli.add_subcommand("report", "A compliance report from the store (recorded in the audit trail)");
   report->require_subcommand(0, 1);
@@ -133,11 +140,16 @@ int main(int argc, char** argv) {
   report->add_option("--to", report_options.to, "end, exclusive (RFC 3339 UTC, or a date)");
   report->add_option("--format", report_options.format, "csv, json or pdf")->capture_default_str();
   report->add_option("--out", report_options.out_path, "file to write (default: standard output)");
+  report->add_option("--signing-key", report_options.signing_key,
+                     "the daemon's audit signing key (audit.signing_key): the report carries a signed checkpoint");
   std::string verify_db = "sterifleet.db";
   std::string verify_file;
   auto* report_verify = report->add_subcommand("verify", "Prove a report file genuine and unaltered");
   report_verify->add_option("--db", verify_db, "the store the report was made from")->capture_default_str();
   report_verify->add_option("FILE", verify_file, "the report (csv, json or pdf)")->required();
+  std::optional<std::string> verify_public_key;
+  report_verify->add_option("--public-key", verify_public_key,
+                            "the daemon's public key (PEM): refuse a checkpoint signed by any other");
 
   auto* notify_cmd = cli.add_subcommand("notify", "Alert delivery as configured in the daemon's [notify]");
   notify_cmd->require_subcommand(1);
@@ -158,11 +170,11 @@ int main(int argc, char** argv) {
       if (!export_clinic.empty()) export_options.clinic = export_clinic;
       return app::export_traffic(export_options, std::cout, std::cerr);
     }
-    if (verify->parsed()) return app::audit_verify(audit_db, std::cout);
+    if (verify->parsed()) return app::audit_verify(audit_options, std::cout);
     if (notify_test->parsed()) return app::notify_test(notify_config, receiver, cli_user(), std::cout, std::cerr);
     if (notify_list->parsed()) return app::notify_list(notify_config, std::cout, std::cerr);
     if (create->parsed()) return app::token_create(token_request, std::cout);
-    if (report_verify->parsed()) return app::report_verify(verify_db, verify_file, std::cout);
+    if (report_verify->parsed()) return app::report_verify(verify_db, verify_file, verify_public_key, std::cout);
     if (report->parsed()) {
       if (report_options.from.empty() || report_options.to.empty()) {
         std::cerr << "sterifleet report: --from and --to are required\n";

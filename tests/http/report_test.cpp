@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "harness.hpp"
+#include "sterifleet/checkpoint/checkpoint.hpp"
 #include "sterifleet/crypto/sha256.hpp"
 #include "sterifleet/report/verify.hpp"
 
@@ -99,6 +100,26 @@ TEST_F(Reports, Pdf_IsServedAsAnAttachmentAndProvedGenuine) {
   const auto verdict = report::verify_report(harness.store(), file.string());
   EXPECT_TRUE(verdict.genuine) << (verdict.problems.empty() ? "" : verdict.problems.front());
   EXPECT_EQ(verdict.computed_sha256, response["X-Report-SHA256"]);
+}
+
+TEST(SignedReports, CarryTheDaemonsCheckpointOfTheirHead_InTheFooterAndAHeader) {
+  const auto key = crypto::SigningKey::generate();
+  store::Store* signed_store = nullptr;
+  Harness harness(tweaked(true, [&](HttpOptions& options) {
+    options.sign_checkpoint = [&](const store::AuditHead& head) {
+      return checkpoint::sign(key, *signed_store, head, *protocol::parse_timestamp("2026-11-25T08:00:00Z"));
+    };
+  }));
+  signed_store = &harness.store();
+  const auto response = harness.get(kDayReport, Role::auditor);  // the schema allows the checkpoint
+  ASSERT_EQ(response.result_int(), 200) << response.body();
+  const auto seal = json_of(response)["integrity"];
+  const auto stated = checkpoint::from_json(seal["checkpoint"]);
+  ASSERT_TRUE(stated.checkpoint) << stated.problem;
+  EXPECT_EQ(stated.checkpoint->seq, seal["audit_head"]["seq"].get<std::int64_t>());
+  EXPECT_EQ(stated.checkpoint->head, seal["audit_head"]["hash"].get<std::string>());
+  EXPECT_FALSE(checkpoint::signature_problem(*stated.checkpoint, key.public_key()));
+  EXPECT_EQ(response["X-Report-Checkpoint"], checkpoint::to_line(*stated.checkpoint));
 }
 
 TEST_F(Reports, Defaults_AreJsonAndTheLast30Days) {

@@ -47,7 +47,7 @@ class FakeBroker final : public BrokerClient {
     subscriptions_.push_back(filters);
     changed_.notify_all();
   }
-  void publish(const std::string& topic, const std::string& payload) override {
+  void publish(const std::string& topic, const std::string& payload, Retain) override {
     std::lock_guard lock(mutex_);
     if (topic == failing_topic_) throw BrokerError("not connected");
     published_.emplace_back(topic, payload);

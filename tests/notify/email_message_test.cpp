@@ -116,6 +116,26 @@ TEST(EmailMessage, KindPrefixesTheSubject) {
   }
 }
 
+TEST(EmailMessage, CheckpointNoticeCarriesTheLineToSave) {
+  Notice n;
+  n.id = "ntf_cp";
+  n.kind = NoticeKind::checkpoint;
+  n.receiver = "auditor-mail";
+  n.created_at = at("2026-11-24T09:15:03.000Z");
+  // As long as a real one: a word no wrapping may break.
+  const std::string line = R"({"at":"2026-11-24T09:15:03.000Z","first":")" + std::string(64, 'a') + R"(","head":")" +
+                           std::string(64, 'b') + R"(","key":")" + std::string(44, 'K') + R"(","seq":42,"sig":")" +
+                           std::string(88, 'S') + R"(","v":1})";
+  n.alert = {{"rule", "sterifleet.audit_checkpoint"},
+             {"severity", "info"},
+             {"summary", "audit checkpoint of record 42"},
+             {"checkpoint_line", line}};
+  const auto message = email_message(make_delivery({n}), receiver(), at("2026-11-24T09:15:04Z"));
+  EXPECT_EQ(header(message, "Subject"), "[sterifleet] AUDIT audit checkpoint of record 42");
+  EXPECT_NE(body_of(message).find("sterifleet audit verify --checkpoint."), std::string::npos) << body_of(message);
+  EXPECT_NE(body_of(message).find("\r\n" + line + "\r\n"), std::string::npos) << "whole, on a line of its own";
+}
+
 TEST(EmailMessage, TestNoticeWithoutAlertSaysSo) {
   Notice n;
   n.id = "ntf_test";

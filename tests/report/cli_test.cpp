@@ -5,6 +5,8 @@
 #include <fstream>
 
 #include "clinic_day.hpp"
+#include "sterifleet/checkpoint/checkpoint.hpp"
+#include "sterifleet/crypto/ed25519.hpp"
 
 namespace sterifleet::report::testing {
 namespace {
@@ -56,6 +58,37 @@ TEST_F(ReportCli, WritesTheReportRecordsItAndVerifyProvesIt) {
   EXPECT_NE(verified.output.find("made "), std::string::npos);
   EXPECT_NE(verified.output.find(" by cli, audit record " + std::to_string(head.seq)), std::string::npos)
       << verified.output;
+}
+
+TEST_F(ReportCli, SigningKey_TheReportCarriesACheckpointThatVerifyChecksAgainstThePinnedKey) {
+  const auto key = day.dir() / "audit.key";
+  const auto made_key = crypto::load_or_create_key_file(key);
+  ASSERT_TRUE(made_key.created);
+  const auto public_key = key.string() + ".pub";
+  const auto file = (day.dir() / "north.pdf").string();
+  const auto made = report("pdf", file, {"--signing-key", key.string()});
+  ASSERT_EQ(made.status, 0) << made.output;
+  EXPECT_NE(
+      made.output.find("signed checkpoint of that head by key " + checkpoint::key_text(made_key.key.public_key())),
+      std::string::npos)
+      << made.output;
+
+  const auto pinned = sterifleet({"report", "verify", "--db", day.db_path(), "--public-key", public_key, file});
+  EXPECT_EQ(pinned.status, 0) << pinned.output;
+  EXPECT_NE(pinned.output.find("the head is signed: checkpoint of record"), std::string::npos) << pinned.output;
+  EXPECT_NE(pinned.output.find("(the pinned key)"), std::string::npos) << pinned.output;
+
+  const auto other = day.dir() / "other.key";
+  crypto::load_or_create_key_file(other);
+  const auto refused =
+      sterifleet({"report", "verify", "--db", day.db_path(), "--public-key", other.string() + ".pub", file});
+  EXPECT_EQ(refused.status, 1) << refused.output;
+  EXPECT_NE(refused.output.find("the report's checkpoint is refused: signed by key"), std::string::npos)
+      << refused.output;
+
+  const auto no_key = report("json", (day.dir() / "x.json").string(), {"--signing-key", (day.dir() / "none").string()});
+  EXPECT_EQ(no_key.status, 2) << no_key.output;
+  EXPECT_NE(no_key.output.find("--signing-key: no key at"), std::string::npos) << no_key.output;
 }
 
 TEST_F(ReportCli, EveryFormatIsProvedGenuine) {

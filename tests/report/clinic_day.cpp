@@ -129,6 +129,11 @@ ComplianceRequest ClinicDay::request(Format format, std::optional<std::string> c
   request.actor = "token:ann";
   request.cause = "test";
   request.now = now_;
+  if (signing_key) {
+    request.sign_checkpoint = [this](const store::AuditHead& head) {
+      return checkpoint::sign(*signing_key, *store_, head, now_);
+    };
+  }
   return request;
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "sterifleet/crypto/ed25519.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/report/compliance.hpp"
 #include "sterifleet/testing/subprocess.hpp"
@@ -49,6 +50,9 @@ class ClinicDay {
   Result make(Format format, std::optional<std::string> clinic = "north", Timestamp from = kDay,
               Timestamp to = kDay + std::chrono::days(2), std::size_t max_pdf_rows = 50000);
   ComplianceRequest request(Format format, std::optional<std::string> clinic, Timestamp from, Timestamp to) const;
+
+  /// With a key, reports carry a checkpoint of their head signed with it, as the daemon's do.
+  std::optional<crypto::SigningKey> signing_key;
 
  private:
   void send(const std::string& clinic, const std::string& device, protocol::Body body, Timestamp when);

@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "clinic_day.hpp"
+#include "sterifleet/checkpoint/checkpoint.hpp"
 
 namespace sterifleet::report::testing {
 namespace {
@@ -106,6 +107,19 @@ TEST_F(PdfReport, EveryPageIsNumberedAndTheLastStatesTheSeal) {
   EXPECT_NE(last.find("record " + std::to_string(seal.head.seq)), std::string::npos) << last;
   EXPECT_NE(last.find(seal.head.hash), std::string::npos) << last;
   EXPECT_NE(last.find("sterifleet report verify --db <store> <this file>"), std::string::npos) << last;
+}
+
+TEST_F(PdfReport, ASignedReportPrintsItsCheckpointOnTheSealPage) {
+  ClinicDay day;
+  day.signing_key = crypto::SigningKey::generate();
+  const auto made = day.make(Format::pdf);
+  const auto pdf = day.dir() / "signed.pdf";
+  std::ofstream(pdf, std::ios::binary) << made.text;
+  auto last = text_of(pdf, std::to_string(pages_of(pdf)));
+  // Printed wrapped: compare without the line breaks and indentation.
+  std::erase_if(last, [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+  ASSERT_TRUE(made.made.seal.checkpoint);
+  EXPECT_NE(last.find(checkpoint::to_line(*made.made.seal.checkpoint)), std::string::npos) << last;
 }
 
 TEST_F(PdfReport, TheSealCoversTheWholeFileAsCairoWroteIt) {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "clinic_day.hpp"
+#include "sterifleet/crypto/base64.hpp"
 #include "sterifleet/report/verify.hpp"
 
 namespace sterifleet::report::testing {
@@ -31,7 +32,8 @@ TEST(ReportSeal, HashCoversTheBodyAndTheFooterStatesIt_Csv) {
   EXPECT_EQ(made.bytes, text.size());
   EXPECT_EQ(sha256_of(std::string_view(text).substr(0, made.seal.body_bytes)), made.seal.sha256);
   const auto footer = text.substr(made.seal.body_bytes);
-  EXPECT_TRUE(footer.starts_with("footer,sha256,body_bytes,audit_head_seq,audit_head_hash,scheme\r\n")) << footer;
+  EXPECT_TRUE(footer.starts_with("footer,sha256,body_bytes,audit_head_seq,audit_head_hash,scheme,checkpoint\r\n"))
+      << footer;
   const auto records = parse_csv(footer);
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1][1], made.seal.sha256);
@@ -147,6 +149,69 @@ TEST_P(VerifyFooter, AlteredHeadIsCaught) {
 
 INSTANTIATE_TEST_SUITE_P(CsvAndJson, VerifyFooter, ::testing::Values(Format::csv, Format::json),
                          [](const auto& format) { return std::string(to_string(format.param)); });
+
+// Reports the daemon makes carry its signed checkpoint of the head they state.
+class SignedReport : public VerifyReport {
+ protected:
+  SignedReport() { day.signing_key = crypto::SigningKey::generate(); }
+};
+
+TEST_P(SignedReport, CarriesTheCheckpointOfItsHead_AndVerifyChecksIt) {
+  const auto [text, made] = day.make(GetParam());
+  ASSERT_TRUE(made.seal.checkpoint);
+  EXPECT_EQ(made.seal.checkpoint->seq, made.seal.head.seq);
+  EXPECT_EQ(made.seal.checkpoint->head, made.seal.head.hash);
+  EXPECT_EQ(last_audit_record(day.store())["after"]["checkpoint"], checkpoint::to_json(*made.seal.checkpoint));
+  if (GetParam() != Format::pdf) {
+    EXPECT_NE(text.find(crypto::to_base64(made.seal.checkpoint->signature)), std::string::npos) << "in the footer";
+  }
+  const auto verdict = verify_report(day.store(), file(text), day.signing_key->public_key());
+  EXPECT_TRUE(verdict.genuine) << (verdict.problems.empty() ? "" : verdict.problems.front());
+  ASSERT_TRUE(verdict.checkpoint);
+  EXPECT_EQ(verdict.checkpoint->signature, made.seal.checkpoint->signature);
+  EXPECT_TRUE(verdict.notes.empty());
+}
+
+TEST_P(SignedReport, CheckpointOfAnotherKeyIsRefusedWhenAKeyIsPinned) {
+  const auto text = day.make(GetParam()).text;
+  const auto verdict = verify_report(day.store(), file(text), crypto::SigningKey::generate().public_key());
+  EXPECT_FALSE(verdict.genuine);
+  ASSERT_EQ(verdict.problems.size(), 1u);
+  EXPECT_NE(verdict.problems.front().find("the report's checkpoint is refused: signed by key"), std::string::npos)
+      << verdict.problems.front();
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryFormat, SignedReport, ::testing::Values(Format::csv, Format::json, Format::pdf),
+                         [](const auto& format) { return std::string(to_string(format.param)); });
+
+class SignedFooter : public SignedReport {};
+
+TEST_P(SignedFooter, CheckpointWithABadSignatureIsCaught) {
+  auto [text, made] = day.make(GetParam());
+  const auto signature = crypto::to_base64(made.seal.checkpoint->signature);
+  const auto stated = text.rfind(signature);
+  ASSERT_NE(stated, std::string::npos);
+  text[stated] = text[stated] == 'A' ? 'B' : 'A';
+  const auto verdict = verify_report(day.store(), file(text));
+  EXPECT_FALSE(verdict.genuine);
+  ASSERT_EQ(verdict.problems.size(), 1u);
+  EXPECT_NE(verdict.problems.front().find("the report's checkpoint is refused: its signature is not key"),
+            std::string::npos)
+      << verdict.problems.front();
+}
+
+INSTANTIATE_TEST_SUITE_P(CsvAndJson, SignedFooter, ::testing::Values(Format::csv, Format::json),
+                         [](const auto& format) { return std::string(to_string(format.param)); });
+
+TEST(ReportSeal, UnsignedReportIsGenuineWithANote) {
+  ClinicDay day;
+  const auto text = day.make(Format::json).text;
+  const auto verdict = verify_report(day.store(), write(day.dir() / "report.json", text));
+  EXPECT_TRUE(verdict.genuine);
+  EXPECT_FALSE(verdict.checkpoint);
+  ASSERT_EQ(verdict.notes.size(), 1u);
+  EXPECT_NE(verdict.notes.front().find("carries no signed checkpoint"), std::string::npos);
+}
 
 TEST(ReportSeal, APdfIsAllBodyAndItsRecordStatesTheHead) {
   ClinicDay day;

@@ -64,7 +64,7 @@ class SqliteBackend : public ::testing::Test {
 
   std::string verify_report(int expected_code) {
     std::ostringstream out;
-    EXPECT_EQ(app::audit_verify(path_, out), expected_code) << out.str();
+    EXPECT_EQ(app::audit_verify({path_, {}, std::nullopt}, out), expected_code) << out.str();
     return out.str();
   }
 
@@ -677,12 +677,12 @@ TEST_F(SqliteBackend, AuditVerify_ReportsAnIntactTrail) {
 
 TEST_F(SqliteBackend, AuditVerify_CannotReadIsTwo) {
   std::ostringstream out;
-  EXPECT_EQ(app::audit_verify(dir_.file("nothing-here.db"), out), 2);
+  EXPECT_EQ(app::audit_verify({dir_.file("nothing-here.db"), {}, std::nullopt}, out), 2);
   EXPECT_THAT(out.str(), HasSubstr("no such file"));
   const auto junk = dir_.file("junk.db");
   std::ofstream(junk) << "this is not an SQLite file, not even close; it is long enough to have a header";
   std::ostringstream junk_out;
-  EXPECT_EQ(app::audit_verify(junk, junk_out), 2);
+  EXPECT_EQ(app::audit_verify({junk, {}, std::nullopt}, junk_out), 2);
   EXPECT_THAT(junk_out.str(), HasSubstr("cannot verify"));
 }
 

@@ -42,6 +42,7 @@ report::ComplianceRequest request_of(const Call& call) {
   if (request.to - request.from > max_period) bad_param("to", "the period may span at most 366 days");
   request.actor = call.principal->actor();
   request.cause = "GET " + std::string(call.request.target());
+  request.sign_checkpoint = call.context.options.sign_checkpoint;
   return request;
 }
 
@@ -74,6 +75,7 @@ Response compliance_report(const Call& call) {
                    file_name(request) + "\"");
   response.set("X-Report-SHA256", made.seal.sha256);
   response.set("X-Report-Audit-Head", std::to_string(made.seal.head.seq) + " " + made.seal.head.hash);
+  if (made.seal.checkpoint) response.set("X-Report-Checkpoint", checkpoint::to_line(*made.seal.checkpoint));
   return response;
 }
 

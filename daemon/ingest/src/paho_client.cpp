@@ -170,9 +170,9 @@ void PahoClient::subscribe(const std::vector<std::string>& filters) {
   }
 }
 
-void PahoClient::publish(const std::string& topic, const std::string& payload) {
+void PahoClient::publish(const std::string& topic, const std::string& payload, Retain retain) {
   try {
-    impl_->client.publish(topic, payload.data(), payload.size(), 1, false);
+    impl_->client.publish(topic, payload.data(), payload.size(), 1, retain == Retain::yes);
   } catch (const mqtt::exception& e) {
     throw BrokerError(e.what());
   }

@@ -84,6 +84,8 @@ std::string_view kind_prefix(NoticeKind kind) {
       return "WITHDRAWN ";
     case NoticeKind::test:
       return "TEST ";
+    case NoticeKind::checkpoint:
+      return "AUDIT ";
   }
   return "";
 }
@@ -120,6 +122,7 @@ std::string one_subject(const Notice& notice) {
   const auto rule = text(alert, "rule");
   const auto device = text(alert, "device");
   if (notice.kind == NoticeKind::test && rule.empty()) return subject + "message for receiver " + notice.receiver;
+  if (notice.kind == NoticeKind::checkpoint) return subject + text(alert, "summary");
   subject += severity.empty() ? "ALERT" : severity;
   if (!clinic.empty()) subject += " at " + clinic;
   if (!rule.empty()) subject += ": " + rule;
@@ -164,6 +167,10 @@ std::string opening(const Notice& notice) {
       return "Withdrawn: later data showed the condition never held. It does not count as a violation.";
     case NoticeKind::test:
       return "A test message from sterifleet: no alert is behind it. If you can read this, alert emails reach you.";
+    case NoticeKind::checkpoint:
+      return "The daemon's signed audit checkpoint. Keep this message: the line below, saved to a file, lets an "
+             "auditor prove a copy of the database with sterifleet audit verify --checkpoint.\n" +
+             text(alert, "checkpoint_line");
   }
   return {};
 }

@@ -12,13 +12,14 @@ namespace sterifleet::notify {
 
 namespace {
 
-constexpr std::array<std::pair<NoticeKind, std::string_view>, 6> kind_names{{
+constexpr std::array<std::pair<NoticeKind, std::string_view>, 7> kind_names{{
     {NoticeKind::firing, "firing"},
     {NoticeKind::repeat, "repeat"},
     {NoticeKind::escalation, "escalation"},
     {NoticeKind::resolved, "resolved"},
     {NoticeKind::withdrawn, "withdrawn"},
     {NoticeKind::test, "test"},
+    {NoticeKind::checkpoint, "checkpoint"},
 }};
 
 }  // namespace

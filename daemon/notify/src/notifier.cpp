@@ -64,4 +64,10 @@ SendResult Notifier::test(const std::string& receiver, const std::string& reques
   return result;
 }
 
+SendResult Notifier::send_checkpoint(const std::string& receiver, const nlohmann::json& checkpoint) {
+  const Receiver* found = config_.receiver(receiver);
+  if (!found) throw std::invalid_argument("no receiver named \"" + receiver + "\" (" + config_.receiver_names() + ")");
+  return make_sender(*found)->send(make_delivery({planner_.checkpoint_notice(*found, clock_(), checkpoint)}));
+}
+
 }  // namespace sterifleet::notify

@@ -135,6 +135,27 @@ store::OutboxRow Planner::row(const engine::Alert& alert, NoticeKind kind, const
   return out;
 }
 
+Notice Planner::checkpoint_notice(const Receiver& receiver, Timestamp now, const nlohmann::json& checkpoint) {
+  Notice notice;
+  notice.id = new_id_();
+  notice.kind = NoticeKind::checkpoint;
+  notice.receiver = receiver.name;
+  notice.created_at = now;
+  notice.alert = {{"id", ""},
+                  {"clinic", ""},
+                  {"rule", "sterifleet.audit_checkpoint"},
+                  {"severity", "info"},
+                  {"device", ""},
+                  {"subject", ""},
+                  {"state", "open"},
+                  {"opened_at", protocol::format_timestamp(now)},
+                  {"summary", "audit checkpoint of record " + std::to_string(checkpoint.value("seq", std::int64_t{0}))},
+                  {"checkpoint", checkpoint},
+                  {"checkpoint_line", checkpoint.dump()}};
+  notice.advice = "Keep it: an auditor proves the audit trail against it (sterifleet audit verify --checkpoint).";
+  return notice;
+}
+
 store::OutboxRow Planner::test_row(const Receiver& receiver, Timestamp now, const std::string& requested_by) {
   Notice notice;
   notice.id = new_id_();

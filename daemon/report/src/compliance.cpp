@@ -62,14 +62,19 @@ class ComplianceReport {
         from_(format_timestamp(request.from)),
         to_(format_timestamp(request.to)) {}
 
-  /// Also reads the audit head, after the last row: every row in the report was committed at or before it.
-  Counts write(store::AuditHead& head) {
+  /// Also reads the audit head, after the last row: every row in the report was committed at or before
+  /// it; and has it signed, if the request asks.
+  Counts write(store::AuditHead& head, std::optional<checkpoint::Checkpoint>& signed_head) {
     writer_.begin({"Compliance report", request_.clinic, from_, to_, format_timestamp(request_.now), request_.actor});
     sessions();
     cycles();
     violations();
     recalls();
     head = store_.audit_head();
+    if (request_.sign_checkpoint) {
+      signed_head = request_.sign_checkpoint(head);
+      writer_.signed_head(*signed_head);
+    }
     writer_.end(summary_, head);
     return {summary_.sessions(), summary_.cycles(), summary_.violations(), summary_.recalls()};
   }
@@ -170,7 +175,8 @@ engine::AuditRecord audit_record(const ComplianceRequest& request, const Made& m
               {{"sessions", made.counts.sessions},
                {"cycles", made.counts.cycles},
                {"violations", made.counts.violations},
-               {"recalls", made.counts.recalls}}}};
+               {"recalls", made.counts.recalls}}},
+             {"checkpoint", seal.checkpoint ? checkpoint::to_json(*seal.checkpoint) : json(nullptr)}};
   return {request.now,      request.actor, report_entity(seal.sha256), "compliance_report", nullptr,
           std::move(after), request.cause};
 }
@@ -186,9 +192,10 @@ Made make_compliance_report(store::Store& store, const ComplianceRequest& reques
   const auto writer = make_writer(request, sealed);
   Made made;
   store::AuditHead head;
-  made.counts = ComplianceReport(store, request, *writer).write(head);
+  std::optional<checkpoint::Checkpoint> signed_head;
+  made.counts = ComplianceReport(store, request, *writer).write(head, signed_head);
   const auto body = sealed.close_body();
-  made.seal = {body.sha256, body.bytes, std::move(head)};
+  made.seal = {body.sha256, body.bytes, std::move(head), std::move(signed_head)};
   writer->seal(made.seal);
   made.bytes = sealed.bytes();
   record(audit_record(request, made));

@@ -28,7 +28,7 @@ constexpr std::string_view recall_session_columns =
     "cycle,pen,session,started,operator,patient,after_cycle,patient_drift";
 constexpr std::string_view summary_columns = "metric,value";
 constexpr std::string_view rule_columns = "rule,opened,auto_cleared,resolved,withdrawn,acknowledged,open";
-constexpr std::string_view footer_columns = "sha256,body_bytes,audit_head_seq,audit_head_hash,scheme";
+constexpr std::string_view footer_columns = "sha256,body_bytes,audit_head_seq,audit_head_hash,scheme,checkpoint";
 
 // Version of the layout above: a column added or moved is a new layout.
 constexpr std::string_view layout = "2";  // 2: patient_drift
@@ -330,6 +330,7 @@ class CsvWriter : public ReportWriter {
     append_field(footer, std::to_string(seal.head.seq));
     append_field(footer, seal.head.hash);
     append_field(footer, seal_scheme);
+    append_field(footer, seal.checkpoint ? checkpoint::to_line(*seal.checkpoint) : "");
     end_record(footer);
     out_.footer(footer);
   }

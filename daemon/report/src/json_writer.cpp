@@ -72,7 +72,8 @@ class JsonWriter : public ReportWriter {
     const json integrity{{"sha256", seal.sha256},
                          {"body_bytes", seal.body_bytes},
                          {"audit_head", {{"seq", seal.head.seq}, {"hash", seal.head.hash}}},
-                         {"scheme", seal_scheme}};
+                         {"scheme", seal_scheme},
+                         {"checkpoint", seal.checkpoint ? checkpoint::to_json(*seal.checkpoint) : json(nullptr)}};
     out_.footer(",\n\"integrity\":" + text(integrity) + "}\n");
   }
 

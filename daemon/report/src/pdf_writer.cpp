@@ -199,6 +199,8 @@ class PdfWriter : public ReportWriter {
     recalls_.push_back(recall);
   }
 
+  void signed_head(const checkpoint::Checkpoint& signed_head) override { signed_head_ = signed_head; }
+
   void end(const Summary& summary, const store::AuditHead& head) override {
     summary_ = &summary;
     head_ = head;
@@ -247,6 +249,11 @@ class PdfWriter : public ReportWriter {
         "head, the file's length and who made it. The SHA-256 is of the whole file, this page included, so it "
         "cannot be printed here: it is given with the file (the API's X-Report-SHA256 header, the output of "
         "sterifleet report) and is in the audit record.");
+    if (signed_head_) {
+      p.paragraph("The daemon signed this head with its audit key (" + checkpoint::key_text(signed_head_->key) +
+                  "). The checkpoint, to save as one line of a file for sterifleet audit verify --checkpoint: " +
+                  checkpoint::to_line(*signed_head_));
+    }
     p.paragraph("Prove it with the store it was made from:  sterifleet report verify --db <store> <this file>");
     p.paragraph(
         "or by hand:  sha256sum <this file>, then find the audit record whose entity is report:<that hash> "
@@ -371,6 +378,7 @@ class PdfWriter : public ReportWriter {
   Table cycles_ = cycles_table();
   Table violations_ = violations_table();
   std::vector<json> recalls_;
+  std::optional<checkpoint::Checkpoint> signed_head_;
   const Summary* summary_ = nullptr;
   store::AuditHead head_;
 };

@@ -42,6 +42,9 @@ class ReportWriter {
   /// The rest of the body; afterwards the body is closed and hashed. `head` is the audit chain's head
   /// read after the last row, which the PDF prints in its body (CSV and JSON state it in their footer).
   virtual void end(const Summary& summary, const store::AuditHead& head) = 0;
+  /// Before end(), when the report carries one: the signed checkpoint of that head. The PDF prints it in
+  /// its body; CSV and JSON state it in their footer (seal()).
+  virtual void signed_head(const checkpoint::Checkpoint&) {}
   /// The footer stating the seal; the PDF has none (its body is the whole file).
   virtual void seal(const Seal& seal) = 0;
 };

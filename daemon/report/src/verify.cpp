@@ -31,28 +31,56 @@ std::optional<std::int64_t> integer(std::string_view text) {
   return std::stoll(std::string(text));
 }
 
-std::optional<Seal> csv_seal(std::string_view tail) {
+// The fields of the RFC 4180 record `text` starts with (quoted fields unquoted).
+std::vector<std::string> csv_record(std::string_view text) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c != '"') {
+        fields.back().push_back(c);
+      } else if (i + 1 < text.size() && text[i + 1] == '"') {
+        fields.back().push_back('"');
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c == '\r' || c == '\n') {
+      break;
+    } else {
+      fields.back().push_back(c);
+    }
+  }
+  return fields;
+}
+
+// Reports made before checkpoints have no such column; an empty one: made without a signing key.
+std::optional<checkpoint::Parsed> stated_checkpoint(const json& value) {
+  if (value.is_null()) return std::nullopt;
+  return checkpoint::from_json(value);
+}
+
+std::optional<Seal> csv_seal(std::string_view tail, std::optional<checkpoint::Parsed>& checkpoint) {
   const std::string_view marker = "footer,sha256,";
   const auto header = tail.rfind(marker);
   if (header == std::string_view::npos) return std::nullopt;
   const auto line_start = tail.find("\r\n", header);
   if (line_start == std::string_view::npos) return std::nullopt;
-  auto line = tail.substr(line_start + 2);
-  std::vector<std::string_view> fields;
-  while (fields.size() < 5) {
-    const auto comma = line.find(',');
-    fields.push_back(line.substr(0, comma));
-    if (comma == std::string_view::npos) break;
-    line.remove_prefix(comma + 1);
-  }
+  const auto fields = csv_record(tail.substr(line_start + 2));
   if (fields.size() < 5 || fields[0] != "footer") return std::nullopt;
   const auto body = integer(fields[2]);
   const auto seq = integer(fields[3]);
   if (!body || !seq) return std::nullopt;
-  return Seal{std::string(fields[1]), static_cast<std::uint64_t>(*body), {*seq, std::string(fields[4])}};
+  if (fields.size() > 6 && !fields[6].empty()) checkpoint = checkpoint::from_line(fields[6]);
+  return Seal{fields[1], static_cast<std::uint64_t>(*body), {*seq, fields[4]}, std::nullopt};
 }
 
-std::optional<Seal> json_seal(std::string_view tail) {
+std::optional<Seal> json_seal(std::string_view tail, std::optional<checkpoint::Parsed>& checkpoint) {
   const std::string_view marker = ",\n\"integrity\":";
   const auto at = tail.rfind(marker);
   if (at == std::string_view::npos) return std::nullopt;
@@ -62,11 +90,13 @@ std::optional<Seal> json_seal(std::string_view tail) {
   rest.remove_suffix(1);  // the document's closing brace
   const auto integrity = json::parse(rest, nullptr, false);
   if (!integrity.is_object()) return std::nullopt;
+  checkpoint = stated_checkpoint(integrity.value("checkpoint", json()));
   try {
     return Seal{integrity.at("sha256").get<std::string>(),
                 integrity.at("body_bytes").get<std::uint64_t>(),
                 {integrity.at("audit_head").at("seq").get<std::int64_t>(),
-                 integrity.at("audit_head").at("hash").get<std::string>()}};
+                 integrity.at("audit_head").at("hash").get<std::string>()},
+                std::nullopt};
   } catch (const json::exception&) {
     return std::nullopt;
   }
@@ -138,10 +168,11 @@ void check_trail(store::Store& store, std::vector<std::string>& problems) {
 
 // CSV and JSON: the footer states the seal; the body it covers must hash to it, and the record of the
 // report's making must state the same head and length.
-void verify_footer(store::Store& store, std::ifstream& file, std::uint64_t size, Verdict& verdict) {
+void verify_footer(store::Store& store, std::ifstream& file, std::uint64_t size, Verdict& verdict,
+                   std::optional<checkpoint::Parsed>& checkpoint) {
   const auto tail_size = std::min(size, kTail);
   const auto tail = read_range(file, size - tail_size, tail_size);
-  verdict.stated = *verdict.format == Format::csv ? csv_seal(tail) : json_seal(tail);
+  verdict.stated = *verdict.format == Format::csv ? csv_seal(tail, checkpoint) : json_seal(tail, checkpoint);
   if (!verdict.stated) {
     verdict.problems.push_back("the report's footer stating its SHA-256 and audit head is missing or unreadable");
     return;
@@ -179,8 +210,9 @@ void verify_footer(store::Store& store, std::ifstream& file, std::uint64_t size,
 }
 
 // The PDF is all body (its seal page prints the head, inside the hash): the record its SHA-256 names
-// says what it states.
-void verify_whole_file(store::Store& store, std::ifstream& file, std::uint64_t size, Verdict& verdict) {
+// says what it states, its checkpoint included.
+void verify_whole_file(store::Store& store, std::ifstream& file, std::uint64_t size, Verdict& verdict,
+                       std::optional<checkpoint::Parsed>& checkpoint) {
   verdict.computed_sha256 = hash_prefix(file, size);
   check_trail(store, verdict.problems);
   const auto entity = report_entity(verdict.computed_sha256);
@@ -191,21 +223,54 @@ void verify_whole_file(store::Store& store, std::ifstream& file, std::uint64_t s
   }
   verdict.record_seq = record->at("seq").get<std::int64_t>();
   verdict.record = *record;
-  const auto head = verdict.record.at("after").value("audit_head", json::object());
+  const auto& after = verdict.record.at("after");
+  const auto head = after.value("audit_head", json::object());
   if (!head.contains("seq") || !head["seq"].is_number_integer() || !head.contains("hash") ||
       !head["hash"].is_string()) {
     verdict.problems.push_back("the record of the report's making (record " + std::to_string(*verdict.record_seq) +
                                ") states no audit head");
     return;
   }
-  verdict.stated =
-      Seal{verdict.computed_sha256, size, {head["seq"].get<std::int64_t>(), head["hash"].get<std::string>()}};
+  verdict.stated = Seal{
+      verdict.computed_sha256, size, {head["seq"].get<std::int64_t>(), head["hash"].get<std::string>()}, std::nullopt};
+  checkpoint = stated_checkpoint(after.value("checkpoint", json()));
   check_head(store, verdict.stated->head, verdict.problems);
+}
+
+// The checkpoint must be a genuine signature (by the pinned key, if any) of the very head the report
+// states, and of a chain whose record 1 is this store's.
+void check_checkpoint(store::Store& store, const std::optional<checkpoint::Parsed>& stated,
+                      const std::optional<crypto::PublicKey>& pinned, Verdict& verdict) {
+  if (!stated) {
+    verdict.notes.push_back(
+        "the report carries no signed checkpoint: its audit head is proven against this store only");
+    return;
+  }
+  if (!stated->checkpoint) {
+    verdict.problems.push_back("the report's checkpoint is unreadable: " + stated->problem);
+    return;
+  }
+  const auto& c = *stated->checkpoint;
+  verdict.checkpoint = c;
+  if (const auto problem = checkpoint::signature_problem(c, pinned)) {
+    verdict.problems.push_back("the report's checkpoint is refused: " + *problem);
+    return;
+  }
+  if (verdict.stated && (c.seq != verdict.stated->head.seq || c.head != verdict.stated->head.hash)) {
+    verdict.problems.push_back("the report's checkpoint is of record " + std::to_string(c.seq) +
+                               ", not of the audit head the report states");
+  }
+  if (c.seq >= 1) {
+    const auto first = store.audit_records(0, 1);
+    if (first.rows.empty() || first.rows.front().at("hash") != c.first) {
+      verdict.problems.push_back("the report's checkpoint was signed for another chain: record 1 differs");
+    }
+  }
 }
 
 }  // namespace
 
-Verdict verify_report(store::Store& store, const std::string& path) {
+Verdict verify_report(store::Store& store, const std::string& path, const std::optional<crypto::PublicKey>& pinned) {
   std::ifstream file(path, std::ios::binary | std::ios::ate);
   if (!file) throw std::runtime_error("cannot read " + path);
   const auto size = static_cast<std::uint64_t>(file.tellg());
@@ -216,11 +281,13 @@ Verdict verify_report(store::Store& store, const std::string& path) {
     verdict.problems.push_back("not a sterifleet report: it starts with neither report, nor {\"report\": nor %PDF-");
     return verdict;
   }
+  std::optional<checkpoint::Parsed> checkpoint;
   if (*verdict.format == Format::pdf) {
-    verify_whole_file(store, file, size, verdict);
+    verify_whole_file(store, file, size, verdict, checkpoint);
   } else {
-    verify_footer(store, file, size, verdict);
+    verify_footer(store, file, size, verdict, checkpoint);
   }
+  check_checkpoint(store, checkpoint, pinned, verdict);
   verdict.genuine = verdict.problems.empty();
   return verdict;
 }

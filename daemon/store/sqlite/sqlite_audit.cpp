@@ -74,6 +74,10 @@ AuditVerification SqliteStore::verify_audit() {
     result.problem = std::move(problem);
     return result;
   };
+  auto broken = [&](std::int64_t seq, std::string problem) {
+    result.walked_to_end = false;
+    return bad(seq, std::move(problem));
+  };
   auto& s = db->cached(
       "SELECT seq, at, actor, entity, action, \"before\", \"after\", cause, prev_hash, hash FROM audit ORDER BY seq");
   Reset reset(s);
@@ -84,9 +88,9 @@ AuditVerification SqliteStore::verify_audit() {
   std::int64_t expected = 1;
   while (s.step("reading the audit trail")) {
     const std::int64_t seq = s.int64(0);
-    if (seq != expected) return bad(expected, missing_problem(expected, seq));
+    if (seq != expected) return broken(expected, missing_problem(expected, seq));
     const auto stored_prev = s.text(8);
-    if (stored_prev != prev) return bad(seq, link_problem(seq, stored_prev, prev));
+    if (stored_prev != prev) return broken(seq, link_problem(seq, stored_prev, prev));
     at.clear();
     detail::append_timestamp(at, from_millis(s.int64(1)));
     canonical.clear();
@@ -94,7 +98,7 @@ AuditVerification SqliteStore::verify_audit() {
                              {seq, at, s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7), stored_prev});
     const auto computed = detail::link_hash(sha256, stored_prev, canonical);
     const auto stored = s.text(9);
-    if (detail::view(computed) != stored) return bad(seq, hash_problem(seq, detail::view(computed), stored));
+    if (detail::view(computed) != stored) return broken(seq, hash_problem(seq, detail::view(computed), stored));
     prev.assign(stored);
     ++expected;
     ++result.records;

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sterifleet/checkpoint/checkpoint.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/http/auth.hpp"
 
@@ -60,6 +61,9 @@ struct HttpOptions {
   /// Default: log critically and answer 500.
   std::function<void(const std::string& why)> fatal;
   NotifyActions notify;
+  /// Signs, keeps and publishes a checkpoint of the head a report states (the daemon's audit key); empty:
+  /// reports carry none.
+  std::function<checkpoint::Checkpoint(const store::AuditHead&)> sign_checkpoint;
 };
 
 /// What Api::handle needs of the daemon.

@@ -21,6 +21,10 @@ struct InboundMessage {
   bool retained = false;
 };
 
+/// Whether the broker keeps a publication for every later subscriber (the audit checkpoint) or passes
+/// it on once (commands).
+enum class Retain : bool { no = false, yes = true };
+
 class BrokerError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -46,7 +50,7 @@ class BrokerClient {
   /// Asks for the filters at QoS 1; a refusal is logged by the client.
   virtual void subscribe(const std::vector<std::string>& filters) = 0;
   /// Queues a QoS 1 publication (kept while disconnected, up to the client's buffer). Throws BrokerError.
-  virtual void publish(const std::string& topic, const std::string& payload) = 0;
+  virtual void publish(const std::string& topic, const std::string& payload, Retain retain) = 0;
   /// Ends the session politely, waiting at most `timeout`; harmless when not connected.
   virtual void disconnect(std::chrono::milliseconds timeout) = 0;
 };

@@ -1,4 +1,5 @@
-// Commands to devices, published in the order they were issued, from a strand of their own.
+// Commands to devices (and the daemon's retained audit checkpoint), published in the order they were
+// issued, from a strand of their own.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -19,12 +20,16 @@ class CommandOutbox final : public fleet::CommandSink {
  public:
   CommandOutbox(BrokerClient& client, boost::asio::any_io_executor executor);
   void publish(const std::string& topic, const std::string& payload) override;
+  /// Kept by the broker for every later subscriber.
+  void publish_retained(const std::string& topic, const std::string& payload);
 
  private:
   struct Command {
     std::string topic;
     std::string payload;
+    Retain retain = Retain::no;
   };
+  void queue(Command command);
   void send();
 
   BrokerClient& client_;

@@ -57,6 +57,10 @@ class MqttIngest : public fleet::CommandSink {
 
   /// Queued; published in order, from the outbox's strand.
   void publish(const std::string& topic, const std::string& payload) override;
+  /// Queued like a command; the broker keeps it for later subscribers.
+  void publish_retained(const std::string& topic, const std::string& payload) {
+    outbox_.publish_retained(topic, payload);
+  }
 
  private:
   void on_message(InboundMessage message);

@@ -22,6 +22,7 @@ enum class NoticeKind {
   resolved,    ///< the condition cleared, or a person resolved it
   withdrawn,   ///< late data showed the condition never held
   test,        ///< `sterifleet notify test`: no alert behind it
+  checkpoint,  ///< the daemon's signed audit checkpoint (daemon/checkpoint), to keep: no alert behind it
 };
 std::string_view to_string(NoticeKind kind) noexcept;
 std::optional<NoticeKind> parse_notice_kind(std::string_view text) noexcept;

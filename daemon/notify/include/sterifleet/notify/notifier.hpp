@@ -36,6 +36,9 @@ class Notifier final : public fleet::OutboxPlanner {
   /// Sends a test notice to `receiver` now, past the outbox, and returns what it answered. Throws
   /// std::invalid_argument naming the receivers there are when there is no such receiver.
   SendResult test(const std::string& receiver, const std::string& requested_by);
+  /// Sends a signed audit checkpoint (its JSON form) to `receiver` now, once, past the outbox: the
+  /// checkpoints file and the broker keep it durably. Throws std::invalid_argument like test().
+  SendResult send_checkpoint(const std::string& receiver, const nlohmann::json& checkpoint);
   /// See Dispatcher::enable.
   bool enable_receiver(const std::string& receiver) { return dispatcher_->enable(receiver); }
   const NotifyConfig& config() const { return config_; }

@@ -27,6 +27,8 @@ class Planner {
   void plan(const engine::AlertChange& change, const engine::Policy& policy, Timestamp now, store::Commit& into);
   /// A test notice for `receiver` (`sterifleet notify test`), due at once.
   store::OutboxRow test_row(const Receiver& receiver, Timestamp now, const std::string& requested_by);
+  /// The notice carrying a signed audit checkpoint (its JSON form) to `receiver`.
+  Notice checkpoint_notice(const Receiver& receiver, Timestamp now, const nlohmann::json& checkpoint);
 
  private:
   void firing(const engine::Alert& alert, const engine::Policy& policy, Timestamp now, store::Commit& into);

@@ -35,6 +35,8 @@ struct ComplianceRequest {
   Timestamp now;      ///< when it is made
   /// A PDF is for reading and printing: past this many table rows, ask for CSV or JSON instead.
   std::size_t max_pdf_rows = 50000;
+  /// Signs (and keeps) a checkpoint of the head the report states; empty: the report carries none.
+  std::function<checkpoint::Checkpoint(const store::AuditHead&)> sign_checkpoint;
 };
 
 struct Counts {

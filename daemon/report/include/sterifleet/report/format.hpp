@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "sterifleet/checkpoint/checkpoint.hpp"
 #include "sterifleet/store/store.hpp"
 
 namespace sterifleet::report {
@@ -25,6 +26,9 @@ struct Seal {
   std::string sha256;            ///< hex SHA-256 of the body
   std::uint64_t body_bytes = 0;  ///< the body is the first body_bytes bytes of the file
   store::AuditHead head;         ///< the audit chain's head once the last row had been read
+  /// The daemon's signed checkpoint of `head`, so the head can be proven against a copy of the store or
+  /// a checkpoint kept elsewhere; none when the maker had no signing key.
+  std::optional<checkpoint::Checkpoint> checkpoint;
 };
 
 /// The audit trail's entity for a report: "report:<sha256>".

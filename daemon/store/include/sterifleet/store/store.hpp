@@ -160,6 +160,9 @@ struct AuditVerification {
                                           ///< (or that is missing)
   std::string problem;                    ///< what is wrong with it, one sentence
   AuditHead head;                         ///< the head the store recorded with its last commit
+  /// False when the walk stopped at a record that is missing, does not link or does not hash; true when
+  /// records 1..records are the whole trail and consistent (it may still end elsewhere than `head`).
+  bool walked_to_end = true;
 };
 
 /// The largest page a query returns; larger limits are clamped to it (and 0 to 1).
