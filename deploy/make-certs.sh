@@ -1,8 +1,9 @@
 #!/bin/sh
 # Makes the certificates of a sterifleet installation with openssl: a private CA, the broker's and the
 # API's server certificates, the daemon's client certificate and one client certificate per device.
-# The broker takes a client certificate's common name as the account name (use_identity_as_username),
-# so the ACL (%u) lets each device publish only under its own topics.
+# The broker takes a client certificate's common name as the account name (use_identity_as_username):
+# a device's is "<clinic>/<device>", so the ACL (%u) lets it publish only under its own topics in its
+# own clinic.
 #
 # Run it again with more device ids to add devices: the CA and every certificate already in DIR are
 # kept (delete a certificate and its key to issue it again). With -r it revokes devices' certificates (a
@@ -11,13 +12,14 @@ set -eu
 
 usage() {
   cat >&2 <<EOF
-usage: $0 [-d DAYS] DIR BROKER_HOST API_HOST [DEVICE_ID ...]
-       $0 -r DIR DEVICE_ID ...
+usage: $0 [-d DAYS] DIR BROKER_HOST API_HOST [CLINIC/DEVICE ...]
+       $0 -r DIR CLINIC/DEVICE ...
   DIR          where the files go (created): ca.pem ca.key crl.pem broker.pem broker.key api.pem api.key
-               daemon.pem daemon.key devices/<id>.pem devices/<id>.key
+               daemon.pem daemon.key devices/<device>.pem devices/<device>.key
   BROKER_HOST  the name or IP address devices and the daemon connect to (the broker certificate's)
   API_HOST     the name or IP address of the HTTPS API and dashboard (the API certificate's)
-  DEVICE_ID    a device id as on its topics ([A-Za-z0-9_.-]{1,64}); its certificate's common name
+  CLINIC/DEVICE  a device and the clinic it belongs to, as on its topics (each [A-Za-z0-9_.-]{1,64}):
+               its certificate's common name (device ids are unique across clinics)
   -d DAYS      validity of the certificates (default 825; the CA: 3650)
   -r           revoke the devices' certificates (moved to revoked/) and write crl.pem again
 EOF
@@ -51,18 +53,17 @@ else
   done
 fi
 
-# The daemon's account name; a device with this name would get the daemon's rights in the ACL.
+# The daemon's account name. A device account always holds a "/", so it can never be the daemon's.
 daemon_name=sterifleetd
-for id in "$@"; do
-  if ! printf '%s' "$id" | grep -Eqx '[A-Za-z0-9_.-]{1,64}'; then
-    echo "$0: '$id' is not a device id ([A-Za-z0-9_.-]{1,64})" >&2
-    exit 2
-  fi
-  if [ "$id" = "$daemon_name" ]; then
-    echo "$0: '$daemon_name' is the daemon's account, not a device id" >&2
+for account in "$@"; do
+  if ! printf '%s' "$account" | grep -Eqx '[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,64}'; then
+    echo "$0: '$account' is not CLINIC/DEVICE (each [A-Za-z0-9_.-]{1,64})" >&2
     exit 2
   fi
 done
+
+# The file stem of a device's certificate: its device id.
+device_of() { printf '%s' "${1#*/}"; }
 
 umask 077
 work=$(mktemp -d)
@@ -105,21 +106,23 @@ private_key = $dir/ca.key
 default_md = sha256
 default_crl_days = 3650
 EOF
-  for id in "$@"; do
+  for account in "$@"; do
+    id=$(device_of "$account")
     run_openssl ca -config "$work/ca.cnf" -revoke "$dir/devices/$id.pem"
     mkdir -p "$dir/revoked"
     serial=$(openssl x509 -noout -serial -in "$dir/devices/$id.pem")
     mv "$dir/devices/$id.pem" "$dir/revoked/$id.${serial#serial=}.pem"
     rm -f "$dir/devices/$id.key"
-    echo "revoked $id"
+    echo "revoked $account"
   done
   run_openssl ca -config "$work/ca.cnf" -gencrl -out "$dir/crl.pem"
 }
 
 if $revoke; then
   [ -f "$dir/ca.key" ] || { echo "$0: no CA in $dir" >&2; exit 1; }
-  for id in "$@"; do
-    [ -f "$dir/devices/$id.pem" ] || { echo "$0: $id has no certificate in $dir/devices" >&2; exit 1; }
+  for account in "$@"; do
+    [ -f "$dir/devices/$(device_of "$account").pem" ] ||
+      { echo "$0: $account has no certificate in $dir/devices" >&2; exit 1; }
   done
   revoke_and_write_crl "$@"
   echo "made $dir/crl.pem: install it as the broker's crlfile and restart Mosquitto" \
@@ -147,7 +150,8 @@ issue() {
     echo "extendedKeyUsage=$3"
     if [ $# -ge 4 ]; then echo "subjectAltName=$4"; fi
   } >"$work/extensions"
-  run_openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$2" \
+  # -subj separates its fields by "/": the one in a device's name is escaped.
+  run_openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$(printf '%s' "$2" | sed 's|/|\\/|g')" \
     -keyout "$1.key" -out "$work/request"
   run_openssl x509 -req -sha256 -days "$days" -in "$work/request" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
     -set_serial "0x$(openssl rand -hex 16)" -extfile "$work/extensions" -out "$1.pem"
@@ -157,8 +161,8 @@ issue() {
 issue "$dir/broker" "$broker_host" serverAuth "$(alt_name "$broker_host")"
 issue "$dir/api" "$api_host" serverAuth "$(alt_name "$api_host")"
 issue "$dir/daemon" "$daemon_name" clientAuth
-for id in "$@"; do
-  issue "$dir/devices/$id" "$id" clientAuth
+for account in "$@"; do
+  issue "$dir/devices/$(device_of "$account")" "$account" clientAuth
 done
 if [ ! -f "$dir/crl.pem" ]; then
   revoke_and_write_crl

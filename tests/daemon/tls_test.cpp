@@ -31,13 +31,16 @@ const std::string pen = "C01-PEN-01";
 const std::string sterilizer = "C01-STER-01";
 const std::string other_pen = "C01-PEN-02";
 
+/// A device's broker account and certificate name: its clinic and its id (deploy/mosquitto/sterifleet.acl).
+std::string account(const std::string& device) { return "C01/" + device; }
+
 fs::path make_certs_script() { return fs::path(STERIFLEET_SOURCE_DIR) / "deploy/make-certs.sh"; }
 
 /// Runs the shipped script: a CA in `dir`, server certificates for 127.0.0.1 (broker and API), the
-/// daemon's client certificate and one per device under devices/.
+/// daemon's client certificate and one per device of clinic C01 under devices/.
 void make_certs(const fs::path& dir, const std::vector<std::string>& devices) {
   std::vector<std::string> argv{make_certs_script().string(), dir.string(), "127.0.0.1", "127.0.0.1"};
-  argv.insert(argv.end(), devices.begin(), devices.end());
+  for (const auto& device : devices) argv.push_back(account(device));
   const auto made = run_to_completion(argv, 60s);
   if (made.status != 0) throw std::runtime_error("make-certs.sh: " + made.output);
 }
@@ -133,7 +136,7 @@ TEST_F(TlsEndToEnd, DevicesWithTheirOwnCertificates_ReachTheDaemonOverTls_AndThe
   EXPECT_EQ(http_get(daemon_.port(), "/healthz").status, 0);
 }
 
-TEST_F(TlsEndToEnd, ADeviceCertificate_PublishesOnlyAsItsDevice_WhateverUserNameItClaims) {
+TEST_F(TlsEndToEnd, ADeviceCertificate_PublishesOnlyAsItsDeviceInItsClinic_WhateverUserNameItClaims) {
   // What the daemon's account can read, next to the daemon itself.
   const MqttTls daemon_tls{certs_.path() / "ca.pem", certs_.path() / "daemon.pem", certs_.path() / "daemon.key"};
   MqttRecorder observer(broker_.url(), "sterifleet/v1/#", "tls-observer", {}, daemon_tls);
@@ -141,6 +144,9 @@ TEST_F(TlsEndToEnd, ADeviceCertificate_PublishesOnlyAsItsDevice_WhateverUserName
   MqttRecorder forger(broker_.url(), topic(pen, "cmd"), pen, {other_pen, "any"}, device_tls(certs_.path(), pen));
   forger.publish(topic(other_pen, "birth"), birth(other_pen));
   forger.publish(topic(other_pen, "telemetry"), telemetry(other_pen, 2));
+  // Its own device id under another clinic: the account names the clinic too.
+  const std::string other_clinic = "sterifleet/v1/C02/" + pen + "/telemetry";
+  forger.publish(other_clinic, telemetry(pen, 4));
   // On its own topic, a payload naming the other pen: the daemon's identity check, not the broker's.
   forger.publish(topic(pen, "telemetry"), telemetry(other_pen, 3));
   // The broker keeps one client's messages in order: once the pen's own birth has arrived, the denied
@@ -149,6 +155,7 @@ TEST_F(TlsEndToEnd, ADeviceCertificate_PublishesOnlyAsItsDevice_WhateverUserName
   ASSERT_TRUE(observer.wait_for([](const auto& all) { return has_topic(all, topic(pen, "birth")); }, 10s));
   EXPECT_FALSE(has_topic(observer.messages(), topic(other_pen, "birth")));
   EXPECT_FALSE(has_topic(observer.messages(), topic(other_pen, "telemetry")));
+  EXPECT_FALSE(has_topic(observer.messages(), other_clinic));
 
   for (auto deadline = std::chrono::steady_clock::now() + 10s; stored_messages_of(daemon_, pen) < 1;) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon_.log();
@@ -183,7 +190,8 @@ TEST_F(TlsEndToEnd, ARevokedDeviceCertificate_GetsNoConnectionOnceTheBrokerResta
   fs::copy_file(own.cert_file, thief.cert_file);
   fs::copy_file(own.key_file, thief.key_file);
   MqttRecorder until_revoked(broker_.url(), topic(other_pen, "cmd"), other_pen, {}, thief);
-  const auto revoked = run_to_completion({make_certs_script().string(), "-r", certs_.path().string(), other_pen});
+  const auto revoked =
+      run_to_completion({make_certs_script().string(), "-r", certs_.path().string(), account(other_pen)});
   ASSERT_EQ(revoked.status, 0) << revoked.output;
   broker_.restart();
   EXPECT_THROW(MqttRecorder(broker_.url(), topic(other_pen, "cmd"), other_pen, {}, thief), mqtt::exception);
@@ -215,15 +223,16 @@ TEST(TlsDaemon, ABrokerCertificateOfAnotherCa_GetsNoConnection_AndTheLogSaysWhy)
 TEST(MakeCerts, RefusesADeviceNamedLikeTheDaemonsAccountOrAnIdOffThePattern_AndKeepsWhatItMadeBefore) {
   TempDir dir("sterifleet-certs");
   const auto script = make_certs_script().string();
-  // A device certificate named sterifleetd would get the daemon's rights in the ACL.
+  // A device certificate without its clinic (named sterifleetd, it would get the daemon's rights in the ACL).
   const auto daemon_named = run_to_completion({script, dir.path().string(), "127.0.0.1", "127.0.0.1", "sterifleetd"});
   EXPECT_EQ(daemon_named.status, 2);
-  EXPECT_NE(daemon_named.output.find("'sterifleetd' is the daemon's account"), std::string::npos)
-      << daemon_named.output;
-  // A '+', '#' or '/' in a name would be a topic wildcard or level in the ACL's %u.
-  const auto wildcard = run_to_completion({script, dir.path().string(), "127.0.0.1", "127.0.0.1", "C01-PEN-01", "#"});
-  EXPECT_EQ(wildcard.status, 2);
-  EXPECT_NE(wildcard.output.find("'#' is not a device id"), std::string::npos) << wildcard.output;
+  EXPECT_NE(daemon_named.output.find("'sterifleetd' is not CLINIC/DEVICE"), std::string::npos) << daemon_named.output;
+  // A '+', '#' or another '/' in a name would be a topic wildcard or level in the ACL's %u.
+  for (const std::string name : {"C01/#", "C01/PEN/1", "+/C01-PEN-01"}) {
+    const auto refused = run_to_completion({script, dir.path().string(), "127.0.0.1", "127.0.0.1", account(pen), name});
+    EXPECT_EQ(refused.status, 2);
+    EXPECT_NE(refused.output.find("'" + name + "' is not CLINIC/DEVICE"), std::string::npos) << refused.output;
+  }
   EXPECT_FALSE(fs::exists(dir.path() / "ca.pem")) << "nothing is made when an argument is refused";
 
   make_certs(dir.path(), {pen});
@@ -231,7 +240,8 @@ TEST(MakeCerts, RefusesADeviceNamedLikeTheDaemonsAccountOrAnIdOffThePattern_AndK
   make_certs(dir.path(), {pen, other_pen});
   EXPECT_EQ(read_file(dir.path() / "devices" / (pen + ".pem")), first);
   EXPECT_TRUE(fs::exists(dir.path() / "devices" / (other_pen + ".pem")));
-  const auto unknown = run_to_completion({script, "-r", dir.path().string(), other_pen, "C01-PEN-09"});
+  const auto unknown =
+      run_to_completion({script, "-r", dir.path().string(), account(other_pen), account("C01-PEN-09")});
   EXPECT_EQ(unknown.status, 1);
   EXPECT_NE(unknown.output.find("C01-PEN-09 has no certificate"), std::string::npos) << unknown.output;
   EXPECT_TRUE(fs::exists(dir.path() / "devices" / (other_pen + ".pem"))) << "nothing is revoked when one id is unknown";
