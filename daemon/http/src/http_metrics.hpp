@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace sterifleet::http {
 
@@ -17,8 +18,9 @@ class HttpMetrics {
  public:
   explicit HttpMetrics(prometheus::Registry& registry);
 
-  /// `route` is the matched pattern, so the label's values are bounded by the route table.
-  void request(const std::string& route, const std::string& method, unsigned status, double seconds);
+  /// `route` is the matched pattern, so the label's values are bounded by the route table; `method`
+  /// is counted as itself when it is one of HTTP's usual methods, else as "other".
+  void request(const std::string& route, std::string_view method, unsigned status, double seconds);
   void set_connections(std::size_t open);
   void connection_refused();
   void stream_opened();
