@@ -73,7 +73,7 @@ struct Api::Impl {
     return token ? "Bearer " + *token : std::string();
   }
 
-  Reply dispatch(const Request& request) const {
+  Reply dispatch(const Request& request, const Admission& admit) const {
     const auto target = Target::parse(request.target());
     const auto& query = target.query;
     const auto found = router.find(request.method(), target.segments);
@@ -99,6 +99,9 @@ struct Api::Impl {
                                                        std::string(to_string(principal->role))),
               false, route->pattern};
     }
+    if (principal && admit) {
+      if (auto refused = admit(*principal, route->pattern)) return {std::move(*refused), false, route->pattern};
+    }
     const Call call{request, principal ? &*principal : nullptr, query, found.params, context};
     auto response = route->handler(call);
     const bool stream = route->pattern == stream_route && response.result() == bhttp::status::ok;
@@ -120,10 +123,10 @@ Api::Api(HttpOptions options, Services services)
 
 Api::~Api() = default;
 
-Reply Api::handle(const Request& request) const {
+Reply Api::handle(const Request& request, const Admission& admit) const {
   Reply reply;
   try {
-    reply = impl_->dispatch(request);
+    reply = impl_->dispatch(request, admit);
   } catch (const ApiError& e) {
     reply.response = error_response(e.code(), e.what());
   } catch (const store::BadCursor& e) {

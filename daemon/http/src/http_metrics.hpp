@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "limits.hpp"
+
 namespace sterifleet::http {
 
 class HttpMetrics {
@@ -23,6 +25,7 @@ class HttpMetrics {
   void request(const std::string& route, std::string_view method, unsigned status, double seconds);
   void set_connections(std::size_t open);
   void connection_refused();
+  void refused(Limit limit);
   void stream_opened();
   void stream_closed();
   void stream_dropped(std::size_t events);
@@ -32,6 +35,7 @@ class HttpMetrics {
   prometheus::Family<prometheus::Histogram>& request_seconds_;
   prometheus::Gauge& connections_;
   prometheus::Counter& refused_;
+  prometheus::Family<prometheus::Counter>& over_limit_;
   prometheus::Gauge& streams_;
   prometheus::Counter& dropped_;
 };

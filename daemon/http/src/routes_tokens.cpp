@@ -46,6 +46,7 @@ Response revoke_token(const Call& call) {
   call.query.expect({});
   const auto& id = call.params[0];
   if (!call.context.services.store.revoke_token(id)) throw ApiError(ErrorCode::not_found, "no token " + id);
+  if (call.context.options.token_revoked) call.context.options.token_revoked(id);
   spdlog::info("http: {} revoked token {}", call.principal->actor(), id);
   return json_response(boost::beast::http::status::ok, {{"id", id}, {"revoked", true}});
 }

@@ -33,11 +33,14 @@ std::string sse_event(const std::string& event) {
 }
 
 template <class Stream>
-SseSession<Stream>::SseSession(Stream stream, std::shared_ptr<ServerState> state, Connections::Slot slot)
+SseSession<Stream>::SseSession(Stream stream, std::shared_ptr<ServerState> state, Connections::Slot slot,
+                               TokenPlaces::Place connection, TokenPlaces::Place place)
     : stream_(std::move(stream)),
       executor_(stream_.get_executor()),
       state_(std::move(state)),
       slot_(std::move(slot)),
+      connection_(std::move(connection)),
+      place_(std::move(place)),
       heartbeat_(executor_) {}
 
 template <class Stream>
@@ -48,6 +51,7 @@ SseSession<Stream>::~SseSession() {
 template <class Stream>
 void SseSession<Stream>::start(Response head) {
   slot_.bind(this->weak_from_this());
+  if (!place_.bind(this->weak_from_this())) return shut("revoked", {});  // between authentication and now
   subscription_ = state_->events.subscribe(state_->options.stream_queue);
   state_->metrics.stream_opened();
   subscription_->on_ready([weak = this->weak_from_this()] {

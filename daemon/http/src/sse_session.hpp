@@ -2,7 +2,7 @@
 // the EventBus as `event: alert|device`, a comment every heartbeat, `event: dropped` when the client
 // fell behind. The bus never waits for us: events queue (bounded) in the subscription and we write
 // them, all that are queued in one chunk, one write in flight; a client that does not read within the
-// write timeout is disconnected.
+// write timeout is disconnected. Revoking the stream's token closes it.
 #pragma once
 
 #include <array>
@@ -18,7 +18,9 @@ namespace sterifleet::http {
 template <class Stream>
 class SseSession : public Closable, public std::enable_shared_from_this<SseSession<Stream>> {
  public:
-  SseSession(Stream stream, std::shared_ptr<ServerState> state, Connections::Slot slot);
+  /// `connection` and `place`: what the stream holds of its token's limits (token_places.hpp).
+  SseSession(Stream stream, std::shared_ptr<ServerState> state, Connections::Slot slot, TokenPlaces::Place connection,
+             TokenPlaces::Place place);
   ~SseSession() override;
 
   /// Writes `head` (status and headers; the body is chunked) and starts streaming. On the strand.
@@ -40,6 +42,8 @@ class SseSession : public Closable, public std::enable_shared_from_this<SseSessi
   net::any_io_executor executor_;
   std::shared_ptr<ServerState> state_;
   Connections::Slot slot_;
+  TokenPlaces::Place connection_;
+  TokenPlaces::Place place_;
   std::shared_ptr<fleet::EventBus::Subscription> subscription_;
   net::steady_timer heartbeat_;
   std::string writing_;  ///< the chunk in flight
