@@ -2,6 +2,8 @@
 // tokens lose their streams, and connection floods leave health and readiness answerable.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 
@@ -257,6 +259,29 @@ TEST(Abuse, Flood_HealthAnswersWithinASecond) {
   EXPECT_GE(refused(harness, "client_connections"), 1);
   constexpr std::size_t overflow = 16;  // ServerState::overflow_connections
   EXPECT_LE(harness.server().connections(), defaults.max_connections_per_client + 1 + overflow);
+}
+
+TEST(Abuse, DashboardAndApiAnswers_CarrySecurityHeaders) {
+  const auto root = std::filesystem::temp_directory_path() / "sterifleet-http-headers";
+  std::filesystem::create_directories(root);
+  std::ofstream(root / "index.html") << "<!doctype html><title>sterifleet</title>";
+  Harness harness(tweaked([&](HttpOptions& o) { o.dashboard_dir = root.string(); }));
+  Client client(harness.port());
+  const auto page = client.get("/");
+  ASSERT_EQ(page.result_int(), 200);
+  const std::string policy(page["Content-Security-Policy"]);
+  EXPECT_TRUE(policy.starts_with("default-src 'self'; script-src 'self'; style-src 'self';")) << policy;
+  EXPECT_NE(policy.find("frame-ancestors 'none'"), std::string::npos) << policy;
+  EXPECT_EQ(page[bhttp::field::x_frame_options], "DENY");
+  EXPECT_EQ(page["Referrer-Policy"], "no-referrer");
+  for (const auto& answer : {client.get("/api/v1/devices", harness.token(Role::viewer)), client.get("/api/v1/devices"),
+                             client.get("/healthz")}) {
+    EXPECT_EQ(answer["Content-Security-Policy"], "default-src 'none'; frame-ancestors 'none'");
+    EXPECT_EQ(answer[bhttp::field::x_frame_options], "DENY");
+    EXPECT_EQ(answer["Referrer-Policy"], "no-referrer");
+    EXPECT_EQ(answer["X-Content-Type-Options"], "nosniff");
+  }
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace
