@@ -284,5 +284,34 @@ TEST(Abuse, DashboardAndApiAnswers_CarrySecurityHeaders) {
   std::filesystem::remove_all(root);
 }
 
+// People's free text ends up in reports and spreadsheets: each field is bounded at the API.
+TEST(Abuse, FreeTextOverItsLimit_Is400NamingTheField) {
+  Harness harness;
+  const auto alerts = json_of(harness.get("/api/v1/alerts?state=open", Role::viewer));
+  ASSERT_FALSE(alerts["items"].empty());
+  const std::string alert = alerts["items"][0]["id"];
+  const std::string long_text(1001, 'x');
+  const struct {
+    std::string target;
+    nlohmann::json body;
+    std::string message;
+  } cases[] = {
+      {"/api/v1/alerts/" + alert + "/ack",
+       {{"comment", long_text}},
+       "comment: must be a string of at most 1000 characters"},
+      {"/api/v1/alerts/" + alert + "/resolve",
+       {{"reason", long_text}},
+       "reason: must be a string of at most 1000 characters"},
+      {"/api/v1/devices/PEN-1/maintenance",
+       {{"from", "2026-11-24T08:00:00Z"}, {"to", "2026-11-24T09:00:00Z"}, {"reason", long_text}},
+       "reason: must be a string of at most 1000 characters"},
+  };
+  for (const auto& c : cases) {
+    const auto answer = harness.post(c.target, Role::manager, c.body);
+    EXPECT_EQ(answer.result_int(), 400) << c.target;
+    EXPECT_EQ(error_message(answer), c.message) << c.target;
+  }
+}
+
 }  // namespace
 }  // namespace sterifleet::http::testing
