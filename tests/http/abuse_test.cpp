@@ -121,6 +121,9 @@ TEST(Abuse, RevokingAToken_EndsItsStreamsWithinASecond) {
   const auto revoked = harness.call(bhttp::verb::delete_, "/api/v1/tokens/" + id, harness.token(Role::admin));
   ASSERT_EQ(revoked.result_int(), 200);
   const auto deadline = std::chrono::steady_clock::now() + 1s;
+  // The stream ends properly (its last event, then the chunked body's end), not broken off.
+  EXPECT_NE(viewer.front()->read_until("event: revoked\ndata: {}\n\n\r\n0\r\n\r\n", 1s).find("event: revoked"),
+            std::string::npos);
   for (auto& stream : viewer) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());

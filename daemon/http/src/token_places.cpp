@@ -40,7 +40,7 @@ void TokenPlaces::Place::release() noexcept {
   owner_.reset();
 }
 
-bool TokenPlaces::Place::bind(std::weak_ptr<Closable> holder) {
+bool TokenPlaces::Place::bind(std::weak_ptr<Revocable> holder) {
   if (!owner_ || kind_ != Kind::stream) return true;
   std::lock_guard lock(owner_->mutex_);
   if (owner_->revoked_.contains(token_)) return false;
@@ -65,14 +65,14 @@ std::variant<TokenPlaces::Place, Limit> TokenPlaces::try_take(Kind kind, const s
   } else {
     if (held.streams.size() >= limits_.streams_per_token) return refuse(Limit::token_streams);
     if (streams_ >= limits_.streams) return refuse(Limit::streams);
-    held.streams.emplace(id, std::weak_ptr<Closable>{});
+    held.streams.emplace(id, std::weak_ptr<Revocable>{});
     ++streams_;
   }
   return Place(shared_from_this(), kind, token, id);
 }
 
 void TokenPlaces::revoke(const std::string& token) {
-  std::vector<std::shared_ptr<Closable>> open;
+  std::vector<std::shared_ptr<Revocable>> open;
   {
     std::lock_guard lock(mutex_);
     revoked_.insert(token);
@@ -82,8 +82,8 @@ void TokenPlaces::revoke(const std::string& token) {
       if (auto holder = weak.lock()) open.push_back(std::move(holder));
     }
   }
-  // Outside the lock: a close may drop the last reference, whose Place takes the lock to leave.
-  for (const auto& holder : open) holder->close();
+  // Outside the lock: the last reference may go here, whose Place takes the lock to leave.
+  for (const auto& holder : open) holder->revoked();
 }
 
 std::size_t TokenPlaces::streams() const {

@@ -23,6 +23,13 @@ struct TokenLimits {
   std::size_t streams_per_token = 16;
 };
 
+/// An event stream that can be told, from another thread, that its token was revoked: it ends.
+class Revocable {
+ public:
+  virtual ~Revocable() = default;
+  virtual void revoked() = 0;
+};
+
 class TokenPlaces : public std::enable_shared_from_this<TokenPlaces> {
  public:
   explicit TokenPlaces(TokenLimits limits) : limits_(limits) {}
@@ -39,7 +46,7 @@ class TokenPlaces : public std::enable_shared_from_this<TokenPlaces> {
     ~Place();
     /// The stream to close when its token is revoked. False when the token was revoked already
     /// (after the stream's request was authenticated): the caller closes it.
-    [[nodiscard]] bool bind(std::weak_ptr<Closable> holder);
+    [[nodiscard]] bool bind(std::weak_ptr<Revocable> holder);
     const std::string& token() const { return token_; }
     explicit operator bool() const { return owner_ != nullptr; }
 
@@ -57,7 +64,7 @@ class TokenPlaces : public std::enable_shared_from_this<TokenPlaces> {
   /// `token`: the token's id (any stable key for a token without one).
   /// A place, or the limit that refuses it.
   std::variant<Place, Limit> try_take(Kind kind, const std::string& token);
-  /// Closes every stream of `token`; it may open none any more (its requests no longer authenticate).
+  /// Ends every stream of `token`; it may open none any more (its requests no longer authenticate).
   void revoke(const std::string& token);
   std::size_t streams() const;
   const TokenLimits& limits() const { return limits_; }
@@ -65,7 +72,7 @@ class TokenPlaces : public std::enable_shared_from_this<TokenPlaces> {
  private:
   struct Held {
     std::size_t connections = 0;
-    std::map<std::uint64_t, std::weak_ptr<Closable>> streams;
+    std::map<std::uint64_t, std::weak_ptr<Revocable>> streams;
   };
 
   mutable std::mutex mutex_;
