@@ -1,7 +1,8 @@
 // sterifleet-sim's command-line promises against a real Mosquitto that the other integration tests do not
-// exercise: boot counters persisted in --state-dir across runs, --flood at a fixed rate, and an
-// --injected file that lists exactly what the scenario injected, every kind but device.offline (which
-// costs 25 wall seconds per pen; SimIntegration.Heartbeats_* covers it through the binary).
+// exercise: boot counters persisted in --state-dir across runs, --flood at a fixed rate, an --injected
+// file that lists exactly what the scenario injected, every kind but device.offline (which costs 25 wall
+// seconds per pen; SimIntegration.Heartbeats_* covers it through the binary), and a --cert-dir that
+// lacks a device's certificate.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -133,6 +134,22 @@ TEST(SimOptions, FloodAtAFixedRate_NeverRunsAheadOfIt) {
   EXPECT_GE(summary["seconds"].get<double>(), (count - 1) / rate);
   EXPECT_LE(summary["rate"].get<double>(), rate * count / (count - 1));
   EXPECT_EQ(lines(sim.file("sent.log")).size(), static_cast<std::size_t>(count));
+}
+
+TEST(SimOptions, CertDir_ADeviceWithoutItsCertificate_EndsTheRunNamingTheMissingFile) {
+  TempDir certs("sterifleet-sim-certs");
+  // Nothing listens there: the run must end before any connection is tried.
+  Simulator sim(STERIFLEET_SIM_PATH, "ssl://127.0.0.1:1",
+                {"--clinics", "1", "--pens", "1", "--sterilizers", "1", "--days", "0.5", "--speed", "0", "--start",
+                 utc_days_ago(1), "--cert-dir", certs.path().string()});
+  ASSERT_EQ(sim.finish(30s), 1) << sim.logs();
+  EXPECT_NE(sim.logs().find("--cert-dir: device C01-"), std::string::npos) << sim.logs();
+  EXPECT_NE(sim.logs().find(certs.path().string() + "/C01-"), std::string::npos) << sim.logs();
+
+  // Flood publishers publish for many devices each: one device's certificate cannot be theirs.
+  Simulator flood(STERIFLEET_SIM_PATH, "ssl://127.0.0.1:1", {"--flood", "0", "--cert-dir", certs.path().string()});
+  EXPECT_NE(flood.finish(30s), 0);
+  EXPECT_NE(flood.logs().find("excludes"), std::string::npos) << flood.logs();
 }
 
 TEST(SimOptions, InjectedFileAtRateOne_ListsEveryKindExactlyAsTheScenarioInjectsThem) {

@@ -31,6 +31,10 @@ void Daemon::write_config() const {
       {"http.bootstrap_token", quoted(options_.token)},
       {"log.level", quoted("info")},
   };
+  if (options_.https) {
+    settings["http.tls_cert"] = quoted(options_.https->cert_file.string());
+    settings["http.tls_key"] = quoted(options_.https->key_file.string());
+  }
   for (const auto& [key, value] : options_.settings) settings[key] = value;
   // Grouped by table ("mqtt.tls.verify" goes under [mqtt.tls]); the map keeps each table's keys together.
   std::map<std::string, std::vector<std::string>> tables;
@@ -100,7 +104,7 @@ bool Daemon::wait_ready(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (!process_ || !process_->running()) return false;
-    if (http_get(port_, "/readyz", {}, 2s).status == 200) return true;
+    if (request("/readyz", {}, 2s).status == 200) return true;
     std::this_thread::sleep_for(50ms);
   }
   return false;
@@ -109,13 +113,18 @@ bool Daemon::wait_ready(std::chrono::milliseconds timeout) {
 bool Daemon::wait_not_ready(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (http_get(port_, "/readyz", {}, 2s).status != 200) return true;
+    if (request("/readyz", {}, 2s).status != 200) return true;
     std::this_thread::sleep_for(50ms);
   }
   return false;
 }
 
-HttpResponse Daemon::get(const std::string& target) const { return http_get(port_, target, options_.token); }
+HttpResponse Daemon::request(const std::string& target, const std::string& token,
+                             std::chrono::milliseconds timeout) const {
+  return http_get(port_, target, token, timeout, options_.https ? options_.https->ca_file : std::filesystem::path());
+}
+
+HttpResponse Daemon::get(const std::string& target) const { return request(target, options_.token, 10s); }
 
 nlohmann::json Daemon::get_json(const std::string& target) const {
   const auto response = get(target);

@@ -6,22 +6,34 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #pragma GCC diagnostic pop
 
 namespace sterifleet::testing {
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 
-HttpResponse http_get(int port, const std::string& target, const std::string& token,
-                      std::chrono::milliseconds timeout) {
+HttpResponse http_get(int port, const std::string& target, const std::string& token, std::chrono::milliseconds timeout,
+                      const std::filesystem::path& https_ca) {
+  constexpr const char* loopback = "127.0.0.1";
   // Beast's timeouts work on asynchronous operations only: each step runs async and drives the loop.
   boost::asio::io_context io;
-  beast::tcp_stream stream(io);
-  stream.expires_after(timeout);
+  ssl::context trust(ssl::context::tls_client);
+  if (!https_ca.empty()) {
+    trust.load_verify_file(https_ca.string());
+    trust.set_verify_mode(ssl::verify_peer);
+    trust.set_verify_callback(ssl::host_name_verification(loopback));
+  }
+  // Plain HTTP uses the TCP stream under the TLS one and never starts TLS.
+  beast::ssl_stream<beast::tcp_stream> tls(io, trust);
+  beast::tcp_stream& plain = beast::get_lowest_layer(tls);
+  plain.expires_after(timeout);
   HttpResponse out;
   const auto fail = [&](beast::error_code ec, const char* what) {
     if (!ec) return false;
@@ -29,15 +41,13 @@ HttpResponse http_get(int port, const std::string& target, const std::string& to
     return true;
   };
   bhttp::request<bhttp::empty_body> request{bhttp::verb::get, target, 11};
-  request.set(bhttp::field::host, "127.0.0.1");
+  request.set(bhttp::field::host, loopback);
   request.set(bhttp::field::connection, "close");
   if (!token.empty()) request.set(bhttp::field::authorization, "Bearer " + token);
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(256 * 1024 * 1024);
-  const tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
-  stream.async_connect(endpoint, [&](beast::error_code ec) {
-    if (fail(ec, "connect")) return;
+  const auto exchange = [&](auto& stream) {
     bhttp::async_write(stream, request, [&](beast::error_code wec, std::size_t) {
       if (fail(wec, "write")) return;
       bhttp::async_read(stream, buffer, parser, [&](beast::error_code rec, std::size_t) {
@@ -46,10 +56,19 @@ HttpResponse http_get(int port, const std::string& target, const std::string& to
         out.body = std::move(parser.get().body());
       });
     });
+  };
+  const tcp::endpoint endpoint(boost::asio::ip::make_address(loopback), static_cast<unsigned short>(port));
+  plain.async_connect(endpoint, [&](beast::error_code ec) {
+    if (fail(ec, "connect")) return;
+    if (https_ca.empty()) return exchange(plain);
+    tls.async_handshake(ssl::stream_base::client, [&](beast::error_code hec) {
+      if (fail(hec, "tls handshake")) return;
+      exchange(tls);
+    });
   });
   io.run();
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  plain.socket().shutdown(tcp::socket::shutdown_both, ignored);
   return out;
 }
 

@@ -71,8 +71,16 @@ Mosquitto::~Mosquitto() { kill(); }
 
 void Mosquitto::write_config() const {
   std::ofstream conf(dir_.path() / "mosquitto.conf", std::ios::trunc);
-  conf << "listener " << port_ << " " << host_ << "\n"
-       << "allow_anonymous " << (options_.allow_anonymous ? "true" : "false") << "\n"
+  conf << "listener " << port_ << " " << host_ << "\n";
+  if (options_.tls) {
+    conf << "cafile " << options_.tls->ca_file.string() << "\n"
+         << "certfile " << options_.tls->cert_file.string() << "\n"
+         << "keyfile " << options_.tls->key_file.string() << "\n"
+         << (options_.tls->crl_file.empty() ? "" : "crlfile " + options_.tls->crl_file.string() + "\n")
+         << "require_certificate true\n"
+         << "use_identity_as_username true\n";
+  }
+  conf << "allow_anonymous " << (options_.allow_anonymous ? "true" : "false") << "\n"
        << "persistence " << (options_.persistence ? "true" : "false") << "\n"
        << "persistence_location " << dir_.path().string() << "/\n"
        << "max_queued_messages 1000000\n"

@@ -17,7 +17,7 @@ std::string unique_id() {
 }  // namespace
 
 MqttRecorder::MqttRecorder(const std::string& url, const std::string& filter, const std::string& client_id,
-                           const MqttLogin& login)
+                           const MqttLogin& login, const MqttTls& tls)
     : client_(std::make_unique<mqtt::async_client>(url, client_id.empty() ? unique_id() : client_id,
                                                    mqtt::create_options(MQTTVERSION_3_1_1, 100'000), nullptr)) {
   client_->set_message_callback([this](mqtt::const_message_ptr message) {
@@ -35,6 +35,15 @@ MqttRecorder::MqttRecorder(const std::string& url, const std::string& filter, co
   if (!login.username.empty()) {
     options.set_user_name(login.username);
     options.set_password(login.password);
+  }
+  if (!tls.ca_file.empty()) {
+    mqtt::ssl_options ssl;
+    ssl.set_trust_store(tls.ca_file.string());
+    if (!tls.cert_file.empty()) ssl.set_key_store(tls.cert_file.string());
+    if (!tls.key_file.empty()) ssl.set_private_key(tls.key_file.string());
+    ssl.set_enable_server_cert_auth(true);
+    ssl.set_verify(true);
+    options.set_ssl(std::move(ssl));
   }
   client_->connect(options)->wait();
   client_->subscribe(filter, 1)->wait();

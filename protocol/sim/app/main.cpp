@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
 
   try {
     sim::StateStore state(options.state_dir.empty() ? sim::default_state_dir() : options.state_dir);
-    sim::MqttSettings mqtt{
-        options.broker, options.username, options.password, options.cafile, options.cert, options.key, 64};
+    const sim::MqttSettings mqtt{options.broker, options.username, options.password, options.cafile,
+                                 options.cert,   options.key,      options.cert_dir, 64};
     if (options.flood) {
       sim::FloodSettings flood{mqtt,
                                *options.flood,

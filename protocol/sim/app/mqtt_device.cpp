@@ -1,6 +1,8 @@
 #include "mqtt_device.hpp"
 
+#include <filesystem>
 #include <functional>
+#include <stdexcept>
 
 namespace sterifleet::sim {
 
@@ -35,6 +37,20 @@ mqtt::create_options create_options() {
 
 }  // namespace
 
+MqttSettings device_settings(const MqttSettings& settings, const std::string& device) {
+  if (settings.cert_dir.empty()) return settings;
+  MqttSettings own = settings;
+  const auto dir = std::filesystem::path(settings.cert_dir);
+  own.cert = (dir / (device + ".pem")).string();
+  own.key = (dir / (device + ".key")).string();
+  for (const auto& file : {own.cert, own.key}) {
+    if (!std::filesystem::is_regular_file(file)) {
+      throw std::runtime_error("--cert-dir: device " + device + " has no " + file);
+    }
+  }
+  return own;
+}
+
 mqtt::connect_options base_connect_options(const MqttSettings& settings) {
   mqtt::connect_options options;
   options.set_mqtt_version(MQTTVERSION_3_1_1);
@@ -56,7 +72,7 @@ mqtt::connect_options base_connect_options(const MqttSettings& settings) {
 
 MqttDevice::MqttDevice(const MqttSettings& settings, std::string client_id, std::string cmd_topic, std::size_t index,
                        Inbox& inbox)
-    : settings_(settings),
+    : settings_(device_settings(settings, client_id)),
       cmd_topic_(std::move(cmd_topic)),
       index_(index),
       inbox_(inbox),

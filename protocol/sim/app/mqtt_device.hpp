@@ -21,8 +21,13 @@ struct MqttSettings {
   std::string cafile;
   std::string cert;
   std::string key;
+  std::string cert_dir;  ///< non-empty: each device presents <cert_dir>/<device>.pem and .key instead of cert, key
   int max_inflight = 64;
 };
+
+/// The settings one device connects with: its own certificate and key when there is a cert_dir;
+/// throws std::runtime_error when either file is missing (a fleet misconfigured, not a network error).
+MqttSettings device_settings(const MqttSettings& settings, const std::string& device);
 
 /// Connect options shared by device and flood clients: credentials and TLS.
 mqtt::connect_options base_connect_options(const MqttSettings& settings);

@@ -36,6 +36,13 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   app.add_option("--cafile", o.cafile, "CA certificate (PEM) to verify the broker")->check(CLI::ExistingFile);
   app.add_option("--cert", o.cert, "client certificate (PEM)")->check(CLI::ExistingFile);
   app.add_option("--key", o.key, "client private key (PEM)")->check(CLI::ExistingFile);
+  // A broker that takes the certificate's name as the account (use_identity_as_username) lets each
+  // device publish only as itself: one certificate for the whole fleet would be one account.
+  auto* cert_dir =
+      app.add_option("--cert-dir", o.cert_dir, "per-device client certificates: DIR/<device>.pem and DIR/<device>.key")
+          ->check(CLI::ExistingDirectory)
+          ->excludes("--cert")
+          ->excludes("--key");
   app.add_option("--sent-log", o.sent_log, "write 'clinic device boot seq type' per acknowledged message");
   app.add_option("--summary", o.summary, "write counts per message type (JSON) at the end");
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, off")
@@ -49,7 +56,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   app.add_option("--heartbeat", o.heartbeat, "declared pen heartbeat, s (default max(10, ceil(240/speed)))")
       ->check(CLI::Range(0, 86400));
   app.add_option("--flood", o.flood, "benchmark: publish valid telemetry and events at this total rate (0 = max)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::NonNegativeNumber)
+      ->excludes(cert_dir);  // flood publishers publish for many devices each
   app.add_option("--flood-count", o.flood_count, "benchmark: messages to publish")->check(CLI::PositiveNumber);
   app.add_option("--publishers", o.publishers, "benchmark: publishing clients")->check(CLI::Range(1, 64));
   app.add_option("--flood-devices", o.flood_devices, "benchmark: devices publishing")->check(CLI::Range(1, 1'000'000));

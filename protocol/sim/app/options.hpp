@@ -27,6 +27,7 @@ struct Options {
   std::string cafile;
   std::string cert;
   std::string key;
+  std::string cert_dir;  ///< per-device client certificates: <dir>/<device>.pem and <device>.key
   std::string sent_log;
   std::string summary;
   std::string log_level = "info";

@@ -17,6 +17,13 @@
 
 namespace sterifleet::testing {
 
+/// The API over HTTPS ([http] tls_cert, tls_key); the fixture's own requests trust `ca_file` only.
+struct DaemonHttps {
+  std::filesystem::path cert_file;  ///< naming 127.0.0.1
+  std::filesystem::path key_file;
+  std::filesystem::path ca_file;
+};
+
 struct DaemonOptions {
   DaemonOptions(std::filesystem::path binary_path, std::string broker_url,
                 std::map<std::string, std::string> more_settings = {})
@@ -30,6 +37,7 @@ struct DaemonOptions {
   /// TOML appended to the file as it is, for what keys cannot say (arrays of tables: [[notify.route]]).
   std::string extra_toml;
   std::string token = "test-bootstrap-token-0123";  ///< http.bootstrap_token: an admin token for the API
+  std::optional<DaemonHttps> https;                 ///< empty: plain HTTP
   std::chrono::milliseconds ready_timeout{30'000};
 };
 
@@ -57,7 +65,7 @@ class Daemon {
   /// Polls /readyz until it answers anything but 200 (true) or `timeout` passes (false).
   bool wait_not_ready(std::chrono::milliseconds timeout);
 
-  /// GET with the bootstrap token.
+  /// GET with the bootstrap token (HTTPS when configured so).
   HttpResponse get(const std::string& target) const;
   /// GET with the bootstrap token, parsed; throws std::runtime_error unless the answer is 200 and JSON.
   nlohmann::json get_json(const std::string& target) const;
@@ -77,6 +85,7 @@ class Daemon {
   void write_config() const;
   bool launch();  ///< false when the HTTP port was taken
   std::filesystem::path current_log() const;
+  HttpResponse request(const std::string& target, const std::string& token, std::chrono::milliseconds timeout) const;
 
   DaemonOptions options_;
   TempDir dir_;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,20 @@ int free_port();
 /// Polls until something accepts TCP connections on host:port.
 bool wait_for_port(const std::string& host, int port, std::chrono::milliseconds timeout);
 
+/// A TLS listener as deploy/mosquitto shows it for devices: a client certificate signed by `ca_file` is
+/// required, and its common name is the account name (require_certificate, use_identity_as_username).
+struct MosquittoTls {
+  std::filesystem::path ca_file;
+  std::filesystem::path cert_file;  ///< the broker's, naming 127.0.0.1
+  std::filesystem::path key_file;
+  std::filesystem::path crl_file;  ///< revoked client certificates; empty: none
+};
+
 struct MosquittoOptions {
   std::string binary = "mosquitto";
   bool persistence = true;
-  bool allow_anonymous = true;            ///< false: give a password_file (and acl_file) in extra_config
+  bool allow_anonymous = true;            ///< false: give tls or a password_file (and an acl_file) in extra_config
+  std::optional<MosquittoTls> tls;        ///< the listener speaks TLS only (url() is ssl://)
   std::vector<std::string> extra_config;  ///< more lines for mosquitto.conf
 };
 
@@ -47,7 +58,7 @@ class Mosquitto {
 
   const std::string& host() const { return host_; }
   int port() const { return port_; }
-  std::string url() const { return "tcp://" + host_ + ":" + std::to_string(port_); }
+  std::string url() const { return (options_.tls ? "ssl://" : "tcp://") + host_ + ":" + std::to_string(port_); }
   const std::filesystem::path& directory() const { return dir_.path(); }
   std::string log() const;
 

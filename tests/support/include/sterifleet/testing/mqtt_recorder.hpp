@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -29,12 +30,20 @@ struct MqttLogin {
   std::string password;
 };
 
+/// TLS for ssl:// URLs: the CA that signed the broker's certificate (checked, with its host name), and
+/// the client certificate to present, when the broker asks for one.
+struct MqttTls {
+  std::filesystem::path ca_file;
+  std::filesystem::path cert_file;
+  std::filesystem::path key_file;
+};
+
 /// Thread-safe: Paho's thread appends, the test thread reads copies.
 class MqttRecorder {
  public:
   /// Connects (clean session) and subscribes `filter` at QoS 1; throws on failure.
   MqttRecorder(const std::string& url, const std::string& filter, const std::string& client_id = "",
-               const MqttLogin& login = {});
+               const MqttLogin& login = {}, const MqttTls& tls = {});
   ~MqttRecorder();
   MqttRecorder(const MqttRecorder&) = delete;
   MqttRecorder& operator=(const MqttRecorder&) = delete;
