@@ -136,6 +136,16 @@ TEST(Abuse, RevokingAToken_EndsItsStreamsWithinASecond) {
   EXPECT_TRUE(open_stream(again, harness.token(Role::viewer)).starts_with("HTTP/1.1 401"));
 }
 
+// Revoked where this server's API did not see it: by another daemon on a shared store, say.
+TEST(Abuse, ATokenRevokedInTheStore_LosesItsStreamsWithinASecond) {
+  Harness harness(empty_fleet());
+  Client stream(harness.port());
+  ASSERT_TRUE(open_stream(stream, harness.token(Role::viewer)).starts_with("HTTP/1.1 200 OK"));
+  ASSERT_TRUE(harness.store().revoke_token(token_id(harness, Role::viewer)));
+  EXPECT_NE(stream.read_until("event: revoked", 1s).find("event: revoked"), std::string::npos);
+  EXPECT_TRUE(stream.closed_by_peer(500ms));
+}
+
 TEST(Abuse, StreamsBeyondTheLimits_Are429Or503WithRetryAfter) {
   Harness harness(tweaked([](HttpOptions& o) {
     o.max_streams_per_token = 2;

@@ -86,6 +86,15 @@ void TokenPlaces::revoke(const std::string& token) {
   for (const auto& holder : open) holder->revoked();
 }
 
+std::vector<std::string> TokenPlaces::tokens_with_streams() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [token, held] : held_) {
+    if (!held.streams.empty()) out.push_back(token);
+  }
+  return out;
+}
+
 std::size_t TokenPlaces::streams() const {
   std::lock_guard lock(mutex_);
   return streams_;

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "connections.hpp"
 #include "limits.hpp"
@@ -67,6 +68,8 @@ class TokenPlaces : public std::enable_shared_from_this<TokenPlaces> {
   /// Ends every stream of `token`; it may open none any more (its requests no longer authenticate).
   void revoke(const std::string& token);
   std::size_t streams() const;
+  /// The tokens that hold a stream now.
+  std::vector<std::string> tokens_with_streams() const;
   const TokenLimits& limits() const { return limits_; }
 
  private:
