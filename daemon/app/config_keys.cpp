@@ -172,8 +172,8 @@ std::vector<ConfigKey> make_keys() {
       key("http.write_timeout_s", "A client that takes longer to read an answer (or an event) is disconnected.",
           Allowed{.min = 1}, &Config::http, &http::HttpOptions::write_timeout),
       key("http.bootstrap_token",
-          "An admin token for the first start, accepted until tokens exist; empty: STERIFLEET_BOOTSTRAP_TOKEN "
-          "from the environment.",
+          "An admin token for the first start (24 characters or more), accepted until tokens exist; empty: "
+          "STERIFLEET_BOOTSTRAP_TOKEN from the environment.",
           &Config::http, &http::HttpOptions::bootstrap_token),
 
       key("engine.policy", "Policy file (TOML); empty: the built-in policy (CDC 2008 defaults).", &Config::policy),
