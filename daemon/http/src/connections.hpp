@@ -29,9 +29,9 @@ class Closable {
 };
 
 struct ConnectionLimits {
-  std::size_t total = 256;      ///< connections, event streams included
-  std::size_t per_client = 64;  ///< from one client address
-  std::size_t overflow = 16;    ///< beyond those: answered only for health and readiness
+  std::size_t total;       ///< connections, event streams included
+  std::size_t per_client;  ///< from one client address
+  std::size_t overflow;    ///< beyond those: answered only for health and readiness
 };
 
 class Connections : public std::enable_shared_from_this<Connections> {

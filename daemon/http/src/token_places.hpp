@@ -19,9 +19,9 @@
 namespace sterifleet::http {
 
 struct TokenLimits {
-  std::size_t connections_per_token = 32;
-  std::size_t streams = 128;
-  std::size_t streams_per_token = 16;
+  std::size_t connections_per_token;
+  std::size_t streams;
+  std::size_t streams_per_token;
 };
 
 /// An event stream that can be told, from another thread, that its token was revoked: it ends.
