@@ -150,9 +150,30 @@ std::vector<ConfigKey> make_keys() {
           "The built dashboard (dashboards/web/dist), served at /; empty: not served. Example: "
           "\"/usr/share/sterifleet/dashboard\".",
           &Config::http, &http::HttpOptions::dashboard_dir),
+      key("http.max_connections",
+          "Open connections, event streams included. Beyond it (and the next two limits) a connection may ask "
+          "/healthz and /readyz only; anything else is answered 503 (429 for the per-client and per-token limits) "
+          "with Retry-After.",
+          Allowed{.min = 1}, &Config::http, &http::HttpOptions::max_connections),
+      key("http.max_connections_per_client", "Open connections from one client address.", Allowed{.min = 1},
+          &Config::http, &http::HttpOptions::max_connections_per_client),
+      key("http.max_connections_per_token", "Open connections on which one token made requests.", Allowed{.min = 1},
+          &Config::http, &http::HttpOptions::max_connections_per_token),
+      key("http.max_streams", "Open live event streams (each open dashboard holds one).", Allowed{.min = 1},
+          &Config::http, &http::HttpOptions::max_streams),
+      key("http.max_streams_per_token", "Open live event streams of one token.", Allowed{.min = 1}, &Config::http,
+          &http::HttpOptions::max_streams_per_token),
+      key("http.idle_timeout_s", "A connection that sends no request this long (new or kept alive) is closed.",
+          Allowed{.min = 1}, &Config::http, &http::HttpOptions::idle_timeout),
+      key("http.header_timeout_s", "Time from a request's first byte to the end of its header.", Allowed{.min = 1},
+          &Config::http, &http::HttpOptions::header_timeout),
+      key("http.read_timeout_s", "Time to receive a request's body.", Allowed{.min = 1}, &Config::http,
+          &http::HttpOptions::read_timeout),
+      key("http.write_timeout_s", "A client that takes longer to read an answer (or an event) is disconnected.",
+          Allowed{.min = 1}, &Config::http, &http::HttpOptions::write_timeout),
       key("http.bootstrap_token",
-          "An admin token for the first start, accepted until tokens exist; empty: STERIFLEET_BOOTSTRAP_TOKEN "
-          "from the environment.",
+          "An admin token for the first start (24 characters or more), accepted until tokens exist; empty: "
+          "STERIFLEET_BOOTSTRAP_TOKEN from the environment.",
           &Config::http, &http::HttpOptions::bootstrap_token),
 
       key("engine.policy", "Policy file (TOML); empty: the built-in policy (CDC 2008 defaults).", &Config::policy),

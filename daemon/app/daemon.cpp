@@ -19,6 +19,8 @@ namespace {
 
 namespace net = boost::asio;
 
+constexpr std::size_t min_bootstrap_length = 24;
+
 [[noreturn]] void die(const std::string& why) {
   spdlog::critical("{}; stopping", why);
   spdlog::default_logger()->flush();
@@ -50,6 +52,13 @@ http::HttpOptions http_options(const Config& config, http::NotifyActions notify,
   web.sign_checkpoint = [&checkpoints](const store::AuditHead& head) { return checkpoints.sign(head); };
   if (web.bootstrap_token.empty()) {
     if (const char* from_env = std::getenv("STERIFLEET_BOOTSTRAP_TOKEN")) web.bootstrap_token = from_env;
+  }
+  // An admin secret short enough to guess would be an open door on a fresh install.
+  if (!web.bootstrap_token.empty() && web.bootstrap_token.size() < min_bootstrap_length) {
+    throw StartError(exit_config, "the bootstrap token (http.bootstrap_token or STERIFLEET_BOOTSTRAP_TOKEN) has " +
+                                      std::to_string(web.bootstrap_token.size()) + " characters; it needs at least " +
+                                      std::to_string(min_bootstrap_length) +
+                                      " (for example: head -c 24 /dev/urandom | base64)");
   }
   web.fatal = [](const std::string& why) { die(why); };
   return web;

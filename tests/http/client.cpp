@@ -144,9 +144,12 @@ bool Client::closed_by_peer(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     bool closed = false;
-    read_some(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()),
-              &closed);
+    const auto got = read_some(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()), &closed);
     if (closed) return true;
+    // Nothing within the time: the timeout closed our end, and a further read would fail as if the
+    // server had closed it.
+    if (got.empty()) return false;
   }
   return false;
 }

@@ -90,8 +90,8 @@ TEST(Server, GarbageRequest_Is400) {
   EXPECT_NE(client.read_until("\r\n\r\n", 5s).find("400 Bad Request"), std::string::npos);
 }
 
-TEST(Server, SlowRequest_IsCutAtTheReadTimeout) {
-  Harness harness(tweaked([](HttpOptions& o) { o.read_timeout = 1s; }));
+TEST(Server, SlowRequest_IsCutAtTheHeaderTimeout) {
+  Harness harness(tweaked([](HttpOptions& o) { o.header_timeout = 1s; }));
   Client client(harness.port());
   client.write_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // never finished
   const auto started = std::chrono::steady_clock::now();
@@ -99,18 +99,35 @@ TEST(Server, SlowRequest_IsCutAtTheReadTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
 }
 
-TEST(Server, ConnectionsBeyondTheLimit_AreClosed) {
+TEST(Server, SlowBody_IsCutAtTheReadTimeout) {
+  Harness harness(tweaked([](HttpOptions& o) { o.read_timeout = 1s; }));
+  Client client(harness.port());
+  client.write_raw("POST /api/v1/reprocessing HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{");
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client.closed_by_peer(5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
+TEST(Server, ConnectionsBeyondTheLimit_Are503ButHealthAnswers) {
   Harness harness(tweaked([](HttpOptions& o) { o.max_connections = 2; }));
   Client first(harness.port()), second(harness.port());
   EXPECT_EQ(first.get("/healthz").result_int(), 200);
   EXPECT_EQ(second.get("/healthz").result_int(), 200);
   Client third(harness.port());
+  const auto refused = third.get("/api/v1/devices", harness.token(Role::viewer));
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_EQ(error_message(refused),
+            "the server has 2 connections open, its limit (http.max_connections); only /healthz and /readyz are "
+            "answered on further connections until some close");
+  EXPECT_EQ(refused[bhttp::field::retry_after], "5");
   EXPECT_TRUE(third.closed_by_peer(2s));
+  Client probe(harness.port());
+  EXPECT_EQ(probe.get("/healthz").result_int(), 200);
   first.write_raw("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_TRUE(first.closed_by_peer(2s));
   for (int i = 0; i < 50 && harness.server().connections() > 1; ++i) std::this_thread::sleep_for(20ms);
   Client fourth(harness.port());
-  EXPECT_EQ(fourth.get("/healthz").result_int(), 200);
+  EXPECT_EQ(fourth.get("/api/v1/devices", harness.token(Role::viewer)).result_int(), 200);
 }
 
 TEST(Server, Dashboard_ServesFilesWithTypesCachingAndFallback) {

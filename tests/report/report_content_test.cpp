@@ -3,6 +3,9 @@
 // the recall of a positive BI (the engine's own answer), the summary, and the filters.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "clinic_day.hpp"
 #include "sterifleet/http/record_views.hpp"
 
@@ -282,6 +285,46 @@ TEST_F(ComplianceReportTest, EmptyPeriod_StillHasEverySectionAndASeal) {
   EXPECT_EQ(report["integrity"]["sha256"].get<std::string>().size(), 64u);
   const auto records = parse_csv(day().make(Format::csv, "north", empty_day, empty_day + days(1)).text);
   EXPECT_EQ(section(records, "session").size(), 1u) << "the header alone";
+}
+
+}  // namespace
+}  // namespace sterifleet::report::testing
+
+namespace sterifleet::report::testing {
+namespace {
+
+// OWASP's CSV injection guidance: people's text that a spreadsheet would run as a formula is made text
+// with a leading single quote; a field that is wholly a number stays a number, negative or not.
+TEST(CsvInjection, FormulaLikeTextIsNeutralised_NumbersStayNumbers) {
+  ClinicDay day;
+  const std::string formula = R"(=HYPERLINK("http://evil.example","details"))";
+  store::AlertQuery open;  // PEN-2's use without reprocessing on day two
+  open.state = "open";
+  open.clinic = "north";
+  open.device = "PEN-2";
+  const auto rows_open = day.store().alerts(open).rows;
+  ASSERT_EQ(rows_open.size(), 1u);
+  const auto id = rows_open.front().at("id").get<std::string>();
+  const auto acknowledged = day.fleet().acknowledge(id, "token:mia", formula);
+  ASSERT_TRUE(acknowledged.ok()) << acknowledged.refusal->message;
+  const auto resolved = day.fleet().resolve(id, "token:mia", "-2+3");
+  ASSERT_TRUE(resolved.ok()) << resolved.refusal->message;
+  const auto text = day.make(Format::csv).text;
+  const auto violations = rows(parse_csv(text), "violation");
+  const auto found =
+      std::find_if(violations.begin(), violations.end(), [&](const auto& v) { return v.at("alert") == id; });
+  ASSERT_NE(found, violations.end());
+  EXPECT_EQ(found->at("ack_comment"), "'" + formula);
+  EXPECT_EQ(found->at("closure"), "'-2+3");
+  EXPECT_NE(text.find(R"x(,"'=HYPERLINK(""http://evil.example"",""details"")")x"), std::string::npos);
+  for (const auto& record : parse_csv(text)) {
+    for (const auto& field : record) {
+      if (field.empty() || std::string_view("=+-@\t\r").find(field.front()) == std::string_view::npos) continue;
+      char* end = nullptr;
+      std::strtod(field.c_str(), &end);
+      EXPECT_EQ(end, field.c_str() + field.size()) << "a formula-like field that is not a number: " << field;
+    }
+  }
 }
 
 }  // namespace

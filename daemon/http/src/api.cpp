@@ -47,6 +47,20 @@ Response method_not_allowed(const Router::Found& found, bhttp::verb method) {
   return response;
 }
 
+// The dashboard loads its scripts, styles and data from this origin only and may not be framed
+// (clickjacking); an API answer is data, never a document to run. Neither sends a Referer onwards.
+constexpr std::string_view dashboard_policy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+constexpr std::string_view api_policy = "default-src 'none'; frame-ancestors 'none'";
+
+void set_security_headers(Response& response, bool dashboard) {
+  response.set("Content-Security-Policy", dashboard ? dashboard_policy : api_policy);
+  response.set(bhttp::field::x_frame_options, "DENY");
+  response.set("Referrer-Policy", "no-referrer");
+  response.set("X-Content-Type-Options", "nosniff");
+}
+
 }  // namespace
 
 struct Api::Impl {
@@ -78,7 +92,7 @@ struct Api::Impl {
     return token ? "Bearer " + *token : std::string();
   }
 
-  Reply dispatch(const Request& request) const {
+  Reply dispatch(const Request& request, const Admission& admit) const {
     const auto target = Target::parse(request.target());
     const auto& query = target.query;
     const auto found = router.find(request.method(), target.segments);
@@ -111,6 +125,9 @@ struct Api::Impl {
                                  clinic_list(principal->clinics)),
               false, route->pattern};
     }
+    if (principal && admit) {
+      if (auto refused = admit(*principal, route->pattern)) return {std::move(*refused), false, route->pattern};
+    }
     const Call call{request, principal ? &*principal : nullptr, query, found.params, context};
     auto response = route->handler(call);
     const bool stream = route->pattern == stream_route && response.result() == bhttp::status::ok;
@@ -132,10 +149,10 @@ Api::Api(HttpOptions options, Services services)
 
 Api::~Api() = default;
 
-Reply Api::handle(const Request& request) const {
+Reply Api::handle(const Request& request, const Admission& admit) const {
   Reply reply;
   try {
-    reply = impl_->dispatch(request);
+    reply = impl_->dispatch(request, admit);
   } catch (const ApiError& e) {
     reply.response = error_response(e.code(), e.what());
   } catch (const store::BadCursor& e) {
@@ -148,6 +165,7 @@ Reply Api::handle(const Request& request) const {
     spdlog::error("http {} {}: {}", std::string(request.method_string()), std::string(request.target()), e.what());
     reply.response = error_response(ErrorCode::internal, "internal error; see the daemon's log");
   }
+  set_security_headers(reply.response, reply.route == "static");
   reply.response.version(request.version());
   reply.response.keep_alive(request.keep_alive());
   return reply;

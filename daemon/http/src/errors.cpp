@@ -18,6 +18,8 @@ std::string_view to_string(ErrorCode code) noexcept {
       return "conflict";
     case ErrorCode::payload_too_large:
       return "payload_too_large";
+    case ErrorCode::too_many_requests:
+      return "too_many_requests";
     case ErrorCode::internal:
       return "internal";
     case ErrorCode::unavailable:
@@ -42,6 +44,8 @@ beast_http::status status_of(ErrorCode code) noexcept {
       return beast_http::status::conflict;
     case ErrorCode::payload_too_large:
       return beast_http::status::payload_too_large;
+    case ErrorCode::too_many_requests:
+      return beast_http::status::too_many_requests;
     case ErrorCode::internal:
       return beast_http::status::internal_server_error;
     case ErrorCode::unavailable:

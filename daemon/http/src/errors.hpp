@@ -22,6 +22,7 @@ enum class ErrorCode {
   method_not_allowed,
   conflict,
   payload_too_large,
+  too_many_requests,
   internal,
   unavailable,
 };

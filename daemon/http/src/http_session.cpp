@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "router.hpp"
 #include "sse_session.hpp"
 
 namespace sterifleet::http {
@@ -15,6 +16,15 @@ constexpr std::chrono::seconds drain_time{2};
 constexpr std::chrono::seconds tls_shutdown_time{5};
 
 constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// An overflow connection holds a place a health probe may need next: one request, asked at once.
+constexpr std::chrono::seconds overflow_time{2};
+constexpr std::size_t first_read = 4096;
+
+// The token key of a principal; the bootstrap secret has no token id and cannot be revoked by one.
+std::string token_key(const Principal& who) { return who.token_id.empty() ? "(bootstrap)" : who.token_id; }
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -35,7 +45,7 @@ void HttpSession<Stream>::run() {
   // Accept completes outside the strand; every step from here runs on it.
   net::dispatch(executor_, [self = this->shared_from_this()] {
     if constexpr (tls) {
-      beast::get_lowest_layer(self->stream_).expires_after(self->state_->options.read_timeout);
+      beast::get_lowest_layer(self->stream_).expires_after(self->state_->options.header_timeout);
       self->stream_.async_handshake(net::ssl::stream_base::server,
                                     beast::bind_front_handler(&HttpSession::on_handshake, self));
     } else {
@@ -64,7 +74,25 @@ void HttpSession<Stream>::do_read() {
   parser_.emplace();
   parser_->header_limit(options.header_limit);
   parser_->body_limit(options.body_limit);
-  beast::get_lowest_layer(stream_).expires_after(options.read_timeout);
+  if (buffer_.size() > 0) return read_header();  // a pipelined request has begun already
+  const bool over = slot_.over() != Connections::Over::none;
+  beast::get_lowest_layer(stream_).expires_after(over ? overflow_time : options.idle_timeout);
+  stream_.async_read_some(buffer_.prepare(first_read),
+                          beast::bind_front_handler(&HttpSession::on_first_bytes, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_first_bytes(beast::error_code ec, std::size_t bytes) {
+  if (ec == net::error::eof) return do_close();
+  if (ec) return fail(ec, "wait for a request");
+  buffer_.commit(bytes);
+  read_header();
+}
+
+template <class Stream>
+void HttpSession<Stream>::read_header() {
+  const bool over = slot_.over() != Connections::Over::none;
+  beast::get_lowest_layer(stream_).expires_after(over ? overflow_time : state_->options.header_timeout);
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
 }
@@ -102,6 +130,7 @@ void HttpSession<Stream>::on_continue(beast::error_code ec, std::size_t) {
 template <class Stream>
 void HttpSession<Stream>::read_body() {
   if (parser_->is_done()) return handle();
+  beast::get_lowest_layer(stream_).expires_after(state_->options.read_timeout);
   bhttp::async_read(stream_, buffer_, *parser_,
                     beast::bind_front_handler(&HttpSession::on_body, this->shared_from_this()));
 }
@@ -122,17 +151,60 @@ void HttpSession<Stream>::on_body(beast::error_code ec, std::size_t) {
 template <class Stream>
 void HttpSession<Stream>::handle() {
   auto request = parser_->release();
+  if (slot_.over() != Connections::Over::none) return answer_overflow(request);
   std::string method(request.method_string());
   const auto started = std::chrono::steady_clock::now();
   auto self = this->shared_from_this();
   const bool posted =
       state_->workers.post([self, request = std::move(request), started, method = std::move(method)]() mutable {
-        auto reply = self->state_->api.handle(request);
+        auto reply = self->state_->api.handle(
+            request, [&self](const Principal& who, std::string_view route) { return self->admit(who, route); });
         net::post(self->executor_, [self, reply = std::move(reply), started, method = std::move(method)]() mutable {
           self->send(std::move(reply), started, method);
         });
       });
   if (!posted) do_close();  // the server is stopping
+}
+
+// Here, on the strand and not on a worker: health and readiness must answer even when every worker
+// is busy, and both are cheap.
+template <class Stream>
+void HttpSession<Stream>::answer_overflow(const Request& request) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto path = path_of(request.target());
+  Reply reply;
+  if (request.method() == bhttp::verb::get && (path == "/healthz" || path == "/readyz")) {
+    reply = state_->api.handle(request);
+  } else {
+    reply.response = refusal(slot_.over() == Connections::Over::total ? Limit::connections : Limit::client_connections);
+    reply.route = "refused";
+  }
+  reply.response.keep_alive(false);  // the overflow place is for one request
+  send(std::move(reply), started, std::string(request.method_string()));
+}
+
+template <class Stream>
+std::optional<Response> HttpSession<Stream>::admit(const Principal& who, std::string_view route) {
+  const auto token = token_key(who);
+  if (!token_connection_ || token_connection_.token() != token) {
+    token_connection_ = {};
+    auto taken = state_->places->try_take(TokenPlaces::Kind::connection, token);
+    if (const auto* limit = std::get_if<Limit>(&taken)) return refusal(*limit);
+    token_connection_ = std::move(std::get<TokenPlaces::Place>(taken));
+  }
+  if (route == stream_route) {
+    auto taken = state_->places->try_take(TokenPlaces::Kind::stream, token);
+    if (const auto* limit = std::get_if<Limit>(&taken)) return refusal(*limit);
+    stream_place_ = std::move(std::get<TokenPlaces::Place>(taken));
+  }
+  return std::nullopt;
+}
+
+template <class Stream>
+Response HttpSession<Stream>::refusal(Limit limit) {
+  state_->metrics.refused(limit);
+  spdlog::debug("http: refused by the {} limit", to_string(limit));
+  return over_limit(limit, state_->options);
 }
 
 template <class Stream>
@@ -142,9 +214,11 @@ void HttpSession<Stream>::send(Reply reply, std::chrono::steady_clock::time_poin
   spdlog::debug("http {} {} -> {} in {:.1f} ms", method, reply.route, reply.response.result_int(), seconds * 1e3);
   if (reply.stream) {
     handed_over_ = true;
-    auto stream = std::make_shared<SseSession<Stream>>(std::move(stream_), state_, std::move(slot_));
+    auto stream = std::make_shared<SseSession<Stream>>(std::move(stream_), state_, std::move(slot_),
+                                                       std::move(token_connection_), std::move(stream_place_));
     return stream->start(std::move(reply.response), std::move(reply.stream_scope));
   }
+  stream_place_ = {};  // the stream request was refused after admission
   response_ = std::move(reply.response);
   close_after_write_ = response_.need_eof();
   beast::get_lowest_layer(stream_).expires_after(state_->options.write_timeout);

@@ -1,6 +1,8 @@
-// One HTTP/1.1 connection (plain or TLS): reads a request within the limits, has the Api answer it on
-// a worker, writes the reply (one write in flight), and repeats while the client keeps it alive.
-// A stream request hands the socket to an SseSession. All steps run on the connection's strand.
+// One HTTP/1.1 connection (plain or TLS): waits for a request (idle timeout), reads its header (header
+// timeout) and body (read timeout) within the size limits, has the Api answer it on a worker, writes
+// the reply (one write in flight), and repeats while the client keeps it alive. A stream request hands
+// the socket to an SseSession. A connection on an overflow place gets one request, answered only for
+// health and readiness. All steps run on the connection's strand.
 #pragma once
 
 #include <array>
@@ -27,11 +29,17 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
 
   void on_handshake(beast::error_code ec);
   void do_read();
+  void on_first_bytes(beast::error_code ec, std::size_t bytes);
+  void read_header();
   void on_header(beast::error_code ec, std::size_t bytes);
   void on_continue(beast::error_code ec, std::size_t bytes);
   void read_body();
   void on_body(beast::error_code ec, std::size_t bytes);
   void handle();
+  void answer_overflow(const Request& request);
+  /// On a worker, after authentication: counts the connection (and a stream) for the token.
+  std::optional<Response> admit(const Principal& who, std::string_view route);
+  Response refusal(Limit limit);
   void send(Reply reply, std::chrono::steady_clock::time_point started, std::string method);
   void on_write(beast::error_code ec, std::size_t bytes);
   /// Answers an error and closes: the unread rest of the request makes the connection unusable.
@@ -46,7 +54,10 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<ServerState> state_;
   Connections::Slot slot_;  ///< after state_: its observer lives there
-  Response response_;       ///< the one write in flight
+  // Taken by admit() on a worker while the strand waits for its answer, then used on the strand.
+  TokenPlaces::Place token_connection_;
+  TokenPlaces::Place stream_place_;
+  Response response_;  ///< the one write in flight
   bool close_after_write_ = false;
   bool handed_over_ = false;  ///< the socket went to an event stream
   bool linger_ = false;       ///< drain what the client still sends before closing

@@ -56,13 +56,13 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  if (auto slot = state_->connections->try_enter()) {
+  // A peer that already left has no address: it counts under "", and its session ends at its first read.
+  beast::error_code gone;
+  const auto peer = socket.remote_endpoint(gone);
+  if (auto slot = state_->connections->try_enter(gone ? std::string() : peer.address().to_string())) {
     start_session(std::move(socket), std::move(*slot));
   } else {
-    state_->metrics.connection_refused();
-    spdlog::debug("http: {} connections open, refusing one more", state_->options.max_connections);
-    beast::error_code ignored;
-    socket.close(ignored);
+    socket.close(gone);  // the server is stopping
   }
   do_accept();
 }

@@ -1,5 +1,6 @@
-// Accepts connections and gives each a session, plain or TLS; refuses (closes) connections beyond the
-// limit at once, so a flood cannot take the daemon's memory or file descriptors.
+// Accepts connections and gives each a session, plain or TLS, with a place in Connections: regular, or
+// an overflow place when a limit is reached, so a flood cannot take the daemon's memory or file
+// descriptors, nor its health answers.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>

@@ -18,6 +18,7 @@
 #include "http_metrics.hpp"
 #include "sterifleet/fleet/event_bus.hpp"
 #include "sterifleet/http/api.hpp"
+#include "token_places.hpp"
 
 namespace sterifleet::http {
 
@@ -56,20 +57,35 @@ class Workers {
 struct ServerState {
   ServerState(HttpOptions options_in, Services services, fleet::EventBus& events_in, net::thread_pool& pool)
       : options(options_in),
-        api(options_in, services),
+        places(std::make_shared<TokenPlaces>(TokenLimits{options_in.max_connections_per_token, options_in.max_streams,
+                                                         options_in.max_streams_per_token})),
+        api(ending_streams_on_revocation(options_in, places), services),
         events(events_in),
         metrics(services.metrics.registry()),
-        connections(std::make_shared<Connections>(options_in.max_connections,
-                                                  [this](std::size_t open) { metrics.set_connections(open); })),
+        connections(std::make_shared<Connections>(
+            ConnectionLimits{options_in.max_connections, options_in.max_connections_per_client, overflow_connections},
+            [this](std::size_t open) { metrics.set_connections(open); }, [this] { metrics.connection_refused(); })),
         workers(pool) {}
 
+  /// Connections beyond the limits that may still ask for health and readiness (connections.hpp).
+  static constexpr std::size_t overflow_connections = 16;
+
   HttpOptions options;
+  std::shared_ptr<TokenPlaces> places;
   Api api;
   fleet::EventBus& events;
   HttpMetrics metrics;
   std::shared_ptr<Connections> connections;
   Workers workers;
   std::optional<net::ssl::context> tls;
+
+ private:
+  static HttpOptions ending_streams_on_revocation(HttpOptions options, const std::shared_ptr<TokenPlaces>& places) {
+    options.token_revoked = [weak = std::weak_ptr<TokenPlaces>(places)](const std::string& token_id) {
+      if (const auto live = weak.lock()) live->revoke(token_id);
+    };
+    return options;
+  }
 };
 
 /// Reports a failed connection step; operation_aborted (our own close) and a peer that simply left

@@ -71,6 +71,7 @@ Response revoke_token(const Call& call) {
   return call.context.write(
       [&] { return call.context.services.fleet.revoke_token(id, call.principal->actor(), cause_of(call)); },
       [&] {
+        if (call.context.options.token_revoked) call.context.options.token_revoked(id);
         spdlog::info("http: {} revoked token {}", call.principal->actor(), id);
         return json{{"id", id}, {"revoked", true}};
       });

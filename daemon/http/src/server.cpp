@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "listener.hpp"
 
@@ -41,15 +43,65 @@ net::ssl::context tls_context(const HttpOptions& options) {
 
 }  // namespace
 
+// A token revoked where this server's API did not see it (another daemon on the same PostgreSQL, or the
+// store changed by hand) must end its streams too: twice a second, the tokens holding streams are
+// looked up in the store, on a worker, and the revoked ones are ended.
+class RevocationSweep : public std::enable_shared_from_this<RevocationSweep> {
+ public:
+  RevocationSweep(net::io_context& io, std::shared_ptr<ServerState> state, store::Store& store)
+      : timer_(net::make_strand(io)), state_(std::move(state)), store_(store) {}
+
+  void run() {
+    timer_.expires_after(sweep_interval);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->stopped_) return;
+      if (self->state_->places->streams() > 0) {
+        self->state_->workers.post([self] { self->sweep(); });
+      }
+      self->run();
+    });
+  }
+  void stop() {
+    net::post(timer_.get_executor(), [self = shared_from_this()] {
+      self->stopped_ = true;
+      self->timer_.cancel();
+    });
+  }
+
+ private:
+  static constexpr std::chrono::milliseconds sweep_interval{500};
+
+  void sweep() {
+    try {
+      const auto streaming = state_->places->tokens_with_streams();
+      for (const auto& token : store_.tokens()) {
+        if (token.revoked && std::find(streaming.begin(), streaming.end(), token.id) != streaming.end()) {
+          spdlog::info("http: token {} was revoked elsewhere; ending its event streams", token.id);
+          state_->places->revoke(token.id);
+        }
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("http: cannot check the event streams' tokens: {}", e.what());
+    }
+  }
+
+  net::steady_timer timer_;  ///< on its own strand: the handler and stop() touch it from any I/O thread
+  std::shared_ptr<ServerState> state_;
+  store::Store& store_;
+  bool stopped_ = false;  ///< on the timer's strand
+};
+
 struct HttpServer::Impl {
   net::io_context& io;
   net::thread_pool pool;
+  store::Store& store;
   std::shared_ptr<ServerState> state;
   std::shared_ptr<Listener> listener;
+  std::shared_ptr<RevocationSweep> sweep;
   bool stopped = false;
 
   Impl(net::io_context& io_in, HttpOptions options, Services services, fleet::EventBus& events)
-      : io(io_in), pool(std::max<std::size_t>(options.workers, 1)) {
+      : io(io_in), pool(std::max<std::size_t>(options.workers, 1)), store(services.store) {
     state = std::make_shared<ServerState>(std::move(options), std::move(services), events, pool);
   }
 };
@@ -75,6 +127,8 @@ void HttpServer::start() {
     throw std::runtime_error("http.listen " + options.listen + ": " + e.code().message());
   }
   impl_->listener->run();
+  impl_->sweep = std::make_shared<RevocationSweep>(impl_->io, impl_->state, impl_->store);
+  impl_->sweep->run();
   spdlog::info("http: serving {} on {}:{}{}", tls() ? "HTTPS" : "HTTP", endpoint.address().to_string(), port(),
                options.dashboard_dir.empty() ? "" : ", dashboard from " + options.dashboard_dir);
 }
@@ -83,6 +137,7 @@ void HttpServer::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   if (impl_->listener) impl_->listener->stop();
+  if (impl_->sweep) impl_->sweep->stop();
   impl_->state->workers.detach();
   impl_->state->connections->close_all();
   // Handlers already running finish (their replies are dropped with the closed connections).

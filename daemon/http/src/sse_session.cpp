@@ -6,6 +6,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 namespace sterifleet::http {
 
@@ -14,6 +15,8 @@ namespace {
 // The browser's EventSource reconnects after this long when the stream breaks.
 constexpr std::string_view stream_prologue = "retry: 3000\n: connected\n\n";
 constexpr std::string_view heartbeat_text = ": heartbeat\n\n";
+constexpr std::string_view revoked_text = "event: revoked\ndata: {}\n\n";
+constexpr std::string_view last_chunk = "0\r\n\r\n";
 
 }  // namespace
 
@@ -33,11 +36,14 @@ std::string sse_event(const std::string& event) {
 }
 
 template <class Stream>
-SseSession<Stream>::SseSession(Stream stream, std::shared_ptr<ServerState> state, Connections::Slot slot)
+SseSession<Stream>::SseSession(Stream stream, std::shared_ptr<ServerState> state, Connections::Slot slot,
+                               TokenPlaces::Place connection, TokenPlaces::Place place)
     : stream_(std::move(stream)),
       executor_(stream_.get_executor()),
       state_(std::move(state)),
       slot_(std::move(slot)),
+      connection_(std::move(connection)),
+      place_(std::move(place)),
       heartbeat_(executor_) {}
 
 template <class Stream>
@@ -48,6 +54,9 @@ SseSession<Stream>::~SseSession() {
 template <class Stream>
 void SseSession<Stream>::start(Response head, store::ClinicScope scope) {
   slot_.bind(this->weak_from_this());
+  if (!place_.bind(std::weak_ptr<Revocable>(this->shared_from_this()))) {
+    return shut("revoked", {});  // between authentication and now: nothing was sent yet
+  }
   subscription_ = state_->events.subscribe(state_->options.stream_queue, std::move(scope));
   state_->metrics.stream_opened();
   subscription_->on_ready([weak = this->weak_from_this()] {
@@ -68,6 +77,20 @@ void SseSession<Stream>::close() {
 }
 
 template <class Stream>
+void SseSession<Stream>::revoked() {
+  net::post(executor_, [self = this->shared_from_this()] { self->end(); });
+}
+
+template <class Stream>
+void SseSession<Stream>::end() {
+  if (closed_ || ending_) return;
+  ending_ = true;
+  heartbeat_.cancel();
+  last_ = http_chunk(revoked_text) + std::string(last_chunk);
+  if (!busy_) write(std::exchange(last_, {}));
+}
+
+template <class Stream>
 void SseSession<Stream>::notified() {
   // Runs on the publisher's thread (inside the Fleet's commit): only schedule, never write here.
   if (scheduled_.exchange(true)) return;
@@ -79,7 +102,7 @@ void SseSession<Stream>::notified() {
 
 template <class Stream>
 void SseSession<Stream>::pump() {
-  if (busy_ || closed_) return;
+  if (busy_ || closed_ || ending_) return;
   std::size_t dropped = 0;
   const auto events = subscription_->drain(dropped);
   if (events.empty() && dropped == 0) return;
@@ -106,6 +129,8 @@ void SseSession<Stream>::on_write(beast::error_code ec, std::size_t) {
   busy_ = false;
   if (ec) return shut("write", ec);
   writing_.clear();
+  if (!last_.empty()) return write(std::exchange(last_, {}));
+  if (ending_) return shut("revoked", {});
   pump();
 }
 
@@ -117,7 +142,7 @@ void SseSession<Stream>::arm_heartbeat() {
 
 template <class Stream>
 void SseSession<Stream>::on_heartbeat(beast::error_code ec) {
-  if (ec || closed_) return;
+  if (ec || closed_ || ending_) return;
   // A write still in flight is itself a sign of life; its own timeout judges a stalled client.
   if (!busy_) write(http_chunk(heartbeat_text));
   arm_heartbeat();

@@ -87,8 +87,11 @@ std::vector<std::uint64_t> segment_numbers(const fs::path& folder) {
 ReceiptLog::ReceiptLog(fs::path folder, bool sync, std::uint64_t segment_bytes)
     : folder_(std::move(folder)), sync_(sync), segment_bytes_(segment_bytes) {
   std::error_code error;
-  fs::create_directories(folder_, error);
+  const bool created = fs::create_directories(folder_, error);
   if (error) throw ReceiptLogError("cannot create the receipt log " + folder_.string() + ": " + error.message());
+  // Receipts are the devices' messages as received (patients' references included): the daemon's alone.
+  if (created) fs::permissions(folder_, fs::perms::owner_all, fs::perm_options::replace, error);
+  if (error) throw ReceiptLogError("cannot restrict the receipt log " + folder_.string() + ": " + error.message());
 }
 
 ReceiptLog::~ReceiptLog() { close_active(); }

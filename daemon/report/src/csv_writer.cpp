@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 
 #include "stored_row.hpp"
@@ -62,12 +63,54 @@ void append_field(std::string& out, std::string_view field) {
   out.push_back('"');
 }
 
+// OWASP's CSV injection guidance: a spreadsheet reads a cell that begins with one of these as a formula
+// (or, for tab and CR, strips them and reads what follows).
+bool formula_like(std::string_view field) {
+  if (field.empty()) return false;
+  switch (field.front()) {
+    case '=':
+    case '+':
+    case '-':
+    case '@':
+    case '\t':
+    case '\r':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A field that is wholly a decimal number ("-4", "+1.5e3") is a value, not a formula: a spreadsheet
+// reads it as that number, so negative numbers stay numbers.
+bool decimal_number(std::string_view field) {
+  double value = 0;
+  const auto unsigned_part = field.substr(field.front() == '+' || field.front() == '-' ? 1 : 0);
+  if (unsigned_part.empty() ||
+      !(std::isdigit(static_cast<unsigned char>(unsigned_part.front())) || unsigned_part.front() == '.')) {
+    return false;  // from_chars would take "inf" and "nan"
+  }
+  const auto [end, error] = std::from_chars(unsigned_part.data(), unsigned_part.data() + unsigned_part.size(), value);
+  return error == std::errc{} && end == unsigned_part.data() + unsigned_part.size();
+}
+
+// Text from people and devices (comments, reasons, names): a formula-like field is prefixed with a
+// single quote, which spreadsheets take as "this is text", and quoted, as OWASP advises.
+void append_text(std::string& out, std::string_view field) {
+  if (!formula_like(field) || decimal_number(field)) return append_field(out, field);
+  out.append(",\"'");
+  for (const char c : field) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
 // A JSON value as one field: text as is, numbers shortest, null empty, booleans true/false.
 void append_value(std::string& out, const json& value) {
   char digits[32];
   switch (value.type()) {
     case json::value_t::string:
-      append_field(out, value.get_ref<const std::string&>());
+      append_text(out, value.get_ref<const std::string&>());
       return;
     case json::value_t::number_integer: {
       const auto end = std::to_chars(digits, digits + sizeof digits, value.get<std::int64_t>()).ptr;
@@ -92,7 +135,7 @@ void append_value(std::string& out, const json& value) {
       out.push_back(',');
       return;
     default:
-      append_field(out, value.dump());
+      append_text(out, value.dump());
   }
 }
 
@@ -118,9 +161,9 @@ void append_json_text(std::string& out, std::optional<std::string_view> text) {
     case '"': {
       const auto characters = text->substr(1, text->size() - 2);
       if (std::none_of(characters.begin(), characters.end(), [](char c) { return c == '\\'; })) {
-        append_field(out, characters);
+        append_text(out, characters);
       } else {
-        append_field(out, json_string(*text));
+        append_text(out, json_string(*text));
       }
       return;
     }
@@ -136,7 +179,7 @@ void append_json_text(std::string& out, std::optional<std::string_view> text) {
                                 : append_number_as<std::uint64_t>(out, *text))) {
         return;
       }
-      if (!append_number_as<double>(out, *text)) append_field(out, *text);
+      if (!append_number_as<double>(out, *text)) append_text(out, *text);
   }
 }
 
@@ -204,7 +247,7 @@ class CsvWriter : public ReportWriter {
     for (const auto& field :
          {std::string_view(h.title), std::string_view(clinic), std::string_view(h.from), std::string_view(h.to),
           std::string_view(h.generated_at), std::string_view(h.generated_by), layout}) {
-      append_field(b, field);
+      append_text(b, field);
     }
     end_record(b);
     out_.written();
@@ -235,7 +278,7 @@ class CsvWriter : public ReportWriter {
     }
     append_members(b, row, session_middle);
     const auto clearance = row.string("clearance");
-    append_field(b, clearance.empty() ? std::string_view("none") : std::string_view(clearance));
+    append_text(b, clearance.empty() ? std::string_view("none") : std::string_view(clearance));
     append_members(b, row, session_tail);
     end_record(b);
     out_.written();
@@ -245,7 +288,7 @@ class CsvWriter : public ReportWriter {
     auto& b = out_.buffer();
     begin_record(b, "cycle");
     append_members(b, row, cycle_head);
-    append_field(b, joined(row.elements("load"), " "));
+    append_text(b, joined(row.elements("load"), " "));
     append_members(b, row, cycle_indicators);
     if (const auto bi = row.object("bi")) {
       append_members(b, *bi, bi_fields);
@@ -253,7 +296,7 @@ class CsvWriter : public ReportWriter {
       b.append(",,");
     }
     append_members(b, row, cycle_people);
-    append_field(b, joined(row.elements("reasons"), "; "));
+    append_text(b, joined(row.elements("reasons"), "; "));
     append_members(b, row, cycle_recall);
     end_record(b);
     out_.written();
@@ -271,7 +314,7 @@ class CsvWriter : public ReportWriter {
     for (const std::string_view field :
          {closure.how, std::string_view(closure.at), std::string_view(closure.by), std::string_view(closure.detail),
           std::string_view(closure.ack_by), std::string_view(closure.ack_at), std::string_view(closure.ack_comment)}) {
-      append_field(b, field);
+      append_text(b, field);
     }
     end_record(b);
     out_.written();
@@ -282,8 +325,8 @@ class CsvWriter : public ReportWriter {
     begin_record(b, "recall");
     append_member(b, recall, "cycle");
     append_member(b, recall, "bi_read_at");
-    append_field(b, joined(recall.at("cycles"), " "));
-    append_field(b, joined(recall.at("devices"), " "));
+    append_text(b, joined(recall.at("cycles"), " "));
+    append_text(b, joined(recall.at("devices"), " "));
     append_value(b, json(recall.at("sessions").size()));
     end_record(b);
     for (const auto& session : recall.at("sessions")) {
@@ -304,14 +347,14 @@ class CsvWriter : public ReportWriter {
     auto& b = out_.buffer();
     for (const auto& [metric, value] : summary.metrics()) {
       begin_record(b, "summary");
-      append_field(b, metric);
-      append_field(b, value);
+      append_text(b, metric);
+      append_text(b, value);
       end_record(b);
     }
     header("summary_rule", rule_columns);
     for (const auto& [rule, tally] : summary.rules()) {
       begin_record(b, "summary_rule");
-      append_field(b, rule);
+      append_text(b, rule);
       append_value(b, json(tally.opened));
       for (const auto count : tally.closed) append_value(b, json(count));
       end_record(b);

@@ -1,5 +1,8 @@
 #include "connection.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "sterifleet/store/store.hpp"
 
 namespace sterifleet::store::sqlite {
@@ -112,7 +115,21 @@ std::string Statement::blob(int column) const {
   return {static_cast<const char*>(data), static_cast<std::size_t>(size)};
 }
 
+namespace {
+
+// SQLite creates a database file 0644 (less the umask), and its WAL and SHM files with the database's
+// mode. Created 0600 here first (an empty file is an empty database), all three are the daemon's
+// alone: they hold operators' names and patients' references. An existing file keeps its mode.
+void create_private(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);  // otherwise it exists, or sqlite3_open_v2 reports why it cannot be made
+}
+
+}  // namespace
+
 Connection::Connection(const std::string& path, int flags) {
+  if ((flags & SQLITE_OPEN_CREATE) != 0) create_private(path);
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     auto message = error_message(db_, "opening " + path);

@@ -11,12 +11,19 @@ import { useFleet } from "../live/fleet";
 import { href } from "../router";
 import { useLoad } from "../useLoad";
 
+// OWASP's CSV injection guidance, as the daemon's CSV reports follow it: text a spreadsheet would run as
+// a formula gets a leading single quote and quotes; a field that is wholly a number stays a number.
+function cell(v: string): string {
+  const formula = /^[=+\-@\t\r]/.test(v) && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v);
+  if (formula) return `"'${v.replace(/"/g, '""')}"`;
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
 function csv(recall: Recall): string {
-  const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const rows = [["pen", "session", "started", "operator", "patient", "after_cycle"]];
   for (const s of recall.sessions)
     rows.push([s.pen, s.session, s.started, s.operator, s.patient ?? "withheld", s.after_cycle]);
-  return rows.map((r) => r.map(quote).join(",")).join("\n") + "\n";
+  return rows.map((r) => r.map(cell).join(",")).join("\n") + "\n";
 }
 
 function download(recall: Recall) {

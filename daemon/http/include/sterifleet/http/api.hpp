@@ -46,12 +46,18 @@ struct HttpOptions {
   std::string listen = "127.0.0.1:8080";  ///< host:port; port 0 picks a free one (HttpServer::port())
   std::string tls_cert;                   ///< PEM chain; with tls_key: HTTPS only
   std::string tls_key;
-  std::string dashboard_dir;    ///< built dashboard served at /; empty: not served
-  std::string bootstrap_token;  ///< admin secret for a fresh install (see Authenticator)
-  std::size_t max_connections = 256;
+  std::string dashboard_dir;                    ///< built dashboard served at /; empty: not served
+  std::string bootstrap_token;                  ///< admin secret for a fresh install (see Authenticator)
+  std::size_t max_connections = 256;            ///< beyond it, health and readiness only (and 503)
+  std::size_t max_connections_per_client = 64;  ///< from one client address; beyond it the same (and 429)
+  std::size_t max_connections_per_token = 32;   ///< connections whose requests one token authenticated
+  std::size_t max_streams = 128;                ///< live event streams in all
+  std::size_t max_streams_per_token = 16;
   std::uint64_t body_limit = 1024 * 1024;
   std::uint32_t header_limit = 16 * 1024;
-  std::chrono::seconds read_timeout{30};       ///< for a whole request, and between requests on a connection
+  std::chrono::seconds idle_timeout{30};       ///< for a request's first byte, on a new or kept-alive connection
+  std::chrono::seconds header_timeout{10};     ///< from a request's first byte to the end of its header
+  std::chrono::seconds read_timeout{30};       ///< for a request's body
   std::chrono::seconds write_timeout{30};      ///< a client that reads slower is disconnected
   std::chrono::seconds heartbeat{15};          ///< comment lines on an idle event stream
   std::size_t stream_queue = 1024;             ///< events a stream may lag behind before it loses the oldest
@@ -64,6 +70,8 @@ struct HttpOptions {
   /// Signs, keeps and publishes a checkpoint of the head a report states (the daemon's audit key); empty:
   /// reports carry none.
   std::function<checkpoint::Checkpoint(const store::AuditHead&)> sign_checkpoint;
+  /// Told of a token revoked through the API; HttpServer sets it to end the token's event streams.
+  std::function<void(const std::string& token_id)> token_revoked;
 };
 
 /// What Api::handle needs of the daemon.
@@ -94,6 +102,10 @@ struct RouteInfo {
   Reach reach = Reach::clinics;
 };
 
+/// Asked after authentication and before the handler runs whether the server takes the request: a
+/// response refuses it (the server counts a token's connections and streams with it).
+using Admission = std::function<std::optional<Response>(const Principal& who, std::string_view route)>;
+
 class Api {
  public:
   Api(HttpOptions options, Services services);
@@ -102,7 +114,7 @@ class Api {
   Api& operator=(const Api&) = delete;
 
   /// Thread-safe. Never throws: failures become JSON error responses.
-  Reply handle(const Request& request) const;
+  Reply handle(const Request& request, const Admission& admit = {}) const;
   std::vector<RouteInfo> routes() const;
 
   /// The OpenAPI 3.1 description (daemon/http/openapi.json), served at /api/v1/openapi.json.

@@ -36,8 +36,8 @@ struct DaemonOptions {
   std::map<std::string, std::string> settings;
   /// TOML appended to the file as it is, for what keys cannot say (arrays of tables: [[notify.route]]).
   std::string extra_toml;
-  std::string token = "test-bootstrap-token";  ///< http.bootstrap_token: an admin token for the API
-  std::optional<DaemonHttps> https;            ///< empty: plain HTTP
+  std::string token = "test-bootstrap-token-0123";  ///< http.bootstrap_token: an admin token for the API
+  std::optional<DaemonHttps> https;                 ///< empty: plain HTTP
   std::chrono::milliseconds ready_timeout{30'000};
 };
 
