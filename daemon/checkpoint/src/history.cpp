@@ -27,9 +27,18 @@ std::string count_of_records(std::int64_t n) { return std::to_string(n) + (n == 
 std::string proven_part(std::int64_t proven, std::int64_t limit) {
   if (limit < 1) return "";
   if (proven <= 0) return " No checkpoint proves any record before it.";
-  if (proven >= limit) return " " + capitalized(records(1, limit)) + " are the signed ones.";
-  return " " + capitalized(records(1, proven)) + " match a checkpoint; " + records(proven + 1, limit) +
-         " are covered by none that matches.";
+  // Appended piecewise: " " + std::string at -O3 trips GCC 12's false -Wrestrict (PR105651).
+  std::string out = " ";
+  if (proven >= limit) {
+    out += capitalized(records(1, limit));
+    out += " are the signed ones.";
+    return out;
+  }
+  out += capitalized(records(1, proven));
+  out += " match a checkpoint; ";
+  out += records(proven + 1, limit);
+  out += " are covered by none that matches.";
+  return out;
 }
 
 }  // namespace
