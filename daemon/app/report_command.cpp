@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "sterifleet/checkpoint/checkpoint.hpp"
 #include "sterifleet/crypto/ed25519.hpp"
@@ -78,7 +79,9 @@ bool key_exists(const std::string& path, std::ostream& log) {
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read " + path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace

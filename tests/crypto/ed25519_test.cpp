@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "sterifleet/crypto/hex.hpp"
 #include "sterifleet/crypto/random.hpp"
@@ -80,8 +81,9 @@ TEST_F(KeyFileTest, FirstStartMakesThePrivateKey0600AndThePublicKeyBeside) {
   EXPECT_TRUE(made.created);
   EXPECT_EQ(mode(path), 0600u);
   std::ifstream pub(path.string() + ".pub");
-  const std::string pem((std::istreambuf_iterator<char>(pub)), {});
-  EXPECT_EQ(public_key_from_pem(pem), made.key.public_key());
+  std::ostringstream pem;
+  pem << pub.rdbuf();
+  EXPECT_EQ(public_key_from_pem(pem.str()), made.key.public_key());
 
   const auto again = load_or_create_key_file(path);
   EXPECT_FALSE(again.created);

@@ -199,7 +199,8 @@ TEST_F(TlsEndToEnd, ARevokedDeviceCertificate_GetsNoConnectionOnceTheBrokerResta
   EXPECT_TRUE(daemon_.wait_ready(10s)) << "the daemon reconnects with its own certificate:\n" << daemon_.log();
 }
 
-TEST(TlsDaemon, ABrokerCertificateOfAnotherCa_GetsNoConnection_AndTheLogSaysWhy) {
+// A TLS failure must leave the daemon running and retrying: Paho C++ 1.2.0's TLS error handler crashed it.
+TEST(TlsDaemon, ABrokerCertificateOfAnotherCa_GetsNoConnection_AndTheDaemonKeepsRetrying) {
   TempDir certs("sterifleet-tls");
   TempDir rogue("sterifleet-rogue-ca");
   make_certs(certs.path(), {});
@@ -215,8 +216,12 @@ TEST(TlsDaemon, ABrokerCertificateOfAnotherCa_GetsNoConnection_AndTheLogSaysWhy)
     Daemon daemon(options);
     ADD_FAILURE() << "ready with a broker it cannot verify:\n" << daemon.log();
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("mqtt: TLS: "), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("certificate verify failed"), std::string::npos) << e.what();
+    const std::string log = e.what();
+    std::size_t attempts = 0;
+    for (auto at = log.find("cannot connect to ssl://"); at != std::string::npos;
+         at = log.find("cannot connect to ssl://", at + 1))
+      ++attempts;
+    EXPECT_GE(attempts, 2U) << log;
   }
 }
 

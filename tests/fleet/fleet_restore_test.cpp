@@ -183,6 +183,14 @@ TEST_F(FleetRestore, SnapshotPlusTailEqualsTheFullReplay) {
   EXPECT_GT(restored->store().audit_head().seq, head);
 }
 
+// A function of its own: braced in place, GCC 12 at -O3 warns that the message's strings may be
+// destroyed uninitialised (-Wmaybe-uninitialized, a false positive).
+protocol::DeviceMessage stray_fault_of_pen_1() {
+  return {protocol::ClinicId{"south"},
+          {protocol::DeviceId{"PEN-1"}, 1, 2000, kRestart},
+          protocol::Fault{protocol::FaultCode{"E1"}, "stray"}};
+}
+
 // PEN-1 stays north's after a restart from the journal or from a snapshot: its alert is there (the
 // traffic's people may have resolved it), and a message under south's topics is still refused.
 TEST_F(FleetRestore, ADeviceStaysBoundToItsClinicAcrossARestart) {
@@ -192,11 +200,7 @@ TEST_F(FleetRestore, ADeviceStaysBoundToItsClinicAcrossARestart) {
     ASSERT_EQ(fired.size(), 1u) << sql;
     EXPECT_EQ(fired[0].clinic.str(), "north");
     EXPECT_EQ(fired[0].subject, "PEN-1");
-    const auto again = run->raw("sterifleet/v1/south/PEN-1/event",
-                                foreign_payload({protocol::ClinicId{"south"},
-                                                 {protocol::DeviceId{"PEN-1"}, 1, 2000, kRestart},
-                                                 protocol::Fault{protocol::FaultCode{"E1"}, "stray"}}),
-                                kRestart);
+    const auto again = run->raw("sterifleet/v1/south/PEN-1/event", foreign_payload(stray_fault_of_pen_1()), kRestart);
     EXPECT_EQ(again.disposition, Fleet::Disposition::quarantined) << sql;
     EXPECT_EQ(again.reason, "clinic_mismatch");
     fired = clinic_mismatches(*run);
@@ -410,6 +414,39 @@ TEST(FleetUpgrade, MessagesQuarantinedBeforeFailSafeJudgingReplayAsTheyWereJudge
   // What comes after the upgrade is judged fail-safe.
   upgraded.raw("sterifleet/v1/north/PEN-1/event", "{not json", kStart + std::chrono::minutes(6));
   EXPECT_TRUE(upgraded.state_json()["devices"]["PEN-1"]["locked"].get<bool>());
+}
+
+// A store written before the patient reference pattern holds a session whose reference the pattern now
+// refuses, and no alert for it. The restart judges the whole journal again (the older snapshots are
+// refused) and raises the drift warning: it is stored then, once, so the store shows what the engine holds.
+TEST(FleetUpgrade, AnAlertTheJournalRaisesUnderNewerRules_IsStoredAtTheStartOnce) {
+  sterifleet::testing::TempDir dir("sterifleet-upgrade");
+  const fs::path db = dir.path() / "older.db";
+  const auto session =
+      from_pen_1(2, protocol::SessionStart{protocol::SessionId{"S1"}, engine::testing::cartridge("CRT-1"),
+                                           protocol::Millimetres{0.4}, protocol::Hertz{100}, protocol::OperatorId{"op"},
+                                           protocol::PatientRef{"1985-03-02"},
+                                           protocol::Listed<protocol::TreatmentArea>::other("face")});
+  {
+    DaemonRun run(db);
+    run.restore(kStart - std::chrono::minutes(1));
+    run.send(from_pen_1(1, protocol::Birth{protocol::DeviceKind::pen, "Dermapen 4", "1", std::nullopt}), kStart);
+    store::Commit older;  // what an older daemon stored for it: the message, no alert
+    older.messages.push_back({kStart, protocol::topic_of(session), protocol::encode(session), "north", "PEN-1", 1, 2,
+                              kStart, "session.start"});
+    run.store().commit(older);
+  }
+  store::AlertQuery drift;
+  drift.rule = "device.protocol_drift";
+  for (int start = 0; start < 2; ++start) {
+    DaemonRun restarted(db);
+    restarted.restore(kStart + std::chrono::minutes(5 + start));
+    const auto stored = restarted.store().alerts(drift).rows;
+    const auto patient = std::count_if(stored.begin(), stored.end(), [](const json& row) {
+      return row.value("subject", "") == "PEN-1/body/patient" && row.value("state", "") == "open";
+    });
+    EXPECT_EQ(patient, 1) << "start " << start << ": " << json(stored).dump();
+  }
 }
 
 }  // namespace

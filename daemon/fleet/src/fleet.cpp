@@ -87,6 +87,7 @@ Fleet::RestoreStats Fleet::restore() {
   const JournalAction start{clock_(), "engine", action::Start{}};
   staged.effects = apply(engine_, start);
   staged.commit.actions.push_back(to_stored(start));
+  store_missing_alerts(staged, clock_());
   engine.unlock();
   finish(staged, clock_());
   next_compaction_ = clock_();
@@ -119,6 +120,27 @@ void Fleet::load_snapshot(RestoreStats& stats) {
       before = snapshot->commit;
     }
   }
+}
+
+// A replay that judged the journal under newer rules than it was first judged by (a snapshot format
+// change refuses the older snapshots, so the whole journal is judged again) can raise alerts the store
+// never kept. They are stored, planned and audited now: the engine must not hold an alert nobody sees
+// or is told of. On a later start they are in the store, so this adds nothing twice.
+void Fleet::store_missing_alerts(Staged& staged, Timestamp now) {
+  engine_.for_each_alert([&](const engine::Alert& alert) {
+    if (!alert.active() || store_.alert(alert.id)) return;
+    const auto& staged_now = staged.effects.alerts;
+    if (std::any_of(staged_now.begin(), staged_now.end(), [&](const auto& c) { return c.alert.id == alert.id; }))
+      return;
+    staged.effects.alerts.push_back({engine::Transition::opened, alert});
+    staged.effects.audit.push_back({now,
+                                    "engine",
+                                    "alert:" + alert.id,
+                                    "opened",
+                                    {{"state", "none"}},
+                                    engine::to_json(alert),
+                                    "restart: the journal judged again under the engine's current rules"});
+  });
 }
 
 void Fleet::replay(const store::JournalEntry& entry) {

@@ -45,11 +45,8 @@ mqtt::connect_options connect_options_for(const MqttOptions& o) {
     if (!o.tls->key_file.empty()) ssl.set_private_key(o.tls->key_file);
     ssl.set_enable_server_cert_auth(o.tls->verify);
     ssl.set_verify(o.tls->verify);
-    // A failed connection reports only "Failure": OpenSSL's reason (a broker certificate of another
-    // CA, an expired one, a key that does not match) is what the operator needs. Paho's thread calls it.
-    ssl.set_error_handler([](const std::string& reason) {
-      spdlog::warn("mqtt: TLS: {}", reason.substr(0, reason.find_last_not_of(" \r\n") + 1));
-    });
+    // No set_error_handler: Paho C++ 1.2.0 hands OpenSSL a pointer to this local object, which the
+    // copies below outlive, and the daemon crashed on the first TLS failure (certificate verify failed).
     options.set_ssl(ssl);
   }
   return options;

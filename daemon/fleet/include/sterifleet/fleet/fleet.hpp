@@ -168,6 +168,7 @@ class Fleet {
   void replay(const store::JournalEntry& entry);
   /// Loads the newest snapshot the engine can use into engine_, trying older ones after a failure.
   void load_snapshot(RestoreStats& stats);
+  void store_missing_alerts(Staged& staged, Timestamp now);
   Outcome act(const std::string& actor, ActionKind what);
   Outcome act_on_token(const std::string& actor, ActionKind what, const std::string& sha256_hex);
   /// tick() under the lock; true when a snapshot is due.
