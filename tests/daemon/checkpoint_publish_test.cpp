@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "http_receiver.hpp"
@@ -67,7 +68,9 @@ TEST(DaemonCheckpoints, KeyIsMade0600_AndTheCheckpointIsFiledAndRetainedForAudit
   const fs::path file = daemon.db().string() + "-checkpoints.jsonl";
   EXPECT_EQ(mode_of(key), 0600u);
   std::ifstream public_pem(key.string() + ".pub");
-  const auto public_key = crypto::public_key_from_pem(std::string(std::istreambuf_iterator<char>(public_pem), {}));
+  std::ostringstream pem;
+  pem << public_pem.rdbuf();
+  const auto public_key = crypto::public_key_from_pem(pem.str());
   ASSERT_TRUE(public_key);
 
   // A subscriber that comes later gets the retained checkpoint: the one the daemon filed last.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "sterifleet/store/store.hpp"
 #include "sterifleet/testing/daemon.hpp"
@@ -30,7 +31,9 @@ Completed audit_verify(const fs::path& db, std::vector<std::string> more = {}) {
 
 std::string text_of(const fs::path& file) {
   std::ifstream in(file);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 /// The distinct audit sequences the checkpoints of `file` sign, ascending.

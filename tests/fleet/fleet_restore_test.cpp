@@ -442,9 +442,10 @@ TEST(FleetUpgrade, AnAlertTheJournalRaisesUnderNewerRules_IsStoredAtTheStartOnce
     DaemonRun restarted(db);
     restarted.restore(kStart + std::chrono::minutes(5 + start));
     const auto stored = restarted.store().alerts(drift).rows;
-    const auto patient = std::count_if(stored.begin(), stored.end(), [](const json& row) {
-      return row.value("subject", "") == "PEN-1/body/patient" && row.value("state", "") == "open";
-    });
+    int patient = 0;
+    for (const auto& row : stored) {
+      if (row.at("subject") == "PEN-1/body/patient" && row.at("state") == "open") ++patient;
+    }
     EXPECT_EQ(patient, 1) << "start " << start << ": " << json(stored).dump();
   }
 }
