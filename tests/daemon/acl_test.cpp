@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "broker_traffic.hpp"
 #include "sterifleet/protocol/time.hpp"
 #include "sterifleet/testing/daemon.hpp"
 #include "sterifleet/testing/mosquitto.hpp"
@@ -34,51 +34,16 @@ std::string topic(const std::string& device, const std::string& channel, const s
   return "sterifleet/v1/" + clinic + "/" + device + "/" + channel;
 }
 
-std::string message(const std::string& device, std::uint64_t seq, const std::string& type, json body) {
-  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  return json{
-      {"v", 1},       {"device", device},       {"boot", 1}, {"seq", seq}, {"ts", protocol::format_timestamp(now)},
-      {"type", type}, {"body", std::move(body)}}
-      .dump();
-}
-
-std::string birth(const std::string& device) {
-  return message(device, 1, "birth", {{"kind", "pen"}, {"model", "Dermapen 4"}, {"firmware", "4.2.1"}});
-}
-
-std::string telemetry(const std::string& device, std::uint64_t seq) {
-  return message(device, seq, "telemetry",
-                 {{"battery_pct", 80}, {"runtime_s", 1000}, {"strokes", 50000}, {"depth_mm", 0.5}, {"speed", 100}});
-}
-
 std::string command(const std::string& id) {
   const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   return json{{"v", 1}, {"cmd", "rebirth"}, {"id", id}, {"ts", protocol::format_timestamp(now)}}.dump();
 }
 
-/// A broker with accounts (in a password file made here) and the shipped ACL; no anonymous access.
-MosquittoOptions secured_broker(const fs::path& dir) {
-  fs::copy_file(fs::path(STERIFLEET_SOURCE_DIR) / "deploy/mosquitto/sterifleet.acl", dir / "sterifleet.acl");
-  const auto passwd = (dir / "sterifleet.passwd").string();
-  std::ofstream(passwd).close();
-  for (const auto& login : {daemon_login, pen_a_login, pen_b_login, wildcard_login}) {
-    const auto made = run_to_completion({"mosquitto_passwd", "-b", passwd, login.username, login.password});
-    if (made.status != 0) throw std::runtime_error("mosquitto_passwd: " + made.output);
-  }
-  MosquittoOptions options;
-  options.allow_anonymous = false;
-  options.extra_config = {"password_file " + passwd, "acl_file " + (dir / "sterifleet.acl").string()};
-  return options;
-}
-
-bool has_topic(const std::vector<Recorded>& all, const std::string& wanted) {
-  return std::any_of(all.begin(), all.end(), [&](const Recorded& r) { return r.topic == wanted; });
-}
-
 class DaemonAcl : public ::testing::Test {
  protected:
   TempDir security_{"sterifleet-acl"};
-  Mosquitto broker_{secured_broker(security_.path())};
+  Mosquitto broker_{
+      broker_with_shipped_acl(security_.path(), {daemon_login, pen_a_login, pen_b_login, wildcard_login})};
   Daemon daemon_{
       {STERIFLEETD_PATH,
        broker_.url(),

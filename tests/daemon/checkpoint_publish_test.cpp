@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "broker_traffic.hpp"
 #include "http_receiver.hpp"
 #include "sterifleet/checkpoint/checkpoint.hpp"
 #include "sterifleet/testing/daemon.hpp"
@@ -30,20 +31,6 @@ const MqttLogin daemon_login{"sterifleetd", "daemon-secret"};
 const MqttLogin auditor_login{"sterifleet-auditor", "auditor-secret"};
 const MqttLogin pen_login{"PEN-A", "pen-a-secret"};
 
-MosquittoOptions secured_broker(const fs::path& dir) {
-  fs::copy_file(fs::path(STERIFLEET_SOURCE_DIR) / "deploy/mosquitto/sterifleet.acl", dir / "sterifleet.acl");
-  const auto passwd = (dir / "sterifleet.passwd").string();
-  std::ofstream(passwd).close();
-  for (const auto& login : {daemon_login, auditor_login, pen_login}) {
-    const auto made = run_to_completion({"mosquitto_passwd", "-b", passwd, login.username, login.password});
-    if (made.status != 0) throw std::runtime_error("mosquitto_passwd: " + made.output);
-  }
-  MosquittoOptions options;
-  options.allow_anonymous = false;
-  options.extra_config = {"password_file " + passwd, "acl_file " + (dir / "sterifleet.acl").string()};
-  return options;
-}
-
 std::string last_line(const fs::path& file) {
   std::ifstream in(file);
   std::string line;
@@ -59,7 +46,7 @@ unsigned mode_of(const fs::path& path) {
 
 TEST(DaemonCheckpoints, KeyIsMade0600_AndTheCheckpointIsFiledAndRetainedForAuditors) {
   TempDir security("sterifleet-checkpoint-acl");
-  Mosquitto broker(secured_broker(security.path()));
+  Mosquitto broker(broker_with_shipped_acl(security.path(), {daemon_login, auditor_login, pen_login}));
   Daemon daemon(
       {STERIFLEETD_PATH,
        broker.url(),

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "broker_traffic.hpp"
 #include "sterifleet/protocol/time.hpp"
 #include "sterifleet/testing/daemon.hpp"
 #include "sterifleet/testing/message_keys.hpp"
@@ -73,27 +74,6 @@ MqttTls device_tls(const fs::path& certs, const std::string& device) {
 
 std::string topic(const std::string& device, const std::string& channel) {
   return "sterifleet/v1/C01/" + device + "/" + channel;
-}
-
-std::string message(const std::string& device, std::uint64_t seq, const std::string& type, json body) {
-  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  return json{
-      {"v", 1},       {"device", device},       {"boot", 1}, {"seq", seq}, {"ts", protocol::format_timestamp(now)},
-      {"type", type}, {"body", std::move(body)}}
-      .dump();
-}
-
-std::string birth(const std::string& device) {
-  return message(device, 1, "birth", {{"kind", "pen"}, {"model", "Dermapen 4"}, {"firmware", "4.2.1"}});
-}
-
-std::string telemetry(const std::string& device, std::uint64_t seq) {
-  return message(device, seq, "telemetry",
-                 {{"battery_pct", 80}, {"runtime_s", 1000}, {"strokes", 50000}, {"depth_mm", 0.5}, {"speed", 100}});
-}
-
-bool has_topic(const std::vector<Recorded>& all, const std::string& wanted) {
-  return std::any_of(all.begin(), all.end(), [&](const Recorded& r) { return r.topic == wanted; });
 }
 
 long long stored_messages_of(const Daemon& daemon, const std::string& device) {
