@@ -13,6 +13,8 @@ find_package(OpenSSL REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+# libpqxx 6.4 (Debian 12) ships no CMake configuration.
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)
 if(STERIFLEET_JEMALLOC)
   pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
 endif()
