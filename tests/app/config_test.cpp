@@ -286,6 +286,17 @@ TEST_F(NotifyConfigFile, UnknownKeyInAReceiver_IsRefusedWithItsLine) {
   EXPECT_NE(error.find("user_name"), std::string::npos) << error;
 }
 
+TEST_F(NotifyConfigFile, EmailPasswordWithoutRequiredTls_IsRefusedUnlessTheUrlIsSmtps) {
+  const auto clear = replaced(example(), "username = \"sterifleet\"", "username = \"sterifleet\"\nrequire_tls = false");
+  const auto error = error_loading(clear);
+  EXPECT_NE(error.find("require_tls = false with a password_file would let the password travel in clear"),
+            std::string::npos)
+      << error;
+  const auto implicit_tls = replaced(clear, "smtp://mail.clinic.example:587", "smtps://mail.clinic.example:465");
+  EXPECT_FALSE(std::get<notify::EmailReceiver>(load_config(write(implicit_tls), {}).notify.receivers[1].settings)
+                   .require_tls);
+}
+
 TEST_F(NotifyConfigFile, WebhookWithoutSecretFile_IsRefused) {
   const auto text = replaced(example(), "secret_file = \"" + webhook_secret_.string() + "\"", "");
   const auto error = error_loading(text);
