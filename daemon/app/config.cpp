@@ -147,6 +147,7 @@ std::optional<Value> from_text(const ConfigKey& key, std::string_view text) {
 void apply_table(Config& config, const toml::table& table, const std::string& prefix) {
   for (const auto& [name, node] : table) {
     const std::string path = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    if (const RetiredConfigKey* retired = find_retired_config_key(path)) fail(node, std::string(retired->why));
     if (const ConfigKey* key = find_config_key(path)) {
       const auto value = from_node(*key, node);
       if (!value) fail(node, path + " must be " + std::string(type_name(*key)));
@@ -169,6 +170,7 @@ void apply_override(Config& config, const std::string& argument) {
   const auto eq = argument.find('=');
   if (eq == std::string::npos || eq == 0) throw std::runtime_error("--set expects section.key=value, got " + argument);
   const std::string name = argument.substr(0, eq);
+  if (const RetiredConfigKey* retired = find_retired_config_key(name)) fail_set(argument, std::string(retired->why));
   const ConfigKey* key = find_config_key(name);
   if (!key) fail_set(argument, unknown_key(name));
   const auto value = from_text(*key, std::string_view(argument).substr(eq + 1));

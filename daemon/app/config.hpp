@@ -76,12 +76,22 @@ struct ConfigSection {
   bool optional() const { return turn_on != nullptr; }
 };
 
+/// A key the daemon no longer takes, refused with why and what to use instead: ignoring it would run a
+/// configuration that does not do what its file says.
+struct RetiredConfigKey {
+  std::string_view name{};
+  std::string_view why{};  ///< the whole error message
+};
+
 /// Every key, grouped by section in the order of config_sections().
 const std::vector<ConfigKey>& config_keys();
 const std::vector<ConfigSection>& config_sections();
 
 /// The key named `name`, or nullptr.
 const ConfigKey* find_config_key(std::string_view name);
+
+/// The retired key named `name`, or nullptr.
+const RetiredConfigKey* find_retired_config_key(std::string_view name);
 
 /// `value` as TOML writes it ("text" quoted, 42, true).
 std::string to_toml(const ConfigKey::Value& value);

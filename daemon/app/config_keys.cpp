@@ -115,9 +115,6 @@ std::vector<ConfigKey> make_keys() {
       key("mqtt.password", "The password of that account.", &Config::mqtt, &ingest::MqttOptions::password),
       key("mqtt.version", "The protocol: 4 is MQTT 3.1.1, 5 is MQTT 5.",
           Allowed{.choices = {std::int64_t{4}, std::int64_t{5}}}, &Config::mqtt, &ingest::MqttOptions::version),
-      key("mqtt.shared_group",
-          "Several daemons share the load as $share/<group>/... (example: \"sterifleet\"); empty: one daemon.",
-          &Config::mqtt, &ingest::MqttOptions::shared_group),
       key("mqtt.keepalive_s", "Seconds between pings to the broker while nothing else is sent.", &Config::mqtt,
           &ingest::MqttOptions::keepalive),
 
@@ -243,6 +240,22 @@ const std::vector<ConfigSection>& config_sections() {
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = make_keys();
   return keys;
+}
+
+const RetiredConfigKey* find_retired_config_key(std::string_view name) {
+  static const std::vector<RetiredConfigKey> retired{
+      {.name = "mqtt.shared_group",
+       .why = "mqtt.shared_group is refused: Mosquitto hands the messages of a shared subscription ($share/...) to "
+              "the group's members in rotation, message by message, so one pen's messages would be judged by "
+              "several daemons, each with its own state, and rules that follow a device (reprocessing between "
+              "sessions, cartridge reuse) would miss violations. To share the fleet between daemons, give each a "
+              "[cluster] table and a PostgreSQL store.url (daemon/README.md): a clinic's messages then reach one "
+              "daemon only."},
+  };
+  for (const auto& key : retired) {
+    if (key.name == name) return &key;
+  }
+  return nullptr;
 }
 
 const ConfigKey* find_config_key(std::string_view name) {

@@ -173,6 +173,19 @@ TEST_F(ConfigFile, WrongTypeOrValue_NamesTheKeyAndWhatItTakes) {
             "--set mqtt.tls.verify=yes: mqtt.tls.verify must be true or false");
 }
 
+// Several daemons on one $share group would split a pen's messages between them: a file that still asks
+// for it stops the start, saying why and what to use instead.
+TEST_F(ConfigFile, SharedGroup_IsRefusedSayingWhyAndWhatToUseInstead) {
+  const auto file = write("[mqtt]\nurl = \"tcp://x:1883\"\nshared_group = \"sterifleet\"\n");
+  const auto error = error_of([&] { load_config(file, {}); });
+  EXPECT_TRUE(error.starts_with(file + ":3: mqtt.shared_group is refused: ")) << error;
+  EXPECT_NE(error.find("in rotation, message by message"), std::string::npos) << error;
+  EXPECT_NE(error.find("[cluster] table and a PostgreSQL store.url"), std::string::npos) << error;
+  EXPECT_TRUE(error_of([] {
+                load_config(std::nullopt, {"mqtt.shared_group="});
+              }).starts_with("--set mqtt.shared_group=: mqtt.shared_group is refused: "));
+}
+
 // [notify]: the documented example, uncommented, is a working configuration; each mistake is refused
 // with its line, and the secrets read from files never reach a message.
 class NotifyConfigFile : public ConfigFile {
