@@ -221,8 +221,7 @@ std::optional<Value> from_text(const ConfigKey& key, std::string_view text) {
       for (const auto part : split(text, ',')) {
         const auto eq = part.find('=');
         const auto number = eq == std::string_view::npos ? std::nullopt : integer_of(part.substr(eq + 1));
-        if (!number || eq == 0) return std::nullopt;
-        entries.emplace(part.substr(0, eq), *number);
+        if (!number || eq == 0 || !entries.emplace(part.substr(0, eq), *number).second) return std::nullopt;
       }
       return Value(std::move(entries));
     }

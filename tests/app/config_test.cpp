@@ -219,6 +219,8 @@ TEST(LoadConfig, ClusterListsAndTablesOnTheCommandLine) {
   EXPECT_EQ(config.cluster->pins, (std::map<std::string, std::int64_t>{{"north", 3}, {"south", 4}}));
   EXPECT_EQ(load_config(std::nullopt, {"store.url=postgres://db/s", "cluster.clinics="}).cluster->clinics,
             std::vector<std::string>{});
+  EXPECT_NE(error_of([] { load_config(std::nullopt, {"cluster.pins=north=3,north=4"}); }).find("must be a table"),
+            std::string::npos);
   EXPECT_EQ(error_of([] { load_config(std::nullopt, {"cluster.pins=north:3"}); }),
             "--set cluster.pins=north:3: cluster.pins must be a table of integers (name=number, comma-separated: "
             "north=3,south=4)");
