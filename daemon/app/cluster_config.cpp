@@ -36,8 +36,9 @@ std::vector<std::string_view> passwords_in(std::string_view url) {
 std::string masked(std::string message, std::string_view url) {
   for (const auto password : passwords_in(url)) {
     if (password.empty()) continue;
-    for (auto at = message.find(password); at != std::string::npos; at = message.find(password, at)) {
-      message.replace(at, password.size(), "***");
+    constexpr std::string_view mask = "***";
+    for (auto at = message.find(password); at != std::string::npos; at = message.find(password, at + mask.size())) {
+      message.replace(at, password.size(), mask);
     }
   }
   while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) message.pop_back();

@@ -273,6 +273,8 @@ TEST(LoadConfig, StoreUrl_IsEmptyOrAPostgresUriLibpqAccepts_AndErrorsNeverShowIt
   EXPECT_TRUE(error.starts_with("store.url is not a URI libpq accepts: ")) << error;
   EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
   EXPECT_EQ(error.find("s3cr"), std::string::npos) << error;
+  EXPECT_NE(error_of([] { load_config(std::nullopt, {"store.url=postgresql://u:*@[::1/sterifleet"}); }), "no error")
+      << "a password that the mask itself contains";
 }
 
 // Several daemons on one $share group would split a pen's messages between them: a file that still asks
