@@ -2,8 +2,9 @@
 -- as in the SQLite back-end, so rows and cursors read the same; JSON columns hold compact text with
 -- sorted keys (the exact text a page row is parsed from). Rows a shard writes carry the shard and the
 -- commit number within it; commit numbers are per shard. Text columns that order a page or break its
--- ties collate as "C" (bytes, as SQLite compares text), so the database's locale changes neither the
--- order of a page nor what a cursor means. Never edit a migration that has shipped.
+-- ties (and columns joined to them) collate as "C" (bytes, as SQLite compares text), so the database's
+-- locale changes neither the order of a page nor what a cursor means. Never edit a migration that has
+-- shipped.
 
 -- The fixed number of virtual shards and each clinic's shard, agreed by every daemon through here.
 CREATE TABLE cluster (
@@ -234,7 +235,7 @@ CREATE INDEX notifications_alert ON notifications (alert_id, state);
 CREATE INDEX notifications_created ON notifications (created_at);
 CREATE TABLE notification_attempts (
   id bigserial PRIMARY KEY,
-  notification text NOT NULL,
+  notification text COLLATE "C" NOT NULL,       -- as notifications.id, so that joining them uses the index
   round integer NOT NULL,
   at bigint NOT NULL,
   result text NOT NULL,
