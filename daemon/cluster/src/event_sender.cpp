@@ -135,8 +135,7 @@ void EventSender::send(pqxx::connection_base& connection, const std::vector<Pend
     tx.exec_params("SELECT pg_notify($1, $2)", EventRelay::channel, payload);
   }
   tx.commit();
-  for (std::size_t i = 0; i < batch.size(); ++i) metrics_.sent();
-  for (std::size_t i = 0; i < spilled; ++i) metrics_.spilled();
+  metrics_.sent(batch.size(), spilled);
   if (spilled > 0) spilled_since_prune_ = true;
 }
 

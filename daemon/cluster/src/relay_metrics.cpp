@@ -51,6 +51,11 @@ RelayMetrics::RelayMetrics(prometheus::Registry& registry)
   for (auto connection : {"notify", "listen"}) connected_.Add({{"connection", connection}}).Set(0);
 }
 
+void RelayMetrics::sent(std::size_t events, std::size_t spilled) {
+  sent_.Increment(static_cast<double>(events));
+  spilled_.Increment(static_cast<double>(spilled));
+}
+
 void RelayMetrics::lost(Loss why, std::uint64_t events) {
   lost_.Add({{"reason", name(why)}}).Increment(static_cast<double>(events));
 }

@@ -5,7 +5,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include <string>
+#include <cstddef>
+#include <cstdint>
 
 namespace sterifleet::cluster {
 
@@ -25,8 +26,7 @@ class RelayMetrics {
  public:
   explicit RelayMetrics(prometheus::Registry& registry);
 
-  void sent() { sent_.Increment(); }
-  void spilled() { spilled_.Increment(); }
+  void sent(std::size_t events, std::size_t spilled);
   void received() { received_.Increment(); }
   void lost(Loss why, std::uint64_t events);
   void connected(RelayConnection connection, bool up);
