@@ -63,6 +63,7 @@ void EventListener::run() {
       name_session(connection, me_, "in");
       delay = options_.backoff_first;
       serve(connection, after_loss);
+      metrics_.connected(RelayConnection::listen, false);
       return;
     } catch (const std::exception& e) {
       metrics_.connected(RelayConnection::listen, false);

@@ -56,6 +56,7 @@ void EventSender::run() {
       failed = false;
       delay = options_.backoff_first;
       serve(connection, batch);
+      metrics_.connected(RelayConnection::notify, false);
       return;
     } catch (const std::exception& e) {
       metrics_.connected(RelayConnection::notify, false);
