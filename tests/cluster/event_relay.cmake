@@ -5,4 +5,5 @@ target_link_libraries(event_relay_tests PRIVATE
   sterifleet::warnings GTest::gtest_main)
 target_compile_definitions(event_relay_tests PRIVATE
   STERIFLEET_PG_SCHEMA_V1="${PROJECT_SOURCE_DIR}/daemon/store/postgresql/schema_v1.sql")
-gtest_discover_tests(event_relay_tests DISCOVERY_TIMEOUT 30)
+gtest_discover_tests(event_relay_tests DISCOVERY_TIMEOUT 30 PROPERTIES LABELS "unit;concurrency")
+add_dependencies(unit_checks event_relay_tests)
