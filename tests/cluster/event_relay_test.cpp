@@ -187,7 +187,9 @@ TEST(EventRelay, NotificationsThatAreNoRelayableEventAreReportedAsLost) {
   pqxx::connection connection(url);
   pqxx::work tx(connection);
   tx.exec("SELECT pg_notify('sterifleet_events', 'not an event')");
-  tx.exec(R"(SELECT pg_notify('sterifleet_events', '{"daemon":"c","run":"r","seq":1,"clinic":"north","spill":999}'))");
+  tx.exec(
+      "SELECT pg_notify('sterifleet_events', '{\"daemon\":\"c\",\"run\":\"r\",\"seq\":1,\"clinic\":\"north\","
+      "\"spill\":999}' || chr(10))");
   tx.commit();
   ASSERT_TRUE(eventually([&] { return at_b.take().dropped == 2; }));
   EXPECT_TRUE(at_b.events.empty());

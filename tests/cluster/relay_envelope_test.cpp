@@ -10,13 +10,13 @@ namespace sterifleet::cluster {
 namespace {
 
 TEST(RelayEnvelope, RoundTripsAnEventAndASpillId) {
-  const RelayedEvent inline_event{"a", "r1", 7, "north", std::string(R"({"type":"alert","x":"\"quoted\""})")};
+  const RelayedEvent inline_event{"a", "r1", 7, "north\nside", std::string("{\"type\":\"alert\",\n\"x\":\"\\\"q\"}")};
   const auto back = decode(encode(inline_event));
   ASSERT_TRUE(back.has_value()) << back.error().reason;
   EXPECT_EQ(back->daemon, "a");
   EXPECT_EQ(back->run, "r1");
   EXPECT_EQ(back->seq, 7u);
-  EXPECT_EQ(back->clinic, "north");
+  EXPECT_EQ(back->clinic, "north\nside") << "only the header's own end is a newline";
   EXPECT_EQ(std::get<std::string>(back->content), std::get<std::string>(inline_event.content));
 
   const auto spilled = decode(encode({"a", "r1", 8, "", SpillId{42}}));
@@ -26,21 +26,26 @@ TEST(RelayEnvelope, RoundTripsAnEventAndASpillId) {
 }
 
 TEST(RelayEnvelope, RefusesWhatIsNoRelayedEventWithItsReason) {
-  const std::pair<const char*, const char*> cases[] = {
-      {"hello", "not a JSON object"},
-      {R"({"run":"r","seq":1,"clinic":"","event":"{}"})", "no daemon id"},
-      {R"({"daemon":"a","seq":1,"clinic":"","event":"{}"})", "no run id"},
-      {R"({"daemon":"a","run":"r","seq":1,"event":"{}"})", "no clinic"},
-      {R"({"daemon":"a","run":"r","seq":0,"clinic":"","event":"{}"})", "no sequence number from 1"},
-      {R"({"daemon":"a","run":"r","seq":-3,"clinic":"","event":"{}"})", "no sequence number from 1"},
-      {R"({"daemon":"a","run":"r","seq":1,"clinic":""})", "neither an event text nor a spill id"},
-      {R"({"daemon":"a","run":"r","seq":1,"clinic":"","spill":0})", "neither an event text nor a spill id"},
-      {R"({"daemon":"a","run":"r","seq":1,"clinic":"","event":"{}","spill":4})", "both an event and a spill id"},
+  const std::pair<std::string, const char*> cases[] = {
+      {R"({"daemon":"a","run":"r","seq":1,"clinic":""}{})", "no header line"},
+      {"hello\n{}", "the header is not a JSON object"},
+      {"[1]\n{}", "the header is not a JSON object"},
+      {"{\"run\":\"r\",\"seq\":1,\"clinic\":\"\"}\n{}", "no daemon id"},
+      {"{\"daemon\":\"\",\"run\":\"r\",\"seq\":1,\"clinic\":\"\"}\n{}", "no daemon id"},
+      {"{\"daemon\":\"a\",\"seq\":1,\"clinic\":\"\"}\n{}", "no run id"},
+      {"{\"daemon\":\"a\",\"run\":\"r\",\"seq\":1}\n{}", "no clinic"},
+      {"{\"daemon\":\"a\",\"run\":\"r\",\"seq\":0,\"clinic\":\"\"}\n{}", "no sequence number from 1"},
+      {"{\"daemon\":\"a\",\"run\":\"r\",\"seq\":-3,\"clinic\":\"\"}\n{}", "no sequence number from 1"},
+      {"{\"daemon\":\"a\",\"run\":\"r\",\"seq\":1,\"clinic\":\"\"}\n", "neither an event text nor a spill id"},
+      {"{\"daemon\":\"a\",\"run\":\"r\",\"seq\":1,\"clinic\":\"\",\"spill\":4}\n{}",
+       "both an event text and a spill id"},
+      {"{\"daemon\":\"a\",\"run\":\"r\",\"seq\":1,\"clinic\":\"\",\"spill\":0}\n",
+       "a spill id that is no positive integer"},
   };
   for (const auto& [payload, reason] : cases) {
     const auto decoded = decode(payload);
     ASSERT_FALSE(decoded.has_value()) << payload;
-    EXPECT_EQ(decoded.error().reason, reason) << payload;
+    EXPECT_EQ(decoded.error().reason, std::string(reason)) << payload;
   }
 }
 

@@ -12,7 +12,7 @@ namespace sterifleet::cluster {
 namespace {
 
 // Events per transaction: NOTIFYs of one transaction are delivered together at its commit.
-constexpr std::size_t batch_limit = 100;
+constexpr std::size_t batch_limit = 500;
 
 }  // namespace
 
@@ -51,6 +51,8 @@ void EventSender::run() {
     try {
       pqxx::connection connection(url_);
       name_session(connection, me_, "out");
+      // A live event is worth nothing after a crash of PostgreSQL: its commit need not wait for the disk.
+      pqxx::nontransaction(connection).exec("SET synchronous_commit TO off");
       metrics_.connected(RelayConnection::notify, true);
       if (failed) spdlog::info("event relay: notifying other daemons through PostgreSQL again");
       failed = false;
@@ -123,6 +125,9 @@ bool EventSender::take(std::vector<Pending>& batch) {
 
 void EventSender::send(pqxx::connection_base& connection, const std::vector<Pending>& batch) {
   pqxx::work tx(connection);
+  // One round trip for the batch: the statements of a query run in order, and a transaction's
+  // notifications are delivered in the order they were made.
+  std::string notify;
   std::size_t spilled = 0;
   for (const auto& pending : batch) {
     RelayedEvent event{me_.daemon, me_.run, pending.seq, pending.clinic, pending.event};
@@ -133,8 +138,9 @@ void EventSender::send(pqxx::connection_base& connection, const std::vector<Pend
       payload = encode(event);
       ++spilled;
     }
-    tx.exec_params("SELECT pg_notify($1, $2)", EventRelay::channel, payload);
+    notify += std::string("NOTIFY ") + EventRelay::channel + ", " + tx.quote(payload) + ";";
   }
+  tx.exec(notify);
   tx.commit();
   metrics_.sent(batch.size(), spilled);
   if (spilled > 0) spilled_since_prune_ = true;

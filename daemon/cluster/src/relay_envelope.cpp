@@ -7,12 +7,11 @@ namespace sterifleet::cluster {
 using nlohmann::json;
 
 std::string encode(const RelayedEvent& event) {
-  json out{{"daemon", event.daemon}, {"run", event.run}, {"seq", event.seq}, {"clinic", event.clinic}};
-  if (const auto* text = std::get_if<std::string>(&event.content))
-    out["event"] = *text;
-  else
-    out["spill"] = std::get<SpillId>(event.content).id;
-  return out.dump();
+  json header{{"daemon", event.daemon}, {"run", event.run}, {"seq", event.seq}, {"clinic", event.clinic}};
+  const auto* text = std::get_if<std::string>(&event.content);
+  if (!text) header["spill"] = std::get<SpillId>(event.content).id;
+  // dump() escapes every newline, so the first one ends the header.
+  return header.dump() + '\n' + (text ? *text : std::string());
 }
 
 namespace {
@@ -27,25 +26,29 @@ bool text_field(const json& in, const char* name, std::string& to) {
 }  // namespace
 
 boost::system::result<RelayedEvent, EnvelopeError> decode(std::string_view payload) {
-  const auto in = json::parse(payload, nullptr, false);
-  if (!in.is_object()) return EnvelopeError{"not a JSON object"};
+  const auto newline = payload.find('\n');
+  if (newline == std::string_view::npos) return EnvelopeError{"no header line"};
+  const auto header = json::parse(payload.substr(0, newline), nullptr, false);
+  const auto body = payload.substr(newline + 1);
+  if (!header.is_object()) return EnvelopeError{"the header is not a JSON object"};
   RelayedEvent event;
-  if (!text_field(in, "daemon", event.daemon) || event.daemon.empty()) return EnvelopeError{"no daemon id"};
-  if (!text_field(in, "run", event.run) || event.run.empty()) return EnvelopeError{"no run id"};
-  if (!text_field(in, "clinic", event.clinic)) return EnvelopeError{"no clinic"};
-  const auto seq = in.find("seq");
-  if (seq == in.end() || !seq->is_number_unsigned() || seq->get<std::uint64_t>() == 0)
+  if (!text_field(header, "daemon", event.daemon) || event.daemon.empty()) return EnvelopeError{"no daemon id"};
+  if (!text_field(header, "run", event.run) || event.run.empty()) return EnvelopeError{"no run id"};
+  if (!text_field(header, "clinic", event.clinic)) return EnvelopeError{"no clinic"};
+  const auto seq = header.find("seq");
+  if (seq == header.end() || !seq->is_number_unsigned() || seq->get<std::uint64_t>() == 0)
     return EnvelopeError{"no sequence number from 1"};
   event.seq = seq->get<std::uint64_t>();
-  std::string text;
-  const auto spill = in.find("spill");
-  if (text_field(in, "event", text)) {
-    if (spill != in.end()) return EnvelopeError{"both an event and a spill id"};
-    event.content = std::move(text);
-  } else if (spill != in.end() && spill->is_number_integer() && spill->get<std::int64_t>() > 0) {
+  const auto spill = header.find("spill");
+  if (spill == header.end()) {
+    if (body.empty()) return EnvelopeError{"neither an event text nor a spill id"};
+    event.content = std::string(body);
+  } else if (!body.empty()) {
+    return EnvelopeError{"both an event text and a spill id"};
+  } else if (spill->is_number_integer() && spill->get<std::int64_t>() > 0) {
     event.content = SpillId{spill->get<std::int64_t>()};
   } else {
-    return EnvelopeError{"neither an event text nor a spill id"};
+    return EnvelopeError{"a spill id that is no positive integer"};
   }
   return event;
 }

@@ -31,7 +31,8 @@ struct EnvelopeError {
   std::string reason;
 };
 
-/// JSON text: {"clinic","daemon","event"|"spill","run","seq"}.
+/// A header line of JSON ({"clinic","daemon","run","seq"} and "spill" when spilled), then the event's
+/// text as it is: only the small header is parsed again, and nothing in the event is escaped.
 std::string encode(const RelayedEvent& event);
 boost::system::result<RelayedEvent, EnvelopeError> decode(std::string_view payload);
 
