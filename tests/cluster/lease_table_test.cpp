@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "cluster_database.hpp"
@@ -165,6 +166,23 @@ TEST(LeaseTableTest, Release_OfAnOldEpoch_LeavesTheNewOwnerAlone) {
   a.release(0, 1);
   EXPECT_EQ(lease_of(b, 0).owner, "b");
   EXPECT_TRUE(b.renew(0, 2));
+}
+
+TEST(LeaseTableTest, Release_ThatFails_StillLetsTheLockGo) {
+  const auto url = cluster_database();
+  auto options = lease_options(url, "a", 10s);
+  options.statement_timeout = 200ms;
+  LeaseTable a(options);
+  a.init(1);
+  ASSERT_EQ(a.claim(0), 1);
+  pqxx::connection blocker(url);
+  pqxx::work lock(blocker);
+  lock.exec("LOCK TABLE shard_leases IN ACCESS EXCLUSIVE MODE");
+  EXPECT_THROW(a.release(0, 1), ClusterError);  // statement timeout
+  lock.abort();
+  const auto lease = lease_of(a, 0);
+  EXPECT_TRUE(lease.held);
+  EXPECT_FALSE(lease.locked);
 }
 
 TEST(LeaseTableTest, FastPath_OwnersSessionGone_UnexpiredLeaseIsClaimedAtOnce) {

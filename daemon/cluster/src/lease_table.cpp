@@ -163,11 +163,20 @@ bool LeaseTable::renew(int shard, Epoch epoch) {
 void LeaseTable::release(int shard, Epoch epoch) {
   check_shard(shard);
   guarded([&] {
-    pqxx::nontransaction(session().connection)
-        .exec_params(
-            "UPDATE shard_leases SET owner = NULL, expires_at = '-infinity' WHERE shard = $1 AND owner = $2 AND epoch "
-            "= $3",
-            shard, options_.daemon_id, epoch);
+    try {
+      pqxx::nontransaction(session().connection)
+          .exec_params(
+              "UPDATE shard_leases SET owner = NULL, expires_at = '-infinity' WHERE shard = $1 AND owner = $2 AND "
+              "epoch = $3",
+              shard, options_.daemon_id, epoch);
+    } catch (const pqxx::broken_connection&) {
+      throw;  // the session's locks are gone with it
+    } catch (const pqxx::failure&) {
+      // The lease is given up either way (released after its local deadline while the database was
+      // slow, say): the lock of a lease not ours would make its next owner look alive after it died.
+      unlock(shard);
+      throw;
+    }
     unlock(shard);
   });
 }
