@@ -44,6 +44,8 @@ TEST(LeaseKeeperTest, Timing_RenewMustComeBeforeTheLocalDeadline) {
   EXPECT_NO_THROW(validate(timing));
   EXPECT_THROW(validate({.ttl = 10s, .renew_interval = 8s, .safety_margin = 2s}), std::invalid_argument);
   EXPECT_THROW(validate({.ttl = 0s}), std::invalid_argument);
+  EXPECT_THROW(validate({.ttl = 10s, .renew_interval = 2s, .safety_margin = 2s, .live_window = 2s}),
+               std::invalid_argument);
   EXPECT_THROW(LeaseKeeper("a", 0, timing), std::invalid_argument);
 }
 

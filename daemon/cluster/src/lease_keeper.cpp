@@ -20,6 +20,12 @@ void validate(const LeaseTiming& timing) {
                                 " ms) must be shorter than the ttl minus the safety margin (" +
                                 std::to_string((timing.ttl - timing.safety_margin).count()) + " ms)");
   }
+  // Daemons heartbeat once a renew interval: a shorter window would count live daemons as gone.
+  if (timing.live_window <= timing.renew_interval) {
+    throw std::invalid_argument("lease timing: the live window (" + std::to_string(timing.live_window.count()) +
+                                " ms) must be longer than the renew interval (" +
+                                std::to_string(timing.renew_interval.count()) + " ms)");
+  }
 }
 
 LeaseKeeper::LeaseKeeper(std::string daemon_id, int shards, LeaseTiming timing)

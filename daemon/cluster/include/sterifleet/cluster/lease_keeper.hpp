@@ -24,7 +24,8 @@ struct LeaseTiming {
   std::chrono::milliseconds live_window{10'000};
 };
 
-/// Throws std::invalid_argument unless renews come well before the local deadline.
+/// Throws std::invalid_argument unless renews come before the local deadline and heartbeats (one a renew
+/// interval) within the live window.
 void validate(const LeaseTiming& timing);
 
 struct HeldLease {
