@@ -1,6 +1,7 @@
 // The runner's threads against a real PostgreSQL: a lone daemon takes every shard, a joining one gets
-// its share handed over cleanly, the unexpired shards of a dead daemon are adopted at once (fast path),
-// and a lease is given up at its local deadline while the renew still waits on the database.
+// its share handed over cleanly, three started together settle on their shares, the unexpired shards of
+// a dead daemon are adopted at once (fast path), and a lease is given up at its local deadline while
+// the renew still waits on the database.
 #include "sterifleet/cluster/lease_runner.hpp"
 
 #include <gtest/gtest.h>
@@ -99,6 +100,39 @@ TEST(LeaseRunnerTest, JoiningDaemon_GetsItsShareHandedOverCleanly) {
   EXPECT_TRUE(b_shards.working().empty());
   EXPECT_TRUE(eventually([&] { return a_shards.working() == std::set<int>{0, 1, 2, 3}; }));
   a->stop();
+}
+
+TEST(LeaseRunnerTest, ThreeDaemonsStartedTogether_SettleOnTheirSharesWithoutLosingAny) {
+  const auto url = cluster_database();
+  std::vector<std::unique_ptr<Shards>> shards;
+  std::vector<std::unique_ptr<LeaseRunner>> runners;
+  for (const std::string id : {"a", "b", "c"}) {
+    shards.push_back(std::make_unique<Shards>());
+    auto options = runner_options(url, id);
+    options.shards = 8;
+    const auto index = runners.size();
+    runners.push_back(nullptr);
+    runners[index] = std::make_unique<LeaseRunner>(
+        options, shards.back()->handlers([&runners, index](HeldLease lease) { runners[index]->hand_back(lease); }));
+  }
+  for (auto& runner : runners) runner->start();
+  const auto settled = [&] {
+    std::multiset<std::size_t> sizes;
+    std::set<int> all;
+    std::size_t total = 0;
+    for (const auto& daemon : shards) {
+      const auto working = daemon->working();
+      sizes.insert(working.size());
+      all.insert(working.begin(), working.end());
+      total += working.size();
+    }
+    return sizes == std::multiset<std::size_t>{2, 3, 3} && all.size() == 8 && total == 8;
+  };
+  EXPECT_TRUE(eventually(settled, 15s));
+  std::this_thread::sleep_for(1s);  // and stays so: nobody over its share any more
+  EXPECT_TRUE(settled());
+  for (const auto& daemon : shards) EXPECT_EQ(daemon->lost(), 0);
+  for (auto& runner : runners) runner->stop();
 }
 
 TEST(LeaseRunnerTest, DeadOwner_ItsUnexpiredShardsAreAdoptedAtOnce) {
