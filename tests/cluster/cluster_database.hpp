@@ -6,6 +6,7 @@
 #include <fstream>
 #include <pqxx/pqxx>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "sterifleet/cluster/lease_table.hpp"
@@ -16,6 +17,7 @@ namespace sterifleet::cluster::testing {
 inline std::string cluster_database() {
   const auto url = sterifleet::testing::shared_postgres().fresh_database("lease");
   std::ifstream file(STERIFLEET_PG_SCHEMA);
+  if (!file) throw std::runtime_error("cannot read the schema " STERIFLEET_PG_SCHEMA);
   std::stringstream schema;
   schema << file.rdbuf();
   pqxx::connection connection(url);
