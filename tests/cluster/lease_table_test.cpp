@@ -251,5 +251,20 @@ TEST(LeaseTableTest, Heartbeat_LiveDaemonsAreThoseWithinTheWindow) {
   EXPECT_LT(live[0].started_at, live[0].heartbeat_at);  // a later heartbeat keeps the start
 }
 
+TEST(LeaseTableTest, Heartbeat_OfANewProcessWithTheSameId_StartsAnew) {
+  const auto url = cluster_database();
+  auto first = std::make_unique<LeaseTable>(lease_options(url, "a"));
+  first->heartbeat("http://old");
+  const auto first_start = first->live_daemons(10s).at(0).started_at;
+  first.reset();
+  std::this_thread::sleep_for(50ms);
+  LeaseTable second(lease_options(url, "a"));
+  second.heartbeat("http://new");
+  const auto live = second.live_daemons(10s);
+  ASSERT_EQ(live.size(), 1U);
+  EXPECT_GT(live[0].started_at, first_start);
+  EXPECT_EQ(live[0].api, "http://new");
+}
+
 }  // namespace
 }  // namespace sterifleet::cluster
