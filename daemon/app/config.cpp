@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "cluster_config.hpp"
 #include "notify_config.hpp"
 
 namespace sterifleet::app {
@@ -24,8 +25,40 @@ std::string_view type_name(const ConfigKey& key) {
       return "an integer";
     case ConfigKey::Type::boolean:
       return "true or false";
+    case ConfigKey::Type::string_list:
+      return "a list of strings";
+    case ConfigKey::Type::integer_table:
+      return "a table of integers";
   }
   return "";
+}
+
+std::string_view short_type_name(const ConfigKey& key) {
+  switch (key.type) {
+    case ConfigKey::Type::string:
+      return "string";
+    case ConfigKey::Type::integer:
+      return "integer";
+    case ConfigKey::Type::boolean:
+      return "boolean";
+    case ConfigKey::Type::string_list:
+      return "list of strings";
+    case ConfigKey::Type::integer_table:
+      return "table of integers";
+  }
+  return "";
+}
+
+// How --set writes the values of the key's type.
+std::string_view set_syntax(const ConfigKey& key) {
+  switch (key.type) {
+    case ConfigKey::Type::string_list:
+      return " (comma-separated: a,b)";
+    case ConfigKey::Type::integer_table:
+      return " (name=number, comma-separated: north=3,south=4)";
+    default:
+      return "";
+  }
 }
 
 std::string choices_text(const ConfigKey& key) {
@@ -88,6 +121,14 @@ const ConfigSection* find_section(std::string_view name) {
   return nullptr;
 }
 
+std::optional<std::string> check_range(const ConfigKey& key, const std::string& name, std::int64_t number) {
+  if (number < key.min)
+    return name + " must be at least " + std::to_string(key.min) + " (got " + std::to_string(number) + ")";
+  if (number > key.max)
+    return name + " must be at most " + std::to_string(key.max) + " (got " + std::to_string(number) + ")";
+  return std::nullopt;
+}
+
 // What is wrong with a value of the right type, if anything.
 std::optional<std::string> check(const ConfigKey& key, const Value& value) {
   const std::string name(key.name);
@@ -95,11 +136,11 @@ std::optional<std::string> check(const ConfigKey& key, const Value& value) {
     if (std::find(key.choices.begin(), key.choices.end(), value) != key.choices.end()) return std::nullopt;
     return name + " must be one of " + choices_text(key) + " (got " + to_toml(value) + ")";
   }
-  if (const auto* number = std::get_if<std::int64_t>(&value)) {
-    if (*number < key.min)
-      return name + " must be at least " + std::to_string(key.min) + " (got " + to_toml(value) + ")";
-    if (*number > key.max)
-      return name + " must be at most " + std::to_string(key.max) + " (got " + to_toml(value) + ")";
+  if (const auto* number = std::get_if<std::int64_t>(&value)) return check_range(key, name, *number);
+  if (const auto* table = std::get_if<std::map<std::string, std::int64_t>>(&value)) {
+    for (const auto& [entry, number] : *table) {
+      if (auto problem = check_range(key, name + "." + entry, number)) return problem;
+    }
   }
   return std::nullopt;
 }
@@ -115,7 +156,47 @@ std::optional<Value> from_node(const ConfigKey& key, const toml::node& node) {
     case ConfigKey::Type::boolean:
       if (const auto* b = node.as_boolean()) return Value(b->get());
       break;
+    case ConfigKey::Type::string_list:
+      if (const auto* array = node.as_array()) {
+        std::vector<std::string> list;
+        for (const auto& element : *array) {
+          const auto* text = element.as_string();
+          if (!text) return std::nullopt;
+          list.push_back(text->get());
+        }
+        return Value(std::move(list));
+      }
+      break;
+    case ConfigKey::Type::integer_table:
+      if (const auto* table = node.as_table()) {
+        std::map<std::string, std::int64_t> entries;
+        for (const auto& [name, element] : *table) {
+          const auto* number = element.as_integer();
+          if (!number) return std::nullopt;
+          entries.emplace(name.str(), number->get());
+        }
+        return Value(std::move(entries));
+      }
+      break;
   }
+  return std::nullopt;
+}
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  if (text.empty()) return parts;
+  for (std::size_t start = 0;;) {
+    const auto end = text.find(separator, start);
+    parts.push_back(text.substr(start, end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+std::optional<std::int64_t> integer_of(std::string_view text) {
+  std::int64_t number = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec == std::errc{} && end == text.data() + text.size() && !text.empty()) return number;
   return std::nullopt;
 }
 
@@ -124,15 +205,26 @@ std::optional<Value> from_text(const ConfigKey& key, std::string_view text) {
   switch (key.type) {
     case ConfigKey::Type::string:
       return Value(std::string(text));
-    case ConfigKey::Type::integer: {
-      std::int64_t number = 0;
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-      if (ec == std::errc{} && end == text.data() + text.size() && !text.empty()) return Value(number);
+    case ConfigKey::Type::integer:
+      if (const auto number = integer_of(text)) return Value(*number);
       break;
-    }
     case ConfigKey::Type::boolean:
       if (text == "true" || text == "false") return Value(text == "true");
       break;
+    case ConfigKey::Type::string_list: {
+      std::vector<std::string> list;
+      for (const auto part : split(text, ',')) list.emplace_back(part);
+      return Value(std::move(list));
+    }
+    case ConfigKey::Type::integer_table: {
+      std::map<std::string, std::int64_t> entries;
+      for (const auto part : split(text, ',')) {
+        const auto eq = part.find('=');
+        const auto number = eq == std::string_view::npos ? std::nullopt : integer_of(part.substr(eq + 1));
+        if (!number || eq == 0 || !entries.emplace(part.substr(0, eq), *number).second) return std::nullopt;
+      }
+      return Value(std::move(entries));
+    }
   }
   return std::nullopt;
 }
@@ -147,6 +239,7 @@ std::optional<Value> from_text(const ConfigKey& key, std::string_view text) {
 void apply_table(Config& config, const toml::table& table, const std::string& prefix) {
   for (const auto& [name, node] : table) {
     const std::string path = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    if (const RetiredConfigKey* retired = find_retired_config_key(path)) fail(node, std::string(retired->why));
     if (const ConfigKey* key = find_config_key(path)) {
       const auto value = from_node(*key, node);
       if (!value) fail(node, path + " must be " + std::string(type_name(*key)));
@@ -169,10 +262,11 @@ void apply_override(Config& config, const std::string& argument) {
   const auto eq = argument.find('=');
   if (eq == std::string::npos || eq == 0) throw std::runtime_error("--set expects section.key=value, got " + argument);
   const std::string name = argument.substr(0, eq);
+  if (const RetiredConfigKey* retired = find_retired_config_key(name)) fail_set(argument, std::string(retired->why));
   const ConfigKey* key = find_config_key(name);
   if (!key) fail_set(argument, unknown_key(name));
   const auto value = from_text(*key, std::string_view(argument).substr(eq + 1));
-  if (!value) fail_set(argument, name + " must be " + std::string(type_name(*key)));
+  if (!value) fail_set(argument, name + " must be " + std::string(type_name(*key)) + std::string(set_syntax(*key)));
   if (const auto problem = check(*key, *value)) fail_set(argument, *problem);
   key->set(config, *value);
 }
@@ -209,7 +303,19 @@ std::string to_toml(const Value& value) {
     return out.str();
   }
   if (const auto* number = std::get_if<std::int64_t>(&value)) return std::to_string(*number);
-  return std::get<bool>(value) ? "true" : "false";
+  if (const auto* flag = std::get_if<bool>(&value)) return *flag ? "true" : "false";
+  std::ostringstream out;
+  if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
+    toml::array array;
+    for (const auto& text : *list) array.push_back(text);
+    out << toml::toml_formatter(array, toml::format_flags::none);
+  } else {
+    toml::table table;
+    table.is_inline(true);
+    for (const auto& [name, number] : std::get<std::map<std::string, std::int64_t>>(value)) table.insert(name, number);
+    out << toml::toml_formatter(table, toml::format_flags::none);
+  }
+  return out.str();
 }
 
 Config load_config(const std::optional<std::string>& file, const std::vector<std::string>& overrides) {
@@ -229,6 +335,7 @@ Config load_config(const std::optional<std::string>& file, const std::vector<std
     apply_table(config, root, "");
   }
   for (const auto& o : overrides) apply_override(config, o);
+  finish_store_and_cluster(config);
   return config;
 }
 
@@ -236,9 +343,7 @@ std::string config_help() {
   const Config defaults;
   std::string text = "Configuration keys (in the --config file, or --set section.key=value):\n";
   for (const auto& key : config_keys()) {
-    std::string type(key.type == ConfigKey::Type::integer  ? "integer"
-                     : key.type == ConfigKey::Type::string ? "string"
-                                                           : "boolean");
+    std::string type(short_type_name(key));
     if (!key.unit.empty()) type += ", " + std::string(key.unit);
     text += "  " + std::string(key.name) + " (" + type + ") default " + to_toml(key.get(defaults)) + "\n";
     text += wrap(described(key), "      ");

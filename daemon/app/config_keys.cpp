@@ -2,6 +2,7 @@
 // and deploy/sterifleetd.toml (tests/app/config_test.cpp holds the file equal to this table) follow.
 #include <concepts>
 #include <limits>
+#include <optional>
 #include <ratio>
 
 #include "config.hpp"
@@ -43,7 +44,8 @@ constexpr std::int64_t max_of() {
 
 struct Allowed {
   std::vector<Value> choices{};
-  std::int64_t min = 0;  ///< every integer key so far is a count or a duration
+  std::int64_t min = 0;               ///< every integer key so far is a count or a duration
+  std::optional<std::int64_t> max{};  ///< unset: the largest the field's type holds
 };
 
 Allowed one_of(std::initializer_list<const char*> words) {
@@ -65,19 +67,29 @@ ConfigKey typed_key(std::string_view name, std::string_view help, Read read, Wri
     key.type = ConfigKey::Type::boolean;
     key.get = [read](const Config& c) { return Value(read(c)); };
     key.set = [write](Config& c, const Value& v) { write(c) = std::get<bool>(v); };
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    key.type = ConfigKey::Type::string_list;
+    key.get = [read](const Config& c) { return Value(read(c)); };
+    key.set = [write](Config& c, const Value& v) { write(c) = std::get<T>(v); };
+  } else if constexpr (std::is_same_v<T, std::map<std::string, std::int64_t>>) {
+    key.type = ConfigKey::Type::integer_table;
+    key.min = allowed.min;
+    key.max = allowed.max.value_or(max_of<std::int64_t>());
+    key.get = [read](const Config& c) { return Value(read(c)); };
+    key.set = [write](Config& c, const Value& v) { write(c) = std::get<T>(v); };
   } else if constexpr (is_duration<T>::value) {
     using Rep = typename T::rep;
     key.type = ConfigKey::Type::integer;
     key.unit = unit_name<typename T::period>();
     key.min = allowed.min;
-    key.max = max_of<Rep>();
+    key.max = allowed.max.value_or(max_of<Rep>());
     key.get = [read](const Config& c) { return Value(static_cast<std::int64_t>(read(c).count())); };
     key.set = [write](Config& c, const Value& v) { write(c) = T{static_cast<Rep>(std::get<std::int64_t>(v))}; };
   } else {
     static_assert(std::integral<T>, "a configuration key is a string, a boolean, an integer or a duration");
     key.type = ConfigKey::Type::integer;
     key.min = allowed.min;
-    key.max = max_of<T>();
+    key.max = allowed.max.value_or(max_of<T>());
     key.get = [read](const Config& c) { return Value(static_cast<std::int64_t>(read(c))); };
     key.set = [write](Config& c, const Value& v) { write(c) = static_cast<T>(std::get<std::int64_t>(v)); };
   }
@@ -105,6 +117,15 @@ ConfigKey tls_key(std::string_view name, std::string_view help, T ingest::TlsOpt
       [member](Config & c) -> auto& { return (c.mqtt.tls ? *c.mqtt.tls : c.mqtt.tls.emplace()).*member; }, {});
 }
 
+// A key of [cluster]: reads the defaults of ClusterConfig while the table is absent; setting one adds it.
+template <class T>
+ConfigKey cluster_key(std::string_view name, std::string_view help, T ClusterConfig::*member, Allowed allowed = {}) {
+  return typed_key(
+      name, help, [member](const Config& c) { return c.cluster.value_or(ClusterConfig{}).*member; },
+      [member](Config & c) -> auto& { return (c.cluster ? *c.cluster : c.cluster.emplace()).*member; },
+      std::move(allowed));
+}
+
 std::vector<ConfigKey> make_keys() {
   return {
       key("mqtt.url", "The broker: tcp://, ssl:// (TLS), ws://, wss://.", &Config::mqtt, &ingest::MqttOptions::url),
@@ -115,9 +136,6 @@ std::vector<ConfigKey> make_keys() {
       key("mqtt.password", "The password of that account.", &Config::mqtt, &ingest::MqttOptions::password),
       key("mqtt.version", "The protocol: 4 is MQTT 3.1.1, 5 is MQTT 5.",
           Allowed{.choices = {std::int64_t{4}, std::int64_t{5}}}, &Config::mqtt, &ingest::MqttOptions::version),
-      key("mqtt.shared_group",
-          "Several daemons share the load as $share/<group>/... (example: \"sterifleet\"); empty: one daemon.",
-          &Config::mqtt, &ingest::MqttOptions::shared_group),
       key("mqtt.keepalive_s", "Seconds between pings to the broker while nothing else is sent.", &Config::mqtt,
           &ingest::MqttOptions::keepalive),
 
@@ -130,6 +148,11 @@ std::vector<ConfigKey> make_keys() {
               &ingest::TlsOptions::key_file),
       tls_key("mqtt.tls.verify", "Check the broker's certificate and host name.", &ingest::TlsOptions::verify),
 
+      key("store.url",
+          "Empty: the store is the SQLite file store.db. \"postgresql://...\" (a libpq URI, example: "
+          "\"postgresql://sterifleet@db.clinic.example/sterifleet\"): PostgreSQL, which the daemons of a [cluster] "
+          "share; keep its password in ~/.pgpass or PGPASSFILE rather than here.",
+          &Config::store_url),
       key("store.db", "The SQLite database. Example for systemd: \"/var/lib/sterifleet/sterifleet.db\".", &Config::db),
       key("store.synchronous",
           "NORMAL survives a killed process (what the crash tests check); FULL also survives power loss, at a "
@@ -140,6 +163,32 @@ std::vector<ConfigKey> make_keys() {
           "store then takes messages in groups (one transaction each); a start re-runs what the store lacks. "
           "FULL above also syncs each receipt to disk. Empty: \"<db>-receipts\" next to the database.",
           &Config::receipts),
+
+      cluster_key("cluster.daemon_id",
+                  "The name this daemon holds its shards' leases under: a different one for every daemon of the "
+                  "cluster, 1 to 128 of A-Z a-z 0-9 _ . -. Empty: \"<host name>-<process id>\".",
+                  &ClusterConfig::daemon_id),
+      cluster_key("cluster.shards",
+                  "The virtual shards the clinics are spread over, each owned by one daemon at a time. Every "
+                  "daemon of the cluster must say the same; changing it moves clinics between shards.",
+                  &ClusterConfig::shards, Allowed{.min = 1, .max = cluster::max_shards}),
+      cluster_key("cluster.pins",
+                  "Clinics kept on a chosen shard instead of their hashed one, example: { north = 3, south = 3 }.",
+                  &ClusterConfig::pins, Allowed{.min = 0, .max = cluster::max_shards - 1}),
+      cluster_key("cluster.clinics",
+                  "Clinics registered in the store at start, each on its shard, example: [\"north\", \"south\"].",
+                  &ClusterConfig::clinics),
+      cluster_key("cluster.lease_ttl_s",
+                  "A shard's lease lasts this long after each renewal, by PostgreSQL's clock: after a daemon "
+                  "stops, its shards wait this long for another (less when its session to PostgreSQL is gone).",
+                  &ClusterConfig::lease_ttl, Allowed{.min = 1}),
+      cluster_key("cluster.renew_interval_s", "How often a daemon renews the leases of its shards.",
+                  &ClusterConfig::renew_interval, Allowed{.min = 1}),
+      cluster_key("cluster.lease_margin_s",
+                  "A daemon stops working on a shard this long before its lease would end, counted from when "
+                  "the last renewal was sent; must leave room for a renewal: renew_interval_s < lease_ttl_s - "
+                  "lease_margin_s.",
+                  &ClusterConfig::lease_margin, Allowed{.min = 1}),
 
       key("http.listen", "ADDR:PORT of the API, dashboard, health and metrics; port 0 picks a free one.", &Config::http,
           &http::HttpOptions::listen),
@@ -225,6 +274,13 @@ const std::vector<ConfigSection>& config_sections() {
              if (!c.mqtt.tls) c.mqtt.tls.emplace();
            }},
       {.name = "store"},
+      {.name = "cluster",
+       .note = "Several daemons sharing the fleet by clinic (daemon/README.md): present this table to turn it on. It "
+               "needs a PostgreSQL store.url, and every daemon of the cluster the same shards and pins.",
+       .turn_on =
+           [](Config& c) {
+             if (!c.cluster) c.cluster.emplace();
+           }},
       {.name = "http"},
       {.name = "engine",
        .note = "A restart rebuilds the engine from its newest snapshot in the store plus the journal after it. "
@@ -243,6 +299,22 @@ const std::vector<ConfigSection>& config_sections() {
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = make_keys();
   return keys;
+}
+
+const RetiredConfigKey* find_retired_config_key(std::string_view name) {
+  static const std::vector<RetiredConfigKey> retired{
+      {.name = "mqtt.shared_group",
+       .why = "mqtt.shared_group is refused: Mosquitto hands the messages of a shared subscription ($share/...) to "
+              "the group's members in rotation, message by message, so one pen's messages would be judged by "
+              "several daemons, each with its own state, and rules that follow a device (reprocessing between "
+              "sessions, cartridge reuse) would miss violations. To share the fleet between daemons, give each a "
+              "[cluster] table and a PostgreSQL store.url (daemon/README.md): a clinic's messages then reach one "
+              "daemon only."},
+  };
+  for (const auto& key : retired) {
+    if (key.name == name) return &key;
+  }
+  return nullptr;
 }
 
 const ConfigKey* find_config_key(std::string_view name) {

@@ -32,6 +32,13 @@ protocol::Timestamp system_now() {
 }
 
 std::unique_ptr<store::Store> open_store(const Config& config) {
+  // Serving the fleet alone while the operator believes it is shared would judge every clinic twice.
+  if (!config.store_url.empty() || config.cluster) {
+    throw StartError(exit_config,
+                     "store.url and [cluster] (several daemons on PostgreSQL) are not served by this build yet: the "
+                     "multi-daemon runtime is not built (daemon/README.md, \"Where it stands\"); remove them to run "
+                     "on SQLite (store.db)");
+  }
   try {
     return store::open_sqlite(config.db, config.sqlite);
   } catch (const std::exception& e) {

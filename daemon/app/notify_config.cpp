@@ -128,6 +128,11 @@ notify::Receiver read_receiver(const toml::table& table, const std::string& path
     email.username = in.text("username").value_or("");
     email.password = secret_from(in, "password_file");
     email.require_tls = in.boolean("require_tls").value_or(true);
+    // Without STARTTLS required, a server (or someone between) that offers none gets the password in clear.
+    if (!email.require_tls && !email.password.empty() && !email.smtp_url.starts_with("smtps://")) {
+      fail(table, in.name("require_tls") + " = false with a password_file would let the password travel in clear; " +
+                      "require TLS, use smtps://, or drop the password");
+    }
     email.ca_file = in.text("ca_file").value_or("");
     email.verify = in.boolean("verify").value_or(true);
     email.timeout = timeout(in, seconds(30));

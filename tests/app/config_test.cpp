@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -66,12 +68,12 @@ TEST_F(ConfigFile, ExampleFile_HoldsEveryKeyAtItsDefaultAndNothingElse) {
                                                                          const std::string& prefix) {
     for (const auto& [name, node] : table) {
       const std::string path = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
-      if (const auto* sub = node.as_table()) {
+      const ConfigKey* key = find_config_key(path);
+      if (const auto* sub = node.as_table(); sub && !key) {  // a key's value may be a table too (cluster.pins)
         walk(*sub, path);
         continue;
       }
       ++keys_in_file;
-      const ConfigKey* key = find_config_key(path);
       ASSERT_NE(key, nullptr) << path << " is in the file, not in the key table";
       std::ostringstream value;
       value << toml::toml_formatter(node, toml::format_flags::none);
@@ -80,7 +82,8 @@ TEST_F(ConfigFile, ExampleFile_HoldsEveryKeyAtItsDefaultAndNothingElse) {
   };
   walk(file, "");
   EXPECT_EQ(keys_in_file, config_keys().size()) << "a key of the table is missing from the file";
-  EXPECT_NO_THROW(load_config(write(all_on), {}));
+  // [cluster], turned on with the rest, needs a PostgreSQL store.
+  EXPECT_NO_THROW(load_config(write(all_on), {"store.url=postgresql://db.clinic.example/sterifleet"}));
 }
 
 TEST(ConfigKeys, DurationsAreInTheUnitTheirNameSays) {
@@ -171,6 +174,120 @@ TEST_F(ConfigFile, WrongTypeOrValue_NamesTheKeyAndWhatItTakes) {
             "--set mqtt.version=9999999999: mqtt.version must be one of 4, 5 (got 9999999999)");
   EXPECT_EQ(error_of([] { load_config(std::nullopt, {"mqtt.tls.verify=yes"}); }),
             "--set mqtt.tls.verify=yes: mqtt.tls.verify must be true or false");
+}
+
+TEST(LoadConfig, NoClusterTable_NoCluster_SqliteStore) {
+  const Config config = load_config(std::nullopt, {});
+  EXPECT_FALSE(config.cluster);
+  EXPECT_EQ(config.store_url, "");
+}
+
+TEST_F(ConfigFile, ClusterTable_TakesListsAndTables_AndDefaultsTheRest) {
+  const auto file = write(
+      "[store]\nurl = \"postgresql://sterifleet@db.clinic.example:5433/sterifleet?sslmode=verify-full\"\n"
+      "[cluster]\nshards = 64\nclinics = [\"north\", \"south\"]\npins = { north = 3, \"berlin.mitte\" = 63 }\n");
+  const Config config = load_config(file, {});
+  ASSERT_TRUE(config.cluster);
+  EXPECT_EQ(config.store_url, "postgresql://sterifleet@db.clinic.example:5433/sterifleet?sslmode=verify-full");
+  EXPECT_EQ(config.cluster->shards, 64);
+  EXPECT_EQ(config.cluster->clinics, (std::vector<std::string>{"north", "south"}));
+  EXPECT_EQ(config.cluster->pins, (std::map<std::string, std::int64_t>{{"north", 3}, {"berlin.mitte", 63}}));
+  EXPECT_EQ(config.cluster->lease_ttl, std::chrono::seconds(10));
+  EXPECT_EQ(config.cluster->renew_interval, std::chrono::seconds(2));
+  EXPECT_EQ(config.cluster->lease_margin, std::chrono::seconds(2));
+  const auto map = config.cluster->shard_map();
+  EXPECT_EQ(map.shards(), 64);
+  EXPECT_EQ(map.shard_of(protocol::ClinicId{"berlin.mitte"}), 63);
+}
+
+TEST(LoadConfig, ClusterDaemonId_DefaultsToHostAndPid) {
+  const Config config = load_config(std::nullopt, {"store.url=postgresql://db/sterifleet", "cluster.shards=8"});
+  ASSERT_TRUE(config.cluster) << "a --set of a [cluster] key turns the cluster on";
+  std::array<char, 256> host{};
+  ASSERT_EQ(gethostname(host.data(), host.size() - 1), 0);
+  EXPECT_EQ(config.cluster->daemon_id, std::string(host.data()) + "-" + std::to_string(getpid()));
+  EXPECT_EQ(
+      load_config(std::nullopt, {"store.url=postgresql://db/sterifleet", "cluster.daemon_id=d-1"}).cluster->daemon_id,
+      "d-1");
+}
+
+TEST(LoadConfig, ClusterListsAndTablesOnTheCommandLine) {
+  const Config config = load_config(std::nullopt, {"store.url=postgres://db/sterifleet", "cluster.clinics=north,south",
+                                                   "cluster.pins=north=3,south=4"});
+  ASSERT_TRUE(config.cluster);
+  EXPECT_EQ(config.cluster->clinics, (std::vector<std::string>{"north", "south"}));
+  EXPECT_EQ(config.cluster->pins, (std::map<std::string, std::int64_t>{{"north", 3}, {"south", 4}}));
+  EXPECT_EQ(load_config(std::nullopt, {"store.url=postgres://db/s", "cluster.clinics="}).cluster->clinics,
+            std::vector<std::string>{});
+  EXPECT_NE(error_of([] { load_config(std::nullopt, {"cluster.pins=north=3,north=4"}); }).find("must be a table"),
+            std::string::npos);
+  EXPECT_EQ(error_of([] { load_config(std::nullopt, {"cluster.pins=north:3"}); }),
+            "--set cluster.pins=north:3: cluster.pins must be a table of integers (name=number, comma-separated: "
+            "north=3,south=4)");
+}
+
+TEST_F(ConfigFile, ClusterWithoutPostgres_IsRefusedSayingWhy) {
+  EXPECT_EQ(error_of([&] { load_config(write("[cluster]\n"), {}); }),
+            "[cluster] needs a PostgreSQL store.url: the daemons of a cluster share one store and hold their "
+            "shards' leases in it, and the SQLite file store.db belongs to one process");
+}
+
+TEST_F(ConfigFile, ClusterMistakes_AreRefusedNamingTheKeys) {
+  const std::string pg = "[store]\nurl = \"postgresql://db/sterifleet\"\n[cluster]\n";
+  const auto error_with = [&](const std::string& lines) {
+    const auto file = write(pg + lines);
+    const auto error = error_of([&] { load_config(file, {}); });
+    return error.starts_with(file + ":") ? error.substr(file.size() + 1) : error;
+  };
+  EXPECT_EQ(error_with("shards = 0\n"), "4: cluster.shards must be at least 1 (got 0)");
+  EXPECT_EQ(error_with("shards = 1025\n"), "4: cluster.shards must be at most 1024 (got 1025)");
+  EXPECT_EQ(error_with("pins = { north = \"3\" }\n"), "4: cluster.pins must be a table of integers");
+  EXPECT_EQ(error_with("pins = { north = -1 }\n"), "4: cluster.pins.north must be at least 0 (got -1)");
+  EXPECT_EQ(error_with("shards = 8\npins = { north = 8 }\n"),
+            "cluster.pins: clinic \"north\" is pinned to shard 8, outside 0..7 of 8 shards");
+  EXPECT_EQ(error_with("pins = { \"north/#\" = 1 }\n"),
+            "cluster.pins: clinic \"north/#\" is not an id ([A-Za-z0-9_.-]{1,64}), so it cannot be a level of its "
+            "topics");
+  EXPECT_EQ(error_with("clinics = [\"north\", 3]\n"), "4: cluster.clinics must be a list of strings");
+  EXPECT_EQ(error_with("clinics = [\"north\", \"+\"]\n"),
+            "cluster.clinics: clinic \"+\" is not an id ([A-Za-z0-9_.-]{1,64}), so it cannot be a level of its topics");
+  EXPECT_EQ(error_with("clinics = [\"north\", \"north\"]\n"), "cluster.clinics names \"north\" twice");
+  EXPECT_EQ(error_with("daemon_id = \"daemon one\"\n"),
+            "cluster.daemon_id must be 1 to 128 of A-Z a-z 0-9 _ . - (got \"daemon one\")");
+  EXPECT_EQ(error_with("lease_margin_s = 0\n"), "4: cluster.lease_margin_s must be at least 1 (got 0)");
+  EXPECT_EQ(error_with("lease_ttl_s = 4\n"),
+            "cluster.renew_interval_s (2) must be less than cluster.lease_ttl_s - cluster.lease_margin_s (4 - 2 = 2): "
+            "a daemon stops working on a shard that long after sending a renewal, so the next one must go first");
+  EXPECT_EQ(error_with("lease_ttl_s = 5\n"), "no error");
+}
+
+TEST(LoadConfig, StoreUrl_IsEmptyOrAPostgresUriLibpqAccepts_AndErrorsNeverShowItsPassword) {
+  EXPECT_EQ(error_of([] { load_config(std::nullopt, {"store.url=postgresql://"}); }), "no error")
+      << "libpq's defaults: local socket, the user's name";
+  EXPECT_EQ(error_of([] { load_config(std::nullopt, {"store.url=mysql://u:hunter2@db/sterifleet"}); }),
+            "store.url must be empty (the SQLite file store.db) or a PostgreSQL URI starting with postgresql://");
+  EXPECT_EQ(error_of([] { load_config(std::nullopt, {"store.url=postgresql://u:hunter2@db/sterifleet?colour=blue"}); }),
+            "store.url is not a URI libpq accepts: invalid URI query parameter: \"colour\"");
+  const auto error = error_of(
+      [] { load_config(std::nullopt, {"store.url=postgresql://u:hunter2@[::1/sterifleet?password=s3cr%zz"}); });
+  EXPECT_TRUE(error.starts_with("store.url is not a URI libpq accepts: ")) << error;
+  EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
+  EXPECT_EQ(error.find("s3cr"), std::string::npos) << error;
+  EXPECT_NE(error_of([] { load_config(std::nullopt, {"store.url=postgresql://u:*@[::1/sterifleet"}); }), "no error")
+      << "a password that the mask itself contains";
+}
+
+// Several daemons on one $share group would split a pen's messages between them: a file that still asks
+// for it stops the start, saying why and what to use instead.
+TEST_F(ConfigFile, SharedGroup_IsRefusedSayingWhyAndWhatToUseInstead) {
+  const auto file = write("[mqtt]\nurl = \"tcp://x:1883\"\nshared_group = \"sterifleet\"\n");
+  const auto error = error_of([&] { load_config(file, {}); });
+  EXPECT_TRUE(error.starts_with(file + ":3: mqtt.shared_group is refused: ")) << error;
+  EXPECT_NE(error.find("in rotation, message by message"), std::string::npos) << error;
+  EXPECT_NE(error.find("[cluster] table and a PostgreSQL store.url"), std::string::npos) << error;
+  EXPECT_TRUE(error_of([] {
+                load_config(std::nullopt, {"mqtt.shared_group="});
+              }).starts_with("--set mqtt.shared_group=: mqtt.shared_group is refused: "));
 }
 
 // [notify]: the documented example, uncommented, is a working configuration; each mistake is refused
@@ -284,6 +401,17 @@ TEST_F(NotifyConfigFile, UnknownKeyInAReceiver_IsRefusedWithItsLine) {
   EXPECT_TRUE(error.starts_with(file.string() + ":" + std::to_string(line_of(text, "user_name")) + ":")) << error;
   EXPECT_NE(error.find("unknown key"), std::string::npos) << error;
   EXPECT_NE(error.find("user_name"), std::string::npos) << error;
+}
+
+TEST_F(NotifyConfigFile, EmailPasswordWithoutRequiredTls_IsRefusedUnlessTheUrlIsSmtps) {
+  const auto clear = replaced(example(), "username = \"sterifleet\"", "username = \"sterifleet\"\nrequire_tls = false");
+  const auto error = error_loading(clear);
+  EXPECT_NE(error.find("require_tls = false with a password_file would let the password travel in clear"),
+            std::string::npos)
+      << error;
+  const auto implicit_tls = replaced(clear, "smtp://mail.clinic.example:587", "smtps://mail.clinic.example:465");
+  EXPECT_FALSE(std::get<notify::EmailReceiver>(load_config(write(implicit_tls), {}).notify.receivers[1].settings)
+                   .require_tls);
 }
 
 TEST_F(NotifyConfigFile, WebhookWithoutSecretFile_IsRefused) {

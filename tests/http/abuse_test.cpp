@@ -200,6 +200,7 @@ TEST(Abuse, ConnectionsBeyondATokensLimit_Are429) {
             "this token is in use on 2 connections, the most allowed (http.max_connections_per_token); reuse them "
             "or close some");
   EXPECT_EQ(over[bhttp::field::retry_after], "5");
+  EXPECT_EQ(over["Content-Security-Policy"], "default-src 'none'; frame-ancestors 'none'");
   EXPECT_EQ(third.get("/api/v1/devices", harness.token(Role::manager)).result_int(), 200);
   first.reset();
   for (int i = 0; i < 100 && harness.server().connections() > 2; ++i) std::this_thread::sleep_for(20ms);

@@ -21,16 +21,14 @@ TEST(MqttIngest, SubscribesOnEveryConnection_StoresWhatArrives_PublishesCommands
   RunningIo running;
   auto owned = std::make_unique<FakeBroker>();
   auto& broker = *owned;
-  MqttIngest ingest(std::move(owned), {.shared_group = "north"}, {.folder = dir.path() / "receipts"}, run.fleet(),
-                    metrics, running.executor(), [](const std::string& why) { FAIL() << why; },
-                    {.first = 20ms, .max = 50ms});
+  MqttIngest ingest(std::move(owned), {}, {.folder = dir.path() / "receipts"}, run.fleet(), metrics, running.executor(),
+                    [](const std::string& why) { FAIL() << why; }, {.first = 20ms, .max = 50ms});
 
   EXPECT_EQ(ingest.start(), 0u);
   ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.subscriptions().size() == 1; }));
-  EXPECT_EQ(
-      broker.subscriptions()[0],
-      (std::vector<std::string>{"$share/north/sterifleet/v1/+/+/birth", "$share/north/sterifleet/v1/+/+/event",
-                                "$share/north/sterifleet/v1/+/+/telemetry", "$share/north/sterifleet/v1/+/+/status"}));
+  EXPECT_EQ(broker.subscriptions()[0],
+            (std::vector<std::string>{"sterifleet/v1/+/+/birth", "sterifleet/v1/+/+/event",
+                                      "sterifleet/v1/+/+/telemetry", "sterifleet/v1/+/+/status"}));
   EXPECT_TRUE(ingest.connected());
 
   broker.lose_connection();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "router.hpp"
+#include "security_headers.hpp"
 #include "static_files.hpp"
 
 namespace sterifleet::http {
@@ -45,20 +46,6 @@ Response method_not_allowed(const Router::Found& found, bhttp::verb method) {
                                  std::string(bhttp::to_string(method)) + " is not allowed here; use " + allow);
   response.set(bhttp::field::allow, allow);
   return response;
-}
-
-// The dashboard loads its scripts, styles and data from this origin only and may not be framed
-// (clickjacking); an API answer is data, never a document to run. Neither sends a Referer onwards.
-constexpr std::string_view dashboard_policy =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-constexpr std::string_view api_policy = "default-src 'none'; frame-ancestors 'none'";
-
-void set_security_headers(Response& response, bool dashboard) {
-  response.set("Content-Security-Policy", dashboard ? dashboard_policy : api_policy);
-  response.set(bhttp::field::x_frame_options, "DENY");
-  response.set("Referrer-Policy", "no-referrer");
-  response.set("X-Content-Type-Options", "nosniff");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "errors.hpp"
+#include "security_headers.hpp"
 
 namespace sterifleet::http {
 
@@ -69,6 +70,7 @@ Response over_limit(Limit limit, const HttpOptions& o) {
   }
   auto response = error_response(code, message);
   response.set(boost::beast::http::field::retry_after, std::to_string(retry.count()));
+  set_security_headers(response, false);
   return response;
 }
 

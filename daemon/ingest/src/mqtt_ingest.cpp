@@ -89,10 +89,7 @@ std::size_t MqttIngest::recover() {
 
 std::vector<std::string> MqttIngest::subscriptions() const {
   std::vector<std::string> filters;
-  for (const auto* channel : {"birth", "event", "telemetry", "status"}) {
-    std::string filter = std::string(protocol::topic_prefix) + "+/+/" + channel;
-    filters.push_back(options_.shared_group.empty() ? filter : "$share/" + options_.shared_group + "/" + filter);
-  }
+  for (const auto channel : protocol::device_channels) filters.push_back(protocol::channel_filter(channel));
   return filters;
 }
 

@@ -2,6 +2,7 @@
 // Parsing is strict (exact level count, id charset) because ACLs and identity checks rely on it.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +12,10 @@
 namespace sterifleet::protocol {
 
 enum class Channel { birth, event, telemetry, status, cmd };
+
+/// The channels devices publish on, which the daemon subscribes to (cmd is the daemon's own).
+inline constexpr std::array<Channel, 4> device_channels{Channel::birth, Channel::event, Channel::telemetry,
+                                                        Channel::status};
 
 std::string_view to_string(Channel channel) noexcept;
 

@@ -19,8 +19,7 @@ struct MqttOptions {
   std::string client_id = "sterifleetd";
   std::string username;
   std::string password;
-  int version = 4;           ///< 4: MQTT 3.1.1; 5: MQTT 5
-  std::string shared_group;  ///< subscribe as $share/<group>/... (scale-out, several daemons)
+  int version = 4;  ///< 4: MQTT 3.1.1; 5: MQTT 5
   std::chrono::seconds keepalive{30};
   std::chrono::seconds session_expiry{7 * 24 * 3600};  ///< MQTT 5 only; 3.1.1 sessions never expire
   std::optional<TlsOptions> tls;
