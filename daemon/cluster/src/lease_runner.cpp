@@ -5,14 +5,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "sterifleet/protocol/overloaded.hpp"
+
 namespace sterifleet::cluster {
 
 namespace {
-
-template <typename... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
 
 LeaseTableOptions with_ttl(LeaseTableOptions table, const LeaseTiming& timing) {
   table.ttl = timing.ttl;
