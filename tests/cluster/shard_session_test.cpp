@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "gated_store.hpp"
@@ -102,14 +103,13 @@ class ShardRun {
  public:
   ShardRun(
       const Mosquitto& broker, const fs::path& db, GatedStore::Gates gates = {},
-      MqttIngest::FatalHandler fatal = [](const std::string& why) { ADD_FAILURE() << why; })
+      MqttIngest::FatalHandler fatal = [](const std::string& why) { ADD_FAILURE() << why; },
+      std::optional<ReceiptOptions> receipts = std::nullopt)
       : store_(store::open_sqlite(db.string()), std::move(gates)),
         fleet_(
             engine::default_policy(), store_, commands_, events_, metrics_,
             [] { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }),
-        ingest_(MqttOptions{.url = broker.url(), .client_id = shard_map.client_id(north_shard)},
-                AfterCommitOptions{shard_map.topic_filters(north_shard, clinics)}, fleet_, metrics_,
-                running_.executor(), std::move(fatal)) {
+        ingest_(make_ingest(broker, std::move(receipts), std::move(fatal))) {
     fleet_.restore();
     ingest_.start();
   }
@@ -121,6 +121,14 @@ class ShardRun {
   fleet::Metrics& metrics() { return metrics_; }
 
  private:
+  /// A shard session, or with `receipts` the single daemon's ingest (all clinics, on the same client id).
+  MqttIngest make_ingest(const Mosquitto& broker, std::optional<ReceiptOptions> receipts,
+                         MqttIngest::FatalHandler fatal) {
+    MqttOptions options{.url = broker.url(), .client_id = shard_map.client_id(north_shard)};
+    if (receipts) return MqttIngest(options, *receipts, fleet_, metrics_, running_.executor(), std::move(fatal));
+    return MqttIngest(options, AfterCommitOptions{shard_map.topic_filters(north_shard, clinics)}, fleet_, metrics_,
+                      running_.executor(), std::move(fatal));
+  }
   // The Fleet is made before the ingest that sends its commands.
   class Commands final : public fleet::CommandSink {
    public:
@@ -264,6 +272,25 @@ TEST(ShardSession, ACommandAMessageDecidedGoesOut_AndTheMessagesAfterItAreStored
   ShardRun run(broker, db);
   publish(broker, "north", "PEN-01", 1);
   publish(broker, "north", "PEN-01", 5);  // a gap: the Fleet asks the pen to replay 2 to 4
+  publish(broker, "north", "PEN-01", 6);
+  EXPECT_TRUE(eventually([&] { return stored(db, "PEN-01") == 3; })) << "stored: " << stored(db, "PEN-01");
+  EXPECT_TRUE(commands.wait_for([](const auto& got) { return !got.empty(); }, 5s));
+}
+
+// The single daemon's ingest in the same wiring: its callback waits while the queue is full (here at one
+// message), for the ingest's thread to store, and that thread must never be the one that publishes the
+// command, which waits for Paho's lock held around the callback.
+TEST(ReceiptIngest, ACommandSentWhileTheQueueIsFull_DoesNotStopTheIngest) {
+  Mosquitto broker;
+  TempDir dir("sterifleet-shard");
+  const auto db = dir.path() / "store.db";
+  create_session(broker, north_shard);
+  sterifleet::testing::MqttRecorder commands(broker.url(), "sterifleet/v1/north/PEN-01/cmd");
+  ShardRun run(
+      broker, db, {}, [](const std::string& why) { ADD_FAILURE() << why; },
+      ReceiptOptions{.folder = dir.path() / "receipts", .grouping = {.max_queued = 1}});
+  publish(broker, "north", "PEN-01", 1);
+  publish(broker, "north", "PEN-01", 5);
   publish(broker, "north", "PEN-01", 6);
   EXPECT_TRUE(eventually([&] { return stored(db, "PEN-01") == 3; })) << "stored: " << stored(db, "PEN-01");
   EXPECT_TRUE(commands.wait_for([](const auto& got) { return !got.empty(); }, 5s));

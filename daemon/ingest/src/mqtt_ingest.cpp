@@ -27,7 +27,7 @@ MqttIngest::MqttIngest(std::unique_ptr<BrokerClient> client, MqttOptions options
       receipts_(std::in_place, receipts.folder, receipts.sync),
       client_(std::move(client)),
       queue_(receipts.grouping, executor, [this](std::span<const Received> group) { store(group); }),
-      outbox_(*client_, executor),
+      outbox_(*client_),
       reconnector_(*client_, executor, backoff, options_.url, [this] { on_connected(); }) {
   client_->set_handlers({.message = [this](InboundMessage message) { on_message(std::move(message)); },
                          .connection_lost = [this](const std::string& cause) { on_connection_lost(cause); }});
@@ -49,14 +49,18 @@ MqttIngest::MqttIngest(std::unique_ptr<BrokerClient> client, MqttOptions options
       shard_filters_(std::move(shard.filters)),
       client_(std::move(client)),
       queue_({}, executor, [this](std::span<const Received> group) { store(group); }),
-      outbox_(*client_, executor),
+      outbox_(*client_),
       reconnector_(*client_, executor, backoff, options_.url, [this] { on_connected(); }) {
   client_->set_handlers({.message = [this](InboundMessage message) { on_message(std::move(message)); },
                          .connection_lost = [this](const std::string& cause) { on_connection_lost(cause); }});
 }
 
-// The client goes first: none of its handlers may run into the pieces it feeds while they go.
-MqttIngest::~MqttIngest() { client_.reset(); }
+// The client goes first: none of its handlers may run into the pieces it feeds while they go. The
+// outbox's thread, which publishes through the client, ends before it.
+MqttIngest::~MqttIngest() {
+  outbox_.stop();
+  client_.reset();
+}
 
 void MqttIngest::on_message(InboundMessage message) {
   const auto arrived = std::chrono::steady_clock::now();
