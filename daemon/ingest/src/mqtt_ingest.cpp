@@ -66,8 +66,9 @@ void MqttIngest::on_message(InboundMessage message) {
   const auto arrived = std::chrono::steady_clock::now();
   if (!receipts_) {
     // Returning acknowledges the message, so it is stored first, here. Through the executor (as the
-    // receipts go) this callback would wait on a thread that also calls into Paho (commands, connection
-    // attempts), which waits for the lock Paho holds around this callback: a deadlock.
+    // receipts go) this callback would wait on a thread that also calls into Paho (connection attempts,
+    // and so a shard session's of the same process), which waits for the lock Paho holds around this
+    // callback: a deadlock.
     const Received received{0, std::move(message.owner), message.topic, message.payload, message.retained, arrived};
     if (!store({&received, 1})) {
       // fatal must not return; returning here would acknowledge a message that is not stored.
