@@ -139,7 +139,8 @@ void Fleet::store_missing_alerts(Staged& staged, Timestamp now) {
                                     "opened",
                                     {{"state", "none"}},
                                     engine::to_json(alert),
-                                    "restart: the journal judged again under the engine's current rules"});
+                                    "restart: the journal judged again under the engine's current rules",
+                                    alert.clinic.str()});
   });
 }
 
