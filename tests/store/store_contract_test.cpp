@@ -786,11 +786,45 @@ TEST_P(StoreContract, ClinicScope_FiltersEveryListingInTheQuery) {
 
 // --- the audit trail ---
 
+// A clinic's listing of the trail is filtered in the query, so its pages are full and walk only its
+// records; a scope of some clinics never shows the fleet's records, which name no clinic.
+TEST_P(StoreContract, Audit_AListingOfSomeClinicsHoldsTheirRecordsOnly) {
+  Commit c;
+  for (int i = 1; i <= 9; ++i) {
+    c.audit.push_back(audit("alert:" + std::to_string(i), "opened", at(i)));
+    c.audit.back().clinic = i % 3 == 1 ? "north" : (i % 3 == 2 ? "south" : "");
+  }
+  store().commit(c);
+  const auto seqs = [&](const AuditFilter& filter, std::size_t limit) {
+    std::vector<std::int64_t> out;
+    const auto rows = all_pages(
+        [&](const Page& p) {
+          return store().audit_records(p.after.empty() ? 0 : std::stoll(p.after), p.limit, filter);
+        },
+        limit);
+    for (const auto& row : rows) out.push_back(row.at("seq").get<std::int64_t>());
+    return out;
+  };
+  using Seqs = std::vector<std::int64_t>;
+  EXPECT_EQ(seqs({.clinic = "north"}, 1), (Seqs{1, 4, 7}));
+  EXPECT_EQ(seqs({.scope = ClinicScope({"north"})}, 2), (Seqs{1, 4, 7}));
+  EXPECT_EQ(seqs({.scope = ClinicScope({"north", "south"})}, 2), (Seqs{1, 2, 4, 5, 7, 8}));
+  EXPECT_EQ(seqs({.clinic = "south", .scope = ClinicScope({"north", "south"})}, 5), (Seqs{2, 5, 8}));
+  EXPECT_EQ(seqs({.clinic = "south", .scope = ClinicScope({"north"})}, 5), Seqs{});
+  EXPECT_EQ(seqs({}, 4).size(), 9u);
+  const auto page = store().audit_records(1, 1, {.clinic = "north"});
+  ASSERT_EQ(page.rows.size(), 1u);
+  EXPECT_EQ(page.rows[0].at("seq"), 4);
+  EXPECT_EQ(page.rows[0].at("clinic"), "north");
+  EXPECT_EQ(page.next, "4");
+}
+
 TEST_P(StoreContract, Audit_ChainGrowsLinksAndVerifies) {
   for (int i = 0; i < 10; ++i) {
     Commit c;
     c.audit.push_back(audit("pen:PEN-0001", "session.start", at(i), json{{"n", i}, {"text", "quote \" and \n"}}));
-    c.audit.push_back(audit("alert:" + std::to_string(i), "opened", at(i)));
+    c.audit.back().clinic = "north";
+    c.audit.push_back(audit("alert:" + std::to_string(i), "opened", at(i)));  // of the fleet: no clinic
     store().commit(c);
   }
   const auto head = store().audit_head();
@@ -814,11 +848,14 @@ TEST_P(StoreContract, Audit_ChainGrowsLinksAndVerifies) {
                                      row.at("action").get<std::string>(),
                                      row.at("before"),
                                      row.at("after"),
-                                     row.at("cause").get<std::string>()};
+                                     row.at("cause").get<std::string>(),
+                                     row.at("clinic").is_null() ? "" : row.at("clinic").get<std::string>()};
     EXPECT_EQ(row.at("hash"), audit_hash(prev, audit_canonical(seq, record, prev))) << "record " << seq;
     prev = row.at("hash").get<std::string>();
   }
   EXPECT_EQ(rows[0].at("after"), (json{{"n", 0}, {"text", "quote \" and \n"}}));
+  EXPECT_EQ(rows[0].at("clinic"), "north");
+  EXPECT_EQ(rows[1].at("clinic"), nullptr);
   EXPECT_EQ(prev, head.hash);
   const auto verification = store().verify_audit();
   EXPECT_TRUE(verification.intact) << verification.problem;

@@ -31,6 +31,10 @@ std::string hash_problem(std::int64_t seq, std::string_view computed, std::strin
          " but its stored hash is " + std::string(stored);
 }
 
+std::string empty_clinic_problem(std::int64_t seq) {
+  return "record " + std::to_string(seq) + " has been altered: its clinic is empty text, which the store never writes";
+}
+
 std::string tail_problem(std::int64_t last, const AuditHead& recorded, std::string_view last_hash) {
   const auto n = std::to_string(recorded.seq);
   if (last < recorded.seq) {
@@ -79,7 +83,8 @@ AuditVerification SqliteStore::verify_audit() {
     return bad(seq, std::move(problem));
   };
   auto& s = db->cached(
-      "SELECT seq, at, actor, entity, action, \"before\", \"after\", cause, prev_hash, hash FROM audit ORDER BY seq");
+      "SELECT seq, at, actor, entity, action, \"before\", \"after\", cause, prev_hash, hash, clinic FROM audit "
+      "ORDER BY seq");
   Reset reset(s);
   crypto::Sha256 sha256;
   std::string canonical;
@@ -91,11 +96,13 @@ AuditVerification SqliteStore::verify_audit() {
     if (seq != expected) return broken(expected, missing_problem(expected, seq));
     const auto stored_prev = s.text(8);
     if (stored_prev != prev) return broken(seq, link_problem(seq, stored_prev, prev));
+    // The store writes NULL for no clinic; empty text would hash as none yet read as a clinic.
+    if (!s.is_null(10) && s.text(10).empty()) return broken(seq, empty_clinic_problem(seq));
     at.clear();
     detail::append_timestamp(at, from_millis(s.int64(1)));
     canonical.clear();
-    detail::append_canonical(canonical,
-                             {seq, at, s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7), stored_prev});
+    detail::append_canonical(canonical, {seq, at, s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7),
+                                         stored_prev, s.text(10)});
     const auto computed = detail::link_hash(sha256, stored_prev, canonical);
     const auto stored = s.text(9);
     if (detail::view(computed) != stored) return broken(seq, hash_problem(seq, detail::view(computed), stored));
@@ -112,10 +119,13 @@ AuditVerification SqliteStore::verify_audit() {
   return result;
 }
 
-Rows SqliteStore::audit_records(std::int64_t after_seq, std::size_t limit) {
+Rows SqliteStore::audit_records(std::int64_t after_seq, std::size_t limit, const AuditFilter& filter) {
   auto db = readers_.acquire();
-  return Select("SELECT seq, at, actor, entity, action, \"before\", \"after\", cause, prev_hash, hash FROM audit")
+  return Select(
+             "SELECT seq, at, actor, entity, action, \"before\", \"after\", cause, prev_hash, hash, clinic FROM audit")
       .where("seq > ?", {after_seq})
+      .where_if(filter.clinic, "clinic = ?")
+      .where_in(filter.scope, "clinic")
       .page(
           *db, "seq", detail::page_limit(limit),
           [](const Statement& s) {
@@ -127,6 +137,7 @@ Rows SqliteStore::audit_records(std::int64_t after_seq, std::size_t limit) {
                         {"before", parse_row(s.text(5))},
                         {"after", parse_row(s.text(6))},
                         {"cause", s.text(7)},
+                        {"clinic", s.is_null(10) ? json(nullptr) : json(s.text(10))},
                         {"prev_hash", s.text(8)},
                         {"hash", s.text(9)}};
           },

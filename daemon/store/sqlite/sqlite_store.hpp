@@ -43,7 +43,8 @@ class SqliteStore final : public Store {
 
   AuditHead audit_head() override;
   AuditVerification verify_audit() override;
-  Rows audit_records(std::int64_t after_seq, std::size_t limit) override;
+  Rows audit_records(std::int64_t after_seq, std::size_t limit, const AuditFilter& filter) override;
+  using Store::audit_records;
 
   Rows alerts(const AlertQuery& query) override;
   std::optional<nlohmann::json> alert(const std::string& id) override;

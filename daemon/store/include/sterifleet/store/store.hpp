@@ -194,6 +194,12 @@ struct RecordQuery {
   ClinicScope scope;  ///< the caller's clinics, besides `clinic` (quarantined rows without one: only all)
 };
 
+/// Which audit records a listing shows.
+struct AuditFilter {
+  std::optional<std::string> clinic;  ///< only this clinic's records
+  ClinicScope scope;                  ///< the caller's clinics: a limited one never shows the fleet's records
+};
+
 /// A RecordQuery's filters without its page: what a scan visits.
 struct RecordFilter {
   std::optional<std::string> clinic;
@@ -258,7 +264,9 @@ class Store {
   // --- audit trail ---
   virtual AuditHead audit_head() = 0;
   virtual AuditVerification verify_audit() = 0;
-  virtual Rows audit_records(std::int64_t after_seq, std::size_t limit) = 0;
+  /// The records after `after_seq` that `filter` lets through, by seq; `next` is the last one's seq.
+  virtual Rows audit_records(std::int64_t after_seq, std::size_t limit, const AuditFilter& filter) = 0;
+  Rows audit_records(std::int64_t after_seq, std::size_t limit) { return audit_records(after_seq, limit, {}); }
 
   // --- queries ---
   // Rows: alerts, sessions and cycles in the engine's to_json() forms; the others are
@@ -267,7 +275,8 @@ class Store {
   //   quarantine: {id, commit, received_at, topic, payload (text; null when not UTF-8, and then
   //                payload_hex), reason, detail, clinic|null, device|null (from the topic)}
   //   commands:   {id, issued_at, clinic, device, topic, payload}
-  //   audit:      {seq, at, actor, entity, action, before, after, cause, prev_hash, hash}
+  //   audit:      {seq, at, actor, entity, action, before, after, cause, clinic|null (null: the fleet's),
+  //                prev_hash, hash}
   // with times as protocol::format_timestamp writes them. A bad Page::after throws BadCursor.
   virtual Rows alerts(const AlertQuery& query) = 0;  ///< newest first by opened_at
   virtual std::optional<nlohmann::json> alert(const std::string& id) = 0;
@@ -340,8 +349,10 @@ std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions&
 void put_payload(nlohmann::json& row, std::string_view payload);
 
 /// The canonical bytes an audit record is hashed over: the RFC 8785 form of {seq, at, actor, entity,
-/// action, before, after, cause, prev} (canonical_json.hpp), of the record as stored: text that is not
-/// UTF-8 holds U+FFFD in place of the bad bytes, a number that is not finite is null.
+/// action, before, after, cause, clinic, prev} (canonical_json.hpp), of the record as stored: text that is
+/// not UTF-8 holds U+FFFD in place of the bad bytes, a number that is not finite is null. `clinic` is
+/// left out when empty, so records of the fleet, and every record stored before records named their
+/// clinic, hash as they always did.
 std::string audit_canonical(std::int64_t seq, const engine::AuditRecord& record, const std::string& prev_hash);
 /// SHA-256(prev_hash || canonical), hex: the record's hash.
 std::string audit_hash(const std::string& prev_hash, const std::string& canonical);
