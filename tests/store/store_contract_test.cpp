@@ -682,6 +682,25 @@ TEST_P(StoreContract, Quarantine_ListsNewestFirstAndCountsByReason) {
   EXPECT_EQ(store().stats().quarantined, 3);
 }
 
+TEST_P(StoreContract, QuarantineIds_TheWriterNumbersOnFromItsLastId) {
+  const auto first = store().quarantine_id_after(store().last_quarantine_id());
+  const auto second = store().quarantine_id_after(first);
+  EXPECT_GT(second, first);
+  Commit c;
+  c.quarantined.push_back(quarantined("bad_json", at(0)));
+  c.quarantined.back().id = first;
+  c.quarantined.push_back(quarantined("schema", at(1)));
+  c.quarantined.back().id = second;
+  store().commit(c);
+  EXPECT_EQ(store().last_quarantine_id(), second);
+  reopen();
+  EXPECT_EQ(store().last_quarantine_id(), second) << "numbering goes on after a restart";
+  const auto entries = journal();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(std::get<QuarantinedMessage>(entries[0].input).id, first);
+  EXPECT_EQ(std::get<QuarantinedMessage>(entries[1].input).id, second);
+}
+
 TEST_P(StoreContract, Commands_ListNewestFirstWithFilters) {
   for (int i = 0; i < 6; ++i) {
     Commit c;

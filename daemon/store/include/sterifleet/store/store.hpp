@@ -289,6 +289,12 @@ class Store {
   virtual Rows commands(const RecordQuery& query) = 0;                     ///< newest first
   virtual StoreStats stats() = 0;
 
+  // --- quarantine ids, decided by the writer before its commit (QuarantinedMessage::id) ---
+  /// The last id this writer's quarantine rows took (0: none yet).
+  virtual std::int64_t last_quarantine_id() = 0;
+  /// The id after `id` for this writer: ids stay unique when several writers (shards) share one store.
+  virtual std::int64_t quarantine_id_after(std::int64_t id) const = 0;
+
   // --- notification outbox (outbox.hpp): filled by commits, worked off by the dispatcher ---
   // Its writes are serialised with commits by the back-end, so the dispatcher may call them from its own
   // thread.
