@@ -37,6 +37,13 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A write refused because the writer's shard lease is no longer held (lost, expired or taken over, by
+/// the database's clock): nothing of it was kept, and the caller must stop working on that shard.
+class FencedOut : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 /// A page cursor the store did not write (a client's mistake, not a storage failure: answer 400).
 class BadCursor : public std::invalid_argument {
  public:
@@ -340,6 +347,26 @@ struct SqliteOptions {
 
 /// Opens (creating and migrating as needed) a SQLite store. Throws StoreError.
 std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options = {});
+
+/// The writer of one shard: it holds the shard's lease with this epoch (daemon/cluster claims it).
+struct ShardWriter {
+  int shard = 0;
+  std::int64_t epoch = 0;
+  std::string owner;  ///< the daemon's id, as in the lease
+};
+
+struct PostgresOptions {
+  /// None: read-only (queries, audit verify, reports); commit() and the outbox writes throw.
+  std::optional<ShardWriter> writer;
+  int readers = 4;  ///< reading connections, opened as queries need them
+};
+
+/// Opens (migrating as needed, unless read-only) a PostgreSQL store at a libpq URL. Throws StoreError.
+std::unique_ptr<Store> open_postgresql(const std::string& url, const PostgresOptions& options = {});
+
+/// Opens the store at `place`: a postgresql:// or postgres:// URL, else a SQLite file path.
+std::unique_ptr<Store> open_store(const std::string& place, const SqliteOptions& sqlite = {},
+                                  const PostgresOptions& postgresql = {});
 
 /// A kept payload in a JSON row, as the queries write it: "payload" is its text when it is UTF-8; else
 /// "payload" is null and "payload_hex" holds its bytes.
