@@ -146,6 +146,37 @@ TEST_F(PostgresStore, Fencing_AWriterThatNeverHeldTheLeaseCommitsNothing) {
   EXPECT_EQ(sql("SELECT count(*) FROM commits"), "0");
 }
 
+// --- connections ---
+
+TEST_F(PostgresStore, Connections_AWriterAndReadersWhoseSessionsEndedGoOnAfterOneFailedCall) {
+  auto store = leased_writer();
+  store->commit(message_commit(1));
+  EXPECT_EQ(store->stats().messages, 1);  // a reading connection is open now
+  // What a PostgreSQL restart or an operator's pg_terminate_backend does to every session of the store.
+  sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+      "AND pid <> pg_backend_pid()");
+  std::int64_t committed = 0;
+  for (int attempt = 0; attempt < 2 && committed == 0; ++attempt) {
+    try {
+      committed = store->commit(message_commit(2, 1));
+    } catch (const FencedOut&) {
+      FAIL() << "a lost connection is not a lost lease";
+    } catch (const StoreError&) {
+      // The call that found the session gone fails, kept nothing, and the next one reconnects.
+    }
+  }
+  EXPECT_EQ(committed, 2);
+  std::int64_t messages = 0;
+  for (int attempt = 0; attempt < 2 && messages == 0; ++attempt) {
+    try {
+      messages = store->stats().messages;
+    } catch (const StoreError&) {
+    }
+  }
+  EXPECT_EQ(messages, 2);
+  EXPECT_TRUE(store->verify_audit().intact);
+}
+
 // --- shards ---
 
 TEST_F(PostgresStore, Shards_NumberTheirCommitsApartAndShareOneUnforkedChain) {

@@ -175,6 +175,19 @@ PostgresStore::PostgresStore(const std::string& url, const PostgresOptions& opti
   }
 }
 
+pqxx::connection& PostgresStore::writer_connection() {
+  if (!connection_) {
+    auto connection = connect(url_, "writer of shard " + std::to_string(writer_->shard));
+    try {
+      prepare_writes(*connection);
+    } catch (const pqxx::pqxx_exception&) {
+      rethrow_as_store_error("preparing the writes of shard " + std::to_string(writer_->shard));
+    }
+    connection_ = std::move(connection);
+  }
+  return *connection_;
+}
+
 PostgresStore::~PostgresStore() = default;
 
 const ShardWriter& PostgresStore::shard_writer() const {

@@ -121,11 +121,13 @@ class PostgresStore final : public Store {
                          AuditHead head);
   void write_tokens(pqxx::transaction_base& tx, std::int64_t n, const Commit& commit);
   const ShardWriter& shard_writer() const;
+  /// The writer's connection, opened again (and its statements prepared) if its session ended.
+  pqxx::connection& writer_connection();
 
   std::string url_;
   std::optional<ShardWriter> writer_;
   std::mutex write_mutex_;                        ///< one write transaction at a time; readers never take it
-  std::unique_ptr<pqxx::connection> connection_;  ///< the writer's; none when read-only
+  std::unique_ptr<pqxx::connection> connection_;  ///< the writer's; none when read-only or lost
   ReaderPool readers_;
 };
 
@@ -148,7 +150,7 @@ auto PostgresStore::write(const std::string& what, Write&& write) {
   shard_writer();  // a read-only store has no writer: throws
   std::lock_guard lock(write_mutex_);
   try {
-    pqxx::work tx(*connection_);
+    pqxx::work tx(writer_connection());
     if constexpr (std::is_void_v<decltype(write(tx))>) {
       write(static_cast<pqxx::transaction_base&>(tx));
       tx.commit();
@@ -158,6 +160,7 @@ auto PostgresStore::write(const std::string& what, Write&& write) {
       return result;
     }
   } catch (const pqxx::pqxx_exception&) {
+    if (connection_ && !connection_->is_open()) connection_.reset();  // the session ended: the next write opens another
     rethrow_as_store_error(what);
   }
 }
