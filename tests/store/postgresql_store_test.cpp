@@ -101,6 +101,12 @@ TEST_F(PostgresStore, ReadOnly_AnUnmigratedDatabaseIsNotAStore) {
   }
 }
 
+TEST_F(PostgresStore, Open_AWriterOfNoShardOrOfNobodyIsRefused) {
+  EXPECT_THAT([&] { writer(1024); }, ::testing::ThrowsMessage<StoreError>(HasSubstr("shards are 0 to 1023")));
+  EXPECT_THAT([&] { writer(-1); }, ::testing::ThrowsMessage<StoreError>(HasSubstr("shard -1 is out of range")));
+  EXPECT_THAT([&] { writer(0, ""); }, ::testing::ThrowsMessage<StoreError>(HasSubstr("has no owner")));
+}
+
 // --- fencing ---
 
 TEST_F(PostgresStore, Fencing_AfterAnotherOwnerClaimsTheLeaseACommitIsRefusedAndKeepsNothing) {

@@ -153,15 +153,19 @@ void prepare_writes(pqxx::connection& db) {
 
 PostgresStore::PostgresStore(const std::string& url, const PostgresOptions& options)
     : url_(url), writer_(options.writer), readers_(url, options.readers) {
+  if (writer_ && (writer_->shard < 0 || writer_->shard >= kQuarantineIdStride)) {
+    throw StoreError("shard " + std::to_string(writer_->shard) + " is out of range: shards are 0 to " +
+                     std::to_string(kQuarantineIdStride - 1));
+  }
+  if (writer_ && writer_->owner.empty()) {
+    throw StoreError("the writer of shard " + std::to_string(writer_->shard) +
+                     " has no owner: it writes as the daemon id that holds the shard's lease");
+  }
   connection_ = connect(url, writer_ ? "writer of shard " + std::to_string(writer_->shard) : "reader");
   if (!writer_) {
     require_latest_schema(*connection_);
     connection_.reset();  // reads use the pool
     return;
-  }
-  if (writer_->shard < 0 || writer_->shard >= kQuarantineIdStride) {
-    throw StoreError("shard " + std::to_string(writer_->shard) + " is out of range: shards are 0 to " +
-                     std::to_string(kQuarantineIdStride - 1));
   }
   migrate(*connection_);
   try {
