@@ -876,6 +876,15 @@ TEST_P(StoreContract, Snapshot_KeepsTheNewestTwo) {
   EXPECT_FALSE(store().latest_snapshot_before(2)) << "the third newest is forgotten";
 }
 
+TEST_P(StoreContract, Snapshot_AnOlderOneSavedLastIsKeptWithTheNewest) {
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) store().commit(with_message(telemetry("PEN-0001", seq, at(0))));
+  for (const std::int64_t commit : {3, 2, 1}) store().save_snapshot(snapshot_of(commit));
+  EXPECT_EQ(store().latest_snapshot()->commit, 3);
+  const auto older = store().latest_snapshot_before(3);
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->commit, 1) << "the snapshot just saved is kept, with the newest other";
+}
+
 TEST_P(StoreContract, Snapshot_OfTheSameCommitReplacesIt) {
   store().commit(with_message(telemetry("PEN-0001", 1, at(0))));
   store().save_snapshot(snapshot_of(1, "first"));

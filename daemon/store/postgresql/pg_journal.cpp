@@ -6,9 +6,6 @@ namespace sterifleet::store::postgresql {
 
 namespace {
 
-/// How many snapshots a shard keeps: the newest, and one to fall back on should it be damaged.
-constexpr int kKept = 2;
-
 /// How many journal entries are fetched at a time: the journal after a snapshot can be long.
 constexpr std::size_t kJournalBatch = 2000;
 
@@ -89,9 +86,9 @@ void PostgresStore::save_snapshot(const Snapshot& snapshot) {
         shard, snapshot.commit, millis(snapshot.taken_at), checksum,
         pqxx::binarystring(snapshot.state.data(), snapshot.state.size()));
     tx.exec_params0(
-        "DELETE FROM snapshots WHERE shard = $1 AND commit_seq NOT IN "
-        "(SELECT commit_seq FROM snapshots WHERE shard = $1 ORDER BY commit_seq DESC LIMIT $2)",
-        shard, kKept);
+        "DELETE FROM snapshots WHERE shard = $1 AND commit_seq <> $2 AND commit_seq NOT IN "
+        "(SELECT commit_seq FROM snapshots WHERE shard = $1 AND commit_seq <> $2 ORDER BY commit_seq DESC LIMIT 1)",
+        shard, snapshot.commit);
   });
 }
 
