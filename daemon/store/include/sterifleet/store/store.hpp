@@ -234,8 +234,9 @@ class Store {
   // --- write side (one writer) ---
   /// All of it in one transaction, numbered one above the last; returns that number, the commit's
   /// position in the journal. An empty Commit is not stored (the last commit's number is returned).
-  /// Throws StoreError (nothing of it kept), e.g. for a command whose id is already stored. A message
-  /// key stored before is not looked for: the engine refuses a duplicate before it reaches a commit.
+  /// Throws StoreError (nothing of it kept), e.g. for a command whose id is already stored, and FencedOut
+  /// when the writer no longer holds its shard's lease (PostgreSQL). A message key stored before is not
+  /// looked for: the engine refuses a duplicate before it reaches a commit.
   virtual std::int64_t commit(const Commit& commit) = 0;
   /// Several commits in one transaction, each numbered and journaled as commit() would, so grouping
   /// changes nothing but the cost. `receipt`, when given, is the last of the ingest's receipts whose
@@ -297,7 +298,7 @@ class Store {
   virtual StoreStats stats() = 0;
 
   // --- quarantine ids, decided by the writer before its commit (QuarantinedMessage::id) ---
-  /// The last id this writer's quarantine rows took (0: none yet).
+  /// The last id this writer's quarantine rows took; none yet: the id its numbering starts after.
   virtual std::int64_t last_quarantine_id() = 0;
   /// The id after `id` for this writer: ids stay unique when several writers (shards) share one store.
   virtual std::int64_t quarantine_id_after(std::int64_t id) const = 0;
