@@ -1,7 +1,10 @@
 -- sterifleet on PostgreSQL, schema version 1. Times are bigint milliseconds since the Unix epoch (UTC),
 -- as in the SQLite back-end, so rows and cursors read the same; JSON columns hold compact text with
 -- sorted keys (the exact text a page row is parsed from). Rows a shard writes carry the shard and the
--- commit number within it; commit numbers are per shard. Never edit a migration that has shipped.
+-- commit number within it; commit numbers are per shard. Text columns that order a page or break its
+-- ties (and columns joined to them) collate as "C" (bytes, as SQLite compares text), so the database's
+-- locale changes neither the order of a page nor what a cursor means. Never edit a migration that has
+-- shipped.
 
 -- The fixed number of virtual shards and each clinic's shard, agreed by every daemon through here.
 CREATE TABLE cluster (
@@ -94,6 +97,7 @@ CREATE INDEX quarantine_reason ON quarantine (reason);
 CREATE INDEX quarantine_clinic ON quarantine (clinic, id);
 CREATE INDEX quarantine_device ON quarantine (device, id);
 CREATE INDEX quarantine_journal ON quarantine (shard, commit_seq);
+CREATE INDEX quarantine_shard ON quarantine (shard, id);      -- a shard's last id: ids are k*1024 + shard
 
 CREATE TABLE actions (
   id bigserial PRIMARY KEY,
@@ -107,7 +111,7 @@ CREATE TABLE actions (
 CREATE INDEX actions_journal ON actions (shard, commit_seq);
 
 CREATE TABLE alerts (
-  id text PRIMARY KEY,
+  id text COLLATE "C" PRIMARY KEY,
   shard integer NOT NULL,
   clinic text NOT NULL,
   rule text NOT NULL,
@@ -125,8 +129,8 @@ CREATE INDEX alerts_state ON alerts (state, opened_at, id);
 CREATE INDEX alerts_device ON alerts (device, opened_at, id);
 
 CREATE TABLE sessions (
-  pen text NOT NULL,
-  session text NOT NULL,
+  pen text COLLATE "C" NOT NULL,
+  session text COLLATE "C" NOT NULL,
   shard integer NOT NULL,
   clinic text NOT NULL,
   started bigint NOT NULL,
@@ -139,7 +143,7 @@ CREATE INDEX sessions_clinic ON sessions (clinic, started, pen, session);
 CREATE INDEX sessions_pen ON sessions (pen, started, session);
 
 CREATE TABLE cycles (
-  key text PRIMARY KEY,
+  key text COLLATE "C" PRIMARY KEY,
   shard integer NOT NULL,
   clinic text NOT NULL,
   sterilizer text NOT NULL,
@@ -191,9 +195,18 @@ CREATE TABLE audit (
   cause text NOT NULL,
   prev_hash text NOT NULL,
   hash text NOT NULL,                           -- SHA-256(prev_hash || audit_canonical(...)), hex
+  clinic text,                                  -- covered by the hash; NULL: the fleet's record
   PRIMARY KEY (chain, seq)
 );
 CREATE INDEX audit_journal ON audit (shard, commit_seq);
+CREATE INDEX audit_clinic ON audit (chain, clinic, seq) WHERE clinic IS NOT NULL;
+-- Each chain's head as of the last commit that appended to it (locked by the appender, so writers of
+-- one chain take turns): a walk that ends elsewhere shows a truncated or extended chain.
+CREATE TABLE audit_heads (
+  chain text PRIMARY KEY,
+  seq bigint NOT NULL,
+  hash text NOT NULL
+);
 
 CREATE TABLE snapshots (
   shard integer NOT NULL,
@@ -205,7 +218,7 @@ CREATE TABLE snapshots (
 );
 
 CREATE TABLE notifications (
-  id text PRIMARY KEY,
+  id text COLLATE "C" PRIMARY KEY,
   shard integer NOT NULL,
   commit_seq bigint NOT NULL,
   alert_id text NOT NULL,
@@ -232,7 +245,7 @@ CREATE INDEX notifications_alert ON notifications (alert_id, state);
 CREATE INDEX notifications_created ON notifications (created_at);
 CREATE TABLE notification_attempts (
   id bigserial PRIMARY KEY,
-  notification text NOT NULL,
+  notification text COLLATE "C" NOT NULL,       -- as notifications.id, so that joining them uses the index
   round integer NOT NULL,
   at bigint NOT NULL,
   result text NOT NULL,
