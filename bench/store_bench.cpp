@@ -58,9 +58,10 @@ Commit session_start(std::uint64_t seq) {
   const auto row = engine::to_json(s);
   c.sessions.push_back(std::move(s));
   c.audit.push_back({when, "device:PEN-0001", "pen:PEN-0001", "session.start", json{{"hygiene", "ready"}},
-                     json{{"hygiene", "in_use"}, {"session", row.at("session")}}, "PEN-0001/1/" + std::to_string(seq)});
+                     json{{"hygiene", "in_use"}, {"session", row.at("session")}}, "PEN-0001/1/" + std::to_string(seq),
+                     "north"});
   c.audit.push_back({when, "device:PEN-0001", "cartridge:CART-" + std::to_string(seq), "used", json(nullptr), row,
-                     "PEN-0001/1/" + std::to_string(seq)});
+                     "PEN-0001/1/" + std::to_string(seq), "north"});
   return c;
 }
 
@@ -90,7 +91,7 @@ void measure_verify(const std::string& path, int records) {
         c.audit.push_back({at(0, done + k), "device:PEN-0001", "pen:PEN-0001", "session.start",
                            json{{"hygiene", "ready"}},
                            json{{"hygiene", "in_use"}, {"session", "S-" + std::to_string(seq)}},
-                           "PEN-0001/1/" + std::to_string(seq)});
+                           "PEN-0001/1/" + std::to_string(seq), "north"});
       }
       store->commit(c);
     }

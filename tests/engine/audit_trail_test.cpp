@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "clinic_traffic.hpp"
 
@@ -187,6 +188,67 @@ TEST(AuditTrail, PeopleAreTheActorsOfWhatTheyDo) {
   EXPECT_EQ(resolved.audit[0].actor, "token:lead");
   EXPECT_EQ(resolved.audit[0].action, "resolved");
   EXPECT_EQ(resolved.audit[0].after["state"], "resolved");
+}
+
+// Each record names the clinic of what it is about (its device, session, cycle or alert), so that a
+// clinic's trail holds all of that clinic and nothing of another; only what belongs to no clinic (a
+// policy reload) is the fleet's. Two clinics' traffic interleaved, then people's actions and time.
+TEST(AuditTrail, EveryRecordNamesTheClinicOfWhatItConcerns) {
+  auto streams = ClinicTraffic{"north"}.build();
+  streams.merge(ClinicTraffic{"south", "S-"}.build());
+  Engine engine(default_policy(), kStart - std::chrono::hours(1));
+  std::vector<AuditRecord> trail;
+  const auto keep = [&](const Effects& effects) {
+    ASSERT_TRUE(effects.accepted()) << effects.refusal->message;
+    trail.insert(trail.end(), effects.audit.begin(), effects.audit.end());
+  };
+  for (const auto& message : interleave(streams, 5)) keep(engine.apply(message, message.envelope.ts));
+
+  const Timestamp now = kStart + std::chrono::days(4);
+  std::map<std::string, std::vector<std::string>> open_by_clinic;
+  engine.for_each_alert([&](const Alert& a) {
+    if (a.state() == AlertState::open) open_by_clinic[a.clinic.str()].push_back(a.id);
+  });
+  ASSERT_EQ(open_by_clinic.size(), 2u);
+  for (const auto& [clinic, ids] : open_by_clinic) {
+    ASSERT_GE(ids.size(), 2u) << clinic;
+    keep(engine.acknowledge(ids[0], "token:anna", "looking into it", now));
+    keep(engine.resolve(ids[1], "token:lead", "handled on site", now));
+  }
+  keep(engine.record_manual_reprocessing({ClinicId{"south"}, "soak-1", now, steam("SOAK-1", {"S-PEN-1"})}, "token:kim",
+                                         now));
+  keep(engine.add_maintenance(DeviceId{"S-PEN-2"}, {now, now + std::chrono::hours(2), "service"}, "token:kim", now));
+  keep(engine.delivery_failed(
+      {"desk", ClinicId{"south"}, open_by_clinic["south"][0], "cartridge.reused", "HTTP 410", now}, now));
+  keep(engine.tick(now + std::chrono::days(1)));  // every device silent: presence and locks
+  keep(engine.set_policy(default_policy(), "cli:root", now + std::chrono::days(1)));
+
+  // The clinic each entity belongs to, known from the traffic rather than from the records.
+  const auto clinic_of_device = [](std::string_view id) { return id.starts_with("S-") ? "south" : "north"; };
+  const auto expected = [&](const AuditRecord& r) -> std::string {
+    const std::string_view entity = r.entity;
+    if (entity.starts_with("alert:")) return engine.alert(r.entity.substr(6))->clinic.str();
+    if (entity.starts_with("cycle:manual/")) return "south";
+    for (const std::string_view kind : {"device:", "session:", "cycle:"}) {
+      if (entity.starts_with(kind)) return clinic_of_device(entity.substr(kind.size()));
+    }
+    return "";
+  };
+  std::map<std::string, std::size_t> records_by_clinic;
+  for (const auto& record : trail) {
+    EXPECT_EQ(record.clinic, expected(record)) << record.entity << " " << record.action;
+    ++records_by_clinic[record.clinic];
+  }
+  EXPECT_GT(records_by_clinic["north"], 100u);
+  EXPECT_GT(records_by_clinic["south"], 100u);
+  EXPECT_EQ(records_by_clinic[""], 1u);  // the policy reload
+  std::set<std::string> actions;
+  for (const auto& record : trail) actions.insert(record.action);
+  for (const auto* action :
+       {"birth", "started", "ended", "clearance", "hygiene", "completed", "biological_indicator", "recalled",
+        "bowie_dick", "presence", "lock", "maintenance", "opened", "acknowledged", "resolved", "reload"}) {
+    EXPECT_TRUE(actions.contains(action)) << action << ": the run made no such record";
+  }
 }
 
 }  // namespace

@@ -14,6 +14,10 @@ using sterifleet::testing::interleave;  // device-time order is NOT kept
 // Three days of one clinic with violations of every device-time rule sprinkled in.
 class ClinicTraffic {
  public:
+  /// Another clinic's traffic is the same with its own device ids (`device_prefix` before each).
+  explicit ClinicTraffic(std::string clinic = "north", std::string device_prefix = "")
+      : clinic_(std::move(clinic)), prefix_(std::move(device_prefix)) {}
+
   std::map<std::string, Stream> build() {
     for (const auto* pen : {"PEN-1", "PEN-2", "PEN-3", "PEN-4"}) {
       emit(pen, protocol::Birth{protocol::DeviceKind::pen, "Dermapen 4", "1.0", std::nullopt}, 0);
@@ -48,7 +52,7 @@ class ClinicTraffic {
           emit(pen, protocol::SessionEnd{protocol::SessionId{session}, strokes, std::chrono::seconds{900}}, t + p + 20);
           emit(pen, protocol::CartridgeRemove{protocol::CartridgeId{cartridge_id}}, t + p + 21);
           const bool skip = (day == 0 && slot == 2 && p == 3) || (rng() % 17 == 0);
-          if (!skip) load.push_back(pen);
+          if (!skip) load.push_back(prefix_ + pen);
         }
         auto c = steam("C" + std::to_string(++cycle_no), load);
         if (cycle_no == 5) c.exposure = std::chrono::seconds{200};  // insufficient
@@ -74,11 +78,13 @@ class ClinicTraffic {
 
  private:
   void emit(const std::string& device, protocol::Body body, double minute) {
-    auto& stream = streams_[device];
-    stream.push_back({protocol::ClinicId{"north"},
-                      {protocol::DeviceId{device}, 1, stream.size() + 1, at_minute(minute)},
+    auto& stream = streams_[prefix_ + device];
+    stream.push_back({protocol::ClinicId{clinic_},
+                      {protocol::DeviceId{prefix_ + device}, 1, stream.size() + 1, at_minute(minute)},
                       std::move(body)});
   }
+  std::string clinic_;
+  std::string prefix_;
   std::map<std::string, Stream> streams_;
 };
 

@@ -330,15 +330,16 @@ TEST(Auth, ClinicMatrix_ANorthTokenFindsNoSouthRecord) {
 TEST(Auth, ClinicMatrix_ListsOfANorthTokenAreTheNorthClinicsPages) {
   Harness harness(matrix_options());
   add_south_traffic(harness);
-  for (const std::string list :
-       {"/api/v1/alerts", "/api/v1/sessions", "/api/v1/cycles", "/api/v1/quarantine", "/api/v1/commands"}) {
-    std::vector<json> north_rows, all_rows;
-    for (auto* rows : {&north_rows, &all_rows}) {
+  for (const std::string list : {"/api/v1/alerts", "/api/v1/sessions", "/api/v1/cycles", "/api/v1/quarantine",
+                                 "/api/v1/commands", "/api/v1/audit"}) {
+    std::vector<json> north_rows, all_rows, asked_for_north;
+    for (auto* rows : {&north_rows, &all_rows, &asked_for_north}) {
       const auto token = rows == &north_rows ? harness.north_token(Role::admin) : harness.token(Role::admin);
+      const std::string filter = rows == &asked_for_north ? "&clinic=north" : "";
       std::string after;
       do {
-        const auto page =
-            json_of(harness.call(verb::get, list + "?limit=1" + (after.empty() ? "" : "&after=" + after), token));
+        const auto page = json_of(
+            harness.call(verb::get, list + "?limit=1" + filter + (after.empty() ? "" : "&after=" + after), token));
         for (const auto& row : page["items"]) rows->push_back(row);
         after = page["next"].is_null() ? "" : page["next"].get<std::string>();
       } while (!after.empty());
@@ -350,6 +351,7 @@ TEST(Auth, ClinicMatrix_ListsOfANorthTokenAreTheNorthClinicsPages) {
     EXPECT_FALSE(expected.empty()) << list;
     EXPECT_LT(expected.size(), all_rows.size()) << list << ": the south clinic has rows too";
     EXPECT_EQ(north_rows, expected) << list;
+    EXPECT_EQ(asked_for_north, expected) << list;
   }
   const auto stats = [&](const std::string& token, const std::string& query) {
     return json_of(harness.call(verb::get, "/api/v1/stats/compliance" + query, token))["totals"];
@@ -375,7 +377,7 @@ TEST(Auth, ForbiddenSaysWhy) {
   Harness harness;
   const auto role = harness.get("/api/v1/audit", Role::viewer);
   EXPECT_EQ(error_message(role), "this endpoint needs a token with role auditor or admin; this token is viewer");
-  const auto clinics = harness.call(verb::get, "/api/v1/audit", harness.north_token(Role::auditor));
+  const auto clinics = harness.call(verb::get, "/api/v1/audit/verify", harness.north_token(Role::auditor));
   EXPECT_EQ(error_message(clinics),
             "this endpoint spans every clinic and needs a token for all of them; this token is for north");
 }

@@ -234,6 +234,12 @@ TEST_F(Reads, Audit_PagesBySeqAndVerifies) {
   EXPECT_TRUE(verified["first_bad"].is_null());
   EXPECT_GT(verified["records"].get<int>(), 5);
   EXPECT_EQ(verified["head"]["seq"], verified["records"]);
+  const auto north = get_ok("/api/v1/audit?clinic=north&limit=1000", Role::auditor)["items"];
+  ASSERT_FALSE(north.empty());
+  for (const auto& record : north) EXPECT_EQ(record["clinic"], "north") << record["entity"];
+  EXPECT_TRUE(get_ok("/api/v1/audit?clinic=elsewhere", Role::auditor)["items"].empty());
+  EXPECT_EQ(bad("/api/v1/audit?clinic=no%20spaces", Role::auditor),
+            "clinic: must be 1 to 64 letters, digits, '_', '.' or '-'");
   EXPECT_EQ(bad("/api/v1/audit?after=-3", Role::auditor), "after: must be an integer from 0 to 9223372036854775807");
   EXPECT_EQ(bad("/api/v1/audit/verify?deep=1", Role::auditor), "deep: unknown parameter; this endpoint takes none");
 }

@@ -38,6 +38,27 @@ TEST(AuditChain, CanonicalBytesAreTheRfc8785FormOfTheRecord) {
   EXPECT_EQ(json::parse(canonical), expected);
 }
 
+// A record of a clinic names it between cause and entity, in key order; a record of the fleet (no clinic)
+// has the form every record had before records named their clinic, so those keep their hashes.
+TEST(AuditChain, TheClinicIsInTheFormOnlyWhenTheRecordHasOne) {
+  engine::AuditRecord record{at(0), "engine", "device:PEN-1", "hygiene", json(), json{{"hygiene", "ready"}}, "c"};
+  const std::string prev(64, '0');
+  const std::string fleet_form = R"({"action":"hygiene","actor":"engine","after":{"hygiene":"ready"},)"
+                                 R"("at":"2026-11-02T08:00:00.000Z","before":null,"cause":"c",)"
+                                 R"("entity":"device:PEN-1","prev":")" +
+                                 prev + R"(","seq":1})";
+  EXPECT_EQ(audit_canonical(1, record, prev), fleet_form);
+  record.clinic = "north";
+  const auto clinic_form = audit_canonical(1, record, prev);
+  EXPECT_EQ(clinic_form, R"({"action":"hygiene","actor":"engine","after":{"hygiene":"ready"},)"
+                         R"("at":"2026-11-02T08:00:00.000Z","before":null,"cause":"c","clinic":"north",)"
+                         R"("entity":"device:PEN-1","prev":")" +
+                             prev + R"(","seq":1})");
+  EXPECT_EQ(clinic_form, canonical_json(json::parse(clinic_form)));
+  record.clinic = "south";
+  EXPECT_NE(audit_hash(prev, audit_canonical(1, record, prev)), audit_hash(prev, clinic_form));
+}
+
 // Chains stored before the form was RFC 8785 were hashed over nlohmann's dump(): the same bytes for
 // every record without a non-integer number, which is every record the daemon wrote but those that
 // carry a cycle's temperature or a concentration. Verification hashes stored text, so those verify too

@@ -75,13 +75,16 @@ class SqliteBackend : public ::testing::Test {
 
 // --- file and schema ---
 
-// What schema versions 9 and 10 added: a file of an older version is made by dropping it along with the rest.
-constexpr std::string_view kDropOutbox =
+// What schema version 11 added, and versions 9 to 11: a file of an older version is made by dropping it
+// along with the rest.
+constexpr std::string_view kDropAuditClinic = "DROP INDEX audit_by_clinic; ALTER TABLE audit DROP COLUMN clinic; ";
+const std::string kDropSinceVersion9 =
     "DROP TABLE notifications; DROP TABLE notification_attempts; DROP TABLE disabled_receivers; "
-    "DROP INDEX tokens_name; ALTER TABLE tokens DROP COLUMN clinics; ";
+    "DROP INDEX tokens_name; ALTER TABLE tokens DROP COLUMN clinics; " +
+    std::string(kDropAuditClinic);
 
 TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9,10");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9,10,11");
   EXPECT_EQ(query_text(path_, "PRAGMA journal_mode"), "wal");
   for (const auto* table : {"messages", "quarantine", "actions", "alerts", "sessions", "cycles", "commands", "tokens",
                             "audit", "meta", "snapshots", "ingest_position"}) {
@@ -97,7 +100,7 @@ TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
   }());
   store_.reset();
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "10");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM schema_version"), "11");
   EXPECT_EQ(store_->stats().messages, 1);
 }
 
@@ -108,9 +111,9 @@ TEST_F(SqliteBackend, Open_AVersionOneFileGainsTheSnapshotTable) {
       path_,
       "DROP TABLE snapshots; DROP TABLE ingest_position; DROP TABLE message_keys; DROP TABLE message_keys_position; "
       "DROP TABLE fail_safe_since; " +
-          std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version >= 2");
+          kDropSinceVersion9 + "DELETE FROM schema_version WHERE version >= 2");
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9,10");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9,10,11");
   EXPECT_EQ(store_->last_receipt(), 0);
   EXPECT_EQ(store_->stats().messages, 1);
   store_->save_snapshot({1, at(1), "state"});
@@ -141,10 +144,10 @@ TEST_F(SqliteBackend, Open_AVersionTwoFileGetsItsSessionsInStartOrder) {
     DROP TABLE message_keys;
     DROP TABLE message_keys_position;
     DROP TABLE fail_safe_since;)sql" +
-                     std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version > 2;");
+                     kDropSinceVersion9 + "DELETE FROM schema_version WHERE version > 2;");
 
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9,10");
+  EXPECT_EQ(query_text(path_, "SELECT group_concat(version) FROM schema_version"), "1,2,3,4,5,6,7,8,9,10,11");
   EXPECT_EQ(query_text(path_,
                        "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'sessions' "
                        "AND type = 'index' AND sql IS NOT NULL ORDER BY name)"),
@@ -179,7 +182,7 @@ TEST_F(SqliteBackend, Open_AVersionFourFileHasItsMessageKeysIndexedAndNoIndexOnT
     CREATE UNIQUE INDEX messages_key ON messages (device, boot, seq) WHERE seq IS NOT NULL;
     CREATE INDEX messages_device ON messages (device);
     DROP TABLE fail_safe_since;)sql" +
-                     std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version > 4;");
+                     kDropSinceVersion9 + "DELETE FROM schema_version WHERE version > 4;");
 
   store_ = open_sqlite(path_);
   EXPECT_EQ(query_text(path_, "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'messages' AND type = 'index'"),
@@ -371,10 +374,10 @@ TEST_F(SqliteKeys, AVersionSixFileGetsTheRangesOfItsBatches) {
     ALTER TABLE message_keys DROP COLUMN high_boot;
     ALTER TABLE message_keys DROP COLUMN high_seq;
     DROP TABLE fail_safe_since;)sql" +
-                     std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version > 6;");
+                     kDropSinceVersion9 + "DELETE FROM schema_version WHERE version > 6;");
 
   store_ = open_sqlite(path_, {.key_batch = 4});
-  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "10");
+  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "11");
   EXPECT_EQ(query_text(path_, ranges_sql), written);
   EXPECT_EQ(store_->stored_payload("PEN-0002", 1, 3), telemetry("PEN-0002", 3, at(6)).payload);
   EXPECT_EQ(listed_ids("PEN-0002", 4), (std::vector<std::int64_t>{12, 10, 8, 6, 4, 2}));
@@ -390,8 +393,7 @@ TEST_F(SqliteKeys, TheFailSafeMigrationRecordsTheJournalItFinds) {
   EXPECT_GT(second, first);
   EXPECT_EQ(store_->journal_before_fail_safe(), 0);
   store_.reset();
-  run_sql(path_,
-          "DROP TABLE fail_safe_since; " + std::string(kDropOutbox) + "DELETE FROM schema_version WHERE version > 7;");
+  run_sql(path_, "DROP TABLE fail_safe_since; " + kDropSinceVersion9 + "DELETE FROM schema_version WHERE version > 7;");
   store_ = open_sqlite(path_, {.key_batch = 4});
   EXPECT_EQ(store_->journal_before_fail_safe(), second);
   store_->commit(Commit{.messages = {telemetry("PEN-0001", 2, at(3))}});
@@ -507,7 +509,7 @@ TEST_F(SqliteBackend, Tokens_OnlyTheHashIsInTheFile) {
 // token named "bootstrap", the bootstrap secret's actor) are renamed "<name>~<id>"; all keep their secrets.
 TEST_F(SqliteBackend, Open_AVersionNineFileGetsUniqueTokenNamesForEveryClinic) {
   store_.reset();
-  run_sql(path_, R"sql(
+  run_sql(path_, std::string(kDropAuditClinic) + R"sql(
     DROP INDEX tokens_name;
     ALTER TABLE tokens DROP COLUMN clinics;
     DELETE FROM schema_version WHERE version > 9;
@@ -518,7 +520,7 @@ TEST_F(SqliteBackend, Open_AVersionNineFileGetsUniqueTokenNamesForEveryClinic) {
       ('tok_d', 'hash-d', 'bootstrap', 'admin', 50, 0),
       ('tok_e', 'hash-e', 'ben', 'auditor', 300, 0);)sql");
   store_ = open_sqlite(path_);
-  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "10");
+  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "11");
   std::map<std::string, std::string> names;
   for (const auto& token : store_->tokens()) {
     names[token.id] = token.name;
@@ -638,6 +640,74 @@ TEST_F(SqliteBackend, AuditChain_StoredBeforeRfc8785StillVerifies) {
   store_->commit(Commit{.audit = {audit("cycle:3", "completed", at(3), json{{"temp_c", 121.0}})}});
   EXPECT_TRUE(store_->verify_audit().intact);
   EXPECT_EQ(query_text(path_, "SELECT prev_hash FROM audit WHERE seq = 3"), hash);
+}
+
+// A file of version 10: its records name no clinic, and one of them is written here as sterifleet wrote
+// records then (its hash over the form without "clinic", computed by hand). Version 11 leaves them as
+// they were: they verify, list with a null clinic, and the chain goes on with records that name one.
+TEST_F(SqliteBackend, Open_AVersionTenFileKeepsItsTrailVerifiableAndItsRecordsOfNoClinic) {
+  write_trail();
+  store_.reset();
+  const auto prev = query_text(path_, "SELECT hash FROM audit WHERE seq = 10");
+  const std::string canonical =
+      R"({"action":"opened","actor":"device:PEN-0001","after":{"n":11},"at":")" + protocol::format_timestamp(at(11)) +
+      R"(","before":null,"cause":"PEN-0001/1/17","entity":"alert:11","prev":")" + prev + R"(","seq":11})";
+  const auto hash = sha256_hex(prev + canonical);
+  const auto at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(at(11).time_since_epoch()).count();
+  run_sql(path_, std::string(kDropAuditClinic) + "DELETE FROM schema_version WHERE version > 10; " +
+                     "INSERT INTO audit (seq, commit_seq, at, actor, entity, action, \"before\", \"after\", cause, "
+                     "prev_hash, hash) VALUES (11, 5, " +
+                     std::to_string(at_ms) + ", 'device:PEN-0001', 'alert:11', 'opened', 'null', '{\"n\":11}', " +
+                     "'PEN-0001/1/17', '" + prev + "', '" + hash +
+                     "'); UPDATE meta SET audit_seq = 11, audit_hash = '" + hash + "'");
+  store_ = open_sqlite(path_);
+  EXPECT_EQ(query_text(path_, "SELECT max(version) FROM schema_version"), "11");
+  auto v = store_->verify_audit();
+  EXPECT_TRUE(v.intact) << v.problem;
+  EXPECT_EQ(v.records, 11);
+  const auto old = store_->audit_records(10, 1).rows.at(0);
+  EXPECT_EQ(old.at("hash"), hash);
+  EXPECT_EQ(old.at("clinic"), nullptr);
+
+  auto north = audit("alert:12", "opened", at(12));
+  north.clinic = "north";
+  store_->commit(Commit{.audit = {north}});
+  v = store_->verify_audit();
+  EXPECT_TRUE(v.intact) << v.problem;
+  EXPECT_EQ(v.records, 12);
+  const auto listed = store_->audit_records(0, 100, {.clinic = "north"}).rows;
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].at("seq"), 12);
+  EXPECT_EQ(listed[0].at("clinic"), "north");
+  EXPECT_EQ(query_text(path_, "SELECT count(*) FROM audit WHERE clinic IS NULL"), "11");
+}
+
+// A record's clinic is covered by its hash: moving it to another clinic, to none, or giving a record of
+// the fleet an empty one is tampering, named at that record.
+TEST_F(SqliteBackend, Tamper_ARecordsClinicIsCoveredByItsHash) {
+  Commit c;
+  for (int seq = 1; seq <= 4; ++seq) {
+    auto record = audit("alert:" + std::to_string(seq), "opened", at(seq));
+    record.clinic = seq == 4 ? "" : "north";
+    c.audit.push_back(record);
+  }
+  store_->commit(c);
+  ASSERT_TRUE(store_->verify_audit().intact);
+  for (const auto& [forgery, seq] : std::vector<std::pair<std::string, int>>{{"clinic = 'south' WHERE seq = 2", 2},
+                                                                             {"clinic = NULL WHERE seq = 3", 3},
+                                                                             {"clinic = 'north' WHERE seq = 4", 4}}) {
+    const auto before = query_text(path_, "SELECT quote(clinic) FROM audit WHERE seq = " + std::to_string(seq));
+    run_sql(path_, "UPDATE audit SET " + forgery);
+    const auto v = store_->verify_audit();
+    EXPECT_EQ(v.first_bad, seq) << forgery;
+    EXPECT_THAT(v.problem, HasSubstr("record " + std::to_string(seq) + " has been altered")) << forgery;
+    run_sql(path_, "UPDATE audit SET clinic = " + before + " WHERE seq = " + std::to_string(seq));
+    EXPECT_TRUE(store_->verify_audit().intact) << forgery;
+  }
+  run_sql(path_, "UPDATE audit SET clinic = '' WHERE seq = 4");
+  const auto v = store_->verify_audit();
+  EXPECT_EQ(v.first_bad, 4);
+  EXPECT_EQ(v.problem, "record 4 has been altered: its clinic is empty text, which the store never writes");
 }
 
 TEST_F(SqliteBackend, AuditChain_ARecordThatIsNotUtf8IsStoredRepairedAndTheChainVerifies) {

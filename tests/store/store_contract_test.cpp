@@ -682,6 +682,25 @@ TEST_P(StoreContract, Quarantine_ListsNewestFirstAndCountsByReason) {
   EXPECT_EQ(store().stats().quarantined, 3);
 }
 
+TEST_P(StoreContract, QuarantineIds_TheWriterNumbersOnFromItsLastId) {
+  const auto first = store().quarantine_id_after(store().last_quarantine_id());
+  const auto second = store().quarantine_id_after(first);
+  EXPECT_GT(second, first);
+  Commit c;
+  c.quarantined.push_back(quarantined("bad_json", at(0)));
+  c.quarantined.back().id = first;
+  c.quarantined.push_back(quarantined("schema", at(1)));
+  c.quarantined.back().id = second;
+  store().commit(c);
+  EXPECT_EQ(store().last_quarantine_id(), second);
+  reopen();
+  EXPECT_EQ(store().last_quarantine_id(), second) << "numbering goes on after a restart";
+  const auto entries = journal();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(std::get<QuarantinedMessage>(entries[0].input).id, first);
+  EXPECT_EQ(std::get<QuarantinedMessage>(entries[1].input).id, second);
+}
+
 TEST_P(StoreContract, Commands_ListNewestFirstWithFilters) {
   for (int i = 0; i < 6; ++i) {
     Commit c;
@@ -786,11 +805,45 @@ TEST_P(StoreContract, ClinicScope_FiltersEveryListingInTheQuery) {
 
 // --- the audit trail ---
 
+// A clinic's listing of the trail is filtered in the query, so its pages are full and walk only its
+// records; a scope of some clinics never shows the fleet's records, which name no clinic.
+TEST_P(StoreContract, Audit_AListingOfSomeClinicsHoldsTheirRecordsOnly) {
+  Commit c;
+  for (int i = 1; i <= 9; ++i) {
+    c.audit.push_back(audit("alert:" + std::to_string(i), "opened", at(i)));
+    c.audit.back().clinic = i % 3 == 1 ? "north" : (i % 3 == 2 ? "south" : "");
+  }
+  store().commit(c);
+  const auto seqs = [&](const AuditFilter& filter, std::size_t limit) {
+    std::vector<std::int64_t> out;
+    const auto rows = all_pages(
+        [&](const Page& p) {
+          return store().audit_records(p.after.empty() ? 0 : std::stoll(p.after), p.limit, filter);
+        },
+        limit);
+    for (const auto& row : rows) out.push_back(row.at("seq").get<std::int64_t>());
+    return out;
+  };
+  using Seqs = std::vector<std::int64_t>;
+  EXPECT_EQ(seqs({.clinic = "north"}, 1), (Seqs{1, 4, 7}));
+  EXPECT_EQ(seqs({.scope = ClinicScope({"north"})}, 2), (Seqs{1, 4, 7}));
+  EXPECT_EQ(seqs({.scope = ClinicScope({"north", "south"})}, 2), (Seqs{1, 2, 4, 5, 7, 8}));
+  EXPECT_EQ(seqs({.clinic = "south", .scope = ClinicScope({"north", "south"})}, 5), (Seqs{2, 5, 8}));
+  EXPECT_EQ(seqs({.clinic = "south", .scope = ClinicScope({"north"})}, 5), Seqs{});
+  EXPECT_EQ(seqs({}, 4).size(), 9u);
+  const auto page = store().audit_records(1, 1, {.clinic = "north"});
+  ASSERT_EQ(page.rows.size(), 1u);
+  EXPECT_EQ(page.rows[0].at("seq"), 4);
+  EXPECT_EQ(page.rows[0].at("clinic"), "north");
+  EXPECT_EQ(page.next, "4");
+}
+
 TEST_P(StoreContract, Audit_ChainGrowsLinksAndVerifies) {
   for (int i = 0; i < 10; ++i) {
     Commit c;
     c.audit.push_back(audit("pen:PEN-0001", "session.start", at(i), json{{"n", i}, {"text", "quote \" and \n"}}));
-    c.audit.push_back(audit("alert:" + std::to_string(i), "opened", at(i)));
+    c.audit.back().clinic = "north";
+    c.audit.push_back(audit("alert:" + std::to_string(i), "opened", at(i)));  // of the fleet: no clinic
     store().commit(c);
   }
   const auto head = store().audit_head();
@@ -814,11 +867,14 @@ TEST_P(StoreContract, Audit_ChainGrowsLinksAndVerifies) {
                                      row.at("action").get<std::string>(),
                                      row.at("before"),
                                      row.at("after"),
-                                     row.at("cause").get<std::string>()};
+                                     row.at("cause").get<std::string>(),
+                                     row.at("clinic").is_null() ? "" : row.at("clinic").get<std::string>()};
     EXPECT_EQ(row.at("hash"), audit_hash(prev, audit_canonical(seq, record, prev))) << "record " << seq;
     prev = row.at("hash").get<std::string>();
   }
   EXPECT_EQ(rows[0].at("after"), (json{{"n", 0}, {"text", "quote \" and \n"}}));
+  EXPECT_EQ(rows[0].at("clinic"), "north");
+  EXPECT_EQ(rows[1].at("clinic"), nullptr);
   EXPECT_EQ(prev, head.hash);
   const auto verification = store().verify_audit();
   EXPECT_TRUE(verification.intact) << verification.problem;
@@ -855,6 +911,15 @@ TEST_P(StoreContract, Snapshot_KeepsTheNewestTwo) {
   ASSERT_TRUE(older);
   EXPECT_EQ(older->commit, 2);
   EXPECT_FALSE(store().latest_snapshot_before(2)) << "the third newest is forgotten";
+}
+
+TEST_P(StoreContract, Snapshot_AnOlderOneSavedLastIsKeptWithTheNewest) {
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) store().commit(with_message(telemetry("PEN-0001", seq, at(0))));
+  for (const std::int64_t commit : {3, 2, 1}) store().save_snapshot(snapshot_of(commit));
+  EXPECT_EQ(store().latest_snapshot()->commit, 3);
+  const auto older = store().latest_snapshot_before(3);
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->commit, 1) << "the snapshot just saved is kept, with the newest other";
 }
 
 TEST_P(StoreContract, Snapshot_OfTheSameCommitReplacesIt) {

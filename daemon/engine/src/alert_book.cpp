@@ -76,6 +76,7 @@ void AlertBook::emit(Alert& alert, Transition transition, AlertState before, con
   record.before = {{"state", to_string(before)}};
   record.after = to_json(alert);
   record.cause = alert.episode.trigger;
+  record.clinic = alert.clinic.str();
   ctx.out.audit.push_back(std::move(record));
 }
 

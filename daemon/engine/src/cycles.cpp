@@ -53,7 +53,7 @@ void Engine::Impl::on_cycle(DeviceRecord& sterilizer, const protocol::CycleCompl
 void Engine::Impl::record_cycle(CycleRecord record, Run& run) {
   const std::string key = record.key;
   auto& stored = cycles.emplace(key, std::move(record)).first->second;
-  audit(run, stored.ts, stored.entered_by, "cycle:" + key, "completed", nullptr,
+  audit(run, stored.clinic, stored.ts, stored.entered_by, "cycle:" + key, "completed", nullptr,
         {{"state", to_string(stored.state())},
          {"method", protocol::to_string(stored.cycle.method)},
          {"temp_c", stored.cycle.temperature.value},
@@ -152,7 +152,7 @@ void Engine::Impl::on_bi(DeviceRecord& sterilizer, const protocol::BiResult& bi,
   if (cycle.bi && cycle.bi->result == bi.result) return;  // the same reading again
   const auto before = state_json(cycle);
   cycle.bi = BiRecord{env.ts, bi.result, message_key(env)};
-  audit(run, env.ts, "device:" + sterilizer.id.str(), "cycle:" + key, "biological_indicator", before,
+  audit(run, cycle.clinic, env.ts, "device:" + sterilizer.id.str(), "cycle:" + key, "biological_indicator", before,
         {{"state", to_string(cycle.state())}, {"bi", protocol::to_string(bi.result)}}, message_key(env));
   std::vector<Episode> episodes;
   if (bi.result == protocol::BiReading::positive) {
@@ -199,7 +199,7 @@ void Engine::Impl::recompute_recalls(const DeviceId& sterilizer_id, Run& run) {
     const auto before = state_json(c);
     c.recalled_at = at;
     c.recalled_by = it == recalled.end() ? std::string{} : it->second.second;
-    audit(run, at.value_or(run.now), "engine", "cycle:" + key, at ? "recalled" : "recall_withdrawn", before,
+    audit(run, c.clinic, at.value_or(run.now), "engine", "cycle:" + key, at ? "recalled" : "recall_withdrawn", before,
           {{"state", to_string(c.state())}, {"recalled_by", c.recalled_by}}, c.recalled_by);
     run.out.cycles.push_back({c});
     for (const auto& item_id : c.cycle.load) {
@@ -216,7 +216,7 @@ void Engine::Impl::recompute_recalls(const DeviceId& sterilizer_id, Run& run) {
 void Engine::Impl::on_bowie_dick(DeviceRecord& sterilizer, const protocol::BowieDickTest& test,
                                  const protocol::Envelope& env, Run& run) {
   const std::string subject = sterilizer.id.str();
-  audit(run, env.ts, "device:" + subject, "device:" + subject, "bowie_dick", nullptr,
+  audit(run, sterilizer.clinic, env.ts, "device:" + subject, "device:" + subject, "bowie_dick", nullptr,
         {{"result", protocol::to_string(test.result)}}, message_key(env));
   StepFact fact{StepFact::Kind::bowie_dick, env.ts, env.boot, env.seq};
   fact.passed = test.result == protocol::PassFail::pass;

@@ -75,15 +75,15 @@ DeviceRecord* Engine::Impl::find_device(const DeviceId& id) {
   return &it->second;
 }
 
-void Engine::Impl::audit(Run& run, Timestamp at, Actor actor, std::string entity, std::string action,
-                         nlohmann::json before, nlohmann::json after, std::string cause) {
+void Engine::Impl::audit(Run& run, const ClinicId& clinic, Timestamp at, Actor actor, std::string entity,
+                         std::string action, nlohmann::json before, nlohmann::json after, std::string cause) {
   run.out.audit.push_back({at, std::move(actor), std::move(entity), std::move(action), std::move(before),
-                           std::move(after), std::move(cause)});
+                           std::move(after), std::move(cause), clinic.str()});
 }
 
 void Engine::Impl::note_presence(DeviceRecord& device, Presence presence, Run& run, std::string_view why) {
   if (device.presence == presence) return;
-  audit(run, run.now, "device:" + device.id.str(), "device:" + device.id.str(), "presence",
+  audit(run, device.clinic, run.now, "device:" + device.id.str(), "device:" + device.id.str(), "presence",
         {{"presence", to_string(device.presence)}}, {{"presence", to_string(presence)}}, std::string(why));
   device.presence = presence;
   device.presence_changed = run.now;
@@ -187,7 +187,7 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
                    dev.model = b.model;
                    dev.firmware = b.firmware;
                    dev.declared_heartbeat = b.heartbeat;
-                   audit(run, env.ts, "device:" + dev.id.str(), "device:" + dev.id.str(), "birth", before,
+                   audit(run, dev.clinic, env.ts, "device:" + dev.id.str(), "device:" + dev.id.str(), "birth", before,
                          {{"kind", protocol::to_string(b.kind)}, {"model", b.model}, {"firmware", b.firmware}},
                          message_key(env));
                    alerts.clear(dev.clinic, RuleId::device_unknown, dev.id.str(), env.ts, "birth received",
@@ -201,7 +201,7 @@ Effects Engine::Impl::apply_message(const protocol::DeviceMessage& message, Time
                  },
                  [&](const protocol::CartridgeRemove& c) { on_cartridge_change(dev, c.cartridge, true, env, run); },
                  [&](const protocol::Fault& f) {
-                   audit(run, env.ts, "device:" + dev.id.str(), "device:" + dev.id.str(), "fault", nullptr,
+                   audit(run, dev.clinic, env.ts, "device:" + dev.id.str(), "device:" + dev.id.str(), "fault", nullptr,
                          {{"code", f.code.str()}, {"detail", f.detail}}, message_key(env));
                  },
                  [&](const protocol::Telemetry& t) { on_telemetry(dev, t, env, run); },
@@ -279,7 +279,7 @@ void Engine::Impl::reconcile_locks(Run& run) {
     } else {
       run.out.commands.push_back({dev->clinic, dev->id, protocol::Unlock{why}});
     }
-    audit(run, run.now, "engine", "device:" + id.str(), lock ? "lock" : "unlock", {{"locked", !lock}},
+    audit(run, dev->clinic, run.now, "engine", "device:" + id.str(), lock ? "lock" : "unlock", {{"locked", !lock}},
           {{"locked", lock}}, lock ? "alert:" + reason->id : why);
   }
 }
@@ -412,7 +412,7 @@ Effects Engine::add_maintenance(const DeviceId& device, MaintenanceWindow window
     return std::move(run.out);
   }
   impl_->audit(
-      run, now, by, "device:" + device.str(), "maintenance", nullptr,
+      run, dev->clinic, now, by, "device:" + device.str(), "maintenance", nullptr,
       {{"from", format_timestamp(window.from)}, {"to", format_timestamp(window.to)}, {"reason", window.reason}}, "api");
   dev->maintenance.push_back(std::move(window));
   return std::move(run.out);
@@ -455,7 +455,7 @@ Engine::ChangedDevices Engine::take_changed_devices() {
 Effects Engine::set_policy(Policy policy, const Actor& by, Timestamp now) {
   impl_->all_changed = true;
   Run run{{}, now};
-  impl_->audit(run, now, by, "policy", "reload", nullptr, nullptr, "policy reloaded");
+  impl_->audit(run, ClinicId{}, now, by, "policy", "reload", nullptr, nullptr, "policy reloaded");
   impl_->policy = std::move(policy);
   return std::move(run.out);
 }

@@ -65,8 +65,9 @@ class Engine::Impl {
   DeviceRecord& device(const ClinicId& clinic, const DeviceId& id);
   DeviceRecord* find_device(const DeviceId& id);
   ClinicRecord& clinic(const ClinicId& id) { return clinics[id]; }
-  void audit(Run& run, Timestamp at, Actor actor, std::string entity, std::string action, nlohmann::json before,
-             nlohmann::json after, std::string cause);
+  /// `clinic` empty for a record of the whole fleet.
+  void audit(Run& run, const ClinicId& clinic, Timestamp at, Actor actor, std::string entity, std::string action,
+             nlohmann::json before, nlohmann::json after, std::string cause);
 
   // engine.cpp
   Effects apply_message(const protocol::DeviceMessage& message, Timestamp received_at);
@@ -110,7 +111,7 @@ class Engine::Impl {
   void on_session_start(DeviceRecord& pen, const protocol::SessionStart& start, const protocol::Envelope& env,
                         Run& run);
   void on_session_end(DeviceRecord& pen, const protocol::SessionEnd& end, const protocol::Envelope& env, Run& run);
-  void audit_end(const DeviceId& pen, const SessionId& session, Timestamp ts, const protocol::SessionEnd& end,
+  void audit_end(const DeviceRecord& pen, const SessionId& session, Timestamp ts, const protocol::SessionEnd& end,
                  const std::string& cause, Run& run);
   void on_cartridge_change(DeviceRecord& pen, const protocol::CartridgeId& cartridge, bool removed,
                            const protocol::Envelope& env, Run& run);

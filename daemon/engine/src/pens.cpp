@@ -56,14 +56,14 @@ void Engine::Impl::on_session_start(DeviceRecord& pen, const protocol::SessionSt
   }
   pen.session_index[start.session] = index;
   const TouchedSession touched{start.session, run.out.audit.size()};
-  audit(run, env.ts, "device:" + pen.id.str(), "session:" + subject, "started", nullptr,
+  audit(run, pen.clinic, env.ts, "device:" + pen.id.str(), "session:" + subject, "started", nullptr,
         {{"cartridge", start.cartridge.id.str()},
          {"operator", start.operator_id.str()},
          {"patient", start.patient.str()},
          {"area", protocol::to_string(start.area)},
          {"depth_mm", start.depth.value}},
         key);
-  if (orphan) audit_end(pen.id, start.session, orphan.mapped().ts, orphan.mapped().end, key, run);
+  if (orphan) audit_end(pen, start.session, orphan.mapped().ts, orphan.mapped().end, key, run);
 
   auto& uses = cartridge_record(pen.clinic, start.cartridge).uses;
   const auto use_at =
@@ -93,14 +93,14 @@ void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd&
   session.ended = ts;
   session.end = end;
   const TouchedSession touched{end.session, run.out.audit.size()};
-  audit_end(pen.id, end.session, ts, end, session.key, run);
+  audit_end(pen, end.session, ts, end, session.key, run);
   rederive_cartridge(pen.clinic, session.start.cartridge.id, run);
   rederive_pen(pen, run, session.key, touched);
 }
 
-void Engine::Impl::audit_end(const DeviceId& pen, const SessionId& session, Timestamp ts,
+void Engine::Impl::audit_end(const DeviceRecord& pen, const SessionId& session, Timestamp ts,
                              const protocol::SessionEnd& end, const std::string& cause, Run& run) {
-  audit(run, ts, "device:" + pen.str(), "session:" + session_subject(pen, session), "ended", nullptr,
+  audit(run, pen.clinic, ts, "device:" + pen.id.str(), "session:" + session_subject(pen.id, session), "ended", nullptr,
         {{"strokes", end.strokes}, {"runtime_s", end.runtime.count()}}, cause);
 }
 
@@ -158,7 +158,7 @@ void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& 
       run.out.audit[touched->audit_record].after["clearance"] = derived.clearance[i];
     } else if (session.clearance != derived.clearance[i]) {
       // A late reprocessing, a recall or shelf life changed what made an earlier session legal.
-      audit(run, c.clock, "engine", "session:" + session_subject(pen.id, session.id), "clearance",
+      audit(run, pen.clinic, c.clock, "engine", "session:" + session_subject(pen.id, session.id), "clearance",
             {{"clearance", session.clearance}}, {{"clearance", derived.clearance[i]}}, cause);
     } else {
       continue;
@@ -168,8 +168,8 @@ void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& 
   }
   if (derived.next_deadline) c.deadlines.emplace(*derived.next_deadline, pen.id);
   if (derived.state != pen.hygiene) {
-    audit(run, c.clock, "engine", "device:" + pen.id.str(), "hygiene", {{"hygiene", to_string(pen.hygiene)}},
-          {{"hygiene", to_string(derived.state)}}, cause);
+    audit(run, pen.clinic, c.clock, "engine", "device:" + pen.id.str(), "hygiene",
+          {{"hygiene", to_string(pen.hygiene)}}, {{"hygiene", to_string(derived.state)}}, cause);
     pen.hygiene = derived.state;
   }
 }

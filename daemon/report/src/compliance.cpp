@@ -177,8 +177,9 @@ engine::AuditRecord audit_record(const ComplianceRequest& request, const Made& m
                {"violations", made.counts.violations},
                {"recalls", made.counts.recalls}}},
              {"checkpoint", seal.checkpoint ? checkpoint::to_json(*seal.checkpoint) : json(nullptr)}};
+  // A report of one clinic is that clinic's record; one of all clinics is the fleet's.
   return {request.now,      request.actor, report_entity(seal.sha256), "compliance_report", nullptr,
-          std::move(after), request.cause};
+          std::move(after), request.cause, request.clinic.value_or("")};
 }
 
 }  // namespace

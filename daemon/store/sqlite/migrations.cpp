@@ -326,6 +326,13 @@ UPDATE tokens SET name = name || '~' || id
 CREATE UNIQUE INDEX tokens_name ON tokens (name);
 )sql";
 
+// The clinic an audit record belongs to (its hash covers it); NULL for the fleet's records and for every
+// record stored before, whose hashes do not cover one. Indexed for a clinic's listing of its trail.
+constexpr std::string_view schema_v11 = R"sql(
+ALTER TABLE audit ADD COLUMN clinic TEXT;
+CREATE INDEX audit_by_clinic ON audit (clinic, seq) WHERE clinic IS NOT NULL;
+)sql";
+
 constexpr std::array migrations{
     Migration{1, "initial schema", schema_v1},
     Migration{2, "engine snapshots", schema_v2},
@@ -337,6 +344,7 @@ constexpr std::array migrations{
     Migration{8, "fail-safe judging of rejected messages", schema_v8},
     Migration{9, "notification outbox", schema_v9},
     Migration{10, "token clinics and unique token names", schema_v10},
+    Migration{11, "audit records name their clinic", schema_v11},
 };
 
 int stored_version(Connection& db) {

@@ -35,8 +35,8 @@ constexpr std::string_view kCycleUpsert =
     "ON CONFLICT (key) DO UPDATE SET clinic = excluded.clinic, sterilizer = excluded.sterilizer, "
     "ts = excluded.ts, commit_seq = excluded.commit_seq, row = excluded.row";
 constexpr std::string_view kAuditInsert =
-    "INSERT INTO audit (seq, commit_seq, at, actor, entity, action, \"before\", \"after\", cause, prev_hash, hash) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO audit (seq, commit_seq, at, actor, entity, action, \"before\", \"after\", cause, prev_hash, hash, "
+    "clinic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr std::string_view kCommandInsert =
     "INSERT INTO commands (id, commit_seq, issued_at, clinic, device, topic, payload) VALUES (?, ?, ?, ?, ?, ?, ?)";
 // The last commit's number is the largest of the meta row's and those of each append-only table's last row.
@@ -255,7 +255,7 @@ AuditHead append(SqliteStore::Writer& w, std::int64_t n, const std::vector<engin
     const auto text = detail::audit_text(record);
     w.canonical.clear();
     detail::append_canonical(w.canonical, {seq, text.at, text.actor, text.entity, text.action, text.before, text.after,
-                                           text.cause, head.hash});
+                                           text.cause, head.hash, text.clinic});
     const auto hash = detail::link_hash(w.sha256, head.hash, w.canonical);
     auto& s = w.statements.insert_audit;
     s.bind(1, seq);
@@ -269,6 +269,11 @@ AuditHead append(SqliteStore::Writer& w, std::int64_t n, const std::vector<engin
     s.bind(9, text.cause);
     s.bind(10, head.hash);
     s.bind(11, detail::view(hash));
+    if (text.clinic.empty()) {
+      s.bind_null(12);
+    } else {
+      s.bind(12, text.clinic);
+    }
     if (auto error = s.execute()) fail_row(n, "audit record " + std::to_string(seq), *error);
     head = {seq, std::string(detail::view(hash))};
   }

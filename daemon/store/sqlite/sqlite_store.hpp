@@ -43,7 +43,8 @@ class SqliteStore final : public Store {
 
   AuditHead audit_head() override;
   AuditVerification verify_audit() override;
-  Rows audit_records(std::int64_t after_seq, std::size_t limit) override;
+  Rows audit_records(std::int64_t after_seq, std::size_t limit, const AuditFilter& filter) override;
+  using Store::audit_records;
 
   Rows alerts(const AlertQuery& query) override;
   std::optional<nlohmann::json> alert(const std::string& id) override;
@@ -58,6 +59,8 @@ class SqliteStore final : public Store {
   std::map<std::string, std::int64_t> quarantine_counts() override;
   Rows commands(const RecordQuery& query) override;
   StoreStats stats() override;
+  std::int64_t last_quarantine_id() override;
+  std::int64_t quarantine_id_after(std::int64_t id) const override { return id + 1; }
 
   std::vector<PendingNotification> due_notifications(Timestamp until, std::size_t limit) override;
   std::optional<Timestamp> next_notification_due() override;

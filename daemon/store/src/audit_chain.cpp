@@ -64,6 +64,10 @@ void append_canonical(std::string& out, const AuditParts& p) {
   out += p.before;
   out += ",\"cause\":";
   append_json_escaped(out, p.cause);
+  if (!p.clinic.empty()) {
+    out += ",\"clinic\":";
+    append_json_escaped(out, p.clinic);
+  }
   out += ",\"entity\":";
   append_json_escaped(out, p.entity);
   out += ",\"prev\":";
@@ -108,6 +112,7 @@ AuditText audit_text(const engine::AuditRecord& record) {
   text.entity = repaired(record.entity);
   text.action = repaired(record.action);
   text.cause = repaired(record.cause);
+  text.clinic = repaired(record.clinic);
   text.before = canonical_repaired(record.before);
   text.after = canonical_repaired(record.after);
   return text;
@@ -118,8 +123,8 @@ AuditText audit_text(const engine::AuditRecord& record) {
 std::string audit_canonical(std::int64_t seq, const engine::AuditRecord& record, const std::string& prev_hash) {
   const auto text = detail::audit_text(record);
   std::string out;
-  detail::append_canonical(
-      out, {seq, text.at, text.actor, text.entity, text.action, text.before, text.after, text.cause, prev_hash});
+  detail::append_canonical(out, {seq, text.at, text.actor, text.entity, text.action, text.before, text.after,
+                                 text.cause, prev_hash, text.clinic});
   return out;
 }
 

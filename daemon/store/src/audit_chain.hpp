@@ -1,10 +1,11 @@
 // The audit chain's bytes and hashes, shared by every back-end. A record's hash is
 // SHA-256(prev_hash || C), C its canonical bytes: the RFC 8785 form (canonical_json.hpp) of
-// {action, actor, after, at, before, cause, entity, prev, seq}. A record is checked and its before and
-// after written in that form once, when it is stored; verification rebuilds C from the stored columns
-// without parsing them, so it streams a million records and verifies records stored before the form
-// was RFC 8785 too (their before/after text is nlohmann's dump(), which differs from RFC 8785 only in
-// how a non-integer number is written, and is hashed as it was stored).
+// {action, actor, after, at, before, cause, clinic, entity, prev, seq}, clinic left out when empty (the
+// fleet's records, and all records stored before records named their clinic, which thus keep their hash). A record is
+// checked and its before and after written in that form once, when it is stored; verification rebuilds C from the
+// stored columns without parsing them, so it streams a million records and verifies records stored before the form was
+// RFC 8785 too (their before/after text is nlohmann's dump(), which differs from RFC 8785 only in how a non-integer
+// number is written, and is hashed as it was stored).
 #pragma once
 
 #include <array>
@@ -36,6 +37,7 @@ struct AuditParts {
   std::string_view after;
   std::string_view cause;
   std::string_view prev;
+  std::string_view clinic;  ///< empty: the fleet's record, and the key is left out
 };
 
 /// Appends the canonical bytes of a stored record to `out`: one JSON object, keys sorted, no whitespace,
@@ -54,6 +56,7 @@ struct AuditText {
   std::string before;  ///< RFC 8785
   std::string after;
   std::string cause;
+  std::string clinic;
 };
 
 /// Never throws on the record's content: text that is not UTF-8 is stored with U+FFFD in place of the

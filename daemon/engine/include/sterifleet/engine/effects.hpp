@@ -37,6 +37,9 @@ struct AuditRecord {
   nlohmann::json before;
   nlohmann::json after;
   std::string cause;  ///< message key or request
+  /// The clinic of the device, session, cycle or alert it concerns; empty for what belongs to the whole
+  /// fleet (policy, tokens). Part of the record's hash, and what a clinic's token may read.
+  std::string clinic{};
 };
 
 /// Why the engine did not accept an input. A refused device message is quarantined under the code's
