@@ -45,8 +45,9 @@ class GatedStore final : public Store {
   }
   AuditHead audit_head() override { return store_->audit_head(); }
   AuditVerification verify_audit() override { return store_->verify_audit(); }
-  Rows audit_records(std::int64_t after_seq, std::size_t limit) override {
-    return store_->audit_records(after_seq, limit);
+  using Store::audit_records;
+  Rows audit_records(std::int64_t after_seq, std::size_t limit, const AuditFilter& filter) override {
+    return store_->audit_records(after_seq, limit, filter);
   }
   Rows alerts(const AlertQuery& query) override { return store_->alerts(query); }
   std::optional<nlohmann::json> alert(const std::string& id) override { return store_->alert(id); }
