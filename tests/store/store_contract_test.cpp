@@ -682,6 +682,25 @@ TEST_P(StoreContract, Quarantine_ListsNewestFirstAndCountsByReason) {
   EXPECT_EQ(store().stats().quarantined, 3);
 }
 
+TEST_P(StoreContract, QuarantineIds_TheWriterNumbersOnFromItsLastId) {
+  const auto first = store().quarantine_id_after(store().last_quarantine_id());
+  const auto second = store().quarantine_id_after(first);
+  EXPECT_GT(second, first);
+  Commit c;
+  c.quarantined.push_back(quarantined("bad_json", at(0)));
+  c.quarantined.back().id = first;
+  c.quarantined.push_back(quarantined("schema", at(1)));
+  c.quarantined.back().id = second;
+  store().commit(c);
+  EXPECT_EQ(store().last_quarantine_id(), second);
+  reopen();
+  EXPECT_EQ(store().last_quarantine_id(), second) << "numbering goes on after a restart";
+  const auto entries = journal();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(std::get<QuarantinedMessage>(entries[0].input).id, first);
+  EXPECT_EQ(std::get<QuarantinedMessage>(entries[1].input).id, second);
+}
+
 TEST_P(StoreContract, Commands_ListNewestFirstWithFilters) {
   for (int i = 0; i < 6; ++i) {
     Commit c;
@@ -855,6 +874,15 @@ TEST_P(StoreContract, Snapshot_KeepsTheNewestTwo) {
   ASSERT_TRUE(older);
   EXPECT_EQ(older->commit, 2);
   EXPECT_FALSE(store().latest_snapshot_before(2)) << "the third newest is forgotten";
+}
+
+TEST_P(StoreContract, Snapshot_AnOlderOneSavedLastIsKeptWithTheNewest) {
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) store().commit(with_message(telemetry("PEN-0001", seq, at(0))));
+  for (const std::int64_t commit : {3, 2, 1}) store().save_snapshot(snapshot_of(commit));
+  EXPECT_EQ(store().latest_snapshot()->commit, 3);
+  const auto older = store().latest_snapshot_before(3);
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->commit, 1) << "the snapshot just saved is kept, with the newest other";
 }
 
 TEST_P(StoreContract, Snapshot_OfTheSameCommitReplacesIt) {

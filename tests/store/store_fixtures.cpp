@@ -4,16 +4,49 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "sterifleet/protocol/topic.hpp"
+#include "sterifleet/testing/postgres.hpp"
 
 namespace sterifleet::store::testing {
 
 using nlohmann::json;
 
+std::string postgres_database(const std::string& place, bool& fresh) {
+  static std::mutex mutex;
+  static std::map<std::string, std::string> databases;  // place -> database name
+  std::lock_guard lock(mutex);
+  auto found = databases.find(place);
+  fresh = found == databases.end();
+  if (fresh) {
+    const auto url = sterifleet::testing::shared_postgres().fresh_database("store");
+    found = databases.emplace(place, url.substr(url.rfind('/') + 1)).first;
+  }
+  return found->second;
+}
+
+std::unique_ptr<Store> open_postgres_writer(const std::string& place) {
+  auto& server = sterifleet::testing::shared_postgres();
+  bool fresh = false;
+  const auto database = postgres_database(place, fresh);
+  auto store = open_postgresql(server.url(database), {.writer = test_shard_writer()});
+  if (fresh) {
+    // What daemon/cluster does before it writes: claim the shard (here for a day, so no test outlives it).
+    server.query(database,
+                 "INSERT INTO shard_leases (shard, owner, epoch, expires_at) VALUES (0, 'test', 1, now() + interval "
+                 "'1 day')");
+  }
+  return store;
+}
+
+ShardWriter test_shard_writer() { return {0, 1, "test"}; }
+
 std::vector<Backend> backends() {
   return {
       {"sqlite", [](const std::string& place) { return open_sqlite(place + ".db"); }},
+      {"postgresql", open_postgres_writer},
   };
 }
 

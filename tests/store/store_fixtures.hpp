@@ -25,6 +25,11 @@ inline void PrintTo(const Backend& backend, std::ostream* out) { *out << backend
 /// Every back-end this build can test.
 std::vector<Backend> backends();
 
+/// The writer the PostgreSQL back-end's stores write as: shard 0, whose lease the fixture claims for it.
+ShardWriter test_shard_writer();
+/// The name of the database of `place` on testing::shared_postgres(), made on first use (`fresh`).
+std::string postgres_database(const std::string& place, bool& fresh);
+
 /// A fresh directory under the system's temporary directory, removed when the object dies.
 class TempDir {
  public:

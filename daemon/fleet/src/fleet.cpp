@@ -81,7 +81,7 @@ Fleet::RestoreStats Fleet::restore() {
   });
   stats.seconds = seconds_since(started);
   entries_since_snapshot_ = stats.entries;
-  last_quarantine_id_ = store_.stats().quarantined;
+  last_quarantine_id_ = store_.last_quarantine_id();
   // This start is itself an input: silence before it is not held against devices, also on replay.
   Staged staged;
   const JournalAction start{clock_(), "engine", action::Start{}};
@@ -323,9 +323,12 @@ std::vector<Fleet::Ingested> Fleet::ingest(std::span<const Received> batch, std:
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& message = batch[i];
     results.push_back(run_message(message.topic, message.payload, now, staged[i], message.retained,
-                                  std::span<const Staged>(staged.data(), i), last_quarantine_id_ + 1));
+                                  std::span<const Staged>(staged.data(), i),
+                                  store_.quarantine_id_after(last_quarantine_id_)));
     if (results.back().disposition == Disposition::stored) ++stored_by_type[staged[i].commit.messages.front().type];
-    if (results.back().disposition == Disposition::quarantined) ++last_quarantine_id_;
+    if (results.back().disposition == Disposition::quarantined) {
+      last_quarantine_id_ = store_.quarantine_id_after(last_quarantine_id_);
+    }
   }
   finish(staged, now, receipt, false);
   for (const auto& [type, count] : stored_by_type) metrics_.messages_stored(type, count);

@@ -97,6 +97,7 @@ CREATE INDEX quarantine_reason ON quarantine (reason);
 CREATE INDEX quarantine_clinic ON quarantine (clinic, id);
 CREATE INDEX quarantine_device ON quarantine (device, id);
 CREATE INDEX quarantine_journal ON quarantine (shard, commit_seq);
+CREATE INDEX quarantine_shard ON quarantine (shard, id);      -- a shard's last id: ids are k*1024 + shard
 
 CREATE TABLE actions (
   id bigserial PRIMARY KEY,
@@ -197,6 +198,13 @@ CREATE TABLE audit (
   PRIMARY KEY (chain, seq)
 );
 CREATE INDEX audit_journal ON audit (shard, commit_seq);
+-- Each chain's head as of the last commit that appended to it (locked by the appender, so writers of
+-- one chain take turns): a walk that ends elsewhere shows a truncated or extended chain.
+CREATE TABLE audit_heads (
+  chain text PRIMARY KEY,
+  seq bigint NOT NULL,
+  hash text NOT NULL
+);
 
 CREATE TABLE snapshots (
   shard integer NOT NULL,

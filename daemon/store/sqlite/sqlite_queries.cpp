@@ -422,6 +422,14 @@ StoreStats SqliteStore::stats() {
   return out;
 }
 
+std::int64_t SqliteStore::last_quarantine_id() {
+  auto db = readers_.acquire();
+  auto& s = db->cached("SELECT coalesce(max(id), 0) FROM quarantine");
+  Reset reset(s);
+  s.step("reading the last quarantine id");
+  return s.int64(0);
+}
+
 // --- tokens ---
 
 std::optional<TokenRecord> SqliteStore::token_by_hash(const std::string& sha256_hex) {

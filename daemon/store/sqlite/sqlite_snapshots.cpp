@@ -4,13 +4,6 @@
 
 namespace sterifleet::store::sqlite {
 
-namespace {
-
-/// How many snapshots are kept: the newest, and one to fall back on should it be damaged.
-constexpr int kKept = 2;
-
-}  // namespace
-
 void SqliteStore::save_snapshot(const Snapshot& snapshot) {
   const std::string checksum = crypto::sha256_hex(snapshot.state);  // before taking the lock: commits wait for it
   std::lock_guard lock(write_mutex_);
@@ -28,10 +21,11 @@ void SqliteStore::save_snapshot(const Snapshot& snapshot) {
   insert.bind(3, checksum);
   insert.bind_blob(4, snapshot.state);
   insert.run("storing the snapshot of commit " + std::to_string(snapshot.commit));
+  // The one just saved and the newest other: should one of them be damaged, the other is still recent.
   auto& prune = w.db.cached(
-      "DELETE FROM snapshots WHERE commit_seq NOT IN (SELECT commit_seq FROM snapshots ORDER BY commit_seq DESC "
-      "LIMIT " +
-      std::to_string(kKept) + ")");
+      "DELETE FROM snapshots WHERE commit_seq <> ?1 AND commit_seq NOT IN "
+      "(SELECT commit_seq FROM snapshots WHERE commit_seq <> ?1 ORDER BY commit_seq DESC LIMIT 1)");
+  prune.bind(1, snapshot.commit);
   prune.run("forgetting older snapshots");
   transaction.commit();
 }

@@ -58,6 +58,8 @@ class SqliteStore final : public Store {
   std::map<std::string, std::int64_t> quarantine_counts() override;
   Rows commands(const RecordQuery& query) override;
   StoreStats stats() override;
+  std::int64_t last_quarantine_id() override;
+  std::int64_t quarantine_id_after(std::int64_t id) const override { return id + 1; }
 
   std::vector<PendingNotification> due_notifications(Timestamp until, std::size_t limit) override;
   std::optional<Timestamp> next_notification_due() override;

@@ -37,6 +37,13 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A write refused because the writer's shard lease is no longer held (lost, expired or taken over, by
+/// the database's clock): nothing of it was kept, and the caller must stop working on that shard.
+class FencedOut : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 /// A page cursor the store did not write (a client's mistake, not a storage failure: answer 400).
 class BadCursor : public std::invalid_argument {
  public:
@@ -227,8 +234,9 @@ class Store {
   // --- write side (one writer) ---
   /// All of it in one transaction, numbered one above the last; returns that number, the commit's
   /// position in the journal. An empty Commit is not stored (the last commit's number is returned).
-  /// Throws StoreError (nothing of it kept), e.g. for a command whose id is already stored. A message
-  /// key stored before is not looked for: the engine refuses a duplicate before it reaches a commit.
+  /// Throws StoreError (nothing of it kept), e.g. for a command whose id is already stored, and FencedOut
+  /// when the writer no longer holds its shard's lease (PostgreSQL). A message key stored before is not
+  /// looked for: the engine refuses a duplicate before it reaches a commit.
   virtual std::int64_t commit(const Commit& commit) = 0;
   /// Several commits in one transaction, each numbered and journaled as commit() would, so grouping
   /// changes nothing but the cost. `receipt`, when given, is the last of the ingest's receipts whose
@@ -289,6 +297,12 @@ class Store {
   virtual Rows commands(const RecordQuery& query) = 0;                     ///< newest first
   virtual StoreStats stats() = 0;
 
+  // --- quarantine ids, decided by the writer before its commit (QuarantinedMessage::id) ---
+  /// The last id this writer's quarantine rows took; none yet: the id its numbering starts after.
+  virtual std::int64_t last_quarantine_id() = 0;
+  /// The id after `id` for this writer: ids stay unique when several writers (shards) share one store.
+  virtual std::int64_t quarantine_id_after(std::int64_t id) const = 0;
+
   // --- notification outbox (outbox.hpp): filled by commits, worked off by the dispatcher ---
   // Its writes are serialised with commits by the back-end, so the dispatcher may call them from its own
   // thread.
@@ -334,6 +348,26 @@ struct SqliteOptions {
 
 /// Opens (creating and migrating as needed) a SQLite store. Throws StoreError.
 std::unique_ptr<Store> open_sqlite(const std::string& path, const SqliteOptions& options = {});
+
+/// The writer of one shard: it holds the shard's lease with this epoch (daemon/cluster claims it).
+struct ShardWriter {
+  int shard = 0;
+  std::int64_t epoch = 0;
+  std::string owner;  ///< the daemon's id, as in the lease
+};
+
+struct PostgresOptions {
+  /// None: read-only (queries, audit verify, reports); commit() and the outbox writes throw.
+  std::optional<ShardWriter> writer;
+  int readers = 4;  ///< reading connections, opened as queries need them
+};
+
+/// Opens (migrating as needed, unless read-only) a PostgreSQL store at a libpq URL. Throws StoreError.
+std::unique_ptr<Store> open_postgresql(const std::string& url, const PostgresOptions& options = {});
+
+/// Opens the store at `place`: a postgresql:// or postgres:// URL, else a SQLite file path.
+std::unique_ptr<Store> open_store(const std::string& place, const SqliteOptions& sqlite = {},
+                                  const PostgresOptions& postgresql = {});
 
 /// A kept payload in a JSON row, as the queries write it: "payload" is its text when it is UTF-8; else
 /// "payload" is null and "payload_hex" holds its bytes.

@@ -1,0 +1,192 @@
+// The PostgreSQL store's commit path: one transaction per Commit (or per group of them), fenced by the
+// shard's lease, every statement prepared once (pg_store.cpp prepares them).
+#include <algorithm>
+
+#include "../src/audit_chain.hpp"
+#include "pg_reads.hpp"
+#include "pg_store.hpp"
+#include "sterifleet/protocol/topic.hpp"
+
+namespace sterifleet::store::postgresql {
+
+namespace {
+
+/// The chain every record goes to until per-clinic chains arrive.
+constexpr const char* kFleetChain = "fleet";
+
+/// libpq's text form of a nullable parameter: a null pointer is SQL NULL.
+const char* nullable(const std::optional<std::string>& text) { return text ? text->c_str() : nullptr; }
+
+std::optional<std::string> text_of(const std::optional<std::int64_t>& n) {
+  return n ? std::optional(std::to_string(*n)) : std::nullopt;
+}
+
+pqxx::binarystring bytes(const std::string& data) { return pqxx::binarystring(data.data(), data.size()); }
+
+std::string message_key(const StoredMessage& m) {
+  if (!m.seq) return "status of " + m.device;
+  return m.device + "/" + std::to_string(m.boot) + "/" + std::to_string(*m.seq);
+}
+
+/// Runs one row's statement; its failure names the commit and the row, and keeps the fence's SF001.
+template <class... Args>
+pqxx::result exec_row(pqxx::transaction_base& tx, std::int64_t n, const std::string& row, const std::string& statement,
+                      Args&&... args) {
+  try {
+    return tx.exec_prepared(statement, std::forward<Args>(args)...);
+  } catch (const pqxx::pqxx_exception&) {
+    rethrow_as_store_error("commit " + std::to_string(n) + ": storing " + row);
+  }
+}
+
+bool is_sha256_hex(const std::string& text) {
+  return text.size() == 64 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+std::int64_t PostgresStore::commit(const Commit& commit) { return commit_group({&commit, 1}, std::nullopt); }
+
+std::int64_t PostgresStore::commit_group(std::span<const Commit> commits, std::optional<std::int64_t> receipt) {
+  const auto& me = shard_writer();
+  const bool empty = std::all_of(commits.begin(), commits.end(), [](const Commit& c) { return c.empty(); });
+  if (empty && !receipt) {
+    return read("reading the last commit", [&](pqxx::transaction_base& tx) {
+      return tx.exec_params1("SELECT coalesce(max(seq), 0) FROM commits WHERE shard = $1", me.shard)[0]
+          .as<std::int64_t>();
+    });
+  }
+  return write("committing to shard " + std::to_string(me.shard), [&](pqxx::transaction_base& tx) {
+    tx.exec_prepared("lock_shard", me.shard);
+    std::optional<std::int64_t> last;
+    std::optional<AuditHead> head;  // locked when the first record is appended
+    for (const auto& commit : commits) {
+      if (!commit.empty()) last = write_commit(tx, commit, head);
+    }
+    if (head) {
+      tx.exec_prepared0("update_audit_head", kFleetChain, head->seq, head->hash);
+    }
+    if (!last) {  // a receipt alone: no commits row fenced it
+      hold_lease(tx);
+      last = tx.exec_prepared1("last_commit", me.shard)[0].as<std::int64_t>();
+    }
+    if (receipt) tx.exec_prepared0("update_receipt", me.shard, *receipt);
+    return *last;
+  });
+}
+
+std::int64_t PostgresStore::write_commit(pqxx::transaction_base& tx, const Commit& commit,
+                                         std::optional<AuditHead>& head) {
+  const auto& me = *writer_;
+  // First: the fencing trigger refuses it (FencedOut) unless the lease is held.
+  const std::int64_t n = tx.exec_prepared1("fence", me.shard, me.epoch, me.owner)[0].as<std::int64_t>();
+  for (const auto& m : commit.messages) {
+    exec_row(tx, n, "message " + message_key(m), "insert_message", me.shard, n, millis(m.received_at), m.topic,
+             m.payload, m.clinic, m.device, std::int64_t{m.boot},
+             nullable(text_of(m.seq ? std::optional(static_cast<std::int64_t>(*m.seq)) : std::nullopt)),
+             nullable(text_of(m.ts ? std::optional(millis(*m.ts)) : std::nullopt)), m.type);
+  }
+  for (const auto& q : commit.quarantined) {
+    const auto what = "quarantined message on " + q.topic;
+    const std::int64_t id =
+        q.id > 0 ? q.id
+                 : exec_row(tx, n, what, "next_quarantine_id", me.shard, kQuarantineIdStride)[0][0].as<std::int64_t>();
+    const auto topic = protocol::parse_topic(q.topic);
+    const auto clinic = topic ? std::optional(topic->clinic.str()) : std::nullopt;
+    const auto device = topic ? std::optional(topic->device.str()) : std::nullopt;
+    exec_row(tx, n, what, "insert_quarantine", id, me.shard, n, millis(q.received_at), q.topic, bytes(q.payload),
+             q.reason, q.detail, nullable(clinic), nullable(device));
+  }
+  for (const auto& a : commit.actions) {
+    exec_row(tx, n, "action " + a.kind + " by " + a.actor, "insert_action", me.shard, n, millis(a.at), a.actor, a.kind,
+             detail::json_text(a.body));
+  }
+  for (const auto& change : commit.alerts) {
+    const auto& alert = change.alert;
+    exec_row(tx, n, "alert " + alert.id, "upsert_alert", alert.id, me.shard, alert.clinic.str(),
+             std::string(engine::to_string(alert.rule)), std::string(engine::to_string(alert.state())),
+             alert.episode.device.str(), millis(alert.episode.opened_at),
+             std::string(engine::to_string(change.transition)), n, detail::json_text(engine::to_json(alert)));
+  }
+  for (const auto& change : commit.sessions) {
+    exec_row(tx, n, "session " + change.pen.str() + "/" + change.session.id.str(), "upsert_session", change.pen.str(),
+             change.session.id.str(), me.shard, change.clinic.str(), millis(change.session.started), n,
+             detail::json_text(engine::to_json(change)));
+  }
+  for (const auto& change : commit.cycles) {
+    const auto& cycle = change.cycle;
+    exec_row(tx, n, "cycle " + cycle.key, "upsert_cycle", cycle.key, me.shard, cycle.clinic.str(),
+             cycle.sterilizer.str(), millis(cycle.ts), n, detail::json_text(engine::to_json(cycle)));
+  }
+  if (!commit.audit.empty()) {
+    if (!head) {
+      const auto r =
+          exec_row(tx, n, "the audit head", "lock_audit_head", kFleetChain, std::string(detail::genesis_hash));
+      head = AuditHead{r[0][0].as<std::int64_t>(), r[0][1].as<std::string>()};
+    }
+    head = append_audit(tx, n, commit.audit, std::move(*head));
+  }
+  for (const auto& c : commit.commands) {
+    exec_row(tx, n, "command " + c.id, "insert_command", c.id, me.shard, n, millis(c.issued_at), c.clinic, c.device,
+             c.topic, c.payload);
+  }
+  if (!commit.cancellations.empty() || !commit.notifications.empty()) {
+    try {
+      write_outbox(tx, me.shard, n, commit.cancellations, commit.notifications);
+    } catch (const pqxx::pqxx_exception&) {
+      rethrow_as_store_error("commit " + std::to_string(n) + ": storing its notifications");
+    }
+  }
+  write_tokens(tx, n, commit);
+  return n;
+}
+
+AuditHead PostgresStore::append_audit(pqxx::transaction_base& tx, std::int64_t n,
+                                      const std::vector<engine::AuditRecord>& records, AuditHead head) {
+  crypto::Sha256 sha256;
+  std::string canonical;
+  for (const auto& record : records) {
+    const std::int64_t seq = head.seq + 1;
+    const auto text = detail::audit_text(record);
+    canonical.clear();
+    detail::append_canonical(canonical, {seq, text.at, text.actor, text.entity, text.action, text.before, text.after,
+                                         text.cause, head.hash});
+    const auto hash = std::string(detail::view(detail::link_hash(sha256, head.hash, canonical)));
+    exec_row(tx, n, "audit record " + std::to_string(seq), "insert_audit", kFleetChain, seq, writer_->shard, n,
+             millis(record.at), text.actor, text.entity, text.action, text.before, text.after, text.cause, head.hash,
+             hash);
+    head = {seq, hash};
+  }
+  return head;
+}
+
+// Rare writes (a person makes or revokes a token): not prepared.
+void PostgresStore::write_tokens(pqxx::transaction_base& tx, std::int64_t n, const Commit& commit) {
+  const auto fail = [&](const std::string& row, const std::string& error) {
+    throw StoreError("commit " + std::to_string(n) + ": storing " + row + ": " + error);
+  };
+  for (const auto& [token, sha256_hex] : commit.new_tokens) {
+    if (!is_sha256_hex(sha256_hex)) fail("token " + token.id, "its hash is not 64 lowercase hex digits");
+    const auto clinics = token.clinics.all() ? std::nullopt : std::optional(token.clinics.to_json().dump());
+    try {
+      tx.exec_params0(
+          "INSERT INTO tokens (id, sha256, name, role, created_at, revoked, clinics) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+          token.id, sha256_hex, token.name, token.role, millis(token.created_at), token.revoked, nullable(clinics));
+    } catch (const pqxx::pqxx_exception&) {
+      rethrow_as_store_error("commit " + std::to_string(n) + ": storing token " + token.id + " named " + token.name);
+    }
+  }
+  for (const auto& id : commit.revoked_tokens) {
+    pqxx::result r;
+    try {
+      r = tx.exec_params0("UPDATE tokens SET revoked = true WHERE id = $1", id);
+    } catch (const pqxx::pqxx_exception&) {
+      rethrow_as_store_error("commit " + std::to_string(n) + ": storing the revocation of token " + id);
+    }
+    if (r.affected_rows() == 0) fail("the revocation of token " + id, "no such token");
+  }
+}
+
+}  // namespace sterifleet::store::postgresql

@@ -1,0 +1,168 @@
+// The PostgreSQL back-end of Store: one writing connection (a shard's writer, serialised by a mutex
+// with the outbox writes) and a small pool of reading connections, so that queries never wait for a
+// commit. Design: pg_store.cpp.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "sterifleet/store/store.hpp"
+
+namespace sterifleet::store::postgresql {
+
+/// Times are stored as bigint milliseconds since the Unix epoch, as in the SQLite back-end.
+inline std::int64_t millis(Timestamp t) { return t.time_since_epoch().count(); }
+inline Timestamp from_millis(std::int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
+
+/// The stride between a shard's quarantine ids: ids are n * kQuarantineIdStride + shard (n >= 1), so
+/// that shards (at most 1024, the cluster table's bound) never take the same id.
+inline constexpr std::int64_t kQuarantineIdStride = 1024;
+
+/// Reading connections opened as queries need them, up to a limit; a query borrows one while it runs.
+class ReaderPool {
+ public:
+  ReaderPool(std::string url, int most);
+
+  class Lease {
+   public:
+    Lease(ReaderPool& pool, std::unique_ptr<pqxx::connection> connection)
+        : pool_(&pool), connection_(std::move(connection)) {}
+    Lease(Lease&&) = default;
+    ~Lease();
+    pqxx::connection& operator*() { return *connection_; }
+
+   private:
+    ReaderPool* pool_;
+    std::unique_ptr<pqxx::connection> connection_;
+  };
+
+  /// An idle connection, a new one while fewer than the limit are open, else waits for one.
+  Lease acquire();
+
+ private:
+  void give_back(std::unique_ptr<pqxx::connection> connection);
+
+  std::string url_;
+  int most_;
+  std::mutex mutex_;
+  std::condition_variable returned_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_;
+  int open_ = 0;
+};
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(const std::string& url, const PostgresOptions& options);
+  ~PostgresStore() override;
+
+  std::int64_t commit(const Commit& commit) override;
+  std::int64_t commit_group(std::span<const Commit> commits, std::optional<std::int64_t> receipt) override;
+  std::int64_t last_receipt() override;
+  std::int64_t journal_before_fail_safe() override;
+  std::optional<std::string> stored_payload(const std::string& device, std::uint32_t boot, std::uint64_t seq) override;
+  void read_journal(std::int64_t after_commit, const std::function<void(const JournalEntry&)>& visit) override;
+  void save_snapshot(const Snapshot& snapshot) override;
+  std::optional<Snapshot> latest_snapshot_before(std::int64_t commit) override;
+
+  AuditHead audit_head() override;
+  AuditVerification verify_audit() override;
+  Rows audit_records(std::int64_t after_seq, std::size_t limit) override;
+
+  Rows alerts(const AlertQuery& query) override;
+  std::optional<nlohmann::json> alert(const std::string& id) override;
+  Rows sessions(const RecordQuery& query) override;
+  Rows cycles(const RecordQuery& query) override;
+  std::optional<nlohmann::json> cycle(const std::string& key) override;
+  void scan_sessions(const RecordFilter& filter, const RowVisitor& visit) override;
+  void scan_cycles(const RecordFilter& filter, const RowVisitor& visit) override;
+  Rows messages(const RecordQuery& query) override;
+  Rows quarantine(const RecordQuery& query) override;
+  std::optional<nlohmann::json> quarantined(std::int64_t id) override;
+  std::map<std::string, std::int64_t> quarantine_counts() override;
+  Rows commands(const RecordQuery& query) override;
+  StoreStats stats() override;
+  std::int64_t last_quarantine_id() override;
+  std::int64_t quarantine_id_after(std::int64_t id) const override;
+
+  std::vector<PendingNotification> due_notifications(Timestamp until, std::size_t limit) override;
+  std::optional<Timestamp> next_notification_due() override;
+  void record_attempts(std::span<const DeliveryAttempt> attempts) override;
+  std::vector<PendingNotification> disable_receiver(const std::string& receiver, Timestamp at,
+                                                    const std::string& answer) override;
+  bool enable_receiver(const std::string& receiver) override;
+  std::map<std::string, nlohmann::json> disabled_receivers() override;
+  std::vector<nlohmann::json> notifications(const NotificationQuery& query) override;
+  std::map<std::string, std::int64_t> notification_counts(const ClinicScope& scope) override;
+
+  std::optional<TokenRecord> token_by_hash(const std::string& sha256_hex) override;
+  std::vector<TokenRecord> tokens() override;
+
+ private:
+  /// Runs `read(tx)` in a read-only repeatable-read transaction (one consistent view) on a pooled
+  /// connection; PostgreSQL's errors become StoreError naming `what`.
+  template <class Read>
+  auto read(const std::string& what, Read&& read);
+  /// Runs `write(tx)` in a transaction on the writer's connection, one at a time, and commits it;
+  /// a refused lease becomes FencedOut, other PostgreSQL errors StoreError naming `what`.
+  template <class Write>
+  auto write(const std::string& what, Write&& write);
+  /// Throws FencedOut unless the lease is held now; held FOR SHARE until the transaction ends, so a
+  /// claim waits for it. For writes that take no commit number (snapshots, the receipt, the outbox).
+  void hold_lease(pqxx::transaction_base& tx);
+  /// One commit's rows, after its fenced commits row; returns its number.
+  std::int64_t write_commit(pqxx::transaction_base& tx, const Commit& commit, std::optional<AuditHead>& head);
+  AuditHead append_audit(pqxx::transaction_base& tx, std::int64_t n, const std::vector<engine::AuditRecord>& records,
+                         AuditHead head);
+  void write_tokens(pqxx::transaction_base& tx, std::int64_t n, const Commit& commit);
+  const ShardWriter& shard_writer() const;
+  /// The writer's connection, opened again (and its statements prepared) if its session ended.
+  pqxx::connection& writer_connection();
+
+  std::string url_;
+  std::optional<ShardWriter> writer_;
+  std::mutex write_mutex_;                        ///< one write transaction at a time; readers never take it
+  std::unique_ptr<pqxx::connection> connection_;  ///< the writer's; none when read-only or lost
+  ReaderPool readers_;
+};
+
+/// PostgreSQL's error as a StoreError naming what failed; FencedOut for the fencing trigger's SF001.
+[[noreturn]] void rethrow_as_store_error(const std::string& what);
+
+template <class Read>
+auto PostgresStore::read(const std::string& what, Read&& read) {
+  auto connection = readers_.acquire();
+  try {
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(*connection);
+    return read(static_cast<pqxx::transaction_base&>(tx));
+  } catch (const pqxx::pqxx_exception&) {
+    rethrow_as_store_error(what);
+  }
+}
+
+template <class Write>
+auto PostgresStore::write(const std::string& what, Write&& write) {
+  shard_writer();  // a read-only store has no writer: throws
+  std::lock_guard lock(write_mutex_);
+  try {
+    pqxx::work tx(writer_connection());
+    if constexpr (std::is_void_v<decltype(write(tx))>) {
+      write(static_cast<pqxx::transaction_base&>(tx));
+      tx.commit();
+    } else {
+      auto result = write(static_cast<pqxx::transaction_base&>(tx));
+      tx.commit();
+      return result;
+    }
+  } catch (const pqxx::pqxx_exception&) {
+    if (connection_ && !connection_->is_open()) connection_.reset();  // the session ended: the next write opens another
+    rethrow_as_store_error(what);
+  }
+}
+
+}  // namespace sterifleet::store::postgresql

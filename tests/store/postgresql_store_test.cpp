@@ -1,0 +1,248 @@
+// What only the PostgreSQL back-end has: migrations shared by daemons starting together, shards that
+// number their commits apart, the fencing of a writer whose lease is gone, and read-only stores.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "sterifleet/testing/postgres.hpp"
+#include "store_fixtures.hpp"
+
+namespace sterifleet::store::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class PostgresStore : public ::testing::Test {
+ protected:
+  PostgresStore() : url_(server().fresh_database("pgstore")), database_(url_.substr(url_.rfind('/') + 1)) {}
+
+  static sterifleet::testing::Postgres& server() { return sterifleet::testing::shared_postgres(); }
+  std::string sql(const std::string& text) { return server().query(database_, text); }
+
+  /// What daemon/cluster does: takes the shard's lease (for a day unless told) with this owner and epoch.
+  void lease(int shard, const std::string& owner, std::int64_t epoch, const std::string& lasting = "1 day") {
+    sql("INSERT INTO shard_leases (shard, owner, epoch, expires_at) VALUES (" + std::to_string(shard) + ", '" + owner +
+        "', " + std::to_string(epoch) + ", clock_timestamp() + interval '" + lasting +
+        "') ON CONFLICT (shard) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch, "
+        "expires_at = excluded.expires_at");
+  }
+
+  std::unique_ptr<Store> writer(int shard = 0, const std::string& owner = "test", std::int64_t epoch = 1) {
+    return open_postgresql(url_, {.writer = ShardWriter{shard, epoch, owner}});
+  }
+
+  std::unique_ptr<Store> leased_writer(int shard = 0) {
+    auto store = writer(shard);
+    lease(shard, "test", 1);
+    return store;
+  }
+
+  std::string url_;
+  std::string database_;
+};
+
+Commit message_commit(std::uint64_t seq, int minute = 0) {
+  Commit c;
+  c.messages.push_back(telemetry("PEN-0001", seq, at(minute)));
+  c.audit.push_back(audit("pen:PEN-0001", "telemetry", at(minute)));
+  return c;
+}
+
+// --- migrations ---
+
+TEST_F(PostgresStore, Migration_RunsOnceAndAReopenFindsItDone) {
+  writer().reset();
+  writer().reset();
+  EXPECT_EQ(sql("SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(sql("SELECT max(version) FROM schema_version"), "1");
+}
+
+TEST_F(PostgresStore, Migration_ADatabaseFromANewerSterifleetIsRefused) {
+  writer().reset();
+  sql("INSERT INTO schema_version (version, description) VALUES (99, 'from the future')");
+  try {
+    writer();
+    FAIL() << "a newer schema must be refused";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("schema version 99, written by a newer sterifleet"));
+  }
+  EXPECT_THROW(open_postgresql(url_), StoreError) << "read-only too";
+}
+
+TEST_F(PostgresStore, Migration_DaemonsStartingTogetherMigrateOnce) {
+  constexpr int kDaemons = 6;
+  std::vector<std::thread> starts;
+  std::atomic<int> opened{0};
+  std::vector<std::string> errors(kDaemons);
+  for (int shard = 0; shard < kDaemons; ++shard) {
+    starts.emplace_back([&, shard] {
+      try {
+        writer(shard);
+        ++opened;
+      } catch (const std::exception& e) {
+        errors[static_cast<std::size_t>(shard)] = e.what();
+      }
+    });
+  }
+  for (auto& t : starts) t.join();
+  EXPECT_EQ(opened.load(), kDaemons) << ::testing::PrintToString(errors);
+  EXPECT_EQ(sql("SELECT count(*) FROM schema_version"), "1");
+}
+
+TEST_F(PostgresStore, ReadOnly_AnUnmigratedDatabaseIsNotAStore) {
+  try {
+    open_postgresql(url_);
+    FAIL() << "an empty database must be refused";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("not a sterifleet store"));
+  }
+}
+
+TEST_F(PostgresStore, Open_AWriterOfNoShardOrOfNobodyIsRefused) {
+  EXPECT_THAT([&] { writer(1024); }, ::testing::ThrowsMessage<StoreError>(HasSubstr("shards are 0 to 1023")));
+  EXPECT_THAT([&] { writer(-1); }, ::testing::ThrowsMessage<StoreError>(HasSubstr("shard -1 is out of range")));
+  EXPECT_THAT([&] { writer(0, ""); }, ::testing::ThrowsMessage<StoreError>(HasSubstr("has no owner")));
+}
+
+// --- fencing ---
+
+TEST_F(PostgresStore, Fencing_AfterAnotherOwnerClaimsTheLeaseACommitIsRefusedAndKeepsNothing) {
+  auto store = leased_writer();
+  store->commit(message_commit(1));
+  const auto head = store->audit_head();
+  lease(0, "other", 2);  // a takeover: the epoch moves on
+  Commit late = message_commit(2, 1);
+  late.alerts.push_back(alert({.opened = at(1)}));
+  try {
+    store->commit(late);
+    FAIL() << "a commit after the takeover must be refused";
+  } catch (const FencedOut& e) {
+    EXPECT_THAT(e.what(), HasSubstr("shard 0 lease epoch 1 of test is not held"));
+  }
+  EXPECT_FALSE(store->stored_payload("PEN-0001", 1, 2));
+  EXPECT_EQ(store->audit_head().seq, head.seq);
+  EXPECT_EQ(store->stats().alerts, 0);
+  EXPECT_EQ(sql("SELECT count(*) FROM commits"), "1");
+  EXPECT_THROW(store->commit_group({}, 7), FencedOut) << "a receipt alone is a write of the shard too";
+  EXPECT_EQ(store->last_receipt(), 0);
+
+  // The new owner goes on from the last commit the old one made.
+  auto successor = writer(0, "other", 2);
+  EXPECT_EQ(successor->commit(message_commit(2, 1)), 2);
+  EXPECT_TRUE(successor->verify_audit().intact);
+}
+
+TEST_F(PostgresStore, Fencing_AnExpiredLeaseRefusesCommitsAndSnapshots) {
+  auto store = leased_writer();
+  EXPECT_EQ(store->commit(message_commit(1)), 1);
+  sql("UPDATE shard_leases SET expires_at = clock_timestamp() - interval '1 second' WHERE shard = 0");
+  EXPECT_THROW(store->commit(message_commit(2)), FencedOut);
+  EXPECT_THROW(store->save_snapshot({1, at(0), "state"}), FencedOut);
+  EXPECT_FALSE(store->latest_snapshot());
+  EXPECT_EQ(sql("SELECT count(*) FROM messages"), "1");
+}
+
+TEST_F(PostgresStore, Fencing_AWriterThatNeverHeldTheLeaseCommitsNothing) {
+  leased_writer().reset();
+  auto stranger = writer(0, "stranger", 1);
+  EXPECT_THROW(stranger->commit(message_commit(1)), FencedOut);
+  EXPECT_EQ(sql("SELECT count(*) FROM commits"), "0");
+}
+
+// --- connections ---
+
+TEST_F(PostgresStore, Connections_AWriterAndReadersWhoseSessionsEndedGoOnAfterOneFailedCall) {
+  auto store = leased_writer();
+  store->commit(message_commit(1));
+  EXPECT_EQ(store->stats().messages, 1);  // a reading connection is open now
+  // What a PostgreSQL restart or an operator's pg_terminate_backend does to every session of the store.
+  sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+      "AND pid <> pg_backend_pid()");
+  std::int64_t committed = 0;
+  for (int attempt = 0; attempt < 2 && committed == 0; ++attempt) {
+    try {
+      committed = store->commit(message_commit(2, 1));
+    } catch (const FencedOut&) {
+      FAIL() << "a lost connection is not a lost lease";
+    } catch (const StoreError&) {
+      // The call that found the session gone fails, kept nothing, and the next one reconnects.
+    }
+  }
+  EXPECT_EQ(committed, 2);
+  std::int64_t messages = 0;
+  for (int attempt = 0; attempt < 2 && messages == 0; ++attempt) {
+    try {
+      messages = store->stats().messages;
+    } catch (const StoreError&) {
+    }
+  }
+  EXPECT_EQ(messages, 2);
+  EXPECT_TRUE(store->verify_audit().intact);
+}
+
+// --- shards ---
+
+TEST_F(PostgresStore, Shards_NumberTheirCommitsApartAndShareOneUnforkedChain) {
+  auto zero = leased_writer(0);
+  auto one = leased_writer(1);
+  for (std::uint64_t i = 1; i <= 3; ++i) {
+    Commit a;
+    a.messages.push_back(telemetry("PEN-0001", i, at(0)));
+    a.audit.push_back(audit("pen:PEN-0001", "telemetry", at(0)));
+    a.quarantined.push_back(quarantined("bad_json", at(0)));
+    a.quarantined.back().id = zero->quarantine_id_after(zero->last_quarantine_id());
+    EXPECT_EQ(zero->commit(a), static_cast<std::int64_t>(i));
+    Commit b;
+    b.messages.push_back(telemetry("PEN-0100", i, at(0), "south"));
+    b.audit.push_back(audit("pen:PEN-0100", "telemetry", at(0)));
+    b.quarantined.push_back(quarantined("schema", at(0)));  // numbered by the store
+    EXPECT_EQ(one->commit(b), static_cast<std::int64_t>(i));
+  }
+  EXPECT_EQ(sql("SELECT count(DISTINCT id) FROM quarantine"), "6") << "quarantine ids never collide across shards";
+  std::vector<std::string> devices;
+  one->read_journal(0, [&](const JournalEntry& e) {
+    if (const auto* m = std::get_if<StoredMessage>(&e.input)) devices.push_back(m->device);
+  });
+  EXPECT_EQ(devices, (std::vector<std::string>(3, "PEN-0100"))) << "a shard replays only its own journal";
+  const auto verification = zero->verify_audit();
+  EXPECT_TRUE(verification.intact) << verification.problem;
+  EXPECT_EQ(verification.records, 6);
+}
+
+// --- read-only stores and choosing the back-end ---
+
+TEST_F(PostgresStore, ReadOnly_ReadsAndVerifiesButRefusesToWrite) {
+  leased_writer()->commit(message_commit(1));
+  auto reader = open_postgresql(url_);
+  EXPECT_EQ(reader->audit_head().seq, 1);
+  EXPECT_TRUE(reader->verify_audit().intact);
+  EXPECT_EQ(reader->stats().messages, 1);
+  try {
+    reader->commit(message_commit(2));
+    FAIL() << "a store without a writer must not commit";
+  } catch (const FencedOut&) {
+    FAIL() << "read-only is not a lost lease";
+  } catch (const StoreError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("read-only"));
+  }
+  EXPECT_THROW(reader->save_snapshot({1, at(0), "state"}), StoreError);
+  EXPECT_EQ(sql("SELECT count(*) FROM messages"), "1");
+}
+
+TEST_F(PostgresStore, OpenStore_ChoosesTheBackEndByThePlace) {
+  leased_writer()->commit(message_commit(1));
+  for (const auto& url : {url_, "postgres://" + url_.substr(std::string("postgresql://").size())}) {
+    auto store = open_store(url, {}, {});
+    EXPECT_EQ(store->audit_head().seq, 1) << url;
+  }
+  TempDir dir;
+  auto sqlite = open_store(dir.file("store.db"));
+  EXPECT_EQ(sqlite->audit_head().seq, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir.file("store.db")));
+}
+
+}  // namespace
+}  // namespace sterifleet::store::testing
