@@ -2,12 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/post.hpp>
-
 namespace sterifleet::ingest {
 
-CommandOutbox::CommandOutbox(BrokerClient& client, boost::asio::any_io_executor executor)
-    : client_(client), strand_(boost::asio::make_strand(std::move(executor))) {}
+CommandOutbox::CommandOutbox(BrokerClient& client) : client_(client), thread_([this] { run(); }) {}
+
+CommandOutbox::~CommandOutbox() { stop(); }
 
 void CommandOutbox::publish(const std::string& topic, const std::string& payload) {
   queue({topic, payload, Retain::no});
@@ -18,23 +17,34 @@ void CommandOutbox::publish_retained(const std::string& topic, const std::string
 }
 
 void CommandOutbox::queue(Command command) {
-  std::lock_guard lock(mutex_);
-  queue_.push_back(std::move(command));
-  if (send_scheduled_) return;
-  send_scheduled_ = true;
-  boost::asio::post(strand_, [this] { send(); });
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      spdlog::warn("mqtt: command on {} not sent: the ingest is stopping", command.topic);
+      return;
+    }
+    queue_.push_back(std::move(command));
+  }
+  wake_.notify_one();
 }
 
-void CommandOutbox::send() {
+void CommandOutbox::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CommandOutbox::run() {
   while (true) {
     std::deque<Command> sending;
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;
       sending.swap(queue_);
-      if (sending.empty()) {
-        send_scheduled_ = false;
-        return;
-      }
     }
     for (const auto& command : sending) {
       try {

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "sterifleet/ingest/paho_client.hpp"
 #include "sterifleet/protocol/topic.hpp"
 #include "sterifleet/store/store.hpp"
@@ -21,23 +24,60 @@ MqttIngest::MqttIngest(std::unique_ptr<BrokerClient> client, MqttOptions options
       fleet_(fleet),
       metrics_(metrics),
       fatal_(std::move(fatal)),
-      receipts_(receipts.folder, receipts.sync),
+      receipts_(std::in_place, receipts.folder, receipts.sync),
       client_(std::move(client)),
       queue_(receipts.grouping, executor, [this](std::span<const Received> group) { store(group); }),
-      outbox_(*client_, executor),
+      outbox_(*client_),
       reconnector_(*client_, executor, backoff, options_.url, [this] { on_connected(); }) {
   client_->set_handlers({.message = [this](InboundMessage message) { on_message(std::move(message)); },
                          .connection_lost = [this](const std::string& cause) { on_connection_lost(cause); }});
 }
 
-// The client goes first: none of its handlers may run into the pieces it feeds while they go.
-MqttIngest::~MqttIngest() { client_.reset(); }
+MqttIngest::MqttIngest(MqttOptions options, AfterCommitOptions shard, fleet::Fleet& fleet, fleet::Metrics& metrics,
+                       boost::asio::any_io_executor executor, FatalHandler fatal)
+    : MqttIngest(std::make_unique<PahoClient>(options), options, std::move(shard), fleet, metrics, std::move(executor),
+                 std::move(fatal)) {}
+
+MqttIngest::MqttIngest(std::unique_ptr<BrokerClient> client, MqttOptions options, AfterCommitOptions shard,
+                       fleet::Fleet& fleet, fleet::Metrics& metrics, boost::asio::any_io_executor executor,
+                       FatalHandler fatal, Backoff backoff)
+    : options_(std::move(options)),
+      recovery_group_(0),
+      fleet_(fleet),
+      metrics_(metrics),
+      fatal_(std::move(fatal)),
+      shard_filters_(std::move(shard.filters)),
+      client_(std::move(client)),
+      queue_({}, executor, [this](std::span<const Received> group) { store(group); }),
+      outbox_(*client_),
+      reconnector_(*client_, executor, backoff, options_.url, [this] { on_connected(); }) {
+  client_->set_handlers({.message = [this](InboundMessage message) { on_message(std::move(message)); },
+                         .connection_lost = [this](const std::string& cause) { on_connection_lost(cause); }});
+}
+
+// The client goes first: none of its handlers may run into the pieces it feeds while they go. The
+// outbox's thread, which publishes through the client, ends before it.
+MqttIngest::~MqttIngest() {
+  outbox_.stop();
+  client_.reset();
+}
 
 void MqttIngest::on_message(InboundMessage message) {
   const auto arrived = std::chrono::steady_clock::now();
+  if (!receipts_) {
+    // Returning acknowledges the message, so it is stored first, here. Through the executor (as the
+    // receipts go) this callback would wait on a thread that also calls into Paho (commands, connection
+    // attempts), which waits for the lock Paho holds around this callback: a deadlock.
+    const Received received{0, std::move(message.owner), message.topic, message.payload, message.retained, arrived};
+    if (!store({&received, 1})) {
+      // fatal must not return; returning here would acknowledge a message that is not stored.
+      std::abort();
+    }
+    return;
+  }
   std::int64_t receipt = 0;
   try {
-    receipt = receipts_.append(message.topic, message.payload, message.retained);
+    receipt = receipts_->append(message.topic, message.payload, message.retained);
   } catch (const std::exception& e) {
     // Returning would acknowledge a message that is nowhere.
     fatal_(std::string("recording a received message failed: ") + e.what());
@@ -47,17 +87,21 @@ void MqttIngest::on_message(InboundMessage message) {
   queue_.push({receipt, std::move(message.owner), message.topic, message.payload, message.retained, arrived});
 }
 
-void MqttIngest::store(std::span<const Received> group) {
+bool MqttIngest::store(std::span<const Received> group) {
   std::vector<fleet::Fleet::Received> received;
   received.reserve(group.size());
   for (const auto& q : group) received.push_back({q.topic, q.payload, q.retained, q.arrived});
   try {
-    const auto results = fleet_.ingest(received, group.back().receipt);
-    try {
-      receipts_.release(group.back().receipt);
-    } catch (const ReceiptLogError& e) {
-      // Harmless to keep: the next start skips what the store holds and removes the segment.
-      spdlog::error("{}", e.what());
+    // A shard session has no receipts: the store's receipt position stays as it is.
+    const auto results =
+        fleet_.ingest(received, receipts_ ? std::optional(group.back().receipt) : std::optional<std::int64_t>());
+    if (receipts_) {
+      try {
+        receipts_->release(group.back().receipt);
+      } catch (const ReceiptLogError& e) {
+        // Harmless to keep: the next start skips what the store holds and removes the segment.
+        spdlog::error("{}", e.what());
+      }
     }
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i].disposition == fleet::Fleet::Disposition::quarantined) {
@@ -66,31 +110,53 @@ void MqttIngest::store(std::span<const Received> group) {
     }
   } catch (const std::exception& e) {
     fatal_(std::string("storing messages failed: ") + e.what());
+    return false;
   }
+  return true;
 }
 
 std::size_t MqttIngest::recover() {
+  if (!receipts_) return 0;
   std::vector<Received> group;
   const auto flush = [&] {
     if (!group.empty()) store(group);
     group.clear();
   };
   const auto now = std::chrono::steady_clock::now();
-  const auto replayed = receipts_.replay(fleet_.store().last_receipt(), [&](Receipt&& r) {
+  const auto replayed = receipts_->replay(fleet_.store().last_receipt(), [&](Receipt&& r) {
     const auto receipt = std::make_shared<const Receipt>(std::move(r));
     group.push_back({receipt->number, receipt, receipt->topic, receipt->payload, receipt->retained, now});
     if (group.size() >= recovery_group_) flush();
   });
   flush();
   for (const auto& warning : replayed.warnings) spdlog::error("{}", warning);
-  receipts_.reopen();
+  receipts_->reopen();
   return replayed.receipts;
 }
 
-std::vector<std::string> MqttIngest::subscriptions() const {
+std::vector<std::string> MqttIngest::subscribe_on_connection() {
+  std::lock_guard lock(filters_mutex_);
+  subscribed_ = true;
+  if (shard_filters_) return *shard_filters_;
   std::vector<std::string> filters;
   for (const auto channel : protocol::device_channels) filters.push_back(protocol::channel_filter(channel));
   return filters;
+}
+
+void MqttIngest::add_filters(const std::vector<std::string>& filters) {
+  std::vector<std::string> added;
+  {
+    std::lock_guard lock(filters_mutex_);
+    if (!shard_filters_) throw std::logic_error("add_filters: only a shard session subscribes to chosen filters");
+    for (const auto& filter : filters) {
+      if (std::find(shard_filters_->begin(), shard_filters_->end(), filter) != shard_filters_->end()) continue;
+      shard_filters_->push_back(filter);
+      added.push_back(filter);
+    }
+    if (!subscribed_) return;  // the next connection subscribes to them all
+  }
+  // Outside the lock: the client's thread takes it in on_connected() while holding the client's own.
+  if (!added.empty()) client_->subscribe(added);
 }
 
 void MqttIngest::on_connected() {
@@ -103,10 +169,14 @@ void MqttIngest::on_connected() {
   metrics_.set_mqtt_connected(true);
   spdlog::info("mqtt: connected to {}", options_.url);
   // Subscribing again on a kept session is harmless; skipping it after a broker lost its sessions is not.
-  client_->subscribe(subscriptions());
+  client_->subscribe(subscribe_on_connection());
 }
 
 void MqttIngest::on_connection_lost(const std::string& cause) {
+  {
+    std::lock_guard lock(filters_mutex_);
+    subscribed_ = false;
+  }
   connected_ = false;
   metrics_.set_mqtt_connected(false);
   reconnector_.connection_lost(cause);
@@ -120,7 +190,13 @@ std::size_t MqttIngest::start() {
 
 void MqttIngest::stop(std::chrono::milliseconds timeout) {
   reconnector_.stop();
+  // A shard session's callback in the middle of its commit holds Paho's lock: the disconnection waits
+  // for the commit (at most `timeout`, then Paho disconnects once the callback returned).
   client_->disconnect(timeout);
+  {
+    std::lock_guard lock(filters_mutex_);
+    subscribed_ = false;
+  }
   connected_ = false;
   metrics_.set_mqtt_connected(false);
   // The client calls no more handlers: what is queued is stored here rather than left to the next start.

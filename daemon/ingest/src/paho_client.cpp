@@ -74,32 +74,27 @@ class ConnectListener final : public mqtt::iaction_listener {
   BrokerClient::ConnectDone done_;
 };
 
-// A refused subscription leaves the daemon deaf to a channel while it looks connected: said loudly.
+// A refused subscription leaves the daemon deaf to a channel while it looks connected: said loudly. The
+// filters come from the token, since a shard session may subscribe again before the last answer came.
 class SubscribeListener final : public mqtt::iaction_listener {
  public:
-  void expect(std::vector<std::string> filters) {
-    std::lock_guard lock(mutex_);
-    filters_ = std::move(filters);
-  }
   void on_success(const mqtt::token& token) override {
     const auto codes = token.get_subscribe_response().get_reason_codes();
-    std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < codes.size() && i < filters_.size(); ++i) {
+    const auto filters = token.get_topics();
+    for (std::size_t i = 0; filters && i < codes.size() && i < filters->size(); ++i) {
       if (codes[i] >= mqtt::ReasonCode::UNSPECIFIED_ERROR) {
         spdlog::critical("mqtt: the broker refused the subscription to {} ({}): those messages do not arrive",
-                         filters_[i], mqtt::exception::reason_code_str(codes[i]));
+                         (*filters)[i], mqtt::exception::reason_code_str(codes[i]));
       }
     }
   }
   void on_failure(const mqtt::token& token) override {
-    std::lock_guard lock(mutex_);
-    spdlog::critical("mqtt: subscribing to {} failed ({}): those messages do not arrive", fmt::join(filters_, ", "),
+    const auto filters = token.get_topics();
+    spdlog::critical("mqtt: subscribing to {} failed ({}): those messages do not arrive",
+                     filters ? fmt::format("{}", fmt::join(filters->c_arr(), filters->c_arr() + filters->size(), ", "))
+                             : std::string("its filters"),
                      describe(token));
   }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> filters_;
 };
 
 }  // namespace
@@ -107,9 +102,11 @@ class SubscribeListener final : public mqtt::iaction_listener {
 struct PahoClient::Impl {
   MqttOptions options;
   mqtt::connect_options connect_options;
-  mqtt::async_client client;
+  // Before the client, so they outlive it: destroying a client fails its commands still in flight (a
+  // subscription the broker had not answered yet) through their listeners.
   ConnectListener connect_listener;
   SubscribeListener subscribe_listener;
+  mqtt::async_client client;
 
   explicit Impl(MqttOptions o)
       : options(std::move(o)),
@@ -158,7 +155,6 @@ void PahoClient::connect(ConnectDone done) {
 void PahoClient::subscribe(const std::vector<std::string>& filters) {
   const auto collection = std::make_shared<mqtt::string_collection>(filters);
   const mqtt::iasync_client::qos_collection qos(filters.size(), 1);
-  impl_->subscribe_listener.expect(filters);
   try {
     impl_->client.subscribe(collection, qos, nullptr, impl_->subscribe_listener);
   } catch (const mqtt::exception& e) {

@@ -7,6 +7,12 @@
 // order, to the Fleet on the executor (decode, engine, one store transaction a group, which also
 // records the last receipt stored). A start first re-runs the receipts the store does not hold. If
 // storing fails, the process stops: what was acknowledged is in the receipt log for the next run.
+//
+// A cluster's shard session (AfterCommitOptions) keeps no receipt log, since the daemon that takes the
+// shard over runs on another machine and could not read it: its callback stores the message (a commit
+// of its own) before it returns, so the broker keeps every message that is not in the shared store.
+// Paho runs every callback of the process on one thread under one lock, so a process's shard sessions
+// take turns, a commit a message (bench/README.md measures what that costs).
 #pragma once
 
 #include <atomic>
@@ -15,7 +21,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "sterifleet/fleet/command_sink.hpp"
 #include "sterifleet/fleet/fleet.hpp"
@@ -34,6 +43,13 @@ struct ReceiptOptions {
   GroupingOptions grouping;
 };
 
+/// A cluster's shard session (daemon/ingest/README.md): it subscribes to exactly `filters` (the shard's,
+/// cluster::ShardMap::topic_filters) under MqttOptions::client_id (ShardMap::client_id), and a message is
+/// acknowledged only after the store commit that holds it.
+struct AfterCommitOptions {
+  std::vector<std::string> filters;
+};
+
 class MqttIngest : public fleet::CommandSink {
  public:
   using FatalHandler = std::function<void(const std::string& why)>;
@@ -45,15 +61,26 @@ class MqttIngest : public fleet::CommandSink {
   /// The same on any broker client, reconnecting with `backoff`.
   MqttIngest(std::unique_ptr<BrokerClient> client, MqttOptions options, ReceiptOptions receipts, fleet::Fleet& fleet,
              fleet::Metrics& metrics, boost::asio::any_io_executor executor, FatalHandler fatal, Backoff backoff = {});
+  /// A shard session, through Paho.
+  MqttIngest(MqttOptions options, AfterCommitOptions shard, fleet::Fleet& fleet, fleet::Metrics& metrics,
+             boost::asio::any_io_executor executor, FatalHandler fatal);
+  /// A shard session on any broker client.
+  MqttIngest(std::unique_ptr<BrokerClient> client, MqttOptions options, AfterCommitOptions shard, fleet::Fleet& fleet,
+             fleet::Metrics& metrics, boost::asio::any_io_executor executor, FatalHandler fatal, Backoff backoff = {});
   ~MqttIngest() override;
 
   /// Stores the receipts a previous run acknowledged but did not store (returns how many; throws what
   /// the store or the log throws), then connects in the background; subscriptions are (re)made on
   /// every connection.
   std::size_t start();
-  /// Disconnects, then stores everything received.
+  /// Disconnects, then stores everything received (a shard session stores each message before its
+  /// callback returns: the disconnection waits for a commit in progress).
   void stop(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   bool connected() const { return connected_.load(); }
+
+  /// A shard session's subscriptions grow (a clinic joined the shard): subscribed at once when connected,
+  /// and on every later connection. Filters it has already are skipped. Thread-safe.
+  void add_filters(const std::vector<std::string>& filters);
 
   /// Queued; published in order, from the outbox's strand.
   void publish(const std::string& topic, const std::string& payload) override;
@@ -66,18 +93,23 @@ class MqttIngest : public fleet::CommandSink {
   void on_message(InboundMessage message);
   void on_connected();
   void on_connection_lost(const std::string& cause);
-  void store(std::span<const Received> group);
+  /// False when it failed (fatal was called).
+  bool store(std::span<const Received> group);
   std::size_t recover();
-  std::vector<std::string> subscriptions() const;
+  /// What every connection subscribes to, and whether one is up, in one step with add_filters().
+  std::vector<std::string> subscribe_on_connection();
 
   MqttOptions options_;
   std::size_t recovery_group_;
   fleet::Fleet& fleet_;
   fleet::Metrics& metrics_;
   FatalHandler fatal_;
-  ReceiptLog receipts_;
+  std::optional<ReceiptLog> receipts_;  ///< none in a shard session
+  std::mutex filters_mutex_;
+  std::optional<std::vector<std::string>> shard_filters_;  ///< guarded by filters_mutex_; a shard session's
+  bool subscribed_ = false;  ///< guarded by filters_mutex_: a connection is up and subscribed
   std::unique_ptr<BrokerClient> client_;
-  GroupingQueue queue_;
+  GroupingQueue queue_;  ///< the receipts' (a shard session stores in its callback)
   CommandOutbox outbox_;
   Reconnector reconnector_;
   std::atomic<bool> connected_{false};
