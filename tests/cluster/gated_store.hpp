@@ -30,6 +30,8 @@ class GatedStore final : public Store {
   }
   std::int64_t commit(const Commit& commit) override { return store_->commit(commit); }
   std::int64_t last_receipt() override { return store_->last_receipt(); }
+  std::int64_t last_quarantine_id() override { return store_->last_quarantine_id(); }
+  std::int64_t quarantine_id_after(std::int64_t id) const override { return store_->quarantine_id_after(id); }
   std::optional<std::string> stored_payload(const std::string& device, std::uint32_t boot, std::uint64_t seq) override {
     return store_->stored_payload(device, boot, seq);
   }
