@@ -6,6 +6,8 @@
 #include <future>
 #include <stdexcept>
 
+#include "sterifleet/protocol/topic.hpp"
+
 namespace sterifleet::app {
 
 namespace {
@@ -16,6 +18,16 @@ namespace net = boost::asio;
 const std::string& migrated(const std::string& url) {
   store::migrate_postgresql(url);
   return url;
+}
+
+// From the registry's clinics of a shard, not from this daemon's map: another daemon may have registered
+// a clinic with a pin this one was not given, and the registry is what every daemon agrees on.
+std::vector<std::string> topic_filters(const std::vector<protocol::ClinicId>& clinics) {
+  std::vector<std::string> filters;
+  for (const auto& clinic : clinics) {
+    for (const auto channel : protocol::device_channels) filters.push_back(protocol::channel_filter(channel, clinic));
+  }
+  return filters;
 }
 
 }  // namespace
@@ -144,7 +156,7 @@ std::vector<std::string> ClusterNode::filters_of(cluster::Shard shard) {
     spdlog::warn("shard {}: the clinic registry could not be read ({}); using its last answer", shard, e.what());
   }
   const auto it = known_clinics_.find(shard);
-  return it == known_clinics_.end() ? std::vector<std::string>{} : options_.map.topic_filters(shard, it->second);
+  return it == known_clinics_.end() ? std::vector<std::string>{} : topic_filters(it->second);
 }
 
 void ClusterNode::gained(cluster::HeldLease lease) {
@@ -220,7 +232,7 @@ void ClusterNode::poll_registry() {
     known_clinics_ = registry_.clinics_by_shard();
     for (auto& [shard, worker] : workers_) {
       const auto it = known_clinics_.find(shard);
-      if (it != known_clinics_.end()) worker->add_filters(options_.map.topic_filters(shard, it->second));
+      if (it != known_clinics_.end()) worker->add_filters(topic_filters(it->second));
     }
   } catch (const cluster::ClusterError& e) {
     spdlog::warn("cluster: the clinic registry could not be read ({}); trying again", e.what());

@@ -256,6 +256,47 @@ TEST(ClusterNodeTest, KilledNode_ItsShardsAreTakenOver_QueuedMessagesStoredExact
   b.stop();
 }
 
+TEST(ClusterNodeTest, APinThatWouldMoveARegisteredClinic_IsRefusedNamingIt) {
+  const auto url = shared_postgres().fresh_database("pins");
+  Mosquitto broker;
+  ClusterNode first(node_options(url, broker, "a", 4, {{protocol::ClinicId("north"), 1}}), engine::default_policy(),
+                    failing_test());
+  try {
+    ClusterNode moved(node_options(url, broker, "b", 4, {{protocol::ClinicId("north"), 2}}), engine::default_policy(),
+                      failing_test());
+    FAIL() << "a pin moving a clinic was accepted";
+  } catch (const cluster::ClusterError& e) {
+    EXPECT_NE(std::string(e.what()).find("clinic \"north\" is on shard 1 in the cluster"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("not supported yet"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count(url, "SELECT shard FROM clinic_shards WHERE clinic = 'north'"), 1);
+}
+
+TEST(ClusterNodeTest, AClinicRegisteredWhileTheNodeRuns_IsHeardByItsShard) {
+  const auto url = shared_postgres().fresh_database("joins");
+  Mosquitto broker;
+  auto options = node_options(url, broker, "solo", 4, {{protocol::ClinicId("north"), 1}});
+  ClusterNode node(std::move(options), engine::default_policy(), failing_test());
+  node.start();
+  ASSERT_TRUE(eventually([&] { return node.running().size() == 4; }));
+  // Another daemon (or `sterifleet cluster clinic add`, later) registers a clinic on shard 1.
+  {
+    pqxx::connection connection(url);
+    pqxx::work tx(connection);
+    tx.exec("INSERT INTO clinic_shards (clinic, shard, pinned) VALUES ('west', 1, true)");
+    tx.commit();
+  }
+  const auto traffic = pen_traffic("west", "PEN-W1");
+  // Subscribed within a poll or two; what came before is not queued anywhere (the lobby comes later).
+  ASSERT_TRUE(eventually([&] {
+    publish(broker, {traffic[0]});
+    return count(url, "SELECT count(*) FROM messages WHERE clinic = 'west'") > 0;
+  }));
+  EXPECT_EQ(count(url, "SELECT count(*) FROM messages WHERE clinic = 'west' AND shard <> 1"), 0);
+  node.stop();
+}
+
 TEST(ShardWorkerTest, ZombieWhoseLeaseWasTaken_CommitsNothing_Stops_AndItsMessageGoesToTheNewOwner) {
   const auto url = shared_postgres().fresh_database("zombie");
   Mosquitto broker;
