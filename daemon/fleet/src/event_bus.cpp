@@ -27,17 +27,30 @@ std::shared_ptr<EventBus::Subscription> EventBus::subscribe(std::size_t capacity
   return subscription;
 }
 
-void EventBus::publish(std::string_view clinic, const std::string& event) {
+void EventBus::publish(std::string_view clinic, const std::string& event) { deliver(clinic, event, true); }
+
+void EventBus::publish_relayed(std::string_view clinic, const std::string& event) { deliver(clinic, event, false); }
+
+void EventBus::forward_local(std::function<void(std::string_view clinic, const std::string& event)> forward) {
+  std::lock_guard lock(mutex_);
+  forward_ = std::move(forward);
+}
+
+std::vector<std::shared_ptr<EventBus::Subscription>> EventBus::live_subscriptions(std::string_view clinic, bool local,
+                                                                                  const std::string& event) {
   std::vector<std::shared_ptr<Subscription>> live;
-  {
-    std::lock_guard lock(mutex_);
-    std::erase_if(subscriptions_, [](const auto& weak) { return weak.expired(); });
-    for (const auto& weak : subscriptions_) {
-      auto s = weak.lock();
-      if (s && s->scope_.covers(clinic)) live.push_back(std::move(s));
-    }
+  std::lock_guard lock(mutex_);
+  std::erase_if(subscriptions_, [](const auto& weak) { return weak.expired(); });
+  for (const auto& weak : subscriptions_) {
+    auto s = weak.lock();
+    if (s && s->scope_.covers(clinic)) live.push_back(std::move(s));
   }
-  for (const auto& s : live) {
+  if (local && forward_) forward_(clinic, event);
+  return live;
+}
+
+void EventBus::deliver(std::string_view clinic, const std::string& event, bool local) {
+  for (const auto& s : live_subscriptions(clinic, local, event)) {
     std::function<void()> notify;
     {
       std::lock_guard lock(s->mutex_);
@@ -52,10 +65,30 @@ void EventBus::publish(std::string_view clinic, const std::string& event) {
   }
 }
 
+void EventBus::report_lost(std::size_t events) {
+  if (events == 0) return;
+  std::vector<std::shared_ptr<Subscription>> live;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& weak : subscriptions_)
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+  }
+  for (const auto& s : live) {
+    std::function<void()> notify;
+    {
+      std::lock_guard lock(s->mutex_);
+      s->dropped_ += events;
+      notify = s->notify_;
+    }
+    if (notify) notify();
+  }
+}
+
 std::size_t EventBus::subscribers() {
   std::lock_guard lock(mutex_);
-  return static_cast<std::size_t>(
-      std::count_if(subscriptions_.begin(), subscriptions_.end(), [](const auto& weak) { return !weak.expired(); }));
+  const auto live =
+      std::count_if(subscriptions_.begin(), subscriptions_.end(), [](const auto& weak) { return !weak.expired(); });
+  return static_cast<std::size_t>(live) + (forward_ ? 1 : 0);
 }
 
 }  // namespace sterifleet::fleet

@@ -68,8 +68,9 @@ void MqttIngest::on_message(InboundMessage message) {
   if (!receipts_) {
     if (fenced_out_) return;  // the session is closed: nothing more is stored or acknowledged
     // Returning acknowledges the message, so it is stored first, here. Through the executor (as the
-    // receipts go) this callback would wait on a thread that also calls into Paho (commands, connection
-    // attempts), which waits for the lock Paho holds around this callback: a deadlock.
+    // receipts go) this callback would wait on a thread that also calls into Paho (connection attempts,
+    // and so a shard session's of the same process), which waits for the lock Paho holds around this
+    // callback: a deadlock.
     const Received received{0, std::move(message.owner), message.topic, message.payload, message.retained, arrived};
     if (!store({&received, 1})) {
       // Fenced: the session is closed (fenced_out), so the acknowledgement Paho sends when this returns

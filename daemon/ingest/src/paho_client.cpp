@@ -52,6 +52,14 @@ mqtt::connect_options connect_options_for(const MqttOptions& o) {
   return options;
 }
 
+mqtt::create_options create_options_for(const MqttOptions& o) {
+  mqtt::create_options options(o.version >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1, max_buffered_commands);
+  // What is published before the first connection attempt (a start's audit checkpoint; the outbox has a
+  // thread of its own, so it may come first) waits in the buffer like what is published while away.
+  options.set_send_while_disconnected(true, true);
+  return options;
+}
+
 class ConnectListener final : public mqtt::iaction_listener {
  public:
   void expect(BrokerClient::ConnectDone done) {
@@ -111,9 +119,7 @@ struct PahoClient::Impl {
   explicit Impl(MqttOptions o)
       : options(std::move(o)),
         connect_options(connect_options_for(options)),
-        client(normalise_broker_url(options.url), options.client_id,
-               mqtt::create_options(options.version >= 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1, max_buffered_commands),
-               nullptr) {}
+        client(normalise_broker_url(options.url), options.client_id, create_options_for(options), nullptr) {}
 };
 
 PahoClient::PahoClient(MqttOptions options) {

@@ -257,3 +257,12 @@ CREATE TABLE disabled_receivers (
   at bigint NOT NULL,
   answer text NOT NULL
 );
+
+-- Live events too large for a NOTIFY payload (under 8000 bytes): the daemon that made one stores it
+-- here and notifies its id (cluster/event_relay.hpp); rows are pruned after minutes, since a live event
+-- nobody fetched by then is of no use. Times by the database's clock, as the leases.
+CREATE TABLE event_spill (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  payload text NOT NULL
+);

@@ -66,7 +66,7 @@ class MqttIngest : public fleet::CommandSink {
   /// The same on any broker client, reconnecting with `backoff`.
   MqttIngest(std::unique_ptr<BrokerClient> client, MqttOptions options, ReceiptOptions receipts, fleet::Fleet& fleet,
              fleet::Metrics& metrics, boost::asio::any_io_executor executor, FatalHandler fatal, Backoff backoff = {});
-  /// A shard session, through Paho.
+  /// A shard session, through Paho: it stores in the message callback; `executor` runs its reconnection.
   MqttIngest(MqttOptions options, AfterCommitOptions shard, fleet::Fleet& fleet, fleet::Metrics& metrics,
              boost::asio::any_io_executor executor, FatalHandler fatal);
   /// A shard session on any broker client.
