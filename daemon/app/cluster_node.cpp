@@ -105,8 +105,7 @@ void ClusterNode::start() {
 }
 
 void ClusterNode::stop() {
-  if (stopped_) return;
-  stopped_ = true;
+  if (stopped_.exchange(true)) return;
   std::promise<void> workers_stopped;
   run_on_node([this, &workers_stopped] {
     poll_timer_.cancel();

@@ -10,6 +10,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #pragma GCC diagnostic pop
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
@@ -92,7 +93,7 @@ class ClusterNode {
   cluster::LeaseRunner runner_;
   std::thread thread_;
   bool started_ = false;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};  ///< set by stop(), read on the node's thread
 };
 
 }  // namespace sterifleet::app
