@@ -144,7 +144,15 @@ Daemon::Daemon(Config config, engine::Policy policy)
       receipts_(receipt_options(config_)),
       mqtt_(make_ingest(config_, receipts_, fleet_, metrics_, fleet_io_.get_executor())),
       checkpoints_(make_checkpoint_signer(config_, *store_, mqtt_)),
-      ticker_(fleet_io_),
+      ticker_(
+          fleet_io_.get_executor(), config_.tick, fleet_, [this] { return mqtt_.connected(); },
+          [](std::exception_ptr failure) {
+            try {
+              std::rethrow_exception(failure);
+            } catch (const std::exception& e) {
+              die(std::string("storing the clock's effects failed: ") + e.what());
+            }
+          }),
       checkpoint_timer_(io_),
       web_(io_, http_options(config_, notify_actions(), checkpoints_), fleet_, *store_, events_, metrics_,
            [this] { return mqtt_.connected(); }),
@@ -158,7 +166,7 @@ Daemon::Daemon(Config config, engine::Policy policy)
   forward_checkpoints();
   restore();
   relay_.target = &mqtt_;
-  schedule_tick();
+  ticker_.start();
   schedule_checkpoint();
   try {
     web_.start();
@@ -195,20 +203,6 @@ void Daemon::restore() {
   } catch (const std::exception& e) {
     throw StartError(exit_storage, "cannot rebuild the state from " + config_.db + ": " + e.what());
   }
-}
-
-// No ticks while the broker is away: the devices' silence then is the daemon's deafness, not theirs.
-void Daemon::schedule_tick() {
-  ticker_.expires_after(config_.tick);
-  ticker_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    try {
-      if (mqtt_.connected()) fleet_.tick();
-    } catch (const std::exception& e) {
-      die(std::string("storing the clock's effects failed: ") + e.what());
-    }
-    schedule_tick();
-  });
 }
 
 void Daemon::await_stop() {

@@ -15,7 +15,9 @@
 #include <stdexcept>
 
 #include "checkpoint_signer.hpp"
+#include "command_relay.hpp"
 #include "config.hpp"
+#include "fleet_ticker.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/http/server.hpp"
 #include "sterifleet/ingest/mqtt_ingest.hpp"
@@ -28,16 +30,6 @@ class StartError : public std::runtime_error {
  public:
   StartError(int code, const std::string& what) : std::runtime_error(what), exit_code(code) {}
   int exit_code;
-};
-
-// The Fleet needs a command sink at construction and the MQTT ingest needs the Fleet: this breaks the
-// cycle until the ingest exists (no command can be issued before restore() returns).
-class CommandRelay : public fleet::CommandSink {
- public:
-  fleet::CommandSink* target = nullptr;
-  void publish(const std::string& topic, const std::string& payload) override {
-    if (target) target->publish(topic, payload);
-  }
 };
 
 // Notifications nobody got become delivery.failed alerts of the fleet (the dispatcher does not know
@@ -67,7 +59,6 @@ class Daemon {
  private:
   http::NotifyActions notify_actions();
   void restore();
-  void schedule_tick();
   void await_stop();
   void await_reload();
   void reload_policy();
@@ -96,7 +87,7 @@ class Daemon {
   ingest::ReceiptOptions receipts_;
   ingest::MqttIngest mqtt_;
   CheckpointSigner checkpoints_;
-  boost::asio::steady_timer ticker_;
+  FleetTicker ticker_;
   boost::asio::steady_timer checkpoint_timer_;
   http::HttpServer web_;
   boost::asio::signal_set stop_signals_;

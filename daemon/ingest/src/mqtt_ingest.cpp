@@ -47,6 +47,7 @@ MqttIngest::MqttIngest(std::unique_ptr<BrokerClient> client, MqttOptions options
       metrics_(metrics),
       fatal_(std::move(fatal)),
       shard_filters_(std::move(shard.filters)),
+      fenced_(std::move(shard.fenced)),
       client_(std::move(client)),
       queue_({}, executor, [this](std::span<const Received> group) { store(group); }),
       outbox_(*client_),
@@ -65,13 +66,16 @@ MqttIngest::~MqttIngest() {
 void MqttIngest::on_message(InboundMessage message) {
   const auto arrived = std::chrono::steady_clock::now();
   if (!receipts_) {
+    if (fenced_out_) return;  // the session is closed: nothing more is stored or acknowledged
     // Returning acknowledges the message, so it is stored first, here. Through the executor (as the
     // receipts go) this callback would wait on a thread that also calls into Paho (connection attempts,
     // and so a shard session's of the same process), which waits for the lock Paho holds around this
     // callback: a deadlock.
     const Received received{0, std::move(message.owner), message.topic, message.payload, message.retained, arrived};
     if (!store({&received, 1})) {
-      // fatal must not return; returning here would acknowledge a message that is not stored.
+      // Fenced: the session is closed (fenced_out), so the acknowledgement Paho sends when this returns
+      // goes nowhere. Otherwise fatal must not return: returning would acknowledge what is not stored.
+      if (fenced_out_) return;
       std::abort();
     }
     return;
@@ -109,11 +113,33 @@ bool MqttIngest::store(std::span<const Received> group) {
         spdlog::warn("quarantined: topic={} reason={} detail={}", group[i].topic, results[i].reason, results[i].detail);
       }
     }
+  } catch (const store::FencedOut& e) {
+    if (!fenced_) {
+      fatal_(std::string("storing messages failed: ") + e.what());
+      return false;
+    }
+    fenced_out(e.what());
+    return false;
   } catch (const std::exception& e) {
     fatal_(std::string("storing messages failed: ") + e.what());
     return false;
   }
   return true;
+}
+
+// Paho's message callback releases its lock while it runs, so the disconnection completes on Paho's
+// other thread before the callback returns: the acknowledgement that follows finds no connection. A
+// disconnection asked for is not a lost connection: nothing reconnects.
+void MqttIngest::fenced_out(const std::string& why) {
+  const bool first = !fenced_out_.exchange(true);
+  client_->disconnect(std::chrono::milliseconds{0});
+  {
+    std::lock_guard lock(filters_mutex_);
+    subscribed_ = false;
+  }
+  connected_ = false;
+  metrics_.set_mqtt_connected(false);
+  if (first) fenced_(why);
 }
 
 std::size_t MqttIngest::recover() {
@@ -163,6 +189,9 @@ void MqttIngest::add_filters(const std::vector<std::string>& filters) {
 void MqttIngest::on_connected() {
   try {
     fleet_.broker_connected();
+  } catch (const store::FencedOut& e) {
+    if (fenced_) return fenced_out(e.what());
+    fatal_(std::string("storing the reconnection failed: ") + e.what());
   } catch (const std::exception& e) {
     fatal_(std::string("storing the reconnection failed: ") + e.what());
   }
@@ -170,7 +199,8 @@ void MqttIngest::on_connected() {
   metrics_.set_mqtt_connected(true);
   spdlog::info("mqtt: connected to {}", options_.url);
   // Subscribing again on a kept session is harmless; skipping it after a broker lost its sessions is not.
-  client_->subscribe(subscribe_on_connection());
+  // A shard without clinics yet subscribes when its first one registers (add_filters).
+  if (const auto filters = subscribe_on_connection(); !filters.empty()) client_->subscribe(filters);
 }
 
 void MqttIngest::on_connection_lost(const std::string& cause) {

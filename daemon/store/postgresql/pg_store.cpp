@@ -388,4 +388,14 @@ std::unique_ptr<Store> open_postgresql(const std::string& url, const PostgresOpt
   return std::make_unique<postgresql::PostgresStore>(url, options);
 }
 
+void migrate_postgresql(const std::string& url) {
+  std::unique_ptr<pqxx::connection> connection;
+  try {
+    connection = std::make_unique<pqxx::connection>(url);
+  } catch (const std::exception& e) {
+    throw StoreError(std::string("connecting to PostgreSQL to migrate it: ") + e.what());
+  }
+  postgresql::migrate(*connection);
+}
+
 }  // namespace sterifleet::store

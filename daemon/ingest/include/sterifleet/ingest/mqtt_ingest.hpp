@@ -48,6 +48,11 @@ struct ReceiptOptions {
 /// acknowledged only after the store commit that holds it.
 struct AfterCommitOptions {
   std::vector<std::string> filters;
+  /// Called, instead of the fatal handler, when fencing refused a commit (store::FencedOut): the shard's
+  /// lease is gone, so the worker of the shard stops, not the process. The message whose commit was
+  /// refused is not acknowledged: the session is closed before its callback returns, so the broker keeps
+  /// it for the shard's next owner. Runs on the client's thread: post the stop elsewhere and return.
+  std::function<void(const std::string& why)> fenced;
 };
 
 class MqttIngest : public fleet::CommandSink {
@@ -93,8 +98,10 @@ class MqttIngest : public fleet::CommandSink {
   void on_message(InboundMessage message);
   void on_connected();
   void on_connection_lost(const std::string& cause);
-  /// False when it failed (fatal was called).
+  /// False when it failed (fatal or fenced was called).
   bool store(std::span<const Received> group);
+  /// A shard session's commit was refused by fencing: report it once, and close the session.
+  void fenced_out(const std::string& why);
   std::size_t recover();
   /// What every connection subscribes to, and whether one is up, in one step with add_filters().
   std::vector<std::string> subscribe_on_connection();
@@ -107,6 +114,8 @@ class MqttIngest : public fleet::CommandSink {
   std::optional<ReceiptLog> receipts_;  ///< none in a shard session
   std::mutex filters_mutex_;
   std::optional<std::vector<std::string>> shard_filters_;  ///< guarded by filters_mutex_; a shard session's
+  std::function<void(const std::string&)> fenced_;         ///< a shard session's, if given
+  std::atomic<bool> fenced_out_{false};                    ///< no more commits: the lease is gone
   bool subscribed_ = false;  ///< guarded by filters_mutex_: a connection is up and subscribed
   std::unique_ptr<BrokerClient> client_;
   GroupingQueue queue_;  ///< the receipts' (a shard session stores in its callback)

@@ -373,6 +373,9 @@ struct PostgresOptions {
 
 /// Opens (migrating as needed, unless read-only) a PostgreSQL store at a libpq URL. Throws StoreError.
 std::unique_ptr<Store> open_postgresql(const std::string& url, const PostgresOptions& options = {});
+/// Migrates the PostgreSQL schema to the latest version, as a writer's open does: a cluster node needs
+/// the lease and clinic tables before it holds any shard. Throws StoreError.
+void migrate_postgresql(const std::string& url);
 
 /// Opens the store at `place`: a postgresql:// or postgres:// URL, else a SQLite file path.
 std::unique_ptr<Store> open_store(const std::string& place, const SqliteOptions& sqlite = {},

@@ -1,0 +1,98 @@
+#include "shard_worker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+namespace sterifleet::app {
+
+namespace {
+
+protocol::Timestamp system_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+std::unique_ptr<store::Store> open_shard_store(const ShardWorkerOptions& options) {
+  return store::open_postgresql(
+      options.store_url,
+      {.writer = store::ShardWriter{options.lease.shard, options.lease.epoch, options.owner}, .readers = 1});
+}
+
+}  // namespace
+
+ShardWorker::ShardWorker(ShardWorkerOptions options, engine::Policy policy, ShardWorkerHandlers handlers)
+    : options_(std::move(options)),
+      handlers_(std::move(handlers)),
+      store_(open_shard_store(options_)),
+      fleet_(std::move(policy), *store_, relay_, events_, metrics_, system_now, options_.fleet),
+      work_(boost::asio::make_work_guard(io_)),
+      mqtt_(options_.mqtt,
+            ingest::AfterCommitOptions{.filters = options_.filters,
+                                       .fenced = [this](const std::string& why) { fenced(why); }},
+            fleet_, metrics_, io_.get_executor(), [this](const std::string& why) { handlers_.fatal(why); }),
+      ticker_(
+          io_.get_executor(), options_.tick, fleet_, [this] { return mqtt_.connected(); },
+          [this](std::exception_ptr failure) { failed(std::move(failure)); }) {
+  const auto restored = fleet_.restore();
+  for (const auto& warning : restored.warnings) spdlog::warn("shard {}: {}", options_.lease.shard, warning);
+  spdlog::info("shard {} (epoch {}): state rebuilt from {} and {} journal entries in {:.2f} s", options_.lease.shard,
+               options_.lease.epoch,
+               restored.snapshot ? "the snapshot of commit " + std::to_string(*restored.snapshot) : "no snapshot",
+               restored.entries, restored.seconds);
+  relay_.target = &mqtt_;
+}
+
+ShardWorker::~ShardWorker() {
+  if (!stopped_) stop_now();
+}
+
+void ShardWorker::start() {
+  boost::asio::post(io_, [this] { ticker_.start(); });
+  thread_ = std::thread([this] { io_.run(); });
+  mqtt_.start();
+}
+
+void ShardWorker::fenced(const std::string& why) {
+  if (fenced_.exchange(true)) return;
+  spdlog::error("shard {} (epoch {}): the lease is gone, fencing refused a commit: {}; stopping the shard",
+                options_.lease.shard, options_.lease.epoch, why);
+  handlers_.fenced(options_.lease, why);
+}
+
+// On the worker's thread, from the clock.
+void ShardWorker::failed(std::exception_ptr failure) {
+  try {
+    std::rethrow_exception(std::move(failure));
+  } catch (const store::FencedOut& e) {
+    // The session closes before the node stops the worker: no message is taken in meanwhile.
+    mqtt_.stop(std::chrono::milliseconds{0});
+    fenced(e.what());
+  } catch (const std::exception& e) {
+    handlers_.fatal("shard " + std::to_string(options_.lease.shard) +
+                    ": storing the clock's effects failed: " + e.what());
+  }
+}
+
+void ShardWorker::stop_threads() {
+  work_.reset();
+  io_.stop();
+  if (thread_.joinable()) thread_.join();
+  ticker_.stop();  // its thread has ended
+  stopped_ = true;
+}
+
+void ShardWorker::stop_now() {
+  mqtt_.stop(std::chrono::milliseconds{0});
+  stop_threads();
+  spdlog::warn("shard {} (epoch {}): stopped, lease lost", options_.lease.shard, options_.lease.epoch);
+}
+
+void ShardWorker::stop_cleanly() {
+  mqtt_.stop();
+  stop_threads();
+  const auto snapshot = fleet_.snapshot();
+  spdlog::info("shard {} (epoch {}): stopped for hand-over, snapshot of commit {} stored ({} bytes)",
+               options_.lease.shard, options_.lease.epoch, snapshot.commit, snapshot.bytes);
+}
+
+}  // namespace sterifleet::app
