@@ -410,8 +410,8 @@ TEST_F(NotifyConfigFile, EmailPasswordWithoutRequiredTls_IsRefusedUnlessTheUrlIs
             std::string::npos)
       << error;
   const auto implicit_tls = replaced(clear, "smtp://mail.clinic.example:587", "smtps://mail.clinic.example:465");
-  EXPECT_FALSE(std::get<notify::EmailReceiver>(load_config(write(implicit_tls), {}).notify.receivers[1].settings)
-                   .require_tls);
+  EXPECT_FALSE(
+      std::get<notify::EmailReceiver>(load_config(write(implicit_tls), {}).notify.receivers[1].settings).require_tls);
 }
 
 TEST_F(NotifyConfigFile, WebhookWithoutSecretFile_IsRefused) {

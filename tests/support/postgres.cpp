@@ -39,10 +39,10 @@ Postgres::Postgres(PostgresOptions options)
     fs::create_directory(data_);
     if (::chown(data_.c_str(), 65534, 65534) != 0) throw std::runtime_error("cannot give the data dir to nobody");
   }
-  auto initdb = run_to_completion(as_server_user({options_.bin_dir + "/initdb", "-D", data_.string(), "-U",
-                                                  "postgres", "-A", "trust", "-E", "UTF8", "--locale=C",
-                                                  "--no-sync", "--no-instructions"}),
-                                  std::chrono::seconds{120});
+  auto initdb =
+      run_to_completion(as_server_user({options_.bin_dir + "/initdb", "-D", data_.string(), "-U", "postgres", "-A",
+                                        "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"}),
+                        std::chrono::seconds{120});
   if (initdb.status != 0) throw std::runtime_error("initdb failed:\n" + initdb.output);
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = free_port();
@@ -69,8 +69,8 @@ std::vector<std::string> Postgres::as_server_user(std::vector<std::string> argv)
   if (!root()) return argv;
   // setpriv execs in place, so the pid is the server's; the parent-death signal is set again after the
   // change of user (a change of credentials clears it).
-  std::vector<std::string> wrapped{"setpriv",         "--reuid=65534",        "--regid=65534",
-                                   "--clear-groups",  "--pdeathsig=SIGQUIT", "--"};
+  std::vector<std::string> wrapped{"setpriv",        "--reuid=65534",       "--regid=65534",
+                                   "--clear-groups", "--pdeathsig=SIGQUIT", "--"};
   wrapped.insert(wrapped.end(), argv.begin(), argv.end());
   return wrapped;
 }

@@ -36,8 +36,8 @@ void write_outbox(pqxx::transaction_base& tx, int shard, std::int64_t commit_seq
 std::vector<PendingNotification> due_notifications(pqxx::transaction_base& tx, Timestamp until, std::size_t limit);
 std::optional<Timestamp> next_notification_due(pqxx::transaction_base& tx);
 void record_attempts(pqxx::transaction_base& tx, std::span<const DeliveryAttempt> attempts);
-std::vector<PendingNotification> disable_receiver(pqxx::transaction_base& tx, const std::string& receiver,
-                                                  Timestamp at, const std::string& answer);
+std::vector<PendingNotification> disable_receiver(pqxx::transaction_base& tx, const std::string& receiver, Timestamp at,
+                                                  const std::string& answer);
 bool enable_receiver(pqxx::transaction_base& tx, const std::string& receiver);
 std::map<std::string, nlohmann::json> disabled_receivers(pqxx::transaction_base& tx);
 std::vector<nlohmann::json> notifications(pqxx::transaction_base& tx, const NotificationQuery& query);
