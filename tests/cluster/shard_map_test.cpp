@@ -68,7 +68,7 @@ TEST(ShardMap, ClinicsOf_AreTheKnownAndPinnedClinicsOfTheShard_SortedOnce) {
 TEST(ShardMap, Shards_PartitionTheKnownClinics) {
   const ShardMap map(5, {{ClinicId{"c7"}, 0}});
   std::vector<ClinicId> known;
-  for (int i = 0; i < 200; ++i) known.emplace_back("c" + std::to_string(i));
+  for (int i = 0; i < 200; ++i) known.emplace_back(std::string("c").append(std::to_string(i)));
   std::multiset<ClinicId> seen;
   for (Shard shard = 0; shard < map.shards(); ++shard) {
     for (auto& clinic : map.clinics_of(shard, known)) seen.insert(std::move(clinic));
