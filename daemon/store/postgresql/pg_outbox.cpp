@@ -51,18 +51,6 @@ constexpr std::string_view kListing =
     "ORDER BY a.id), '[]') FROM notification_attempts a WHERE a.notification = notifications.id) "
     "FROM notifications";
 
-std::string_view result_name(DeliveryAttempt::Result result) {
-  switch (result) {
-    case DeliveryAttempt::Result::delivered:
-      return "delivered";
-    case DeliveryAttempt::Result::retry:
-      return "retry";
-    case DeliveryAttempt::Result::dead:
-      return "dead";
-  }
-  return "retry";
-}
-
 PendingNotification read_pending(const pqxx::row& r) {
   PendingNotification p;
   p.row.id = r[0].as<std::string>();
@@ -150,7 +138,7 @@ void record_attempts(pqxx::transaction_base& tx, std::span<const DeliveryAttempt
         tx.exec_params(std::string(kDead), at, status, a.answer, a.id, a.round);
         break;
     }
-    tx.exec_params(std::string(kAttemptInsert), a.id, a.round, at, std::string(result_name(a.result)), status, a.answer,
+    tx.exec_params(std::string(kAttemptInsert), a.id, a.round, at, std::string(to_string(a.result)), status, a.answer,
                    std::int64_t{a.latency.count()});
   }
 }

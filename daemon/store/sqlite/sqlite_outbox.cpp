@@ -41,18 +41,6 @@ constexpr std::string_view kDead =
     "UPDATE notifications SET state = 'dead', attempts = attempts + 1, last_attempt_at = ?1, last_status = ?2, "
     "last_answer = ?3 WHERE id = ?4 AND round = ?5 AND state = 'pending'";
 
-std::string_view result_name(DeliveryAttempt::Result result) {
-  switch (result) {
-    case DeliveryAttempt::Result::delivered:
-      return "delivered";
-    case DeliveryAttempt::Result::retry:
-      return "retry";
-    case DeliveryAttempt::Result::dead:
-      return "dead";
-  }
-  return "retry";
-}
-
 PendingNotification read_pending(const Statement& s) {
   PendingNotification p;
   p.row.id = s.string(0);
@@ -150,7 +138,7 @@ void SqliteStore::record_attempts(std::span<const DeliveryAttempt> attempts) {
     history.bind(1, a.id);
     history.bind(2, a.round);
     history.bind(3, millis(a.at));
-    const std::string result(result_name(a.result));
+    const std::string result(to_string(a.result));
     history.bind(4, result);
     history.bind(5, std::int64_t{a.status});
     history.bind(6, a.answer);

@@ -30,4 +30,16 @@ std::optional<OutboxState> parse_outbox_state(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+std::string_view to_string(DeliveryAttempt::Result result) noexcept {
+  switch (result) {
+    case DeliveryAttempt::Result::delivered:
+      return "delivered";
+    case DeliveryAttempt::Result::retry:
+      return "retry";
+    case DeliveryAttempt::Result::dead:
+      return "dead";
+  }
+  return "retry";
+}
+
 }  // namespace sterifleet::store

@@ -77,6 +77,9 @@ struct DeliveryAttempt {
   std::optional<Timestamp> next_due;
 };
 
+/// The name an attempt's history row keeps: "delivered", "retry", "dead".
+std::string_view to_string(DeliveryAttempt::Result result) noexcept;
+
 struct NotificationQuery {
   std::optional<std::string> alert_id{};
   std::optional<std::string> clinic{};
