@@ -61,9 +61,9 @@ Timestamp Context::now() const {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-Response Context::write(const std::function<fleet::Fleet::Outcome()>& action,
-                        const std::function<nlohmann::json()>& result, boost::beast::http::status status) const {
-  fleet::Fleet::Outcome outcome;
+Response Context::write(const std::function<fleet::Outcome()>& action, const std::function<nlohmann::json()>& result,
+                        boost::beast::http::status status) const {
+  fleet::Outcome outcome;
   try {
     outcome = action();
   } catch (const store::StoreError& e) {

@@ -22,7 +22,7 @@ struct Context {
 
   Timestamp now() const;
   /// Runs a write through the Fleet: a refusal becomes its 4xx, a storage failure is fatal.
-  Response write(const std::function<fleet::Fleet::Outcome()>& action, const std::function<nlohmann::json()>& result,
+  Response write(const std::function<fleet::Outcome()>& action, const std::function<nlohmann::json()>& result,
                  boost::beast::http::status status = boost::beast::http::status::ok) const;
 };
 

@@ -1,4 +1,4 @@
-// Clinics and devices: the Fleet's published view for listings, the engine (through Fleet::read) for
+// Clinics and devices: the fleet's published view for listings, the engines (FleetFront) for
 // one device's detail, a device's raw history from the store, and maintenance windows.
 #include "patient_mask.hpp"
 #include "router.hpp"
@@ -57,7 +57,8 @@ Response list_devices(const Call& call) {
 // None for a device the caller may not see, as for one that is not there.
 std::optional<json> device_detail(const Call& call, const std::string& id) {
   if (!protocol::is_valid_id(id)) return std::nullopt;
-  return call.context.services.fleet.read([&](const engine::Engine& engine) -> std::optional<json> {
+  // A device is judged in one engine only (its clinic's shard in a cluster).
+  return fleet::first_answer(call.context.services.fleet, [&](const engine::Engine& engine) -> std::optional<json> {
     const auto* device = engine.device(protocol::DeviceId{id});
     if (!device || !call.scope().covers(device->clinic.str())) return std::nullopt;
     return http::device_detail(engine, *device);

@@ -55,11 +55,12 @@ Response get_recall(const Call& call) {
   const auto key = cycle_key(call);
   const auto not_found = "no positive biological indicator for cycle " + key;
   if (!call.scope().all()) call.require_visible_row(call.context.services.store.cycle(key).value_or(json()), not_found);
-  auto recall = call.context.services.fleet.read([&](const engine::Engine& engine) -> std::optional<json> {
-    const auto found = engine.recall(key);
-    if (!found) return std::nullopt;
-    return recall_json(*found);
-  });
+  auto recall =
+      fleet::first_answer(call.context.services.fleet, [&](const engine::Engine& engine) -> std::optional<json> {
+        const auto found = engine.recall(key);
+        if (!found) return std::nullopt;
+        return recall_json(*found);
+      });
   if (!recall) throw ApiError(ErrorCode::not_found, not_found);
   if (const auto mask = PatientMask::for_call(call)) mask->sessions((*recall)["sessions"]);
   return json_response(boost::beast::http::status::ok, *recall);

@@ -106,7 +106,7 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(net::io_context& io, HttpOptions options, fleet::Fleet& fleet, store::Store& store,
+HttpServer::HttpServer(net::io_context& io, HttpOptions options, fleet::FleetFront& fleet, store::Store& store,
                        fleet::EventBus& events, fleet::Metrics& metrics, std::function<bool()> ready)
     : impl_(std::make_unique<Impl>(io, std::move(options), Services{fleet, store, metrics, std::move(ready)}, events)) {
 }

@@ -31,6 +31,7 @@
 #include "sterifleet/fleet/command_sink.hpp"
 #include "sterifleet/fleet/engine_lock.hpp"
 #include "sterifleet/fleet/event_bus.hpp"
+#include "sterifleet/fleet/fleet_front.hpp"
 #include "sterifleet/fleet/fleet_view.hpp"
 #include "sterifleet/fleet/journal_actions.hpp"
 #include "sterifleet/fleet/metrics.hpp"
@@ -51,7 +52,7 @@ struct FleetOptions {
   std::chrono::minutes snapshot_interval{60};
 };
 
-class Fleet {
+class Fleet final : public FleetFront {
  public:
   using Clock = std::function<Timestamp()>;
 
@@ -103,17 +104,12 @@ class Fleet {
   /// Returns once all are durably stored: one result a message, in order.
   std::vector<Ingested> ingest(std::span<const Received> batch, std::optional<std::int64_t> receipt);
 
-  struct Outcome {
-    std::optional<engine::Refusal> refusal;
-    bool ok() const { return !refusal; }
-  };
-  Outcome acknowledge(const std::string& alert_id, const std::string& actor, std::string comment);
-  Outcome resolve(const std::string& alert_id, const std::string& actor, std::string reason);
-  /// `entry`: {"clinic", "id", "at"?, "cycle"}, read by read_manual_reprocessing (journal_actions.hpp),
-  /// so errors name the field.
-  Outcome manual_reprocessing(const nlohmann::json& entry, const std::string& actor);
+  using Outcome = fleet::Outcome;
+  Outcome acknowledge(const std::string& alert_id, const std::string& actor, std::string comment) override;
+  Outcome resolve(const std::string& alert_id, const std::string& actor, std::string reason) override;
+  Outcome manual_reprocessing(const nlohmann::json& entry, const std::string& actor) override;
   Outcome maintenance(const std::string& device, Timestamp from, Timestamp to, std::string reason,
-                      const std::string& actor);
+                      const std::string& actor) override;
   /// The broker connection is (back) up: silence while the daemon could not hear the devices is not
   /// held against them. Journaled like a start, so a restart replays it. Throws StoreError.
   Outcome broker_connected();
@@ -124,14 +120,10 @@ class Fleet {
   /// A delivery to `receiver` for `clinic` succeeded: its delivery.failed alert, if its condition still
   /// holds, is resolved ("delivered again"); otherwise nothing is journaled. Throws StoreError.
   Outcome delivery_recovered(const std::string& receiver, const std::string& clinic);
-  /// A new API token, stored in one commit with its journal entry and its audit record (token_commit in
-  /// journal_actions.hpp says what is refused). `cause`: the request that made it. Throws StoreError.
-  Outcome create_token(store::NewToken token, const std::string& actor, std::string cause);
-  /// Revokes token `id` the same way. Throws StoreError.
-  Outcome revoke_token(const std::string& id, const std::string& actor, std::string cause);
-  /// An audit record of something outside the engine (a report made for an auditor), committed in
-  /// turn with every other input. Throws StoreError.
-  void record_audit(engine::AuditRecord record);
+  Outcome create_token(store::NewToken token, const std::string& actor, std::string cause) override;
+  Outcome revoke_token(const std::string& id, const std::string& actor, std::string cause) override;
+  /// Committed in turn with every other input.
+  void record_audit(engine::AuditRecord record) override;
   /// Checks and applies a new policy file; returns its errors (nothing changes then).
   std::vector<engine::PolicyError> reload_policy(const std::string& text, const std::string& source,
                                                  const std::string& actor);
@@ -148,7 +140,11 @@ class Fleet {
   }
   /// The devices and clinics as of the latest inputs: under load up to view_period behind, at most
   /// one tick behind once inputs stop.
-  std::shared_ptr<const FleetView> view() const;
+  std::shared_ptr<const FleetView> view() const override;
+  void visit_engines(const std::function<bool(const engine::Engine&)>& visit) const override {
+    std::shared_lock lock(engine_lock_);
+    visit(engine_);
+  }
   /// How often, at most, a busy input path renders the devices it changed again.
   static constexpr std::chrono::milliseconds view_period{250};
   store::Store& store() { return store_; }
@@ -193,8 +189,8 @@ class Fleet {
   void update_view(bool now);
   std::shared_ptr<const DeviceView> render(const engine::DeviceRecord& device) const;
 
-  std::mutex input_mutex_;  ///< inputs in turn; the holder may read engine_ without engine_lock_
-  EngineLock engine_lock_;  ///< exclusive while an input changes engine_, shared by read()
+  std::mutex input_mutex_;          ///< inputs in turn; the holder may read engine_ without engine_lock_
+  mutable EngineLock engine_lock_;  ///< exclusive while an input changes engine_, shared by reads
   engine::Engine engine_;
   store::Store& store_;
   CommandSink& commands_;

@@ -16,7 +16,8 @@
 #include <vector>
 
 #include "sterifleet/checkpoint/checkpoint.hpp"
-#include "sterifleet/fleet/fleet.hpp"
+#include "sterifleet/fleet/fleet_front.hpp"
+#include "sterifleet/fleet/metrics.hpp"
 #include "sterifleet/http/auth.hpp"
 
 namespace sterifleet::http {
@@ -76,7 +77,7 @@ struct HttpOptions {
 
 /// What Api::handle needs of the daemon.
 struct Services {
-  fleet::Fleet& fleet;
+  fleet::FleetFront& fleet;
   store::Store& store;
   fleet::Metrics& metrics;
   std::function<bool()> ready;  ///< readiness probe for /readyz

@@ -19,7 +19,7 @@ namespace sterifleet::http {
 /// Thread-safety: start() and stop() from one thread; the io_context may run on any number of threads.
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& io, HttpOptions options, fleet::Fleet& fleet, store::Store& store,
+  HttpServer(boost::asio::io_context& io, HttpOptions options, fleet::FleetFront& fleet, store::Store& store,
              fleet::EventBus& events, fleet::Metrics& metrics, std::function<bool()> ready);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
