@@ -50,10 +50,11 @@ ClusterNodeOptions cluster_node_options(const Config& config) {
                             .api = config.http.listen};
 }
 
-ClusterNode::ClusterNode(ClusterNodeOptions options, engine::Policy policy, FatalHandler fatal)
+ClusterNode::ClusterNode(ClusterNodeOptions options, engine::Policy policy, FatalHandler fatal, fleet::EventBus& events)
     : options_(std::move(options)),
       policy_(std::move(policy)),
       fatal_(std::move(fatal)),
+      events_(events),
       registry_(migrated(options_.store_url), options_.map),
       work_(net::make_work_guard(io_)),
       poll_timer_(io_),
@@ -178,7 +179,8 @@ void ClusterNode::gained(cluster::HeldLease lease) {
         ShardWorkerHandlers{
             .fenced = [this](cluster::HeldLease l,
                              const std::string& why) { run_on_node([this, l, why] { fenced(l, why); }); },
-            .fatal = fatal_});
+            .fatal = fatal_},
+        events_);
     started->start();
     workers_[lease.shard] = std::move(started);
     std::lock_guard lock(running_mutex_);

@@ -53,7 +53,8 @@ class ClusterNode {
   /// Migrates the schema, registers the configured clinics and checks the shard count; throws
   /// store::StoreError or cluster::ClusterError. Claims nothing before start(). `fatal` is called on a
   /// storage failure other than fencing and must not return.
-  ClusterNode(ClusterNodeOptions options, engine::Policy policy, FatalHandler fatal);
+  /// The shards' live events go to `events`, which must outlive the node.
+  ClusterNode(ClusterNodeOptions options, engine::Policy policy, FatalHandler fatal, fleet::EventBus& events);
   /// stop() if started.
   ~ClusterNode();
   ClusterNode(const ClusterNode&) = delete;
@@ -82,6 +83,7 @@ class ClusterNode {
   ClusterNodeOptions options_;
   engine::Policy policy_;
   FatalHandler fatal_;
+  fleet::EventBus& events_;
   ClinicRegistry registry_;  ///< used on the node's thread only (and by the constructor)
   std::map<cluster::Shard, std::vector<protocol::ClinicId>> known_clinics_;  ///< the registry's last answer
   boost::asio::io_context io_;

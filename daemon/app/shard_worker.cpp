@@ -20,11 +20,12 @@ std::unique_ptr<store::Store> open_shard_store(const ShardWorkerOptions& options
 
 }  // namespace
 
-ShardWorker::ShardWorker(ShardWorkerOptions options, engine::Policy policy, ShardWorkerHandlers handlers)
+ShardWorker::ShardWorker(ShardWorkerOptions options, engine::Policy policy, ShardWorkerHandlers handlers,
+                         fleet::EventBus& events)
     : options_(std::move(options)),
       handlers_(std::move(handlers)),
       store_(open_shard_store(options_)),
-      fleet_(std::move(policy), *store_, relay_, events_, metrics_, system_now, options_.fleet),
+      fleet_(std::move(policy), *store_, relay_, events, metrics_, system_now, options_.fleet),
       work_(boost::asio::make_work_guard(io_)),
       mqtt_(options_.mqtt,
             ingest::AfterCommitOptions{.filters = options_.filters,

@@ -49,7 +49,8 @@ class ShardWorker {
  public:
   /// Opens the shard's writer store and rebuilds its state; throws store::StoreError (store::FencedOut if
   /// the lease went meanwhile). Nothing is received before start().
-  ShardWorker(ShardWorkerOptions options, engine::Policy policy, ShardWorkerHandlers handlers);
+  /// The shard's live events go to `events` (the daemon's bus, relayed to the other daemons).
+  ShardWorker(ShardWorkerOptions options, engine::Policy policy, ShardWorkerHandlers handlers, fleet::EventBus& events);
   /// stop_now() unless stopped.
   ~ShardWorker();
   ShardWorker(const ShardWorker&) = delete;
@@ -81,7 +82,6 @@ class ShardWorker {
   ShardWorkerHandlers handlers_;
   std::unique_ptr<store::Store> store_;
   fleet::Metrics metrics_;
-  fleet::EventBus events_;
   CommandRelay relay_;
   fleet::Fleet fleet_;
   boost::asio::io_context io_;

@@ -44,10 +44,14 @@ int main(int argc, char** argv) {
       .mqtt = {.url = argv[2]},
       .registry_poll = milliseconds{200}};
   std::signal(SIGTERM, [](int) { stop_requested = 1; });
-  app::ClusterNode node(std::move(options), engine::default_policy(), [](const std::string& why) {
-    spdlog::critical("{}", why);
-    std::_Exit(3);
-  });
+  fleet::EventBus events;
+  app::ClusterNode node(
+      std::move(options), engine::default_policy(),
+      [](const std::string& why) {
+        spdlog::critical("{}", why);
+        std::_Exit(3);
+      },
+      events);
   node.start();
   std::cout << "started" << std::endl;
   while (!stop_requested) std::this_thread::sleep_for(milliseconds{20});

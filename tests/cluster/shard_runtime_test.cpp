@@ -136,6 +136,12 @@ ClusterNodeOptions node_options(const std::string& url, const Mosquitto& broker,
           .registry_poll = 200ms};
 }
 
+// The shards' live events: no test here reads them.
+fleet::EventBus& test_events() {
+  static fleet::EventBus bus;
+  return bus;
+}
+
 ClusterNode::FatalHandler failing_test() {
   return [](const std::string& why) {
     spdlog::critical("{}", why);
@@ -166,7 +172,7 @@ TEST(ClusterNodeTest, OneNodeFourShards_StoresEachClinicsMessagesOnce_AlertsAsOn
   auto options =
       node_options(url, broker, "solo", 4, {{protocol::ClinicId("north"), 1}, {protocol::ClinicId("south"), 2}});
   create_sessions(broker, options.map);
-  ClusterNode node(std::move(options), engine::default_policy(), failing_test());
+  ClusterNode node(std::move(options), engine::default_policy(), failing_test(), test_events());
   node.start();
   ASSERT_TRUE(eventually([&] { return node.running().size() == 4; })) << node.running().size();
   EXPECT_EQ(count(url, "SELECT count(*) FROM shard_leases WHERE owner = 'solo'"), 4);
@@ -221,7 +227,7 @@ TEST(ClusterNodeTest, KilledNode_ItsShardsAreTakenOver_QueuedMessagesStoredExact
   };
   ASSERT_TRUE(eventually([&] { return held_by("a") == 4; })) << a.stderr_text();
 
-  ClusterNode b(node_options(url, broker, "b", 4, pins), engine::default_policy(), failing_test());
+  ClusterNode b(node_options(url, broker, "b", 4, pins), engine::default_policy(), failing_test(), test_events());
   b.start();
   ASSERT_TRUE(eventually([&] { return held_by("a") == 2 && b.running().size() == 2; }))
       << held_by("a") << " " << b.running().size() << "\n"
@@ -260,10 +266,10 @@ TEST(ClusterNodeTest, APinThatWouldMoveARegisteredClinic_IsRefusedNamingIt) {
   const auto url = shared_postgres().fresh_database("pins");
   Mosquitto broker;
   ClusterNode first(node_options(url, broker, "a", 4, {{protocol::ClinicId("north"), 1}}), engine::default_policy(),
-                    failing_test());
+                    failing_test(), test_events());
   try {
     ClusterNode moved(node_options(url, broker, "b", 4, {{protocol::ClinicId("north"), 2}}), engine::default_policy(),
-                      failing_test());
+                      failing_test(), test_events());
     FAIL() << "a pin moving a clinic was accepted";
   } catch (const cluster::ClusterError& e) {
     EXPECT_NE(std::string(e.what()).find("clinic \"north\" is on shard 1 in the cluster"), std::string::npos)
@@ -277,7 +283,7 @@ TEST(ClusterNodeTest, AClinicRegisteredWhileTheNodeRuns_IsHeardByItsShard) {
   const auto url = shared_postgres().fresh_database("joins");
   Mosquitto broker;
   auto options = node_options(url, broker, "solo", 4, {{protocol::ClinicId("north"), 1}});
-  ClusterNode node(std::move(options), engine::default_policy(), failing_test());
+  ClusterNode node(std::move(options), engine::default_policy(), failing_test(), test_events());
   node.start();
   ASSERT_TRUE(eventually([&] { return node.running().size() == 4; }));
   // Another daemon (or `sterifleet cluster clinic add`, later) registers a clinic on shard 1.
@@ -322,7 +328,7 @@ TEST(ShardWorkerTest, ZombieWhoseLeaseWasTaken_CommitsNothing_Stops_AndItsMessag
   std::atomic<int> fenced{0};
   const ShardWorkerHandlers handlers{.fenced = [&](cluster::HeldLease, const std::string&) { ++fenced; },
                                      .fatal = failing_test()};
-  ShardWorker zombie(worker_options("zombie", *zombie_epoch), engine::default_policy(), handlers);
+  ShardWorker zombie(worker_options("zombie", *zombie_epoch), engine::default_policy(), handlers, test_events());
   zombie.start();
   ASSERT_TRUE(eventually([&] { return zombie.connected(); }));
   const auto traffic = pen_traffic("north", "PEN-1");
@@ -347,7 +353,7 @@ TEST(ShardWorkerTest, ZombieWhoseLeaseWasTaken_CommitsNothing_Stops_AndItsMessag
   zombie.stop_now();
 
   // The refused message was not acknowledged: the shard's session gives it to the new owner.
-  ShardWorker owner(worker_options("thief", *thief_epoch), engine::default_policy(), handlers);
+  ShardWorker owner(worker_options("thief", *thief_epoch), engine::default_policy(), handlers, test_events());
   owner.start();
   ASSERT_TRUE(eventually([&] { return count(url, "SELECT count(*) FROM messages") == 2; }))
       << count(url, "SELECT count(*) FROM messages");
