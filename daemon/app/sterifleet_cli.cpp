@@ -8,6 +8,7 @@
 #include "audit_command.hpp"
 #include "cli11.hpp"
 #include "export_command.hpp"
+#include "migrate_command.hpp"
 #include "notify_command.hpp"
 #include "policy_file.hpp"
 #include "replay.hpp"
@@ -162,6 +163,18 @@ int main(int argc, char** argv) {
   auto* notify_list = notify_cmd->add_subcommand("list", "The receivers (targets without secrets) and routes");
   notify_list->add_option("--config", notify_config, "the daemon's configuration file")->capture_default_str();
 
+  app::MigrateOptions migrate_options{"sterifleet.db", "", 32, {}};
+  auto* migrate = cli.add_subcommand(
+      "migrate",
+      "Copy a stopped daemon's SQLite store, audit chain included, into an empty PostgreSQL database split by clinic "
+      "into shards, and verify the copy (exit 0 verified, 1 copied but not matching, 2 nothing copied)");
+  migrate->add_option("--from", migrate_options.from, "the SQLite store (no daemon may have it open)")
+      ->capture_default_str();
+  migrate->add_option("--to", migrate_options.to, "postgresql://... of an empty database")->required();
+  migrate->add_option("--shards", migrate_options.shards, "the cluster's shard count, as its daemons' cluster.shards")
+      ->capture_default_str();
+  migrate->add_option("--pin", migrate_options.pins, "clinic=shard, as the daemons' cluster.pins (repeatable)");
+
   CLI11_PARSE(cli, argc, argv);
   try {
     if (check->parsed()) return policy_check(policy_file);
@@ -171,6 +184,7 @@ int main(int argc, char** argv) {
       return app::export_traffic(export_options, std::cout, std::cerr);
     }
     if (verify->parsed()) return app::audit_verify(audit_options, std::cout);
+    if (migrate->parsed()) return app::migrate_store(migrate_options, std::cout);
     if (notify_test->parsed()) return app::notify_test(notify_config, receiver, cli_user(), std::cout, std::cerr);
     if (notify_list->parsed()) return app::notify_list(notify_config, std::cout, std::cerr);
     if (create->parsed()) return app::token_create(token_request, std::cout);
