@@ -194,6 +194,10 @@ TEST(Migrate, CopiesEveryTableSplitByClinicAndVerifies) {
                        "SELECT count(*) FROM messages m WHERE NOT EXISTS "
                        "(SELECT 1 FROM commits c WHERE c.shard = m.shard AND c.seq = m.commit_seq)"),
             0);
+  // Tokens' entries on shard 0; the daemon's start, which judges every clinic, on every shard that has one.
+  EXPECT_EQ(pg_text(to, "SELECT string_agg(DISTINCT shard::text, ',') FROM actions WHERE kind = 'token_created'"), "0");
+  EXPECT_EQ(pg_integer(to, "SELECT count(DISTINCT shard) FROM actions WHERE kind = 'start'"),
+            pg_integer(to, "SELECT count(*) FROM (SELECT shard FROM clinic_shards UNION SELECT 0) s"));
   // The copy's leases are released, so the daemons can claim them.
   EXPECT_EQ(pg_integer(to, "SELECT count(*) FROM shard_leases WHERE owner IS NOT NULL"), 0);
   EXPECT_EQ(pg_integer(to, "SELECT count(*) FROM shard_state"), 32);
