@@ -7,6 +7,7 @@
 
 #include "audit_command.hpp"
 #include "cli11.hpp"
+#include "config.hpp"
 #include "export_command.hpp"
 #include "migrate_command.hpp"
 #include "notify_command.hpp"
@@ -170,10 +171,20 @@ int main(int argc, char** argv) {
       "into shards, and verify the copy (exit 0 verified, 1 copied but not matching, 2 nothing copied)");
   migrate->add_option("--from", migrate_options.from, "the SQLite store (no daemon may have it open)")
       ->capture_default_str();
-  migrate->add_option("--to", migrate_options.to, "postgresql://... of an empty database")->required();
-  migrate->add_option("--shards", migrate_options.shards, "the cluster's shard count, as its daemons' cluster.shards")
-      ->capture_default_str();
-  migrate->add_option("--pin", migrate_options.pins, "clinic=shard, as the daemons' cluster.pins (repeatable)");
+  auto* migrate_to = migrate->add_option("--to", migrate_options.to, "postgresql://... of an empty database");
+  auto* migrate_shards =
+      migrate
+          ->add_option("--shards", migrate_options.shards, "the cluster's shard count, as its daemons' cluster.shards")
+          ->capture_default_str();
+  auto* migrate_pins =
+      migrate->add_option("--pin", migrate_options.pins, "clinic=shard, as the daemons' cluster.pins (repeatable)");
+  std::string migrate_config;
+  migrate
+      ->add_option("--config", migrate_config,
+                   "the cluster daemons' sterifleetd.toml, for --to (store.url), --shards and --pin ([cluster])")
+      ->excludes(migrate_to)
+      ->excludes(migrate_shards)
+      ->excludes(migrate_pins);
 
   CLI11_PARSE(cli, argc, argv);
   try {
@@ -184,7 +195,24 @@ int main(int argc, char** argv) {
       return app::export_traffic(export_options, std::cout, std::cerr);
     }
     if (verify->parsed()) return app::audit_verify(audit_options, std::cout);
-    if (migrate->parsed()) return app::migrate_store(migrate_options, std::cout);
+    if (migrate->parsed()) {
+      if (!migrate_config.empty()) {
+        const auto config = app::load_config(migrate_config, {});
+        if (!config.cluster) {
+          std::cerr << "sterifleet migrate: " << migrate_config << " has no [cluster]: give --to and --shards\n";
+          return app::migrate_refused;
+        }
+        migrate_options.to = config.store_url;
+        migrate_options.shards = config.cluster->shards;
+        for (const auto& [pinned, shard] : config.cluster->pins) {
+          migrate_options.pins.push_back(pinned + "=" + std::to_string(shard));
+        }
+      } else if (migrate_options.to.empty()) {
+        std::cerr << "sterifleet migrate: --to (or --config) is required\n";
+        return app::migrate_refused;
+      }
+      return app::migrate_store(migrate_options, std::cout);
+    }
     if (notify_test->parsed()) return app::notify_test(notify_config, receiver, cli_user(), std::cout, std::cerr);
     if (notify_list->parsed()) return app::notify_list(notify_config, std::cout, std::cerr);
     if (create->parsed()) return app::token_create(token_request, std::cout);
