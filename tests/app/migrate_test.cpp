@@ -2,6 +2,8 @@
 // clinics, alerts, a manual reprocessing, tokens, quarantined messages, notifications) is copied into a
 // cluster's database, checked there, and the copy refuses what it must.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <pqxx/pqxx>
 #include <sstream>
@@ -252,6 +254,39 @@ TEST(Migrate, RefusesAStoreThatIsOpen) {
   EXPECT_NE(output.find("systemctl stop sterifleetd"), std::string::npos) << output;
   filled.close();
   EXPECT_EQ(migrate(filled.path(), to, output), migrate_verified) << output;
+}
+
+TEST(Migrate, RefusesAStoreAnotherProcessHasOpen) {
+  FilledStore filled;
+  filled.close();
+  int ready[2];
+  int release[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(release), 0);
+  const pid_t writer = ::fork();
+  ASSERT_GE(writer, 0);
+  if (writer == 0) {  // a daemon's store, open until the test lets go (closes its end of `release`)
+    ::close(ready[0]);
+    ::close(release[1]);
+    auto store = store::open_sqlite(filled.path());
+    char byte = 1;
+    if (::write(ready[1], &byte, 1) != 1 || ::read(release[0], &byte, 1) < 0) ::_exit(1);
+    store.reset();
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(release[0]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  const auto to = testing::shared_postgres().fresh_database("migrate_other");
+  std::string output;
+  EXPECT_EQ(migrate(filled.path(), to, output), migrate_refused) << output;
+  EXPECT_NE(output.find("is open in process " + std::to_string(writer)), std::string::npos) << output;
+  ::close(release[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(writer, &status, 0), writer);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the writer process ended with status " << status;
+  EXPECT_EQ(pg_integer(to, "SELECT count(*) FROM pg_tables WHERE tablename = 'messages'"), 0);
 }
 
 TEST(Migrate, RefusesAShardCountTheClusterDoesNotHave) {
