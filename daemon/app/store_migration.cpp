@@ -26,7 +26,6 @@
 #include "store_migration.hpp"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -34,9 +33,9 @@
 #include <pqxx/pqxx>
 #include <set>
 
+#include "migration_router.hpp"
 #include "sterifleet/engine/alert.hpp"
 #include "sterifleet/engine/rules.hpp"
-#include "sterifleet/protocol/topic.hpp"
 #include "sterifleet/store/store.hpp"
 
 namespace sterifleet::app {
@@ -53,194 +52,6 @@ constexpr off_t kSqliteShmDmsByte = 128;
 constexpr const char* kMigrationOwner = "sterifleet-migrate";
 
 constexpr std::int64_t kQuarantineIdStride = 1024;  // as the PostgreSQL store numbers them
-
-/// One read transaction on the SQLite file: every query sees the same moment.
-class SqliteSnapshot {
- public:
-  explicit SqliteSnapshot(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close_v2(db_);
-      throw std::runtime_error("opening " + path + " read-only: " + why);
-    }
-    sqlite3_busy_timeout(db_, 5000);
-    if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) fail("BEGIN");
-  }
-  ~SqliteSnapshot() { sqlite3_close_v2(db_); }
-  SqliteSnapshot(const SqliteSnapshot&) = delete;
-  SqliteSnapshot& operator=(const SqliteSnapshot&) = delete;
-
-  /// A row's columns while `each` visits it.
-  class Row {
-   public:
-    explicit Row(sqlite3_stmt* s) : s_(s) {}
-    bool null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
-    std::int64_t integer(int c) const { return sqlite3_column_int64(s_, c); }
-    std::string text(int c) const {
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, c));
-      return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, c))) : std::string();
-    }
-    std::string blob(int c) const {
-      const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, c));
-      return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, c))) : std::string();
-    }
-    std::optional<std::string> optional_text(int c) const { return null(c) ? std::nullopt : std::optional(text(c)); }
-    std::optional<std::int64_t> optional_integer(int c) const {
-      return null(c) ? std::nullopt : std::optional(integer(c));
-    }
-
-   private:
-    sqlite3_stmt* s_;
-  };
-
-  template <class Visit>
-  void each(const std::string& sql, Visit&& visit) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) fail(sql);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      try {
-        visit(Row(s));
-      } catch (...) {
-        sqlite3_finalize(s);
-        throw;
-      }
-    }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) fail(sql);
-  }
-
-  std::int64_t integer(const std::string& sql) {
-    std::int64_t value = 0;
-    each(sql, [&](const Row& r) { value = r.integer(0); });
-    return value;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) {
-    throw std::runtime_error("reading the SQLite store (" + what + "): " + sqlite3_errmsg(db_));
-  }
-
-  sqlite3* db_ = nullptr;
-};
-
-/// Which shards each row goes to, and the new commit numbering.
-class Router {
- public:
-  Router(const cluster::ShardMap& map, SqliteSnapshot& db) : map_(map) {
-    db.each("SELECT id, clinic FROM alerts", [&](const auto& r) { alert_clinic_[r.text(0)] = r.text(1); });
-    // The clinic of each device, for maintenance windows (journaled by device).
-    for (const char* sql : {"SELECT DISTINCT device, clinic FROM messages", "SELECT DISTINCT pen, clinic FROM sessions",
-                            "SELECT DISTINCT sterilizer, clinic FROM cycles"}) {
-      db.each(sql, [&](const auto& r) { device_clinic_.emplace(r.text(0), r.text(1)); });
-    }
-    for (const char* sql :
-         {"SELECT DISTINCT clinic FROM messages", "SELECT DISTINCT clinic FROM alerts",
-          "SELECT DISTINCT clinic FROM sessions", "SELECT DISTINCT clinic FROM cycles",
-          "SELECT DISTINCT clinic FROM commands", "SELECT DISTINCT clinic FROM notifications WHERE clinic <> ''",
-          "SELECT DISTINCT clinic FROM quarantine WHERE clinic IS NOT NULL",
-          "SELECT DISTINCT json_extract(body, '$.clinic') FROM actions WHERE json_extract(body, '$.clinic') IS NOT "
-          "NULL"}) {
-      db.each(sql, [&](const auto& r) { shard_of(r.text(0)); });
-    }
-    every_.insert(0);
-    for (const auto& [clinic, shard] : clinics_) every_.insert(shard);
-  }
-
-  Shard shard_of(const std::string& clinic) {
-    if (clinic.empty()) return 0;
-    const auto known = clinics_.find(clinic);
-    if (known != clinics_.end()) return known->second;
-    const Shard shard = map_.shard_of(protocol::ClinicId(clinic));
-    clinics_.emplace(clinic, shard);
-    return shard;
-  }
-
-  Shard shard_of_topic(const std::string& topic) {
-    const auto parsed = protocol::parse_topic(topic);
-    return parsed ? shard_of(parsed->clinic.str()) : 0;
-  }
-
-  /// The shards a journaled action goes to (see the note at the top).
-  std::vector<Shard> action_shards(std::int64_t id, const std::string& kind, const std::string& body_text) {
-    if (kind == "start" || kind == "tick" || kind == "compact" || kind == "policy")
-      return {every_.begin(), every_.end()};
-    if (kind == "token_created" || kind == "token_revoked") return {0};
-    const auto body = nlohmann::json::parse(body_text);
-    const auto field = [&](const char* name) {
-      const auto it = body.find(name);
-      if (it == body.end() || !it->is_string()) {
-        throw std::runtime_error("action " + std::to_string(id) + " (" + kind + ") has no \"" + name +
-                                 "\": its clinic, hence its shard, is unknown");
-      }
-      return it->get<std::string>();
-    };
-    if (kind == "acknowledge" || kind == "resolve")
-      return {clinic_of(alert_clinic_, field("alert"), id, kind, "alert")};
-    if (kind == "maintenance") return {clinic_of(device_clinic_, field("device"), id, kind, "device")};
-    if (kind == "manual_reprocessing" || kind == "delivery_failed" || kind == "delivery_recovered") {
-      return {shard_of(field("clinic"))};
-    }
-    throw std::runtime_error("action " + std::to_string(id) + " is of kind \"" + kind +
-                             "\", which this sterifleet does not know: its shard is unknown");
-  }
-
-  /// The old commit `commit` left a row in `shard`.
-  void touch(Shard shard, std::int64_t commit) { touched_[shard].insert(commit); }
-  bool touched(Shard shard, std::int64_t commit) const {
-    const auto it = touched_.find(shard);
-    return it != touched_.end() && it->second.contains(commit);
-  }
-  /// Any shard the old commit left a row in (the lowest), if any.
-  std::optional<Shard> any_shard_of(std::int64_t commit) const {
-    for (const auto& [shard, commits] : touched_) {
-      if (commits.contains(commit)) return shard;
-    }
-    return std::nullopt;
-  }
-
-  /// Numbers each shard's commits 1, 2, ... in the old order.
-  void number() {
-    for (const auto& [shard, commits] : touched_) {
-      auto& numbers = numbers_[shard];
-      std::int64_t n = 0;
-      for (const auto old : commits) numbers.emplace(old, ++n);
-    }
-  }
-  std::int64_t commit_in(Shard shard, std::int64_t old) const { return numbers_.at(shard).at(old); }
-  /// The shard's last commit at or before the old commit `old` (0: none).
-  std::int64_t last_commit_by(Shard shard, std::int64_t old) const {
-    const auto it = numbers_.find(shard);
-    if (it == numbers_.end()) return 0;
-    auto after = it->second.upper_bound(old);
-    return after == it->second.begin() ? 0 : std::prev(after)->second;
-  }
-  std::map<Shard, std::int64_t> commits() const {
-    std::map<Shard, std::int64_t> out;
-    for (const auto& [shard, numbers] : numbers_) out[shard] = static_cast<std::int64_t>(numbers.size());
-    return out;
-  }
-  const std::map<std::string, Shard>& clinics() const { return clinics_; }
-
- private:
-  Shard clinic_of(const std::map<std::string, std::string>& clinics, const std::string& key, std::int64_t id,
-                  const std::string& kind, const char* what) {
-    const auto it = clinics.find(key);
-    if (it == clinics.end()) {
-      throw std::runtime_error("action " + std::to_string(id) + " (" + kind + ") names " + what + " " + key +
-                               ", which the store does not hold: its clinic, hence its shard, is unknown");
-    }
-    return shard_of(it->second);
-  }
-
-  const cluster::ShardMap& map_;
-  std::map<std::string, std::string> alert_clinic_;
-  std::map<std::string, std::string> device_clinic_;
-  std::map<std::string, Shard> clinics_;
-  std::set<Shard> every_;
-  std::map<Shard, std::set<std::int64_t>> touched_;
-  std::map<Shard, std::map<std::int64_t, std::int64_t>> numbers_;
-};
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
@@ -623,7 +434,7 @@ class Copier {
   SqliteSnapshot& db_;
   pqxx::transaction_base& tx_;
   int shards_;
-  Router router_;
+  MigrationRouter router_;
   CopySummary summary_;
 };
 
