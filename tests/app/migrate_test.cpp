@@ -9,6 +9,9 @@
 #include <sstream>
 
 #include "migrate_command.hpp"
+#include "sterifleet/checkpoint/checkpoint.hpp"
+#include "sterifleet/checkpoint/history.hpp"
+#include "sterifleet/crypto/ed25519.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/store/store.hpp"
@@ -167,6 +170,9 @@ int migrate(const std::string& from, const std::string& to, std::string& output)
 TEST(Migrate, CopiesEveryTableSplitByClinicAndVerifies) {
   FilledStore filled;
   const auto rejected = filled.rejected_alert();
+  // What an auditor saved before the migration.
+  const auto saved =
+      checkpoint::sign(crypto::SigningKey::generate(), filled.store(), filled.store().audit_head(), at(12));
   filled.close();
   const auto& db = filled.path();
   const auto to = testing::shared_postgres().fresh_database("migrate");
@@ -213,6 +219,12 @@ TEST(Migrate, CopiesEveryTableSplitByClinicAndVerifies) {
   const auto verification = store::open_postgresql(to)->verify_audit();
   EXPECT_TRUE(verification.intact) << verification.problem;
   EXPECT_EQ(verification.records, sqlite_integer(db, "SELECT count(*) FROM audit"));
+  const auto target = store::open_postgresql(to);
+  const auto history = checkpoint::compare_history(
+      {saved}, {verification.records, !verification.walked_to_end},
+      [&](std::int64_t seq) { return target->audit_records(seq - 1, 1).rows.at(0).at("hash").get<std::string>(); });
+  EXPECT_EQ(history.finding, checkpoint::Finding::holds) << history.summary;
+  EXPECT_EQ(history.proven_through, saved.seq);
 
   // Quarantine ids in the PostgreSQL scheme, and the alert named after one renamed with its notification.
   const auto old_id = sqlite_integer(db, "SELECT id FROM quarantine WHERE CAST(payload AS TEXT) LIKE '%\"seq\":6%'");
