@@ -34,6 +34,7 @@
 #include <set>
 
 #include "migration_router.hpp"
+#include "notify_command.hpp"
 #include "sterifleet/engine/alert.hpp"
 #include "sterifleet/engine/rules.hpp"
 #include "sterifleet/store/store.hpp"
@@ -438,16 +439,6 @@ class Copier {
   CopySummary summary_;
 };
 
-/// The URL as it may be shown: without its password.
-std::string shown(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos) return url;
-  const auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon) + ":***" + url.substr(at);
-}
-
 }  // namespace
 
 void refuse_open_sqlite(const std::string& path) {
@@ -529,7 +520,7 @@ CopySummary copy_sqlite_to_postgresql(const std::string& from, const std::string
   pqxx::connection connection(to);
   prepare_inserts(connection);
   pqxx::work tx(connection);
-  refuse_target_with_data(tx, shown(to));
+  refuse_target_with_data(tx, url_without_secrets(to));
   agree_on_shards(tx, map.shards());
   const auto epochs = claim_every_lease(tx, map.shards());
   Copier copier(db, tx, map);
