@@ -72,6 +72,14 @@ ClusterNode::ClusterNode(ClusterNodeOptions options, engine::Policy policy, Fata
               .released =
                   [](cluster::HeldLease l) { spdlog::info("shard {} (epoch {}): lease released", l.shard, l.epoch); },
           }) {
+  // An unusable receiver is a mistake of the configuration: said now, not when a shard is gained.
+  for (const auto& receiver : options_.notify.receivers) {
+    try {
+      notify::make_sender(receiver);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("[notify] receiver \"" + receiver.name + "\": " + e.what());
+    }
+  }
   if (!options_.notify.receivers.empty()) {
     notify_senders_ = std::make_unique<boost::asio::thread_pool>(notify::DispatcherOptions{}.workers);
   }

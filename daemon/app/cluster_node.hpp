@@ -55,9 +55,9 @@ class ClusterNode {
   using FatalHandler = std::function<void(const std::string& why)>;
 
   /// Migrates the schema, registers the configured clinics and checks the shard count; throws
-  /// store::StoreError or cluster::ClusterError. Claims nothing before start(). `fatal` is called on a
-  /// storage failure other than fencing and must not return.
-  /// The shards' live events go to `events`, which must outlive the node.
+  /// store::StoreError or cluster::ClusterError, and std::invalid_argument for an unusable receiver. Claims nothing
+  /// before start(). `fatal` is called on a storage failure other than fencing and must not return. The shards' live
+  /// events go to `events`, which must outlive the node.
   ClusterNode(ClusterNodeOptions options, engine::Policy policy, FatalHandler fatal, fleet::EventBus& events);
   /// stop() if started.
   ~ClusterNode();

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "cluster_node.hpp"
 #include "http_receiver.hpp"
 #include "notify_actions.hpp"
 #include "shard_worker.hpp"
@@ -271,6 +272,21 @@ TEST_F(ShardNotify, ClusterActions_TestAReceiverAndEnableItFromAReadOnlyFrontSto
   EXPECT_TRUE(actions.enable_receiver("desk"));
   EXPECT_TRUE(front->disabled_receivers().empty());
   EXPECT_FALSE(actions.enable_receiver("desk"));
+}
+
+TEST_F(ShardNotify, AnUnusableReceiver_IsRefusedWhenTheNodeIsMade_NamingIt) {
+  auto config = webhook_config(listener_);
+  std::get<notify::WebhookReceiver>(config.receivers[0].settings).secret.clear();
+  ClusterNodeOptions options{.daemon_id = "a", .store_url = url_, .map = map_, .mqtt = {.url = broker_.url()}};
+  options.notify = config;
+  fleet::EventBus events;
+  try {
+    ClusterNode node(
+        std::move(options), engine::default_policy(), [](const std::string&) { std::abort(); }, events);
+    FAIL() << "a webhook without a secret was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("[notify] receiver \"desk\""), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
