@@ -47,7 +47,8 @@ ClusterNodeOptions cluster_node_options(const Config& config) {
                             .fleet = config.fleet,
                             .tick = config.tick,
                             .registry_poll = std::chrono::seconds{1},
-                            .api = config.http.listen};
+                            .api = config.http.listen,
+                            .notify = config.notify};
 }
 
 ClusterNode::ClusterNode(ClusterNodeOptions options, engine::Policy policy, FatalHandler fatal, fleet::EventBus& events)
@@ -71,6 +72,17 @@ ClusterNode::ClusterNode(ClusterNodeOptions options, engine::Policy policy, Fata
               .released =
                   [](cluster::HeldLease l) { spdlog::info("shard {} (epoch {}): lease released", l.shard, l.epoch); },
           }) {
+  // An unusable receiver is a mistake of the configuration: said now, not when a shard is gained.
+  for (const auto& receiver : options_.notify.receivers) {
+    try {
+      notify::make_sender(receiver);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("[notify] receiver \"" + receiver.name + "\": " + e.what());
+    }
+  }
+  if (!options_.notify.receivers.empty()) {
+    notify_senders_ = std::make_unique<boost::asio::thread_pool>(notify::DispatcherOptions{}.workers);
+  }
   registry_.register_clinics(options_.clinics);
   known_clinics_ = registry_.clinics_by_shard();
   log_clinics();
@@ -126,7 +138,8 @@ void ClusterNode::stop() {
     workers_stopped.set_value();
   });
   workers_stopped.get_future().wait();
-  runner_.stop();  // releases every lease still held
+  runner_.stop();                                // releases every lease still held
+  if (notify_senders_) notify_senders_->join();  // idle: every worker's dispatcher has stopped
   work_.reset();
   io_.stop();
   if (thread_.joinable()) thread_.join();
@@ -171,7 +184,10 @@ void ClusterNode::gained(cluster::HeldLease lease) {
                             .mqtt = options_.mqtt,
                             .filters = filters_of(lease.shard),
                             .fleet = options_.fleet,
-                            .tick = options_.tick};
+                            .tick = options_.tick,
+                            .notify = options_.notify,
+                            .dispatch = notify::DispatcherOptions()};
+  worker.dispatch.shared_workers = notify_senders_.get();
   worker.mqtt.client_id = options_.map.client_id(lease.shard);
   try {
     auto started = std::make_unique<ShardWorker>(

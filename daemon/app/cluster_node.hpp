@@ -12,6 +12,7 @@
 #pragma GCC diagnostic pop
 #include <atomic>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -40,6 +41,9 @@ struct ClusterNodeOptions {
   std::chrono::milliseconds tick{1000};
   std::chrono::milliseconds registry_poll{1000};
   std::string api;  ///< where this daemon's API listens, for the daemons table
+  /// Each shard's worker delivers its shard's notifications with these receivers and routes, sending on
+  /// threads the daemon's shards share.
+  notify::NotifyConfig notify;
 };
 
 /// The node's options from a configuration with a [cluster] table (throws std::invalid_argument without).
@@ -51,9 +55,9 @@ class ClusterNode {
   using FatalHandler = std::function<void(const std::string& why)>;
 
   /// Migrates the schema, registers the configured clinics and checks the shard count; throws
-  /// store::StoreError or cluster::ClusterError. Claims nothing before start(). `fatal` is called on a
-  /// storage failure other than fencing and must not return.
-  /// The shards' live events go to `events`, which must outlive the node.
+  /// store::StoreError or cluster::ClusterError, and std::invalid_argument for an unusable receiver. Claims nothing
+  /// before start(). `fatal` is called on a storage failure other than fencing and must not return. The shards' live
+  /// events go to `events`, which must outlive the node.
   ClusterNode(ClusterNodeOptions options, engine::Policy policy, FatalHandler fatal, fleet::EventBus& events);
   /// stop() if started.
   ~ClusterNode();
@@ -89,6 +93,9 @@ class ClusterNode {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer poll_timer_;
+  /// The shards' deliveries, DispatcherOptions::workers at once for the whole daemon rather than per
+  /// shard (32 shards would hold 128 threads); none without receivers. Outlives the workers.
+  std::unique_ptr<boost::asio::thread_pool> notify_senders_;
   std::map<cluster::Shard, std::unique_ptr<ShardWorker>> workers_;  ///< the node's thread only
   mutable std::mutex running_mutex_;
   std::vector<cluster::HeldLease> running_;  ///< guarded by running_mutex_

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "daemon_command_line.hpp"
+#include "notify_actions.hpp"
 #include "policy_file.hpp"
 
 namespace sterifleet::app {
@@ -122,20 +123,6 @@ CheckpointSigner make_checkpoint_signer(const Config& config, store::Store& stor
 
 }  // namespace
 
-void FleetDeliveries::failed(const notify::DeadNotification& dead) {
-  const auto outcome = fleet_.delivery_failed(
-      {dead.receiver, protocol::ClinicId{dead.clinic}, dead.alert_id, dead.rule, dead.answer, dead.at});
-  if (!outcome.ok()) {
-    spdlog::critical("notify: the dead notification {} to {} (alert {}) raised no alert: {}", dead.id, dead.receiver,
-                     dead.alert_id, outcome.refusal->message);
-  }
-}
-
-void FleetDeliveries::recovered(const std::string& receiver, const std::string& clinic) {
-  const auto outcome = fleet_.delivery_recovered(receiver, clinic);
-  if (!outcome.ok()) spdlog::error("notify: {} delivers again, not recorded: {}", receiver, outcome.refusal->message);
-}
-
 Daemon::Daemon(Config config, engine::Policy policy)
     : config_(std::move(config)),
       store_(open_store(config_)),
@@ -154,8 +141,8 @@ Daemon::Daemon(Config config, engine::Policy policy)
             }
           }),
       checkpoint_timer_(io_),
-      web_(io_, http_options(config_, notify_actions(), checkpoints_), fleet_, *store_, events_, metrics_,
-           [this] { return mqtt_.connected(); }),
+      web_(io_, http_options(config_, notify_actions(notifier_, *store_), checkpoints_), fleet_, *store_, events_,
+           metrics_, [this] { return mqtt_.connected(); }),
       stop_signals_(io_, SIGINT, SIGTERM),
       reload_signal_(io_, SIGHUP) {
   notifier_ = make_notifier(config_, *store_, metrics_);
@@ -175,22 +162,6 @@ Daemon::Daemon(Config config, engine::Policy policy)
   }
   await_stop();
   await_reload();
-}
-
-// The API's test and enable calls reach the notifier made after the server (it is made before any
-// request can arrive); without receivers, tests have nowhere to go and enabling is the store's alone.
-http::NotifyActions Daemon::notify_actions() {
-  http::NotifyActions actions;
-  actions.test = [this](const std::string& receiver, const std::string& actor) {
-    if (!notifier_) throw std::invalid_argument("no receiver named \"" + receiver + "\" (none is configured)");
-    const auto result = notifier_->test(receiver, actor);
-    return http::TestNotification{result.outcome == notify::SendResult::Outcome::delivered, result.status,
-                                  result.answer};
-  };
-  actions.enable_receiver = [this](const std::string& receiver) {
-    return notifier_ ? notifier_->enable_receiver(receiver) : store_->enable_receiver(receiver);
-  };
-  return actions;
 }
 
 void Daemon::restore() {

@@ -17,6 +17,7 @@
 #include "checkpoint_signer.hpp"
 #include "command_relay.hpp"
 #include "config.hpp"
+#include "fleet_deliveries.hpp"
 #include "fleet_ticker.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/http/server.hpp"
@@ -32,18 +33,6 @@ class StartError : public std::runtime_error {
   int exit_code;
 };
 
-// Notifications nobody got become delivery.failed alerts of the fleet (the dispatcher does not know
-// the fleet); a later delivery clears them.
-class FleetDeliveries : public notify::DeliveryObserver {
- public:
-  explicit FleetDeliveries(fleet::Fleet& fleet) : fleet_(fleet) {}
-  void failed(const notify::DeadNotification& dead) override;
-  void recovered(const std::string& receiver, const std::string& clinic) override;
-
- private:
-  fleet::Fleet& fleet_;
-};
-
 class Daemon {
  public:
   /// Opens the store, rebuilds the state, opens the receipt log and binds the HTTP port; throws
@@ -57,7 +46,6 @@ class Daemon {
   void run();
 
  private:
-  http::NotifyActions notify_actions();
   void restore();
   void await_stop();
   void await_reload();

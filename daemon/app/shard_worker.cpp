@@ -18,6 +18,16 @@ std::unique_ptr<store::Store> open_shard_store(const ShardWorkerOptions& options
       {.writer = store::ShardWriter{options.lease.shard, options.lease.epoch, options.owner}, .readers = 1});
 }
 
+// Made before the state is rebuilt, as in the single daemon. Throws std::invalid_argument for unusable
+// receivers (the daemon checked them at start).
+std::unique_ptr<notify::Notifier> make_notifier(const ShardWorkerOptions& options, store::Store& store,
+                                                fleet::Metrics& metrics) {
+  if (options.notify.receivers.empty()) return nullptr;
+  auto dispatch = options.dispatch;
+  dispatch.count_rows = false;  // a shard's dispatcher would count the whole outbox, once for every shard
+  return std::make_unique<notify::Notifier>(options.notify, store, metrics.registry(), system_now, dispatch);
+}
+
 }  // namespace
 
 ShardWorker::ShardWorker(ShardWorkerOptions options, engine::Policy policy, ShardWorkerHandlers handlers,
@@ -26,6 +36,7 @@ ShardWorker::ShardWorker(ShardWorkerOptions options, engine::Policy policy, Shar
       handlers_(std::move(handlers)),
       store_(open_shard_store(options_)),
       fleet_(std::move(policy), *store_, relay_, events, metrics_, system_now, options_.fleet),
+      notifier_(make_notifier(options_, *store_, metrics_)),
       work_(boost::asio::make_work_guard(io_)),
       mqtt_(options_.mqtt,
             ingest::AfterCommitOptions{.filters = options_.filters,
@@ -34,6 +45,10 @@ ShardWorker::ShardWorker(ShardWorkerOptions options, engine::Policy policy, Shar
       ticker_(
           io_.get_executor(), options_.tick, fleet_, [this] { return mqtt_.connected(); },
           [this](std::exception_ptr failure) { failed(std::move(failure)); }) {
+  if (notifier_) {
+    fleet_.plan_notifications_with(*notifier_);
+    notifier_->observe_deliveries_with(deliveries_);
+  }
   const auto restored = fleet_.restore();
   for (const auto& warning : restored.warnings) spdlog::warn("shard {}: {}", options_.lease.shard, warning);
   spdlog::info("shard {} (epoch {}): state rebuilt from {} and {} journal entries in {:.2f} s", options_.lease.shard,
@@ -51,6 +66,7 @@ void ShardWorker::start() {
   boost::asio::post(io_, [this] { ticker_.start(); });
   thread_ = std::thread([this] { io_.run(); });
   mqtt_.start();
+  if (notifier_) notifier_->start();
 }
 
 void ShardWorker::fenced(const std::string& why) {
@@ -84,12 +100,14 @@ void ShardWorker::stop_threads() {
 
 void ShardWorker::stop_now() {
   mqtt_.stop(std::chrono::milliseconds{0});
+  if (notifier_) notifier_->stop();  // what it sends now is not recorded: the next owner sends it again
   stop_threads();
   spdlog::warn("shard {} (epoch {}): stopped, lease lost", options_.lease.shard, options_.lease.epoch);
 }
 
 void ShardWorker::stop_cleanly() {
   mqtt_.stop();
+  if (notifier_) notifier_->stop();  // before the release: the next owner alone delivers what is pending
   stop_threads();
   const auto snapshot = fleet_.snapshot();
   spdlog::info("shard {} (epoch {}): stopped for hand-over, snapshot of commit {} stored ({} bytes)",

@@ -19,10 +19,12 @@
 #include <vector>
 
 #include "command_relay.hpp"
+#include "fleet_deliveries.hpp"
 #include "fleet_ticker.hpp"
 #include "sterifleet/cluster/lease_keeper.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/ingest/mqtt_ingest.hpp"
+#include "sterifleet/notify/notifier.hpp"
 
 namespace sterifleet::app {
 
@@ -34,6 +36,10 @@ struct ShardWorkerOptions {
   std::vector<std::string> filters;  ///< the shard's clinics' (cluster::ShardMap::topic_filters)
   fleet::FleetOptions fleet;
   std::chrono::milliseconds tick{1000};
+  /// The daemon's [notify]: the shard delivers its own outbox's notifications (none without receivers).
+  notify::NotifyConfig notify;
+  /// shared_workers: the daemon's sending threads, shared by its shards (count_rows is ignored).
+  notify::DispatcherOptions dispatch;
 };
 
 struct ShardWorkerHandlers {
@@ -84,6 +90,8 @@ class ShardWorker {
   fleet::Metrics metrics_;
   CommandRelay relay_;
   fleet::Fleet fleet_;
+  FleetDeliveries deliveries_{fleet_};          ///< outlives the notifier, whose workers call it
+  std::unique_ptr<notify::Notifier> notifier_;  ///< none without receivers
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   ingest::MqttIngest mqtt_;

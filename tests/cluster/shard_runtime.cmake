@@ -13,3 +13,12 @@ gtest_discover_tests(shard_runtime_tests TEST_PREFIX "cluster." DISCOVERY_TIMEOU
 # Options read best with designated initializers; GCC 12 warns on every member they leave to its default.
 target_compile_options(cluster_node_process PRIVATE -Wno-missing-field-initializers)
 target_compile_options(shard_runtime_tests PRIVATE -Wno-missing-field-initializers)
+# Each shard's notifications delivered by its owner, once, to a real webhook listener; the API's
+# receiver actions in a cluster.
+add_executable(shard_notify_tests ${CMAKE_CURRENT_LIST_DIR}/shard_notify_test.cpp)
+target_link_libraries(shard_notify_tests PRIVATE
+  sterifleet::shard_runtime notify_http_receiver sterifleet::test_support PkgConfig::PQXX sterifleet::warnings
+  GTest::gtest_main)
+gtest_discover_tests(shard_notify_tests TEST_PREFIX "cluster." DISCOVERY_TIMEOUT 30
+                     PROPERTIES LABELS integration TIMEOUT 120)
+target_compile_options(shard_notify_tests PRIVATE -Wno-missing-field-initializers)

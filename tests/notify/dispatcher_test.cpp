@@ -6,6 +6,8 @@
 #include <prometheus/registry.h>
 
 #include <algorithm>
+#include <boost/asio/thread_pool.hpp>
+#include <filesystem>
 #include <mutex>
 
 #include "http_receiver.hpp"
@@ -291,6 +293,60 @@ TEST_F(DispatcherTest, TheNotificationOfADeliveryFailedAlertDying_RaisesNothing)
   dispatcher_->wake();
   ASSERT_TRUE(eventually([&] { return observer_.failures().size() == 1; }));
   EXPECT_EQ(observer_.failures()[0].alert_id, "a1");
+}
+
+}  // namespace
+}  // namespace sterifleet::notify
+
+namespace sterifleet::notify {
+namespace {
+
+std::size_t threads_of_this_process() {
+  return static_cast<std::size_t>(
+      std::distance(std::filesystem::directory_iterator("/proc/self/task"), std::filesystem::directory_iterator{}));
+}
+
+// What a cluster's 32 shards cost: with the daemon's sending threads shared, one outbox thread each.
+TEST_F(DispatcherTest, DispatchersSharingSendingThreads_EachAddsOnlyItsOutboxThread_AndDelivers) {
+  HttpReceiver hook;
+  configure(hook);
+  boost::asio::thread_pool senders(4);
+  const auto make = [&](boost::asio::thread_pool* shared) {
+    Dispatcher::Senders s;
+    s.emplace("hook", std::make_unique<WebhookSender>(std::get<WebhookReceiver>(config_.receivers[0].settings)));
+    return std::make_unique<Dispatcher>(*store_, config_, std::move(s), registry_, now,
+                                        DispatcherOptions{.poll = 100ms, .shared_workers = shared});
+  };
+  const auto before = threads_of_this_process();
+  std::vector<std::unique_ptr<Dispatcher>> shards;
+  for (int i = 0; i < 32; ++i) shards.push_back(make(&senders));
+  for (auto& d : shards) d->start();
+  EXPECT_EQ(threads_of_this_process() - before, 32u);
+  shards.clear();
+  auto alone = make(nullptr);
+  alone->start();
+  EXPECT_EQ(threads_of_this_process() - before, 5u) << "one outbox thread and four sending threads";
+  alone.reset();
+
+  open("a1");
+  auto shared = make(&senders);
+  shared->start();
+  ASSERT_TRUE(eventually([&] { return rows("delivered").size() == 1; }));
+  shared->stop();
+  EXPECT_EQ(hook.requests().size(), 1u);
+}
+
+// In a cluster a person enables a receiver through any daemon's API, which only the store hears of.
+TEST_F(DispatcherTest, AReceiverEnabledInTheStoreBehindItsBack_IsSentToAgain) {
+  HttpReceiver hook;
+  configure(hook);
+  store_->disable_receiver("hook", now(), "HTTP 410: gone");
+  start();  // reads the disabled receivers
+  EXPECT_TRUE(store_->enable_receiver("hook"));
+  open("a1");
+  dispatcher_->wake();
+  ASSERT_TRUE(eventually([&] { return rows("delivered").size() == 1; })) << rows("dead").size() << " dead";
+  EXPECT_EQ(hook.requests().size(), 1u);
 }
 
 }  // namespace

@@ -432,7 +432,7 @@ class PostgresOutbox : public PostgresReads {
           << when;
     }
     // Rows due at the same time may come in another order (see due_notifications): compared as sets.
-    auto due = pg_read([](auto& tx) { return pg::due_notifications(tx, at(60), 10); });
+    auto due = pg_read([](auto& tx) { return pg::due_notifications(tx, kShard, at(60), 10); });
     auto due_in_sqlite = sqlite_->due_notifications(at(60), 10);
     for (auto* rows : {&due, &due_in_sqlite}) {
       std::sort(rows->begin(), rows->end(), [](const auto& a, const auto& b) {
@@ -440,19 +440,19 @@ class PostgresOutbox : public PostgresReads {
       });
     }
     EXPECT_EQ(as_json(due), as_json(due_in_sqlite)) << when;
-    const auto earliest = pg_read([](auto& tx) { return pg::due_notifications(tx, at(60), 1); });
+    const auto earliest = pg_read([](auto& tx) { return pg::due_notifications(tx, kShard, at(60), 1); });
     ASSERT_EQ(earliest.size(), std::min<std::size_t>(due.size(), 1)) << when;
     if (!due.empty()) {
       EXPECT_EQ(earliest[0].row.due_at, due[0].row.due_at) << when;
     }
-    EXPECT_EQ(pg_read([](auto& tx) { return pg::next_notification_due(tx); }), sqlite_->next_notification_due())
+    EXPECT_EQ(pg_read([](auto& tx) { return pg::next_notification_due(tx, kShard); }), sqlite_->next_notification_due())
         << when;
     EXPECT_EQ(pg_read([](auto& tx) { return pg::disabled_receivers(tx); }), sqlite_->disabled_receivers()) << when;
   }
 
   void record(const std::vector<DeliveryAttempt>& attempts) {
     sqlite_->record_attempts(attempts);
-    pg_write([&](pqxx::transaction_base& tx) { pg::record_attempts(tx, attempts); });
+    pg_write([&](pqxx::transaction_base& tx) { pg::record_attempts(tx, kShard, attempts); });
   }
 };
 
@@ -487,7 +487,7 @@ TEST_F(PostgresOutbox, Lifecycle_IsTheSqliteBackEnds) {
 
   const auto buried_in_sqlite = sqlite_->disable_receiver("hook", at(2), "HTTP 410");
   std::vector<PendingNotification> buried;
-  pg_write([&](pqxx::transaction_base& tx) { buried = pg::disable_receiver(tx, "hook", at(2), "HTTP 410"); });
+  pg_write([&](pqxx::transaction_base& tx) { buried = pg::disable_receiver(tx, kShard, "hook", at(2), "HTTP 410"); });
   EXPECT_EQ(as_json(buried), as_json(buried_in_sqlite));
   EXPECT_EQ(buried.size(), 2u);  // f1 and t1: the others are done or cancelled
   expect_same_outbox("disabled");

@@ -234,6 +234,84 @@ TEST_F(PostgresStore, Audit_ARecordsClinicIsStoredAndCoveredByItsHash) {
   EXPECT_EQ(v.problem, "record 2 has been altered: its clinic is empty text, which the store never writes");
 }
 
+// --- each shard's outbox ---
+
+OutboxRow notification(const std::string& id, const std::string& clinic, Timestamp due) {
+  OutboxRow r;
+  r.id = id;
+  r.alert_id = "alert-" + id;
+  r.clinic = clinic;
+  r.receiver = "hook";
+  r.kind = "firing";
+  r.created_at = at(0);
+  r.due_at = due;
+  r.notice = R"({"id":"x"})";
+  return r;
+}
+
+DeliveryAttempt delivered(const std::string& id) {
+  DeliveryAttempt a;
+  a.id = id;
+  a.at = at(2);
+  a.result = DeliveryAttempt::Result::delivered;
+  a.status = 200;
+  a.answer = "HTTP 200";
+  return a;
+}
+
+TEST_F(PostgresStore, Outbox_EachShardsOwnerSeesAndRecordsOnlyItsOwnRows_AndAFencedOutOneNone) {
+  auto north = leased_writer(1);
+  auto south = leased_writer(2);
+  Commit n;
+  n.notifications = {notification("n1", "north", at(0)), notification("n2", "north", at(5))};
+  north->commit(n);
+  Commit s;
+  s.notifications = {notification("s1", "south", at(1))};
+  south->commit(s);
+
+  const auto ids = [](const std::vector<PendingNotification>& rows) {
+    std::vector<std::string> out;
+    for (const auto& p : rows) out.push_back(p.row.id);
+    return out;
+  };
+  EXPECT_EQ(ids(north->due_notifications(at(10), 10)), (std::vector<std::string>{"n1", "n2"}));
+  EXPECT_EQ(ids(south->due_notifications(at(10), 10)), (std::vector<std::string>{"s1"}));
+  EXPECT_EQ(north->next_notification_due(), at(0));
+  EXPECT_EQ(south->next_notification_due(), at(1));
+
+  // Another shard's row is not its to record, cancel or bury: it stays pending, with no history.
+  const std::vector<DeliveryAttempt> foreign{delivered("s1")};
+  north->record_attempts(foreign);
+  Commit cancel;
+  cancel.cancellations.push_back({"alert-s1", {"firing"}, {}});
+  north->commit(cancel);
+  EXPECT_TRUE(north->disable_receiver("hook", at(2), "HTTP 410").size() == 2);
+  EXPECT_EQ(sql("SELECT state FROM notifications WHERE id = 's1'"), "pending");
+  EXPECT_EQ(sql("SELECT count(*) FROM notification_attempts WHERE notification = 's1'"), "0");
+
+  // After a takeover of shard 2, its old owner records nothing; the new owner does.
+  lease(2, "other", 2);
+  EXPECT_THROW(south->record_attempts(foreign), FencedOut);
+  EXPECT_THROW(south->disable_receiver("hook", at(2), "HTTP 410"), FencedOut);
+  EXPECT_EQ(sql("SELECT count(*) FROM notification_attempts"), "0");
+  auto successor = writer(2, "other", 2);
+  EXPECT_EQ(ids(successor->due_notifications(at(10), 10)), (std::vector<std::string>{"s1"}));
+  successor->record_attempts(foreign);
+  EXPECT_EQ(sql("SELECT state FROM notifications WHERE id = 's1'"), "delivered");
+  EXPECT_EQ(sql("SELECT count(*) FROM notification_attempts WHERE notification = 's1'"), "1");
+}
+
+TEST_F(PostgresStore, Outbox_AReadOnlyStoreWorksOffNoOutbox_ButEnablesAReceiverWithoutALease) {
+  leased_writer(1)->disable_receiver("hook", at(0), "HTTP 410");
+  auto front = open_postgresql(url_);
+  EXPECT_THAT([&] { front->due_notifications(at(10), 10); },
+              ::testing::ThrowsMessage<StoreError>(HasSubstr("read-only")));
+  EXPECT_THROW(front->record_attempts(std::vector<DeliveryAttempt>{delivered("n1")}), StoreError);
+  EXPECT_TRUE(front->enable_receiver("hook"));
+  EXPECT_FALSE(front->enable_receiver("hook"));
+  EXPECT_TRUE(front->disabled_receivers().empty());
+}
+
 // --- read-only stores and choosing the back-end ---
 
 TEST_F(PostgresStore, ReadOnly_ReadsAndVerifiesButRefusesToWrite) {

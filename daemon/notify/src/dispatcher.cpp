@@ -117,7 +117,12 @@ void Dispatcher::start() {
     spdlog::error("notify: receiver {} is disabled since {} ({}): nothing is sent to it", name, why.value("at", ""),
                   why.value("answer", ""));
   }
-  workers_ = std::make_unique<boost::asio::thread_pool>(options_.workers);
+  if (options_.shared_workers) {
+    workers_ = options_.shared_workers;
+  } else {
+    own_workers_ = std::make_unique<boost::asio::thread_pool>(options_.workers);
+    workers_ = own_workers_.get();
+  }
   loop_ = std::thread([this] { run(); });
 }
 
@@ -135,7 +140,10 @@ void Dispatcher::stop() {
     wakeup_.notify_one();
   }
   loop_.join();
-  workers_->join();
+  if (own_workers_) own_workers_->join();
+  // A shared pool goes on: wait for this dispatcher's deliveries alone (those not begun return at once).
+  std::unique_lock lock(mutex_);
+  settled_.wait(lock, [this] { return in_flight_.empty(); });
 }
 
 bool Dispatcher::enable(const std::string& receiver) {
@@ -143,6 +151,13 @@ bool Dispatcher::enable(const std::string& receiver) {
   std::lock_guard lock(mutex_);
   // The cache may know it when the store does not (or the other way round, before start()): both forget.
   return disabled_.erase(receiver) > 0 || was_disabled;
+}
+
+void Dispatcher::refresh_disabled() {
+  auto stored = store_.disabled_receivers();
+  std::lock_guard lock(mutex_);
+  disabled_.clear();
+  for (auto& [name, why] : stored) disabled_.insert(name);
 }
 
 void Dispatcher::run() {
@@ -165,8 +180,11 @@ void Dispatcher::run() {
 std::chrono::milliseconds Dispatcher::dispatch_due() {
   const Timestamp now = clock_();
   auto due = store_.due_notifications(now + lookahead_, options_.batch);
+  // Another daemon (its API, or its shard's dispatcher) may have enabled or disabled a receiver: the
+  // store decides, read before each round of deliveries.
+  if (!due.empty()) refresh_disabled();
   // Counting scans the outbox: not at every wake-up of a busy ingest.
-  if (const auto clock = std::chrono::steady_clock::now(); clock >= next_count_) {
+  if (const auto clock = std::chrono::steady_clock::now(); options_.count_rows && clock >= next_count_) {
     metrics_->rows(store_.notification_counts({}));
     next_count_ = clock + std::chrono::seconds(10);
   }
@@ -210,6 +228,14 @@ seconds Dispatcher::group_wait_of(const store::PendingNotification& p) const {
 }
 
 void Dispatcher::deliver(Group group) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {  // not begun: its rows stay pending, sent by the next start or the shard's next owner
+      for (const auto& p : group.rows) in_flight_.erase(p.row.id);
+      if (in_flight_.empty()) settled_.notify_all();
+      return;
+    }
+  }
   SendResult result;
   const auto sender = senders_.find(group.receiver);
   std::vector<Notice> notices;
@@ -261,6 +287,7 @@ void Dispatcher::deliver(Group group) {
   report(group, attempts, buried, why, at);
   std::lock_guard lock(mutex_);
   for (const auto& p : group.rows) in_flight_.erase(p.row.id);
+  if (in_flight_.empty()) settled_.notify_all();
   woken_ = true;
   wakeup_.notify_one();
 }

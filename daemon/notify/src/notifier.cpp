@@ -55,13 +55,18 @@ void Notifier::plan(const engine::AlertChange& change, const engine::Policy& pol
 
 void Notifier::planned_stored() { dispatcher_->wake(); }
 
-SendResult Notifier::test(const std::string& receiver, const std::string& requested_by) {
-  const Receiver* found = config_.receiver(receiver);
-  if (!found) throw std::invalid_argument("no receiver named \"" + receiver + "\" (" + config_.receiver_names() + ")");
-  const auto row = planner_.test_row(*found, clock_(), requested_by);
+SendResult send_test(const NotifyConfig& config, const std::string& receiver, Timestamp now,
+                     const std::string& requested_by) {
+  const Receiver* found = config.receiver(receiver);
+  if (!found) throw std::invalid_argument("no receiver named \"" + receiver + "\" (" + config.receiver_names() + ")");
+  const auto row = Planner(config).test_row(*found, now, requested_by);
   auto result = make_sender(*found)->send(make_delivery({notice_from_json(nlohmann::json::parse(row.notice))}));
   spdlog::info("notify: test notification to {} requested by {}: {}", receiver, requested_by, result.answer);
   return result;
+}
+
+SendResult Notifier::test(const std::string& receiver, const std::string& requested_by) {
+  return send_test(config_, receiver, clock_(), requested_by);
 }
 
 SendResult Notifier::send_checkpoint(const std::string& receiver, const nlohmann::json& checkpoint) {

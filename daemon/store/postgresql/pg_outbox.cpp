@@ -15,7 +15,7 @@ namespace {
 
 // One statement per cancellation: its kinds and receivers go as JSON arrays.
 constexpr std::string_view kCancel =
-    "UPDATE notifications SET state = 'cancelled' WHERE alert_id = $1 AND state = 'pending' "
+    "UPDATE notifications SET state = 'cancelled' WHERE alert_id = $1 AND shard = $4 AND state = 'pending' "
     "AND (kind IN (SELECT json_array_elements_text($2::json)) OR receiver IN (SELECT "
     "json_array_elements_text($3::json)))";
 constexpr std::string_view kInsert =
@@ -25,23 +25,26 @@ constexpr std::string_view kPendingColumns =
     "id, alert_id, clinic, receiver, kind, route, created_at, due_at, every_ms, until, notice, round, attempts, "
     "first_failure";
 
+// Only for a row of the writer's shard: another shard's history is its owner's to write.
 constexpr std::string_view kAttemptInsert =
     "INSERT INTO notification_attempts (notification, round, at, result, status, answer, latency_ms) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7)";
-// Each guarded by the round: a row cancelled or moved on since the dispatcher read it is left alone.
+    "SELECT $1, $2, $3, $4, $5, $6, $7 FROM notifications WHERE id = $1 AND shard = $8";
+// Each guarded by the round: a row cancelled or moved on since the dispatcher read it is left alone; and
+// by the shard ($7 or $6), so a writer never moves another shard's row.
 constexpr std::string_view kDelivered =
     "UPDATE notifications SET state = 'delivered', delivered_at = $1, last_attempt_at = $1, last_status = $2, "
-    "last_answer = $3 WHERE id = $4 AND round = $5 AND state = 'pending'";
+    "last_answer = $3 WHERE id = $4 AND round = $5 AND state = 'pending' AND shard = $6";
 constexpr std::string_view kRearmed =
     "UPDATE notifications SET round = round + 1, attempts = 0, first_failure = NULL, due_at = $6, "
     "delivered_at = $1, last_attempt_at = $1, last_status = $2, last_answer = $3 "
-    "WHERE id = $4 AND round = $5 AND state = 'pending'";
+    "WHERE id = $4 AND round = $5 AND state = 'pending' AND shard = $7";
 constexpr std::string_view kRetry =
     "UPDATE notifications SET attempts = attempts + 1, first_failure = coalesce(first_failure, $1), due_at = $6, "
-    "last_attempt_at = $1, last_status = $2, last_answer = $3 WHERE id = $4 AND round = $5 AND state = 'pending'";
+    "last_attempt_at = $1, last_status = $2, last_answer = $3 WHERE id = $4 AND round = $5 AND state = 'pending' "
+    "AND shard = $7";
 constexpr std::string_view kDead =
     "UPDATE notifications SET state = 'dead', attempts = attempts + 1, last_attempt_at = $1, last_status = $2, "
-    "last_answer = $3 WHERE id = $4 AND round = $5 AND state = 'pending'";
+    "last_answer = $3 WHERE id = $4 AND round = $5 AND state = 'pending' AND shard = $6";
 
 // The history of each row comes with it, aggregated in the same statement.
 constexpr std::string_view kListing =
@@ -90,7 +93,8 @@ json history_of(std::string_view aggregated, std::string_view id) {
 void write_outbox(pqxx::transaction_base& tx, int shard, std::int64_t commit_seq,
                   std::span<const OutboxCancel> cancellations, std::span<const OutboxRow> notifications) {
   for (const auto& cancel : cancellations) {
-    tx.exec_params(std::string(kCancel), cancel.alert_id, json(cancel.kinds).dump(), json(cancel.receivers).dump());
+    tx.exec_params(std::string(kCancel), cancel.alert_id, json(cancel.kinds).dump(), json(cancel.receivers).dump(),
+                   shard);
   }
   for (const auto& row : notifications) {
     const auto until = row.until ? std::optional(std::to_string(millis(*row.until))) : std::nullopt;
@@ -102,49 +106,52 @@ void write_outbox(pqxx::transaction_base& tx, int shard, std::int64_t commit_seq
 
 // Rows due at the same time go by id: SQLite's come in the order they were inserted, which PostgreSQL
 // does not keep; either is earliest first.
-std::vector<PendingNotification> due_notifications(pqxx::transaction_base& tx, Timestamp until, std::size_t limit) {
+std::vector<PendingNotification> due_notifications(pqxx::transaction_base& tx, int shard, Timestamp until,
+                                                   std::size_t limit) {
   const auto result = tx.exec_params("SELECT " + std::string(kPendingColumns) +
-                                         " FROM notifications WHERE state = 'pending' AND due_at <= $1 "
+                                         " FROM notifications WHERE shard = $3 AND state = 'pending' AND due_at <= $1 "
                                          "ORDER BY due_at, id LIMIT $2",
-                                     millis(until), static_cast<std::int64_t>(limit));
+                                     millis(until), static_cast<std::int64_t>(limit), shard);
   std::vector<PendingNotification> out;
   out.reserve(result.size());
   for (const auto& r : result) out.push_back(read_pending(r));
   return out;
 }
 
-std::optional<Timestamp> next_notification_due(pqxx::transaction_base& tx) {
-  const auto result = tx.exec("SELECT min(due_at) FROM notifications WHERE state = 'pending'");
+std::optional<Timestamp> next_notification_due(pqxx::transaction_base& tx, int shard) {
+  const auto result =
+      tx.exec_params("SELECT min(due_at) FROM notifications WHERE shard = $1 AND state = 'pending'", shard);
   if (result[0][0].is_null()) return std::nullopt;
   return from_millis(int64(result[0][0]));
 }
 
-void record_attempts(pqxx::transaction_base& tx, std::span<const DeliveryAttempt> attempts) {
+void record_attempts(pqxx::transaction_base& tx, int shard, std::span<const DeliveryAttempt> attempts) {
   for (const auto& a : attempts) {
     const auto at = millis(a.at);
     const std::int64_t status = a.status;
     switch (a.result) {
       case DeliveryAttempt::Result::delivered:
         if (a.next_due) {
-          tx.exec_params(std::string(kRearmed), at, status, a.answer, a.id, a.round, millis(*a.next_due));
+          tx.exec_params(std::string(kRearmed), at, status, a.answer, a.id, a.round, millis(*a.next_due), shard);
         } else {
-          tx.exec_params(std::string(kDelivered), at, status, a.answer, a.id, a.round);
+          tx.exec_params(std::string(kDelivered), at, status, a.answer, a.id, a.round, shard);
         }
         break;
       case DeliveryAttempt::Result::retry:
-        tx.exec_params(std::string(kRetry), at, status, a.answer, a.id, a.round, millis(a.next_due.value_or(a.at)));
+        tx.exec_params(std::string(kRetry), at, status, a.answer, a.id, a.round, millis(a.next_due.value_or(a.at)),
+                       shard);
         break;
       case DeliveryAttempt::Result::dead:
-        tx.exec_params(std::string(kDead), at, status, a.answer, a.id, a.round);
+        tx.exec_params(std::string(kDead), at, status, a.answer, a.id, a.round, shard);
         break;
     }
     tx.exec_params(std::string(kAttemptInsert), a.id, a.round, at, std::string(to_string(a.result)), status, a.answer,
-                   std::int64_t{a.latency.count()});
+                   std::int64_t{a.latency.count()}, shard);
   }
 }
 
-std::vector<PendingNotification> disable_receiver(pqxx::transaction_base& tx, const std::string& receiver, Timestamp at,
-                                                  const std::string& answer) {
+std::vector<PendingNotification> disable_receiver(pqxx::transaction_base& tx, int shard, const std::string& receiver,
+                                                  Timestamp at, const std::string& answer) {
   tx.exec_params(
       "INSERT INTO disabled_receivers (name, at, answer) VALUES ($1, $2, $3) "
       "ON CONFLICT (name) DO UPDATE SET at = excluded.at, answer = excluded.answer",
@@ -152,9 +159,9 @@ std::vector<PendingNotification> disable_receiver(pqxx::transaction_base& tx, co
   // The columns returned are none that the update changes: the rows as they were.
   const auto result = tx.exec_params(
       "UPDATE notifications SET state = 'dead', last_attempt_at = $1, last_answer = $2 "
-      "WHERE receiver = $3 AND state = 'pending' RETURNING " +
+      "WHERE receiver = $3 AND shard = $4 AND state = 'pending' RETURNING " +
           std::string(kPendingColumns),
-      millis(at), answer, receiver);
+      millis(at), answer, receiver, shard);
   std::vector<PendingNotification> buried;
   buried.reserve(result.size());
   for (const auto& r : result) buried.push_back(read_pending(r));

@@ -31,13 +31,16 @@ std::map<std::string, std::int64_t> quarantine_counts(pqxx::transaction_base& tx
 Rows commands(pqxx::transaction_base& tx, const RecordQuery& query);
 
 /// Outbox rows of one commit, written by PostgresStore::commit in its transaction (cancellations first).
+/// Each shard's outbox is its own: its owner reads, cancels and records only the rows of `shard`.
 void write_outbox(pqxx::transaction_base& tx, int shard, std::int64_t commit_seq,
                   std::span<const OutboxCancel> cancellations, std::span<const OutboxRow> notifications);
-std::vector<PendingNotification> due_notifications(pqxx::transaction_base& tx, Timestamp until, std::size_t limit);
-std::optional<Timestamp> next_notification_due(pqxx::transaction_base& tx);
-void record_attempts(pqxx::transaction_base& tx, std::span<const DeliveryAttempt> attempts);
-std::vector<PendingNotification> disable_receiver(pqxx::transaction_base& tx, const std::string& receiver, Timestamp at,
-                                                  const std::string& answer);
+std::vector<PendingNotification> due_notifications(pqxx::transaction_base& tx, int shard, Timestamp until,
+                                                   std::size_t limit);
+std::optional<Timestamp> next_notification_due(pqxx::transaction_base& tx, int shard);
+void record_attempts(pqxx::transaction_base& tx, int shard, std::span<const DeliveryAttempt> attempts);
+/// Remembers the receiver as disabled (fleet-wide) and buries the pending rows of `shard`.
+std::vector<PendingNotification> disable_receiver(pqxx::transaction_base& tx, int shard, const std::string& receiver,
+                                                  Timestamp at, const std::string& answer);
 bool enable_receiver(pqxx::transaction_base& tx, const std::string& receiver);
 std::map<std::string, nlohmann::json> disabled_receivers(pqxx::transaction_base& tx);
 std::vector<nlohmann::json> notifications(pqxx::transaction_base& tx, const NotificationQuery& query);

@@ -343,32 +343,43 @@ Rows PostgresStore::commands(const RecordQuery& q) {
   return read("listing commands", [&](pqxx::transaction_base& tx) { return postgresql::commands(tx, q); });
 }
 
+// A shard's owner works off its own shard's outbox and no other: a read-only store has none.
 std::vector<PendingNotification> PostgresStore::due_notifications(Timestamp until, std::size_t limit) {
+  const int shard = shard_writer().shard;
   return read("reading due notifications",
-              [&](pqxx::transaction_base& tx) { return postgresql::due_notifications(tx, until, limit); });
+              [&](pqxx::transaction_base& tx) { return postgresql::due_notifications(tx, shard, until, limit); });
 }
 std::optional<Timestamp> PostgresStore::next_notification_due() {
+  const int shard = shard_writer().shard;
   return read("reading the next notification due",
-              [&](pqxx::transaction_base& tx) { return postgresql::next_notification_due(tx); });
+              [&](pqxx::transaction_base& tx) { return postgresql::next_notification_due(tx, shard); });
 }
 void PostgresStore::record_attempts(std::span<const DeliveryAttempt> attempts) {
   write("recording delivery attempts", [&](pqxx::transaction_base& tx) {
     hold_lease(tx);
-    postgresql::record_attempts(tx, attempts);
+    postgresql::record_attempts(tx, writer_->shard, attempts);
   });
 }
 std::vector<PendingNotification> PostgresStore::disable_receiver(const std::string& receiver, Timestamp at,
                                                                  const std::string& answer) {
   return write("disabling receiver " + receiver, [&](pqxx::transaction_base& tx) {
     hold_lease(tx);
-    return postgresql::disable_receiver(tx, receiver, at, answer);
+    return postgresql::disable_receiver(tx, writer_->shard, receiver, at, answer);
   });
 }
+// Receivers are the fleet's, not a shard's: a person enables one through any daemon's API, whose store
+// holds no lease. No lease is needed: the row is no shard's state, and a dispatcher that disables the
+// receiver again at the same moment (it answered 410 once more) is as right as the person.
 bool PostgresStore::enable_receiver(const std::string& receiver) {
-  return write("enabling receiver " + receiver, [&](pqxx::transaction_base& tx) {
-    hold_lease(tx);
-    return postgresql::enable_receiver(tx, receiver);
-  });
+  auto connection = readers_.acquire();
+  try {
+    pqxx::work tx(*connection);
+    const bool was_disabled = postgresql::enable_receiver(tx, receiver);
+    tx.commit();
+    return was_disabled;
+  } catch (const pqxx::pqxx_exception&) {
+    rethrow_as_store_error("enabling receiver " + receiver);
+  }
 }
 std::map<std::string, nlohmann::json> PostgresStore::disabled_receivers() {
   return read("listing disabled receivers",

@@ -38,6 +38,12 @@ struct DispatcherOptions {
   std::chrono::milliseconds poll{1000};  ///< the longest wait between looks at the outbox
   std::size_t batch = 500;               ///< rows read per look
   std::size_t workers = 4;               ///< deliveries in flight at once
+  /// Where deliveries are sent: a pool shared by the dispatchers of a daemon's shards (each shard's
+  /// outbox stays its own), which must outlive them; none: a pool of `workers` threads of its own.
+  boost::asio::thread_pool* shared_workers = nullptr;
+  /// Keeps the gauge of outbox rows by state (it counts the whole outbox): the dispatchers of a
+  /// cluster's shards leave it to the daemon.
+  bool count_rows = true;
 };
 
 /// The delay before retry `attempt` (1 = the first retry), before jitter.
@@ -63,8 +69,8 @@ class Dispatcher {
   void start();
   /// Rows were stored: look at the outbox now rather than at the next poll. Never blocks for long.
   void wake();
-  /// Waits for the deliveries in flight (each bounded by its receiver's timeout). What they did not
-  /// record is sent again by the next start.
+  /// Waits for the deliveries in flight (each bounded by its receiver's timeout); those not begun yet
+  /// are not sent. What they did not record is sent again by the next start (or the shard's next owner).
   void stop();
   /// Sends to a receiver disabled after it said it was gone (410) again: forgets it in the store and
   /// here. Its dead rows stay dead. Returns false when it was not disabled. Throws StoreError.
@@ -73,6 +79,8 @@ class Dispatcher {
  private:
   struct Group;
   void run();
+  /// The disabled receivers as the store has them now.
+  void refresh_disabled();
   /// Sends what is due; returns how long to wait before looking again.
   std::chrono::milliseconds dispatch_due();
   void deliver(Group group);
@@ -97,12 +105,14 @@ class Dispatcher {
   std::condition_variable wakeup_;
   bool woken_ = false;
   bool stopping_ = false;
+  std::condition_variable settled_;  ///< in_flight_ became empty
   std::set<std::string> in_flight_;  ///< row ids being sent
   std::set<std::string> disabled_;   ///< receivers that said they are gone
   DeliveryObserver* observer_ = nullptr;
   /// (receiver, clinic) delivered to with no failure reported since: their successes need no report.
   std::set<std::pair<std::string, std::string>> delivering_;
-  std::unique_ptr<boost::asio::thread_pool> workers_;
+  std::unique_ptr<boost::asio::thread_pool> own_workers_;
+  boost::asio::thread_pool* workers_ = nullptr;  ///< own_workers_ or the shared pool
   std::thread loop_;
 };
 

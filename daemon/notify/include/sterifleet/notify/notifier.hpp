@@ -14,6 +14,12 @@ namespace sterifleet::notify {
 /// The transport for `receiver`'s kind. Throws std::invalid_argument for settings it cannot work with.
 std::unique_ptr<Sender> make_sender(const Receiver& receiver);
 
+/// Sends a test notice to `receiver` now, past any outbox, and returns what it answered: the daemon's
+/// Notifier, and any daemon of a cluster, which has no Notifier of its own outside its shards. Throws
+/// std::invalid_argument naming the receivers there are when there is no such receiver.
+SendResult send_test(const NotifyConfig& config, const std::string& receiver, Timestamp now,
+                     const std::string& requested_by);
+
 /// Thread-safety: plan() and planned_stored() as the fleet calls them; test() and enable_receiver() from
 /// any thread.
 class Notifier final : public fleet::OutboxPlanner {

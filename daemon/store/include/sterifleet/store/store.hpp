@@ -366,7 +366,9 @@ struct ShardWriter {
 };
 
 struct PostgresOptions {
-  /// None: read-only (queries, audit verify, reports); commit() and the outbox writes throw.
+  /// None: read-only (queries, audit verify, reports); commit(), the outbox's reads and writes throw, but
+  /// for enable_receiver(): receivers are the fleet's, enabled by a person through any daemon's API.
+  /// A writer works off only its shard's outbox (due rows, attempts, receivers' rows it buries).
   std::optional<ShardWriter> writer;
   int readers = 4;  ///< reading connections, opened as queries need them
 };
