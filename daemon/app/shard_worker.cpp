@@ -41,6 +41,12 @@ ShardWorker::ShardWorker(ShardWorkerOptions options, engine::Policy policy, Shar
                restored.snapshot ? "the snapshot of commit " + std::to_string(*restored.snapshot) : "no snapshot",
                restored.entries, restored.seconds);
   relay_.target = &mqtt_;
+  if (options_.lobby) {
+    lobby_ = std::make_unique<Lobby>(
+        LobbyOptions{.store_url = options_.store_url, .map = *options_.lobby, .mqtt = options_.mqtt}, fleet_,
+        io_.get_executor(),
+        LobbyHandlers{.fenced = [this](const std::string& why) { fenced(why); }, .fatal = handlers_.fatal});
+  }
 }
 
 ShardWorker::~ShardWorker() {
@@ -51,6 +57,7 @@ void ShardWorker::start() {
   boost::asio::post(io_, [this] { ticker_.start(); });
   thread_ = std::thread([this] { io_.run(); });
   mqtt_.start();
+  if (lobby_) lobby_->start();
 }
 
 void ShardWorker::fenced(const std::string& why) {
@@ -83,12 +90,14 @@ void ShardWorker::stop_threads() {
 }
 
 void ShardWorker::stop_now() {
+  if (lobby_) lobby_->stop();
   mqtt_.stop(std::chrono::milliseconds{0});
   stop_threads();
   spdlog::warn("shard {} (epoch {}): stopped, lease lost", options_.lease.shard, options_.lease.epoch);
 }
 
 void ShardWorker::stop_cleanly() {
+  if (lobby_) lobby_->stop();
   mqtt_.stop();
   stop_threads();
   const auto snapshot = fleet_.snapshot();
