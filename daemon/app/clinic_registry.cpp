@@ -69,4 +69,37 @@ std::map<cluster::Shard, std::vector<protocol::ClinicId>> ClinicRegistry::clinic
   return by_shard;
 }
 
+std::vector<ClinicRegistry::Arrival> ClinicRegistry::arrivals() {
+  std::vector<Arrival> found;
+  try {
+    pqxx::read_transaction tx(session().connection);
+    for (const auto& row : tx.exec("SELECT c.clinic, c.shard, c.live FROM clinic_shards c WHERE NOT c.live OR EXISTS "
+                                   "(SELECT 1 FROM lobby_messages m WHERE m.clinic = c.clinic) ORDER BY c.clinic")) {
+      found.push_back({protocol::ClinicId(row[0].as<std::string>()), row[1].as<int>(), row[2].as<bool>()});
+    }
+  } catch (const pqxx::failure& e) {
+    session_.reset();
+    throw cluster::ClusterError(std::string("reading the clinics waiting for their shard: ") + e.what());
+  }
+  return found;
+}
+
+std::vector<ClinicRegistry::LobbyMessage> ClinicRegistry::lobby_messages(const protocol::ClinicId& clinic,
+                                                                         std::size_t limit) {
+  std::vector<LobbyMessage> kept;
+  try {
+    pqxx::read_transaction tx(session().connection);
+    for (const auto& row : tx.exec_params("SELECT id, topic, payload, retained FROM lobby_messages WHERE clinic = $1 "
+                                          "ORDER BY id LIMIT $2",
+                                          clinic.str(), static_cast<std::int64_t>(limit))) {
+      kept.push_back(
+          {row[0].as<std::int64_t>(), row[1].as<std::string>(), pqxx::binarystring(row[2]).str(), row[3].as<bool>()});
+    }
+  } catch (const pqxx::failure& e) {
+    session_.reset();
+    throw cluster::ClusterError("reading the lobby's messages of clinic " + clinic.str() + ": " + e.what());
+  }
+  return kept;
+}
+
 }  // namespace sterifleet::app

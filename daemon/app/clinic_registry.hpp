@@ -1,7 +1,9 @@
 // Which clinics a cluster knows, and on which shard each is: the clinic_shards table every daemon of the
-// cluster reads, filled from the configuration at start ([cluster] clinics and pins).
+// cluster reads, filled from the configuration at start ([cluster] clinics and pins) and by the lobby
+// (a clinic's first message); and the messages the lobby keeps for a clinic's shard.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +28,24 @@ class ClinicRegistry {
 
   /// Every registered clinic, by shard.
   std::map<cluster::Shard, std::vector<protocol::ClinicId>> clinics_by_shard();
+
+  /// A clinic its shard's owner has work for: not live yet, or with messages still in the lobby.
+  struct Arrival {
+    protocol::ClinicId clinic;
+    cluster::Shard shard = 0;
+    bool live = false;
+  };
+  std::vector<Arrival> arrivals();
+
+  /// A message the lobby kept (app/lobby.hpp), as it came.
+  struct LobbyMessage {
+    std::int64_t id = 0;
+    std::string topic;
+    std::string payload;
+    bool retained = false;
+  };
+  /// The clinic's oldest kept messages, at most `limit`, in arrival order.
+  std::vector<LobbyMessage> lobby_messages(const protocol::ClinicId& clinic, std::size_t limit);
 
   const cluster::ShardMap& map() const { return map_; }
 

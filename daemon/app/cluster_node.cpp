@@ -92,7 +92,6 @@ ClusterNode::~ClusterNode() {
   if (started_ && !stopped_) stop();
 }
 
-// Until the lobby exists, a clinic nobody registered is not heard at all: say how many each shard has.
 void ClusterNode::log_clinics() {
   std::size_t total = 0;
   for (cluster::Shard shard = 0; shard < options_.map.shards(); ++shard) {
@@ -101,10 +100,9 @@ void ClusterNode::log_clinics() {
     total += count;
     if (count > 0) spdlog::info("cluster: shard {} has {} clinic(s)", shard, count);
   }
-  spdlog::warn(
-      "cluster: {} clinic(s) registered on {} shards; messages of a clinic that is not registered (in [cluster] "
-      "clinics or pins of some daemon) are not received",
-      total, options_.map.shards());
+  spdlog::info(
+      "cluster: {} clinic(s) registered on {} shards; the lobby registers any other clinic by its first message", total,
+      options_.map.shards());
 }
 
 void ClusterNode::run_on_node(std::function<void()> work) { net::post(io_, std::move(work)); }
@@ -186,7 +184,8 @@ void ClusterNode::gained(cluster::HeldLease lease) {
                             .fleet = options_.fleet,
                             .tick = options_.tick,
                             .notify = options_.notify,
-                            .dispatch = notify::DispatcherOptions()};
+                            .dispatch = notify::DispatcherOptions(),
+                            .lobby = lease.shard == 0 ? std::optional(options_.map) : std::nullopt};
   worker.dispatch.shared_workers = notify_senders_.get();
   worker.mqtt.client_id = options_.map.client_id(lease.shard);
   try {
@@ -251,6 +250,7 @@ void ClusterNode::poll_registry() {
       const auto it = known_clinics_.find(shard);
       if (it != known_clinics_.end()) worker->add_filters(topic_filters(it->second));
     }
+    take_arrivals();
   } catch (const cluster::ClusterError& e) {
     spdlog::warn("cluster: the clinic registry could not be read ({}); trying again", e.what());
   }
@@ -258,6 +258,57 @@ void ClusterNode::poll_registry() {
   poll_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) poll_registry();
   });
+}
+
+// A clinic goes live when the lobby reads the marker, which comes after everything the broker queued for
+// the lobby before this session held the clinic's subscriptions: the lobby keeps all of that, and the
+// owner takes it once it sees the clinic live. Until then the marker is published again at every poll
+// (one lost with a connection, or sent before the lobby's session existed, is sent again).
+void ClusterNode::take_arrivals() {
+  for (const auto& arrival : registry_.arrivals()) {
+    const auto it = workers_.find(arrival.shard);
+    if (it == workers_.end()) continue;
+    auto& worker = *it->second;
+    if (!take_from_lobby(worker, arrival.clinic)) return;
+    if (arrival.live) continue;
+    const std::vector<protocol::ClinicId> clinic{arrival.clinic};
+    const auto filters = topic_filters(clinic);
+    worker.add_filters(filters);
+    if (worker.subscribed_to(filters)) worker.publish_live(arrival.clinic);
+  }
+}
+
+bool ClusterNode::take_from_lobby(ShardWorker& worker, const protocol::ClinicId& clinic) {
+  constexpr std::size_t batch = 500;
+  const auto lease = worker.lease();
+  try {
+    for (;;) {
+      const auto kept = registry_.lobby_messages(clinic, batch);
+      if (kept.empty()) return true;
+      std::vector<fleet::Fleet::Received> received;
+      received.reserve(kept.size());
+      const auto now = std::chrono::steady_clock::now();
+      for (const auto& m : kept) received.push_back({m.topic, m.payload, m.retained, now, m.id});
+      const auto judged = worker.fleet().ingest(received, std::nullopt);
+      for (std::size_t i = 0; i < judged.size(); ++i) {
+        if (judged[i].disposition == fleet::Fleet::Disposition::quarantined) {
+          spdlog::warn("quarantined: topic={} reason={} detail={}", kept[i].topic, judged[i].reason, judged[i].detail);
+        }
+      }
+      spdlog::info("shard {}: {} message(s) of clinic {} taken from the lobby", lease.shard, kept.size(), clinic.str());
+    }
+  } catch (const cluster::ClusterError& e) {
+    spdlog::warn("shard {}: the lobby's messages of clinic {} could not be read ({}); trying again", lease.shard,
+                 clinic.str(), e.what());
+    return false;
+  } catch (const store::FencedOut& e) {
+    fenced(lease, e.what());
+    return false;
+  } catch (const std::exception& e) {
+    fatal_("shard " + std::to_string(lease.shard) + ": storing the lobby's messages of clinic " + clinic.str() +
+           " failed: " + e.what());
+    return false;
+  }
 }
 
 }  // namespace sterifleet::app

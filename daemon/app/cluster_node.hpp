@@ -1,7 +1,9 @@
 // A daemon of a cluster: it heartbeats, holds its share of the shard leases (cluster::LeaseRunner) and
 // runs a ShardWorker for each shard it holds: started when a lease is gained, stopped at once when it is
 // lost or fencing refuses a commit, stopped cleanly (snapshot) and handed back when another daemon is to
-// take it. Clinics come from the cluster's registry (clinic_shards), read again every second.
+// take it. Clinics come from the cluster's registry (clinic_shards), read again every second; shard 0's
+// worker also runs the lobby (lobby.hpp), and a shard's owner takes in each new clinic of its shard: the
+// lobby's messages of it, its subscriptions, the marker that makes it live, the lobby's messages again.
 #pragma once
 
 // GCC 12 at -O2 reports null dereferences inside Asio's scheduler (false positives in third-party code).
@@ -81,6 +83,11 @@ class ClusterNode {
   void remove_worker(int shard);
   std::vector<std::string> filters_of(cluster::Shard shard);
   void poll_registry();
+  /// Takes in the clinics of this daemon's shards that are not live or still have messages in the lobby.
+  void take_arrivals();
+  /// Judges the lobby's messages of `clinic` on its shard's fleet, in arrival order; false when the
+  /// worker was stopped (fenced) or the registry could not be read.
+  bool take_from_lobby(ShardWorker& worker, const protocol::ClinicId& clinic);
   void log_clinics();
   void run_on_node(std::function<void()> work);
 

@@ -56,6 +56,12 @@ ShardWorker::ShardWorker(ShardWorkerOptions options, engine::Policy policy, Shar
                restored.snapshot ? "the snapshot of commit " + std::to_string(*restored.snapshot) : "no snapshot",
                restored.entries, restored.seconds);
   relay_.target = &mqtt_;
+  if (options_.lobby) {
+    lobby_ = std::make_unique<Lobby>(
+        LobbyOptions{.store_url = options_.store_url, .map = *options_.lobby, .mqtt = options_.mqtt}, fleet_,
+        io_.get_executor(),
+        LobbyHandlers{.fenced = [this](const std::string& why) { fenced(why); }, .fatal = handlers_.fatal});
+  }
 }
 
 ShardWorker::~ShardWorker() {
@@ -67,6 +73,7 @@ void ShardWorker::start() {
   thread_ = std::thread([this] { io_.run(); });
   mqtt_.start();
   if (notifier_) notifier_->start();
+  if (lobby_) lobby_->start();
 }
 
 void ShardWorker::fenced(const std::string& why) {
@@ -99,6 +106,7 @@ void ShardWorker::stop_threads() {
 }
 
 void ShardWorker::stop_now() {
+  if (lobby_) lobby_->stop();
   mqtt_.stop(std::chrono::milliseconds{0});
   if (notifier_) notifier_->stop();  // what it sends now is not recorded: the next owner sends it again
   stop_threads();
@@ -106,6 +114,7 @@ void ShardWorker::stop_now() {
 }
 
 void ShardWorker::stop_cleanly() {
+  if (lobby_) lobby_->stop();
   mqtt_.stop();
   if (notifier_) notifier_->stop();  // before the release: the next owner alone delivers what is pending
   stop_threads();

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "command_relay.hpp"
 #include "fleet_deliveries.hpp"
 #include "fleet_ticker.hpp"
+#include "lobby.hpp"
 #include "sterifleet/cluster/lease_keeper.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/ingest/mqtt_ingest.hpp"
@@ -40,6 +42,8 @@ struct ShardWorkerOptions {
   notify::NotifyConfig notify;
   /// shared_workers: the daemon's sending threads, shared by its shards (count_rows is ignored).
   notify::DispatcherOptions dispatch;
+  /// Shard 0's worker also runs the lobby (app/lobby.hpp), registering new clinics on this map's shards.
+  std::optional<cluster::ShardMap> lobby;
 };
 
 struct ShardWorkerHandlers {
@@ -73,6 +77,10 @@ class ShardWorker {
 
   /// Clinics that joined the shard: subscribed at once when connected.
   void add_filters(const std::vector<std::string>& filters) { mqtt_.add_filters(filters); }
+  /// True once the broker granted the shard's session each of `filters`.
+  bool subscribed_to(const std::vector<std::string>& filters) { return mqtt_.subscribed_to(filters); }
+  /// Tells the lobby that the session holds `clinic`'s subscriptions (after subscribed_to said so).
+  void publish_live(const protocol::ClinicId& clinic) { mqtt_.publish(std::string(lobby_live_topic), clinic.str()); }
 
   const cluster::HeldLease& lease() const { return options_.lease; }
   bool connected() const { return mqtt_.connected(); }
@@ -96,6 +104,7 @@ class ShardWorker {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   ingest::MqttIngest mqtt_;
   FleetTicker ticker_;
+  std::unique_ptr<Lobby> lobby_;  ///< shard 0's worker's
   std::thread thread_;
   std::atomic<bool> fenced_{false};
   bool stopped_ = false;

@@ -1,9 +1,9 @@
 # The shard runtime: a cluster node running the shards it leases (ShardWorker, ClusterNode) against a
 # real PostgreSQL and a real Mosquitto: one node storing like the single daemon, a SIGKILLed node's
-# shards taken over with nothing lost or doubled, a zombie worker fenced out.
+# shards taken over with nothing lost or doubled, a zombie worker fenced out, the lobby hearing new clinics.
 add_executable(cluster_node_process ${CMAKE_CURRENT_LIST_DIR}/cluster_node_process.cpp)
 target_link_libraries(cluster_node_process PRIVATE sterifleet::shard_runtime spdlog::spdlog sterifleet::warnings)
-add_executable(shard_runtime_tests ${CMAKE_CURRENT_LIST_DIR}/shard_runtime_test.cpp)
+add_executable(shard_runtime_tests ${CMAKE_CURRENT_LIST_DIR}/shard_runtime_test.cpp ${CMAKE_CURRENT_LIST_DIR}/lobby_test.cpp)
 target_link_libraries(shard_runtime_tests PRIVATE
   sterifleet::shard_runtime sterifleet::test_support PkgConfig::PQXX sterifleet::warnings GTest::gtest_main)
 target_compile_definitions(shard_runtime_tests PRIVATE CLUSTER_NODE_PROCESS="$<TARGET_FILE:cluster_node_process>")

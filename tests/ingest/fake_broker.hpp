@@ -42,10 +42,13 @@ class FakeBroker final : public BrokerClient {
     changed_.notify_all();
     done(fail ? "connection refused" : "");
   }
-  void subscribe(const std::vector<std::string>& filters) override {
-    std::lock_guard lock(mutex_);
-    subscriptions_.push_back(filters);
+  void subscribe(const std::vector<std::string>& filters, Subscribed done) override {
+    {
+      std::lock_guard lock(mutex_);
+      subscriptions_.push_back(filters);
+    }
     changed_.notify_all();
+    if (done) done(true);
   }
   void publish(const std::string& topic, const std::string& payload, Retain) override {
     std::lock_guard lock(mutex_);

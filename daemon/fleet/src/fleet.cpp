@@ -326,6 +326,7 @@ std::vector<Fleet::Ingested> Fleet::ingest(std::span<const Received> batch, std:
     results.push_back(run_message(message.topic, message.payload, now, staged[i], message.retained,
                                   std::span<const Staged>(staged.data(), i),
                                   store_.quarantine_id_after(last_quarantine_id_)));
+    if (message.lobby_id != 0) staged[i].commit.lobby_taken.push_back(message.lobby_id);
     if (results.back().disposition == Disposition::stored) ++stored_by_type[staged[i].commit.messages.front().type];
     if (results.back().disposition == Disposition::quarantined) {
       last_quarantine_id_ = store_.quarantine_id_after(last_quarantine_id_);

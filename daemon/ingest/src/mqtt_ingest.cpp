@@ -183,7 +183,20 @@ void MqttIngest::add_filters(const std::vector<std::string>& filters) {
     if (!subscribed_) return;  // the next connection subscribes to them all
   }
   // Outside the lock: the client's thread takes it in on_connected() while holding the client's own.
-  if (!added.empty()) client_->subscribe(added);
+  if (!added.empty()) subscribe(added);
+}
+
+void MqttIngest::subscribe(const std::vector<std::string>& filters) {
+  client_->subscribe(filters, [this, filters](bool granted) {
+    if (!granted) return;
+    std::lock_guard lock(filters_mutex_);
+    granted_.insert(filters.begin(), filters.end());
+  });
+}
+
+bool MqttIngest::subscribed_to(const std::vector<std::string>& filters) {
+  std::lock_guard lock(filters_mutex_);
+  return std::all_of(filters.begin(), filters.end(), [this](const auto& f) { return granted_.contains(f); });
 }
 
 void MqttIngest::on_connected() {
@@ -200,7 +213,7 @@ void MqttIngest::on_connected() {
   spdlog::info("mqtt: connected to {}", options_.url);
   // Subscribing again on a kept session is harmless; skipping it after a broker lost its sessions is not.
   // A shard without clinics yet subscribes when its first one registers (add_filters).
-  if (const auto filters = subscribe_on_connection(); !filters.empty()) client_->subscribe(filters);
+  if (const auto filters = subscribe_on_connection(); !filters.empty()) subscribe(filters);
 }
 
 void MqttIngest::on_connection_lost(const std::string& cause) {

@@ -4,6 +4,7 @@
 #include <mqtt/async_client.h>
 #include <spdlog/spdlog.h>
 
+#include <memory>
 #include <mutex>
 
 namespace sterifleet::ingest {
@@ -84,17 +85,21 @@ class ConnectListener final : public mqtt::iaction_listener {
 
 // A refused subscription leaves the daemon deaf to a channel while it looks connected: said loudly. The
 // filters come from the token, since a shard session may subscribe again before the last answer came.
+// Each request's Subscribed handler travels as the token's user context, owned by the request.
 class SubscribeListener final : public mqtt::iaction_listener {
  public:
   void on_success(const mqtt::token& token) override {
     const auto codes = token.get_subscribe_response().get_reason_codes();
     const auto filters = token.get_topics();
+    bool granted = true;
     for (std::size_t i = 0; filters && i < codes.size() && i < filters->size(); ++i) {
       if (codes[i] >= mqtt::ReasonCode::UNSPECIFIED_ERROR) {
+        granted = false;
         spdlog::critical("mqtt: the broker refused the subscription to {} ({}): those messages do not arrive",
                          (*filters)[i], mqtt::exception::reason_code_str(codes[i]));
       }
     }
+    answer(token, granted);
   }
   void on_failure(const mqtt::token& token) override {
     const auto filters = token.get_topics();
@@ -102,6 +107,14 @@ class SubscribeListener final : public mqtt::iaction_listener {
                      filters ? fmt::format("{}", fmt::join(filters->c_arr(), filters->c_arr() + filters->size(), ", "))
                              : std::string("its filters"),
                      describe(token));
+    answer(token, false);
+  }
+
+ private:
+  static void answer(const mqtt::token& token, bool granted) {
+    const std::unique_ptr<BrokerClient::Subscribed> done(
+        static_cast<BrokerClient::Subscribed*>(token.get_user_context()));
+    if (done && *done) (*done)(granted);
   }
 };
 
@@ -158,11 +171,13 @@ void PahoClient::connect(ConnectDone done) {
   }
 }
 
-void PahoClient::subscribe(const std::vector<std::string>& filters) {
+void PahoClient::subscribe(const std::vector<std::string>& filters, Subscribed done) {
   const auto collection = std::make_shared<mqtt::string_collection>(filters);
   const mqtt::iasync_client::qos_collection qos(filters.size(), 1);
+  auto context = std::make_unique<Subscribed>(std::move(done));
   try {
-    impl_->client.subscribe(collection, qos, nullptr, impl_->subscribe_listener);
+    impl_->client.subscribe(collection, qos, context.get(), impl_->subscribe_listener);
+    context.release();  // the listener's now
   } catch (const mqtt::exception& e) {
     // Only when the connection is gone already: the next connection subscribes again.
     spdlog::critical("mqtt: cannot subscribe to {} ({})", fmt::join(filters, ", "), e.what());

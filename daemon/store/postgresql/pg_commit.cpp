@@ -139,6 +139,14 @@ std::int64_t PostgresStore::write_commit(pqxx::transaction_base& tx, const Commi
     }
   }
   write_tokens(tx, n, commit);
+  for (const auto id : commit.lobby_taken) {
+    // Only this shard's owner takes its rows: one already gone was judged twice.
+    if (exec_row(tx, n, "the lobby's message " + std::to_string(id), "take_lobby_message", id, me.shard)
+            .affected_rows() != 1) {
+      throw StoreError("commit " + std::to_string(n) + ": the lobby's message " + std::to_string(id) +
+                       " is not waiting for shard " + std::to_string(me.shard));
+    }
+  }
   return n;
 }
 

@@ -147,6 +147,7 @@ void prepare_writes(pqxx::connection& db) {
              "INSERT INTO commands (id, shard, commit_seq, issued_at, clinic, device, topic, payload) "
              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
   db.prepare("update_receipt", "UPDATE shard_state SET receipt = $2 WHERE shard = $1");
+  db.prepare("take_lobby_message", "DELETE FROM lobby_messages WHERE id = $1 AND shard = $2");
 }
 
 }  // namespace

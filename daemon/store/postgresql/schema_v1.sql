@@ -14,8 +14,23 @@ CREATE TABLE cluster (
 CREATE TABLE clinic_shards (
   clinic text PRIMARY KEY,
   shard integer NOT NULL,
-  pinned boolean NOT NULL DEFAULT false
+  pinned boolean NOT NULL DEFAULT false,
+  -- Its shard's session is subscribed to it and the lobby's messages of it were taken: from then on the
+  -- lobby keeps none (app/lobby.hpp). Set by the shard's owner; a clinic never stops being live.
+  live boolean NOT NULL DEFAULT false
 );
+-- What the lobby (the session subscribed to every clinic) received for a clinic not yet live, kept
+-- until its shard's owner judges it: that owner deletes a row in the commit that judges its message.
+CREATE TABLE lobby_messages (
+  id bigserial PRIMARY KEY,                     -- arrival order
+  clinic text NOT NULL,
+  shard integer NOT NULL,
+  topic text NOT NULL,
+  payload bytea NOT NULL,                       -- the bytes as they came
+  retained boolean NOT NULL,
+  received_at bigint NOT NULL
+);
+CREATE INDEX lobby_messages_clinic ON lobby_messages (clinic, id);
 -- One lease per shard, claimed and renewed with the database's clock; epoch +1 on every claim.
 CREATE TABLE shard_leases (
   shard integer PRIMARY KEY,

@@ -308,6 +308,9 @@ std::int64_t SqliteStore::commit(const Commit& commit) { return commit_group({&c
 
 std::int64_t SqliteStore::commit_group(std::span<const Commit> commits, std::optional<std::int64_t> receipt) {
   std::lock_guard lock(write_mutex_);
+  if (std::any_of(commits.begin(), commits.end(), [](const Commit& c) { return !c.lobby_taken.empty(); })) {
+    throw StoreError("a commit takes messages from a cluster's lobby, which only the PostgreSQL store has");
+  }
   const bool empty = std::all_of(commits.begin(), commits.end(), [](const Commit& c) { return c.empty(); });
   if (empty && !receipt) {
     return written_by_others() ? (counters_ = read_counters()).commit_seq : counters_.commit_seq;

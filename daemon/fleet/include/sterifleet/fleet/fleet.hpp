@@ -98,6 +98,8 @@ class Fleet final : public FleetFront {
     std::string_view payload;
     bool retained = false;
     std::chrono::steady_clock::time_point arrived;  ///< for the arrival-to-commit latency metric
+    /// The cluster's lobby_messages row it was kept in (0: none), deleted by the commit that judges it.
+    std::int64_t lobby_id = 0;
   };
   /// Messages in arrival order, judged one after the other as ingest() would and stored in one
   /// transaction, each its own journal entry. `receipt` is recorded with them (Store::last_receipt).

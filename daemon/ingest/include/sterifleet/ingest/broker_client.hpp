@@ -41,14 +41,18 @@ class BrokerClient {
   };
   /// Called with an empty string once connected, else with why the attempt failed.
   using ConnectDone = std::function<void(const std::string& error)>;
+  /// Called once the broker answered a subscription: true when it granted every filter. Not called when
+  /// the request never reached it (the connection went first).
+  using Subscribed = std::function<void(bool granted)>;
 
   virtual ~BrokerClient() = default;
   /// Before the first connect.
   virtual void set_handlers(Handlers handlers) = 0;
   /// Starts one connection attempt (never two at once). `done` runs on the client's thread.
   virtual void connect(ConnectDone done) = 0;
-  /// Asks for the filters at QoS 1; a refusal is logged by the client.
-  virtual void subscribe(const std::vector<std::string>& filters) = 0;
+  /// Asks for the filters at QoS 1; a refusal is logged by the client. `done` (may be empty) runs on the
+  /// client's thread.
+  virtual void subscribe(const std::vector<std::string>& filters, Subscribed done) = 0;
   /// Queues a QoS 1 publication (kept while disconnected, up to the client's buffer). Throws BrokerError.
   virtual void publish(const std::string& topic, const std::string& payload, Retain retain) = 0;
   /// Ends the session politely, waiting at most `timeout`; harmless when not connected.

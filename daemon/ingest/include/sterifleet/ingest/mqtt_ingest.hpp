@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,9 @@ class MqttIngest : public fleet::CommandSink {
   /// A shard session's subscriptions grow (a clinic joined the shard): subscribed at once when connected,
   /// and on every later connection. Filters it has already are skipped. Thread-safe.
   void add_filters(const std::vector<std::string>& filters);
+  /// True once the broker granted each of `filters` to this session (a shard session's; its subscriptions
+  /// outlive its connections, clean session off). Thread-safe.
+  bool subscribed_to(const std::vector<std::string>& filters);
 
   /// Queued; published in order, from the outbox's strand.
   void publish(const std::string& topic, const std::string& payload) override;
@@ -105,6 +109,7 @@ class MqttIngest : public fleet::CommandSink {
   std::size_t recover();
   /// What every connection subscribes to, and whether one is up, in one step with add_filters().
   std::vector<std::string> subscribe_on_connection();
+  void subscribe(const std::vector<std::string>& filters);
 
   MqttOptions options_;
   std::size_t recovery_group_;
@@ -116,7 +121,8 @@ class MqttIngest : public fleet::CommandSink {
   std::optional<std::vector<std::string>> shard_filters_;  ///< guarded by filters_mutex_; a shard session's
   std::function<void(const std::string&)> fenced_;         ///< a shard session's, if given
   std::atomic<bool> fenced_out_{false};                    ///< no more commits: the lease is gone
-  bool subscribed_ = false;  ///< guarded by filters_mutex_: a connection is up and subscribed
+  bool subscribed_ = false;        ///< guarded by filters_mutex_: a connection is up and subscribed
+  std::set<std::string> granted_;  ///< guarded by filters_mutex_: filters the broker granted
   std::unique_ptr<BrokerClient> client_;
   GroupingQueue queue_;  ///< the receipts' (a shard session stores in its callback)
   CommandOutbox outbox_;

@@ -19,7 +19,7 @@ class PahoClient final : public BrokerClient {
 
   void set_handlers(Handlers handlers) override;
   void connect(ConnectDone done) override;
-  void subscribe(const std::vector<std::string>& filters) override;
+  void subscribe(const std::vector<std::string>& filters, Subscribed done) override;
   void publish(const std::string& topic, const std::string& payload, Retain retain) override;
   void disconnect(std::chrono::milliseconds timeout) override;
 

@@ -123,11 +123,14 @@ struct Commit {
   /// A name already taken, or a hash that is not 64 lowercase hex digits, fails the commit.
   std::vector<NewToken> new_tokens;
   std::vector<std::string> revoked_tokens;  ///< ids
+  /// A cluster's lobby_messages rows whose messages this commit judged (PostgreSQL only): deleted in it,
+  /// so a message leaves the lobby exactly when its judgement is stored, a redelivery included.
+  std::vector<std::int64_t> lobby_taken;
 
   bool empty() const {
     return messages.empty() && quarantined.empty() && actions.empty() && alerts.empty() && sessions.empty() &&
            cycles.empty() && audit.empty() && commands.empty() && cancellations.empty() && notifications.empty() &&
-           new_tokens.empty() && revoked_tokens.empty();
+           new_tokens.empty() && revoked_tokens.empty() && lobby_taken.empty();
   }
 };
 
