@@ -308,6 +308,12 @@ std::int64_t SqliteStore::commit(const Commit& commit) { return commit_group({&c
 
 std::int64_t SqliteStore::commit_group(std::span<const Commit> commits, std::optional<std::int64_t> receipt) {
   std::lock_guard lock(write_mutex_);
+  for (const auto& commit : commits) {
+    if (commit.api_command) {
+      throw StoreError("commit of API command " + std::to_string(*commit.api_command) +
+                       ": API commands are a cluster's (PostgreSQL); a SQLite store has none to mark done");
+    }
+  }
   const bool empty = std::all_of(commits.begin(), commits.end(), [](const Commit& c) { return c.empty(); });
   if (empty && !receipt) {
     return written_by_others() ? (counters_ = read_counters()).commit_seq : counters_.commit_seq;

@@ -123,11 +123,15 @@ struct Commit {
   /// A name already taken, or a hash that is not 64 lowercase hex digits, fails the commit.
   std::vector<NewToken> new_tokens;
   std::vector<std::string> revoked_tokens;  ///< ids
+  /// In a cluster (PostgreSQL), the API command this commit executes (cluster/api_commands.hpp): the
+  /// same transaction marks it done, so that no owner applies it twice. A command that is not running
+  /// under the writer's epoch fails the commit. SQLite, which has no API commands, refuses it.
+  std::optional<std::int64_t> api_command;
 
   bool empty() const {
     return messages.empty() && quarantined.empty() && actions.empty() && alerts.empty() && sessions.empty() &&
            cycles.empty() && audit.empty() && commands.empty() && cancellations.empty() && notifications.empty() &&
-           new_tokens.empty() && revoked_tokens.empty();
+           new_tokens.empty() && revoked_tokens.empty() && !api_command;
   }
 };
 
