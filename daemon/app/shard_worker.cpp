@@ -44,7 +44,9 @@ ShardWorker::ShardWorker(ShardWorkerOptions options, engine::Policy policy, Shar
             fleet_, metrics_, io_.get_executor(), [this](const std::string& why) { handlers_.fatal(why); }),
       ticker_(
           io_.get_executor(), options_.tick, fleet_, [this] { return mqtt_.connected(); },
-          [this](std::exception_ptr failure) { failed(std::move(failure)); }) {
+          [this](std::exception_ptr failure) { failed(std::move(failure)); }),
+      commands_(io_.get_executor(), options_.store_url, options_.lease, options_.owner, fleet_, options_.command_poll,
+                [this](std::exception_ptr failure) { failed(std::move(failure)); }) {
   if (notifier_) {
     fleet_.plan_notifications_with(*notifier_);
     notifier_->observe_deliveries_with(deliveries_);
@@ -70,6 +72,7 @@ ShardWorker::~ShardWorker() {
 
 void ShardWorker::start() {
   boost::asio::post(io_, [this] { ticker_.start(); });
+  boost::asio::post(io_, [this] { commands_.start(); });
   thread_ = std::thread([this] { io_.run(); });
   mqtt_.start();
   if (notifier_) notifier_->start();
@@ -83,7 +86,7 @@ void ShardWorker::fenced(const std::string& why) {
   handlers_.fenced(options_.lease, why);
 }
 
-// On the worker's thread, from the clock.
+// On the worker's thread, from the clock or an API command.
 void ShardWorker::failed(std::exception_ptr failure) {
   try {
     std::rethrow_exception(std::move(failure));
@@ -93,7 +96,7 @@ void ShardWorker::failed(std::exception_ptr failure) {
     fenced(e.what());
   } catch (const std::exception& e) {
     handlers_.fatal("shard " + std::to_string(options_.lease.shard) +
-                    ": storing the clock's effects failed: " + e.what());
+                    ": storing the effects of the clock or an API command failed: " + e.what());
   }
 }
 
@@ -102,6 +105,7 @@ void ShardWorker::stop_threads() {
   io_.stop();
   if (thread_.joinable()) thread_.join();
   ticker_.stop();  // its thread has ended
+  commands_.stop();
   stopped_ = true;
 }
 

@@ -1,7 +1,8 @@
 // One shard of a cluster, run by the daemon that holds its lease: the shard's writer store (every commit
 // fenced by the lease's epoch), a Fleet rebuilt from the shard's newest snapshot and its journal after
-// it, the shard's persistent MQTT session (acknowledging after the commit) and the clock, on a thread of
-// its own. ClusterNode starts one when it gains a lease and stops it when the lease goes.
+// it, the shard's persistent MQTT session (acknowledging after the commit), the clock and the people's
+// actions any daemon's API queued for the shard (ShardCommands), on a thread of its own. ClusterNode
+// starts one when it gains a lease and stops it when the lease goes.
 #pragma once
 
 // GCC 12 at -O2 reports null dereferences inside Asio's scheduler (false positives in third-party code).
@@ -23,6 +24,7 @@
 #include "fleet_deliveries.hpp"
 #include "fleet_ticker.hpp"
 #include "lobby.hpp"
+#include "shard_commands.hpp"
 #include "sterifleet/cluster/lease_keeper.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/ingest/mqtt_ingest.hpp"
@@ -44,6 +46,8 @@ struct ShardWorkerOptions {
   notify::DispatcherOptions dispatch;
   /// Shard 0's worker also runs the lobby (app/lobby.hpp), registering new clinics on this map's shards.
   std::optional<cluster::ShardMap> lobby;
+  /// How often the shard's API commands are looked for besides PostgreSQL's notifications.
+  std::chrono::milliseconds command_poll{500};
 };
 
 struct ShardWorkerHandlers {
@@ -105,6 +109,7 @@ class ShardWorker {
   ingest::MqttIngest mqtt_;
   FleetTicker ticker_;
   std::unique_ptr<Lobby> lobby_;  ///< shard 0's worker's
+  ShardCommands commands_;
   std::thread thread_;
   std::atomic<bool> fenced_{false};
   bool stopped_ = false;

@@ -81,5 +81,51 @@ TEST_F(ApiUnit, KeepAliveFollowsTheRequest) {
   EXPECT_TRUE(api.handle(r).response.keep_alive());
 }
 
+/// A cluster's front whose shard owners never answer: reads as the harness's fleet, every action
+/// unanswered.
+class UnansweredFront final : public fleet::FleetFront {
+ public:
+  explicit UnansweredFront(fleet::FleetFront& reads) : reads_(reads) {}
+  std::shared_ptr<const fleet::FleetView> view() const override { return reads_.view(); }
+  void visit_engines(const std::function<bool(const engine::Engine&)>& visit) const override {
+    reads_.visit_engines(visit);
+  }
+  fleet::Outcome acknowledge(const std::string&, const std::string&, std::string) override { unanswered(); }
+  fleet::Outcome resolve(const std::string&, const std::string&, std::string) override { unanswered(); }
+  fleet::Outcome manual_reprocessing(const json&, const std::string&) override { unanswered(); }
+  fleet::Outcome maintenance(const std::string&, protocol::Timestamp, protocol::Timestamp, std::string,
+                             const std::string&) override {
+    unanswered();
+  }
+  fleet::Outcome create_token(store::NewToken, const std::string&, std::string) override { unanswered(); }
+  fleet::Outcome revoke_token(const std::string&, const std::string&, std::string) override { unanswered(); }
+  void record_audit(engine::AuditRecord) override { unanswered(); }
+
+ private:
+  [[noreturn]] static void unanswered() {
+    throw fleet::ActionUnanswered("no daemon holds shard 3: it was not applied and never will be; try again",
+                                  std::chrono::seconds{10});
+  }
+  fleet::FleetFront& reads_;
+};
+
+TEST_F(ApiUnit, ActionNobodyAnswered_Is503WithRetryAfter_AndTheDaemonGoesOn) {
+  UnansweredFront front(harness.fleet());
+  bool fatal = false;
+  HttpOptions options;
+  options.fatal = [&](const std::string&) { fatal = true; };
+  const Api cluster{options, {front, harness.store(), metrics, [] { return true; }}};
+  auto ack = request(verb::post, "/api/v1/alerts/any/ack", harness.token(Role::manager));
+  ack.body() = "{}";
+  ack.prepare_payload();
+  const auto reply = cluster.handle(ack);
+  EXPECT_EQ(reply.response.result_int(), 503);
+  EXPECT_EQ(reply.response[bhttp::field::retry_after], "10");
+  const auto error = json::parse(reply.response.body())["error"];
+  EXPECT_EQ(error["code"], "unavailable");
+  EXPECT_EQ(error["message"], "no daemon holds shard 3: it was not applied and never will be; try again");
+  EXPECT_FALSE(fatal);
+}
+
 }  // namespace
 }  // namespace sterifleet::http::testing

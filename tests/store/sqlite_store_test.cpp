@@ -92,6 +92,21 @@ TEST_F(SqliteBackend, Open_MigratesAnEmptyFileInWalMode) {
   }
 }
 
+// API commands are a cluster's: a commit that would mark one done has nothing to mark here, and must not
+// pass for done.
+TEST_F(SqliteBackend, CommitOfAnApiCommand_IsRefused_AndKeepsNothing) {
+  Commit c;
+  c.audit.push_back(audit("report", "exported", at(1), json{{"n", 1}}));
+  c.api_command = 7;
+  try {
+    store_->commit(c);
+    FAIL() << "stored";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("API command 7"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(store_->audit_head().seq, 0);
+}
+
 TEST_F(SqliteBackend, Open_AnExistingFileAppliesNoMigrationTwice) {
   store_->commit([] {
     Commit c;

@@ -48,6 +48,15 @@ store::StoredMessage stored_message(const protocol::Inbound& inbound, std::strin
   return row;
 }
 
+// The API command that the action running on this thread executes (Fleet::run_api_command), and the
+// commit that applied it. Thread-local because each action takes the input lock itself, so the command
+// cannot be handed down under it; inputs of other threads (ingest, the clock) never carry it.
+struct ApiCommandOfThread {
+  std::optional<std::int64_t> command;
+  std::optional<std::int64_t> commit;
+};
+thread_local ApiCommandOfThread api_command_of_thread;
+
 }  // namespace
 
 Fleet::Fleet(engine::Policy policy, store::Store& store, CommandSink& commands, EventBus& events, Metrics& metrics,
@@ -266,8 +275,11 @@ void Fleet::finish(std::span<Staged> staged, Timestamp now, std::optional<std::i
   // in the view as the alert left it.
   update_view(view_now);
   if (commits.empty() && !receipt) return;
+  const bool executes_api_command = api_command_of_thread.command && !commits.empty();
+  if (executes_api_command) commits.back().api_command = std::exchange(api_command_of_thread.command, std::nullopt);
   const auto started = std::chrono::steady_clock::now();
   journal_position_ = store_.commit_group(commits, receipt);  // throws StoreError: the caller stops the daemon
+  if (executes_api_command) api_command_of_thread.commit = journal_position_;
   if (planner_ && std::any_of(commits.begin(), commits.end(), [](const store::Commit& c) {
         return !c.notifications.empty() || !c.cancellations.empty();
       })) {
@@ -417,6 +429,28 @@ void Fleet::record_audit(engine::AuditRecord record) {
   Staged staged;
   staged.effects.audit.push_back(std::move(record));
   finish(staged, clock_());
+}
+
+Fleet::CommandRun Fleet::run_api_command(std::int64_t command, const std::function<Outcome(Fleet&)>& action) {
+  api_command_of_thread = {command, std::nullopt};
+  CommandRun run;
+  try {
+    run.outcome = action(*this);
+  } catch (...) {
+    api_command_of_thread = {};
+    throw;
+  }
+  run.commit = std::exchange(api_command_of_thread, {}).commit;
+  if (run.outcome.ok() && !run.commit) {
+    // Done without a commit of its own (none of the actions does so today): the command is still marked
+    // done, in a commit of its own, rather than left running for the next owner to apply again.
+    std::lock_guard input(input_mutex_);
+    store::Commit done;
+    done.api_command = command;
+    journal_position_ = store_.commit(done);
+    run.commit = journal_position_;
+  }
+  return run;
 }
 
 std::vector<engine::PolicyError> Fleet::reload_policy(const std::string& text, const std::string& source,

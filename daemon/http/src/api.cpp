@@ -142,6 +142,9 @@ Reply Api::handle(const Request& request, const Admission& admit) const {
     reply = impl_->dispatch(request, admit);
   } catch (const ApiError& e) {
     reply.response = error_response(e.code(), e.what());
+  } catch (const fleet::ActionUnanswered& e) {
+    reply.response = error_response(ErrorCode::unavailable, e.what());
+    reply.response.set(bhttp::field::retry_after, std::to_string(e.retry_after().count()));
   } catch (const store::BadCursor& e) {
     reply.response = error_response(ErrorCode::bad_request, std::string("after: ") + e.what());
   } catch (const store::StoreError& e) {

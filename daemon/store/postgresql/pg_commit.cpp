@@ -147,6 +147,15 @@ std::int64_t PostgresStore::write_commit(pqxx::transaction_base& tx, const Commi
                        " is not waiting for shard " + std::to_string(me.shard));
     }
   }
+  if (commit.api_command) {
+    const auto done = exec_row(tx, n, "the completion of API command " + std::to_string(*commit.api_command),
+                               "complete_api_command", *commit.api_command, me.shard, me.epoch, n);
+    if (done.affected_rows() != 1) {
+      throw StoreError("commit " + std::to_string(n) + ": API command " + std::to_string(*commit.api_command) +
+                       " is not running on shard " + std::to_string(me.shard) + " under epoch " +
+                       std::to_string(me.epoch) + ": not applied twice");
+    }
+  }
   return n;
 }
 

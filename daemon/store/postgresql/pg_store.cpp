@@ -148,6 +148,10 @@ void prepare_writes(pqxx::connection& db) {
              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
   db.prepare("update_receipt", "UPDATE shard_state SET receipt = $2 WHERE shard = $1");
   db.prepare("take_lobby_message", "DELETE FROM lobby_messages WHERE id = $1 AND shard = $2");
+  // Only the owner that took the command (its epoch) completes it, once.
+  db.prepare("complete_api_command",
+             "UPDATE api_commands SET state = 'done', commit_seq = $4 "
+             "WHERE id = $1 AND shard = $2 AND epoch = $3 AND state = 'running'");
 }
 
 }  // namespace

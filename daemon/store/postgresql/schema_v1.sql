@@ -283,3 +283,32 @@ CREATE TABLE event_spill (
   at timestamptz NOT NULL DEFAULT clock_timestamp(),
   payload text NOT NULL
 );
+
+-- People's actions from any daemon's API (acknowledge, resolve, manual reprocessing, maintenance, tokens,
+-- a report's audit record), queued for the owner of the shard they concern, which executes them in id
+-- order (cluster/api_commands.hpp). The action's commit sets state 'done' and commit_seq in its own
+-- transaction, so a command is applied once however often owners die; a refusal commits nothing and sets
+-- 'refused' with the refusal; a command nobody took in time is 'cancelled' by its submitter. `epoch`:
+-- the lease epoch of the owner that took it ('running'): a newer owner executes it again, since it was
+-- not committed (a commit would have made it 'done').
+CREATE TABLE api_commands (
+  id bigserial PRIMARY KEY,
+  shard integer NOT NULL,
+  kind text NOT NULL,
+  body text NOT NULL,                           -- JSON
+  actor text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'refused', 'cancelled')),
+  epoch bigint,
+  result text,                                  -- 'refused': {"code", "message"}
+  commit_seq bigint                             -- 'done': the shard's commit that applied it
+);
+CREATE INDEX api_commands_open ON api_commands (shard, id) WHERE state IN ('pending', 'running');
+-- Wakes the shard's owner at once (it also polls): the channel names the shard.
+CREATE FUNCTION sterifleet_api_command_queued() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('sterifleet_api_commands_' || NEW.shard, NEW.id::text);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER api_commands_queued AFTER INSERT ON api_commands FOR EACH ROW
+  EXECUTE FUNCTION sterifleet_api_command_queued();

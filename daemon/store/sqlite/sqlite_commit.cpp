@@ -311,6 +311,12 @@ std::int64_t SqliteStore::commit_group(std::span<const Commit> commits, std::opt
   if (std::any_of(commits.begin(), commits.end(), [](const Commit& c) { return !c.lobby_taken.empty(); })) {
     throw StoreError("a commit takes messages from a cluster's lobby, which only the PostgreSQL store has");
   }
+  for (const auto& commit : commits) {
+    if (commit.api_command) {
+      throw StoreError("commit of API command " + std::to_string(*commit.api_command) +
+                       ": API commands are a cluster's (PostgreSQL); a SQLite store has none to mark done");
+    }
+  }
   const bool empty = std::all_of(commits.begin(), commits.end(), [](const Commit& c) { return c.empty(); });
   if (empty && !receipt) {
     return written_by_others() ? (counters_ = read_counters()).commit_seq : counters_.commit_seq;

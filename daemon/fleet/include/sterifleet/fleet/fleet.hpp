@@ -126,6 +126,17 @@ class Fleet final : public FleetFront {
   Outcome revoke_token(const std::string& id, const std::string& actor, std::string cause) override;
   /// Committed in turn with every other input.
   void record_audit(engine::AuditRecord record) override;
+  /// What a person's action run as a cluster's API command came to: its outcome and, when done, the
+  /// shard's commit that applied it (and marked the command done).
+  struct CommandRun {
+    Outcome outcome;
+    std::optional<std::int64_t> commit;
+  };
+  /// Runs `action` (one of the person's actions above, called on this Fleet) as API command `command`
+  /// (cluster/api_commands.hpp): the commit it makes also marks the command done, in one transaction
+  /// (store::Commit::api_command), so that no owner of the shard applies it twice. The public actions
+  /// stay as they are for the single daemon. Throws StoreError (FencedOut: the lease is gone).
+  CommandRun run_api_command(std::int64_t command, const std::function<Outcome(Fleet&)>& action);
   /// Checks and applies a new policy file; returns its errors (nothing changes then).
   std::vector<engine::PolicyError> reload_policy(const std::string& text, const std::string& source,
                                                  const std::string& actor);

@@ -4,10 +4,12 @@
 // owner of the shard they concern.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "sterifleet/engine/engine.hpp"
@@ -22,6 +24,20 @@ struct Outcome {
   bool ok() const { return !refusal; }
 };
 
+/// An action nobody answered in time: in a cluster, no daemon took it for the shard it concerns (not
+/// applied, and never will be), or its shard's owner took it and did not finish in time (it may still be
+/// applied). The API answers 503 with this message and Retry-After: nothing is known to be lost, and
+/// trying again is safe only after reading whether it was applied.
+class ActionUnanswered : public std::runtime_error {
+ public:
+  ActionUnanswered(const std::string& message, std::chrono::seconds retry_after)
+      : std::runtime_error(message), retry_after_(retry_after) {}
+  std::chrono::seconds retry_after() const noexcept { return retry_after_; }
+
+ private:
+  std::chrono::seconds retry_after_;
+};
+
 /// Thread-safe: called from the HTTP server's threads.
 class FleetFront {
  public:
@@ -34,7 +50,8 @@ class FleetFront {
   virtual void visit_engines(const std::function<bool(const engine::Engine&)>& visit) const = 0;
 
   // People's actions; each is journaled and audited by whoever judges the shard, and reads made after
-  // one returns see it. Throw store::StoreError when it could not be stored.
+  // one returns see it. Throw store::StoreError when it could not be stored, ActionUnanswered when the
+  // judge of the shard did not answer in time.
   virtual Outcome acknowledge(const std::string& alert_id, const std::string& actor, std::string comment) = 0;
   virtual Outcome resolve(const std::string& alert_id, const std::string& actor, std::string reason) = 0;
   /// `entry`: {"clinic", "id", "at"?, "cycle"}, read by read_manual_reprocessing (journal_actions.hpp),

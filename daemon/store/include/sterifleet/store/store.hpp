@@ -126,11 +126,15 @@ struct Commit {
   /// A cluster's lobby_messages rows whose messages this commit judged (PostgreSQL only): deleted in it,
   /// so a message leaves the lobby exactly when its judgement is stored, a redelivery included.
   std::vector<std::int64_t> lobby_taken;
+  /// In a cluster (PostgreSQL), the API command this commit executes (cluster/api_commands.hpp): the
+  /// same transaction marks it done, so that no owner applies it twice. A command that is not running
+  /// under the writer's epoch fails the commit. SQLite, which has no API commands, refuses it.
+  std::optional<std::int64_t> api_command;
 
   bool empty() const {
     return messages.empty() && quarantined.empty() && actions.empty() && alerts.empty() && sessions.empty() &&
            cycles.empty() && audit.empty() && commands.empty() && cancellations.empty() && notifications.empty() &&
-           new_tokens.empty() && revoked_tokens.empty() && lobby_taken.empty();
+           new_tokens.empty() && revoked_tokens.empty() && lobby_taken.empty() && !api_command;
   }
 };
 
