@@ -25,9 +25,12 @@ inline Timestamp from_millis(std::int64_t ms) { return Timestamp(std::chrono::mi
 inline constexpr std::int64_t kQuarantineIdStride = 1024;
 
 /// Reading connections opened as queries need them, up to a limit; a query borrows one while it runs.
+/// Shared by the stores that read through it (store::PostgresReaders).
 class ReaderPool {
  public:
   ReaderPool(std::string url, int most);
+
+  const std::string& url() const { return url_; }
 
   class Lease {
    public:
@@ -122,14 +125,17 @@ class PostgresStore final : public Store {
                          AuditHead head);
   void write_tokens(pqxx::transaction_base& tx, std::int64_t n, const Commit& commit);
   const ShardWriter& shard_writer() const;
+  /// The shard whose journal and snapshots this store reads: its writer's, or the read-only binding's.
+  int bound_shard() const;
   /// The writer's connection, opened again (and its statements prepared) if its session ended.
   pqxx::connection& writer_connection();
 
   std::string url_;
   std::optional<ShardWriter> writer_;
-  std::mutex write_mutex_;                        ///< one write transaction at a time; readers never take it
+  std::optional<int> shard_;  ///< the writer's shard, or the read-only binding (PostgresOptions::shard)
+  std::mutex write_mutex_;    ///< one write transaction at a time; readers never take it
   std::unique_ptr<pqxx::connection> connection_;  ///< the writer's; none when read-only or lost
-  ReaderPool readers_;
+  std::shared_ptr<ReaderPool> readers_;           ///< its own, or shared with other stores (PostgresOptions)
 };
 
 /// PostgreSQL's error as a StoreError naming what failed; FencedOut for the fencing trigger's SF001.
@@ -137,7 +143,7 @@ class PostgresStore final : public Store {
 
 template <class Read>
 auto PostgresStore::read(const std::string& what, Read&& read) {
-  auto connection = readers_.acquire();
+  auto connection = readers_->acquire();
   try {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(*connection);
     return read(static_cast<pqxx::transaction_base&>(tx));
