@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "sterifleet/testing/postgres.hpp"
@@ -301,6 +304,23 @@ TEST_F(PostgresStore, ReadOnlyShard_ReadsItsShardOnSharedConnectionsAndRefusesTo
   EXPECT_THAT([&] { open_postgresql(url, {.shard = 0, .shared_readers = elsewhere}); },
               ::testing::ThrowsMessage<StoreError>(HasSubstr("another PostgreSQL URL")));
   EXPECT_THAT([&] { open_postgresql_readers(url_, 0); }, ::testing::ThrowsMessage<StoreError>(HasSubstr("at least 1")));
+}
+
+// A replay asks the store whether a message is the one stored under its key (a conflicting reuse)
+// while the journal is being read: with one reading connection, the thread must not wait for itself.
+TEST_F(PostgresStore, Readers_AReadInsideAReadDoesNotWaitForTheConnectionItsThreadHolds) {
+  leased_writer()->commit(message_commit(1));
+  auto store = open_postgresql(url_, {.shard = 0, .readers = 1});
+  auto nested = std::async(std::launch::async, [&] {
+    std::optional<std::string> payload;
+    store->read_journal(0, [&](const JournalEntry&) { payload = store->stored_payload("PEN-0001", 1, 1); });
+    return payload;
+  });
+  if (nested.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    std::fprintf(stderr, "a read inside a read waits for its own connection\n");
+    std::abort();  // the waiting thread can be neither joined nor left behind
+  }
+  EXPECT_TRUE(nested.get());
 }
 
 TEST_F(PostgresStore, OpenStore_ChoosesTheBackEndByThePlace) {

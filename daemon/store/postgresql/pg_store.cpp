@@ -54,35 +54,40 @@ void rethrow_as_store_error(const std::string& what) {
 ReaderPool::ReaderPool(std::string url, int most) : url_(std::move(url)), most_(std::max(most, 1)) {}
 
 ReaderPool::Lease::~Lease() {
-  if (connection_) pool_->give_back(std::move(connection_));
+  if (connection_) pool_->give_back(std::move(connection_), holder_);
 }
 
 ReaderPool::Lease ReaderPool::acquire() {
+  const auto me = std::this_thread::get_id();
   std::unique_lock lock(mutex_);
-  returned_.wait(lock, [&] { return !idle_.empty() || open_ < most_; });
+  // Only threads that hold none wait: those that hold some give them back without waiting for any.
+  if (!held_.contains(me)) returned_.wait(lock, [&] { return !idle_.empty() || open_ < most_; });
+  ++held_[me];
   if (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
-    return {*this, std::move(connection)};
+    return {*this, std::move(connection), me};
   }
   ++open_;
   lock.unlock();
   try {
-    return {*this, std::make_unique<pqxx::connection>(url_)};
+    return {*this, std::make_unique<pqxx::connection>(url_), me};
   } catch (const std::exception& e) {
     lock.lock();
     --open_;
+    if (--held_[me] == 0) held_.erase(me);
     returned_.notify_one();
     throw StoreError(std::string("connecting to PostgreSQL for reading: ") + e.what());
   }
 }
 
-void ReaderPool::give_back(std::unique_ptr<pqxx::connection> connection) {
+void ReaderPool::give_back(std::unique_ptr<pqxx::connection> connection, std::thread::id holder) {
   std::lock_guard lock(mutex_);
-  if (connection->is_open()) {
+  if (--held_[holder] == 0) held_.erase(holder);
+  if (connection->is_open() && open_ <= most_) {
     idle_.push_back(std::move(connection));
   } else {
-    --open_;  // lost: the next acquire opens a new one
+    --open_;  // lost, or opened beyond the limit for a nested read: the next acquire opens a new one
   }
   returned_.notify_one();
 }

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -25,7 +27,9 @@ inline Timestamp from_millis(std::int64_t ms) { return Timestamp(std::chrono::mi
 inline constexpr std::int64_t kQuarantineIdStride = 1024;
 
 /// Reading connections opened as queries need them, up to a limit; a query borrows one while it runs.
-/// Shared by the stores that read through it (store::PostgresReaders).
+/// Shared by the stores that read through it (store::PostgresReaders). A thread that holds one already
+/// (a replay asks about a stored message while the journal is being read) gets another at once, beyond
+/// the limit if need be, rather than wait for itself.
 class ReaderPool {
  public:
   ReaderPool(std::string url, int most);
@@ -34,8 +38,8 @@ class ReaderPool {
 
   class Lease {
    public:
-    Lease(ReaderPool& pool, std::unique_ptr<pqxx::connection> connection)
-        : pool_(&pool), connection_(std::move(connection)) {}
+    Lease(ReaderPool& pool, std::unique_ptr<pqxx::connection> connection, std::thread::id holder)
+        : pool_(&pool), connection_(std::move(connection)), holder_(holder) {}
     Lease(Lease&&) = default;
     ~Lease();
     pqxx::connection& operator*() { return *connection_; }
@@ -43,13 +47,14 @@ class ReaderPool {
    private:
     ReaderPool* pool_;
     std::unique_ptr<pqxx::connection> connection_;
+    std::thread::id holder_;
   };
 
   /// An idle connection, a new one while fewer than the limit are open, else waits for one.
   Lease acquire();
 
  private:
-  void give_back(std::unique_ptr<pqxx::connection> connection);
+  void give_back(std::unique_ptr<pqxx::connection> connection, std::thread::id holder);
 
   std::string url_;
   int most_;
@@ -57,6 +62,7 @@ class ReaderPool {
   std::condition_variable returned_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   int open_ = 0;
+  std::map<std::thread::id, int> held_;  ///< the connections each thread holds now
 };
 
 class PostgresStore final : public Store {
