@@ -284,6 +284,72 @@ TEST_F(FleetRestore, ASnapshotAtACleanStopLeavesNothingToReplay) {
   EXPECT_EQ(stats.entries, 0);
 }
 
+std::string view_text(const FleetView& view) {
+  std::string text;
+  for (const auto& [key, device] : view.devices) text += device->json + "\n";
+  for (const auto& [clinic, c] : view.clinics) {
+    text += clinic + ": " + std::to_string(c.devices) + " " + std::to_string(c.pens) + " " +
+            std::to_string(c.sterilizers) + " " + std::to_string(c.open_alerts) + " " +
+            std::to_string(c.critical_alerts) + "\n";
+  }
+  return text;
+}
+
+// A replica (how a cluster's other daemons see a shard) rebuilds the fleet from the newest snapshot and
+// the journal after it, as a restart does, then follows what the writer stores next: people's actions,
+// the clock's alerts, a policy reload and a compaction. It has the writer's state and views all along,
+// and stores nothing (its store is read-only; it records no start of its own).
+TEST_F(FleetRestore, AReplicaFollowsItsWriter_SameStateAndViews) {
+  auto writer = restart("followed");
+  const auto read_only = store::open_sqlite((dir_->path() / "followed.db").string(), {.read_only = true});
+  NullSink sink;
+  EventBus events;
+  Metrics metrics;
+  Fleet replica(
+      engine::default_policy(), *read_only, sink, events, metrics, [] { return kRestart; }, options());
+  const auto loaded = replica.follow();
+  EXPECT_TRUE(loaded.snapshot) << "from the newest snapshot";
+  EXPECT_GE(loaded.entries, 60) << "and the journal after it";
+  const auto expect_following = [&](const char* when) {
+    EXPECT_TRUE(replica.read([](const engine::Engine& e) { return e.snapshot(); }) == writer->state())
+        << when << ": the replica's state differs from its writer's (JSON patch):\n"
+        << json::diff(writer->state_json(), replica.read([](const engine::Engine& e) { return e.snapshot_json(); }))
+               .dump(1)
+               .substr(0, 3000);
+    EXPECT_EQ(view_text(*replica.view()), view_text(*writer->fleet().view())) << when;
+  };
+  expect_following("loaded");
+
+  const auto later = kRestart + std::chrono::minutes(1);
+  writer->send({protocol::ClinicId{"north"}, {protocol::DeviceId{"PEN-1"}, 1, 1000, later}, protocol::Telemetry{}},
+               later);
+  writer->set_clock(later);
+  ASSERT_TRUE(writer->fleet().acknowledge(writer->first_active_alert(), "token:mia", "seen by the replica").ok());
+  // Resolving a device's alert changes its count of open alerts, not the device.
+  const auto device_alert = writer->fleet().read([](const engine::Engine& e) {
+    std::string id;
+    e.for_each_alert([&](const engine::Alert& a) {
+      if (id.empty() && a.active() && e.device(a.episode.device)) id = a.id;
+    });
+    return id;
+  });
+  ASSERT_FALSE(device_alert.empty());
+  ASSERT_TRUE(writer->fleet().resolve(device_alert, "token:mia", "checked by the replica's test").ok());
+  writer->raw("sterifleet/v1/north/PEN-1/event", "{not json", later);  // an alert of a device it leaves alone
+  EXPECT_EQ(replica.catch_up(), 4);
+  expect_following("after a person's actions and a rejected event");
+  ASSERT_TRUE(
+      writer->fleet().reload_policy("[battery]\nthreshold_pct = 50\nclear_pct = 60\n", "policy.toml", "ops").empty());
+  writer->tick(kRestart + std::chrono::hours(3));  // devices fall silent: offline alerts
+  writer->set_clock(kRestart + std::chrono::hours(4));
+  writer->fleet().snapshot();  // a journaled compaction first
+  const auto head = read_only->audit_head();
+  EXPECT_GE(replica.catch_up(), 3);
+  expect_following("after the policy, the clock and a compaction");
+  EXPECT_EQ(replica.catch_up(), 0) << "nothing new";
+  EXPECT_EQ(read_only->audit_head().seq, head.seq);
+}
+
 engine::DeliveryFailure dead_letter(const std::string& receiver, const std::string& alert, Timestamp at) {
   return {receiver, protocol::ClinicId{"north"}, alert, "cartridge.reused", "HTTP 410", at};
 }

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "sterifleet/testing/postgres.hpp"
@@ -330,6 +333,72 @@ TEST_F(PostgresStore, ReadOnly_ReadsAndVerifiesButRefusesToWrite) {
   }
   EXPECT_THROW(reader->save_snapshot({1, at(0), "state"}), StoreError);
   EXPECT_EQ(sql("SELECT count(*) FROM messages"), "1");
+}
+
+// What a daemon's replicas of every shard read through: one shard's journal and snapshots each, on
+// connections they share, writing nothing.
+TEST_F(PostgresStore, ReadOnlyShard_ReadsItsShardOnSharedConnectionsAndRefusesToWrite) {
+  {
+    auto zero = leased_writer(0);
+    auto one = leased_writer(1);
+    for (std::uint64_t i = 1; i <= 3; ++i) {
+      zero->commit(message_commit(i));
+      Commit c;
+      c.messages.push_back(telemetry("PEN-0100", i, at(0), "south"));
+      one->commit(c);
+    }
+    zero->save_snapshot({2, at(1), "state of shard 0"});
+  }
+  // Named, so that their sessions can be counted.
+  const auto url = url_ + "?application_name=shard_readers";
+  const auto readers = open_postgresql_readers(url, 1);
+  std::vector<std::unique_ptr<Store>> shards;
+  for (int shard = 0; shard < 3; ++shard) {
+    shards.push_back(open_postgresql(url, {.shard = shard, .shared_readers = readers}));
+  }
+  EXPECT_EQ(postgresql_last_commits(*readers, 3), (std::vector<std::int64_t>{3, 3, 0}));
+  std::vector<std::pair<std::int64_t, std::string>> journal;
+  shards[1]->read_journal(
+      1, [&](const JournalEntry& e) { journal.emplace_back(e.commit, std::get<StoredMessage>(e.input).device); });
+  EXPECT_EQ(journal, (std::vector<std::pair<std::int64_t, std::string>>{{2, "PEN-0100"}, {3, "PEN-0100"}}));
+  ASSERT_TRUE(shards[0]->latest_snapshot());
+  EXPECT_EQ(shards[0]->latest_snapshot()->state, "state of shard 0");
+  EXPECT_FALSE(shards[1]->latest_snapshot());
+  shards[2]->read_journal(0, [](const JournalEntry&) { FAIL() << "shard 2 has no journal"; });
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'shard_readers'"), "1")
+      << "three stores, one shared connection";
+
+  EXPECT_THAT([&] { shards[0]->commit(message_commit(4)); },
+              ::testing::ThrowsMessage<StoreError>(HasSubstr("read-only")));
+  EXPECT_THROW(shards[0]->save_snapshot({3, at(2), "state"}), StoreError);
+  EXPECT_EQ(sql("SELECT count(*) FROM commits"), "6");
+  EXPECT_EQ(sql("SELECT count(*) FROM snapshots"), "1");
+
+  EXPECT_THAT([&] { open_postgresql(url_)->read_journal(0, [](const JournalEntry&) {}); },
+              ::testing::ThrowsMessage<StoreError>(HasSubstr("without a shard")));
+  EXPECT_THAT([&] { open_postgresql(url, {.shard = 1024, .shared_readers = readers}); },
+              ::testing::ThrowsMessage<StoreError>(HasSubstr("shards are 0 to 1023")));
+  const auto elsewhere = open_postgresql_readers(server().fresh_database("elsewhere"), 1);
+  EXPECT_THAT([&] { open_postgresql(url, {.shard = 0, .shared_readers = elsewhere}); },
+              ::testing::ThrowsMessage<StoreError>(HasSubstr("another PostgreSQL URL")));
+  EXPECT_THAT([&] { open_postgresql_readers(url_, 0); }, ::testing::ThrowsMessage<StoreError>(HasSubstr("at least 1")));
+}
+
+// A replay asks the store whether a message is the one stored under its key (a conflicting reuse)
+// while the journal is being read: with one reading connection, the thread must not wait for itself.
+TEST_F(PostgresStore, Readers_AReadInsideAReadDoesNotWaitForTheConnectionItsThreadHolds) {
+  leased_writer()->commit(message_commit(1));
+  auto store = open_postgresql(url_, {.shard = 0, .readers = 1});
+  auto nested = std::async(std::launch::async, [&] {
+    std::optional<std::string> payload;
+    store->read_journal(0, [&](const JournalEntry&) { payload = store->stored_payload("PEN-0001", 1, 1); });
+    return payload;
+  });
+  if (nested.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    std::fprintf(stderr, "a read inside a read waits for its own connection\n");
+    std::abort();  // the waiting thread can be neither joined nor left behind
+  }
+  EXPECT_TRUE(nested.get());
 }
 
 TEST_F(PostgresStore, OpenStore_ChoosesTheBackEndByThePlace) {

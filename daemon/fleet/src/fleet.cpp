@@ -104,6 +104,45 @@ Fleet::RestoreStats Fleet::restore() {
   return stats;
 }
 
+Fleet::RestoreStats Fleet::follow() {
+  std::lock_guard input(input_mutex_);
+  const auto started = std::chrono::steady_clock::now();
+  RestoreStats stats;
+  {
+    std::unique_lock engine(engine_lock_);
+    load_snapshot(stats);
+  }
+  journal_before_fail_safe_ = store_.journal_before_fail_safe();
+  stats.entries = replay_journal();
+  stats.seconds = seconds_since(started);
+  update_view(true);
+  return stats;
+}
+
+std::int64_t Fleet::catch_up() {
+  std::lock_guard input(input_mutex_);
+  const auto entries = replay_journal();
+  update_view(true);
+  return entries;
+}
+
+std::int64_t Fleet::journal_position() {
+  std::lock_guard input(input_mutex_);
+  return journal_position_;
+}
+
+// An entry at a time under the engine's lock: a replica serves reads while it catches up, and the
+// journal is fetched in batches from the network meanwhile.
+std::int64_t Fleet::replay_journal() {
+  std::int64_t entries = 0;
+  store_.read_journal(journal_position_, [&](const store::JournalEntry& entry) {
+    ++entries;
+    journal_position_ = entry.commit;
+    changing([&](engine::Engine&) { replay(entry); });
+  });
+  return entries;
+}
+
 void Fleet::load_snapshot(RestoreStats& stats) {
   const engine::Policy configured = engine_.policy();
   std::int64_t before = std::numeric_limits<std::int64_t>::max();
@@ -155,20 +194,23 @@ void Fleet::store_missing_alerts(Staged& staged, Timestamp now) {
 
 void Fleet::replay(const store::JournalEntry& entry) {
   const bool before_fail_safe = entry.commit <= journal_before_fail_safe_;
-  std::visit(Overloaded{[&](const store::StoredMessage& m) {
-                          engine::RawMessage raw{m.topic, m.payload, m.received_at};
-                          if (before_fail_safe) raw.judged_before_fail_safe = engine::EarlierJudgement{};
-                          earlier_ = {};
-                          engine_.receive(raw, intake_);
-                        },
-                        [&](const store::QuarantinedMessage& q) {
-                          engine::RawMessage raw{q.topic, q.payload, q.received_at, false, q.id};
-                          if (before_fail_safe) raw.judged_before_fail_safe = engine::EarlierJudgement{q.reason};
-                          earlier_ = {};
-                          engine_.receive(raw, intake_);
-                        },
-                        [&](const store::Action& a) { apply_stored(engine_, a, options_.max_clock_skew); }},
-             entry.input);
+  const auto effects =
+      std::visit(Overloaded{[&](const store::StoredMessage& m) {
+                              engine::RawMessage raw{m.topic, m.payload, m.received_at};
+                              if (before_fail_safe) raw.judged_before_fail_safe = engine::EarlierJudgement{};
+                              earlier_ = {};
+                              return engine_.receive(raw, intake_).effects;
+                            },
+                            [&](const store::QuarantinedMessage& q) {
+                              engine::RawMessage raw{q.topic, q.payload, q.received_at, false, q.id};
+                              if (before_fail_safe) raw.judged_before_fail_safe = engine::EarlierJudgement{q.reason};
+                              earlier_ = {};
+                              return engine_.receive(raw, intake_).effects;
+                            },
+                            [&](const store::Action& a) { return apply_stored(engine_, a, options_.max_clock_skew); }},
+                 entry.input);
+  // The engine notes the devices it changed, not those whose alerts changed (as finish() does).
+  for (const auto& change : effects.alerts) view_pending_.insert(change.alert.episode.device.str());
 }
 
 Fleet::SnapshotStats Fleet::snapshot() {

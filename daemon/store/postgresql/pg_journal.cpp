@@ -59,7 +59,7 @@ JournalEntry entry_from(const pqxx::row& r) {
 }  // namespace
 
 void PostgresStore::read_journal(std::int64_t after_commit, const std::function<void(const JournalEntry&)>& visit) {
-  const int shard = shard_writer().shard;
+  const int shard = bound_shard();
   read("reading the journal of shard " + std::to_string(shard), [&](pqxx::transaction_base& tx) {
     pqxx::icursorstream stream(tx, journal_query(shard, after_commit), "journal", kJournalBatch);
     pqxx::result batch;
@@ -93,7 +93,7 @@ void PostgresStore::save_snapshot(const Snapshot& snapshot) {
 }
 
 std::optional<Snapshot> PostgresStore::latest_snapshot_before(std::int64_t commit) {
-  const int shard = shard_writer().shard;
+  const int shard = bound_shard();
   const auto found = read("reading the latest snapshot", [&](pqxx::transaction_base& tx) {
     return tx.exec_params(
         "SELECT commit_seq, taken_at, sha256, state FROM snapshots WHERE shard = $1 AND commit_seq < $2 "

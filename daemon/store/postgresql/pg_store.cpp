@@ -54,35 +54,40 @@ void rethrow_as_store_error(const std::string& what) {
 ReaderPool::ReaderPool(std::string url, int most) : url_(std::move(url)), most_(std::max(most, 1)) {}
 
 ReaderPool::Lease::~Lease() {
-  if (connection_) pool_->give_back(std::move(connection_));
+  if (connection_) pool_->give_back(std::move(connection_), holder_);
 }
 
 ReaderPool::Lease ReaderPool::acquire() {
+  const auto me = std::this_thread::get_id();
   std::unique_lock lock(mutex_);
-  returned_.wait(lock, [&] { return !idle_.empty() || open_ < most_; });
+  // Only threads that hold none wait: those that hold some give them back without waiting for any.
+  if (!held_.contains(me)) returned_.wait(lock, [&] { return !idle_.empty() || open_ < most_; });
+  ++held_[me];
   if (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
-    return {*this, std::move(connection)};
+    return {*this, std::move(connection), me};
   }
   ++open_;
   lock.unlock();
   try {
-    return {*this, std::make_unique<pqxx::connection>(url_)};
+    return {*this, std::make_unique<pqxx::connection>(url_), me};
   } catch (const std::exception& e) {
     lock.lock();
     --open_;
+    if (--held_[me] == 0) held_.erase(me);
     returned_.notify_one();
     throw StoreError(std::string("connecting to PostgreSQL for reading: ") + e.what());
   }
 }
 
-void ReaderPool::give_back(std::unique_ptr<pqxx::connection> connection) {
+void ReaderPool::give_back(std::unique_ptr<pqxx::connection> connection, std::thread::id holder) {
   std::lock_guard lock(mutex_);
-  if (connection->is_open()) {
+  if (--held_[holder] == 0) held_.erase(holder);
+  if (connection->is_open() && open_ <= most_) {
     idle_.push_back(std::move(connection));
   } else {
-    --open_;  // lost: the next acquire opens a new one
+    --open_;  // lost, or opened beyond the limit for a nested read: the next acquire opens a new one
   }
   returned_.notify_one();
 }
@@ -157,21 +162,28 @@ void prepare_writes(pqxx::connection& db) {
 }  // namespace
 
 PostgresStore::PostgresStore(const std::string& url, const PostgresOptions& options)
-    : url_(url), writer_(options.writer), readers_(url, options.readers) {
-  if (writer_ && (writer_->shard < 0 || writer_->shard >= kQuarantineIdStride)) {
-    throw StoreError("shard " + std::to_string(writer_->shard) + " is out of range: shards are 0 to " +
+    : url_(url),
+      writer_(options.writer),
+      shard_(options.writer ? std::optional(options.writer->shard) : options.shard),
+      readers_(options.shared_readers ? options.shared_readers : std::make_shared<ReaderPool>(url, options.readers)) {
+  if (shard_ && (*shard_ < 0 || *shard_ >= kQuarantineIdStride)) {
+    throw StoreError("shard " + std::to_string(*shard_) + " is out of range: shards are 0 to " +
                      std::to_string(kQuarantineIdStride - 1));
   }
   if (writer_ && writer_->owner.empty()) {
     throw StoreError("the writer of shard " + std::to_string(writer_->shard) +
                      " has no owner: it writes as the daemon id that holds the shard's lease");
   }
-  connection_ = connect(url, writer_ ? "writer of shard " + std::to_string(writer_->shard) : "reader");
+  if (readers_->url() != url) {
+    throw StoreError("the shared reading connections are to another PostgreSQL URL than the store's");
+  }
   if (!writer_) {
-    require_latest_schema(*connection_);
-    connection_.reset();  // reads use the pool
+    // On a pooled connection: stores sharing the pool open none of their own.
+    auto connection = readers_->acquire();
+    require_latest_schema(*connection);
     return;
   }
+  connection_ = connect(url, "writer of shard " + std::to_string(writer_->shard));
   migrate(*connection_);
   try {
     // The row writers of the shard lock to take turns; it holds nothing of the shard's yet.
@@ -204,6 +216,13 @@ const ShardWriter& PostgresStore::shard_writer() const {
   return *writer_;
 }
 
+int PostgresStore::bound_shard() const {
+  if (!shard_) {
+    throw StoreError("the PostgreSQL store was opened read-only without a shard: it has no journal or snapshots");
+  }
+  return *shard_;
+}
+
 void PostgresStore::hold_lease(pqxx::transaction_base& tx) {
   const auto& w = *writer_;
   if (tx.exec_prepared("hold_lease", w.shard, w.epoch, w.owner).empty()) {
@@ -223,9 +242,9 @@ std::int64_t PostgresStore::last_receipt() {
 }
 
 std::int64_t PostgresStore::journal_before_fail_safe() {
-  if (!writer_) return 0;
+  if (!shard_) return 0;
   return read("reading where fail-safe judging began", [&](pqxx::transaction_base& tx) {
-    const auto r = tx.exec_params("SELECT fail_safe_since FROM shard_state WHERE shard = $1", writer_->shard);
+    const auto r = tx.exec_params("SELECT fail_safe_since FROM shard_state WHERE shard = $1", *shard_);
     return r.empty() ? std::int64_t{0} : r[0][0].as<std::int64_t>();
   });
 }
@@ -253,8 +272,8 @@ StoreStats PostgresStore::stats() {
 
 std::int64_t PostgresStore::last_quarantine_id() {
   return read("reading the last quarantine id", [&](pqxx::transaction_base& tx) {
-    if (!writer_) return tx.exec1("SELECT coalesce(max(id), 0) FROM quarantine")[0].as<std::int64_t>();
-    return tx.exec_params1("SELECT coalesce(max(id), $1) FROM quarantine WHERE shard = $1", writer_->shard)[0]
+    if (!shard_) return tx.exec1("SELECT coalesce(max(id), 0) FROM quarantine")[0].as<std::int64_t>();
+    return tx.exec_params1("SELECT coalesce(max(id), $1) FROM quarantine WHERE shard = $1", *shard_)[0]
         .as<std::int64_t>();
   });
 }
@@ -402,6 +421,31 @@ std::map<std::string, std::int64_t> PostgresStore::notification_counts(const Cli
 
 std::unique_ptr<Store> open_postgresql(const std::string& url, const PostgresOptions& options) {
   return std::make_unique<postgresql::PostgresStore>(url, options);
+}
+
+std::shared_ptr<PostgresReaders> open_postgresql_readers(const std::string& url, int connections) {
+  if (connections < 1) {
+    throw StoreError("PostgreSQL reading connections: " + std::to_string(connections) + " is too few, at least 1");
+  }
+  return std::make_shared<postgresql::ReaderPool>(url, connections);
+}
+
+std::vector<std::int64_t> postgresql_last_commits(PostgresReaders& readers, int shards) {
+  auto connection = readers.acquire();
+  try {
+    pqxx::read_transaction tx(*connection);
+    // One probe of the commits key per shard: a grouped max would read every commit ever made.
+    const auto rows = tx.exec_params(
+        "SELECT s, (SELECT coalesce(max(seq), 0) FROM commits WHERE shard = s) FROM generate_series(0, $1 - 1) AS s "
+        "ORDER BY s",
+        shards);
+    std::vector<std::int64_t> last;
+    last.reserve(rows.size());
+    for (const auto& row : rows) last.push_back(row[1].as<std::int64_t>());
+    return last;
+  } catch (const pqxx::pqxx_exception&) {
+    postgresql::rethrow_as_store_error("reading the shards' last commits");
+  }
 }
 
 void migrate_postgresql(const std::string& url) {

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <pqxx/pqxx>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -25,14 +27,19 @@ inline Timestamp from_millis(std::int64_t ms) { return Timestamp(std::chrono::mi
 inline constexpr std::int64_t kQuarantineIdStride = 1024;
 
 /// Reading connections opened as queries need them, up to a limit; a query borrows one while it runs.
+/// Shared by the stores that read through it (store::PostgresReaders). A thread that holds one already
+/// (a replay asks about a stored message while the journal is being read) gets another at once, beyond
+/// the limit if need be, rather than wait for itself.
 class ReaderPool {
  public:
   ReaderPool(std::string url, int most);
 
+  const std::string& url() const { return url_; }
+
   class Lease {
    public:
-    Lease(ReaderPool& pool, std::unique_ptr<pqxx::connection> connection)
-        : pool_(&pool), connection_(std::move(connection)) {}
+    Lease(ReaderPool& pool, std::unique_ptr<pqxx::connection> connection, std::thread::id holder)
+        : pool_(&pool), connection_(std::move(connection)), holder_(holder) {}
     Lease(Lease&&) = default;
     ~Lease();
     pqxx::connection& operator*() { return *connection_; }
@@ -40,13 +47,14 @@ class ReaderPool {
    private:
     ReaderPool* pool_;
     std::unique_ptr<pqxx::connection> connection_;
+    std::thread::id holder_;
   };
 
   /// An idle connection, a new one while fewer than the limit are open, else waits for one.
   Lease acquire();
 
  private:
-  void give_back(std::unique_ptr<pqxx::connection> connection);
+  void give_back(std::unique_ptr<pqxx::connection> connection, std::thread::id holder);
 
   std::string url_;
   int most_;
@@ -54,6 +62,7 @@ class ReaderPool {
   std::condition_variable returned_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   int open_ = 0;
+  std::map<std::thread::id, int> held_;  ///< the connections each thread holds now
 };
 
 class PostgresStore final : public Store {
@@ -122,14 +131,17 @@ class PostgresStore final : public Store {
                          AuditHead head);
   void write_tokens(pqxx::transaction_base& tx, std::int64_t n, const Commit& commit);
   const ShardWriter& shard_writer() const;
+  /// The shard whose journal and snapshots this store reads: its writer's, or the read-only binding's.
+  int bound_shard() const;
   /// The writer's connection, opened again (and its statements prepared) if its session ended.
   pqxx::connection& writer_connection();
 
   std::string url_;
   std::optional<ShardWriter> writer_;
-  std::mutex write_mutex_;                        ///< one write transaction at a time; readers never take it
+  std::optional<int> shard_;  ///< the writer's shard, or the read-only binding (PostgresOptions::shard)
+  std::mutex write_mutex_;    ///< one write transaction at a time; readers never take it
   std::unique_ptr<pqxx::connection> connection_;  ///< the writer's; none when read-only or lost
-  ReaderPool readers_;
+  std::shared_ptr<ReaderPool> readers_;           ///< its own, or shared with other stores (PostgresOptions)
 };
 
 /// PostgreSQL's error as a StoreError naming what failed; FencedOut for the fencing trigger's SF001.
@@ -137,7 +149,7 @@ class PostgresStore final : public Store {
 
 template <class Read>
 auto PostgresStore::read(const std::string& what, Read&& read) {
-  auto connection = readers_.acquire();
+  auto connection = readers_->acquire();
   try {
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(*connection);
     return read(static_cast<pqxx::transaction_base&>(tx));

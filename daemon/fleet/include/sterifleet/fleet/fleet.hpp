@@ -73,6 +73,19 @@ class Fleet final : public FleetFront {
   /// journal without one) and records this start; call once, before any input.
   RestoreStats restore();
 
+  /// Replica mode, for a shard another daemon judges (app::ShardReplicas): rebuilds the engine as
+  /// restore() does, from the same snapshot and journal through the same replay, but is no input of its
+  /// own: nothing is judged, stored, sent, published or planned, and no Start is recorded. Afterwards only
+  /// catch_up() changes the engine; inputs, tick() and snapshot() must not be called. Call once; again
+  /// only after it threw (StoreError): it then starts over from the newest snapshot, or goes on from the
+  /// last entry it replayed, since the engine reflects exactly the journal up to journal_position().
+  RestoreStats follow();
+  /// Replica mode: replays the journal after journal_position(), as a restart would, and publishes the
+  /// view of what changed; returns the entries replayed. Readers wait for one entry at a time only.
+  std::int64_t catch_up();
+  /// The last journal entry's commit the engine reflects (the snapshot's when none came after it).
+  std::int64_t journal_position();
+
   struct SnapshotStats {
     std::int64_t commit = 0;  ///< the journal position it reflects
     std::size_t bytes = 0;
@@ -174,7 +187,10 @@ class Fleet final : public FleetFront {
   std::optional<bool> same_as_stored(const protocol::Envelope& envelope, std::string_view payload,
                                      std::span<const Staged> earlier);
 
+  /// Re-runs one journal entry on the engine; its alerts' devices are rendered again with the next view.
   void replay(const store::JournalEntry& entry);
+  /// Replays the journal after journal_position_ (replica mode); returns the entries replayed.
+  std::int64_t replay_journal();
   /// Loads the newest snapshot the engine can use into engine_, trying older ones after a failure.
   void load_snapshot(RestoreStats& stats);
   void store_missing_alerts(Staged& staged, Timestamp now);

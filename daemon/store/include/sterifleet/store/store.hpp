@@ -372,12 +372,29 @@ struct ShardWriter {
   std::string owner;  ///< the daemon's id, as in the lease
 };
 
+namespace postgresql {
+class ReaderPool;
+}
+/// Reading connections to one PostgreSQL database, shared by several read-only stores (a daemon's
+/// replicas of every shard of a cluster), so that their number does not grow with the shards.
+using PostgresReaders = postgresql::ReaderPool;
+/// At most `connections`, opened as reads need them. Throws StoreError for fewer than one.
+std::shared_ptr<PostgresReaders> open_postgresql_readers(const std::string& url, int connections);
+/// Each shard's last commit number (0: none yet), for shards 0 to shards - 1, in one query. Throws
+/// StoreError.
+std::vector<std::int64_t> postgresql_last_commits(PostgresReaders& readers, int shards);
+
 struct PostgresOptions {
   /// None: read-only (queries, audit verify, reports); commit(), the outbox's reads and writes throw, but
   /// for enable_receiver(): receivers are the fleet's, enabled by a person through any daemon's API.
   /// A writer works off only its shard's outbox (due rows, attempts, receivers' rows it buries).
   std::optional<ShardWriter> writer;
+  /// Read-only, yet bound to one shard (ignored with a writer, which is bound to its own): its journal
+  /// and snapshots can be read, as a replica of the shard rebuilds and follows its state.
+  std::optional<int> shard;
   int readers = 4;  ///< reading connections, opened as queries need them
+  /// Connections shared with other stores of the same URL, instead of `readers` of its own.
+  std::shared_ptr<PostgresReaders> shared_readers;
 };
 
 /// Opens (migrating as needed, unless read-only) a PostgreSQL store at a libpq URL. Throws StoreError.
