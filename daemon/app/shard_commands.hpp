@@ -3,9 +3,13 @@
 // was missed (the inbox's connection was busy, or the command was queued before the worker started).
 #pragma once
 
+// GCC 12 at -O2 reports null dereferences inside Asio's scheduler (false positives in third-party code).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#pragma GCC diagnostic pop
 #include <chrono>
 #include <exception>
 #include <functional>

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <set>
+#include <stdexcept>
 
 #include "sterifleet/crypto/random.hpp"
 #include "sterifleet/engine/snapshot.hpp"
@@ -483,14 +484,10 @@ Fleet::CommandRun Fleet::run_api_command(std::int64_t command, const std::functi
     throw;
   }
   run.commit = std::exchange(api_command_of_thread, {}).commit;
+  // Every action that is not refused journals itself: one that did not would leave its command running,
+  // to be applied again by the next owner.
   if (run.outcome.ok() && !run.commit) {
-    // Done without a commit of its own (none of the actions does so today): the command is still marked
-    // done, in a commit of its own, rather than left running for the next owner to apply again.
-    std::lock_guard input(input_mutex_);
-    store::Commit done;
-    done.api_command = command;
-    journal_position_ = store_.commit(done);
-    run.commit = journal_position_;
+    throw std::logic_error("API command " + std::to_string(command) + " was applied without a commit");
   }
   return run;
 }
