@@ -395,7 +395,7 @@ std::vector<PendingNotification> PostgresStore::disable_receiver(const std::stri
 // holds no lease. No lease is needed: the row is no shard's state, and a dispatcher that disables the
 // receiver again at the same moment (it answered 410 once more) is as right as the person.
 bool PostgresStore::enable_receiver(const std::string& receiver) {
-  auto connection = readers_.acquire();
+  auto connection = readers_->acquire();
   try {
     pqxx::work tx(*connection);
     const bool was_disabled = postgresql::enable_receiver(tx, receiver);
