@@ -391,10 +391,10 @@ struct PostgresOptions {
   std::optional<ShardWriter> writer;
   /// Read-only, yet bound to one shard (ignored with a writer, which is bound to its own): its journal
   /// and snapshots can be read, as a replica of the shard rebuilds and follows its state.
-  std::optional<int> shard;
+  std::optional<int> shard = std::nullopt;
   int readers = 4;  ///< reading connections, opened as queries need them
   /// Connections shared with other stores of the same URL, instead of `readers` of its own.
-  std::shared_ptr<PostgresReaders> shared_readers;
+  std::shared_ptr<PostgresReaders> shared_readers = nullptr;
 };
 
 /// Opens (migrating as needed, unless read-only) a PostgreSQL store at a libpq URL. Throws StoreError.
