@@ -37,8 +37,12 @@ void ClinicRegistry::register_clinics(const std::vector<std::string>& clinics) {
       const protocol::ClinicId clinic(name);
       const auto shard = map_.shard_of(clinic);
       const bool pinned = map_.pins().contains(clinic);
-      tx.exec_params0("INSERT INTO clinic_shards (clinic, shard, pinned) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                      name, shard, pinned);
+      // Live at once: a configured clinic is heard by its shard's persistent session from that session's
+      // first connection, as the single daemon hears the fleet from its first start. Were the lobby to keep
+      // copies of its messages too, the owner would judge them out of the session's order.
+      tx.exec_params0(
+          "INSERT INTO clinic_shards (clinic, shard, pinned, live) VALUES ($1, $2, $3, true) ON CONFLICT DO NOTHING",
+          name, shard, pinned);
       const auto known = tx.exec_params1("SELECT shard FROM clinic_shards WHERE clinic = $1", name)[0].as<int>();
       if (known != shard) {
         throw cluster::ClusterError("clinic \"" + name + "\" is on shard " + std::to_string(known) +

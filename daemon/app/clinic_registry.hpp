@@ -21,7 +21,8 @@ class ClinicRegistry {
   ClinicRegistry(const ClinicRegistry&) = delete;
   ClinicRegistry& operator=(const ClinicRegistry&) = delete;
 
-  /// Records each clinic (and each pinned one) on its shard if the cluster does not know it yet. Throws
+  /// Records each clinic (and each pinned one) on its shard, live (the lobby keeps none of its messages),
+  /// if the cluster does not know it yet. Throws
   /// cluster::ClusterError naming the clinic when the cluster has it on another shard than the map says:
   /// moving a clinic to another shard is not supported yet (its history would stay with the old one).
   void register_clinics(const std::vector<std::string>& clinics);

@@ -16,7 +16,8 @@ CREATE TABLE clinic_shards (
   shard integer NOT NULL,
   pinned boolean NOT NULL DEFAULT false,
   -- Its shard's session is subscribed to it and the lobby's messages of it were taken: from then on the
-  -- lobby keeps none (app/lobby.hpp). Set by the shard's owner; a clinic never stops being live.
+  -- lobby keeps none (app/lobby.hpp). Set by the lobby once the shard's owner says so, or at once for a
+  -- clinic the daemons' configuration names; a clinic never stops being live.
   live boolean NOT NULL DEFAULT false
 );
 -- What the lobby (the session subscribed to every clinic) received for a clinic not yet live, kept
