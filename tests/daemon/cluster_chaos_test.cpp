@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -55,7 +57,7 @@ std::string quoted(const std::string& text) { return "\"" + text + "\""; }
 
 /// The simulator's three clinics, one a shard (shard 0 keeps the fleet's own records).
 DaemonOptions cluster_daemon(const Mosquitto& broker, const std::string& url, const std::string& id,
-                             const HttpReceiver& hook) {
+                             const HttpReceiver& hook, const std::filesystem::path& webhook_secret) {
   DaemonOptions options(STERIFLEETD_PATH, broker.url(),
                         {{"store.url", quoted(url)},
                          {"cluster.daemon_id", quoted(id)},
@@ -69,7 +71,7 @@ DaemonOptions cluster_daemon(const Mosquitto& broker, const std::string& url, co
   options.extra_toml =
       "\n[notify]\ndashboard_url = \"http://127.0.0.1:8080\"\n"
       "[[notify.receiver]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
-      hook.url("/hook") +
+      hook.url("/hook") + "\"\nsecret_file = \"" + webhook_secret.string() +
       "\"\n"
       "[[notify.route]]\nname = \"all\"\nreceiver = \"hook\"\nrepeat_interval_min = 0\n";
   options.ready_timeout = 60s;
@@ -270,9 +272,13 @@ TEST(ClusterChaos, KillsAndAPause_NothingLostDoubledOrCommittedByTheZombie) {
   const auto url = shared_postgres().fresh_database("chaos");
   Mosquitto broker;
   HttpReceiver hook;
+  TempDir secrets("sterifleet-chaos");
+  const auto webhook_secret = secrets.path() / "webhook.secret";
+  std::ofstream(webhook_secret) << "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n";
   const std::vector<std::string> ids{"chaos-a", "chaos-b", "chaos-c"};
   std::vector<std::unique_ptr<Daemon>> daemons;
-  for (const auto& id : ids) daemons.push_back(std::make_unique<Daemon>(cluster_daemon(broker, url, id, hook)));
+  for (const auto& id : ids)
+    daemons.push_back(std::make_unique<Daemon>(cluster_daemon(broker, url, id, hook, webhook_secret)));
 
   // Half a simulated clinic day (07:00-19:00 UTC yesterday, when the devices work) paced over the chaos.
   const int speed = std::max(1, 12 * 3600 / chaos_seconds);
