@@ -128,6 +128,8 @@ cluster::ShardMap ClusterConfig::shard_map() const {
 
 void finish_store_and_cluster(Config& config) {
   check_store_url(config.store_url);
+  // A daemon on PostgreSQL is a cluster's daemon, if of a cluster of one: the store is shared by design.
+  if (!config.store_url.empty() && !config.cluster) config.cluster.emplace();
   if (!config.cluster) return;
   if (config.cluster->daemon_id.empty()) config.cluster->daemon_id = host_and_pid();
   check_cluster(config);

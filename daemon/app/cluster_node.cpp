@@ -132,6 +132,7 @@ void ClusterNode::stop() {
     {
       std::lock_guard lock(running_mutex_);
       running_.clear();
+      shard_registries_.clear();
     }
     workers_stopped.set_value();
   });
@@ -157,6 +158,24 @@ void ClusterNode::remove_worker(int shard) {
   workers_.erase(shard);
   std::lock_guard lock(running_mutex_);
   std::erase_if(running_, [shard](const cluster::HeldLease& l) { return l.shard == shard; });
+  shard_registries_.erase(shard);
+}
+
+std::vector<prometheus::MetricFamily> ClusterNode::shard_metrics() const {
+  std::map<cluster::Shard, std::shared_ptr<prometheus::Registry>> registries;
+  {
+    std::lock_guard lock(running_mutex_);
+    registries = shard_registries_;
+  }
+  std::vector<prometheus::MetricFamily> out;
+  for (const auto& [shard, registry] : registries) {
+    auto families = registry->Collect();
+    for (auto& family : families) {
+      for (auto& series : family.metric) series.label.push_back({"shard", std::to_string(shard)});
+    }
+    fleet::merge_families(out, std::move(families));
+  }
+  return out;
 }
 
 std::vector<std::string> ClusterNode::filters_of(cluster::Shard shard) {
@@ -200,12 +219,23 @@ void ClusterNode::gained(cluster::HeldLease lease) {
     workers_[lease.shard] = std::move(started);
     std::lock_guard lock(running_mutex_);
     running_.push_back(lease);
+    shard_registries_[lease.shard] = workers_[lease.shard]->metrics();
   } catch (const store::FencedOut& e) {
     spdlog::error("shard {} (epoch {}): the lease went while the shard started ({}); not run", lease.shard, lease.epoch,
                   e.what());
   } catch (const std::exception& e) {
     fatal_("shard " + std::to_string(lease.shard) + ": cannot start: " + e.what());
   }
+}
+
+void ClusterNode::publish_retained(std::string topic, std::string payload) {
+  run_on_node([this, topic = std::move(topic), payload = std::move(payload)] {
+    if (workers_.empty()) {
+      spdlog::info("{} not published on the broker: this daemon runs no shard's session", topic);
+      return;
+    }
+    workers_.begin()->second->publish_retained(topic, payload);
+  });
 }
 
 void ClusterNode::lost(cluster::HeldLease lease) {

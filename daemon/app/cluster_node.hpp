@@ -73,6 +73,13 @@ class ClusterNode {
   /// The shards whose workers run now, by shard (for readiness and metrics).
   std::vector<cluster::HeldLease> running() const;
 
+  /// The metrics of the shards this daemon runs, each series labelled with its shard.
+  std::vector<prometheus::MetricFamily> shard_metrics() const;
+
+  /// Publishes retained (the audit checkpoint) through the session of a shard this daemon runs, in the
+  /// background; with none running it is not published (the checkpoint file keeps it). Never blocks.
+  void publish_retained(std::string topic, std::string payload);
+
  private:
   void gained(cluster::HeldLease lease);
   void lost(cluster::HeldLease lease);
@@ -105,7 +112,8 @@ class ClusterNode {
   std::unique_ptr<boost::asio::thread_pool> notify_senders_;
   std::map<cluster::Shard, std::unique_ptr<ShardWorker>> workers_;  ///< the node's thread only
   mutable std::mutex running_mutex_;
-  std::vector<cluster::HeldLease> running_;  ///< guarded by running_mutex_
+  std::vector<cluster::HeldLease> running_;                                           ///< guarded by running_mutex_
+  std::map<cluster::Shard, std::shared_ptr<prometheus::Registry>> shard_registries_;  ///< guarded by running_mutex_
   cluster::LeaseRunner runner_;
   std::thread thread_;
   bool started_ = false;

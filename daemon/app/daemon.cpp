@@ -20,26 +20,7 @@ namespace {
 
 namespace net = boost::asio;
 
-constexpr std::size_t min_bootstrap_length = 24;
-
-[[noreturn]] void die(const std::string& why) {
-  spdlog::critical("{}; stopping", why);
-  spdlog::default_logger()->flush();
-  std::_Exit(exit_storage);  // no unwinding: nothing more may be acknowledged or written
-}
-
-protocol::Timestamp system_now() {
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
-
 std::unique_ptr<store::Store> open_store(const Config& config) {
-  // Serving the fleet alone while the operator believes it is shared would judge every clinic twice.
-  if (!config.store_url.empty() || config.cluster) {
-    throw StartError(exit_config,
-                     "store.url and [cluster] (several daemons on PostgreSQL) are not served by this build yet: the "
-                     "multi-daemon runtime is not built (daemon/README.md, \"Where it stands\"); remove them to run "
-                     "on SQLite (store.db)");
-  }
   try {
     return store::open_sqlite(config.db, config.sqlite);
   } catch (const std::exception& e) {
@@ -52,24 +33,6 @@ ingest::ReceiptOptions receipt_options(const Config& config) {
   receipts.folder = config.receipts.empty() ? config.db + "-receipts" : config.receipts;
   receipts.sync = config.sqlite.synchronous == "FULL";
   return receipts;
-}
-
-http::HttpOptions http_options(const Config& config, http::NotifyActions notify, CheckpointSigner& checkpoints) {
-  http::HttpOptions web = config.http;
-  web.notify = std::move(notify);
-  web.sign_checkpoint = [&checkpoints](const store::AuditHead& head) { return checkpoints.sign(head); };
-  if (web.bootstrap_token.empty()) {
-    if (const char* from_env = std::getenv("STERIFLEET_BOOTSTRAP_TOKEN")) web.bootstrap_token = from_env;
-  }
-  // An admin secret short enough to guess would be an open door on a fresh install.
-  if (!web.bootstrap_token.empty() && web.bootstrap_token.size() < min_bootstrap_length) {
-    throw StartError(exit_config, "the bootstrap token (http.bootstrap_token or STERIFLEET_BOOTSTRAP_TOKEN) has " +
-                                      std::to_string(web.bootstrap_token.size()) + " characters; it needs at least " +
-                                      std::to_string(min_bootstrap_length) +
-                                      " (for example: head -c 24 /dev/urandom | base64)");
-  }
-  web.fatal = [](const std::string& why) { die(why); };
-  return web;
 }
 
 // The ingest is not movable: made here, it is returned into its member in place.
@@ -97,30 +60,6 @@ std::unique_ptr<notify::Notifier> make_notifier(const Config& config, store::Sto
   }
 }
 
-std::filesystem::path beside_db(const Config& config, const std::string& configured, const char* suffix) {
-  return configured.empty() ? config.db + suffix : configured;
-}
-
-CheckpointSigner make_checkpoint_signer(const Config& config, store::Store& store, ingest::MqttIngest& mqtt) {
-  const auto key_path = beside_db(config, config.audit.signing_key, "-audit.key");
-  const auto file = beside_db(config, config.audit.checkpoints, "-checkpoints.jsonl");
-  try {
-    auto loaded = crypto::load_or_create_key_file(key_path);
-    const auto key = checkpoint::key_text(loaded.key.public_key());
-    if (loaded.created) {
-      spdlog::warn("made a new audit signing key {} (public key {}, also in {}.pub): give auditors the public key",
-                   key_path.string(), key, key_path.string());
-    }
-    spdlog::info("audit checkpoints signed by key {}, appended to {}", key, file.string());
-    return CheckpointSigner(
-        std::move(loaded.key), file, store,
-        [&mqtt](const std::string& topic, const std::string& payload) { mqtt.publish_retained(topic, payload); },
-        system_now);
-  } catch (const std::exception& e) {
-    throw StartError(exit_config, "audit.signing_key: " + std::string(e.what()));
-  }
-}
-
 }  // namespace
 
 Daemon::Daemon(Config config, engine::Policy policy)
@@ -130,7 +69,9 @@ Daemon::Daemon(Config config, engine::Policy policy)
       fleet_work_(net::make_work_guard(fleet_io_)),
       receipts_(receipt_options(config_)),
       mqtt_(make_ingest(config_, receipts_, fleet_, metrics_, fleet_io_.get_executor())),
-      checkpoints_(make_checkpoint_signer(config_, *store_, mqtt_)),
+      checkpoints_(make_checkpoint_signer(
+          config_, *store_,
+          [this](const std::string& topic, const std::string& payload) { mqtt_.publish_retained(topic, payload); })),
       ticker_(
           fleet_io_.get_executor(), config_.tick, fleet_, [this] { return mqtt_.connected(); },
           [](std::exception_ptr failure) {

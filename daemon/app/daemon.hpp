@@ -17,6 +17,7 @@
 #include "checkpoint_signer.hpp"
 #include "command_relay.hpp"
 #include "config.hpp"
+#include "daemon_parts.hpp"
 #include "fleet_deliveries.hpp"
 #include "fleet_ticker.hpp"
 #include "sterifleet/fleet/fleet.hpp"
@@ -25,13 +26,6 @@
 #include "sterifleet/notify/notifier.hpp"
 
 namespace sterifleet::app {
-
-/// A part could not start; `exit_code` says whether restarting may help (daemon_command_line.hpp).
-class StartError : public std::runtime_error {
- public:
-  StartError(int code, const std::string& what) : std::runtime_error(what), exit_code(code) {}
-  int exit_code;
-};
 
 class Daemon {
  public:

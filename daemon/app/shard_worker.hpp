@@ -79,6 +79,11 @@ class ShardWorker {
   /// that the next owner replays nothing. Throws store::StoreError (FencedOut: the lease went first).
   void stop_cleanly();
 
+  /// Through the shard's session (the audit checkpoint); queued, never blocks.
+  void publish_retained(const std::string& topic, const std::string& payload) {
+    mqtt_.publish_retained(topic, payload);
+  }
+
   /// Clinics that joined the shard: subscribed at once when connected.
   void add_filters(const std::vector<std::string>& filters) { mqtt_.add_filters(filters); }
   /// True once the broker granted the shard's session each of `filters`.
@@ -89,6 +94,7 @@ class ShardWorker {
   const cluster::HeldLease& lease() const { return options_.lease; }
   bool connected() const { return mqtt_.connected(); }
   fleet::Fleet& fleet() { return fleet_; }
+  std::shared_ptr<prometheus::Registry> metrics() const { return metrics_.shared_registry(); }
 
  private:
   void fenced(const std::string& why);

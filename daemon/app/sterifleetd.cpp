@@ -3,6 +3,7 @@
 // Exit codes: 0 stopped on request; 2 configuration error; 74 storage failure (systemd restarts it).
 #include <spdlog/spdlog.h>
 
+#include "cluster_daemon.hpp"
 #include "daemon.hpp"
 #include "daemon_command_line.hpp"
 
@@ -12,8 +13,13 @@ int main(int argc, char** argv) {
   if (const int* exit_code = std::get_if<int>(&setup)) return *exit_code;
   auto& [config, policy] = std::get<app::DaemonSetup>(setup);
   try {
-    app::Daemon daemon(std::move(config), std::move(policy));
-    daemon.run();
+    if (config.cluster) {
+      app::ClusterDaemon daemon(std::move(config), std::move(policy));
+      daemon.run();
+    } else {
+      app::Daemon daemon(std::move(config), std::move(policy));
+      daemon.run();
+    }
   } catch (const app::StartError& e) {
     spdlog::critical("{}", e.what());
     return e.exit_code;

@@ -19,8 +19,11 @@ namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = boost::asio::ip::tcp;
 
-HttpResponse http_get(int port, const std::string& target, const std::string& token, std::chrono::milliseconds timeout,
-                      const std::filesystem::path& https_ca) {
+namespace {
+
+HttpResponse exchange_one(int port, bhttp::verb method, const std::string& target, const std::string& body,
+                          const std::string& token, std::chrono::milliseconds timeout,
+                          const std::filesystem::path& https_ca) {
   constexpr const char* loopback = "127.0.0.1";
   // Beast's timeouts work on asynchronous operations only: each step runs async and drives the loop.
   boost::asio::io_context io;
@@ -40,8 +43,13 @@ HttpResponse http_get(int port, const std::string& target, const std::string& to
     out.error = std::string(what) + ": " + ec.message();
     return true;
   };
-  bhttp::request<bhttp::empty_body> request{bhttp::verb::get, target, 11};
+  bhttp::request<bhttp::string_body> request{method, target, 11};
   request.set(bhttp::field::host, loopback);
+  if (method != bhttp::verb::get) {
+    request.set(bhttp::field::content_type, "application/json");
+    request.body() = body;
+    request.prepare_payload();
+  }
   request.set(bhttp::field::connection, "close");
   if (!token.empty()) request.set(bhttp::field::authorization, "Bearer " + token);
   beast::flat_buffer buffer;
@@ -70,6 +78,18 @@ HttpResponse http_get(int port, const std::string& target, const std::string& to
   beast::error_code ignored;
   plain.socket().shutdown(tcp::socket::shutdown_both, ignored);
   return out;
+}
+
+}  // namespace
+
+HttpResponse http_get(int port, const std::string& target, const std::string& token, std::chrono::milliseconds timeout,
+                      const std::filesystem::path& https_ca) {
+  return exchange_one(port, bhttp::verb::get, target, {}, token, timeout, https_ca);
+}
+
+HttpResponse http_post(int port, const std::string& target, const std::string& body, const std::string& token,
+                       std::chrono::milliseconds timeout) {
+  return exchange_one(port, bhttp::verb::post, target, body, token, timeout, {});
 }
 
 }  // namespace sterifleet::testing

@@ -1,6 +1,8 @@
 #include "sterifleet/testing/message_keys.hpp"
 
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -46,6 +48,27 @@ std::map<MessageKey, int> stored_message_keys(const std::filesystem::path& db) {
   return out;
 }
 
+std::map<MessageKey, int> stored_message_keys_in_postgresql(const std::string& url) {
+  std::map<MessageKey, int> out;
+  pqxx::connection connection(url);
+  pqxx::read_transaction tx(connection);
+  for (const auto& row : tx.exec("SELECT device, boot, seq FROM messages WHERE seq IS NOT NULL")) {
+    ++out[MessageKey{row[0].as<std::string>(), row[1].as<std::uint64_t>(), row[2].as<std::uint64_t>()}];
+  }
+  // Parsed here: PostgreSQL's JSON casts fail the whole query on one payload that is not JSON.
+  for (const auto& row : tx.exec("SELECT device, payload FROM quarantine WHERE device IS NOT NULL")) {
+    const auto payload = nlohmann::json::parse(pqxx::binarystring(row[1]).str(), nullptr, false);
+    if (!payload.is_object() || payload.value("device", "") != row[0].as<std::string>()) continue;
+    if (!payload.contains("boot") || !payload["boot"].is_number_unsigned() || !payload.contains("seq") ||
+        !payload["seq"].is_number_unsigned()) {
+      continue;
+    }
+    ++out[MessageKey{row[0].as<std::string>(), payload["boot"].get<std::uint64_t>(),
+                     payload["seq"].get<std::uint64_t>()}];
+  }
+  return out;
+}
+
 std::vector<std::string> lost_or_doubled(const std::vector<MessageKey>& sent, const std::map<MessageKey, int>& stored) {
   std::vector<std::string> out;
   for (const auto& key : sent) {
@@ -64,6 +87,16 @@ std::vector<std::string> wait_until_stored(const std::filesystem::path& db, cons
     auto problems = lost_or_doubled(sent, stored_message_keys(db));
     if (problems.empty() || std::chrono::steady_clock::now() > deadline) return problems;
     std::this_thread::sleep_for(std::chrono::milliseconds{200});
+  }
+}
+
+std::vector<std::string> wait_until_stored_in_postgresql(const std::string& url, const std::vector<MessageKey>& sent,
+                                                         std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto problems = lost_or_doubled(sent, stored_message_keys_in_postgresql(url));
+    if (problems.empty() || std::chrono::steady_clock::now() > deadline) return problems;
+    std::this_thread::sleep_for(std::chrono::milliseconds{500});
   }
 }
 

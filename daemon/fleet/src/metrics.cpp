@@ -2,6 +2,9 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace sterifleet::fleet {
 
 namespace {
@@ -90,6 +93,24 @@ void Metrics::set_open_alerts(const std::string& severity, double count) {
 void Metrics::set_mqtt_connected(bool connected) { mqtt_connected_.Add({}).Set(connected ? 1 : 0); }
 void Metrics::set_ready(bool ready) { ready_.Add({}).Set(ready ? 1 : 0); }
 
-std::string Metrics::render() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
+std::string Metrics::render() const {
+  auto families = registry_->Collect();
+  if (more_) merge_families(families, more_());
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+// The exposition format allows a family name once: series of the same family join it.
+void merge_families(std::vector<prometheus::MetricFamily>& into, std::vector<prometheus::MetricFamily> more) {
+  for (auto& family : more) {
+    const auto same = std::find_if(into.begin(), into.end(),
+                                   [&](const prometheus::MetricFamily& f) { return f.name == family.name; });
+    if (same == into.end()) {
+      into.push_back(std::move(family));
+    } else {
+      same->metric.insert(same->metric.end(), std::make_move_iterator(family.metric.begin()),
+                          std::make_move_iterator(family.metric.end()));
+    }
+  }
+}
 
 }  // namespace sterifleet::fleet

@@ -7,6 +7,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,12 +32,18 @@ class Metrics {
   void set_mqtt_connected(bool connected);
   void set_ready(bool ready);
 
-  /// Prometheus text exposition format.
+  /// Prometheus text exposition format, with what `also_render` gives.
   std::string render() const;
   prometheus::Registry& registry() { return *registry_; }
+  /// For a reader that may outlive these metrics (a cluster daemon collecting a stopped shard's).
+  std::shared_ptr<prometheus::Registry> shared_registry() const { return registry_; }
+  /// More families for render() (a cluster daemon's shards'); a family named like one of these metrics'
+  /// joins it. Set before render() is first called.
+  void also_render(std::function<std::vector<prometheus::MetricFamily>()> more) { more_ = std::move(more); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
+  std::function<std::vector<prometheus::MetricFamily>()> more_;
   prometheus::Family<prometheus::Counter>& messages_;
   prometheus::Family<prometheus::Counter>& duplicates_;
   prometheus::Family<prometheus::Counter>& quarantined_;
@@ -54,5 +61,8 @@ class Metrics {
   prometheus::Histogram* snapshot_locked_histogram_;
   prometheus::Histogram* snapshot_store_histogram_;
 };
+
+/// Appends `more` to `into`, series of a family `into` has joining it.
+void merge_families(std::vector<prometheus::MetricFamily>& into, std::vector<prometheus::MetricFamily> more);
 
 }  // namespace sterifleet::fleet

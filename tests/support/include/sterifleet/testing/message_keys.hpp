@@ -26,11 +26,16 @@ std::vector<MessageKey> read_sent_log(const std::filesystem::path& file);
 /// How many times the store keeps each sequenced key: rows of its message table, and quarantined payloads
 /// that name their topic's device (read-only; the daemon may run).
 std::map<MessageKey, int> stored_message_keys(const std::filesystem::path& db);
+/// The same of a PostgreSQL store (every shard), at a libpq URL.
+std::map<MessageKey, int> stored_message_keys_in_postgresql(const std::string& url);
 /// Sent keys stored zero times or more than once, one sentence each; empty when each is stored exactly once.
 std::vector<std::string> lost_or_doubled(const std::vector<MessageKey>& sent, const std::map<MessageKey, int>& stored);
 /// Polls the store until lost_or_doubled() is empty or `timeout` passes (a daemon may still be catching
 /// up with the broker's queue); returns the last lost_or_doubled().
 std::vector<std::string> wait_until_stored(const std::filesystem::path& db, const std::vector<MessageKey>& sent,
                                            std::chrono::milliseconds timeout);
+
+std::vector<std::string> wait_until_stored_in_postgresql(const std::string& url, const std::vector<MessageKey>& sent,
+                                                         std::chrono::milliseconds timeout);
 
 }  // namespace sterifleet::testing

@@ -1,0 +1,133 @@
+#include "cluster_daemon.hpp"
+
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+#include <thread>
+
+#include "daemon_command_line.hpp"
+#include "notify_actions.hpp"
+
+namespace sterifleet::app {
+
+namespace {
+
+namespace net = boost::asio;
+
+// The API's queries read every shard and write nothing: people's actions go to the shards' owners.
+std::unique_ptr<store::Store> open_front_store(const Config& config) {
+  try {
+    store::migrate_postgresql(config.store_url);
+    return store::open_postgresql(config.store_url, {.writer = std::nullopt, .readers = 4});
+  } catch (const std::exception& e) {
+    throw StartError(exit_storage, std::string("cannot open the PostgreSQL store (store.url): ") + e.what());
+  }
+}
+
+ClusterNodeOptions node_options(const Config& config) {
+  if (!config.audit.receivers.empty()) {
+    // Checked before anything runs: a checkpoint that silently stopped going out would look delivered.
+    throw StartError(exit_config,
+                     "audit.checkpoint_receivers is not supported by a cluster's daemons yet: each daemon appends its "
+                     "checkpoints to its file (audit.checkpoints); remove the key");
+  }
+  return cluster_node_options(config);
+}
+
+}  // namespace
+
+ClusterDaemon::ClusterDaemon(Config config, engine::Policy policy)
+    : config_(std::move(config)),
+      store_(open_front_store(config_)),
+      replicas_({.store_url = config_.store_url, .shards = config_.cluster->shards, .fleet = config_.fleet}, policy),
+      queue_({.url = config_.store_url}),
+      commands_(
+          queue_, [this](const std::string& device) { return replicas_.shard_of_device(device); }, system_now,
+          config_.fleet.max_clock_skew),
+      front_(replicas_, commands_),
+      node_(
+          node_options(config_), policy, [](const std::string& why) { die(why); }, events_),
+      checkpoints_(make_checkpoint_signer(
+          config_, *store_,
+          [this](const std::string& topic, const std::string& payload) { node_.publish_retained(topic, payload); })),
+      checkpoint_timer_(io_),
+      web_(io_, http_options(config_, cluster_notify_actions(config_.notify, *store_, system_now), checkpoints_),
+           front_, *store_, events_, metrics_, [this] { return replicas_.loaded(); }),
+      stop_signals_(io_, SIGINT, SIGTERM),
+      reload_signal_(io_, SIGHUP) {
+  metrics_.also_render([this] { return node_.shard_metrics(); });
+  try {
+    web_.start();
+  } catch (const std::exception& e) {
+    throw StartError(exit_config, "cannot serve HTTP on " + config_.http.listen + ": " + e.what());
+  }
+  await_stop();
+  await_reload();
+}
+
+void ClusterDaemon::await_stop() {
+  stop_signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: handing the shards over and stopping", signal);
+    sd_notify(0, "STOPPING=1");
+    metrics_.set_ready(false);
+    web_.stop();
+    io_.stop();
+  });
+}
+
+// The policy is judged by each shard's owner and replayed by every replica: a reload must reach them all
+// in the journal's order, which this build does not do yet.
+void ClusterDaemon::await_reload() {
+  reload_signal_.async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    spdlog::error(
+        "SIGHUP: a cluster's daemons do not reload the policy yet; the policy in force stays. To change it, stop "
+        "every daemon, change policy.file on each, and start them again");
+    await_reload();
+  });
+}
+
+void ClusterDaemon::schedule_checkpoint() {
+  checkpoint_timer_.expires_after(config_.audit.interval);
+  checkpoint_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    sign_checkpoint("timer");
+    schedule_checkpoint();
+  });
+}
+
+void ClusterDaemon::sign_checkpoint(const char* when) {
+  try {
+    if (checkpoints_.sign_if_grown()) spdlog::info("audit checkpoint signed ({})", when);
+  } catch (const std::exception& e) {
+    spdlog::error("audit checkpoint ({}) not kept: {}", when, e.what());
+  }
+}
+
+void ClusterDaemon::run() {
+  replicas_.start();
+  node_.start();
+  relay_ = std::make_unique<cluster::EventRelay>(config_.store_url, config_.cluster->daemon_id, events_,
+                                                 metrics_.registry());
+  sign_checkpoint("start");
+  schedule_checkpoint();
+  metrics_.set_ready(true);
+  sd_notify(0, "READY=1");
+  const auto& listen = config_.http.listen;
+  spdlog::info("sterifleetd {} running in a cluster of {} shards: broker {}, HTTP {}://{}:{}",
+               config_.cluster->daemon_id, config_.cluster->shards, config_.mqtt.url, web_.tls() ? "https" : "http",
+               listen.substr(0, listen.rfind(':')), web_.port());
+  // A second thread so that one slow HTTP client or long query does not hold up the others.
+  std::jthread second([this] { io_.run(); });
+  io_.run();
+  second.join();
+  node_.stop();
+  relay_.reset();
+  replicas_.stop();
+  sign_checkpoint("stop");
+  spdlog::info("stopped");
+}
+
+}  // namespace sterifleet::app

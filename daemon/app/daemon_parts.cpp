@@ -1,0 +1,66 @@
+#include "daemon_parts.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+#include "daemon_command_line.hpp"
+
+namespace sterifleet::app {
+
+namespace {
+
+constexpr std::size_t min_bootstrap_length = 24;
+
+std::filesystem::path beside_db(const Config& config, const std::string& configured, const char* suffix) {
+  return configured.empty() ? config.db + suffix : configured;
+}
+
+}  // namespace
+
+void die(const std::string& why) {
+  spdlog::critical("{}; stopping", why);
+  spdlog::default_logger()->flush();
+  std::_Exit(exit_storage);  // no unwinding: nothing more may be acknowledged or written
+}
+
+protocol::Timestamp system_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+http::HttpOptions http_options(const Config& config, http::NotifyActions notify, CheckpointSigner& checkpoints) {
+  http::HttpOptions web = config.http;
+  web.notify = std::move(notify);
+  web.sign_checkpoint = [&checkpoints](const store::AuditHead& head) { return checkpoints.sign(head); };
+  if (web.bootstrap_token.empty()) {
+    if (const char* from_env = std::getenv("STERIFLEET_BOOTSTRAP_TOKEN")) web.bootstrap_token = from_env;
+  }
+  // An admin secret short enough to guess would be an open door on a fresh install.
+  if (!web.bootstrap_token.empty() && web.bootstrap_token.size() < min_bootstrap_length) {
+    throw StartError(exit_config, "the bootstrap token (http.bootstrap_token or STERIFLEET_BOOTSTRAP_TOKEN) has " +
+                                      std::to_string(web.bootstrap_token.size()) + " characters; it needs at least " +
+                                      std::to_string(min_bootstrap_length) +
+                                      " (for example: head -c 24 /dev/urandom | base64)");
+  }
+  web.fatal = [](const std::string& why) { die(why); };
+  return web;
+}
+
+CheckpointSigner make_checkpoint_signer(const Config& config, store::Store& store, CheckpointSigner::Publish publish) {
+  const auto key_path = beside_db(config, config.audit.signing_key, "-audit.key");
+  const auto file = beside_db(config, config.audit.checkpoints, "-checkpoints.jsonl");
+  try {
+    auto loaded = crypto::load_or_create_key_file(key_path);
+    const auto key = checkpoint::key_text(loaded.key.public_key());
+    if (loaded.created) {
+      spdlog::warn("made a new audit signing key {} (public key {}, also in {}.pub): give auditors the public key",
+                   key_path.string(), key, key_path.string());
+    }
+    spdlog::info("audit checkpoints signed by key {}, appended to {}", key, file.string());
+    return CheckpointSigner(std::move(loaded.key), file, store, std::move(publish), system_now);
+  } catch (const std::exception& e) {
+    throw StartError(exit_config, "audit.signing_key: " + std::string(e.what()));
+  }
+}
+
+}  // namespace sterifleet::app
