@@ -79,6 +79,19 @@ std::vector<Lease> settled_leases(const std::string& url) {
   throw std::runtime_error("the clinic shards were not all held and committing within a minute");
 }
 
+/// Waits until the three clinics are live (their shards' sessions subscribed): the broker keeps their
+/// messages from then on, whoever holds the shard.
+void wait_until_live(const std::string& url) {
+  const auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < give_up) {
+    pqxx::connection connection(url);
+    pqxx::read_transaction tx(connection);
+    if (tx.exec1("SELECT count(*) FROM clinic_shards WHERE live")[0].as<int>() == kShards - 1) return;
+    std::this_thread::sleep_for(100ms);
+  }
+  throw std::runtime_error("the clinics were not live within a minute");
+}
+
 /// Milliseconds since the epoch of the first commit of `shard` with an epoch after `epoch`; polls.
 long long first_commit_after(const std::string& url, int shard, long long epoch) {
   pqxx::connection connection(url);
@@ -156,6 +169,7 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<Daemon>> daemons;
     for (const auto& id : ids)
       daemons.push_back(std::make_unique<Daemon>(cluster_daemon(daemon_binary, broker, url, id)));
+    wait_until_live(url);
     // 300 msg/s from 300 devices of three clinics, for longer than the rounds can last; killed at the end.
     Simulator load(sim_binary, broker.url(),
                    {"--flood", "300", "--flood-count", "100000000", "--flood-devices", "300", "--publishers", "3",
