@@ -100,6 +100,10 @@ void Daemon::kill() {
   process_.reset();
 }
 
+void Daemon::signal(int sig) {
+  if (process_) process_->signal(sig);
+}
+
 bool Daemon::wait_ready(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -58,6 +58,8 @@ class Daemon {
   std::optional<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds{30});
   /// SIGKILL: no goodbye, nothing flushed.
   void kill();
+  /// Sends `sig` to the running daemon, e.g. SIGSTOP and SIGCONT to pause it as a stalled machine would.
+  void signal(int sig);
   bool running() const { return process_ != nullptr && process_->running(); }
 
   /// Polls /readyz until it answers 200 (true) or `timeout` passes or the process ends (false).
