@@ -202,6 +202,7 @@ void ClusterNode::gained(cluster::HeldLease lease) {
                             .filters = filters_of(lease.shard),
                             .fleet = options_.fleet,
                             .tick = options_.tick,
+                            .stall_limit = options_.timing.ttl - options_.timing.safety_margin,
                             .notify = options_.notify,
                             .dispatch = notify::DispatcherOptions(),
                             .lobby = lease.shard == 0 ? std::optional(options_.map) : std::nullopt};

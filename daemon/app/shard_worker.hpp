@@ -40,6 +40,9 @@ struct ShardWorkerOptions {
   std::vector<std::string> filters;  ///< the shard's clinics' (cluster::ShardMap::topic_filters)
   fleet::FleetOptions fleet;
   std::chrono::milliseconds tick{1000};
+  /// How long the shard's writer may sit inside a transaction before PostgreSQL ends its session: the
+  /// lease's local deadline (ttl - safety margin), past which this daemon is no owner anyway.
+  std::chrono::milliseconds stall_limit{0};
   /// The daemon's [notify]: the shard delivers its own outbox's notifications (none without receivers).
   notify::NotifyConfig notify;
   /// shared_workers: the daemon's sending threads, shared by its shards (count_rows is ignored).

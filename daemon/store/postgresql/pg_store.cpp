@@ -104,8 +104,14 @@ std::unique_ptr<pqxx::connection> connect(const std::string& url, const std::str
   }
 }
 
-// The commit path's statements, prepared once on the writer's connection.
-void prepare_writes(pqxx::connection& db) {
+// Prepares the commit path's statements once on the writer's connection, and limits how long it may sit
+// inside a transaction.
+void prepare_writes(pqxx::connection& db, const ShardWriter& writer) {
+  if (writer.stall_limit.count() > 0) {
+    pqxx::nontransaction setup(db);
+    setup.exec_params("SELECT set_config('idle_in_transaction_session_timeout', $1, false)",
+                      std::to_string(writer.stall_limit.count()));
+  }
   db.prepare("lock_shard", "SELECT 1 FROM shard_state WHERE shard = $1 FOR UPDATE");
   db.prepare("fence",
              "INSERT INTO commits (shard, seq, epoch, owner) "
@@ -190,7 +196,7 @@ PostgresStore::PostgresStore(const std::string& url, const PostgresOptions& opti
     pqxx::work tx(*connection_);
     tx.exec_params0("INSERT INTO shard_state (shard) VALUES ($1) ON CONFLICT (shard) DO NOTHING", writer_->shard);
     tx.commit();
-    prepare_writes(*connection_);
+    prepare_writes(*connection_, *writer_);
   } catch (const pqxx::pqxx_exception&) {
     rethrow_as_store_error("opening the writer of shard " + std::to_string(writer_->shard));
   }
@@ -200,7 +206,7 @@ pqxx::connection& PostgresStore::writer_connection() {
   if (!connection_) {
     auto connection = connect(url_, "writer of shard " + std::to_string(writer_->shard));
     try {
-      prepare_writes(*connection);
+      prepare_writes(*connection, *writer_);
     } catch (const pqxx::pqxx_exception&) {
       rethrow_as_store_error("preparing the writes of shard " + std::to_string(writer_->shard));
     }

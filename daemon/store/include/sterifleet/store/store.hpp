@@ -370,6 +370,10 @@ struct ShardWriter {
   int shard = 0;
   std::int64_t epoch = 0;
   std::string owner;  ///< the daemon's id, as in the lease
+  /// PostgreSQL ends the writer's session when it sits this long inside a transaction (0: never). A
+  /// paused owner's open transaction holds its lease row FOR SHARE, so without a limit the next owner's
+  /// claim would wait for as long as the pause lasts.
+  std::chrono::milliseconds stall_limit{0};
 };
 
 namespace postgresql {
