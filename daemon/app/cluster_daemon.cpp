@@ -13,8 +13,6 @@ namespace sterifleet::app {
 
 namespace {
 
-namespace net = boost::asio;
-
 // The API's queries read every shard and write nothing: people's actions go to the shards' owners.
 std::unique_ptr<store::Store> open_front_store(const Config& config) {
   try {
@@ -37,7 +35,9 @@ ClusterNodeOptions node_options(const Config& config) {
 
 }  // namespace
 
-ClusterDaemon::ClusterDaemon(Config config, engine::Policy policy)
+// The node registers the configured clinics and the replicas open the shards' stores: a clinic the
+// cluster has on another shard is a configuration to fix, a database that fails may come back.
+ClusterDaemon::ClusterDaemon(Config config, engine::Policy policy) try
     : config_(std::move(config)),
       store_(open_front_store(config_)),
       replicas_({.store_url = config_.store_url, .shards = config_.cluster->shards, .fleet = config_.fleet}, policy),
@@ -64,6 +64,10 @@ ClusterDaemon::ClusterDaemon(Config config, engine::Policy policy)
   }
   await_stop();
   await_reload();
+} catch (const cluster::ClusterError& e) {
+  throw StartError(exit_config, std::string("cannot join the cluster: ") + e.what());
+} catch (const store::StoreError& e) {
+  throw StartError(exit_storage, std::string("cannot start on the PostgreSQL store: ") + e.what());
 }
 
 void ClusterDaemon::await_stop() {
