@@ -268,7 +268,10 @@ TEST(Migrate, RefusesAStoreThatIsOpen) {
   EXPECT_EQ(migrate(filled.path(), to, output), migrate_verified) << output;
 }
 
-TEST(Migrate, RefusesAStoreAnotherProcessHasOpen) {
+// Disabled: the child is forked from a process with threads (the PostgreSQL fixture's, the store's) and
+// then opens a store; a lock another thread held at the fork is never released in the child, and the
+// release build hung here once under load. To come back with the child as a program of its own (exec).
+TEST(Migrate, DISABLED_RefusesAStoreAnotherProcessHasOpen) {
   FilledStore filled;
   filled.close();
   int ready[2];
