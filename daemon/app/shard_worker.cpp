@@ -13,13 +13,11 @@ protocol::Timestamp system_now() {
 }
 
 std::unique_ptr<store::Store> open_shard_store(const ShardWorkerOptions& options) {
-  return store::open_postgresql(
-      options.store_url,
-      {.writer = store::ShardWriter{.shard = options.lease.shard,
-                                    .epoch = options.lease.epoch,
-                                    .owner = options.owner,
-                                    .stall_limit = options.stall_limit},
-       .readers = 1});
+  return store::open_postgresql(options.store_url, {.writer = store::ShardWriter{.shard = options.lease.shard,
+                                                                                 .epoch = options.lease.epoch,
+                                                                                 .owner = options.owner,
+                                                                                 .stall_limit = options.stall_limit},
+                                                    .readers = 1});
 }
 
 // Made before the state is rebuilt, as in the single daemon. Throws std::invalid_argument for unusable
