@@ -97,17 +97,9 @@ void ClusterDaemon::schedule_checkpoint() {
   checkpoint_timer_.expires_after(config_.audit.interval);
   checkpoint_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    sign_checkpoint("timer");
+    sign_checkpoint_if_grown(checkpoints_, "timer");
     schedule_checkpoint();
   });
-}
-
-void ClusterDaemon::sign_checkpoint(const char* when) {
-  try {
-    if (checkpoints_.sign_if_grown()) spdlog::info("audit checkpoint signed ({})", when);
-  } catch (const std::exception& e) {
-    spdlog::error("audit checkpoint ({}) not kept: {}", when, e.what());
-  }
 }
 
 void ClusterDaemon::run() {
@@ -115,7 +107,7 @@ void ClusterDaemon::run() {
   node_.start();
   relay_ = std::make_unique<cluster::EventRelay>(config_.store_url, config_.cluster->daemon_id, events_,
                                                  metrics_.registry());
-  sign_checkpoint("start");
+  sign_checkpoint_if_grown(checkpoints_, "start");
   schedule_checkpoint();
   metrics_.set_ready(true);
   sd_notify(0, "READY=1");
@@ -130,7 +122,7 @@ void ClusterDaemon::run() {
   node_.stop();
   relay_.reset();
   replicas_.stop();
-  sign_checkpoint("stop");
+  sign_checkpoint_if_grown(checkpoints_, "stop");
   spdlog::info("stopped");
 }
 

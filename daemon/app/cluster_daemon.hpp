@@ -40,7 +40,6 @@ class ClusterDaemon {
   void await_stop();
   void await_reload();
   void schedule_checkpoint();
-  void sign_checkpoint(const char* when);
 
   // In the order of construction: each part is built from those above it and destroyed before them.
   Config config_;

@@ -165,7 +165,7 @@ void Daemon::run() {
   // First: what the last run stored and did not deliver goes out while the ingest catches up.
   if (notifier_) notifier_->start();
   start_ingest();
-  sign_checkpoint("start");
+  sign_checkpoint_if_grown(checkpoints_, "start");
   metrics_.set_ready(true);
   sd_notify(0, "READY=1");
   const auto& listen = config_.http.listen;
@@ -180,7 +180,7 @@ void Daemon::run() {
   fleet_io_.stop();
   fleet_thread.join();
   if (notifier_) notifier_->stop();
-  sign_checkpoint("stop");
+  sign_checkpoint_if_grown(checkpoints_, "stop");
   checkpoint_senders_.join();
   store_snapshot();
   spdlog::info("stopped");
@@ -229,19 +229,9 @@ void Daemon::schedule_checkpoint() {
   checkpoint_timer_.expires_after(config_.audit.interval);
   checkpoint_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    sign_checkpoint("timer");
+    sign_checkpoint_if_grown(checkpoints_, "timer");
     schedule_checkpoint();
   });
-}
-
-// A checkpoint that cannot be kept is loud but not fatal: the chain itself is intact in the store, and
-// the next one covers everything this one would have.
-void Daemon::sign_checkpoint(const char* when) {
-  try {
-    if (checkpoints_.sign_if_grown()) spdlog::info("audit checkpoint signed ({})", when);
-  } catch (const std::exception& e) {
-    spdlog::error("audit checkpoint ({}) not kept: {}", when, e.what());
-  }
 }
 
 // So that the next start replays nothing.

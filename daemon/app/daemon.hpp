@@ -47,7 +47,6 @@ class Daemon {
   void start_ingest();
   void store_snapshot();
   void schedule_checkpoint();
-  void sign_checkpoint(const char* when);
   void forward_checkpoints();
 
   // In the order of construction: each part is built from those above it and destroyed before them.

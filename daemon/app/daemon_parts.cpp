@@ -62,5 +62,12 @@ CheckpointSigner make_checkpoint_signer(const Config& config, store::Store& stor
     throw StartError(exit_config, "audit.signing_key: " + std::string(e.what()));
   }
 }
+void sign_checkpoint_if_grown(CheckpointSigner& checkpoints, const char* when) {
+  try {
+    if (checkpoints.sign_if_grown()) spdlog::info("audit checkpoint signed ({})", when);
+  } catch (const std::exception& e) {
+    spdlog::error("audit checkpoint ({}) not kept: {}", when, e.what());
+  }
+}
 
 }  // namespace sterifleet::app

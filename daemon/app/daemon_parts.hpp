@@ -32,4 +32,9 @@ http::HttpOptions http_options(const Config& config, http::NotifyActions notify,
 /// and publishing with `publish`; throws StartError.
 CheckpointSigner make_checkpoint_signer(const Config& config, store::Store& store, CheckpointSigner::Publish publish);
 
+/// Signs a checkpoint of the store's head unless the last one is of it, saying so in the log. A
+/// checkpoint that cannot be kept is loud but not fatal: the chain itself is intact in the store, and
+/// the next one covers everything this one would have.
+void sign_checkpoint_if_grown(CheckpointSigner& checkpoints, const char* when);
+
 }  // namespace sterifleet::app
