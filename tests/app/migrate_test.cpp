@@ -2,11 +2,10 @@
 // clinics, alerts, a manual reprocessing, tokens, quarantined messages, notifications) is copied into a
 // cluster's database, checked there, and the copy refuses what it must.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <pqxx/pqxx>
 #include <sstream>
+#include <thread>
 
 #include "migrate_command.hpp"
 #include "sterifleet/checkpoint/checkpoint.hpp"
@@ -18,6 +17,7 @@
 #include "sterifleet/testing/postgres.hpp"
 #include "sterifleet/testing/sqlite_file.hpp"
 #include "sterifleet/testing/subprocess.hpp"
+#include "store_migration.hpp"
 
 namespace sterifleet::app {
 namespace {
@@ -268,39 +268,35 @@ TEST(Migrate, RefusesAStoreThatIsOpen) {
   EXPECT_EQ(migrate(filled.path(), to, output), migrate_verified) << output;
 }
 
-// Disabled: the child is forked from a process with threads (the PostgreSQL fixture's, the store's) and
-// then opens a store; a lock another thread held at the fork is never released in the child, and the
-// release build hung here once under load. To come back with the child as a program of its own (exec).
-TEST(Migrate, DISABLED_RefusesAStoreAnotherProcessHasOpen) {
+TEST(Migrate, RefusesAStoreAnotherProcessHasOpen) {
   FilledStore filled;
   filled.close();
-  int ready[2];
-  int release[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  ASSERT_EQ(::pipe(release), 0);
-  const pid_t writer = ::fork();
-  ASSERT_GE(writer, 0);
-  if (writer == 0) {  // a daemon's store, open until the test lets go (closes its end of `release`)
-    ::close(ready[0]);
-    ::close(release[1]);
-    auto store = store::open_sqlite(filled.path());
-    char byte = 1;
-    if (::write(ready[1], &byte, 1) != 1 || ::read(release[0], &byte, 1) < 0) ::_exit(1);
-    store.reset();
-    ::_exit(0);
+  // Another program with the file open, as a running daemon has it: Python's sqlite3 module, reading
+  // and then waiting, so that its connection (and its lock on the WAL index) stays.
+  testing::TempDir logs;
+  testing::Subprocess holder({"python3", "-c",
+                              "import sqlite3, sys, time\n"
+                              "db = sqlite3.connect(sys.argv[1])\n"
+                              "db.execute('SELECT count(*) FROM messages').fetchall()\n"
+                              "time.sleep(120)\n",
+                              filled.path()},
+                             logs.path() / "out", logs.path() / "err");
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool held = false;
+  while (!held && holder.running() && std::chrono::steady_clock::now() < until) {
+    try {
+      refuse_open_sqlite(filled.path());
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } catch (const MigrationRefused&) {
+      held = true;
+    }
   }
-  ::close(ready[1]);
-  ::close(release[0]);
-  char byte = 0;
-  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ASSERT_TRUE(held) << "the holder never opened the store: " << holder.stderr_text();
   const auto to = testing::shared_postgres().fresh_database("migrate_other");
   std::string output;
   EXPECT_EQ(migrate(filled.path(), to, output), migrate_refused) << output;
-  EXPECT_NE(output.find("is open in process " + std::to_string(writer)), std::string::npos) << output;
-  ::close(release[1]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(writer, &status, 0), writer);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the writer process ended with status " << status;
+  EXPECT_NE(output.find("is open in process " + std::to_string(holder.pid())), std::string::npos) << output;
+  holder.kill();
   EXPECT_EQ(pg_integer(to, "SELECT count(*) FROM pg_tables WHERE tablename = 'messages'"), 0);
 }
 
