@@ -1,4 +1,6 @@
 // device.used_without_reprocessing, device.sterility_expired and the locks they cause.
+#include <nlohmann/json.hpp>
+
 #include "fleet_fixture.hpp"
 
 namespace sterifleet::engine::testing {
@@ -89,6 +91,59 @@ TEST_F(Reprocessing, UsedWithoutReprocessing_InterruptedSessionCountsAsUse) {
   start("PEN-1", "S1", 10);
   start("PEN-1", "S2", 30);  // no end for S1
   EXPECT_EQ(alerts(RuleId::used_without_reprocessing).size(), 1u);
+}
+
+// A start the codec refuses (here an expiry that is not a date) is never judged, but its session's end
+// still says that the pen was used until then: the next session needs a reprocessing after that end.
+class UnjudgedSession : public Reprocessing {
+ protected:
+  void refused_start(const std::string& session, double minute) {
+    auto payload =
+        nlohmann::json::parse(this->payload("PEN-1", session_start(session, cartridge("CRT-" + session)), minute));
+    payload["body"]["cartridge"]["expires"] = "10/2028";
+    ASSERT_EQ(receive("PEN-1", "event", payload.dump(), minute).disposition, Disposition::quarantined);
+  }
+  void SetUp() override {
+    Reprocessing::SetUp();
+    start("PEN-1", "S1", 10);
+    end("PEN-1", "S1", 40);
+    cycle("STER-1", steam("C1", {"PEN-1"}), 50);
+    refused_start("S2", 60);
+  }
+};
+
+TEST_F(UnjudgedSession, ItsEndMakesThePenNeedReprocessing_AndTheNextSessionWithoutOneFires) {
+  end("PEN-1", "S2", 80);
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::needs_reprocessing);
+  start("PEN-1", "S3", 100);
+  const auto fired = alerts(RuleId::used_without_reprocessing);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].episode.opened_at, at_minute(100));
+}
+
+TEST_F(UnjudgedSession, ItsEndArrivingAfterTheNextStart_StillFires) {
+  start("PEN-1", "S3", 100);
+  EXPECT_TRUE(alerts(RuleId::used_without_reprocessing).empty());
+  end("PEN-1", "S2", 80);
+  const auto fired = alerts(RuleId::used_without_reprocessing);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].episode.opened_at, at_minute(100));
+}
+
+TEST_F(UnjudgedSession, ItsEndCompactedAway_StillBoundsTheNextSession) {
+  end("PEN-1", "S2", 80);
+  engine_.compact(at_minute(90));
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::needs_reprocessing);
+  start("PEN-1", "S3", 100);
+  EXPECT_EQ(alerts(RuleId::used_without_reprocessing).size(), 1u);
+}
+
+TEST_F(UnjudgedSession, ACycleAfterItsEnd_KeepsTheNextSessionQuiet) {
+  end("PEN-1", "S2", 80);
+  cycle("STER-1", steam("C2", {"PEN-1"}), 90);
+  EXPECT_EQ(device("PEN-1").hygiene, Hygiene::ready);
+  start("PEN-1", "S3", 100);
+  EXPECT_TRUE(alerts(RuleId::used_without_reprocessing).empty());
 }
 
 TEST_F(Reprocessing, UsedWithoutReprocessing_DeduplicatesWhileOpen) {

@@ -33,7 +33,17 @@ void Engine::Impl::compact(Timestamp cut) {
   }
   compact_cycles(cut);
   for (auto& [id, c] : clinics) compact_cartridges(c, id, cut);
-  std::erase_if(orphan_ends, [&](const auto& entry) { return entry.second.ts < cut; });
+  std::erase_if(orphan_ends, [&](const auto& entry) {
+    if (entry.second.ts >= cut) return false;
+    // A use of the pen before the horizon, kept as the sessions compacted away are: by their last end.
+    DeviceRecord* pen = find_device(DeviceId{entry.first.substr(0, entry.first.find('/'))});
+    if (pen == nullptr) return true;
+    if (!pen->sessions.empty() && pen->sessions.front().started <= entry.second.ts) return false;
+    if (!pen->compacted_last_end || *pen->compacted_last_end < entry.second.ts) {
+      pen->compacted_last_end = entry.second.ts;
+    }
+    return true;
+  });
   for (auto& [key, results] : orphan_bis) {
     std::erase_if(results, [&](const auto& bi) { return bi.second.ts < cut; });
   }

@@ -47,7 +47,7 @@ struct TouchedSession {
   std::size_t audit_record;  ///< index in the run's audit records
 };
 
-struct OrphanEnd {  ///< a session.end whose start has not arrived yet (it comes by replay)
+struct OrphanEnd {  ///< a session.end whose start was refused or has not arrived yet (it comes by replay)
   Timestamp ts;
   protocol::SessionEnd end;
 };
@@ -116,6 +116,8 @@ class Engine::Impl {
   void on_cartridge_change(DeviceRecord& pen, const protocol::CartridgeId& cartridge, bool removed,
                            const protocol::Envelope& env, Run& run);
   void on_telemetry(DeviceRecord& pen, const protocol::Telemetry& telemetry, const protocol::Envelope& env, Run& run);
+  /// The times of the pen's session ends whose start was never judged (orphan_ends), ascending.
+  std::vector<Timestamp> unmatched_ends(const DeviceRecord& pen) const;
   /// Re-derives hygiene and each session's clearance. A session whose clearance changes gets an audit
   /// record of its own, except the `touched` one: its start or end was just audited, that record gets
   /// the clearance, and it is reported even if its clearance did not change.

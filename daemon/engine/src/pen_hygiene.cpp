@@ -1,5 +1,7 @@
 #include "pen_hygiene.hpp"
 
+#include <algorithm>
+
 namespace sterifleet::engine {
 
 namespace {
@@ -8,8 +10,9 @@ using protocol::format_timestamp;
 
 class HygieneFold {
  public:
-  HygieneFold(const DeviceRecord& pen, Timestamp clock, Seconds shelf_life)
-      : pen_(pen), facts_(pen.reprocessings), clock_(clock), shelf_life_(shelf_life) {}
+  HygieneFold(const DeviceRecord& pen, const std::vector<Timestamp>& unmatched_ends, Timestamp clock,
+              Seconds shelf_life)
+      : pen_(pen), facts_(pen.reprocessings), unmatched_ends_(unmatched_ends), clock_(clock), shelf_life_(shelf_life) {}
 
   HygieneDerivation run() {
     out_.clearance.resize(pen_.sessions.size());
@@ -21,6 +24,20 @@ class HygieneFold {
   }
 
  private:
+  static std::optional<Timestamp> later(std::optional<Timestamp> a, std::optional<Timestamp> b) {
+    if (!a) return b;
+    if (!b) return a;
+    return std::max(*a, *b);
+  }
+
+  // A session whose end came but whose start was never judged (refused, or still to come) was a use of
+  // the pen all the same: a reprocessing must follow its end before the next session.
+  std::optional<Timestamp> unmatched_end_before(Timestamp t) const {
+    const auto after = std::lower_bound(unmatched_ends_.begin(), unmatched_ends_.end(), t);
+    if (after == unmatched_ends_.begin()) return std::nullopt;
+    return *std::prev(after);
+  }
+
   // The session that ended most recently before `index` bounds the window a reprocessing must fall in.
   // An unended session is taken to end when the next one starts (the pen was interrupted).
   std::optional<Timestamp> end_of(std::size_t index) const {
@@ -58,9 +75,10 @@ class HygieneFold {
 
   void visit_session(std::size_t i) {
     const auto& session = pen_.sessions[i];
-    const auto previous_end = i == 0 ? pen_.compacted_last_end : end_of(i - 1);
+    const auto previous_end =
+        later(i == 0 ? pen_.compacted_last_end : end_of(i - 1), unmatched_end_before(session.started));
     bool clean = false;
-    if (i == 0 && !pen_.compacted_last_end) {
+    if (i == 0 && !previous_end) {
       clean = unused_pen_clean(session.started);
       const auto fact = valid_between(std::nullopt, session.started);
       out_.clearance[i] = fact ? facts_[*fact].cycle_key : clean ? "first use" : "";
@@ -155,17 +173,23 @@ class HygieneFold {
   }
 
   Hygiene current_state() const {
-    if (pen_.sessions.empty() && pen_.compacted_last_end) {
-      return valid_between(pen_.compacted_last_end, clock_) ? Hygiene::ready : Hygiene::needs_reprocessing;
+    const auto last_unmatched =
+        unmatched_ends_.empty() ? std::nullopt : std::optional<Timestamp>(unmatched_ends_.back());
+    std::optional<Timestamp> last_end;
+    if (pen_.sessions.empty()) {
+      last_end = later(pen_.compacted_last_end, last_unmatched);
+      if (!last_end) return unused_pen_clean(clock_) ? Hygiene::ready : Hygiene::needs_reprocessing;
+    } else {
+      const auto& last = pen_.sessions.back();
+      if (!last.ended) return Hygiene::in_use;
+      last_end = later(last.ended, last_unmatched);
     }
-    if (pen_.sessions.empty()) return unused_pen_clean(clock_) ? Hygiene::ready : Hygiene::needs_reprocessing;
-    const auto& last = pen_.sessions.back();
-    if (!last.ended) return Hygiene::in_use;
-    return valid_between(last.ended, std::max(clock_, *last.ended)) ? Hygiene::ready : Hygiene::needs_reprocessing;
+    return valid_between(last_end, std::max(clock_, *last_end)) ? Hygiene::ready : Hygiene::needs_reprocessing;
   }
 
   const DeviceRecord& pen_;
   const std::vector<ReprocessingFact>& facts_;
+  const std::vector<Timestamp>& unmatched_ends_;
   Timestamp clock_;
   Seconds shelf_life_;
   HygieneDerivation out_;
@@ -175,8 +199,9 @@ class HygieneFold {
 
 }  // namespace
 
-HygieneDerivation derive_hygiene(const DeviceRecord& pen, Timestamp clinic_clock, Seconds shelf_life) {
-  return HygieneFold(pen, clinic_clock, shelf_life).run();
+HygieneDerivation derive_hygiene(const DeviceRecord& pen, const std::vector<Timestamp>& unmatched_ends,
+                                 Timestamp clinic_clock, Seconds shelf_life) {
+  return HygieneFold(pen, unmatched_ends, clinic_clock, shelf_life).run();
 }
 
 }  // namespace sterifleet::engine

@@ -20,7 +20,9 @@ struct HygieneDerivation {
   std::vector<std::string> clearance;
 };
 
+/// `unmatched_ends`: the pen's session ends whose start was never judged, ascending; each was a use.
 /// `shelf_life` zero means event-related sterility (no time limit).
-HygieneDerivation derive_hygiene(const DeviceRecord& pen, Timestamp clinic_clock, Seconds shelf_life);
+HygieneDerivation derive_hygiene(const DeviceRecord& pen, const std::vector<Timestamp>& unmatched_ends,
+                                 Timestamp clinic_clock, Seconds shelf_life);
 
 }  // namespace sterifleet::engine

@@ -87,6 +87,8 @@ void Engine::Impl::on_session_end(DeviceRecord& pen, const protocol::SessionEnd&
   const auto found = pen.session_index.find(end.session);
   if (found == pen.session_index.end()) {
     orphan_ends[subject] = OrphanEnd{ts, end};
+    // Its start was refused or is late: the pen was in use all the same, until now.
+    rederive_pen(pen, run, message_key(env));
     return;
   }
   SessionRecord& session = pen.sessions[found->second];
@@ -142,10 +144,20 @@ void Engine::Impl::rederive_cartridge(const ClinicId& clinic_id, const protocol:
   alerts.reconcile(clinic_id, RuleId::cartridge_overused, id.str(), std::move(episodes.overused), ctx);
 }
 
+std::vector<Timestamp> Engine::Impl::unmatched_ends(const DeviceRecord& pen) const {
+  std::vector<Timestamp> out;
+  const std::string prefix = pen.id.str() + "/";
+  for (const auto& [subject, orphan] : orphan_ends) {
+    if (subject.starts_with(prefix)) out.push_back(orphan.ts);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void Engine::Impl::rederive_pen(DeviceRecord& pen, Run& run, const std::string& cause,
                                 std::optional<TouchedSession> touched) {
   ClinicRecord& c = clinic(pen.clinic);
-  auto derived = derive_hygiene(pen, c.clock, policy.shelf_life);
+  auto derived = derive_hygiene(pen, unmatched_ends(pen), c.clock, policy.shelf_life);
   const auto ctx = context(run);
   alerts.reconcile(pen.clinic, RuleId::used_without_reprocessing, pen.id.str(),
                    std::move(derived.used_without_reprocessing), ctx, pen.compacted_before);
