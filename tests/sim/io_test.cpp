@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "options.hpp"
 #include "pacer.hpp"
 #include "state_store.hpp"
 #include "sterifleet/testing/subprocess.hpp"
@@ -36,6 +37,16 @@ TEST(Pacer, AfterTheFastForward_TimeRunsAtSpeedOne) {
   EXPECT_EQ(pacer.sim_time(w0 + 11s), t0 + 1h + 10s);
 }
 
+// A backfill as fast as possible, then real time (the demo: yesterday at once, then live).
+TEST(Pacer, SpeedZeroThenFollow_TheClockIsTheLastActionThenRunsWithTheWall) {
+  Pacer pacer(0.0, t0, t0 + 24h, w0);
+  pacer.released(t0 + 10h, w0 + 2s);
+  EXPECT_EQ(pacer.sim_time(w0 + 3s), t0 + 10h) << "fast: where the actions are";
+  pacer.released(t0 + 24h + 1s, w0 + 5s);
+  EXPECT_EQ(pacer.sim_time(w0 + 65s), t0 + 24h + 61s) << "past the fast part: with the wall";
+  EXPECT_EQ(pacer.release_time(t0 + 24h + 31s), w0 + 35s);
+}
+
 TEST(Pacer, Hold_SlowsSimulatedTimeSoTheReconnectComesAfterTheWallMinimum) {
   Pacer pacer(0.0, t0, t0 + 24h, w0);
   pacer.hold(t0, t0 + 600s, 25s, w0);
@@ -57,6 +68,20 @@ TEST(Pacer, Hurry_IgnoresTheSpeedButKeepsHolds) {
   pacer.hold(t0, t0 + 100s, 10s, w0);
   EXPECT_EQ(pacer.release_time(t0 + 50s, true), w0 + 5s);
   EXPECT_EQ(pacer.release_time(t0 + 200s, true), w0 + 10s);
+}
+
+TEST(Options, Resume_StartsWhereThePreviousRunEnded_UpToNow) {
+  const auto now = t0 + 48h;
+  Options options;
+  options.days = 1;
+  options.resume = true;
+  const auto resumed = scenario_config(options, now, now - 2h);
+  EXPECT_EQ(resumed.start, now - 2h);
+  EXPECT_EQ(resumed.end, now);
+  EXPECT_EQ(scenario_config(options, now, now - 72h).start, now - 24h) << "an older end: the whole day";
+  EXPECT_EQ(scenario_config(options, now, std::nullopt).start, now - 24h);
+  options.resume = false;
+  EXPECT_EQ(scenario_config(options, now, now - 2h).start, now - 24h);
 }
 
 TEST(StateStore, BootCounters_SurviveARestartAndTheFileIsReplacedWhole) {

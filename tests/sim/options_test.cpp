@@ -5,10 +5,12 @@
 // lacks a device's certificate.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/sim/rules.hpp"
@@ -116,6 +118,47 @@ TEST(SimOptions, StateDir_ASecondRunContinuesEveryDevicesBootCounterAndSeqRestar
       EXPECT_TRUE(keys.insert(device + " " + boot + " " + seq).second) << line;
     }
   }
+}
+
+// The demo's simulator: the last hours as fast as the broker takes them, then real time; stopped while
+// it waits for the next real-time action, it ends at once, and the next run with --resume starts where
+// this one's last message was, so no device's history is told twice.
+TEST(SimOptions, FollowThenStopped_EndsAtOnce_AndResumeStartsWhereItEnded) {
+  Mosquitto broker;
+  TempDir dir("sterifleet-sim-resume");
+  const auto state = dir.path() / "state";
+  const std::vector<std::string> args{STERIFLEET_SIM_PATH,
+                                      "--broker",
+                                      broker.url(),
+                                      "--state-dir",
+                                      state.string(),
+                                      "--clinics",
+                                      "1",
+                                      "--pens",
+                                      "1",
+                                      "--sterilizers",
+                                      "1",
+                                      "--days",
+                                      "0.05",
+                                      "--speed",
+                                      "0",
+                                      "--follow",
+                                      "--resume"};
+  Subprocess first(args, dir.path() / "first.out", dir.path() / "first.err");
+  std::this_thread::sleep_for(3s);
+  first.signal(SIGTERM);
+  const auto status = first.wait(10s);
+  ASSERT_EQ(status.value_or(-1), 0) << "it waited for the real clock instead of ending: " << first.stderr_text();
+  const auto saved = nlohmann::json::parse(std::ifstream(state / "sterifleet-sim.state.json"));
+  ASSERT_TRUE(saved.contains("last_end")) << saved.dump();
+
+  Subprocess second(args, dir.path() / "second.out", dir.path() / "second.err");
+  std::this_thread::sleep_for(2s);
+  second.signal(SIGTERM);
+  ASSERT_EQ(second.wait(10s).value_or(-1), 0) << second.stderr_text();
+  const auto log = second.stderr_text() + second.stdout_text();
+  EXPECT_NE(log.find(saved.at("last_end").get<std::string>() + " to "), std::string::npos) << log;
+  EXPECT_EQ(log.find("overlap"), std::string::npos) << log;
 }
 
 TEST(SimOptions, FloodAtAFixedRate_NeverRunsAheadOfIt) {

@@ -102,6 +102,7 @@ class Driver {
   Wall stop_progress_{};  ///< while stopping: the last acknowledgement (or the stop itself)
   std::uint64_t stop_acknowledged_ = 0;
   protocol::Timestamp last_action_{};
+  protocol::Timestamp caught_up_{};  ///< stopped while following: the real time the run had reached
   Wall last_progress_{};
   std::uint64_t published_ = 0;
   std::size_t injected_written_ = 0;

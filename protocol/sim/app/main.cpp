@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     }
 
     const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-    auto config = sim::scenario_config(options, now);
+    auto config = sim::scenario_config(options, now, state.last_end());
     config.boots = state.boots();
     if (state.last_end() && config.start < *state.last_end()) {
       spdlog::warn(

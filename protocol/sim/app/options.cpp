@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #pragma GCC diagnostic pop
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -27,6 +28,9 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--start", o.start, "simulated start, RFC 3339 UTC (default: now - days, so the run ends near now)");
   app.add_flag("--follow", o.follow, "after the simulated days, continue in real time until SIGINT/SIGTERM");
+  app.add_flag("--resume", o.resume,
+               "start where the previous run of this --state-dir ended, if that is later than the start (the "
+               "days up to now, no device's history told twice)");
   app.add_option("--seed", o.seed, "random seed: the same seed gives the same run");
   app.add_option("--state-dir", o.state_dir, "where boot counters persist (default $XDG_STATE_HOME/sterifleet-sim)");
   app.add_option("--qos", o.qos, "QoS of birth, event and telemetry publishes (status is always 1)")
@@ -82,7 +86,8 @@ std::string default_state_dir() {
   return ".sterifleet-sim";
 }
 
-ScenarioConfig scenario_config(const Options& o, protocol::Timestamp now) {
+ScenarioConfig scenario_config(const Options& o, protocol::Timestamp now,
+                               std::optional<protocol::Timestamp> previous_end) {
   ScenarioConfig config;
   config.clinics = o.clinics;
   config.pens = o.pens;
@@ -97,6 +102,10 @@ ScenarioConfig scenario_config(const Options& o, protocol::Timestamp now) {
     config.start = *start;
   }
   config.end = config.start + span;
+  if (o.resume && previous_end && *previous_end > config.start) {
+    config.start = *previous_end;
+    config.end = std::max(config.end, config.start);
+  }
   if (config.end > now + std::chrono::minutes{1}) {
     throw std::invalid_argument("the simulated days would end in the future (" +
                                 protocol::format_timestamp(config.end) +

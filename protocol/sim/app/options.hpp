@@ -19,6 +19,7 @@ struct Options {
   double speed = 60.0;
   std::string start;  ///< RFC 3339; empty: now - days
   bool follow = false;
+  bool resume = false;  ///< start where the state directory's previous run ended, when that is later
   std::uint64_t seed = 1;
   std::string state_dir;
   int qos = 1;
@@ -48,8 +49,10 @@ struct Options {
 /// Parses argv; returns the exit status to use when parsing ended the program (--help, an error).
 std::optional<int> parse_options(int argc, char** argv, Options& options);
 
-/// The scenario configuration for a run starting at wall-clock `now`; throws std::invalid_argument.
-ScenarioConfig scenario_config(const Options& options, protocol::Timestamp now);
+/// The scenario configuration for a run starting at wall-clock `now`; `previous_end`: where the state
+/// directory's previous run ended (what --resume starts from). Throws std::invalid_argument.
+ScenarioConfig scenario_config(const Options& options, protocol::Timestamp now,
+                               std::optional<protocol::Timestamp> previous_end = std::nullopt);
 
 /// The default state directory: $XDG_STATE_HOME/sterifleet-sim or ~/.local/state/sterifleet-sim.
 std::string default_state_dir();

@@ -42,7 +42,10 @@ Pacer::Wall Pacer::release_time(protocol::Timestamp at, bool hurry) const {
 }
 
 void Pacer::released(protocol::Timestamp at, Wall now) {
-  if (now > base_release(at) + Ms{20} && at > anchor_sim_) {
+  // As fast as possible, the fast part ends when its last action is carried out: real time counts from
+  // the first action after it, wherever the wall clock then is.
+  const bool leaves_fast_part = speed_ <= 0.0 && anchor_sim_ < speed_change_ && at >= speed_change_;
+  if ((now > base_release(at) + Ms{20} || leaves_fast_part) && at > anchor_sim_) {
     anchor_sim_ = at;
     anchor_wall_ = now;
   }
@@ -56,7 +59,10 @@ void Pacer::hold(protocol::Timestamp from, protocol::Timestamp until, std::chron
 protocol::Timestamp Pacer::sim_time(Wall now) const {
   if (now <= anchor_wall_) return anchor_sim_;
   const auto elapsed = now - anchor_wall_;
-  if (speed_ <= 0.0) return anchor_sim_;
+  if (speed_ <= 0.0) {
+    // Fast: the clock is the last action carried out. Past the fast part: real time from there.
+    return anchor_sim_ < speed_change_ ? anchor_sim_ : anchor_sim_ + std::chrono::duration_cast<Ms>(elapsed);
+  }
   const auto to_change = speed_change_ > anchor_sim_ ? scaled(speed_change_ - anchor_sim_, speed_) : Wall::duration{0};
   if (elapsed <= to_change) {
     const auto sim = std::chrono::duration<double, std::nano>(elapsed).count() * speed_;
