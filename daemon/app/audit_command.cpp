@@ -10,6 +10,7 @@
 #include "sterifleet/checkpoint/checkpoint_file.hpp"
 #include "sterifleet/checkpoint/history.hpp"
 #include "sterifleet/store/store.hpp"
+#include "store_url.hpp"
 
 namespace sterifleet::app {
 
@@ -137,9 +138,11 @@ bool print_history(std::ostream& out, store::Store& store, const store::AuditVer
 }  // namespace
 
 int audit_verify(const AuditVerifyOptions& options, std::ostream& out) {
-  const auto& db = options.db_path;
+  const bool postgresql = is_postgresql_url(options.db_path);
+  // A cluster's URL may hold a password: it is shown masked, in the report and in every error.
+  const std::string db = postgresql ? masked(options.db_path, options.db_path) : options.db_path;
   std::error_code error;
-  if (!std::filesystem::is_regular_file(db, error)) {
+  if (!postgresql && !std::filesystem::is_regular_file(db, error)) {
     out << "cannot verify " << db << ": no such file\n";
     return audit_unreadable;
   }
@@ -153,7 +156,8 @@ int audit_verify(const AuditVerifyOptions& options, std::ostream& out) {
   try {
     store::SqliteOptions sqlite;
     sqlite.read_only = true;
-    const auto store = store::open_sqlite(db, sqlite);
+    // Without a writer, a PostgreSQL store only reads: the whole cluster's trail, every shard's records.
+    const auto store = store::open_store(options.db_path, sqlite);
     const auto started = std::chrono::steady_clock::now();
     const auto result = store->verify_audit();
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
@@ -163,7 +167,7 @@ int audit_verify(const AuditVerifyOptions& options, std::ostream& out) {
     if (!result.intact || differs) return audit_altered;
     return checkpoints.refused.empty() && !checkpoints.trusted.empty() ? audit_intact : audit_checkpoint_refused;
   } catch (const store::StoreError& e) {
-    out << "cannot verify " << db << ": " << e.what() << '\n';
+    out << "cannot verify " << db << ": " << masked(e.what(), options.db_path) << '\n';
     return audit_unreadable;
   }
 }

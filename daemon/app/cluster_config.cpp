@@ -12,43 +12,16 @@
 #include <utility>
 #include <vector>
 
+#include "store_url.hpp"
+
 namespace sterifleet::app {
 
 namespace {
 
-// The password in a URI's user info and in a password= parameter, which no message may show.
-std::vector<std::string_view> passwords_in(std::string_view url) {
-  std::vector<std::string_view> passwords;
-  const auto authority_start = url.find("://") + 3;
-  const auto authority = url.substr(authority_start, url.find_first_of("/?", authority_start) - authority_start);
-  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-    if (const auto colon = authority.substr(0, at).find(':'); colon != std::string_view::npos) {
-      passwords.push_back(authority.substr(colon + 1, at - colon - 1));
-    }
-  }
-  for (auto at = url.find("password="); at != std::string_view::npos; at = url.find("password=", at + 1)) {
-    const auto start = at + std::string_view("password=").size();
-    passwords.push_back(url.substr(start, url.find('&', start) - start));
-  }
-  return passwords;
-}
-
-std::string masked(std::string message, std::string_view url) {
-  for (const auto password : passwords_in(url)) {
-    if (password.empty()) continue;
-    constexpr std::string_view mask = "***";
-    for (auto at = message.find(password); at != std::string::npos; at = message.find(password, at + mask.size())) {
-      message.replace(at, password.size(), mask);
-    }
-  }
-  while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) message.pop_back();
-  return message;
-}
-
 void check_store_url(const std::string& url) {
   if (url.empty()) return;
   // The URL is not repeated: whatever it is, it may hold a password.
-  if (!url.starts_with("postgresql://") && !url.starts_with("postgres://")) {
+  if (!is_postgresql_url(url)) {
     throw std::runtime_error(
         "store.url must be empty (the SQLite file store.db) or a PostgreSQL URI starting with postgresql://");
   }

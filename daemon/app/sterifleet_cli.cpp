@@ -115,7 +115,10 @@ int main(int argc, char** argv) {
       "verify",
       "Recompute the chain and name the first altered record; with checkpoints, prove the store still holds the "
       "history they signed (exit 0 intact, 1 altered, 2 unreadable input, 3 a checkpoint refused)");
-  verify->add_option("--db", audit_options.db_path, "the daemon's SQLite store")->capture_default_str();
+  verify
+      ->add_option("--db", audit_options.db_path,
+                   "the daemon's SQLite store, or a cluster's PostgreSQL URL (postgresql://...)")
+      ->capture_default_str();
   verify->add_option("--checkpoint", audit_options.checkpoint_files,
                      "a file of saved checkpoints, one a line (repeatable)");
   verify->add_option("--public-key", audit_options.public_key_file,

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "audit_command.hpp"
 #include "migrate_command.hpp"
 #include "sterifleet/checkpoint/checkpoint.hpp"
 #include "sterifleet/checkpoint/history.hpp"
@@ -254,6 +255,41 @@ TEST(Migrate, CopiesEveryTableSplitByClinicAndVerifies) {
   EXPECT_NE(output.find("already holds data (messages: " + std::to_string(messages) + " rows"), std::string::npos)
       << output;
   EXPECT_EQ(pg_integer(to, "SELECT count(*) FROM messages"), messages);
+}
+
+// `sterifleet audit verify --db postgresql://...`: the cluster's whole trail, checked as the SQLite one is,
+// and the URL's password never in what it prints.
+TEST(Migrate, AuditVerifyOfTheCopy_IsIntact_NamesARecordChangedSince_AndNeverShowsThePassword) {
+  FilledStore filled;
+  filled.close();
+  const auto to = testing::shared_postgres().fresh_database("migrate_verify");
+  std::string output;
+  ASSERT_EQ(migrate(filled.path(), to, output), migrate_verified) << output;
+  // The test server trusts local connections, so a password in the URL changes nothing but what is shown.
+  auto with_password = to;
+  ASSERT_NE(with_password.find("postgres@"), std::string::npos) << to;
+  with_password.replace(with_password.find("postgres@"), 9, "postgres:s3cret-pw@");
+  std::ostringstream intact;
+  EXPECT_EQ(audit_verify({with_password, {}, std::nullopt}, intact), audit_intact) << intact.str();
+  EXPECT_NE(intact.str().find(": intact"), std::string::npos) << intact.str();
+
+  {
+    pqxx::connection db(to);
+    pqxx::work tx(db);
+    tx.exec0("UPDATE audit SET action = 'erased' WHERE chain = 'fleet' AND seq = 3");
+    tx.commit();
+  }
+  std::ostringstream altered;
+  EXPECT_EQ(audit_verify({with_password, {}, std::nullopt}, altered), audit_altered) << altered.str();
+  EXPECT_NE(altered.str().find("first bad record: 3"), std::string::npos) << altered.str();
+
+  auto elsewhere = with_password;
+  elsewhere.replace(elsewhere.rfind('/') + 1, std::string::npos, "no_such_database");
+  std::ostringstream unreadable;
+  EXPECT_EQ(audit_verify({elsewhere, {}, std::nullopt}, unreadable), audit_unreadable) << unreadable.str();
+  for (const auto& printed : {intact.str(), altered.str(), unreadable.str()}) {
+    EXPECT_EQ(printed.find("s3cret-pw"), std::string::npos) << printed;
+  }
 }
 
 TEST(Migrate, RefusesAStoreThatIsOpen) {
