@@ -347,10 +347,13 @@ void Driver::log_progress(Wall now) {
   last_progress_ = now;
   std::size_t inflight = 0;
   for (const auto& link : links_) inflight += link.inflight.size();
-  // The simulated clock, also before the first device acts (the last action alone would print 1970).
-  spdlog::info("simulated {}: {} published, {} acknowledged, {} queued, {} in flight",
-               protocol::format_timestamp(std::max(last_action_, sim_now(now))), published_,
-               outputs_.acknowledged_count(), queued_, inflight);
+  // The simulated clock, also before the first device acts, and the last message's time: the same last
+  // message with nothing queued or in flight twice in a row says the run waits for the real clock.
+  spdlog::info(
+      "simulated {}, last message {}: {} published, {} acknowledged, {} queued, {} in flight",
+      protocol::format_timestamp(std::max(last_action_, sim_now(now))),
+      last_action_ == protocol::Timestamp{} ? std::string("none yet") : protocol::format_timestamp(last_action_),
+      published_, outputs_.acknowledged_count(), queued_, inflight);
 }
 
 }  // namespace sterifleet::sim

@@ -238,11 +238,12 @@ export class Fleet {
   /**
    * Waits until a --follow simulator has caught up with real time and the daemon stored what it sent.
    * The simulator logs its progress every 10 s; a night of simulated time passes in seconds at a high
-   * speed, so two progress lines with the same last action and nothing queued or in flight mean it
+   * speed, so two progress lines with the same last message and nothing queued or in flight mean it
    * waits for the real clock. Then the daemon's stored-message count must hold still for a second.
    */
   async waitForSimCatchUp(timeoutMs) {
-    const progress = /simulated (\S+): (\d+) published, (\d+) acknowledged, (\d+) queued, (\d+) in flight/g;
+    const progress =
+      /simulated \S+, last message (\S+(?: yet)?): (\d+) published, (\d+) acknowledged, (\d+) queued, (\d+) in flight/g;
     await waitFor(
       "the simulator to catch up with real time",
       () => {
