@@ -148,15 +148,15 @@ TEST(Cluster, ThreeDaemonsShareASimulatedWeek_StoredOnce_AlertsAreTheInjectedVio
                 << r[3].c_str() << "-" << r[4].c_str() << " from " << r[5].c_str() << "\n";
     }
     for (const auto& mismatch : injection_mismatches(injected, tally(alerts))) {
-      // The subject's journal (a pen's, or a device's) beside the cycles that name it, in commit order.
-      const auto pen = mismatch.substr(mismatch.rfind(' ') + 1);
+      // What the missed subject's device sent, beside the cycles that name it, in commit order.
+      const auto subject = mismatch.substr(mismatch.rfind(' ') + 1);
       for (const auto& r : tx.exec_params(
                "SELECT m.shard, m.commit_seq, m.device, m.boot, m.seq, m.type, m.ts, m.received_at, m.payload FROM "
                "messages m WHERE (m.device = $1 AND m.type <> 'telemetry') OR "
                "(m.type = 'cycle.complete' AND m.payload LIKE '%' || $1 || '%') "
                "UNION ALL SELECT q.shard, q.commit_seq, q.device, 0, NULL, q.reason, NULL, q.received_at, "
                "convert_from(q.payload, 'UTF8') FROM quarantine q WHERE q.device = $1 ORDER BY 2",
-               pen)) {
+               subject)) {
         std::cerr << "journal:";
         for (const auto& field : r) std::cerr << " " << (field.is_null() ? "-" : field.c_str());
         std::cerr << "\n";
