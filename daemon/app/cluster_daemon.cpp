@@ -93,22 +93,13 @@ void ClusterDaemon::await_reload() {
   });
 }
 
-void ClusterDaemon::schedule_checkpoint() {
-  checkpoint_timer_.expires_after(config_.audit.interval);
-  checkpoint_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    sign_checkpoint_if_grown(checkpoints_, "timer");
-    schedule_checkpoint();
-  });
-}
-
 void ClusterDaemon::run() {
   replicas_.start();
   node_.start();
   relay_ = std::make_unique<cluster::EventRelay>(config_.store_url, config_.cluster->daemon_id, events_,
                                                  metrics_.registry());
   sign_checkpoint_if_grown(checkpoints_, "start");
-  schedule_checkpoint();
+  sign_checkpoints_every(checkpoint_timer_, config_.audit.interval, checkpoints_);
   metrics_.set_ready(true);
   sd_notify(0, "READY=1");
   const auto& listen = config_.http.listen;

@@ -39,7 +39,6 @@ class ClusterDaemon {
  private:
   void await_stop();
   void await_reload();
-  void schedule_checkpoint();
 
   // In the order of construction: each part is built from those above it and destroyed before them.
   Config config_;

@@ -95,7 +95,7 @@ Daemon::Daemon(Config config, engine::Policy policy)
   restore();
   relay_.target = &mqtt_;
   ticker_.start();
-  schedule_checkpoint();
+  sign_checkpoints_every(checkpoint_timer_, config_.audit.interval, checkpoints_);
   try {
     web_.start();
   } catch (const std::exception& e) {
@@ -222,15 +222,6 @@ void Daemon::forward_checkpoints() {
         }
       }
     });
-  });
-}
-
-void Daemon::schedule_checkpoint() {
-  checkpoint_timer_.expires_after(config_.audit.interval);
-  checkpoint_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    sign_checkpoint_if_grown(checkpoints_, "timer");
-    schedule_checkpoint();
   });
 }
 

@@ -62,12 +62,23 @@ CheckpointSigner make_checkpoint_signer(const Config& config, store::Store& stor
     throw StartError(exit_config, "audit.signing_key: " + std::string(e.what()));
   }
 }
+
 void sign_checkpoint_if_grown(CheckpointSigner& checkpoints, const char* when) {
   try {
     if (checkpoints.sign_if_grown()) spdlog::info("audit checkpoint signed ({})", when);
   } catch (const std::exception& e) {
     spdlog::error("audit checkpoint ({}) not kept: {}", when, e.what());
   }
+}
+
+void sign_checkpoints_every(boost::asio::steady_timer& timer, std::chrono::seconds interval,
+                            CheckpointSigner& checkpoints) {
+  timer.expires_after(interval);
+  timer.async_wait([&timer, interval, &checkpoints](const boost::system::error_code& ec) {
+    if (ec) return;
+    sign_checkpoint_if_grown(checkpoints, "timer");
+    sign_checkpoints_every(timer, interval, checkpoints);
+  });
 }
 
 }  // namespace sterifleet::app

@@ -2,6 +2,8 @@
 // configuration: the end on a storage failure, the clock, the HTTP options, the audit checkpoint signer.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 
@@ -36,5 +38,9 @@ CheckpointSigner make_checkpoint_signer(const Config& config, store::Store& stor
 /// checkpoint that cannot be kept is loud but not fatal: the chain itself is intact in the store, and
 /// the next one covers everything this one would have.
 void sign_checkpoint_if_grown(CheckpointSigner& checkpoints, const char* when);
+
+/// Signs (if grown) every `interval` on `timer` until its io_context stops.
+void sign_checkpoints_every(boost::asio::steady_timer& timer, std::chrono::seconds interval,
+                            CheckpointSigner& checkpoints);
 
 }  // namespace sterifleet::app
