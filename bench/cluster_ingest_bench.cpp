@@ -29,6 +29,7 @@
 #include "sterifleet/protocol/topic.hpp"
 #include "sterifleet/testing/daemon.hpp"
 #include "sterifleet/testing/mosquitto.hpp"
+#include "sterifleet/testing/persistent_session.hpp"
 #include "sterifleet/testing/postgres.hpp"
 #include "sterifleet/testing/simulator.hpp"
 #include "sterifleet/testing/sqlite_file.hpp"
@@ -91,21 +92,6 @@ DaemonOptions daemon_options(const std::string& binary, const Mosquitto& broker,
   return options;
 }
 
-/// A persistent session subscribed to `filters`, as a cluster that has run has it: the broker then keeps
-/// what comes for it while no daemon holds it.
-void make_session(const Mosquitto& broker, const std::string& client_id, const std::vector<std::string>& filters) {
-  std::vector<std::string> argv{
-      "mosquitto_sub", "-h", broker.host(), "-p", std::to_string(broker.port()), "-q", "1", "-c", "-E", "-i",
-      client_id};
-  for (const auto& filter : filters) {
-    argv.push_back("-t");
-    argv.push_back(filter);
-  }
-  if (const auto done = run_to_completion(argv); done.status != 0) {
-    throw std::runtime_error("mosquitto_sub could not make the session " + client_id + ": " + done.output);
-  }
-}
-
 /// The sessions of the cluster's shards (client ids and filters as sterifleetd has them: daemon/README.md)
 /// and of its lobby, which hears every clinic.
 void make_cluster_sessions(const Mosquitto& broker) {
@@ -114,14 +100,14 @@ void make_cluster_sessions(const Mosquitto& broker) {
     lobby.push_back(sterifleet::protocol::channel_filter(channel));
   }
   lobby.emplace_back("sterifleet/v1/_fleet/lobby/live");
-  make_session(broker, "sterifleetd-lobby", lobby);
+  make_persistent_session(broker, "sterifleetd-lobby", lobby);
   for (int clinic = 1; clinic <= kClinics; ++clinic) {
     const sterifleet::protocol::ClinicId id{"FLOOD-00" + std::to_string(clinic)};
     std::vector<std::string> filters;
     for (const auto channel : sterifleet::protocol::device_channels) {
       filters.push_back(sterifleet::protocol::channel_filter(channel, id));
     }
-    make_session(broker, "sterifleetd-shard-" + std::to_string(clinic), filters);  // pinned: shard = clinic
+    make_persistent_session(broker, "sterifleetd-shard-" + std::to_string(clinic), filters);  // pinned: shard = clinic
   }
 }
 

@@ -20,11 +20,13 @@
 #include "sterifleet/protocol/codec.hpp"
 #include "sterifleet/protocol/time.hpp"
 #include "sterifleet/testing/mosquitto.hpp"
+#include "sterifleet/testing/persistent_session.hpp"
 #include "sterifleet/testing/subprocess.hpp"
 
 namespace sterifleet::app::runtime_test {
 
 using namespace std::chrono_literals;
+using sterifleet::testing::make_persistent_session;
 using sterifleet::testing::Mosquitto;
 using sterifleet::testing::run_to_completion;
 
@@ -82,34 +84,9 @@ inline void create_sessions(const Mosquitto& broker, const cluster::ShardMap& ma
   for (cluster::Shard shard = 0; shard < map.shards(); ++shard) {
     std::vector<protocol::ClinicId> none;
     const auto filters = map.topic_filters(shard, none);
-    if (filters.empty()) continue;
-    std::vector<std::string> argv{
-        "mosquitto_sub",     "-h", broker.host(), "-p", std::to_string(broker.port()), "-q", "1", "-c", "-E", "-i",
-        map.client_id(shard)};
-    for (const auto& filter : filters) {
-      argv.push_back("-t");
-      argv.push_back(filter);
-    }
-    const auto done = run_to_completion(argv);
-    ASSERT_EQ(done.status, 0) << done.output;
+    if (!filters.empty()) make_persistent_session(broker, map.client_id(shard), filters);
   }
-  std::vector<std::string> argv{"mosquitto_sub",
-                                "-h",
-                                broker.host(),
-                                "-p",
-                                std::to_string(broker.port()),
-                                "-q",
-                                "1",
-                                "-c",
-                                "-E",
-                                "-i",
-                                std::string(lobby_client_id)};
-  for (const auto& filter : lobby_filters()) {
-    argv.push_back("-t");
-    argv.push_back(filter);
-  }
-  const auto done = run_to_completion(argv);
-  ASSERT_EQ(done.status, 0) << done.output;
+  make_persistent_session(broker, std::string(lobby_client_id), lobby_filters());
 }
 
 inline long long count(const std::string& url, const std::string& sql) {

@@ -15,9 +15,9 @@
 #include "sterifleet/testing/injection_check.hpp"
 #include "sterifleet/testing/message_keys.hpp"
 #include "sterifleet/testing/mosquitto.hpp"
+#include "sterifleet/testing/persistent_session.hpp"
 #include "sterifleet/testing/postgres.hpp"
 #include "sterifleet/testing/simulator.hpp"
-#include "sterifleet/testing/subprocess.hpp"
 
 namespace sterifleet::testing {
 namespace {
@@ -47,23 +47,11 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds tim
 // the broker keeps each shard's messages while no daemon holds it.
 void create_sessions(const Mosquitto& broker) {
   for (const auto& [clinic, shard] : kPins) {
-    std::vector<std::string> argv{"mosquitto_sub",
-                                  "-h",
-                                  broker.host(),
-                                  "-p",
-                                  std::to_string(broker.port()),
-                                  "-q",
-                                  "1",
-                                  "-c",
-                                  "-E",
-                                  "-i",
-                                  "sterifleetd-shard-" + std::to_string(shard)};
+    std::vector<std::string> filters;
     for (const auto channel : protocol::device_channels) {
-      argv.push_back("-t");
-      argv.push_back(protocol::channel_filter(channel, protocol::ClinicId{clinic}));
+      filters.push_back(protocol::channel_filter(channel, protocol::ClinicId{clinic}));
     }
-    const auto done = run_to_completion(argv);
-    ASSERT_EQ(done.status, 0) << done.output;
+    make_persistent_session(broker, "sterifleetd-shard-" + std::to_string(shard), filters);
   }
 }
 
