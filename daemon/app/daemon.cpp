@@ -73,7 +73,7 @@ Daemon::Daemon(Config config, engine::Policy policy)
           config_, *store_,
           [this](const std::string& topic, const std::string& payload) { mqtt_.publish_retained(topic, payload); })),
       ticker_(
-          fleet_io_.get_executor(), config_.tick, fleet_, [this] { return mqtt_.connected(); },
+          fleet_io_.get_executor(), config_.tick, fleet_, [this] { return mqtt_.ingesting(); },
           [](std::exception_ptr failure) {
             try {
               std::rethrow_exception(failure);
@@ -83,7 +83,7 @@ Daemon::Daemon(Config config, engine::Policy policy)
           }),
       checkpoint_timer_(io_),
       web_(io_, http_options(config_, notify_actions(notifier_, *store_), checkpoints_), fleet_, *store_, events_,
-           metrics_, [this] { return mqtt_.connected(); }),
+           metrics_, [this] { return mqtt_.ingesting(); }),
       stop_signals_(io_, SIGINT, SIGTERM),
       reload_signal_(io_, SIGHUP) {
   notifier_ = make_notifier(config_, *store_, metrics_);

@@ -29,6 +29,20 @@ class FakeBroker final : public BrokerClient {
     failing_topic_ = std::move(topic);
   }
 
+  /// Subscriptions are answered only by answer_subscriptions(), as a slow broker's SUBACK.
+  void hold_subscription_answers() {
+    std::lock_guard lock(mutex_);
+    holding_answers_ = true;
+  }
+  void answer_subscriptions(bool granted) {
+    std::vector<Subscribed> held;
+    {
+      std::lock_guard lock(mutex_);
+      held.swap(held_answers_);
+    }
+    for (auto& done : held) done(granted);
+  }
+
   void set_handlers(Handlers handlers) override { handlers_ = std::move(handlers); }
   void connect(ConnectDone done) override {
     bool fail = false;
@@ -43,12 +57,15 @@ class FakeBroker final : public BrokerClient {
     done(fail ? "connection refused" : "");
   }
   void subscribe(const std::vector<std::string>& filters, Subscribed done) override {
+    bool hold = false;
     {
       std::lock_guard lock(mutex_);
       subscriptions_.push_back(filters);
+      hold = holding_answers_;
+      if (hold && done) held_answers_.push_back(std::move(done));
     }
     changed_.notify_all();
-    if (done) done(true);
+    if (!hold && done) done(true);
   }
   void publish(const std::string& topic, const std::string& payload, Retain) override {
     std::lock_guard lock(mutex_);
@@ -91,6 +108,8 @@ class FakeBroker final : public BrokerClient {
   std::condition_variable changed_;
   int failures_left_ = 0;
   std::string failing_topic_;
+  bool holding_answers_ = false;
+  std::vector<Subscribed> held_answers_;
   bool connected_ = false;
   std::vector<Clock::time_point> attempts_;
   std::vector<std::vector<std::string>> subscriptions_;

@@ -48,5 +48,36 @@ TEST(MqttIngest, SubscribesOnEveryConnection_StoresWhatArrives_PublishesCommands
   running.stop();
 }
 
+// A device's message published between the connection and the broker's answer to the subscription is
+// not delivered to the session: readiness waits for the answer, and a refusal keeps it unready.
+TEST(MqttIngest, IsIngestingOnlyOnceTheBrokerGrantedEverySubscription) {
+  sterifleet::testing::TempDir dir("sterifleet-ingest");
+  fleet::testing::DaemonRun run(dir.path() / "store.db");
+  fleet::Metrics metrics;
+  RunningIo running;
+  auto owned = std::make_unique<FakeBroker>();
+  auto& broker = *owned;
+  broker.hold_subscription_answers();
+  MqttIngest ingest(std::move(owned), {}, {.folder = dir.path() / "receipts"}, run.fleet(), metrics, running.executor(),
+                    [](const std::string& why) { FAIL() << why; }, {.first = 20ms, .max = 50ms});
+
+  ingest.start();
+  ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.subscriptions().size() == 1; }));
+  EXPECT_TRUE(ingest.connected());
+  EXPECT_FALSE(ingest.ingesting());
+  broker.answer_subscriptions(false);
+  EXPECT_FALSE(ingest.ingesting());
+
+  broker.lose_connection();
+  ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.subscriptions().size() == 2; }));
+  EXPECT_FALSE(ingest.ingesting());
+  broker.answer_subscriptions(true);
+  EXPECT_TRUE(ingest.ingesting());
+
+  ingest.stop();
+  EXPECT_FALSE(ingest.ingesting());
+  running.stop();
+}
+
 }  // namespace
 }  // namespace sterifleet::ingest::testing

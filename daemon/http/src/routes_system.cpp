@@ -19,8 +19,10 @@ Response readyz(const Call& call) {
   call.query.expect({});
   const auto& probe = call.context.services.ready;
   if (!probe || probe()) return json_response(status::ok, {{"status", "ready"}});
-  return error_response(ErrorCode::unavailable,
-                        "not ready: the state is still being restored or the broker is not connected");
+  return error_response(
+      ErrorCode::unavailable,
+      "not ready: the state is still being restored, the broker is not connected or it has not granted "
+      "the subscriptions yet");
 }
 
 Response metrics(const Call& call) {

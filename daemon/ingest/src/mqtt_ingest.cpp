@@ -161,13 +161,17 @@ std::size_t MqttIngest::recover() {
   return replayed.receipts;
 }
 
-std::vector<std::string> MqttIngest::subscribe_on_connection() {
-  std::lock_guard lock(filters_mutex_);
-  subscribed_ = true;
+std::vector<std::string> MqttIngest::session_filters() const {
   if (shard_filters_) return *shard_filters_;
   std::vector<std::string> filters;
   for (const auto channel : protocol::device_channels) filters.push_back(protocol::channel_filter(channel));
   return filters;
+}
+
+std::vector<std::string> MqttIngest::subscribe_on_connection() {
+  std::lock_guard lock(filters_mutex_);
+  subscribed_ = true;
+  return session_filters();
 }
 
 void MqttIngest::add_filters(const std::vector<std::string>& filters) {
@@ -196,6 +200,16 @@ void MqttIngest::subscribe(const std::vector<std::string>& filters) {
 
 bool MqttIngest::subscribed_to(const std::vector<std::string>& filters) {
   std::lock_guard lock(filters_mutex_);
+  return granted_all(filters);
+}
+
+bool MqttIngest::ingesting() {
+  if (!connected_) return false;
+  std::lock_guard lock(filters_mutex_);
+  return granted_all(session_filters());
+}
+
+bool MqttIngest::granted_all(const std::vector<std::string>& filters) const {
   return std::all_of(filters.begin(), filters.end(), [this](const auto& f) { return granted_.contains(f); });
 }
 

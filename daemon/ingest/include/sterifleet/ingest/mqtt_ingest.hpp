@@ -90,6 +90,9 @@ class MqttIngest : public fleet::CommandSink {
   /// True once the broker granted each of `filters` to this session (a shard session's; its subscriptions
   /// outlive its connections, clean session off). Thread-safe.
   bool subscribed_to(const std::vector<std::string>& filters);
+  /// Connected, and the broker granted every filter the session subscribes to: a device's message
+  /// published from now on reaches this session (a readiness probe's answer). Thread-safe.
+  bool ingesting();
 
   /// Queued; published in order, from the outbox's strand.
   void publish(const std::string& topic, const std::string& payload) override;
@@ -109,6 +112,9 @@ class MqttIngest : public fleet::CommandSink {
   std::size_t recover();
   /// What every connection subscribes to, and whether one is up, in one step with add_filters().
   std::vector<std::string> subscribe_on_connection();
+  /// Both guarded by filters_mutex_.
+  std::vector<std::string> session_filters() const;
+  bool granted_all(const std::vector<std::string>& filters) const;
   void subscribe(const std::vector<std::string>& filters);
 
   MqttOptions options_;
