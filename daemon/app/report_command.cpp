@@ -151,11 +151,17 @@ int report_verify(const std::string& db_path, const std::string& report_path,
     if (verdict.genuine) {
       const auto& made = verdict.record;
       const auto& r = made.at("after");
-      out << report_path << ": genuine\n"
-          << "  " << report::to_string(*verdict.format) << " compliance report of "
-          << (r.value("clinic", nlohmann::json()).is_string() ? r["clinic"].get<std::string>() : "all clinics") << ", "
-          << r.value("from", "?") << " to " << r.value("to", "?") << '\n'
-          << "  made " << made.value("at", "?") << " by " << made.value("actor", "?") << ", audit record "
+      const auto clinic =
+          r.value("clinic", nlohmann::json()).is_string() ? r["clinic"].get<std::string>() : "all clinics";
+      out << report_path << ": genuine\n";
+      if (r.value("kind", "") == "recall") {
+        out << "  " << report::to_string(*verdict.format) << " recall report of cycle " << r.value("cycle", "?") << " ("
+            << clinic << "), traced to " << r.value("to", "?") << '\n';
+      } else {
+        out << "  " << report::to_string(*verdict.format) << " compliance report of " << clinic << ", "
+            << r.value("from", "?") << " to " << r.value("to", "?") << '\n';
+      }
+      out << "  made " << made.value("at", "?") << " by " << made.value("actor", "?") << ", audit record "
           << *verdict.record_seq << ", stating head record " << verdict.stated->head.seq << '\n'
           << "  sha256 " << verdict.computed_sha256 << " of its first " << verdict.stated->body_bytes << " bytes\n"
           << "  the audit trail is intact\n";

@@ -181,6 +181,11 @@ const std::map<std::string, Case>& cases() {
       {"get /api/v1/reports/compliance",
        {[](Fixture&, const std::string& clinic) { return plain("/api/v1/reports/compliance?clinic=" + clinic); },
         true}},
+      {"post /api/v1/reports/verify",
+       {[](Fixture&, const std::string&) {
+          return Attempt{"/api/v1/reports/verify", json("not a report")};
+        },
+        false}},
       {"get /api/v1/notifications", fixed("/api/v1/notifications")},
       {"post /api/v1/notify/test",
        {[](Fixture&, const std::string&) {

@@ -218,7 +218,7 @@ TEST_F(Reads, Recall_ListsTheSessionsSinceThePositiveCycle) {
   const auto none = harness.get("/api/v1/recalls/STER-1/CYC-2", Role::viewer);
   EXPECT_EQ(none.result_int(), 404);
   EXPECT_EQ(error_message(none), "no positive biological indicator for cycle STER-1/CYC-2");
-  EXPECT_EQ(bad("/api/v1/recalls/STER-1/CYC-1?format=pdf"), "format: unknown parameter; this endpoint takes none");
+  EXPECT_EQ(bad("/api/v1/recalls/STER-1/CYC-1?depth=2"), "depth: unknown parameter; expected one of format");
 }
 
 TEST_F(Reads, Audit_PagesBySeqAndVerifies) {
@@ -242,6 +242,46 @@ TEST_F(Reads, Audit_PagesBySeqAndVerifies) {
             "clinic: must be 1 to 64 letters, digits, '_', '.' or '-'");
   EXPECT_EQ(bad("/api/v1/audit?after=-3", Role::auditor), "after: must be an integer from 0 to 9223372036854775807");
   EXPECT_EQ(bad("/api/v1/audit/verify?deep=1", Role::auditor), "deep: unknown parameter; this endpoint takes none");
+}
+
+// Who did what to which record when: each filter alone narrows the whole trail to its records, and they
+// combine; the period is the records' time.
+TEST_F(Reads, Audit_FiltersByActorActionEntityAndPeriod) {
+  const auto all = get_ok("/api/v1/audit?limit=1000", Role::auditor)["items"];
+  ASSERT_GT(all.size(), 3u);
+  const auto& sample = all[all.size() / 2];
+  const auto matching = [&](const std::string& field) {
+    std::vector<std::int64_t> seqs;
+    for (const auto& r : all) {
+      if (r[field] == sample[field]) seqs.push_back(r["seq"].get<std::int64_t>());
+    }
+    return seqs;
+  };
+  const auto listed = [&](const std::string& query) {
+    const auto page = get_ok("/api/v1/audit?limit=1000&" + query, Role::auditor);
+    std::vector<std::int64_t> seqs;
+    for (const auto& r : page["items"]) seqs.push_back(r["seq"].get<std::int64_t>());
+    return seqs;
+  };
+  for (const std::string field : {"actor", "action", "entity"}) {
+    SCOPED_TRACE(field);
+    EXPECT_EQ(listed(field + "=" + sample[field].get<std::string>()), matching(field));
+  }
+  EXPECT_TRUE(listed("actor=nobody").empty());
+  const auto at = sample["at"].get<std::string>();
+  std::vector<std::int64_t> from_sample, before_sample;
+  for (const auto& r : all) (r["at"].get<std::string>() >= at ? from_sample : before_sample).push_back(r["seq"]);
+  EXPECT_EQ(listed("from=" + at), from_sample);
+  EXPECT_EQ(listed("to=" + at), before_sample);
+  std::vector<std::int64_t> both;
+  for (const auto seq : matching("action")) {
+    if (std::find(from_sample.begin(), from_sample.end(), seq) != from_sample.end()) both.push_back(seq);
+  }
+  EXPECT_EQ(listed("action=" + sample["action"].get<std::string>() + "&from=" + at), both);
+  EXPECT_EQ(bad("/api/v1/audit?from=yesterday", Role::auditor),
+            "from: expected an RFC 3339 UTC timestamp like 2026-11-24T09:15:02Z");
+  EXPECT_EQ(bad("/api/v1/audit?who=ann", Role::auditor),
+            "who: unknown parameter; expected one of clinic, actor, action, entity, from, to, after, limit");
 }
 
 TEST_F(Reads, Quarantine_KeepsTheRawPayloadAndCounts) {

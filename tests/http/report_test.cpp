@@ -1,6 +1,6 @@
 // GET /api/v1/reports/compliance over the real server: each format with its Content-Type, the seal
 // (its hash over the body, the headers, the audit record naming the token), the roles, and the precise
-// 400 for each bad parameter.
+// 400 for each bad parameter; POST /api/v1/reports/verify of what it served, changed or not.
 #include <fstream>
 
 #include "harness.hpp"
@@ -120,6 +120,125 @@ TEST(SignedReports, CarryTheDaemonsCheckpointOfTheirHead_InTheFooterAndAHeader) 
   EXPECT_EQ(stated.checkpoint->head, seal["audit_head"]["hash"].get<std::string>());
   EXPECT_FALSE(checkpoint::signature_problem(*stated.checkpoint, key.public_key()));
   EXPECT_EQ(response["X-Report-Checkpoint"], checkpoint::to_line(*stated.checkpoint));
+}
+
+// The dashboard's drop zone: the file as downloaded goes back to the daemon, which says whether it is
+// one it made, unchanged.
+class VerifiedReports : public Reports {
+ protected:
+  json verify(const std::string& bytes, const std::string& token) {
+    const auto response = harness.call(bhttp::verb::post, "/api/v1/reports/verify", token, bytes);
+    EXPECT_EQ(response.result_int(), 200) << response.body();
+    return json_of(response);
+  }
+};
+
+TEST_F(VerifiedReports, EachFormatAsDownloaded_IsGenuine_AndNamesTheRecordOfItsMaking) {
+  for (const std::string format : {"csv", "json", "pdf"}) {
+    SCOPED_TRACE(format);
+    const auto made = raw(kDayReport + "&format=" + format, Role::auditor);
+    ASSERT_EQ(made.result_int(), 200);
+    const auto verdict = verify(made.body(), harness.token(Role::admin));
+    EXPECT_TRUE(verdict["genuine"].get<bool>()) << verdict.dump(2);
+    EXPECT_EQ(verdict["format"], format);
+    EXPECT_EQ(verdict["sha256"], std::string(made["X-Report-SHA256"]));
+    EXPECT_EQ(verdict["record"]["entity"], "report:" + std::string(made["X-Report-SHA256"]));
+    EXPECT_EQ(verdict["record"]["actor"], "token:ann");
+    EXPECT_EQ(std::to_string(verdict["stated"]["audit_head"]["seq"].get<std::int64_t>()) + " " +
+                  verdict["stated"]["audit_head"]["hash"].get<std::string>(),
+              std::string(made["X-Report-Audit-Head"]));
+    EXPECT_TRUE(verdict["problems"].empty());
+  }
+}
+
+TEST_F(VerifiedReports, AChangedByte_OrAFileItDidNotMake_IsNotGenuine_AndSaysWhy) {
+  auto csv = raw(kDayReport + "&format=csv", Role::auditor).body();
+  const auto at = csv.find("PEN-1");
+  ASSERT_NE(at, std::string::npos);
+  csv[at + 4] = '2';
+  const auto changed = verify(csv, harness.token(Role::auditor));
+  EXPECT_FALSE(changed["genuine"].get<bool>());
+  EXPECT_EQ(changed["format"], "csv");
+  ASSERT_FALSE(changed["problems"].empty());
+  EXPECT_NE(changed["sha256"], changed["stated"]["sha256"]);
+
+  const auto stranger = verify("%PDF-1.5\nnot one of ours\n", harness.token(Role::auditor));
+  EXPECT_FALSE(stranger["genuine"].get<bool>());
+  EXPECT_FALSE(stranger["problems"].empty()) << stranger.dump(2);
+
+  const auto empty = harness.call(bhttp::verb::post, "/api/v1/reports/verify", harness.token(Role::auditor));
+  EXPECT_EQ(empty.result_int(), 400);
+  EXPECT_EQ(error_message(empty), "body: the report file's bytes, as downloaded (CSV, JSON or PDF)");
+}
+
+// A token for one clinic learns nothing of a report of all clinics, not even that it exists.
+TEST_F(VerifiedReports, ForATokenOfOneClinic_OnlyThatClinicsReportsAreGenuine) {
+  const auto north = raw(kDayReport + "&format=csv", Role::auditor).body();
+  const auto all = raw("/api/v1/reports/compliance?format=csv", Role::auditor).body();
+  const auto north_auditor = harness.north_token(Role::auditor);
+  EXPECT_TRUE(verify(north, north_auditor)["genuine"].get<bool>());
+  const auto hidden = verify(all, north_auditor);
+  EXPECT_FALSE(hidden["genuine"].get<bool>());
+  EXPECT_TRUE(hidden["record"].is_null());
+  EXPECT_EQ(hidden["problems"], json::array({"no report of a clinic this token may read has this content"}));
+}
+
+// The recall as a file to hand over: sealed, recorded and proved like a compliance report.
+TEST_F(VerifiedReports, ARecallsCsvAndPdf_AreSealedRecordedAndGenuine) {
+  const std::string recall = "/api/v1/recalls/STER-1/CYC-1";
+  const auto csv = raw(recall + "?format=csv", Role::manager);
+  ASSERT_EQ(csv.result_int(), 200) << csv.body();
+  EXPECT_EQ(csv[bhttp::field::content_disposition], "attachment; filename=\"recall-STER-1-CYC-1.csv\"");
+  EXPECT_TRUE(
+      csv.body().starts_with("report,title,clinic,from,to,generated_at,generated_by,layout\r\nreport,Recall "
+                             "report,north,"))
+      << csv.body();
+  EXPECT_NE(csv.body().find("\r\nrecall,STER-1/CYC-1,"), std::string::npos) << csv.body();
+  EXPECT_EQ(csv.body().find("\r\nsession,"), std::string::npos) << "a recall report lists the recall only";
+  const auto record = last_audit_record();
+  EXPECT_EQ(record["action"], "recall_report");
+  EXPECT_EQ(record["actor"], "token:" + Harness::name(Role::manager));
+  EXPECT_EQ(record["clinic"], "north");
+  EXPECT_EQ(record["after"]["kind"], "recall");
+  EXPECT_EQ(record["after"]["cycle"], "STER-1/CYC-1");
+  const auto csv_verdict = verify(csv.body(), harness.token(Role::auditor));
+  EXPECT_TRUE(csv_verdict["genuine"].get<bool>()) << csv_verdict.dump(2);
+  EXPECT_EQ(csv_verdict["record"]["seq"], record["seq"]);
+
+  const auto pdf = raw(recall + "?format=pdf", Role::viewer);
+  ASSERT_EQ(pdf.result_int(), 200) << pdf.body().substr(0, 300);
+  EXPECT_EQ(pdf[bhttp::field::content_type], "application/pdf");
+  EXPECT_TRUE(pdf.body().starts_with("%PDF-"));
+  EXPECT_TRUE(verify(pdf.body(), harness.token(Role::auditor))["genuine"].get<bool>());
+
+  EXPECT_EQ(raw("/api/v1/recalls/STER-1/CYC-9?format=pdf", Role::auditor).result_int(), 404);
+  const auto json_format = harness.get(recall + "?format=json", Role::auditor);
+  EXPECT_EQ(json_format.result_int(), 400);
+  EXPECT_EQ(error_message(json_format), "format: must be one of csv, pdf");
+}
+
+// Uploads have a limit of their own; every other route keeps the small one.
+TEST(ReportUploads, AreLimitedByUploadLimit_OtherBodiesByBodyLimit) {
+  Harness harness(tweaked([](HttpOptions& o) {
+    o.body_limit = 1024;
+    o.upload_limit = 64 * 1024;
+  }));
+  Client client(harness.port());
+  const auto within = client.request(bhttp::verb::post, "/api/v1/reports/verify", harness.token(Role::auditor),
+                                     std::string(32 * 1024, 'r'));
+  EXPECT_EQ(within.result_int(), 200) << within.body();
+  EXPECT_FALSE(json_of(within)["genuine"].get<bool>());
+  const auto over = client.request(bhttp::verb::post, "/api/v1/reports/verify", harness.token(Role::auditor),
+                                   std::string(65 * 1024, 'r'));
+  EXPECT_EQ(over.result_int(), 413);
+  EXPECT_EQ(error_message(over),
+            "the request body exceeds the limit of 65536 bytes (http.upload_limit; `sterifleet report verify` on the "
+            "daemon's host checks a report of any size)");
+  Client other(harness.port());
+  const auto elsewhere =
+      other.request(bhttp::verb::post, "/api/v1/reprocessing", harness.token(Role::manager), std::string(2048, 'x'));
+  EXPECT_EQ(elsewhere.result_int(), 413);
+  EXPECT_EQ(error_message(elsewhere), "the request body exceeds the limit of 1024 bytes");
 }
 
 TEST_F(Reports, Defaults_AreJsonAndTheLast30Days) {

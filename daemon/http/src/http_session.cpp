@@ -73,7 +73,10 @@ void HttpSession<Stream>::do_read() {
   const auto& options = state_->options;
   parser_.emplace();
   parser_->header_limit(options.header_limit);
-  parser_->body_limit(options.body_limit);
+  // The larger limit until the header says which route it is (on_header): a declared length is
+  // checked against it as the header completes.
+  body_limit_ = std::max(options.body_limit, options.upload_limit);
+  parser_->body_limit(body_limit_);
   if (buffer_.size() > 0) return read_header();  // a pipelined request has begun already
   const bool over = slot_.over() != Connections::Over::none;
   beast::get_lowest_layer(stream_).expires_after(over ? overflow_time : options.idle_timeout);
@@ -101,10 +104,11 @@ template <class Stream>
 void HttpSession<Stream>::on_header(beast::error_code ec, std::size_t) {
   if (ec == bhttp::error::end_of_stream) return do_close();
   const auto& options = state_->options;
+  // A declared Content-Length over the limit is refused before a byte of the body is read (the header
+  // is complete: it is the length that failed).
   if (ec == bhttp::error::body_limit) {
-    // A declared Content-Length over the limit is refused before a byte of the body is read.
-    return refuse(ErrorCode::payload_too_large,
-                  "the request body exceeds the limit of " + std::to_string(options.body_limit) + " bytes");
+    body_limit_ = route_body_limit();
+    return refuse_body_over_limit();
   }
   if (ec == bhttp::error::header_limit) {
     return refuse(ErrorCode::bad_request,
@@ -114,11 +118,31 @@ void HttpSession<Stream>::on_header(beast::error_code ec, std::size_t) {
     return refuse(ErrorCode::bad_request, "malformed HTTP request: " + ec.message());
   }
   if (ec) return fail(ec, "read header");
+  body_limit_ = route_body_limit();
+  if (parser_->content_length().value_or(0) > body_limit_) return refuse_body_over_limit();
+  parser_->body_limit(body_limit_);
   if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
     return net::async_write(stream_, net::buffer(continue_100.data(), continue_100.size()),
                             beast::bind_front_handler(&HttpSession::on_continue, this->shared_from_this()));
   }
   read_body();
+}
+
+template <class Stream>
+std::uint64_t HttpSession<Stream>::route_body_limit() const {
+  const auto& header = parser_->get();
+  const bool upload = header.method() == bhttp::verb::post && path_of(header.target()) == report_verify_route;
+  return upload ? state_->options.upload_limit : state_->options.body_limit;
+}
+
+template <class Stream>
+void HttpSession<Stream>::refuse_body_over_limit() {
+  refuse(ErrorCode::payload_too_large, "the request body exceeds the limit of " + std::to_string(body_limit_) +
+                                           " bytes" +
+                                           (body_limit_ == state_->options.upload_limit
+                                                ? " (http.upload_limit; `sterifleet report verify` on the daemon's "
+                                                  "host checks a report of any size)"
+                                                : ""));
 }
 
 template <class Stream>
@@ -137,10 +161,7 @@ void HttpSession<Stream>::read_body() {
 
 template <class Stream>
 void HttpSession<Stream>::on_body(beast::error_code ec, std::size_t) {
-  if (ec == bhttp::error::body_limit) {
-    return refuse(ErrorCode::payload_too_large,
-                  "the request body exceeds the limit of " + std::to_string(state_->options.body_limit) + " bytes");
-  }
+  if (ec == bhttp::error::body_limit) return refuse_body_over_limit();
   if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
     return refuse(ErrorCode::bad_request, "malformed HTTP request: " + ec.message());
   }

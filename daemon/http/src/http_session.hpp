@@ -44,6 +44,9 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   void on_write(beast::error_code ec, std::size_t bytes);
   /// Answers an error and closes: the unread rest of the request makes the connection unusable.
   void refuse(ErrorCode code, const std::string& message);
+  /// The body limit of the request whose header was read.
+  std::uint64_t route_body_limit() const;
+  void refuse_body_over_limit();
   void do_close();
   void drain();
   void on_drain(beast::error_code ec, std::size_t bytes);
@@ -52,6 +55,7 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   net::any_io_executor executor_;  ///< the connection's strand
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::uint64_t body_limit_ = 0;  ///< the request's: an upload's or any other's
   std::shared_ptr<ServerState> state_;
   Connections::Slot slot_;  ///< after state_: its observer lives there
   // Taken by admit() on a worker while the strand waits for its answer, then used on the strand.

@@ -11,6 +11,7 @@
 #include "errors.hpp"
 #include "params.hpp"
 #include "sterifleet/http/api.hpp"
+#include "sterifleet/report/format.hpp"
 
 namespace sterifleet::http {
 
@@ -81,10 +82,15 @@ void add_token_routes(Router& router);
 void add_whoami_routes(Router& router);
 void add_system_routes(Router& router);
 void add_report_routes(Router& router);
+/// A recall's sealed report (routes_reports.cpp), for GET recalls/{sterilizer}/{cycle}?format=.
+Response recall_report(const Call& call, const std::string& cycle, report::Format format);
 void add_notification_routes(Router& router);
 
 /// Marks the stream route's handler result: Api::handle hands the connection to the event stream.
 inline constexpr std::string_view stream_route = "/api/v1/stream";
+/// The one route whose body may be larger than HttpOptions::body_limit (up to upload_limit): a report
+/// to verify.
+inline constexpr std::string_view report_verify_route = "/api/v1/reports/verify";
 
 /// {"items":[...],"next":"cursor"|null} of a store page.
 nlohmann::json page_json(store::Rows rows);

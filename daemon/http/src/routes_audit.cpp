@@ -1,5 +1,5 @@
 // What auditors read: the hash-chained audit trail and its verification, the quarantine of rejected
-// messages, and the commands sent to devices.
+// messages (managers too: a rejected message is often a device to look at), and the commands sent to devices.
 #include <charconv>
 #include <limits>
 
@@ -15,9 +15,16 @@ using verb = boost::beast::http::verb;
 // A token for some clinics reads their records only; the fleet's (policy, tokens) name no clinic.
 Response list_audit(const Call& call) {
   const auto& q = call.query;
-  q.expect({"clinic", "after", "limit"});
+  q.expect({"clinic", "actor", "action", "entity", "from", "to", "after", "limit"});
   const auto after = q.integer("after", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
-  const store::AuditFilter filter{q.id("clinic"), call.scope()};
+  const auto period = q.range();
+  const store::AuditFilter filter{.clinic = q.id("clinic"),
+                                  .actor = q.text("actor"),
+                                  .action = q.text("action"),
+                                  .entity = q.text("entity"),
+                                  .from = period.from,
+                                  .to = period.to,
+                                  .scope = call.scope()};
   return json_response(boost::beast::http::status::ok,
                        page_json(call.context.services.store.audit_records(after, q.limit(), filter)));
 }
@@ -87,9 +94,9 @@ void add_audit_routes(Router& router) {
   // clinic's records and the fleet's, so only a token for all of them can verify it.
   router.add(verb::get, "/api/v1/audit", Permission::audit, list_audit);
   router.add(verb::get, "/api/v1/audit/verify", Permission::audit, verify_audit, Reach::fleet);
-  router.add(verb::get, "/api/v1/quarantine", Permission::audit, list_quarantine);
-  router.add(verb::get, "/api/v1/quarantine/counts", Permission::audit, quarantine_counts, Reach::fleet);
-  router.add(verb::get, "/api/v1/quarantine/{id}", Permission::audit, get_quarantined);
+  router.add(verb::get, "/api/v1/quarantine", Permission::oversee, list_quarantine);
+  router.add(verb::get, "/api/v1/quarantine/counts", Permission::oversee, quarantine_counts, Reach::fleet);
+  router.add(verb::get, "/api/v1/quarantine/{id}", Permission::oversee, get_quarantined);
   router.add(verb::get, "/api/v1/commands", Permission::audit, list_commands);
 }
 

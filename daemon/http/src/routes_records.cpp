@@ -1,5 +1,6 @@
-// Sessions and sterilizer cycles from the store, manual reprocessing entries, and recall reports from
-// the engine (which knows every session an item of a recalled load was used in since).
+// Sessions and sterilizer cycles from the store, manual reprocessing entries, and recalls from the
+// engine (which knows every session an item of a recalled load was used in since), or as a sealed
+// report file from the store.
 
 #include "patient_mask.hpp"
 #include "router.hpp"
@@ -50,11 +51,16 @@ Response get_cycle(const Call& call) {
   return json_response(boost::beast::http::status::ok, *cycle);
 }
 
+// With a format, the recall as a sealed report file (recorded in the audit trail); without, as the
+// engine knows it.
 Response get_recall(const Call& call) {
-  call.query.expect({});
+  call.query.expect({"format"});
   const auto key = cycle_key(call);
   const auto not_found = "no positive biological indicator for cycle " + key;
   if (!call.scope().all()) call.require_visible_row(call.context.services.store.cycle(key).value_or(json()), not_found);
+  if (const auto format = call.query.one_of("format", {"csv", "pdf"})) {
+    return recall_report(call, key, *report::parse_format(*format));
+  }
   auto recall =
       fleet::first_answer(call.context.services.fleet, [&](const engine::Engine& engine) -> std::optional<json> {
         const auto found = engine.recall(key);

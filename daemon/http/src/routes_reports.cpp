@@ -1,9 +1,18 @@
 // Compliance reports for auditors (daemon/report): made from the store for any period it holds, sealed
-// with their SHA-256 and the audit-chain head, and recorded in the audit trail before they are served.
+// with their SHA-256 and the audit-chain head, and recorded in the audit trail before they are served;
+// and a report file sent back, checked against the store (what `sterifleet report verify` does).
 #include <spdlog/spdlog.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+
+#include "patient_mask.hpp"
 #include "router.hpp"
 #include "sterifleet/report/compliance.hpp"
+#include "sterifleet/report/recall.hpp"
+#include "sterifleet/report/verify.hpp"
 
 namespace sterifleet::http {
 
@@ -52,6 +61,19 @@ std::string file_name(const report::ComplianceRequest& r) {
          std::string(report::extension(r.format));
 }
 
+Response sealed_response(report::StringOutput& out, const report::Made& made, report::Format format,
+                         const std::string& file_name) {
+  auto response = text_response(boost::beast::http::status::ok, std::move(out.text()), report::media_type(format));
+  response.set(boost::beast::http::field::cache_control, "no-store");
+  response.set(
+      boost::beast::http::field::content_disposition,
+      std::string(format == report::Format::json ? "inline" : "attachment") + "; filename=\"" + file_name + "\"");
+  response.set("X-Report-SHA256", made.seal.sha256);
+  response.set("X-Report-Audit-Head", std::to_string(made.seal.head.seq) + " " + made.seal.head.hash);
+  if (made.seal.checkpoint) response.set("X-Report-Checkpoint", checkpoint::to_line(*made.seal.checkpoint));
+  return response;
+}
+
 Response compliance_report(const Call& call) {
   const auto request = request_of(call);
   auto& services = call.context.services;
@@ -67,22 +89,112 @@ Response compliance_report(const Call& call) {
   }
   spdlog::info("report {} made for {} by {}: {} bytes, sha256 {}", report::to_string(request.format),
                request.clinic.value_or("all clinics"), request.actor, made.bytes, made.seal.sha256);
-  auto response =
-      text_response(boost::beast::http::status::ok, std::move(out.text()), report::media_type(request.format));
-  response.set(boost::beast::http::field::cache_control, "no-store");
-  response.set(boost::beast::http::field::content_disposition,
-               std::string(request.format == report::Format::json ? "inline" : "attachment") + "; filename=\"" +
-                   file_name(request) + "\"");
-  response.set("X-Report-SHA256", made.seal.sha256);
-  response.set("X-Report-Audit-Head", std::to_string(made.seal.head.seq) + " " + made.seal.head.hash);
-  if (made.seal.checkpoint) response.set("X-Report-Checkpoint", checkpoint::to_line(*made.seal.checkpoint));
-  return response;
+  return sealed_response(out, made, request.format, file_name(request));
+}
+
+// The verifier reads a file (a footer from its end, the body streamed through the hash), as the CLI's
+// does: the upload becomes a private temporary file for the call.
+class UploadedFile {
+ public:
+  explicit UploadedFile(const std::string& bytes) {
+    auto pattern = (std::filesystem::temp_directory_path() / "sterifleet-verify-XXXXXX").string();
+    const int fd = ::mkstemp(pattern.data());  // 0600
+    if (fd < 0) throw std::runtime_error("cannot make a temporary file in " + pattern);
+    path_ = pattern;
+    for (std::size_t written = 0; written < bytes.size();) {
+      const auto n = ::write(fd, bytes.data() + written, bytes.size() - written);
+      if (n <= 0) {
+        ::close(fd);
+        throw std::runtime_error("cannot write the report to " + path_);
+      }
+      written += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+  }
+  ~UploadedFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  UploadedFile(const UploadedFile&) = delete;
+  UploadedFile& operator=(const UploadedFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+nlohmann::json verdict_json(const report::Verdict& v) {
+  using nlohmann::json;
+  json stated = nullptr;
+  if (v.stated) {
+    stated = {{"sha256", v.stated->sha256},
+              {"body_bytes", v.stated->body_bytes},
+              {"audit_head", {{"seq", v.stated->head.seq}, {"hash", v.stated->head.hash}}}};
+  }
+  return {{"genuine", v.genuine},
+          {"format", v.format ? json(report::to_string(*v.format)) : json(nullptr)},
+          {"sha256", v.computed_sha256},
+          {"stated", stated},
+          {"record", v.record_seq ? v.record : json(nullptr)},
+          {"checkpoint", v.checkpoint ? checkpoint::to_json(*v.checkpoint) : json(nullptr)},
+          {"problems", v.problems},
+          {"notes", v.notes}};
+}
+
+// Any role that may make a report may check one; the answer names no record the caller could not read
+// (the record of a report of another clinic is not found for a limited token, so it is not genuine to it).
+Response verify_report(const Call& call) {
+  call.query.expect({});
+  const auto& body = call.request.body();
+  if (body.empty()) bad_param("body", "the report file's bytes, as downloaded (CSV, JSON or PDF)");
+  const UploadedFile file(body);
+  auto verdict = report::verify_report(call.context.services.store, file.path(), call.context.options.audit_key);
+  if (verdict.record_seq && !call.scope().all()) {
+    const auto clinic = verdict.record.value("clinic", nlohmann::json());
+    if (!clinic.is_string() || !call.scope().covers(clinic.get<std::string>())) {
+      verdict = {};
+      verdict.problems.push_back("no report of a clinic this token may read has this content");
+    }
+  }
+  spdlog::info("report verified by {}: {} ({} bytes)", call.principal->actor(),
+               verdict.genuine ? "genuine" : "not genuine", body.size());
+  return json_response(boost::beast::http::status::ok, verdict_json(verdict));
 }
 
 }  // namespace
 
+Response recall_report(const Call& call, const std::string& cycle, report::Format format) {
+  auto& services = call.context.services;
+  report::RecallRequest request;
+  request.cycle = cycle;
+  request.format = format;
+  request.actor = call.principal->actor();
+  request.cause = "GET " + std::string(call.request.target());
+  request.now = call.context.now();
+  request.sign_checkpoint = call.context.options.sign_checkpoint;
+  if (const auto mask = PatientMask::for_call(call)) {
+    request.redact = [mask](nlohmann::json& sessions) { mask->sessions(sessions); };
+  }
+  report::StringOutput out(max_report_bytes);
+  report::Made made;
+  try {
+    made = report::make_recall_report(services.store, request, out,
+                                      [&](const engine::AuditRecord& record) { services.fleet.record_audit(record); });
+  } catch (const report::NoRecall& e) {
+    throw ApiError(ErrorCode::not_found, e.what());
+  } catch (const report::ReportTooLarge& e) {
+    throw ApiError(ErrorCode::bad_request, std::string(e.what()) + " (ask for csv)");
+  }
+  spdlog::info("recall report {} of {} made by {}: {} bytes, sha256 {}", report::to_string(format), cycle,
+               request.actor, made.bytes, made.seal.sha256);
+  std::string name = "recall-" + cycle + "." + std::string(report::extension(format));
+  std::replace(name.begin(), name.end(), '/', '-');
+  return sealed_response(out, made, format, name);
+}
+
 void add_report_routes(Router& router) {
   router.add(verb::get, "/api/v1/reports/compliance", Permission::audit, compliance_report);
+  router.add(verb::post, std::string(report_verify_route), Permission::audit, verify_report);
 }
 
 }  // namespace sterifleet::http

@@ -4,9 +4,6 @@
 #include <stdexcept>
 
 #include "closure.hpp"
-#include "csv_writer.hpp"
-#include "json_writer.hpp"
-#include "pdf_writer.hpp"
 #include "recall_trace.hpp"
 #include "report_writer.hpp"
 #include "stored_row.hpp"
@@ -34,18 +31,6 @@ void scan(Fetch fetch, Visit visit) {
   } while (!page.after.empty());
 }
 
-std::unique_ptr<ReportWriter> make_writer(const ComplianceRequest& request, SealedOutput& out) {
-  switch (request.format) {
-    case Format::csv:
-      return make_csv_writer(out);
-    case Format::json:
-      return make_json_writer(out);
-    case Format::pdf:
-      return make_pdf_writer(out, request.max_pdf_rows);
-  }
-  throw std::invalid_argument("unknown report format");
-}
-
 bool positive_read_within(const StoredRow& cycle, const std::string& from, const std::string& to) {
   const auto bi = cycle.object("bi");
   if (!bi || bi->string("result") != "positive") return false;
@@ -65,7 +50,14 @@ class ComplianceReport {
   /// Also reads the audit head, after the last row: every row in the report was committed at or before
   /// it; and has it signed, if the request asks.
   Counts write(store::AuditHead& head, std::optional<checkpoint::Checkpoint>& signed_head) {
-    writer_.begin({"Compliance report", request_.clinic, from_, to_, format_timestamp(request_.now), request_.actor});
+    writer_.begin({"Compliance report",
+                   request_.clinic,
+                   from_,
+                   to_,
+                   format_timestamp(request_.now),
+                   request_.actor,
+                   Kind::compliance,
+                   {}});
     sessions();
     cycles();
     violations();
@@ -190,7 +182,7 @@ Made make_compliance_report(store::Store& store, const ComplianceRequest& reques
                             const std::function<void(const engine::AuditRecord&)>& record) {
   if (request.to <= request.from) throw std::invalid_argument("a report's period must end after it starts");
   SealedOutput sealed(out);
-  const auto writer = make_writer(request, sealed);
+  const auto writer = make_writer(request.format, sealed, request.max_pdf_rows);
   Made made;
   store::AuditHead head;
   std::optional<checkpoint::Checkpoint> signed_head;

@@ -2,6 +2,8 @@
 
 namespace sterifleet::report {
 
+std::string_view to_string(Kind kind) noexcept { return kind == Kind::recall ? "recall" : "compliance"; }
+
 std::string_view to_string(Format format) noexcept {
   switch (format) {
     case Format::csv:

@@ -33,7 +33,7 @@ class JsonWriter : public ReportWriter {
 
   void begin(const Header& h) override {
     const json header{{"title", h.title},
-                      {"kind", "compliance"},
+                      {"kind", to_string(h.kind)},
                       {"clinic", h.clinic ? json(*h.clinic) : json(nullptr)},
                       {"from", h.from},
                       {"to", h.to},

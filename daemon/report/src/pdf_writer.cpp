@@ -232,11 +232,17 @@ class PdfWriter : public ReportWriter {
     }
   }
 
-  std::string title() const { return "Compliance report: " + clinic_label(header_); }
+  bool is_recall() const { return header_.kind == Kind::recall; }
+
+  std::string title() const {
+    return is_recall() ? "Recall report: " + header_.subject : "Compliance report: " + clinic_label(header_);
+  }
 
   std::string footer_text() const {
-    return "sterifleet compliance report - " + clinic_label(header_) + " - " + when(header_.from) + " to " +
-           when(header_.to) + " UTC - its audit-chain head and how to prove it are on the last page";
+    const auto what = is_recall() ? "recall report - " + header_.subject + " - traced to " + when(header_.to)
+                                  : "compliance report - " + clinic_label(header_) + " - " + when(header_.from) +
+                                        " to " + when(header_.to);
+    return "sterifleet " + what + " UTC - its audit-chain head and how to prove it are on the last page";
   }
 
   void seal_page(PdfPages& p) {
@@ -258,14 +264,31 @@ class PdfWriter : public ReportWriter {
     p.paragraph(
         "or by hand:  sha256sum <this file>, then find the audit record whose entity is report:<that hash> "
         "(GET /api/v1/audit) and check the head above is a record of the trail with that hash.");
-    p.paragraph("Report: compliance of " + clinic_label(header_) + ", from " + when(header_.from) + " to " +
-                when(header_.to) + " UTC, made " + when(header_.generated_at) + " UTC by " + header_.generated_by +
+    const auto what =
+        is_recall()
+            ? "recall of cycle " + header_.subject + " (" + clinic_label(header_) + "), traced to " + when(header_.to)
+            : "compliance of " + clinic_label(header_) + ", from " + when(header_.from) + " to " + when(header_.to);
+    p.paragraph("Report: " + what + " UTC, made " + when(header_.generated_at) + " UTC by " + header_.generated_by +
                 ".");
   }
 
   int render(cairo_t* cr, bool draw, int total) {
     PdfPages p(cr, draw, footer_text(), total);
     p.title(title());
+    if (is_recall()) {
+      p.paragraph("Clinic: " + clinic_label(header_));
+      p.paragraph("Sessions traced up to " + when(header_.to) + " UTC; made " + when(header_.generated_at) +
+                  " UTC by " + header_.generated_by);
+      p.paragraph(
+          "The cycles the positive biological indicator recalls (its own and the sterilizer's earlier cycles since "
+          "its last negative indicator), the devices in their loads, and every session that used one of those "
+          "devices after the cycle and before the device's next reprocessing by a cycle that was not recalled: "
+          "the patients to review.");
+      if (summary_) totals(p, *summary_);
+      recalls(p);
+      seal_page(p);
+      return p.finish();
+    }
     p.paragraph("Clinic: " + clinic_label(header_));
     p.paragraph("Period: from " + when(header_.from) + " (inclusive) to " + when(header_.to) + " (exclusive), UTC");
     p.paragraph("Made " + when(header_.generated_at) + " UTC by " + header_.generated_by);
@@ -284,6 +307,30 @@ class PdfWriter : public ReportWriter {
   }
 
   void summary_tables(PdfPages& p, const Summary& s) {
+    totals(p, s);
+    p.heading("Violations by rule, and how they were closed");
+    if (s.rules().empty()) {
+      p.paragraph("No alert opened in this period.");
+      return;
+    }
+    Table rules{{{"Rule", 2.2},
+                 {"Opened", 0.7, true},
+                 {"Auto-cleared", 0.8, true},
+                 {"Resolved by a person", 0.9, true},
+                 {"Withdrawn", 0.8, true},
+                 {"Acknowledged, open", 0.9, true},
+                 {"Open", 0.6, true}},
+                {},
+                0.75};
+    for (const auto& [rule, tally] : s.rules()) {
+      std::vector<std::string> row{rule, std::to_string(tally.opened)};
+      for (const auto count : tally.closed) row.push_back(std::to_string(count));
+      rules.rows.push_back(std::move(row));
+    }
+    p.table(rules);
+  }
+
+  static void totals(PdfPages& p, const Summary& s) {
     p.heading("Summary");
     const auto share = s.compliant_share();
     Table totals{{{"", 3}, {"", 1, true}}, {}, 0.45};
@@ -312,26 +359,6 @@ class PdfWriter : public ReportWriter {
       totals.rows.push_back({labels.contains(metric) ? labels.at(metric) : metric, shown});
     }
     p.table(totals);
-    p.heading("Violations by rule, and how they were closed");
-    if (s.rules().empty()) {
-      p.paragraph("No alert opened in this period.");
-      return;
-    }
-    Table rules{{{"Rule", 2.2},
-                 {"Opened", 0.7, true},
-                 {"Auto-cleared", 0.8, true},
-                 {"Resolved by a person", 0.9, true},
-                 {"Withdrawn", 0.8, true},
-                 {"Acknowledged, open", 0.9, true},
-                 {"Open", 0.6, true}},
-                {},
-                0.75};
-    for (const auto& [rule, tally] : s.rules()) {
-      std::vector<std::string> row{rule, std::to_string(tally.opened)};
-      for (const auto count : tally.closed) row.push_back(std::to_string(count));
-      rules.rows.push_back(std::move(row));
-    }
-    p.table(rules);
   }
 
   static void section(PdfPages& p, const std::string& name, const Table& table, const std::string& none) {

@@ -3,6 +3,7 @@
 // then the seal.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -24,6 +25,8 @@ struct Header {
   std::string to;
   std::string generated_at;
   std::string generated_by;
+  Kind kind = Kind::compliance;
+  std::string subject;  ///< a recall's: the cycle whose biological indicator read positive
 };
 
 /// "north", or "all clinics".
@@ -48,6 +51,9 @@ class ReportWriter {
   /// The footer stating the seal; the PDF has none (its body is the whole file).
   virtual void seal(const Seal& seal) = 0;
 };
+
+/// The writer of `format`; a PDF holds at most `max_pdf_rows` table rows (ReportTooLarge beyond).
+std::unique_ptr<ReportWriter> make_writer(Format format, SealedOutput& out, std::size_t max_pdf_rows);
 
 /// The body's integrity statement, the same words in every format.
 inline constexpr const char* seal_scheme =

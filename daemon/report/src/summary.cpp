@@ -56,6 +56,11 @@ json Summary::to_json() const {
     for (std::size_t i = 0; i < std::size(closure_kinds); ++i) row[std::string(closure_kinds[i])] = tally.closed[i];
     by_rule.push_back(std::move(row));
   }
+  json recalls{{"positive_bis", recalls_},
+               {"recalled_cycles", recalled_cycles_},
+               {"devices", recalled_devices_},
+               {"sessions", recalled_sessions_}};
+  if (kind_ == Kind::recall) return {{"recalls", std::move(recalls)}};
   const auto share = compliant_share();
   const auto state = [this](const char* name) { return cycle_states_.at(name); };
   return {
@@ -71,19 +76,22 @@ json Summary::to_json() const {
         {"invalid", state("invalid") + state("recalled")},
         {"by_state", cycle_states_}}},
       {"violations", {{"total", violations_}, {"by_rule", std::move(by_rule)}}},
-      {"recalls",
-       {{"positive_bis", recalls_},
-        {"recalled_cycles", recalled_cycles_},
-        {"devices", recalled_devices_},
-        {"sessions", recalled_sessions_}}},
+      {"recalls", std::move(recalls)},
   };
 }
 
 std::vector<std::pair<std::string, std::string>> Summary::metrics() const {
   const auto n = [](std::int64_t value) { return std::to_string(value); };
   const auto state = [this](const char* name) { return cycle_states_.at(name); };
+  std::vector<std::pair<std::string, std::string>> recalls{
+      {"recalls", n(recalls_)},
+      {"recalled_cycles", n(recalled_cycles_)},
+      {"recalled_devices", n(recalled_devices_)},
+      {"recalled_sessions", n(recalled_sessions_)},
+  };
+  if (kind_ == Kind::recall) return recalls;
   const auto share = compliant_share();
-  return {
+  std::vector<std::pair<std::string, std::string>> all{
       {"sessions", n(sessions_)},
       {"sessions_compliant", n(compliant_)},
       {"sessions_not_compliant", n(sessions_ - compliant_)},
@@ -95,11 +103,9 @@ std::vector<std::pair<std::string, std::string>> Summary::metrics() const {
       {"cycles_awaiting_bi", n(state("awaiting_bi"))},
       {"cycles_recalled", n(state("recalled"))},
       {"violations", n(violations_)},
-      {"recalls", n(recalls_)},
-      {"recalled_cycles", n(recalled_cycles_)},
-      {"recalled_devices", n(recalled_devices_)},
-      {"recalled_sessions", n(recalled_sessions_)},
   };
+  all.insert(all.end(), recalls.begin(), recalls.end());
+  return all;
 }
 
 }  // namespace sterifleet::report

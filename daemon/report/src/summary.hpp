@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "closure.hpp"
+#include "sterifleet/report/format.hpp"
 #include "stored_row.hpp"
 
 namespace sterifleet::report {
@@ -23,6 +24,9 @@ struct RuleTally {
 
 class Summary {
  public:
+  /// A recall report's summary states its recall only.
+  explicit Summary(Kind kind = Kind::compliance) : kind_(kind) {}
+
   void add_session(const StoredRow& row);
   void add_cycle(const StoredRow& row);
   void add_violation(const nlohmann::json& alert, const Closure& closure);
@@ -41,6 +45,7 @@ class Summary {
   std::int64_t recalls() const { return recalls_; }
 
  private:
+  Kind kind_;
   std::int64_t sessions_ = 0;
   std::int64_t compliant_ = 0;
   std::int64_t first_use_ = 0;

@@ -124,23 +124,13 @@ std::string hash_prefix(std::ifstream& file, std::uint64_t length) {
   return crypto::to_hex(sha256.finish());
 }
 
-// The record of the report's making comes after the head it states; look there first, then before it
-// (a footer whose head was altered must still be told from a report that was never made).
-std::optional<json> find_record(store::Store& store, const std::string& entity, std::int64_t head_seq) {
-  auto search = [&](std::int64_t after, std::optional<std::int64_t> until) -> std::optional<json> {
-    while (true) {
-      auto page = store.audit_records(after, store::max_page_limit);
-      for (auto& row : page.rows) {
-        const auto seq = row.at("seq").get<std::int64_t>();
-        if (until && seq > *until) return std::nullopt;
-        if (row.at("entity") == entity) return std::move(row);
-        after = seq;
-      }
-      if (page.next.empty()) return std::nullopt;
-    }
-  };
-  if (auto found = search(std::max<std::int64_t>(head_seq, 0), std::nullopt)) return found;
-  return head_seq > 0 ? search(0, head_seq) : std::nullopt;
+// The first record naming the report: a later one with the same entity would be a forgery's.
+std::optional<json> find_record(store::Store& store, const std::string& entity) {
+  store::AuditFilter filter;
+  filter.entity = entity;
+  auto page = store.audit_records(0, 1, filter);
+  if (page.rows.empty()) return std::nullopt;
+  return std::move(page.rows.front());
 }
 
 void check_head(store::Store& store, const store::AuditHead& head, std::vector<std::string>& problems) {
@@ -190,7 +180,7 @@ void verify_footer(store::Store& store, std::ifstream& file, std::uint64_t size,
   }
   check_trail(store, verdict.problems);
   const auto entity = report_entity(verdict.computed_sha256);
-  const auto record = find_record(store, entity, stated.head.seq);
+  const auto record = find_record(store, entity);
   if (!record) {
     verdict.problems.push_back(no_record(entity));
   } else {
@@ -216,7 +206,7 @@ void verify_whole_file(store::Store& store, std::ifstream& file, std::uint64_t s
   verdict.computed_sha256 = hash_prefix(file, size);
   check_trail(store, verdict.problems);
   const auto entity = report_entity(verdict.computed_sha256);
-  const auto record = find_record(store, entity, 0);
+  const auto record = find_record(store, entity);
   if (!record) {
     verdict.problems.push_back(no_record(entity));
     return;

@@ -61,6 +61,11 @@ Rows PostgresStore::audit_records(std::int64_t after_seq, std::size_t limit, con
         .where("chain = ?", {kFleetChain})
         .where("seq > ?", {std::to_string(after_seq)})
         .where_if(filter.clinic, "clinic = ?")
+        .where_if(filter.actor, "actor = ?")
+        .where_if(filter.action, "action = ?")
+        .where_if(filter.entity, "entity = ?")
+        .where_if(filter.from, "at >= ?")
+        .where_if(filter.to, "at < ?")
         .where_in(filter.scope, "clinic")
         .page(
             tx, "seq", detail::page_limit(limit),

@@ -48,6 +48,11 @@ Rows SqliteStore::audit_records(std::int64_t after_seq, std::size_t limit, const
              "SELECT seq, at, actor, entity, action, \"before\", \"after\", cause, prev_hash, hash, clinic FROM audit")
       .where("seq > ?", {after_seq})
       .where_if(filter.clinic, "clinic = ?")
+      .where_if(filter.actor, "actor = ?")
+      .where_if(filter.action, "action = ?")
+      .where_if(filter.entity, "entity = ?")
+      .where_if(filter.from, "at >= ?")
+      .where_if(filter.to, "at < ?")
       .where_in(filter.scope, "clinic")
       .page(
           *db, "seq", detail::page_limit(limit),

@@ -55,6 +55,7 @@ struct HttpOptions {
   std::size_t max_streams = 128;                ///< live event streams in all
   std::size_t max_streams_per_token = 16;
   std::uint64_t body_limit = 1024 * 1024;
+  std::uint64_t upload_limit = 64 * 1024 * 1024;  ///< a report sent to be verified (POST reports/verify)
   std::uint32_t header_limit = 16 * 1024;
   std::chrono::seconds idle_timeout{30};       ///< for a request's first byte, on a new or kept-alive connection
   std::chrono::seconds header_timeout{10};     ///< from a request's first byte to the end of its header
@@ -71,6 +72,8 @@ struct HttpOptions {
   /// Signs, keeps and publishes a checkpoint of the head a report states (the daemon's audit key); empty:
   /// reports carry none.
   std::function<checkpoint::Checkpoint(const store::AuditHead&)> sign_checkpoint;
+  /// The daemon's audit key: a report verified through the API must carry a checkpoint it signed, if any.
+  std::optional<crypto::PublicKey> audit_key;
   /// Told of a token revoked through the API; HttpServer sets it to end the token's event streams.
   std::function<void(const std::string& token_id)> token_revoked;
 };

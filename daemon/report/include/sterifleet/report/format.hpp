@@ -12,6 +12,10 @@
 
 namespace sterifleet::report {
 
+/// What a report is of: a clinic's (or every clinic's) compliance over a period, or one recall.
+enum class Kind { compliance, recall };
+std::string_view to_string(Kind kind) noexcept;
+
 enum class Format { csv, json, pdf };
 std::string_view to_string(Format format) noexcept;
 std::optional<Format> parse_format(std::string_view text) noexcept;

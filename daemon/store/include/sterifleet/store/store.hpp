@@ -211,6 +211,11 @@ struct RecordQuery {
 /// Which audit records a listing shows.
 struct AuditFilter {
   std::optional<std::string> clinic;  ///< only this clinic's records
+  std::optional<std::string> actor;   ///< who: "token:ann", "device:PEN-01", "daemon" ...
+  std::optional<std::string> action;  ///< what was done: "acknowledge", "report" ...
+  std::optional<std::string> entity;  ///< what it was done to: "alert:17", "report:<sha256>" ...
+  std::optional<Timestamp> from;      ///< at or after
+  std::optional<Timestamp> to;        ///< before
   ClinicScope scope;                  ///< the caller's clinics: a limited one never shows the fleet's records
 };
 
