@@ -49,13 +49,21 @@ struct ClusterConfig {
 /// Each default is the one of the part it configures (ingest::MqttOptions, store::SqliteOptions,
 /// http::HttpOptions, fleet::FleetOptions) or, for what only the daemon knows, written here: the key
 /// table reads the defaults it shows from a default-constructed Config.
+/// http.dashboard_dir's default: the dashboard installed with the daemon (<prefix>/share/sterifleet/dashboard,
+/// found from the daemon's own path), if it is there.
+inline constexpr std::string_view installed_dashboard = "auto";
+
 struct Config {
   ingest::MqttOptions mqtt;
   std::string db = "sterifleet.db";
   std::string store_url;  ///< empty: SQLite in `db`; "postgresql://...": PostgreSQL
   std::string receipts;   ///< the ingest's receipt log folder; empty: "<db>-receipts"
   store::SqliteOptions sqlite;
-  http::HttpOptions http;
+  http::HttpOptions http = [] {
+    http::HttpOptions options;
+    options.dashboard_dir = installed_dashboard;
+    return options;
+  }();
   std::string policy;  ///< policy file; empty: the built-in policy
   fleet::FleetOptions fleet;
   std::chrono::milliseconds tick{1000};

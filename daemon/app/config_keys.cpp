@@ -196,8 +196,8 @@ std::vector<ConfigKey> make_keys() {
           &Config::http, &http::HttpOptions::tls_cert),
       key("http.tls_key", "The certificate's private key (PEM).", &Config::http, &http::HttpOptions::tls_key),
       key("http.dashboard_dir",
-          "The built dashboard (dashboards/web/dist), served at /; empty: not served. Example: "
-          "\"/usr/share/sterifleet/dashboard\".",
+          "The built dashboard (dashboards/web/dist), served at /; \"auto\": the one installed with the daemon "
+          "(<prefix>/share/sterifleet/dashboard beside <prefix>/bin/sterifleetd), if there; empty: not served.",
           &Config::http, &http::HttpOptions::dashboard_dir),
       key("http.max_connections",
           "Open connections, event streams included. Beyond it (and the next two limits) a connection may ask "
@@ -212,6 +212,10 @@ std::vector<ConfigKey> make_keys() {
           &Config::http, &http::HttpOptions::max_streams),
       key("http.max_streams_per_token", "Open live event streams of one token.", Allowed{.min = 1}, &Config::http,
           &http::HttpOptions::max_streams_per_token),
+      key("http.upload_limit",
+          "Bytes of a report sent to be verified (POST /api/v1/reports/verify, the dashboard's drop zone); "
+          "`sterifleet report verify` on the daemon's host checks one of any size.",
+          Allowed{.min = 1}, &Config::http, &http::HttpOptions::upload_limit),
       key("http.idle_timeout_s", "A connection that sends no request this long (new or kept alive) is closed.",
           Allowed{.min = 1}, &Config::http, &http::HttpOptions::idle_timeout),
       key("http.header_timeout_s", "Time from a request's first byte to the end of its header.", Allowed{.min = 1},

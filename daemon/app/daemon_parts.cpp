@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "daemon_command_line.hpp"
 
@@ -14,6 +15,22 @@ constexpr std::size_t min_bootstrap_length = 24;
 
 std::filesystem::path beside_db(const Config& config, const std::string& configured, const char* suffix) {
   return configured.empty() ? config.db + suffix : configured;
+}
+
+// Beside <prefix>/bin/sterifleetd: where `cmake --install` and the package put the dashboard.
+std::string installed_dashboard_dir() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    spdlog::warn("cannot find the daemon's own path ({}): the installed dashboard is not served", ec.message());
+    return {};
+  }
+  const auto dir = (self.parent_path().parent_path() / "share" / "sterifleet" / "dashboard").lexically_normal();
+  if (!std::filesystem::is_regular_file(dir / "index.html", ec)) {
+    spdlog::info("no dashboard installed in {}: / is not served (http.dashboard_dir names one)", dir.string());
+    return {};
+  }
+  return dir.string();
 }
 
 }  // namespace
@@ -32,6 +49,8 @@ http::HttpOptions http_options(const Config& config, http::NotifyActions notify,
   http::HttpOptions web = config.http;
   web.notify = std::move(notify);
   web.sign_checkpoint = [&checkpoints](const store::AuditHead& head) { return checkpoints.sign(head); };
+  web.audit_key = checkpoints.public_key();
+  if (web.dashboard_dir == installed_dashboard) web.dashboard_dir = installed_dashboard_dir();
   if (web.bootstrap_token.empty()) {
     if (const char* from_env = std::getenv("STERIFLEET_BOOTSTRAP_TOKEN")) web.bootstrap_token = from_env;
   }
