@@ -14,15 +14,28 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(MqttIngest, SubscribesOnEveryConnection_StoresWhatArrives_PublishesCommands) {
-  sterifleet::testing::TempDir dir("sterifleet-ingest");
-  fleet::testing::DaemonRun run(dir.path() / "store.db");
-  fleet::Metrics metrics;
-  RunningIo running;
-  auto owned = std::make_unique<FakeBroker>();
-  auto& broker = *owned;
-  MqttIngest ingest(std::move(owned), {}, {.folder = dir.path() / "receipts"}, run.fleet(), metrics, running.executor(),
-                    [](const std::string& why) { FAIL() << why; }, {.first = 20ms, .max = 50ms});
+// An ingest on a FakeBroker the test drives, storing into a real Fleet.
+class MqttIngestOnFakeBroker : public ::testing::Test {
+ protected:
+  MqttIngest make_ingest() {
+    auto owned = std::make_unique<FakeBroker>();
+    broker_ = owned.get();
+    return MqttIngest(std::move(owned), {}, {.folder = dir_.path() / "receipts"}, run_.fleet(), metrics_,
+                      running_.executor(), [](const std::string& why) { FAIL() << why; }, {.first = 20ms, .max = 50ms});
+  }
+
+  sterifleet::testing::TempDir dir_{"sterifleet-ingest"};
+  fleet::testing::DaemonRun run_{dir_.path() / "store.db"};
+  fleet::Metrics metrics_;
+  RunningIo running_;
+  FakeBroker* broker_ = nullptr;
+};
+
+TEST_F(MqttIngestOnFakeBroker, SubscribesOnEveryConnection_StoresWhatArrives_PublishesCommands) {
+  auto ingest = make_ingest();
+  auto& broker = *broker_;
+  auto& run = run_;
+  auto& running = running_;
 
   EXPECT_EQ(ingest.start(), 0u);
   ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.subscriptions().size() == 1; }));
@@ -50,16 +63,10 @@ TEST(MqttIngest, SubscribesOnEveryConnection_StoresWhatArrives_PublishesCommands
 
 // A device's message published between the connection and the broker's answer to the subscription is
 // not delivered to the session: readiness waits for the answer, and a refusal keeps it unready.
-TEST(MqttIngest, IsIngestingOnlyOnceTheBrokerGrantedEverySubscription) {
-  sterifleet::testing::TempDir dir("sterifleet-ingest");
-  fleet::testing::DaemonRun run(dir.path() / "store.db");
-  fleet::Metrics metrics;
-  RunningIo running;
-  auto owned = std::make_unique<FakeBroker>();
-  auto& broker = *owned;
+TEST_F(MqttIngestOnFakeBroker, IsIngestingOnlyOnceTheBrokerGrantedEverySubscription) {
+  auto ingest = make_ingest();
+  auto& broker = *broker_;
   broker.hold_subscription_answers();
-  MqttIngest ingest(std::move(owned), {}, {.folder = dir.path() / "receipts"}, run.fleet(), metrics, running.executor(),
-                    [](const std::string& why) { FAIL() << why; }, {.first = 20ms, .max = 50ms});
 
   ingest.start();
   ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.subscriptions().size() == 1; }));
@@ -76,7 +83,7 @@ TEST(MqttIngest, IsIngestingOnlyOnceTheBrokerGrantedEverySubscription) {
 
   ingest.stop();
   EXPECT_FALSE(ingest.ingesting());
-  running.stop();
+  running_.stop();
 }
 
 }  // namespace

@@ -153,24 +153,18 @@ class ComplianceReport {
 };
 
 engine::AuditRecord audit_record(const ComplianceRequest& request, const Made& made) {
-  const auto& seal = made.seal;
   json after{{"kind", "compliance"},
              {"clinic", request.clinic ? json(*request.clinic) : json(nullptr)},
              {"from", format_timestamp(request.from)},
              {"to", format_timestamp(request.to)},
-             {"format", to_string(request.format)},
-             {"sha256", seal.sha256},
-             {"body_bytes", seal.body_bytes},
-             {"bytes", made.bytes},
-             {"audit_head", {{"seq", seal.head.seq}, {"hash", seal.head.hash}}},
              {"rows",
               {{"sessions", made.counts.sessions},
                {"cycles", made.counts.cycles},
                {"violations", made.counts.violations},
-               {"recalls", made.counts.recalls}}},
-             {"checkpoint", seal.checkpoint ? checkpoint::to_json(*seal.checkpoint) : json(nullptr)}};
+               {"recalls", made.counts.recalls}}}};
+  after.update(sealed_file_json(made, request.format));
   // A report of one clinic is that clinic's record; one of all clinics is the fleet's.
-  return {request.now,      request.actor, report_entity(seal.sha256), "compliance_report", nullptr,
+  return {request.now,      request.actor, report_entity(made.seal.sha256), "compliance_report", nullptr,
           std::move(after), request.cause, request.clinic.value_or("")};
 }
 

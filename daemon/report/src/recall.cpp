@@ -13,23 +13,17 @@ using protocol::format_timestamp;
 
 engine::AuditRecord audit_record(const RecallRequest& request, const std::string& clinic, const Header& header,
                                  const json& trace, const Made& made) {
-  const auto& seal = made.seal;
   json after{{"kind", "recall"},
              {"cycle", request.cycle},
              {"clinic", clinic.empty() ? json(nullptr) : json(clinic)},
              {"from", header.from},
              {"to", header.to},
-             {"format", to_string(request.format)},
-             {"sha256", seal.sha256},
-             {"body_bytes", seal.body_bytes},
-             {"bytes", made.bytes},
-             {"audit_head", {{"seq", seal.head.seq}, {"hash", seal.head.hash}}},
              {"rows",
               {{"cycles", trace.at("cycles").size()},
                {"devices", trace.at("devices").size()},
-               {"sessions", trace.at("sessions").size()}}},
-             {"checkpoint", seal.checkpoint ? checkpoint::to_json(*seal.checkpoint) : json(nullptr)}};
-  return {request.now,   request.actor, report_entity(seal.sha256), "recall_report", nullptr, std::move(after),
+               {"sessions", trace.at("sessions").size()}}}};
+  after.update(sealed_file_json(made, request.format));
+  return {request.now,   request.actor, report_entity(made.seal.sha256), "recall_report", nullptr, std::move(after),
           request.cause, clinic};
 }
 

@@ -10,6 +10,7 @@
 
 #include "closure.hpp"
 #include "sealed_output.hpp"
+#include "sterifleet/report/compliance.hpp"
 #include "sterifleet/report/format.hpp"
 #include "stored_row.hpp"
 #include "summary.hpp"
@@ -51,6 +52,10 @@ class ReportWriter {
   /// The footer stating the seal; the PDF has none (its body is the whole file).
   virtual void seal(const Seal& seal) = 0;
 };
+
+/// What every report's audit record states of the file: format, sha256, body_bytes, bytes, audit_head,
+/// checkpoint (the seal, which report verify checks against the file).
+nlohmann::json sealed_file_json(const Made& made, Format format);
 
 /// The writer of `format`; a PDF holds at most `max_pdf_rows` table rows (ReportTooLarge beyond).
 std::unique_ptr<ReportWriter> make_writer(Format format, SealedOutput& out, std::size_t max_pdf_rows);

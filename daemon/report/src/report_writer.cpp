@@ -1,9 +1,10 @@
+#include "report_writer.hpp"
+
 #include <stdexcept>
 
 #include "csv_writer.hpp"
 #include "json_writer.hpp"
 #include "pdf_writer.hpp"
-#include "report_writer.hpp"
 
 namespace sterifleet::report {
 
@@ -17,6 +18,16 @@ std::unique_ptr<ReportWriter> make_writer(Format format, SealedOutput& out, std:
       return make_pdf_writer(out, max_pdf_rows);
   }
   throw std::invalid_argument("unknown report format");
+}
+
+nlohmann::json sealed_file_json(const Made& made, Format format) {
+  const auto& seal = made.seal;
+  return {{"format", to_string(format)},
+          {"sha256", seal.sha256},
+          {"body_bytes", seal.body_bytes},
+          {"bytes", made.bytes},
+          {"audit_head", {{"seq", seal.head.seq}, {"hash", seal.head.hash}}},
+          {"checkpoint", seal.checkpoint ? checkpoint::to_json(*seal.checkpoint) : nlohmann::json(nullptr)}};
 }
 
 }  // namespace sterifleet::report
