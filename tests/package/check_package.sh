@@ -22,7 +22,8 @@ for f in usr/bin/sterifleetd usr/bin/sterifleet usr/bin/sterifleet-sim \
   usr/share/sterifleet/dashboard/index.html usr/share/sterifleet/default_policy.toml \
   usr/share/sterifleet/mosquitto/mosquitto.conf usr/share/sterifleet/mosquitto/sterifleet.acl \
   usr/share/sterifleet/make-certs.sh etc/sterifleet/sterifleetd.toml lib/systemd/system/sterifleetd.service \
-  usr/share/doc/sterifleet/copyright usr/share/doc/sterifleet/changelog.gz; do
+  usr/share/doc/sterifleet/copyright usr/share/doc/sterifleet/changelog.gz usr/share/man/man8/sterifleetd.8.gz \
+  usr/share/man/man1/sterifleet.1.gz usr/share/man/man1/sterifleet-sim.1.gz; do
   [ -e "$root/$f" ] || fail "/$f is missing"
 done
 [ -x "$root/usr/bin/sterifleetd" ] || fail "/usr/bin/sterifleetd is not executable"
