@@ -1,5 +1,6 @@
 #include "cluster_daemon.hpp"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
@@ -8,6 +9,7 @@
 
 #include "daemon_command_line.hpp"
 #include "notify_actions.hpp"
+#include "policy_file.hpp"
 
 namespace sterifleet::app {
 
@@ -81,15 +83,73 @@ void ClusterDaemon::await_stop() {
   });
 }
 
-// The policy is judged by each shard's owner and replayed by every replica: a reload must reach them all
-// in the journal's order, which this build does not do yet.
 void ClusterDaemon::await_reload() {
   reload_signal_.async_wait([this](const boost::system::error_code& ec, int) {
     if (ec) return;
-    spdlog::error(
-        "SIGHUP: a cluster's daemons do not reload the policy yet; the policy in force stays. To change it, stop "
-        "every daemon, change policy.file on each, and start them again");
+    reload_policy();
     await_reload();
+  });
+}
+
+// A shard's policy is its owner's to judge with and its journal's to keep: the reload reaches each shard
+// as an API command its owner journals in turn with the shard's messages, so its replicas and any later
+// owner replay it at the same point. One daemon's SIGHUP reloads the whole cluster.
+void ClusterDaemon::reload_policy() {
+  if (config_.policy.empty()) {
+    spdlog::warn("SIGHUP: no policy file configured; the built-in policy stays");
+    return;
+  }
+  if (reloading_.joinable() && !reload_done_) {
+    spdlog::warn("SIGHUP: the last policy reload is still reaching the shards; send SIGHUP again once it is done");
+    return;
+  }
+  std::string text;
+  engine::Policy policy;
+  try {
+    text = read_text_file(config_.policy);
+    auto parsed = engine::parse_policy(text, config_.policy);
+    if (auto* errors = std::get_if<std::vector<engine::PolicyError>>(&parsed)) {
+      for (const auto& e : *errors) spdlog::error("{}", e.to_string());
+      spdlog::error("SIGHUP: {} has errors; the policy in force stays", config_.policy);
+      return;
+    }
+    policy = std::get<engine::Policy>(std::move(parsed));
+  } catch (const std::exception& e) {
+    spdlog::error("SIGHUP: {}", e.what());
+    return;
+  }
+  node_.set_policy(policy);
+  if (reloading_.joinable()) reloading_.join();
+  reload_done_ = false;
+  reloading_ = std::jthread([this, text = std::move(text)](const std::stop_token& stopping) {
+    const auto actor = "operator:SIGHUP@" + config_.cluster->daemon_id;
+    std::vector<int> unanswered;
+    for (int shard = 0; shard < config_.cluster->shards; ++shard) {
+      if (stopping.stop_requested()) {
+        spdlog::warn("policy reload: stopped before shards {} to {}", shard, config_.cluster->shards - 1);
+        return;
+      }
+      try {
+        const auto answer = commands_.set_policy(shard, text, config_.policy, actor);
+        if (!answer.outcome.ok()) {
+          spdlog::error("policy reload: shard {} refused {}: {}", shard, config_.policy,
+                        answer.outcome.refusal->message);
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("policy reload: shard {}: {}", shard, e.what());
+        unanswered.push_back(shard);
+      }
+    }
+    if (unanswered.empty()) {
+      spdlog::info("policy reloaded from {} on all {} shards", config_.policy, config_.cluster->shards);
+    } else {
+      // Loud: a shard judging under the old policy is one the operator believes changed.
+      spdlog::critical(
+          "policy reload: shards {} did not take {} (no owner within the wait): they judge under their last policy "
+          "until a daemon that starts with this file takes them, or the next SIGHUP",
+          fmt::format("{}", fmt::join(unanswered, ", ")), config_.policy);
+    }
+    reload_done_ = true;
   });
 }
 

@@ -10,9 +10,11 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/io_context.hpp>
 #pragma GCC diagnostic pop
+#include <atomic>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <thread>
 
 #include "cluster_front.hpp"
 #include "cluster_node.hpp"
@@ -39,6 +41,9 @@ class ClusterDaemon {
  private:
   void await_stop();
   void await_reload();
+  /// Checks the policy file, then has every shard's owner journal it (in the background: a shard with no
+  /// owner holds the reload up to the command queue's wait).
+  void reload_policy();
 
   // In the order of construction: each part is built from those above it and destroyed before them.
   Config config_;
@@ -57,6 +62,8 @@ class ClusterDaemon {
   http::HttpServer web_;
   boost::asio::signal_set stop_signals_;
   boost::asio::signal_set reload_signal_;
+  std::jthread reloading_;  ///< the last reload's submissions; joined before the parts it uses go
+  std::atomic<bool> reload_done_{true};
 };
 
 }  // namespace sterifleet::app

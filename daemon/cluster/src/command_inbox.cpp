@@ -84,6 +84,14 @@ fleet::Outcome run(fleet::Fleet& fleet, const QueuedCommand& command, CommandKin
       fleet.record_audit({body.time("at"), actor, body.text("entity"), body.text("action"), body.value("before"),
                           body.value("after"), body.text("cause"), body.text("clinic")});
       return {};
+    case CommandKind::set_policy: {
+      // The submitter checked the file; a daemon of another version may read it otherwise.
+      const auto errors = fleet.reload_policy(body.text("text"), body.text("source"), actor);
+      if (errors.empty()) return {};
+      std::string message;
+      for (const auto& e : errors) message += (message.empty() ? "" : "; ") + e.to_string();
+      return {engine::Refusal{engine::RefusalCode::bad_request, message}};
+    }
   }
   throw BadCommand(command, "unknown kind");
 }

@@ -15,7 +15,7 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::array<std::pair<CommandKind, std::string_view>, 7> kKindNames{{
+constexpr std::array<std::pair<CommandKind, std::string_view>, 8> kKindNames{{
     {CommandKind::acknowledge, "acknowledge"},
     {CommandKind::resolve, "resolve"},
     {CommandKind::manual_reprocessing, "manual_reprocessing"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<CommandKind, std::string_view>, 7> kKindNames{{
     {CommandKind::create_token, "create_token"},
     {CommandKind::revoke_token, "revoke_token"},
     {CommandKind::record_audit, "record_audit"},
+    {CommandKind::set_policy, "set_policy"},
 }};
 
 constexpr std::array kRefusalCodes{
@@ -217,6 +218,11 @@ CommandAnswer CommandClient::record_audit(const engine::AuditRecord& record) con
                         {"cause", record.cause},
                         {"clinic", record.clinic}},
                        record.actor);
+}
+
+CommandAnswer CommandClient::set_policy(int shard, const std::string& text, const std::string& source,
+                                        const std::string& actor) const {
+  return queue_.submit(shard, CommandKind::set_policy, {{"text", text}, {"source", source}}, actor);
 }
 
 }  // namespace sterifleet::cluster

@@ -26,7 +26,8 @@ enum class CommandKind {
   maintenance,
   create_token,
   revoke_token,
-  record_audit
+  record_audit,
+  set_policy
 };
 
 /// The stored name, "acknowledge", ...
@@ -99,6 +100,10 @@ class CommandClient {
   CommandAnswer create_token(const store::NewToken& token, const std::string& actor, const std::string& cause) const;
   CommandAnswer revoke_token(const std::string& id, const std::string& actor, const std::string& cause) const;
   CommandAnswer record_audit(const engine::AuditRecord& record) const;
+  /// A policy file for `shard`: its owner checks it and journals it, so the shard's replicas and later
+  /// owners judge under it from there on (a reload reaches every shard by one such command each).
+  CommandAnswer set_policy(int shard, const std::string& text, const std::string& source,
+                           const std::string& actor) const;
 
  private:
   CommandAnswer on_alert(CommandKind kind, const std::string& alert_id, const std::string& actor,
