@@ -25,16 +25,6 @@ std::unique_ptr<store::Store> open_front_store(const Config& config) {
   }
 }
 
-ClusterNodeOptions node_options(const Config& config) {
-  if (!config.audit.receivers.empty()) {
-    // Checked before anything runs: a checkpoint that silently stopped going out would look delivered.
-    throw StartError(exit_config,
-                     "audit.checkpoint_receivers is not supported by a cluster's daemons yet: each daemon appends its "
-                     "checkpoints to its file (audit.checkpoints); remove the key");
-  }
-  return cluster_node_options(config);
-}
-
 }  // namespace
 
 // The node registers the configured clinics and the replicas open the shards' stores: a clinic the
@@ -49,7 +39,7 @@ ClusterDaemon::ClusterDaemon(Config config, engine::Policy policy) try
           config_.fleet.max_clock_skew),
       front_(replicas_, commands_),
       node_(
-          node_options(config_), policy, [](const std::string& why) { die(why); }, events_),
+          cluster_node_options(config_), policy, [](const std::string& why) { die(why); }, events_),
       checkpoints_(make_checkpoint_signer(
           config_, *store_,
           [this](const std::string& topic, const std::string& payload) { node_.publish_retained(topic, payload); })),
@@ -59,6 +49,8 @@ ClusterDaemon::ClusterDaemon(Config config, engine::Policy policy) try
       stop_signals_(io_, SIGINT, SIGTERM),
       reload_signal_(io_, SIGHUP) {
   metrics_.also_render([this] { return node_.shard_metrics(); });
+  // Each daemon sends the checkpoints it signs, with its own key: independent witnesses of one chain.
+  forward_checkpoints(config_, checkpoints_, checkpoint_senders_);
   try {
     web_.start();
   } catch (const std::exception& e) {
@@ -174,6 +166,7 @@ void ClusterDaemon::run() {
   relay_.reset();
   replicas_.stop();
   sign_checkpoint_if_grown(checkpoints_, "stop");
+  checkpoint_senders_.join();
   spdlog::info("stopped");
 }
 

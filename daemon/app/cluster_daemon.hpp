@@ -57,6 +57,7 @@ class ClusterDaemon {
   ClusterNode node_;
   std::unique_ptr<cluster::EventRelay> relay_;  ///< from run() on
   CheckpointSigner checkpoints_;
+  boost::asio::thread_pool checkpoint_senders_{1};
   boost::asio::io_context io_;
   boost::asio::steady_timer checkpoint_timer_;
   http::HttpServer web_;

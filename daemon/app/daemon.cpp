@@ -91,7 +91,7 @@ Daemon::Daemon(Config config, engine::Policy policy)
     fleet_.plan_notifications_with(*notifier_);
     notifier_->observe_deliveries_with(deliveries_);
   }
-  forward_checkpoints();
+  forward_checkpoints(config_, checkpoints_, checkpoint_senders_);
   restore();
   relay_.target = &mqtt_;
   ticker_.start();
@@ -188,43 +188,6 @@ void Daemon::run() {
 
 // Each named receiver must be one a checkpoint can go to: a webhook (its JSON carries the checkpoint) or
 // an email (its text carries the line to save). Alertmanager is for alerts.
-void Daemon::forward_checkpoints() {
-  std::vector<std::string> receivers;
-  std::stringstream names(config_.audit.receivers);
-  for (std::string name; std::getline(names, name, ',');) {
-    name.erase(0, name.find_first_not_of(' '));
-    name.erase(name.find_last_not_of(' ') + 1);
-    if (name.empty()) continue;
-    const notify::Receiver* receiver = notifier_ ? notifier_->config().receiver(name) : nullptr;
-    if (!receiver) {
-      throw StartError(exit_config, "audit.checkpoint_receivers: no [notify] receiver named \"" + name + "\"");
-    }
-    if (std::holds_alternative<notify::AlertmanagerReceiver>(receiver->settings)) {
-      throw StartError(exit_config, "audit.checkpoint_receivers: \"" + name +
-                                        "\" is an Alertmanager receiver; checkpoints go to webhook or email receivers");
-    }
-    receivers.push_back(name);
-  }
-  if (receivers.empty()) return;
-  checkpoints_.forward_with([this, receivers](const checkpoint::Checkpoint& signed_head) {
-    boost::asio::post(checkpoint_senders_, [this, receivers, payload = checkpoint::to_json(signed_head)] {
-      for (const auto& receiver : receivers) {
-        std::optional<std::string> failure;
-        try {
-          const auto result = notifier_->send_checkpoint(receiver, payload);
-          if (result.outcome != notify::SendResult::Outcome::delivered) failure = result.answer;
-        } catch (const std::exception& e) {  // a pool thread must not end the process over one receiver
-          failure = e.what();
-        }
-        if (failure) {
-          spdlog::error("audit checkpoint of record {} not delivered to {} (the checkpoints file keeps it): {}",
-                        payload.value("seq", 0), receiver, *failure);
-        }
-      }
-    });
-  });
-}
-
 // So that the next start replays nothing.
 void Daemon::store_snapshot() {
   try {

@@ -46,7 +46,6 @@ class Daemon {
   void reload_policy();
   void start_ingest();
   void store_snapshot();
-  void forward_checkpoints();
 
   // In the order of construction: each part is built from those above it and destroyed before them.
   Config config_;

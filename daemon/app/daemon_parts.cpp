@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 #include "daemon_command_line.hpp"
+#include "sterifleet/notify/notifier.hpp"
 
 namespace sterifleet::app {
 
@@ -63,6 +66,43 @@ http::HttpOptions http_options(const Config& config, http::NotifyActions notify,
   }
   web.fatal = [](const std::string& why) { die(why); };
   return web;
+}
+
+void forward_checkpoints(const Config& config, CheckpointSigner& checkpoints, boost::asio::thread_pool& senders) {
+  std::vector<std::string> receivers;
+  std::stringstream names(config.audit.receivers);
+  for (std::string name; std::getline(names, name, ',');) {
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (name.empty()) continue;
+    const notify::Receiver* receiver = config.notify.receiver(name);
+    if (!receiver) {
+      throw StartError(exit_config, "audit.checkpoint_receivers: no [notify] receiver named \"" + name + "\"");
+    }
+    if (std::holds_alternative<notify::AlertmanagerReceiver>(receiver->settings)) {
+      throw StartError(exit_config, "audit.checkpoint_receivers: \"" + name +
+                                        "\" is an Alertmanager receiver; checkpoints go to webhook or email receivers");
+    }
+    receivers.push_back(name);
+  }
+  if (receivers.empty()) return;
+  checkpoints.forward_with([&config, &senders, receivers](const checkpoint::Checkpoint& signed_head) {
+    boost::asio::post(senders, [&config, receivers, payload = checkpoint::to_json(signed_head)] {
+      for (const auto& receiver : receivers) {
+        std::optional<std::string> failure;
+        try {
+          const auto result = notify::send_checkpoint(config.notify, receiver, system_now(), payload);
+          if (result.outcome != notify::SendResult::Outcome::delivered) failure = result.answer;
+        } catch (const std::exception& e) {  // a pool thread must not end the process over one receiver
+          failure = e.what();
+        }
+        if (failure) {
+          spdlog::error("audit checkpoint of record {} not delivered to {} (the checkpoints file keeps it): {}",
+                        payload.value("seq", 0), receiver, *failure);
+        }
+      }
+    });
+  });
 }
 
 CheckpointSigner make_checkpoint_signer(const Config& config, store::Store& store, CheckpointSigner::Publish publish) {

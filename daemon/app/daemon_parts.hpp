@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -29,6 +30,11 @@ protocol::Timestamp system_now();
 /// The configured HTTP options with the daemon's notification actions, checkpoint signing and fatal
 /// handler; throws StartError for a bootstrap token too short to be safe.
 http::HttpOptions http_options(const Config& config, http::NotifyActions notify, CheckpointSigner& checkpoints);
+
+/// audit.checkpoint_receivers: each checkpoint `checkpoints` signs is sent to those [notify] receivers, once,
+/// from `senders` (a failure is logged; the checkpoints file keeps it). `config` must outlive the signer.
+/// Throws StartError for a receiver that is not a webhook or email receiver of [notify].
+void forward_checkpoints(const Config& config, CheckpointSigner& checkpoints, boost::asio::thread_pool& senders);
 
 /// The signer of audit checkpoints with the configured (or a new) key, appending to the configured file
 /// and publishing with `publish`; throws StartError.

@@ -12,6 +12,8 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "http_receiver.hpp"
+#include "sterifleet/checkpoint/checkpoint.hpp"
 #include "sterifleet/protocol/time.hpp"
 #include "sterifleet/protocol/topic.hpp"
 #include "sterifleet/testing/daemon.hpp"
@@ -279,6 +281,32 @@ TEST(Cluster, ASighupToOneDaemonReloadsThePolicyOfEveryShard) {
       << daemons[0]->log() << daemons[1]->log();
   EXPECT_EQ(low, (std::set<std::string>{"C01-PEN-1", "C02-PEN-1"}));
   for (auto& daemon : daemons) EXPECT_TRUE(daemon->running()) << daemon->log();
+}
+
+// audit.checkpoint_receivers in a cluster: each daemon sends the checkpoints it signs, with its key.
+TEST(Cluster, ACheckpointReceiverGetsTheCheckpointsEachDaemonSigns) {
+  const auto url = shared_postgres().fresh_database("checkpoints");
+  Mosquitto broker;
+  TempDir dir("sterifleet-cluster-hook");
+  HttpReceiver hook;
+  std::ofstream(dir.path() / "webhook.secret") << "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n";
+  auto options = cluster_daemon("a", url, broker);
+  options.settings["audit.checkpoint_receivers"] = "\"auditor-hook\"";
+  options.extra_toml = fmt::format(
+      "\n[notify]\n[[notify.receiver]]\nname = \"auditor-hook\"\ntype = \"webhook\"\nurl = \"{}\"\nsecret_file = "
+      "\"{}\"\n",
+      hook.url("/hook"), (dir.path() / "webhook.secret").string());
+  Daemon daemon(options);
+  ASSERT_TRUE(hook.wait_for_requests(1, 20s)) << daemon.log();
+  const auto notice = nlohmann::json::parse(hook.requests().front().body).at("notices").at(0);
+  EXPECT_EQ(notice.at("kind"), "checkpoint");
+  const auto sent = checkpoint::from_json(notice.at("alert").at("checkpoint"));
+  ASSERT_TRUE(sent.checkpoint) << sent.problem;
+  EXPECT_FALSE(checkpoint::signature_problem(*sent.checkpoint, std::nullopt));
+  std::ifstream filed(daemon.db().string() + "-checkpoints.jsonl");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(filed, line);) lines.push_back(line);
+  EXPECT_NE(std::find(lines.begin(), lines.end(), checkpoint::to_line(*sent.checkpoint)), lines.end());
 }
 
 }  // namespace

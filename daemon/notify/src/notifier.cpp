@@ -69,10 +69,11 @@ SendResult Notifier::test(const std::string& receiver, const std::string& reques
   return send_test(config_, receiver, clock_(), requested_by);
 }
 
-SendResult Notifier::send_checkpoint(const std::string& receiver, const nlohmann::json& checkpoint) {
-  const Receiver* found = config_.receiver(receiver);
-  if (!found) throw std::invalid_argument("no receiver named \"" + receiver + "\" (" + config_.receiver_names() + ")");
-  return make_sender(*found)->send(make_delivery({planner_.checkpoint_notice(*found, clock_(), checkpoint)}));
+SendResult send_checkpoint(const NotifyConfig& config, const std::string& receiver, Timestamp now,
+                           const nlohmann::json& checkpoint) {
+  const Receiver* found = config.receiver(receiver);
+  if (!found) throw std::invalid_argument("no receiver named \"" + receiver + "\" (" + config.receiver_names() + ")");
+  return make_sender(*found)->send(make_delivery({Planner(config).checkpoint_notice(*found, now, checkpoint)}));
 }
 
 }  // namespace sterifleet::notify

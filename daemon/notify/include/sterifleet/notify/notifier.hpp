@@ -19,6 +19,10 @@ std::unique_ptr<Sender> make_sender(const Receiver& receiver);
 /// std::invalid_argument naming the receivers there are when there is no such receiver.
 SendResult send_test(const NotifyConfig& config, const std::string& receiver, Timestamp now,
                      const std::string& requested_by);
+/// Sends a signed audit checkpoint (checkpoint::to_json) to `receiver` now, once, past any outbox: what
+/// audit.checkpoint_receivers asks of any daemon. Throws as send_test().
+SendResult send_checkpoint(const NotifyConfig& config, const std::string& receiver, Timestamp now,
+                           const nlohmann::json& checkpoint);
 
 /// Thread-safety: plan() and planned_stored() as the fleet calls them; test() and enable_receiver() from
 /// any thread.
@@ -44,7 +48,6 @@ class Notifier final : public fleet::OutboxPlanner {
   SendResult test(const std::string& receiver, const std::string& requested_by);
   /// Sends a signed audit checkpoint (its JSON form) to `receiver` now, once, past the outbox: the
   /// checkpoints file and the broker keep it durably. Throws std::invalid_argument like test().
-  SendResult send_checkpoint(const std::string& receiver, const nlohmann::json& checkpoint);
   /// See Dispatcher::enable.
   bool enable_receiver(const std::string& receiver) { return dispatcher_->enable(receiver); }
   const NotifyConfig& config() const { return config_; }
