@@ -1,35 +1,28 @@
 // The dashboard as a clinic manager uses it, in headless Chromium against the real system: Mosquitto,
 // sterifleetd serving the built dashboard, and sterifleet-sim publishing two clinics with injected
 // positive biological indicators. The manager signs in, sees a violation appear live (no reload),
-// acknowledges and resolves alerts, visits every screen on a desktop and a tablet, and is sent back to
+// acknowledges and resolves alerts, visits every screen on a desktop, and on a tablet is sent back to
 // the sign-in screen when the token is revoked. A viewer sees the same alerts but is offered no action.
 // The daemon notifies a webhook that answers 410 Gone: its notifications become dead letters, which the
 // alert's page and the dead-letter panel show, and an admin enables the receiver again.
 // Screenshots go to SCREENSHOT_DIR.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import http from "node:http";
-import path from "node:path";
 import { after, before, test } from "node:test";
-import { chromium } from "playwright-core";
-import { Fleet, required, waitFor } from "./lib/fleet.mjs";
+import { Dashboard, expectNoReload, go, live, watchForReload } from "./lib/browser.mjs";
+import { Fleet, waitFor } from "./lib/fleet.mjs";
 
-const screenshots = required("SCREENSHOT_DIR");
-const chromiumPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const desktop = { width: 1440, height: 900 };
-const tablet = { width: 820, height: 1180 };
+const desktop = { viewport: { width: 1440, height: 900 } };
+const tablet = { viewport: { width: 820, height: 1180 }, hasTouch: true, deviceScaleFactor: 1 };
 const managerName = "browser-manager";
-// Two and a half days always hold a BI read the day after its cycle, whatever the time of day now.
-const simDays = 2.5;
-const simSpeed = 8000;
 
 let fleet;
-let browser;
+let ui;
 let manager;
 let viewer;
 let admin;
-const pageErrors = [];
 // A webhook receiver that says it is gone: every POST is answered 410 with an empty body, and kept.
 const goneReceiver = "on-call";
 const goneRequests = [];
@@ -74,79 +67,24 @@ function notifyConfig(f) {
 }
 
 before(async () => {
-  mkdirSync(screenshots, { recursive: true });
   await startGoneServer();
-  fleet = new Fleet({
-    daemon: required("STERIFLEETD"),
-    sim: required("STERIFLEET_SIM"),
-    dashboardDir: required("DASHBOARD_DIR"),
-    config: notifyConfig,
-  });
-  await fleet.start();
+  fleet = await Fleet.start({ dashboard: true, config: notifyConfig });
   // The bootstrap secret works until an admin token exists: the manager and viewer tokens first.
   manager = await fleet.createToken(managerName, "manager");
   viewer = await fleet.createToken("browser-viewer", "viewer");
   admin = await fleet.createToken("browser-admin", "admin");
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: process.getuid?.() === 0 ? ["--no-sandbox"] : [],
-  });
+  // A stream cut by the test's own token revocation is expected; anything else is a defect.
+  ui = await Dashboard.launch(fleet, { expectedErrors: /401|Unauthorized|EventSource/i });
 });
 
 after(async () => {
-  await browser?.close();
+  await ui?.close();
   await fleet?.stop();
   await new Promise((resolve) => (gone ? gone.close(resolve) : resolve()));
 });
 
-async function newPage(viewport, extra = {}) {
-  const context = await browser.newContext({ viewport, ...extra });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000);
-  page.on("pageerror", (e) => pageErrors.push(`${e.message}`));
-  page.on("console", (m) => {
-    // A stream cut by the test's own token revocation is expected; anything else is a defect.
-    if (m.type() === "error" && !/401|Unauthorized|EventSource/i.test(m.text())) pageErrors.push(m.text());
-  });
-  return page;
-}
-
-async function shot(page, name) {
-  await page.screenshot({
-    path: path.join(screenshots, `${name}.png`),
-    fullPage: true,
-  });
-}
-
-async function signIn(page, token = manager.token) {
-  await page.goto(`${fleet.base}/`);
-  await page.fill('input[name="token"]', token);
-  await page.click('button[type="submit"]');
-  await page.waitForSelector('.connection[data-connection="live"]');
-}
-
-/** Navigates inside the single-page app (a hash change, never a reload). */
-async function go(page, hash) {
-  await page.evaluate((h) => (location.hash = h), hash);
-}
-
-function injected() {
-  const file = fleet.file("injected.jsonl");
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-}
-
-async function expectNoReload(page) {
-  assert.equal(await page.evaluate(() => window.__sterifleetNoReload), true, "the page was reloaded");
-}
-
 test("a manager follows the fleet live and handles a positive biological indicator", { timeout: 600000 }, async (t) => {
-  const page = await newPage(desktop);
-  try {
+  await ui.withPage(t, "desktop", desktop, async (page) => {
     await page.goto(`${fleet.base}/`);
 
     t.diagnostic("a token the daemon does not know is refused on the sign-in screen");
@@ -154,7 +92,7 @@ test("a manager follows the fleet live and handles a positive biological indicat
     await page.click('button[type="submit"]');
     await page.waitForSelector(".form-error");
     assert.match(await page.textContent(".form-error"), /does not accept this token/);
-    await shot(page, "desktop-00-sign-in");
+    await ui.shot(page, "desktop-00-sign-in");
 
     t.diagnostic("the manager token signs in; the fleet is still empty");
     await page.fill('input[name="token"]', manager.token);
@@ -162,36 +100,17 @@ test("a manager follows the fleet live and handles a positive biological indicat
     await page.waitForSelector('.connection[data-connection="live"]');
     await page.waitForSelector("text=No device has reported yet");
     await page.waitForSelector('.identity[data-role="manager"]');
-    await page.evaluate(() => (window.__sterifleetNoReload = true));
+    await watchForReload(page);
 
     t.diagnostic("the simulator starts: devices and the injected violation appear without a reload");
-    fleet.startSim([
-      "--days",
-      String(simDays),
-      "--speed",
-      String(simSpeed),
-      "--follow",
-      "--seed",
-      "7",
-      "--violations",
-      "1",
-      "--violation-kinds",
-      "cycle.bi_positive",
-      "--injected",
-      fleet.file("injected.jsonl"),
-    ]);
-    const violation = await waitFor(
-      "an injected positive BI",
-      () => injected().find((v) => v.rule === "cycle.bi_positive"),
-      180000,
-      250,
-    );
+    fleet.startSimWithPositiveBI({ follow: true });
+    const violation = await fleet.waitForInjected("cycle.bi_positive");
     await page.waitForSelector(`.fleet-side .alert-card[data-rule="cycle.bi_positive"]`, { timeout: 60000 });
     await waitFor("twelve device cards", async () => (await page.locator(".device-card").count()) >= 12, 60000);
     await expectNoReload(page);
     // Let the simulated days finish, so every screen shows the whole run.
     await fleet.waitForSimCatchUp(180000);
-    await shot(page, "desktop-01-fleet");
+    await ui.shot(page, "desktop-01-fleet");
 
     t.diagnostic(`acknowledge ${violation.subject} on the alerts screen`);
     await page.click('.nav-link[href="#/alerts"]');
@@ -206,7 +125,7 @@ test("a manager follows the fleet live and handles a positive biological indicat
     assert.equal(acked.state, "acknowledged");
     assert.equal(acked.ack.by, `token:${managerName}`);
     await expectNoReload(page);
-    await shot(page, "desktop-02-alerts");
+    await ui.shot(page, "desktop-02-alerts");
 
     t.diagnostic("the sterilizer's page lists the positive cycle");
     await go(page, `#/devices/${violation.device}`);
@@ -214,7 +133,7 @@ test("a manager follows the fleet live and handles a positive biological indicat
     await row.waitFor();
     assert.match(await row.textContent(), /BI positive/);
     assert.match(await row.textContent(), /Recalled/);
-    await shot(page, "desktop-03-sterilizer");
+    await ui.shot(page, "desktop-03-sterilizer");
 
     t.diagnostic("the recall lists what the API traced");
     await row.getByRole("link", { name: "Recall" }).click();
@@ -227,7 +146,7 @@ test("a manager follows the fleet live and handles a positive biological indicat
     } else {
       await page.waitForSelector("text=No session used a recalled item");
     }
-    await shot(page, "desktop-04-recall");
+    await ui.shot(page, "desktop-04-recall");
     await go(page, "#/recalls");
     await page.waitForSelector(`#recalls td:text-is("${violation.subject}")`);
 
@@ -236,13 +155,13 @@ test("a manager follows the fleet live and handles a positive biological indicat
     await page.locator('a.device-card[data-device$="PEN-01"]').first().click();
     await page.waitForSelector("#timeline .kind-session");
     await page.waitForSelector("#timeline .kind-reprocessing");
-    await shot(page, "desktop-05-pen");
+    await ui.shot(page, "desktop-05-pen");
 
     t.diagnostic("cartridge use and compliance charts");
     await page.click('.nav-link[href="#/cartridges"]');
     await page.waitForSelector("#cartridge-uses tbody tr");
     await page.waitForSelector(".chart canvas");
-    await shot(page, "desktop-06-cartridges");
+    await ui.shot(page, "desktop-06-cartridges");
     await page.click('.nav-link[href="#/compliance"]');
     await page.waitForSelector("#chart-compliance canvas");
     await page.waitForSelector("#chart-alerts canvas");
@@ -252,7 +171,7 @@ test("a manager follows the fleet live and handles a positive biological indicat
       .locator(".figure-value")
       .textContent();
     assert.ok(Number(sessionsFigure) > 0, `the compliance page counts sessions (${sessionsFigure})`);
-    await shot(page, "desktop-07-compliance");
+    await ui.shot(page, "desktop-07-compliance");
 
     t.diagnostic("resolving asks for a reason, which reaches the audit trail");
     await page.click('.nav-link[href="#/alerts"]');
@@ -262,7 +181,7 @@ test("a manager follows the fleet live and handles a positive biological indicat
     await dialog.getByRole("button", { name: "Resolve alert" }).click();
     await dialog.locator(".form-error").waitFor();
     assert.match(await dialog.locator(".form-error").textContent(), /Give the reason/);
-    await shot(page, "desktop-08-resolve-dialog");
+    await ui.shot(page, "desktop-08-resolve-dialog");
     await dialog.locator("textarea").fill("Load reprocessed; every listed patient contacted");
     await dialog.getByRole("button", { name: "Resolve alert" }).click();
     await card.waitFor({ state: "detached" });
@@ -270,18 +189,11 @@ test("a manager follows the fleet live and handles a positive biological indicat
     assert.equal(resolved.state, "resolved");
     assert.equal(resolved.resolution.reason, "Load reprocessed; every listed patient contacted");
     await expectNoReload(page);
-  } catch (e) {
-    await shot(page, "failure-desktop").catch(() => undefined);
-    t.diagnostic(fleet.logs());
-    throw e;
-  } finally {
-    await page.context().close();
-  }
+  });
 });
 
 test("a token for one clinic is shown that clinic only, and says so", { timeout: 120000 }, async (t) => {
-  const page = await newPage(desktop);
-  try {
+  await ui.withPage(t, "one-clinic", desktop, async (page) => {
     const clinics = (await fleet.api(admin.token, "GET", "/clinics")).items.map((c) => c.id);
     assert.ok(clinics.length > 1, `the simulator runs several clinics: ${clinics}`);
     const [only] = clinics;
@@ -290,26 +202,19 @@ test("a token for one clinic is shown that clinic only, and says so", { timeout:
       role: "manager",
       clinics: [only],
     });
-    await signIn(page, scoped.token);
+    await ui.signIn(page, scoped.token, live);
     await page.waitForSelector(`.identity[data-clinics="${only}"]`);
     assert.equal((await page.textContent(".identity .clinics")).trim(), only);
     await page.waitForSelector("section.clinic[data-clinic]");
     const shown = await page.$$eval("section.clinic[data-clinic]", (s) => s.map((e) => e.dataset.clinic));
     assert.deepEqual([...new Set(shown)], [only]);
-    await shot(page, "desktop-10-one-clinic");
-  } catch (e) {
-    await shot(page, "failure-one-clinic").catch(() => undefined);
-    t.diagnostic(fleet.logs());
-    throw e;
-  } finally {
-    await page.context().close();
-  }
+    await ui.shot(page, "desktop-10-one-clinic");
+  });
 });
 
 test("a viewer sees the active alerts but no acknowledge or resolve button", { timeout: 120000 }, async (t) => {
-  const page = await newPage(desktop);
-  try {
-    await signIn(page, viewer.token);
+  await ui.withPage(t, "viewer", desktop, async (page) => {
+    await ui.signIn(page, viewer.token, live);
     // The actions depend on the daemon's answer to whoami: wait for it before looking for them.
     await page.waitForSelector('.identity[data-role="viewer"]');
     await page.click('.nav-link[href="#/alerts"]');
@@ -317,14 +222,8 @@ test("a viewer sees the active alerts but no acknowledge or resolve button", { t
     assert.equal(await page.locator("#alert-list .alert-card").getByRole("button").count(), 0);
     // The outbox is for roles that oversee delivery: a viewer is shown no dead letters.
     assert.equal(await page.locator("#dead-letters").count(), 0);
-    await shot(page, "desktop-09-viewer-alerts");
-  } catch (e) {
-    await shot(page, "failure-viewer").catch(() => undefined);
-    t.diagnostic(fleet.logs());
-    throw e;
-  } finally {
-    await page.context().close();
-  }
+    await ui.shot(page, "desktop-09-viewer-alerts");
+  });
 });
 
 test(
@@ -355,10 +254,9 @@ test(
     assert.ok(notice, `a notice links to alert ${sent.alert_id}: ${notices.map((n) => n.alert_url).join(", ")}`);
     assert.equal(notice.alert_url, `${fleet.base}/#/alerts/${sent.alert_id}`);
 
-    const page = await newPage(desktop);
-    try {
+    await ui.withPage(t, "dead-letters", desktop, async (page) => {
       t.diagnostic(`a manager follows the notification's link to alert ${sent.alert_id}`);
-      await signIn(page, manager.token);
+      await ui.signIn(page, manager.token, live);
       await page.goto(notice.alert_url);
       await page.waitForSelector(`[data-alert-page="${sent.alert_id}"]`);
       assert.equal(await page.locator("h1").count(), 1);
@@ -378,7 +276,7 @@ test(
       await history.waitFor();
       assert.equal(await history.locator("th").first().textContent(), "Time");
       await history.locator("tbody tr", { hasText: "HTTP 410" }).first().waitFor();
-      await shot(page, "desktop-10-alert-notifications");
+      await ui.shot(page, "desktop-10-alert-notifications");
 
       t.diagnostic("the fleet overview and the alerts page show the dead letters to the manager");
       await go(page, "#/fleet");
@@ -400,73 +298,34 @@ test(
       assert.equal(await letter.locator("[data-last-answer]").textContent(), "HTTP 410");
       // Only an admin may enable a receiver: the manager is shown neither the list nor the button.
       assert.equal(await panel.getByRole("button", { name: /Enable/ }).count(), 0);
-      await shot(page, "desktop-11-dead-letters");
+      await ui.shot(page, "desktop-11-dead-letters");
       await letter.getByRole("link").click();
       await page.waitForSelector(`[data-alert-page="${sent.alert_id}"]`);
-      await page.context().close();
+    });
 
-      t.diagnostic("an admin sees the disabled receiver and enables it again");
-      const adminPage = await newPage(desktop);
-      try {
-        await signIn(adminPage, admin.token);
-        await go(adminPage, "#/alerts");
-        const receiver = adminPage.locator(`#dead-letters [data-disabled-receiver="${goneReceiver}"]`);
-        await receiver.waitFor();
-        assert.match(await receiver.textContent(), /HTTP 410/);
-        await shot(adminPage, "desktop-12-disabled-receiver");
-        await receiver.getByRole("button", { name: `Enable again: ${goneReceiver}` }).click();
-        await receiver.waitFor({ state: "detached" });
-        const after = await fleet.api(admin.token, "GET", "/notifications?state=dead&limit=1");
-        assert.equal(after.disabled_receivers[goneReceiver], undefined);
-        // The dead letters stay: enabling a receiver does not send what it missed.
-        await adminPage.locator(`#dead-letters tr[data-notification="${sent.id}"]`).waitFor();
-      } catch (e) {
-        await shot(adminPage, "failure-dead-letters-admin").catch(() => undefined);
-        throw e;
-      } finally {
-        await adminPage.context().close();
-      }
-    } catch (e) {
-      await shot(page, "failure-dead-letters").catch(() => undefined);
-      t.diagnostic(fleet.logs());
-      throw e;
-    } finally {
-      await page
-        .context()
-        .close()
-        .catch(() => undefined);
-    }
+    t.diagnostic("an admin sees the disabled receiver and enables it again");
+    await ui.withPage(t, "dead-letters-admin", desktop, async (adminPage) => {
+      await ui.signIn(adminPage, admin.token, live);
+      await go(adminPage, "#/alerts");
+      const receiver = adminPage.locator(`#dead-letters [data-disabled-receiver="${goneReceiver}"]`);
+      await receiver.waitFor();
+      assert.match(await receiver.textContent(), /HTTP 410/);
+      await ui.shot(adminPage, "desktop-12-disabled-receiver");
+      await receiver.getByRole("button", { name: `Enable again: ${goneReceiver}` }).click();
+      await receiver.waitFor({ state: "detached" });
+      const after = await fleet.api(admin.token, "GET", "/notifications?state=dead&limit=1");
+      assert.equal(after.disabled_receivers[goneReceiver], undefined);
+      // The dead letters stay: enabling a receiver does not send what it missed.
+      await adminPage.locator(`#dead-letters tr[data-notification="${sent.id}"]`).waitFor();
+    });
   },
 );
 
-test("the dashboard fits a tablet and signs out when the token is revoked", { timeout: 300000 }, async (t) => {
-  const page = await newPage(tablet, {
-    hasTouch: true,
-    deviceScaleFactor: 1,
-  });
-  try {
-    await signIn(page);
+// Every page at desktop, tablet and phone widths, with screenshots, is layouts.test.mjs's.
+test("a tablet's controls fit a finger; a revoked token signs it out", { timeout: 300000 }, async (t) => {
+  await ui.withPage(t, "tablet", tablet, async (page) => {
+    await ui.signIn(page, manager.token, live);
     await page.waitForSelector(".device-card");
-
-    for (const [hash, name, ready] of [
-      ["#/fleet", "tablet-01-fleet", ".device-card"],
-      ["#/alerts", "tablet-02-alerts", ".alert-card"],
-      ["#/devices/C01-PEN-01", "tablet-03-pen", "#timeline"],
-      ["#/devices/C01-STER-01", "tablet-04-sterilizer", "#cycles"],
-      ["#/compliance", "tablet-05-compliance", "#chart-compliance canvas"],
-      ["#/cartridges", "tablet-06-cartridges", "#cartridge-uses"],
-    ]) {
-      await go(page, hash);
-      await page.waitForSelector(ready);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `${hash} scrolls sideways on a tablet by ${overflow} px`);
-      await shot(page, name);
-    }
-    await page.setViewportSize({ width: tablet.height, height: tablet.width });
-    await go(page, "#/fleet");
-    await page.waitForSelector(".device-card");
-    await shot(page, "tablet-landscape-01-fleet");
-    await page.setViewportSize(tablet);
 
     t.diagnostic("every button and navigation link is a comfortable touch target");
     await go(page, "#/alerts");
@@ -488,13 +347,7 @@ test("the dashboard fits a tablet and signs out when the token is revoked", { ti
     await page.waitForSelector(".signin .notice");
     assert.match(await page.textContent(".signin .notice"), /no longer accepts this token/);
     assert.equal(await page.evaluate(() => localStorage.getItem("sterifleet.token")), null);
-    await shot(page, "tablet-07-signed-out");
-  } catch (e) {
-    await shot(page, "failure-tablet").catch(() => undefined);
-    t.diagnostic(fleet.logs());
-    throw e;
-  } finally {
-    await page.context().close();
-  }
-  assert.deepEqual(pageErrors, [], "errors in the page");
+    await ui.shot(page, "tablet-07-signed-out");
+  });
+  assert.deepEqual(ui.pageErrors, [], "errors in the page");
 });

@@ -3,7 +3,6 @@
 // day that makes every metric family appear: injected violations (which send lock and rebirth commands)
 // and a malformed message (which is quarantined).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { Fleet, required, waitFor } from "./lib/fleet.mjs";
@@ -68,11 +67,7 @@ test("every panel area is used once: no two panels overlap", () => {
 let fleet;
 
 before(async () => {
-  fleet = new Fleet({
-    daemon: required("STERIFLEETD"),
-    sim: required("STERIFLEET_SIM"),
-  });
-  await fleet.start();
+  fleet = await Fleet.start();
 });
 
 after(async () => {
@@ -92,18 +87,7 @@ test("every metric the dashboard queries is exported by a live daemon", { timeou
   ]);
   await waitFor("the simulated day to end", () => !sim.running, 240000, 250);
   assert.equal((await sim.exited).code, 0, `sterifleet-sim failed:\n${fleet.logs()}`);
-  execFileSync("mosquitto_pub", [
-    "-h",
-    "127.0.0.1",
-    "-p",
-    String(fleet.mqttPort),
-    "-q",
-    "1",
-    "-t",
-    "sterifleet/v1/C01/C01-PEN-01/event",
-    "-m",
-    "this is not JSON",
-  ]);
+  await fleet.publish("sterifleet/v1/C01/C01-PEN-01/event", "this is not JSON");
   await waitFor(
     "the malformed message to be quarantined",
     async () => (await fleet.metricSum("sterifleet_messages_quarantined_total")) > 0,

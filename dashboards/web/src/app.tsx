@@ -7,12 +7,16 @@ import { watchIdentity } from "./identity";
 import { LiveConnection } from "./live/fleet";
 import { AlertPage } from "./pages/AlertPage";
 import { Alerts } from "./pages/Alerts";
+import { Audit } from "./pages/Audit";
 import { Cartridges } from "./pages/Cartridges";
 import { Compliance } from "./pages/Compliance";
 import { DevicePage } from "./pages/Device";
 import { Fleet } from "./pages/Fleet";
+import { Quarantine } from "./pages/Quarantine";
 import { Recalls } from "./pages/Recalls";
+import { Reports } from "./pages/Reports";
 import { SignIn } from "./pages/SignIn";
+import { Tokens } from "./pages/Tokens";
 import { type Route, useRoute } from "./router";
 import { useStore } from "./store";
 
@@ -32,6 +36,14 @@ function Page({ route }: { route: Route }) {
       return <Recalls sterilizer={route.sterilizer} cycle={route.cycle} />;
     case "compliance":
       return <Compliance />;
+    case "reports":
+      return <Reports />;
+    case "audit":
+      return <Audit />;
+    case "quarantine":
+      return <Quarantine key={route.id} id={route.id} />;
+    case "tokens":
+      return <Tokens />;
   }
 }
 

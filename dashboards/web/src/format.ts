@@ -139,3 +139,10 @@ export function percent(part: number, whole: number): string {
 export function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
+
+/** The day `days` after a YYYY-MM-DD day (before it when negative), as YYYY-MM-DD. */
+export function addDays(day: string, days: number): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return utcDay(date);
+}

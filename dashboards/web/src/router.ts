@@ -8,7 +8,11 @@ export type Route =
   | { page: "device"; id: string }
   | { page: "cartridges" }
   | { page: "recalls"; sterilizer?: string; cycle?: string }
-  | { page: "compliance" };
+  | { page: "compliance" }
+  | { page: "reports" }
+  | { page: "audit" }
+  | { page: "quarantine"; id?: string }
+  | { page: "tokens" };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
@@ -23,6 +27,14 @@ export function parseRoute(hash: string): Route {
       return { page: "recalls", sterilizer: parts[1], cycle: parts[2] };
     case "compliance":
       return { page: "compliance" };
+    case "reports":
+      return { page: "reports" };
+    case "audit":
+      return { page: "audit" };
+    case "quarantine":
+      return { page: "quarantine", id: parts[1] };
+    case "tokens":
+      return { page: "tokens" };
     default:
       return { page: "fleet" };
   }
@@ -38,6 +50,12 @@ export const href = {
   recalls: () => "#/recalls",
   recall: (cycleKey: string) => `#/recalls/${cycleKey.split("/").map(encodeURIComponent).join("/")}`,
   compliance: () => "#/compliance",
+  reports: () => "#/reports",
+  audit: () => "#/audit",
+  quarantine: () => "#/quarantine",
+  /** A rejected message; a device.event_rejected alert's trigger names it ("quarantine:<id>"). */
+  quarantined: (id: number | string) => `#/quarantine/${encodeURIComponent(String(id))}`,
+  tokens: () => "#/tokens",
 };
 
 const route = new Store<Route>(parseRoute(location.hash));

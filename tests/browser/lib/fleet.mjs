@@ -1,13 +1,14 @@
 // The real system for browser and metrics tests: a Mosquitto broker on a free loopback port (its own
 // config with persistence and max_queued_messages, in a temp dir), sterifleetd against it with a fresh
 // SQLite file, and sterifleet-sim publishing a fleet. Every process is stopped by `stop()`.
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 
 export function required(name) {
   const value = process.env[name];
@@ -115,6 +116,24 @@ export class Fleet {
     this.sim = null;
   }
 
+  /**
+   * The binaries the CMake test names (STERIFLEETD, STERIFLEET_SIM and, with `dashboard`, DASHBOARD_DIR),
+   * started.
+   * @param {object} [options]
+   * @param {boolean} [options.dashboard] serve the built dashboard
+   * @param {(fleet: Fleet) => string} [options.config] as for the constructor
+   */
+  static async start({ dashboard = false, config } = {}) {
+    const fleet = new Fleet({
+      daemon: required("STERIFLEETD"),
+      sim: required("STERIFLEET_SIM"),
+      dashboardDir: dashboard ? required("DASHBOARD_DIR") : undefined,
+      config,
+    });
+    await fleet.start();
+    return fleet;
+  }
+
   file(name) {
     return path.join(this.dir, name);
   }
@@ -215,6 +234,41 @@ export class Fleet {
     return this.sim;
   }
 
+  /**
+   * Starts sterifleet-sim on two and a half days of the two clinics (a BI read the day after its cycle
+   * whatever the time of day now) with one positive biological indicator injected, as `injected()` reads.
+   * `follow`: told at 8000 times real speed, then kept up with the clock; otherwise as fast as the daemon
+   * takes it, and the simulator exits.
+   */
+  startSimWithPositiveBI({ follow }) {
+    return this.startSim([
+      ...["--days", "2.5", "--speed", follow ? "8000" : "0", ...(follow ? ["--follow"] : []), "--seed", "7"],
+      ...["--violations", "1", "--violation-kinds", "cycle.bi_positive"],
+      ...["--injected", this.file("injected.jsonl")],
+    ]);
+  }
+
+  /** The violations the simulator has injected so far (its --injected file). */
+  injected() {
+    const file = this.file("injected.jsonl");
+    if (!existsSync(file)) return [];
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+  }
+
+  /** Waits until the simulator has injected a violation of `rule`; returns it. */
+  waitForInjected(rule, timeoutMs = 180000) {
+    return waitFor(`an injected ${rule}`, () => this.injected().find((v) => v.rule === rule), timeoutMs, 250);
+  }
+
+  /** Publishes one message to the broker (QoS 1) as a device would; `retain` for a status. */
+  async publish(topic, payload, { retain = false } = {}) {
+    const args = ["-h", "127.0.0.1", "-p", String(this.mqttPort), "-q", "1", "-t", topic, "-m", payload];
+    await promisify(execFile)("mosquitto_pub", retain ? [...args, "-r"] : args);
+  }
+
   /** The daemon's /metrics as {sample name with labels: value}. */
   async metrics() {
     const text = await (await fetch(`${this.base}/metrics`)).text();
@@ -255,16 +309,21 @@ export class Fleet {
       timeoutMs,
       500,
     );
+    await this.waitForIngestionToSettle();
+  }
+
+  /** Waits until the daemon has stored messages and its count of them holds still for a second. */
+  async waitForIngestionToSettle(timeoutMs = 60000) {
     let last = -1;
     await waitFor(
       "ingestion to settle",
       async () => {
         const now = await this.metricSum("sterifleet_messages_stored_total");
-        const settled = now === last;
+        const settled = now === last && now > 0;
         last = now;
         return settled;
       },
-      60000,
+      timeoutMs,
       1000,
     );
   }

@@ -23,24 +23,26 @@ export function withQuery(path: string, query: Query = {}): string {
   return text ? `${path}?${text}` : path;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, token = auth.get().token): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+/** The API's answer when it is a success; otherwise throws its error (a 401 signs out first). */
+async function call(
+  method: string,
+  path: string,
+  body?: { data: BodyInit; type: string },
+  token = auth.get().token,
+  accept = "application/json",
+): Promise<Response> {
+  const headers: Record<string, string> = { Accept: accept };
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (body) headers["Content-Type"] = body.type;
   let response: Response;
   try {
-    response = await fetch(`/api/v1${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    response = await fetch(`/api/v1${path}`, { method, headers, body: body?.data });
   } catch {
     throw new ApiError(0, "network", "The daemon cannot be reached. Check the connection and try again.");
   }
-  const text = await response.text();
-  const json = text ? safeParse(text) : null;
   if (!response.ok) {
-    const error = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    const text = await response.text().catch(() => "");
+    const error = (safeParse(text) as { error?: { code?: string; message?: string } } | null)?.error;
     const apiError = new ApiError(
       response.status,
       error?.code ?? "http_" + response.status,
@@ -51,7 +53,27 @@ async function request<T>(method: string, path: string, body?: unknown, token = 
     }
     throw apiError;
   }
-  return json as T;
+  return response;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, token = auth.get().token): Promise<T> {
+  const json = body === undefined ? undefined : { data: JSON.stringify(body), type: "application/json" };
+  const text = await (await call(method, path, json, token)).text();
+  return (text ? safeParse(text) : null) as T;
+}
+
+/** A file the API made (a report, a recall export): its bytes, the name it suggests and its headers. */
+export interface ApiFile {
+  blob: Blob;
+  name: string;
+  headers: Headers;
+}
+
+async function file(path: string, fallbackName: string): Promise<ApiFile> {
+  const response = await call("GET", path, undefined, auth.get().token, "*/*");
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName;
+  return { blob: await response.blob(), name, headers: response.headers };
 }
 
 function safeParse(text: string): unknown {
@@ -65,6 +87,14 @@ function safeParse(text: string): unknown {
 export const api = {
   get: <T>(path: string, query?: Query) => request<T>("GET", withQuery(path, query)),
   post: <T>(path: string, body: unknown) => request<T>("POST", path, body),
+  delete: <T>(path: string) => request<T>("DELETE", path),
+  /** Downloads a file the API makes; `fallbackName` when it names none. */
+  file: (path: string, query: Query, fallbackName: string) => file(withQuery(path, query), fallbackName),
+  /** Sends a file's raw bytes (application/octet-stream) and reads the JSON answer. */
+  upload: async <T>(path: string, bytes: Blob): Promise<T> => {
+    const text = await (await call("POST", path, { data: bytes, type: "application/octet-stream" })).text();
+    return (text ? safeParse(text) : null) as T;
+  },
   /** Checks a token before it is stored: no sign-out on failure. */
   probe: (token: string) => request<unknown>("GET", "/clinics", undefined, token),
 };

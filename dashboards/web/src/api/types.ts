@@ -236,3 +236,123 @@ export interface NotificationList {
   counts: Record<NotificationState, number>;
   disabled_receivers?: Record<string, { at: Timestamp; answer: string }>;
 }
+
+// ---- the auditor's workspace: audit trail, quarantine, reports, tokens ----
+
+/** One record of the hash-chained audit trail (GET /api/v1/audit). */
+export interface AuditRecord {
+  seq: number;
+  at: Timestamp;
+  actor: string;
+  entity: string;
+  action: string;
+  before: unknown;
+  after: unknown;
+  cause: string;
+  /** null: the fleet's own records (policy, tokens, reports of every clinic) */
+  clinic: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+/** GET /api/v1/audit/verify */
+export interface AuditVerification {
+  intact: boolean;
+  records: number;
+  first_bad: number | null;
+  problem: string;
+  head: AuditHead;
+}
+
+/** A rejected message as received, with why (GET /api/v1/quarantine). */
+export interface Quarantined {
+  id: number;
+  received_at: Timestamp;
+  topic: string;
+  /** null when not UTF-8: then payload_hex */
+  payload: string | null;
+  payload_hex?: string;
+  reason: string;
+  detail: string;
+  clinic: string | null;
+  device: string | null;
+}
+
+export interface QuarantineCounts {
+  total: number;
+  by_reason: Record<string, number>;
+}
+
+export interface ReportSummary {
+  sessions: {
+    total: number;
+    compliant: number;
+    not_compliant: number;
+    compliant_share: number | null;
+    first_use: number;
+  };
+  cycles: {
+    total: number;
+    valid: number;
+    invalid: number;
+    by_state: { valid: number; awaiting_bi: number; invalid: number; recalled: number };
+  };
+  violations: {
+    total: number;
+    by_rule: {
+      rule: string;
+      opened: number;
+      auto_cleared: number;
+      resolved: number;
+      withdrawn: number;
+      acknowledged: number;
+      open: number;
+    }[];
+  };
+  recalls: { positive_bis: number; recalled_cycles: number; devices: number; sessions: number };
+}
+
+/** The JSON compliance report (only the parts the dashboard shows). */
+export interface ComplianceReport {
+  report: { clinic: string | null; from: Timestamp; to: Timestamp; generated_at: Timestamp; generated_by: string };
+  summary: ReportSummary;
+  integrity: { sha256: string; audit_head: AuditHead };
+}
+
+/** POST /api/v1/reports/verify: whether an uploaded report file is one the daemon made, unaltered. */
+export interface ReportVerification {
+  genuine: boolean;
+  format: "csv" | "json" | "pdf" | null;
+  sha256: string;
+  /** what the file states (a PDF: its audit record) */
+  stated: { sha256: string; body_bytes?: number; audit_head: AuditHead } | null;
+  record: {
+    seq: number;
+    at: Timestamp;
+    actor: string;
+    after: { clinic?: string | null; from?: Timestamp; to?: Timestamp; cycle?: string; [key: string]: unknown };
+  } | null;
+  problems: string[];
+  notes: string[];
+  checkpoint: { seq: number; at: Timestamp; key: string } | null;
+}
+
+export interface Token {
+  id: string;
+  name: string;
+  role: Role;
+  /** null: every clinic */
+  clinics: string[] | null;
+  created_at: Timestamp;
+  revoked: boolean;
+}
+
+/** POST /api/v1/tokens: the new token with its secret, which no later answer shows again. */
+export interface NewToken extends Token {
+  token: string;
+}

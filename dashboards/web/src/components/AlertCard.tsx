@@ -8,6 +8,7 @@ import { applyAlert } from "../live/fleet";
 import { ago, ruleLabel, subjectText, when } from "../format";
 import { href } from "../router";
 import { AlertStateBadge, SeverityBadge } from "./Badges";
+import { FormError } from "./Common";
 import { ResolveDialog } from "./ResolveDialog";
 
 function explain(error: unknown): string {
@@ -114,11 +115,7 @@ export function AlertCard({ alert, compact = false, recallLink = true, pageLink 
           </button>
         </div>
       )}
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
       {resolving && <ResolveDialog alert={alert} onResolve={resolve} onClose={() => setResolving(false)} />}
     </article>
   );

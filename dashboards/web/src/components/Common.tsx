@@ -1,4 +1,4 @@
-// Small pieces every page uses: loading and error states, a page title, key figures.
+// Small pieces every page uses: loading and error states (a form's too), a page title, key figures.
 import type { ComponentChildren } from "preact";
 import { Icon } from "./Icon";
 
@@ -18,6 +18,16 @@ export function ErrorBox({ error }: { error: unknown }) {
       <Icon name="alert" />
       <span>{message}</span>
     </div>
+  );
+}
+
+/** A form's error, announced as it appears; nothing when there is none. */
+export function FormError({ message }: { message: string | null }) {
+  if (!message) return null;
+  return (
+    <p class="form-error" role="alert">
+      {message}
+    </p>
   );
 }
 

@@ -10,7 +10,7 @@ import { ruleLabel, when } from "../format";
 import { href } from "../router";
 import { useLoad } from "../useLoad";
 import { useNow } from "../useNow";
-import { ErrorBox } from "./Common";
+import { ErrorBox, FormError } from "./Common";
 import { Icon } from "./Icon";
 import { notificationKind } from "./Notifications";
 
@@ -67,11 +67,7 @@ function DisabledReceivers({
           </li>
         ))}
       </ul>
-      {error && (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
     </div>
   );
 }

@@ -46,3 +46,61 @@ export function periodStart(days: number): string {
   start.setUTCDate(start.getUTCDate() - (days - 1));
   return start.toISOString().replace(".000Z", "Z");
 }
+
+/**
+ * A clinic in a form's row of fields, among `options`; `all`, when given, is the words of the choice of
+ * every clinic (value "").
+ */
+export function ClinicField({
+  value,
+  options,
+  all,
+  onChange,
+}: {
+  value: string;
+  options: string[] | undefined;
+  all?: string;
+  onChange: (clinic: string) => void;
+}) {
+  return (
+    <label class="field">
+      <span>Clinic</span>
+      <select name="clinic" value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)}>
+        {all !== undefined && <option value="">{all}</option>}
+        {options?.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** A day (YYYY-MM-DD) in a form's row of fields. */
+export function DayField({
+  name,
+  label,
+  value,
+  required,
+  onChange,
+}: {
+  name: string;
+  label: string;
+  value: string;
+  required?: boolean;
+  onChange: (day: string) => void;
+}) {
+  return (
+    <label class="field">
+      <span>{label}</span>
+      <input
+        type="date"
+        name={name}
+        required={required}
+        value={value}
+        onInput={(e) => onChange((e.target as HTMLInputElement).value)}
+      />
+    </label>
+  );
+}

@@ -98,6 +98,43 @@ const paths: Record<string, JSX.Element> = {
       <path d="M14 8l4 4-4 4M18 12H9.5" />
     </>
   ),
+  report: (
+    <>
+      <path d="M6 3.5h8.5L19 8v12.5H6z" />
+      <path d="M14 3.5V8.5h5" />
+      <path d="M9 12.5h6.5M9 16h6.5" />
+    </>
+  ),
+  shield: (
+    <>
+      <path d="M12 3.5l7.5 3v5.5c0 4.5-3.2 7.7-7.5 9-4.3-1.3-7.5-4.5-7.5-9V6.5z" />
+      <path d="M8.8 12.2l2.2 2.2 4.2-4.4" />
+    </>
+  ),
+  quarantine: (
+    <>
+      <path d="M4 13.5l2.5-8h11l2.5 8v6H4z" />
+      <path d="M4 13.5h4.5l1 2h5l1-2H20" />
+    </>
+  ),
+  key: (
+    <>
+      <circle cx="8" cy="15" r="4" />
+      <path d="M11 12l8.5-8.5M16.5 6.5l2.5 2.5M14 9l2 2" />
+    </>
+  ),
+  download: (
+    <>
+      <path d="M12 4v11M7.5 10.5L12 15l4.5-4.5" />
+      <path d="M5 19.5h14" />
+    </>
+  ),
+  upload: (
+    <>
+      <path d="M12 15.5v-11M7.5 9L12 4.5 16.5 9" />
+      <path d="M5 19.5h14" />
+    </>
+  ),
   battery: (
     <>
       <rect x="3" y="7.5" width="16" height="9" rx="2" />

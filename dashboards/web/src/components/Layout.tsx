@@ -1,13 +1,16 @@
 // The frame of every screen: brand, navigation (a tab bar on tablets), live-connection state, who is
 // signed in with which role, sign out.
 import type { ComponentChildren } from "preact";
-import { useEffect } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 import { signOut } from "../auth";
 import { useIdentity } from "../identity";
 import { useFleet } from "../live/fleet";
 import type { Route } from "../router";
 import { href } from "../router";
+import { ConnectionStatus } from "./ConnectionStatus";
 import { Icon, type IconName } from "./Icon";
+import { useStackedNav } from "./useStackedNav";
+import { isWorkspacePage, useWorkspaceSection, workspaceLabel } from "./Workspace";
 
 const sections: { page: Route["page"]; label: string; icon: IconName; to: string }[] = [
   { page: "fleet", label: "Fleet", icon: "grid", to: href.fleet() },
@@ -17,15 +20,29 @@ const sections: { page: Route["page"]; label: string; icon: IconName; to: string
   { page: "compliance", label: "Compliance", icon: "chart", to: href.compliance() },
 ];
 
-const connectionText = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
-
 export function Layout({ route, children }: { route: Route; children: ComponentChildren }) {
-  const { connection, alerts } = useFleet();
+  const { alerts } = useFleet();
+  const bar = useRef<HTMLElement>(null);
+  const stacked = useStackedNav(bar);
   const me = useIdentity();
+  // The auditor's pages are one section, shown to the roles the daemon admits to any of them.
+  const workspace = useWorkspaceSection();
+  const shown = workspace ? [...sections, workspace] : sections;
   const open = [...alerts.values()].filter((a) => a.state === "open").length;
-  const current = route.page === "device" ? "fleet" : route.page === "alert" ? "alerts" : route.page;
+  const current =
+    route.page === "device"
+      ? "fleet"
+      : route.page === "alert"
+        ? "alerts"
+        : isWorkspacePage(route.page)
+          ? workspace?.page
+          : route.page;
   const title =
-    route.page === "device" || route.page === "alert" ? route.id : sections.find((s) => s.page === current)?.label;
+    route.page === "device" || route.page === "alert"
+      ? route.id
+      : isWorkspacePage(route.page)
+        ? workspaceLabel(route.page)
+        : sections.find((s) => s.page === current)?.label;
 
   // A manager keeps the dashboard in a tab: the open-alert count shows in the tab's title.
   useEffect(() => {
@@ -33,7 +50,7 @@ export function Layout({ route, children }: { route: Route; children: ComponentC
   }, [open, title]);
   return (
     <div class="shell">
-      <header class="topbar">
+      <header class={`topbar ${stacked ? "stacked" : ""}`} ref={bar}>
         <a class="brand" href={href.fleet()}>
           <span class="brand-mark" aria-hidden="true">
             <Icon name="check" size={16} />
@@ -41,7 +58,7 @@ export function Layout({ route, children }: { route: Route; children: ComponentC
           sterifleet
         </a>
         <nav class="nav" aria-label="Sections">
-          {sections.map((s) => (
+          {shown.map((s) => (
             <a
               key={s.page}
               href={s.to}
@@ -59,10 +76,7 @@ export function Layout({ route, children }: { route: Route; children: ComponentC
           ))}
         </nav>
         <div class="topbar-end">
-          <span class={`connection ${connection}`} role="status" data-connection={connection}>
-            <span class="dot" aria-hidden="true" />
-            {connectionText[connection]}
-          </span>
+          <ConnectionStatus />
           {me && (
             <span
               class="identity"

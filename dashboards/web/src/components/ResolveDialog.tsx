@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Alert } from "../api/types";
 import { ruleLabel } from "../format";
+import { FormError } from "./Common";
 
 interface Props {
   alert: Alert;
@@ -54,11 +55,7 @@ export function ResolveDialog({ alert, onResolve, onClose }: Props) {
             autofocus
           />
         </label>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError message={error} />
         <div class="dialog-actions">
           <button type="button" class="button secondary" onClick={onClose} disabled={busy}>
             Cancel

@@ -1,38 +1,67 @@
 // Recalls: every positive biological indicator, and for one of them what the daemon traced: the recalled
-// cycles, the devices in their loads and every session to review (patient reference, operator, time).
+// cycles, the devices in their loads and every session to review (patient reference, operator, time),
+// downloadable as the daemon's CSV or PDF trace (cycle → pens → sessions → patient references).
+import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import type { Alert, Page, Recall } from "../api/types";
 import { AlertCard } from "../components/AlertCard";
 import { AlertStateBadge } from "../components/Badges";
 import { Empty, ErrorBox, Figure, Loading, PageTitle } from "../components/Common";
+import { Hash } from "../components/Hash";
 import { Icon } from "../components/Icon";
+import { saveFile } from "../files";
 import { when } from "../format";
 import { useFleet } from "../live/fleet";
 import { href } from "../router";
 import { useLoad } from "../useLoad";
 
-// OWASP's CSV injection guidance, as the daemon's CSV reports follow it: text a spreadsheet would run as
-// a formula gets a leading single quote and quotes; a field that is wholly a number stays a number.
-function cell(v: string): string {
-  const formula = /^[=+\-@\t\r]/.test(v) && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v);
-  if (formula) return `"'${v.replace(/"/g, '""')}"`;
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
+type ExportFormat = "csv" | "pdf";
 
-function csv(recall: Recall): string {
-  const rows = [["pen", "session", "started", "operator", "patient", "after_cycle"]];
-  for (const s of recall.sessions)
-    rows.push([s.pen, s.session, s.started, s.operator, s.patient ?? "withheld", s.after_cycle]);
-  return rows.map((r) => r.map(cell).join(",")).join("\n") + "\n";
-}
-
-function download(recall: Recall) {
-  const url = URL.createObjectURL(new Blob([csv(recall)], { type: "text/csv" }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = `recall-${recall.cycle.replace(/\//g, "-")}.csv`;
-  link.click();
-  URL.revokeObjectURL(url);
+/**
+ * The daemon's export (patient references masked as the JSON form masks them for this token's role),
+ * sealed as its reports are: its SHA-256 and the audit head are shown once it is saved.
+ */
+function useRecallExport(sterilizer: string, cycle: string) {
+  const [busy, setBusy] = useState<ExportFormat | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState<{ name: string; sha256: string; head: string } | null>(null);
+  async function save(format: ExportFormat) {
+    setBusy(format);
+    setError(null);
+    try {
+      const path = `/recalls/${encodeURIComponent(sterilizer)}/${encodeURIComponent(cycle)}`;
+      const file = await api.file(path, { format }, `recall-${sterilizer}-${cycle}.${format}`);
+      saveFile(file);
+      setSaved({
+        name: file.name,
+        sha256: file.headers.get("X-Report-SHA256") ?? "",
+        head: file.headers.get("X-Report-Audit-Head") ?? "",
+      });
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  }
+  const buttons = (["csv", "pdf"] as ExportFormat[]).map((f) => (
+    <button key={f} class="button secondary" onClick={() => save(f)} disabled={busy !== null}>
+      <Icon name="download" />
+      {`Download ${f.toUpperCase()}`}
+    </button>
+  ));
+  const status = (
+    <>
+      {busy && <Loading what={`Making the ${busy.toUpperCase()} trace`} />}
+      {error !== null && <ErrorBox error={error} />}
+      {saved && saved.sha256 && (
+        <p class="small muted" id="recall-saved" data-sha256={saved.sha256}>
+          Saved {saved.name}, sealed with SHA-256 <Hash value={saved.sha256} />
+          {saved.head && <> and the audit head, record #{saved.head.split(" ")[0]}</>}.
+        </p>
+      )}
+    </>
+  );
+  return { buttons, status };
 }
 
 function RecallDetail({ sterilizer, cycle }: { sterilizer: string; cycle: string }) {
@@ -43,6 +72,7 @@ function RecallDetail({ sterilizer, cycle }: { sterilizer: string; cycle: string
   );
   const { alerts } = useFleet();
   const alert = [...alerts.values()].find((a) => a.rule === "cycle.bi_positive" && a.subject === key);
+  const exporter = useRecallExport(sterilizer, cycle);
 
   if (error) return <ErrorBox error={error} />;
   if (!data) return loading ? <Loading what={`Loading the recall of ${key}`} /> : null;
@@ -51,11 +81,8 @@ function RecallDetail({ sterilizer, cycle }: { sterilizer: string; cycle: string
       <a class="back" href={href.recalls()}>
         <Icon name="back" size={16} /> All recalls
       </a>
-      <PageTitle title={<>Recall of {key}</>}>
-        <button class="button secondary" onClick={() => download(data)}>
-          Download sessions (CSV)
-        </button>
-      </PageTitle>
+      <PageTitle title={<>Recall of {key}</>}>{exporter.buttons}</PageTitle>
+      {exporter.status}
       <p class="muted">
         Biological indicator read positive at {when(data.bi_read_at)}. Every item of the loads below is treated as not
         sterile; each session that used one of them before its next valid reprocessing must be reviewed.

@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, api } from "../api/client";
 import { signIn } from "../auth";
+import { FormError } from "../components/Common";
 import { Icon } from "../components/Icon";
 
 export function SignIn({ notice }: { notice: string | null }) {
@@ -61,11 +62,7 @@ export function SignIn({ notice }: { notice: string | null }) {
             autofocus
           />
         </label>
-        {error && (
-          <p class="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError message={error} />
         <button type="submit" class="button primary wide" disabled={busy}>
           {busy ? "Checking…" : "Sign in"}
         </button>
