@@ -1,12 +1,13 @@
 // `sterifleet`: the operator's and auditor's command line: policy check, replay, audit verify, token
-// create, compliance reports, notification receivers. Exit codes: 0 success, 1 the checked thing is
-// bad, 2 usage error or unreadable input; `audit verify` also 3: a checkpoint was refused.
+// create, compliance reports, notification receivers, migration to and status of a cluster. Exit codes: 0 success, 1
+// the checked thing is bad, 2 usage error or unreadable input; `audit verify` also 3: a checkpoint was refused.
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 
 #include "audit_command.hpp"
 #include "cli11.hpp"
+#include "cluster_command.hpp"
 #include "config.hpp"
 #include "export_command.hpp"
 #include "migrate_command.hpp"
@@ -189,6 +190,21 @@ int main(int argc, char** argv) {
       ->excludes(migrate_shards)
       ->excludes(migrate_pins);
 
+  auto* cluster_cmd = cli.add_subcommand("cluster", "A cluster's daemons and shards, from its PostgreSQL database");
+  cluster_cmd->require_subcommand(1);
+  std::string cluster_db;
+  std::string cluster_config;
+  bool cluster_json = false;
+  auto* cluster_status_cmd = cluster_cmd->add_subcommand(
+      "status",
+      "Its daemons with their heartbeats, and each shard's owner, fencing epoch, lease and clinics (exit 0 every "
+      "shard with clinics is held, 1 one is not, 2 cannot read)");
+  auto* cluster_db_option =
+      cluster_status_cmd->add_option("--db", cluster_db, "the cluster's store.url (postgresql://...)");
+  cluster_status_cmd->add_option("--config", cluster_config, "a cluster daemon's sterifleetd.toml, for its store.url")
+      ->excludes(cluster_db_option);
+  cluster_status_cmd->add_flag("--json", cluster_json, "one JSON object, for scripts and monitoring");
+
   CLI11_PARSE(cli, argc, argv);
   try {
     if (check->parsed()) return policy_check(policy_file);
@@ -215,6 +231,14 @@ int main(int argc, char** argv) {
         return app::migrate_refused;
       }
       return app::migrate_store(migrate_options, std::cout);
+    }
+    if (cluster_status_cmd->parsed()) {
+      if (!cluster_config.empty()) cluster_db = app::load_config(cluster_config, {}).store_url;
+      if (cluster_db.empty()) {
+        std::cerr << "sterifleet cluster status: --db (or --config with a store.url) is required\n";
+        return 2;
+      }
+      return app::cluster_status(cluster_db, cluster_json, std::cout, std::cerr);
     }
     if (notify_test->parsed()) return app::notify_test(notify_config, receiver, cli_user(), std::cout, std::cerr);
     if (notify_list->parsed()) return app::notify_list(notify_config, std::cout, std::cerr);

@@ -232,6 +232,14 @@ TEST(Cluster, ASighupToOneDaemonReloadsThePolicyOfEveryShard) {
       60s))
       << daemons[0]->log();
 
+  // What an operator sees of it: both daemons, every shard with clinics held.
+  const auto status = run_to_completion({STERIFLEET_CLI_PATH, "cluster", "status", "--db", url});
+  EXPECT_EQ(status.status, 0) << status.output;
+  EXPECT_NE(status.output.find("cluster of 4 shards"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("daemons (2):"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("C01 (pinned)"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("every shard with clinics is held"), std::string::npos) << status.output;
+
   const std::vector<std::pair<std::string, std::string>> pens{{"C01", "C01-PEN-1"}, {"C02", "C02-PEN-1"}};
   std::vector<std::unique_ptr<MqttRecorder>> devices;
   for (const auto& [clinic, pen] : pens) {
@@ -281,6 +289,14 @@ TEST(Cluster, ASighupToOneDaemonReloadsThePolicyOfEveryShard) {
       << daemons[0]->log() << daemons[1]->log();
   EXPECT_EQ(low, (std::set<std::string>{"C01-PEN-1", "C02-PEN-1"}));
   for (auto& daemon : daemons) EXPECT_TRUE(daemon->running()) << daemon->log();
+
+  // Both stopped: the shards are released, and the status says which clinics nobody judges.
+  for (auto& daemon : daemons) daemon->stop();
+  const auto stopped = run_to_completion({STERIFLEET_CLI_PATH, "cluster", "status", "--db", url, "--json"});
+  EXPECT_EQ(stopped.status, 1) << stopped.output;
+  const auto parsed = nlohmann::json::parse(stopped.output, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << stopped.output;
+  EXPECT_EQ(parsed.at("unheld"), nlohmann::json({0, 1, 2})) << stopped.output;
 }
 
 // audit.checkpoint_receivers in a cluster: each daemon sends the checkpoints it signs, with its key.
