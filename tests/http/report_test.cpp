@@ -217,7 +217,7 @@ TEST_F(VerifiedReports, ARecallsCsvAndPdf_AreSealedRecordedAndGenuine) {
   EXPECT_EQ(error_message(json_format), "format: must be one of csv, pdf");
 }
 
-// Uploads have a limit of their own; every other route keeps the small one.
+// Uploads have a limit of their own, for the tokens that may verify; every other route keeps the small one.
 TEST(ReportUploads, AreLimitedByUploadLimit_OtherBodiesByBodyLimit) {
   Harness harness(tweaked([](HttpOptions& o) {
     o.body_limit = 1024;
@@ -234,6 +234,13 @@ TEST(ReportUploads, AreLimitedByUploadLimit_OtherBodiesByBodyLimit) {
   EXPECT_EQ(error_message(over),
             "the request body exceeds the limit of 65536 bytes (http.upload_limit; `sterifleet report verify` on the "
             "daemon's host checks a report of any size)");
+  // Only a caller who may verify gets the larger limit, checked before the body is read.
+  Client anonymous(harness.port());
+  const auto refused = anonymous.request(bhttp::verb::post, "/api/v1/reports/verify", harness.token(Role::viewer),
+                                         std::string(32 * 1024, 'r'));
+  EXPECT_EQ(refused.result_int(), 413);
+  EXPECT_EQ(error_message(refused),
+            "the request body exceeds the limit of 1024 bytes (a larger report needs an auditor's or admin's token)");
   Client other(harness.port());
   const auto elsewhere =
       other.request(bhttp::verb::post, "/api/v1/reprocessing", harness.token(Role::manager), std::string(2048, 'x'));

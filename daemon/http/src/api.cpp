@@ -161,6 +161,16 @@ Reply Api::handle(const Request& request, const Admission& admit) const {
   return reply;
 }
 
+bool Api::may_upload(std::string_view authorization) const {
+  try {
+    const auto who = impl_->context.authenticator.authenticate(authorization);
+    const auto* principal = std::get_if<Principal>(&who);
+    return principal && allows(principal->role, Permission::audit);
+  } catch (const std::exception&) {
+    return false;  // the store could not say: the handler answers with its own error on a small body
+  }
+}
+
 std::vector<RouteInfo> Api::routes() const {
   std::vector<RouteInfo> out;
   for (const auto& route : impl_->router.routes()) {

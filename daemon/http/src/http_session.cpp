@@ -128,21 +128,25 @@ void HttpSession<Stream>::on_header(beast::error_code ec, std::size_t) {
   read_body();
 }
 
+// Only a caller who may verify reports gets the upload limit: the token is checked here, before the body
+// is read, so that an anonymous client cannot make the server hold upload_limit bytes per connection.
 template <class Stream>
-std::uint64_t HttpSession<Stream>::route_body_limit() const {
+std::uint64_t HttpSession<Stream>::route_body_limit() {
   const auto& header = parser_->get();
-  const bool upload = header.method() == bhttp::verb::post && path_of(header.target()) == report_verify_route;
-  return upload ? state_->options.upload_limit : state_->options.body_limit;
+  upload_route_ = header.method() == bhttp::verb::post && path_of(header.target()) == report_verify_route;
+  may_upload_ = upload_route_ && state_->api.may_upload(header[bhttp::field::authorization]);
+  return may_upload_ ? state_->options.upload_limit : state_->options.body_limit;
 }
 
 template <class Stream>
 void HttpSession<Stream>::refuse_body_over_limit() {
-  refuse(ErrorCode::payload_too_large, "the request body exceeds the limit of " + std::to_string(body_limit_) +
-                                           " bytes" +
-                                           (body_limit_ == state_->options.upload_limit
-                                                ? " (http.upload_limit; `sterifleet report verify` on the daemon's "
-                                                  "host checks a report of any size)"
-                                                : ""));
+  std::string why = "the request body exceeds the limit of " + std::to_string(body_limit_) + " bytes";
+  if (may_upload_) {
+    why += " (http.upload_limit; `sterifleet report verify` on the daemon's host checks a report of any size)";
+  } else if (upload_route_) {
+    why += " (a larger report needs an auditor's or admin's token)";
+  }
+  refuse(ErrorCode::payload_too_large, why);
 }
 
 template <class Stream>

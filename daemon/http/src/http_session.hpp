@@ -45,7 +45,7 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   /// Answers an error and closes: the unread rest of the request makes the connection unusable.
   void refuse(ErrorCode code, const std::string& message);
   /// The body limit of the request whose header was read.
-  std::uint64_t route_body_limit() const;
+  std::uint64_t route_body_limit();
   void refuse_body_over_limit();
   void do_close();
   void drain();
@@ -56,6 +56,8 @@ class HttpSession : public Closable, public std::enable_shared_from_this<HttpSes
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::uint64_t body_limit_ = 0;  ///< the request's: an upload's or any other's
+  bool upload_route_ = false;     ///< the request is a report sent to be verified ...
+  bool may_upload_ = false;       ///< ... by a caller who may
   std::shared_ptr<ServerState> state_;
   Connections::Slot slot_;  ///< after state_: its observer lives there
   // Taken by admit() on a worker while the strand waits for its answer, then used on the strand.

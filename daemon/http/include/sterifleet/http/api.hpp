@@ -120,6 +120,10 @@ class Api {
   /// Thread-safe. Never throws: failures become JSON error responses.
   Reply handle(const Request& request, const Admission& admit = {}) const;
   std::vector<RouteInfo> routes() const;
+  /// Whether a request with this Authorization header may send a body up to HttpOptions::upload_limit:
+  /// an active token whose role may verify reports. Asked before the body is read, so that nobody else
+  /// makes the server hold that much. Thread-safe; reads the store.
+  bool may_upload(std::string_view authorization) const;
 
   /// The OpenAPI 3.1 description (daemon/http/openapi.json), served at /api/v1/openapi.json.
   static std::string_view openapi() noexcept;
