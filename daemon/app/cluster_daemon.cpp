@@ -115,31 +115,30 @@ void ClusterDaemon::reload_policy() {
   reload_done_ = false;
   reloading_ = std::jthread([this, text = std::move(text)](const std::stop_token& stopping) {
     const auto actor = "operator:SIGHUP@" + config_.cluster->daemon_id;
-    std::vector<int> unanswered;
-    for (int shard = 0; shard < config_.cluster->shards; ++shard) {
-      if (stopping.stop_requested()) {
-        spdlog::warn("policy reload: stopped before shards {} to {}", shard, config_.cluster->shards - 1);
-        return;
-      }
+    std::vector<int> missed;  // refused, or no owner took it within the wait
+    for (int shard = 0; shard < config_.cluster->shards && !stopping.stop_requested(); ++shard) {
       try {
         const auto answer = commands_.set_policy(shard, text, config_.policy, actor);
         if (!answer.outcome.ok()) {
           spdlog::error("policy reload: shard {} refused {}: {}", shard, config_.policy,
                         answer.outcome.refusal->message);
+          missed.push_back(shard);
         }
       } catch (const std::exception& e) {
         spdlog::error("policy reload: shard {}: {}", shard, e.what());
-        unanswered.push_back(shard);
+        missed.push_back(shard);
       }
     }
-    if (unanswered.empty()) {
+    if (stopping.stop_requested()) {
+      spdlog::warn("policy reload: stopped before it reached every shard; send SIGHUP again after the start");
+    } else if (missed.empty()) {
       spdlog::info("policy reloaded from {} on all {} shards", config_.policy, config_.cluster->shards);
     } else {
       // Loud: a shard judging under the old policy is one the operator believes changed.
       spdlog::critical(
-          "policy reload: shards {} did not take {} (no owner within the wait): they judge under their last policy "
-          "until a daemon that starts with this file takes them, or the next SIGHUP",
-          fmt::format("{}", fmt::join(unanswered, ", ")), config_.policy);
+          "policy reload: shards {} did not take {}: they judge under their last policy until the next SIGHUP, or "
+          "until a daemon started with this file takes them",
+          fmt::format("{}", fmt::join(missed, ", ")), config_.policy);
     }
     reload_done_ = true;
   });

@@ -332,14 +332,18 @@ void Driver::flush_injected() {
 bool Driver::done() {
   if (queued_ != 0) return false;
   // Stopping, what is due after the real clock never happens (following in real time, the night's
-  // quiet lasts until the morning's power-up): only what was already under way is seen through.
+  // quiet lasts until the morning's power-up, a session under way until its end): only what was already
+  // sent is seen through, and a device still on simply closes its connection.
   const auto real = std::chrono::time_point_cast<milliseconds>(std::chrono::system_clock::now());
+  bool cut_short = false;
   if (const auto next = scenario_.next_time(); next) {
     if (!stopping_ || *next <= real) return false;
     caught_up_ = real;  // nothing happened between the last message and now
+    cut_short = true;
   }
-  return std::all_of(links_.begin(), links_.end(),
-                     [](const Link& link) { return link.inflight.empty() && link.state == Link::State::offline; });
+  return std::all_of(links_.begin(), links_.end(), [cut_short](const Link& link) {
+    return link.inflight.empty() && (cut_short || link.state == Link::State::offline);
+  });
 }
 
 void Driver::log_progress(Wall now) {
