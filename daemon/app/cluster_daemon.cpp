@@ -69,6 +69,7 @@ void ClusterDaemon::await_stop() {
     if (ec) return;
     spdlog::info("signal {}: handing the shards over and stopping", signal);
     sd_notify(0, "STOPPING=1");
+    reloading_.request_stop();  // the shards are about to be released: no more reload commands for them
     metrics_.set_ready(false);
     web_.stop();
     io_.stop();
@@ -96,21 +97,20 @@ void ClusterDaemon::reload_policy() {
     return;
   }
   std::string text;
-  engine::Policy policy;
   try {
     text = read_text_file(config_.policy);
-    auto parsed = engine::parse_policy(text, config_.policy);
-    if (auto* errors = std::get_if<std::vector<engine::PolicyError>>(&parsed)) {
+    const auto parsed = engine::parse_policy(text, config_.policy);
+    if (const auto* errors = std::get_if<std::vector<engine::PolicyError>>(&parsed)) {
       for (const auto& e : *errors) spdlog::error("{}", e.to_string());
       spdlog::error("SIGHUP: {} has errors; the policy in force stays", config_.policy);
       return;
     }
-    policy = std::get<engine::Policy>(std::move(parsed));
   } catch (const std::exception& e) {
     spdlog::error("SIGHUP: {}", e.what());
     return;
   }
-  node_.set_policy(policy);
+  // The daemon's own starting policy stays the configured one: a shard it takes over replays the reload
+  // from its journal, and its snapshot (judged from that start) stays usable.
   if (reloading_.joinable()) reloading_.join();
   reload_done_ = false;
   reloading_ = std::jthread([this, text = std::move(text)](const std::stop_token& stopping) {

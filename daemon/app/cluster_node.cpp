@@ -229,10 +229,6 @@ void ClusterNode::gained(cluster::HeldLease lease) {
   }
 }
 
-void ClusterNode::set_policy(engine::Policy policy) {
-  run_on_node([this, policy = std::move(policy)]() mutable { policy_ = std::move(policy); });
-}
-
 void ClusterNode::publish_retained(std::string topic, std::string payload) {
   run_on_node([this, topic = std::move(topic), payload = std::move(payload)] {
     if (workers_.empty()) {

@@ -80,10 +80,6 @@ class ClusterNode {
   /// background; with none running it is not published (the checkpoint file keeps it). Never blocks.
   void publish_retained(std::string topic, std::string payload);
 
-  /// The policy shards this daemon takes from now on start from (a shard's journal carries the reloads it
-  /// took, which its replay applies on top). Thread-safe.
-  void set_policy(engine::Policy policy);
-
  private:
   void gained(cluster::HeldLease lease);
   void lost(cluster::HeldLease lease);

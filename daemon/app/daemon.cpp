@@ -73,7 +73,7 @@ Daemon::Daemon(Config config, engine::Policy policy)
           config_, *store_,
           [this](const std::string& topic, const std::string& payload) { mqtt_.publish_retained(topic, payload); })),
       ticker_(
-          fleet_io_.get_executor(), config_.tick, fleet_, [this] { return mqtt_.ingesting(); },
+          fleet_io_.get_executor(), config_.tick, fleet_, [this] { return mqtt_.connected(); },
           [](std::exception_ptr failure) {
             try {
               std::rethrow_exception(failure);
@@ -186,8 +186,6 @@ void Daemon::run() {
   spdlog::info("stopped");
 }
 
-// Each named receiver must be one a checkpoint can go to: a webhook (its JSON carries the checkpoint) or
-// an email (its text carries the line to save). Alertmanager is for alerts.
 // So that the next start replays nothing.
 void Daemon::store_snapshot() {
   try {

@@ -52,7 +52,8 @@ http::HttpOptions http_options(const Config& config, http::NotifyActions notify,
   http::HttpOptions web = config.http;
   web.notify = std::move(notify);
   web.sign_checkpoint = [&checkpoints](const store::AuditHead& head) { return checkpoints.sign(head); };
-  web.audit_key = checkpoints.public_key();
+  // A cluster's daemons sign with keys of their own: a report made by another must verify here too.
+  if (!config.cluster) web.audit_key = checkpoints.public_key();
   if (web.dashboard_dir == installed_dashboard) web.dashboard_dir = installed_dashboard_dir();
   if (web.bootstrap_token.empty()) {
     if (const char* from_env = std::getenv("STERIFLEET_BOOTSTRAP_TOKEN")) web.bootstrap_token = from_env;
@@ -68,6 +69,8 @@ http::HttpOptions http_options(const Config& config, http::NotifyActions notify,
   return web;
 }
 
+// Each named receiver must be one a checkpoint can go to: a webhook (its JSON carries the checkpoint) or
+// an email (its text carries the line to save). Alertmanager is for alerts.
 void forward_checkpoints(const Config& config, CheckpointSigner& checkpoints, boost::asio::thread_pool& senders) {
   std::vector<std::string> receivers;
   std::stringstream names(config.audit.receivers);

@@ -62,7 +62,8 @@ TEST_F(MqttIngestOnFakeBroker, SubscribesOnEveryConnection_StoresWhatArrives_Pub
 }
 
 // A device's message published between the connection and the broker's answer to the subscription is
-// not delivered to the session: readiness waits for the answer, and a refusal keeps it unready.
+// not delivered to the session: readiness waits for the answer on every connection, and a refusal keeps
+// it unready.
 TEST_F(MqttIngestOnFakeBroker, IsIngestingOnlyOnceTheBrokerGrantedEverySubscription) {
   auto ingest = make_ingest();
   auto& broker = *broker_;
@@ -77,6 +78,13 @@ TEST_F(MqttIngestOnFakeBroker, IsIngestingOnlyOnceTheBrokerGrantedEverySubscript
 
   broker.lose_connection();
   ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.subscriptions().size() == 2; }));
+  EXPECT_FALSE(ingest.ingesting());
+  broker.answer_subscriptions(true);
+  EXPECT_TRUE(ingest.ingesting());
+
+  // A broker that lost the session must grant again: the last connection's grant does not count.
+  broker.lose_connection();
+  ASSERT_TRUE(broker.wait_for([](const FakeBroker& b) { return b.subscriptions().size() == 3; }));
   EXPECT_FALSE(ingest.ingesting());
   broker.answer_subscriptions(true);
   EXPECT_TRUE(ingest.ingesting());

@@ -105,6 +105,7 @@ class UploadedFile {
       const auto n = ::write(fd, bytes.data() + written, bytes.size() - written);
       if (n <= 0) {
         ::close(fd);
+        ::unlink(path_.c_str());  // a partial report may hold patient references
         throw std::runtime_error("cannot write the report to " + path_);
       }
       written += static_cast<std::size_t>(n);
@@ -149,10 +150,17 @@ Response verify_report(const Call& call) {
   if (body.empty()) bad_param("body", "the report file's bytes, as downloaded (CSV, JSON or PDF)");
   const UploadedFile file(body);
   auto verdict = report::verify_report(call.context.services.store, file.path(), call.context.options.audit_key);
-  if (verdict.record_seq && !call.scope().all()) {
-    const auto clinic = verdict.record.value("clinic", nlohmann::json());
-    if (!clinic.is_string() || !call.scope().covers(clinic.get<std::string>())) {
+  // A token for some clinics learns whether the file is one of its clinics' genuine reports, and nothing
+  // of the rest of the fleet: not another clinic's record, nor what is wrong with the fleet's trail.
+  if (!call.scope().all()) {
+    const auto clinic = verdict.record_seq ? verdict.record.value("clinic", nlohmann::json()) : nlohmann::json();
+    const bool its_own = clinic.is_string() && call.scope().covers(clinic.get<std::string>());
+    if (!its_own || !verdict.genuine) {
+      const auto computed = verdict.computed_sha256;
+      const auto format = verdict.format;
       verdict = {};
+      verdict.computed_sha256 = computed;
+      verdict.format = format;
       verdict.problems.push_back("no report of a clinic this token may read has this content");
     }
   }

@@ -171,6 +171,8 @@ std::vector<std::string> MqttIngest::session_filters() const {
 std::vector<std::string> MqttIngest::subscribe_on_connection() {
   std::lock_guard lock(filters_mutex_);
   subscribed_ = true;
+  ++connection_;
+  granted_.clear();
   return session_filters();
 }
 
@@ -190,11 +192,18 @@ void MqttIngest::add_filters(const std::vector<std::string>& filters) {
   if (!added.empty()) subscribe(added);
 }
 
+// A grant holds for the connection it answered: a broker that lost the session (a restart without
+// persistence) must grant again before the session counts as ingesting.
 void MqttIngest::subscribe(const std::vector<std::string>& filters) {
-  client_->subscribe(filters, [this, filters](bool granted) {
+  std::uint64_t connection = 0;
+  {
+    std::lock_guard lock(filters_mutex_);
+    connection = connection_;
+  }
+  client_->subscribe(filters, [this, filters, connection](bool granted) {
     if (!granted) return;
     std::lock_guard lock(filters_mutex_);
-    granted_.insert(filters.begin(), filters.end());
+    if (connection == connection_) granted_.insert(filters.begin(), filters.end());
   });
 }
 

@@ -128,7 +128,8 @@ class MqttIngest : public fleet::CommandSink {
   std::function<void(const std::string&)> fenced_;         ///< a shard session's, if given
   std::atomic<bool> fenced_out_{false};                    ///< no more commits: the lease is gone
   bool subscribed_ = false;        ///< guarded by filters_mutex_: a connection is up and subscribed
-  std::set<std::string> granted_;  ///< guarded by filters_mutex_: filters the broker granted
+  std::set<std::string> granted_;  ///< guarded by filters_mutex_: filters the broker granted this connection
+  std::uint64_t connection_ = 0;   ///< guarded by filters_mutex_: which connection subscribe() answers for
   std::unique_ptr<BrokerClient> client_;
   GroupingQueue queue_;  ///< the receipts' (a shard session stores in its callback)
   CommandOutbox outbox_;
