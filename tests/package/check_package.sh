@@ -51,7 +51,7 @@ sed "s|/usr/bin/sterifleetd|$root/usr/bin/sterifleetd|" "$root/lib/systemd/syste
 verify_unit "$work/unit/sterifleetd.service"
 
 if [ "$(id -u)" -eq 0 ] && ! dpkg-query -W sterifleet >/dev/null 2>&1 && ! getent passwd sterifleet >/dev/null &&
-  [ ! -e /var/lib/sterifleet ] && [ ! -e /etc/sterifleet ]; then
+  ! getent group sterifleet >/dev/null && [ ! -e /var/lib/sterifleet ] && [ ! -e /etc/sterifleet ]; then
   echo "== dpkg --install, then --purge"
   cleanup() {
     dpkg --purge sterifleet >/dev/null 2>&1 || true
