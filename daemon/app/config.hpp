@@ -46,13 +46,13 @@ struct ClusterConfig {
   cluster::ShardMap shard_map() const;
 };
 
-/// Each default is the one of the part it configures (ingest::MqttOptions, store::SqliteOptions,
-/// http::HttpOptions, fleet::FleetOptions) or, for what only the daemon knows, written here: the key
-/// table reads the defaults it shows from a default-constructed Config.
 /// http.dashboard_dir's default: the dashboard installed with the daemon (<prefix>/share/sterifleet/dashboard,
 /// found from the daemon's own path), if it is there.
 inline constexpr std::string_view installed_dashboard = "auto";
 
+/// Each default is the one of the part it configures (ingest::MqttOptions, store::SqliteOptions,
+/// http::HttpOptions, fleet::FleetOptions) or, for what only the daemon knows, written here: the key
+/// table reads the defaults it shows from a default-constructed Config.
 struct Config {
   ingest::MqttOptions mqtt;
   std::string db = "sterifleet.db";

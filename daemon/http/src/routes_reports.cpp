@@ -142,8 +142,7 @@ nlohmann::json verdict_json(const report::Verdict& v) {
           {"notes", v.notes}};
 }
 
-// Any role that may make a report may check one; the answer names no record the caller could not read
-// (the record of a report of another clinic is not found for a limited token, so it is not genuine to it).
+// Any role that may make a report may check one.
 Response verify_report(const Call& call) {
   call.query.expect({});
   const auto& body = call.request.body();

@@ -47,9 +47,8 @@ class ComplianceReport {
         from_(format_timestamp(request.from)),
         to_(format_timestamp(request.to)) {}
 
-  /// Also reads the audit head, after the last row: every row in the report was committed at or before
-  /// it; and has it signed, if the request asks.
-  Counts write(store::AuditHead& head, std::optional<checkpoint::Checkpoint>& signed_head) {
+  /// Every row, up to the summary (finish_report writes the rest).
+  const Summary& write() {
     writer_.begin({"Compliance report",
                    request_.clinic,
                    from_,
@@ -62,13 +61,7 @@ class ComplianceReport {
     cycles();
     violations();
     recalls();
-    head = store_.audit_head();
-    if (request_.sign_checkpoint) {
-      signed_head = request_.sign_checkpoint(head);
-      writer_.signed_head(*signed_head);
-    }
-    writer_.end(summary_, head);
-    return {summary_.sessions(), summary_.cycles(), summary_.violations(), summary_.recalls()};
+    return summary_;
   }
 
  private:
@@ -177,14 +170,10 @@ Made make_compliance_report(store::Store& store, const ComplianceRequest& reques
   if (request.to <= request.from) throw std::invalid_argument("a report's period must end after it starts");
   SealedOutput sealed(out);
   const auto writer = make_writer(request.format, sealed, request.max_pdf_rows);
-  Made made;
-  store::AuditHead head;
-  std::optional<checkpoint::Checkpoint> signed_head;
-  made.counts = ComplianceReport(store, request, *writer).write(head, signed_head);
-  const auto body = sealed.close_body();
-  made.seal = {body.sha256, body.bytes, std::move(head), std::move(signed_head)};
-  writer->seal(made.seal);
-  made.bytes = sealed.bytes();
+  ComplianceReport report(store, request, *writer);
+  const auto& summary = report.write();
+  auto made = finish_report(store, *writer, sealed, summary, request.sign_checkpoint);
+  made.counts = {summary.sessions(), summary.cycles(), summary.violations(), summary.recalls()};
   record(audit_record(request, made));
   return made;
 }

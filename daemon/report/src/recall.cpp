@@ -57,19 +57,7 @@ Made make_recall_report(store::Store& store, const RecallRequest& request, Outpu
   writer->recall(trace);
   summary.add_recall(trace);
   writer->end_section(Section::recalls);
-  // Read after the trace: every row in it was committed at or before this head.
-  auto head = store.audit_head();
-  std::optional<checkpoint::Checkpoint> signed_head;
-  if (request.sign_checkpoint) {
-    signed_head = request.sign_checkpoint(head);
-    writer->signed_head(*signed_head);
-  }
-  writer->end(summary, head);
-  const auto body = sealed.close_body();
-  Made made;
-  made.seal = {body.sha256, body.bytes, std::move(head), std::move(signed_head)};
-  writer->seal(made.seal);
-  made.bytes = sealed.bytes();
+  auto made = finish_report(store, *writer, sealed, summary, request.sign_checkpoint);
   made.counts.recalls = 1;
   made.counts.sessions = static_cast<std::int64_t>(trace.at("sessions").size());
   record(audit_record(request, clinic, header, trace, made));

@@ -20,6 +20,23 @@ std::unique_ptr<ReportWriter> make_writer(Format format, SealedOutput& out, std:
   throw std::invalid_argument("unknown report format");
 }
 
+Made finish_report(store::Store& store, ReportWriter& writer, SealedOutput& sealed, const Summary& summary,
+                   const std::function<checkpoint::Checkpoint(const store::AuditHead&)>& sign) {
+  auto head = store.audit_head();
+  std::optional<checkpoint::Checkpoint> signed_head;
+  if (sign) {
+    signed_head = sign(head);
+    writer.signed_head(*signed_head);
+  }
+  writer.end(summary, head);
+  const auto body = sealed.close_body();
+  Made made;
+  made.seal = {body.sha256, body.bytes, std::move(head), std::move(signed_head)};
+  writer.seal(made.seal);
+  made.bytes = sealed.bytes();
+  return made;
+}
+
 nlohmann::json sealed_file_json(const Made& made, Format format) {
   const auto& seal = made.seal;
   return {{"format", to_string(format)},

@@ -3,6 +3,7 @@
 // then the seal.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -52,6 +53,12 @@ class ReportWriter {
   /// The footer stating the seal; the PDF has none (its body is the whole file).
   virtual void seal(const Seal& seal) = 0;
 };
+
+/// The end every report shares, after its last row: the audit head read then (every row was committed
+/// at or before it), its checkpoint when `sign` is given, the summary, the body closed and hashed, the
+/// seal written. Returns the seal and the file's size (counts are the caller's).
+Made finish_report(store::Store& store, ReportWriter& writer, SealedOutput& sealed, const Summary& summary,
+                   const std::function<checkpoint::Checkpoint(const store::AuditHead&)>& sign);
 
 /// What every report's audit record states of the file: format, sha256, body_bytes, bytes, audit_head,
 /// checkpoint (the seal, which report verify checks against the file).
