@@ -22,19 +22,17 @@ namespace cp = checkpoint;
 constexpr std::size_t kListed = 10;
 
 // "entity alert:3f2a..., action acknowledged", or why that cannot be said.
-std::string describe(store::Store& store, std::int64_t seq) {
-  const auto page = store.audit_records(seq - 1, 1);
-  if (page.rows.empty() || page.rows.front().value("seq", std::int64_t{0}) != seq) return "the record is gone";
-  const auto& row = page.rows.front();
-  return "entity " + row.value("entity", std::string("?")) + ", action " + row.value("action", std::string("?"));
+std::string describe(store::Store& store, const std::string& chain, std::int64_t seq) {
+  const auto record = store.audit_record(chain, seq);
+  if (!record) return "the record is gone";
+  return "entity " + record->value("entity", std::string("?")) + ", action " +
+         record->value("action", std::string("?"));
 }
 
 std::string stored_hash(store::Store& store, std::int64_t seq) {
-  const auto page = store.audit_records(seq - 1, 1);
-  if (page.rows.empty() || page.rows.front().value("seq", std::int64_t{0}) != seq) {
-    throw store::StoreError("record " + std::to_string(seq) + " vanished while it was being verified");
-  }
-  return page.rows.front().value("hash", std::string());
+  const auto record = store.audit_record(store::fleet_chain, seq);
+  if (!record) throw store::StoreError("record " + std::to_string(seq) + " vanished while it was being verified");
+  return record->value("hash", std::string());
 }
 
 struct CheckpointInput {
@@ -81,17 +79,28 @@ void list(std::ostream& out, const Lines& lines) {
 
 void print_chain(std::ostream& out, store::Store& store, const std::string& db, const store::AuditVerification& result,
                  double seconds) {
+  // A cluster's trail is a chain per clinic anchored in the fleet chain; a single daemon's is one chain.
+  const bool chained_apart = result.chains > 1;
   if (result.intact) {
     out << "audit trail of " << db << ": intact\n"
-        << "  " << result.records << " records verified in " << seconds << " s\n"
-        << "  head: record " << result.head.seq << ", hash " << result.head.hash << '\n';
+        << "  " << result.records << " records verified in " << seconds << " s";
+    if (chained_apart) out << ", in " << result.chains << " chains";
+    out << "\n  head" << (chained_apart ? " of the fleet chain" : "") << ": record " << result.head.seq << ", hash "
+        << result.head.hash << '\n';
+    if (chained_apart) {
+      out << "  anchors: every clinic chain's record named by the fleet chain is there with that hash; "
+          << result.unanchored << " newer records not anchored yet\n";
+    }
     return;
   }
   const auto seq = *result.first_bad;
+  const auto& chain = result.first_bad_chain.empty() ? std::string(store::fleet_chain) : result.first_bad_chain;
   out << "audit trail of " << db << ": ALTERED\n"
-      << "  first bad record: " << seq << " (" << describe(store, seq) << ")\n"
+      << "  first bad record: " << seq;
+  if (chained_apart || chain != store::fleet_chain) out << " of chain " << chain;
+  out << " (" << describe(store, chain, seq) << ")\n"
       << "  problem: " << result.problem << '\n'
-      << "  records intact before it: " << result.records << '\n'
+      << (chained_apart ? "  records found intact: " : "  records intact before it: ") << result.records << '\n'
       << "  head recorded by the store: record " << result.head.seq << ", hash " << result.head.hash << '\n';
 }
 
@@ -105,7 +114,7 @@ bool print_history(std::ostream& out, store::Store& store, const store::AuditVer
   if (!input.refused.empty()) list(out, input.refused);
   if (input.trusted.empty()) return false;
 
-  const cp::WalkedChain chain{result.records, !result.walked_to_end};
+  const cp::WalkedChain chain{result.fleet_records, !result.walked_to_end};
   const auto verdict =
       cp::compare_history(input.trusted, chain, [&](std::int64_t seq) { return stored_hash(store, seq); });
   std::vector<std::string> failing;

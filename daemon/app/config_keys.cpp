@@ -254,6 +254,10 @@ std::vector<ConfigKey> make_keys() {
           "A checkpoint this often while the audit trail grows; one is also signed at start, at stop and for "
           "every report.",
           Allowed{.min = 1}, &Config::audit, &AuditCheckpointConfig::interval),
+      key("audit.anchor_interval_s",
+          "A cluster's shard anchors the audit chains of its clinics that moved into the fleet chain this often, "
+          "so that checkpoints cover them (a single daemon keeps one chain).",
+          Allowed{.min = 1}, &Config::fleet, &fleet::FleetOptions::audit_anchor_interval),
       key("audit.checkpoint_receivers",
           "Webhook or email receivers of [notify] that each checkpoint is also sent to, once, comma-separated "
           "(example: \"auditor-mail\"); empty: none.",

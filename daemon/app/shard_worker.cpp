@@ -124,6 +124,7 @@ void ShardWorker::stop_cleanly() {
   mqtt_.stop();
   if (notifier_) notifier_->stop();  // before the release: the next owner alone delivers what is pending
   stop_threads();
+  fleet_.anchor_audit();
   const auto snapshot = fleet_.snapshot();
   spdlog::info("shard {} (epoch {}): stopped for hand-over, snapshot of commit {} stored ({} bytes)",
                options_.lease.shard, options_.lease.epoch, snapshot.commit, snapshot.bytes);

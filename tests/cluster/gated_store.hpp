@@ -49,6 +49,10 @@ class GatedStore final : public Store {
   Rows audit_records(std::int64_t after_seq, std::size_t limit, const AuditFilter& filter) override {
     return store_->audit_records(after_seq, limit, filter);
   }
+  std::optional<nlohmann::json> audit_record(std::string_view chain, std::int64_t seq) override {
+    return store_->audit_record(chain, seq);
+  }
+  std::size_t anchor_audit_chains(Timestamp at) override { return store_->anchor_audit_chains(at); }
   Rows alerts(const AlertQuery& query) override { return store_->alerts(query); }
   std::optional<nlohmann::json> alert(const std::string& id) override { return store_->alert(id); }
   Rows sessions(const RecordQuery& query) override { return store_->sessions(query); }

@@ -73,6 +73,7 @@ DaemonOptions cluster_daemon(const std::string& id, const std::string& url, cons
                         {"cluster.shards", std::to_string(kShards)},
                         {"cluster.pins", pins},
                         {"engine.retention_hours", "720"},
+                        {"audit.anchor_interval_s", "1"},
                         {"log.level", "\"warn\""}});
 }
 
@@ -185,6 +186,22 @@ TEST(Cluster, ThreeDaemonsShareASimulatedWeek_StoredOnce_AlertsAreTheInjectedVio
   EXPECT_EQ(count(url, "SELECT count(*) FROM audit WHERE action = 'acknowledged' AND entity = 'alert:" +
                            open.at("id").get<std::string>() + "'"),
             1);
+
+  // A chain per clinic, each anchored into the fleet chain by its shard's owner within a second.
+  EXPECT_GT(count(url, "SELECT count(*) FROM audit WHERE chain = 'fleet' AND action = 'anchor'"), 0);
+  nlohmann::json verified;
+  EXPECT_TRUE(eventually(
+      [&] {
+        verified = daemons[1]->get_json("/api/v1/audit/verify");
+        return verified.at("unanchored") == 0;
+      },
+      10s))
+      << verified.dump();
+  EXPECT_EQ(verified.at("intact"), true) << verified.dump();
+  EXPECT_EQ(verified.at("chains"), 4) << "the fleet's and C01's, C02's, C03's: " << verified.dump();
+  const auto cli = run_to_completion({STERIFLEET_CLI_PATH, "audit", "verify", "--db", url});
+  EXPECT_EQ(cli.status, 0) << cli.output;
+  EXPECT_NE(cli.output.find("in 4 chains"), std::string::npos) << cli.output;
 }
 
 // fmt rather than operator+: GCC 12's -O3 -Wrestrict misreads a literal + std::string chain.

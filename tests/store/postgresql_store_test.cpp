@@ -16,6 +16,7 @@
 namespace sterifleet::store::testing {
 namespace {
 
+using nlohmann::json;
 using ::testing::HasSubstr;
 
 class PostgresStore : public ::testing::Test {
@@ -59,8 +60,8 @@ Commit message_commit(std::uint64_t seq, int minute = 0) {
 TEST_F(PostgresStore, Migration_RunsOnceAndAReopenFindsItDone) {
   writer().reset();
   writer().reset();
-  EXPECT_EQ(sql("SELECT count(*) FROM schema_version"), "1");
-  EXPECT_EQ(sql("SELECT max(version) FROM schema_version"), "1");
+  EXPECT_EQ(sql("SELECT count(*) FROM schema_version"), "2");
+  EXPECT_EQ(sql("SELECT max(version) FROM schema_version"), "2");
 }
 
 TEST_F(PostgresStore, Migration_ADatabaseFromANewerSterifleetIsRefused) {
@@ -92,7 +93,7 @@ TEST_F(PostgresStore, Migration_DaemonsStartingTogetherMigrateOnce) {
   }
   for (auto& t : starts) t.join();
   EXPECT_EQ(opened.load(), kDaemons) << ::testing::PrintToString(errors);
-  EXPECT_EQ(sql("SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(sql("SELECT count(*) FROM schema_version"), "2");
 }
 
 TEST_F(PostgresStore, ReadOnly_AnUnmigratedDatabaseIsNotAStore) {
@@ -224,17 +225,145 @@ TEST_F(PostgresStore, Audit_ARecordsClinicIsStoredAndCoveredByItsHash) {
   c.audit.back().clinic = "north";
   c.audit.push_back(audit("policy", "reload", at(2)));
   store->commit(c);
-  EXPECT_EQ(sql("SELECT string_agg(coalesce(clinic, 'NULL'), ',' ORDER BY seq) FROM audit"), "north,NULL");
+  EXPECT_EQ(sql("SELECT string_agg(chain || '/' || coalesce(clinic, 'NULL'), ',' ORDER BY id) FROM audit"),
+            "clinic:north/north,fleet/NULL");
   ASSERT_TRUE(store->verify_audit().intact);
-  sql("UPDATE audit SET clinic = 'south' WHERE seq = 1");
+  sql("UPDATE audit SET clinic = 'south' WHERE chain = 'clinic:north' AND seq = 1");
   auto v = store->verify_audit();
   EXPECT_EQ(v.first_bad, 1);
-  EXPECT_THAT(v.problem, HasSubstr("record 1 has been altered"));
-  sql("UPDATE audit SET clinic = 'north' WHERE seq = 1");
-  sql("UPDATE audit SET clinic = '' WHERE seq = 2");
+  EXPECT_EQ(v.first_bad_chain, "clinic:north");
+  EXPECT_THAT(v.problem, HasSubstr("chain clinic:north: record 1 has been altered"));
+  sql("UPDATE audit SET clinic = 'north' WHERE chain = 'clinic:north' AND seq = 1");
+  sql("UPDATE audit SET clinic = '' WHERE chain = 'fleet' AND seq = 1");
   v = store->verify_audit();
-  EXPECT_EQ(v.first_bad, 2);
-  EXPECT_EQ(v.problem, "record 2 has been altered: its clinic is empty text, which the store never writes");
+  EXPECT_EQ(v.first_bad, 1);
+  EXPECT_EQ(v.first_bad_chain, "fleet");
+  EXPECT_EQ(v.problem, "record 1 has been altered: its clinic is empty text, which the store never writes");
+}
+
+// --- a chain per clinic, anchored into the fleet chain ---
+
+Commit clinic_records(const std::string& clinic, int count, int minute) {
+  Commit c;
+  for (int i = 0; i < count; ++i) {
+    c.audit.push_back(audit("alert:" + clinic + std::to_string(i), "opened", at(minute), json{{"n", i}}));
+    c.audit.back().clinic = clinic;
+  }
+  return c;
+}
+
+// Each shard appends to its clinics' chains alone; its owner anchors the chains it moved into the fleet
+// chain, which every shard shares (and which checkpoints sign).
+TEST_F(PostgresStore, Audit_EachClinicHasItsChain_AShardAnchorsTheChainsItMoved) {
+  auto zero = leased_writer(0);
+  auto one = leased_writer(1);
+  zero->commit(clinic_records("north", 2, 1));
+  one->commit(clinic_records("south", 3, 1));
+  Commit fleet;
+  fleet.audit.push_back(audit("policy", "reload", at(2)));
+  zero->commit(fleet);
+  EXPECT_EQ(sql("SELECT string_agg(chain || ':' || seq, ',' ORDER BY chain) FROM audit_heads"),
+            "clinic:north:2,clinic:south:3,fleet:1");
+
+  auto v = zero->verify_audit();
+  EXPECT_TRUE(v.intact) << v.problem;
+  EXPECT_EQ(v.records, 6);
+  EXPECT_EQ(v.chains, 3);
+  EXPECT_EQ(v.fleet_records, 1);
+  EXPECT_EQ(v.unanchored, 5);
+
+  EXPECT_EQ(zero->anchor_audit_chains(at(3)), 1u);
+  EXPECT_EQ(zero->anchor_audit_chains(at(4)), 0u) << "nothing moved since";
+  const auto anchor = zero->audit_record(fleet_chain, 2);
+  ASSERT_TRUE(anchor);
+  EXPECT_EQ(anchor->at("entity"), anchor_entity);
+  EXPECT_EQ(anchor->at("action"), anchor_action);
+  EXPECT_EQ(anchor->at("actor"), "shard:0");
+  EXPECT_EQ(anchor->at("clinic"), nullptr);
+  const auto north = zero->audit_record("clinic:north", 2);
+  ASSERT_TRUE(north);
+  EXPECT_EQ(anchor->at("after"), (json{{"chains", {{"clinic:north", {{"seq", 2}, {"hash", north->at("hash")}}}}}}));
+  EXPECT_EQ(zero->audit_head().seq, 2) << "the fleet chain's head: what a checkpoint signs";
+  EXPECT_EQ(one->anchor_audit_chains(at(3)), 1u);
+  v = zero->verify_audit();
+  EXPECT_TRUE(v.intact) << v.problem;
+  EXPECT_EQ(v.unanchored, 0);
+  EXPECT_EQ(v.records, 8);
+
+  // The listing runs across chains in the order records were stored; a clinic's is its chain.
+  const auto all = zero->audit_records(0, 100).rows;
+  ASSERT_EQ(all.size(), 8u);
+  EXPECT_EQ(all.front().at("chain"), "clinic:north");
+  EXPECT_EQ(all.back().at("chain"), "fleet");
+  const auto south = zero->audit_records(0, 2, {.clinic = "south"});
+  ASSERT_EQ(south.rows.size(), 2u);
+  EXPECT_EQ(south.rows[1].at("seq"), 2);
+  const auto rest = zero->audit_records(std::stoll(south.next), 2, {.clinic = "south"});
+  ASSERT_EQ(rest.rows.size(), 1u);
+  EXPECT_EQ(rest.rows[0].at("seq"), 3);
+  EXPECT_EQ(rest.rows[0].at("chain"), "clinic:south");
+  EXPECT_EQ(zero->stats().audit_records, 8);
+}
+
+// A stale owner cannot fork a clinic's chain: (chain, seq) is the key, and fencing refuses it first.
+TEST_F(PostgresStore, Audit_AClinicsChainCannotForkUnderTwoWriters) {
+  auto stale = leased_writer(0);
+  stale->commit(clinic_records("north", 1, 1));
+  lease(0, "successor", 2);
+  auto successor = writer(0, "successor", 2);
+  successor->commit(clinic_records("north", 1, 2));
+  EXPECT_THROW(stale->commit(clinic_records("north", 1, 3)), FencedOut);
+  EXPECT_THROW(
+      sql("INSERT INTO audit (chain, seq, shard, commit_seq, at, actor, entity, action, \"before\", "
+          "\"after\", cause, prev_hash, hash) SELECT chain, seq, shard, commit_seq, at, actor, entity, action, "
+          "\"before\", \"after\", cause, prev_hash, hash FROM audit WHERE chain = 'clinic:north' AND seq = 2"),
+      std::exception);
+  const auto v = successor->verify_audit();
+  EXPECT_TRUE(v.intact) << v.problem;
+  EXPECT_EQ(v.records, 2);
+}
+
+// What the anchors add: a clinic chain rewritten consistently after it was anchored (every link and
+// hash recomputed, its head too), or cut short with its head moved back, no longer holds what the
+// fleet chain states of it.
+TEST_F(PostgresStore, Audit_AClinicChainRewrittenOrCutAfterItsAnchorIsFound) {
+  auto store = leased_writer(0);
+  store->commit(clinic_records("north", 3, 1));
+  ASSERT_EQ(store->anchor_audit_chains(at(2)), 1u);
+  ASSERT_TRUE(store->verify_audit().intact);
+
+  const auto last = *store->audit_record("clinic:north", 3);
+  engine::AuditRecord forged{at(1),
+                             last.at("actor").get<std::string>(),
+                             last.at("entity").get<std::string>(),
+                             last.at("action").get<std::string>(),
+                             last.at("before"),
+                             json{{"n", 99}},
+                             last.at("cause").get<std::string>(),
+                             "north"};
+  const auto prev = last.at("prev_hash").get<std::string>();
+  const auto hash = audit_hash(prev, audit_canonical(3, forged, prev));
+  sql("UPDATE audit SET \"after\" = '{\"n\":99}', hash = '" + hash + "' WHERE chain = 'clinic:north' AND seq = 3");
+  sql("UPDATE audit_heads SET hash = '" + hash + "' WHERE chain = 'clinic:north'");
+  auto v = store->verify_audit();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_bad, 3);
+  EXPECT_EQ(v.first_bad_chain, "clinic:north");
+  EXPECT_EQ(v.problem,
+            "record 3 of chain clinic:north is not the one the fleet chain's record 1 anchored: its hash is " + hash +
+                " but the anchor states " + last.at("hash").get<std::string>());
+
+  sql("DELETE FROM audit WHERE chain = 'clinic:north' AND seq = 3");
+  sql("UPDATE audit_heads SET seq = 2, hash = '" + last.at("prev_hash").get<std::string>() +
+      "' WHERE chain = 'clinic:north'");
+  v = store->verify_audit();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.problem, "record 3 of chain clinic:north, which the fleet chain's record 1 anchored, is missing");
+
+  sql("DELETE FROM audit WHERE chain = 'clinic:north'");
+  sql("DELETE FROM audit_heads WHERE chain = 'clinic:north'");
+  v = store->verify_audit();
+  EXPECT_FALSE(v.intact) << "a whole chain gone, head and all, is still named by its anchor";
 }
 
 // --- each shard's outbox ---

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "store_fixtures.hpp"
@@ -814,31 +815,41 @@ TEST_P(StoreContract, Audit_AListingOfSomeClinicsHoldsTheirRecordsOnly) {
     c.audit.back().clinic = i % 3 == 1 ? "north" : (i % 3 == 2 ? "south" : "");
   }
   store().commit(c);
-  const auto seqs = [&](const AuditFilter& filter, std::size_t limit) {
-    std::vector<std::int64_t> out;
+  const auto listed = [&](const AuditFilter& filter, std::size_t limit) {
+    std::vector<std::string> out;
     const auto rows = all_pages(
         [&](const Page& p) {
           return store().audit_records(p.after.empty() ? 0 : std::stoll(p.after), p.limit, filter);
         },
         limit);
-    for (const auto& row : rows) out.push_back(row.at("seq").get<std::int64_t>());
+    for (const auto& row : rows) out.push_back(row.at("entity").get<std::string>());
     return out;
   };
-  using Seqs = std::vector<std::int64_t>;
-  EXPECT_EQ(seqs({.clinic = "north"}, 1), (Seqs{1, 4, 7}));
-  EXPECT_EQ(seqs({.scope = ClinicScope({"north"})}, 2), (Seqs{1, 4, 7}));
-  EXPECT_EQ(seqs({.scope = ClinicScope({"north", "south"})}, 2), (Seqs{1, 2, 4, 5, 7, 8}));
-  EXPECT_EQ(seqs({.clinic = "south", .scope = ClinicScope({"north", "south"})}, 5), (Seqs{2, 5, 8}));
-  EXPECT_EQ(seqs({.clinic = "south", .scope = ClinicScope({"north"})}, 5), Seqs{});
-  EXPECT_EQ(seqs({}, 4).size(), 9u);
-  const auto page = store().audit_records(1, 1, {.clinic = "north"});
+  using Entities = std::vector<std::string>;
+  EXPECT_EQ(listed({.clinic = "north"}, 1), (Entities{"alert:1", "alert:4", "alert:7"}));
+  EXPECT_EQ(listed({.scope = ClinicScope({"north"})}, 2), (Entities{"alert:1", "alert:4", "alert:7"}));
+  EXPECT_EQ(listed({.scope = ClinicScope({"north", "south"})}, 2),
+            (Entities{"alert:1", "alert:2", "alert:4", "alert:5", "alert:7", "alert:8"}));
+  EXPECT_EQ(listed({.clinic = "south", .scope = ClinicScope({"north", "south"})}, 5),
+            (Entities{"alert:2", "alert:5", "alert:8"}));
+  EXPECT_EQ(listed({.clinic = "south", .scope = ClinicScope({"north"})}, 5), Entities{});
+  EXPECT_EQ(listed({}, 4).size(), 9u);
+  const auto first = store().audit_records(0, 1, {.clinic = "north"});
+  ASSERT_EQ(first.rows.size(), 1u);
+  const auto page = store().audit_records(std::stoll(first.next), 1, {.clinic = "north"});
   ASSERT_EQ(page.rows.size(), 1u);
-  EXPECT_EQ(page.rows[0].at("seq"), 4);
+  EXPECT_EQ(page.rows[0].at("entity"), "alert:4");
   EXPECT_EQ(page.rows[0].at("clinic"), "north");
-  EXPECT_EQ(page.next, "4");
+  EXPECT_EQ(
+      store().audit_record(page.rows[0].at("chain").get<std::string>(), page.rows[0].at("seq").get<std::int64_t>()),
+      page.rows[0]);
+  EXPECT_EQ(store().audit_record("no such chain", 1), std::nullopt);
 }
 
-TEST_P(StoreContract, Audit_ChainGrowsLinksAndVerifies) {
+// A store keeps one chain (SQLite) or one per clinic and the fleet's (PostgreSQL): either way each chain
+// is numbered from 1, every record links to the one before it in its chain, and the fleet chain's head
+// is the store's head.
+TEST_P(StoreContract, Audit_ChainsGrowLinkAndVerify) {
   for (int i = 0; i < 10; ++i) {
     Commit c;
     c.audit.push_back(audit("pen:PEN-0001", "session.start", at(i), json{{"n", i}, {"text", "quote \" and \n"}}));
@@ -847,7 +858,6 @@ TEST_P(StoreContract, Audit_ChainGrowsLinksAndVerifies) {
     store().commit(c);
   }
   const auto head = store().audit_head();
-  EXPECT_EQ(head.seq, 20);
   const auto rows = all_pages(
       [&](const Page& p) {
         const auto after = p.after.empty() ? 0 : std::stoll(p.after);
@@ -855,10 +865,12 @@ TEST_P(StoreContract, Audit_ChainGrowsLinksAndVerifies) {
       },
       6);
   ASSERT_EQ(rows.size(), 20u);
-  std::string prev(64, '0');
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const auto& row = rows[i];
-    const auto seq = static_cast<std::int64_t>(i) + 1;
+  std::map<std::string, std::pair<std::int64_t, std::string>> chains;  // chain -> (last seq, last hash)
+  for (const auto& row : rows) {
+    const auto chain = row.at("chain").get<std::string>();
+    EXPECT_TRUE(chain == fleet_chain || chain == clinic_chain("north")) << chain;
+    auto& [seq, prev] = chains.try_emplace(chain, 0, std::string(64, '0')).first->second;
+    seq += 1;
     EXPECT_EQ(row.at("seq"), seq);
     EXPECT_EQ(row.at("prev_hash"), prev);
     const engine::AuditRecord record{*protocol::parse_timestamp(row.at("at").get<std::string>()),
@@ -869,17 +881,21 @@ TEST_P(StoreContract, Audit_ChainGrowsLinksAndVerifies) {
                                      row.at("after"),
                                      row.at("cause").get<std::string>(),
                                      row.at("clinic").is_null() ? "" : row.at("clinic").get<std::string>()};
-    EXPECT_EQ(row.at("hash"), audit_hash(prev, audit_canonical(seq, record, prev))) << "record " << seq;
+    EXPECT_EQ(row.at("hash"), audit_hash(prev, audit_canonical(seq, record, prev))) << chain << " record " << seq;
     prev = row.at("hash").get<std::string>();
   }
   EXPECT_EQ(rows[0].at("after"), (json{{"n", 0}, {"text", "quote \" and \n"}}));
   EXPECT_EQ(rows[0].at("clinic"), "north");
   EXPECT_EQ(rows[1].at("clinic"), nullptr);
-  EXPECT_EQ(prev, head.hash);
+  const auto& fleet = chains.at(std::string(fleet_chain));
+  EXPECT_EQ(head.seq, fleet.first);
+  EXPECT_EQ(head.hash, fleet.second);
   const auto verification = store().verify_audit();
   EXPECT_TRUE(verification.intact) << verification.problem;
   EXPECT_EQ(verification.records, 20);
-  EXPECT_EQ(verification.head.seq, 20);
+  EXPECT_EQ(verification.chains, static_cast<std::int64_t>(chains.size()));
+  EXPECT_EQ(verification.fleet_records, fleet.first);
+  EXPECT_EQ(verification.head.seq, head.seq);
   EXPECT_EQ(verification.head.hash, head.hash);
   EXPECT_EQ(store().stats().audit_records, 20);
 }

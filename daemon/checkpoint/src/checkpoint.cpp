@@ -53,9 +53,9 @@ Checkpoint sign(const crypto::SigningKey& key, const store::AuditHead& head, std
 Checkpoint sign(const crypto::SigningKey& key, store::Store& store, const store::AuditHead& head, Timestamp at) {
   std::string first(64, '0');
   if (head.seq >= 1) {
-    const auto page = store.audit_records(0, 1);
-    if (page.rows.empty()) throw store::StoreError("the audit trail has a head but no record 1");
-    first = page.rows.front().at("hash").get<std::string>();
+    const auto record = store.audit_record(store::fleet_chain, 1);
+    if (!record) throw store::StoreError("the audit trail has a head but no record 1");
+    first = record->at("hash").get<std::string>();
   }
   return sign(key, head, std::move(first), at);
 }

@@ -102,6 +102,7 @@ Fleet::RestoreStats Fleet::restore() {
   finish(staged, clock_());
   next_compaction_ = clock_();
   next_snapshot_ = clock_() + options_.snapshot_interval;
+  next_anchor_ = clock_() + options_.audit_anchor_interval;
   return stats;
 }
 
@@ -575,6 +576,10 @@ bool Fleet::tick_locked() {
     finish(staged, now);
   }
   if (now >= next_compaction_) compact(now);
+  if (now >= next_anchor_) {
+    store_.anchor_audit_chains(now);
+    next_anchor_ = now + options_.audit_anchor_interval;
+  }
   update_view(true);
   std::map<std::string, double> by_state{{"locked", 0}, {"offline", 0}, {"in_use", 0}, {"needs_reprocessing", 0},
                                          {"ready", 0},  {"off", 0}};
@@ -586,6 +591,11 @@ bool Fleet::tick_locked() {
   });
   for (const auto& [severity, count] : by_severity) metrics_.set_open_alerts(severity, count);
   return snapshot_due(now);
+}
+
+void Fleet::anchor_audit() {
+  std::lock_guard input(input_mutex_);
+  store_.anchor_audit_chains(clock_());
 }
 
 void Fleet::compact(Timestamp now) {

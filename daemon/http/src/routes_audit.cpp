@@ -32,11 +32,15 @@ Response list_audit(const Call& call) {
 Response verify_audit(const Call& call) {
   call.query.expect({});
   const auto v = call.context.services.store.verify_audit();
-  return json_response(boost::beast::http::status::ok, {{"intact", v.intact},
-                                                        {"records", v.records},
-                                                        {"first_bad", v.first_bad ? json(*v.first_bad) : json(nullptr)},
-                                                        {"problem", v.problem},
-                                                        {"head", {{"seq", v.head.seq}, {"hash", v.head.hash}}}});
+  return json_response(boost::beast::http::status::ok,
+                       {{"intact", v.intact},
+                        {"records", v.records},
+                        {"first_bad", v.first_bad ? json(*v.first_bad) : json(nullptr)},
+                        {"first_bad_chain", v.first_bad ? json(v.first_bad_chain) : json(nullptr)},
+                        {"problem", v.problem},
+                        {"chains", v.chains},
+                        {"unanchored", v.unanchored},
+                        {"head", {{"seq", v.head.seq}, {"hash", v.head.hash}}}});
 }
 
 store::RecordQuery history_query(const Call& call) {
@@ -90,8 +94,8 @@ Response list_commands(const Call& call) {
 }  // namespace
 
 void add_audit_routes(Router& router) {
-  // Each record names its clinic, so a clinic's records can be listed; the chain runs through every
-  // clinic's records and the fleet's, so only a token for all of them can verify it.
+  // Each record names its clinic, so a clinic's records can be listed; verification walks every chain
+  // (and the fleet chain's anchors of the clinics'), so only a token for all of them can verify.
   router.add(verb::get, "/api/v1/audit", Permission::audit, list_audit);
   router.add(verb::get, "/api/v1/audit/verify", Permission::audit, verify_audit, Reach::fleet);
   router.add(verb::get, "/api/v1/quarantine", Permission::oversee, list_quarantine);

@@ -138,12 +138,12 @@ void check_head(store::Store& store, const store::AuditHead& head, std::vector<s
     if (head.hash != kGenesis) problems.push_back("the stated audit head (record 0) must have a hash of 64 zeros");
     return;
   }
-  const auto page = store.audit_records(head.seq - 1, 1);
-  if (page.rows.empty() || page.rows.front().at("seq").get<std::int64_t>() != head.seq) {
+  const auto record = store.audit_record(store::fleet_chain, head.seq);
+  if (!record) {
     problems.push_back("the audit trail has no record " + std::to_string(head.seq) + ", the head the report states");
-  } else if (page.rows.front().at("hash") != head.hash) {
+  } else if (record->at("hash") != head.hash) {
     problems.push_back("the report states record " + std::to_string(head.seq) + "'s hash as " + head.hash +
-                       " but the trail's is " + page.rows.front().at("hash").get<std::string>());
+                       " but the trail's is " + record->at("hash").get<std::string>());
   }
 }
 
@@ -251,8 +251,8 @@ void check_checkpoint(store::Store& store, const std::optional<checkpoint::Parse
                                ", not of the audit head the report states");
   }
   if (c.seq >= 1) {
-    const auto first = store.audit_records(0, 1);
-    if (first.rows.empty() || first.rows.front().at("hash") != c.first) {
+    const auto first = store.audit_record(store::fleet_chain, 1);
+    if (!first || first->at("hash") != c.first) {
       verdict.problems.push_back("the report's checkpoint was signed for another chain: record 1 differs");
     }
   }

@@ -11,8 +11,9 @@ namespace sterifleet::store::postgresql {
 
 namespace {
 
-/// The chain every record goes to until per-clinic chains arrive.
-constexpr const char* kFleetChain = "fleet";
+std::string chain_of(const engine::AuditRecord& record) {
+  return record.clinic.empty() ? std::string(fleet_chain) : clinic_chain(record.clinic);
+}
 
 /// libpq's text form of a nullable parameter: a null pointer is SQL NULL.
 const char* nullable(const std::optional<std::string>& text) { return text ? text->c_str() : nullptr; }
@@ -60,12 +61,13 @@ std::int64_t PostgresStore::commit_group(std::span<const Commit> commits, std::o
   return write("committing to shard " + std::to_string(me.shard), [&](pqxx::transaction_base& tx) {
     tx.exec_prepared("lock_shard", me.shard);
     std::optional<std::int64_t> last;
-    std::optional<AuditHead> head;  // locked when the first record is appended
+    AuditAppend audit;
     for (const auto& commit : commits) {
-      if (!commit.empty()) last = write_commit(tx, commit, head);
+      if (!commit.empty()) last = write_commit(tx, commit, audit);
     }
-    if (head) {
-      tx.exec_prepared0("update_audit_head", kFleetChain, head->seq, head->hash);
+    append_fleet_records(tx, audit);
+    for (const auto& [chain, head] : audit.heads) {
+      tx.exec_prepared0("update_audit_head", chain, head.seq, head.hash, me.shard);
     }
     if (!last) {  // a receipt alone: no commits row fenced it
       hold_lease(tx);
@@ -76,8 +78,7 @@ std::int64_t PostgresStore::commit_group(std::span<const Commit> commits, std::o
   });
 }
 
-std::int64_t PostgresStore::write_commit(pqxx::transaction_base& tx, const Commit& commit,
-                                         std::optional<AuditHead>& head) {
+std::int64_t PostgresStore::write_commit(pqxx::transaction_base& tx, const Commit& commit, AuditAppend& audit) {
   const auto& me = *writer_;
   // First: the fencing trigger refuses it (FencedOut) unless the lease is held.
   const std::int64_t n = tx.exec_prepared1("fence", me.shard, me.epoch, me.owner)[0].as<std::int64_t>();
@@ -119,13 +120,12 @@ std::int64_t PostgresStore::write_commit(pqxx::transaction_base& tx, const Commi
     exec_row(tx, n, "cycle " + cycle.key, "upsert_cycle", cycle.key, me.shard, cycle.clinic.str(),
              cycle.sterilizer.str(), millis(cycle.ts), n, detail::json_text(engine::to_json(cycle)));
   }
-  if (!commit.audit.empty()) {
-    if (!head) {
-      const auto r =
-          exec_row(tx, n, "the audit head", "lock_audit_head", kFleetChain, std::string(detail::genesis_hash));
-      head = AuditHead{r[0][0].as<std::int64_t>(), r[0][1].as<std::string>()};
+  for (const auto& record : commit.audit) {
+    if (record.clinic.empty()) {
+      audit.fleet.emplace_back(n, &record);  // appended last: the fleet chain's head is every shard's
+    } else {
+      append_audit(tx, n, chain_of(record), record, audit);
     }
-    head = append_audit(tx, n, commit.audit, std::move(*head));
   }
   for (const auto& c : commit.commands) {
     exec_row(tx, n, "command " + c.id, "insert_command", c.id, me.shard, n, millis(c.issued_at), c.clinic, c.device,
@@ -159,23 +159,61 @@ std::int64_t PostgresStore::write_commit(pqxx::transaction_base& tx, const Commi
   return n;
 }
 
-AuditHead PostgresStore::append_audit(pqxx::transaction_base& tx, std::int64_t n,
-                                      const std::vector<engine::AuditRecord>& records, AuditHead head) {
-  crypto::Sha256 sha256;
-  std::string canonical;
-  for (const auto& record : records) {
-    const std::int64_t seq = head.seq + 1;
-    const auto text = detail::audit_text(record);
-    canonical.clear();
-    detail::append_canonical(canonical, {seq, text.at, text.actor, text.entity, text.action, text.before, text.after,
-                                         text.cause, head.hash, text.clinic});
-    const auto hash = std::string(detail::view(detail::link_hash(sha256, head.hash, canonical)));
-    exec_row(tx, n, "audit record " + std::to_string(seq), "insert_audit", kFleetChain, seq, writer_->shard, n,
-             millis(record.at), text.actor, text.entity, text.action, text.before, text.after, text.cause, head.hash,
-             hash, text.clinic.empty() ? nullptr : text.clinic.c_str());
-    head = {seq, hash};
+// A chain's head is locked by its first append in the transaction: a clinic's only by its shard's
+// owner, the fleet chain's by every shard in turn, so that one is taken last and held shortest.
+void PostgresStore::append_audit(pqxx::transaction_base& tx, std::int64_t n, const std::string& chain,
+                                 const engine::AuditRecord& record, AuditAppend& audit) {
+  auto head = audit.heads.find(chain);
+  if (head == audit.heads.end()) {
+    const auto r = exec_row(tx, n, "the head of audit chain " + chain, "lock_audit_head", chain,
+                            std::string(detail::genesis_hash));
+    head = audit.heads.emplace(chain, AuditHead{r[0][0].as<std::int64_t>(), r[0][1].as<std::string>()}).first;
   }
-  return head;
+  auto& [seq, prev] = head->second;
+  const auto text = detail::audit_text(record);
+  audit.canonical.clear();
+  detail::append_canonical(audit.canonical, {seq + 1, text.at, text.actor, text.entity, text.action, text.before,
+                                             text.after, text.cause, prev, text.clinic});
+  auto hash = std::string(detail::view(detail::link_hash(audit.sha256, prev, audit.canonical)));
+  exec_row(tx, n, "record " + std::to_string(seq + 1) + " of audit chain " + chain, "insert_audit", chain, seq + 1,
+           writer_->shard, n, millis(record.at), text.actor, text.entity, text.action, text.before, text.after,
+           text.cause, prev, hash, text.clinic.empty() ? nullptr : text.clinic.c_str());
+  seq += 1;
+  prev = std::move(hash);
+}
+
+void PostgresStore::append_fleet_records(pqxx::transaction_base& tx, AuditAppend& audit) {
+  for (const auto& [n, record] : audit.fleet) append_audit(tx, n, std::string(fleet_chain), *record, audit);
+  audit.fleet.clear();
+}
+
+std::size_t PostgresStore::anchor_audit_chains(Timestamp at) {
+  const auto& me = shard_writer();
+  return write("anchoring the audit chains of shard " + std::to_string(me.shard), [&](pqxx::transaction_base& tx) {
+    tx.exec_prepared("lock_shard", me.shard);
+    const auto moved = tx.exec_prepared("moved_audit_chains", me.shard);
+    if (moved.empty()) return std::size_t{0};
+    const std::int64_t n = tx.exec_prepared1("fence", me.shard, me.epoch, me.owner)[0].as<std::int64_t>();
+    nlohmann::json chains = nlohmann::json::object();
+    for (const auto& r : moved) {
+      chains[r[0].as<std::string>()] = {{"seq", r[1].as<std::int64_t>()}, {"hash", r[2].as<std::string>()}};
+      tx.exec_prepared0("mark_anchored", r[0].as<std::string>(), r[1].as<std::int64_t>());
+    }
+    const engine::AuditRecord anchor{at,
+                                     "shard:" + std::to_string(me.shard),
+                                     std::string(anchor_entity),
+                                     std::string(anchor_action),
+                                     nlohmann::json::object(),
+                                     {{"chains", std::move(chains)}},
+                                     "the heads of the clinic chains shard " + std::to_string(me.shard) +
+                                         " appended to, for checkpoints of the fleet chain to cover them",
+                                     ""};
+    AuditAppend audit;
+    append_audit(tx, n, std::string(fleet_chain), anchor, audit);
+    const auto& head = audit.heads.at(std::string(fleet_chain));
+    tx.exec_prepared0("update_audit_head", std::string(fleet_chain), head.seq, head.hash, me.shard);
+    return static_cast<std::size_t>(moved.size());
+  });
 }
 
 // Rare writes (a person makes or revokes a token): not prepared.

@@ -8,9 +8,10 @@
 
 namespace sterifleet::store::postgresql {
 
-// schema_v1.sql, embedded at build time (embed_schema.cmake). Never edit a migration that has
+// schema_v<n>.sql, embedded at build time (embed_schema.cmake). Never edit a migration that has
 // shipped: add one.
 extern const std::string_view schema_v1;
+extern const std::string_view schema_v2;
 
 namespace {
 
@@ -22,6 +23,7 @@ struct Migration {
 
 const std::array migrations{
     Migration{1, "initial schema: cluster, leases with fencing, per-shard journal, audit chains", &schema_v1},
+    Migration{2, "one audit chain per clinic, anchored into the fleet chain", &schema_v2},
 };
 
 // Any constant will do, as long as nothing else locks it: the cluster's lease locks use the two-key

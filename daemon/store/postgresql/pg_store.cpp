@@ -14,10 +14,12 @@
 // * Commit numbers are per shard: the `commits` rows are the numbering, so an alert-only commit takes
 //   its number like any other and a failed one takes none (its row rolls back with it). Journal rows
 //   (messages, quarantine, actions) carry (shard, commit_seq); a takeover replays its shard's journal.
-// * The audit trail is one chain, "fleet", for now (per-clinic chains are the next step): its head
-//   lives in audit_heads, locked by the appender, so writers of different shards take turns appending
-//   and (chain, seq) as the primary key makes a fork impossible. Records are hashed exactly as on SQLite
-//   (src/audit_chain.hpp) and verified by the same walk (src/chain_walk.hpp).
+// * The audit trail is one chain per clinic ("clinic:<id>", appended to only by its shard's owner) and
+//   the fleet chain (records of no clinic, from any shard in turn, and the anchors). A chain's head lives
+//   in audit_heads, locked by the appender, and (chain, seq) is the primary key, so a chain cannot fork.
+//   An anchor (anchor_audit_chains) is a fleet record naming the heads of a shard's clinic chains that
+//   moved since their last one: a checkpoint of the fleet chain then covers them. Records are hashed
+//   exactly as on SQLite (src/audit_chain.hpp) and verified by the same walk (src/chain_walk.hpp).
 // * Quarantine ids must be unique across shards, yet decided before the commit (the alert a rejection
 //   raises names its id): shard k numbers n * 1024 + k.
 // * Reads run in read-only repeatable-read transactions on a pool of connections, never on the
@@ -150,7 +152,11 @@ void prepare_writes(pqxx::connection& db, const ShardWriter& writer) {
   db.prepare("lock_audit_head",
              "INSERT INTO audit_heads (chain, seq, hash) VALUES ($1, 0, $2) "
              "ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain RETURNING seq, hash");
-  db.prepare("update_audit_head", "UPDATE audit_heads SET seq = $2, hash = $3 WHERE chain = $1");
+  db.prepare("update_audit_head", "UPDATE audit_heads SET seq = $2, hash = $3, shard = $4 WHERE chain = $1");
+  db.prepare("moved_audit_chains",
+             "SELECT chain, seq, hash FROM audit_heads WHERE shard = $1 AND chain <> 'fleet' AND seq > anchored_seq "
+             "ORDER BY chain");
+  db.prepare("mark_anchored", "UPDATE audit_heads SET anchored_seq = $2 WHERE chain = $1");
   db.prepare("insert_audit",
              "INSERT INTO audit (chain, seq, shard, commit_seq, at, actor, entity, action, \"before\", \"after\", "
              "cause, prev_hash, hash, clinic) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
@@ -270,7 +276,7 @@ StoreStats PostgresStore::stats() {
     // Counted, not taken from the last id: a failed commit leaves gaps in the id sequences.
     const auto r = tx.exec1(
         "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM alerts), "
-        "coalesce((SELECT seq FROM audit_heads WHERE chain = 'fleet'), 0), pg_database_size(current_database())");
+        "(SELECT coalesce(sum(seq), 0) FROM audit_heads), pg_database_size(current_database())");
     return StoreStats{r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::int64_t>(),
                       r[3].as<std::int64_t>(), r[4].as<std::int64_t>()};
   });

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,8 +13,10 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "sterifleet/crypto/sha256.hpp"
 #include "sterifleet/store/store.hpp"
 
 namespace sterifleet::store::postgresql {
@@ -81,8 +84,10 @@ class PostgresStore final : public Store {
 
   AuditHead audit_head() override;
   AuditVerification verify_audit() override;
-  Rows audit_records(std::int64_t after_seq, std::size_t limit, const AuditFilter& filter) override;
+  Rows audit_records(std::int64_t after, std::size_t limit, const AuditFilter& filter) override;
   using Store::audit_records;
+  std::optional<nlohmann::json> audit_record(std::string_view chain, std::int64_t seq) override;
+  std::size_t anchor_audit_chains(Timestamp at) override;
 
   Rows alerts(const AlertQuery& query) override;
   std::optional<nlohmann::json> alert(const std::string& id) override;
@@ -125,10 +130,18 @@ class PostgresStore final : public Store {
   /// Throws FencedOut unless the lease is held now; held FOR SHARE until the transaction ends, so a
   /// claim waits for it. For writes that take no commit number (snapshots, the receipt, the outbox).
   void hold_lease(pqxx::transaction_base& tx);
+  /// The audit chains a write transaction appends to.
+  struct AuditAppend {
+    std::map<std::string, AuditHead> heads;                                  ///< locked, as appended so far
+    std::vector<std::pair<std::int64_t, const engine::AuditRecord*>> fleet;  ///< (commit, record) to append last
+    crypto::Sha256 sha256;
+    std::string canonical;
+  };
   /// One commit's rows, after its fenced commits row; returns its number.
-  std::int64_t write_commit(pqxx::transaction_base& tx, const Commit& commit, std::optional<AuditHead>& head);
-  AuditHead append_audit(pqxx::transaction_base& tx, std::int64_t n, const std::vector<engine::AuditRecord>& records,
-                         AuditHead head);
+  std::int64_t write_commit(pqxx::transaction_base& tx, const Commit& commit, AuditAppend& audit);
+  void append_audit(pqxx::transaction_base& tx, std::int64_t n, const std::string& chain,
+                    const engine::AuditRecord& record, AuditAppend& audit);
+  void append_fleet_records(pqxx::transaction_base& tx, AuditAppend& audit);
   void write_tokens(pqxx::transaction_base& tx, std::int64_t n, const Commit& commit);
   const ShardWriter& shard_writer() const;
   /// The shard whose journal and snapshots this store reads: its writer's, or the read-only binding's.

@@ -43,8 +43,10 @@ class SqliteStore final : public Store {
 
   AuditHead audit_head() override;
   AuditVerification verify_audit() override;
-  Rows audit_records(std::int64_t after_seq, std::size_t limit, const AuditFilter& filter) override;
+  Rows audit_records(std::int64_t after, std::size_t limit, const AuditFilter& filter) override;
   using Store::audit_records;
+  std::optional<nlohmann::json> audit_record(std::string_view chain, std::int64_t seq) override;
+  std::size_t anchor_audit_chains(Timestamp at) override;
 
   Rows alerts(const AlertQuery& query) override;
   std::optional<nlohmann::json> alert(const std::string& id) override;

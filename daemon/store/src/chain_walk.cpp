@@ -1,5 +1,8 @@
 #include "chain_walk.hpp"
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
 namespace sterifleet::store::detail {
 
 namespace {
@@ -48,13 +51,20 @@ std::string tail_problem(std::int64_t last, const AuditHead& recorded, std::stri
 
 }  // namespace
 
-ChainWalk::ChainWalk(AuditHead recorded) { result_.head = std::move(recorded); }
+ChainWalk::ChainWalk(std::string chain, AuditHead recorded) : chain_(std::move(chain)) {
+  result_.head = std::move(recorded);
+}
+
+std::string ChainWalk::named(std::string problem) const {
+  if (chain_ == fleet_chain) return problem;
+  return "chain " + chain_ + ": " + problem;
+}
 
 bool ChainWalk::broken(std::int64_t seq, std::string problem) {
   result_.intact = false;
   result_.walked_to_end = false;
   result_.first_bad = seq;
-  result_.problem = std::move(problem);
+  result_.problem = named(std::move(problem));
   stopped_ = true;
   return false;
 }
@@ -79,6 +89,9 @@ bool ChainWalk::next(const StoredAuditRecord& r) {
 }
 
 AuditVerification ChainWalk::finish() {
+  result_.first_bad_chain = chain_;
+  result_.chains = result_.records > 0 || result_.head.seq > 0 ? 1 : 0;
+  if (chain_ == fleet_chain) result_.fleet_records = result_.records;
   if (stopped_) return result_;
   // The walk found a consistent chain; it must also end where the store's last commit left it.
   const std::int64_t last = expected_ - 1;
@@ -86,13 +99,114 @@ AuditVerification ChainWalk::finish() {
   auto bad = [&](std::int64_t seq) {
     result_.intact = false;
     result_.first_bad = seq;
-    result_.problem = tail_problem(last, head, prev_);
+    result_.problem = named(tail_problem(last, head, prev_));
     return result_;
   };
   if (last < head.seq) return bad(last + 1);
   if (last > head.seq) return bad(head.seq + 1);
   if (prev_ != head.hash) return bad(last);
   return result_;
+}
+
+TrailWalk::TrailWalk(std::map<std::string, AuditHead, std::less<>> heads) : heads_(std::move(heads)) {
+  const auto fleet = heads_.find(fleet_chain);
+  result_.head = fleet != heads_.end() ? fleet->second : AuditHead{0, std::string(genesis_hash)};
+}
+
+bool TrailWalk::next(std::string_view chain, const StoredAuditRecord& record) {
+  if (broken_) return false;
+  if (!walk_ || chain != chain_) {
+    end_chain();
+    chain_.assign(chain);
+    const auto head = heads_.find(chain);
+    walk_ = std::make_unique<ChainWalk>(chain_,
+                                        head != heads_.end() ? head->second : AuditHead{0, std::string(genesis_hash)});
+  }
+  if (!walk_->next(record)) {
+    end_chain();
+    return false;
+  }
+  if (chain == fleet_chain && !record.clinic && record.entity == anchor_entity && record.action == anchor_action) {
+    anchor(record.seq, record.after);
+  }
+  return !broken_;
+}
+
+void TrailWalk::anchor(std::int64_t fleet_seq, std::string_view after) {
+  const auto stated = nlohmann::json::parse(after, nullptr, false);
+  const auto chains = stated.is_object() ? stated.find("chains") : stated.end();
+  bool named_any = false;
+  if (chains != stated.end() && chains->is_object()) {
+    for (const auto& [chain, head] : chains->items()) {
+      const auto seq = head.is_object() ? head.find("seq") : head.end();
+      const auto hash = head.is_object() ? head.find("hash") : head.end();
+      if (seq == head.end() || hash == head.end() || !seq->is_number_integer() || !hash->is_string()) continue;
+      claims_.push_back({fleet_seq, chain, seq->get<std::int64_t>(), hash->get<std::string>()});
+      auto& anchored = anchored_[chain];
+      anchored = std::max(anchored, seq->get<std::int64_t>());
+      named_any = true;
+    }
+  }
+  if (!named_any) {
+    AuditVerification bad = result_;
+    bad.intact = false;
+    bad.first_bad = fleet_seq;
+    bad.first_bad_chain = std::string(fleet_chain);
+    bad.problem = "record " + std::to_string(fleet_seq) + " is an anchor that names no clinic chain's head";
+    broken_ = std::move(bad);
+  }
+}
+
+bool TrailWalk::claim_failed(const AnchorClaim& claim, std::optional<std::string_view> stored) {
+  AuditVerification bad;
+  bad.intact = false;
+  bad.first_bad = claim.seq;
+  bad.first_bad_chain = claim.chain;
+  const auto record = "record " + std::to_string(claim.seq) + " of chain " + claim.chain;
+  const auto anchor = "the fleet chain's record " + std::to_string(claim.fleet_seq);
+  bad.problem = stored ? record + " is not the one " + anchor + " anchored: its hash is " + std::string(*stored) +
+                             " but the anchor states " + claim.hash
+                       : record + ", which " + anchor + " anchored, is missing";
+  if (!broken_) broken_ = std::move(bad);
+  return false;
+}
+
+void TrailWalk::end_chain() {
+  if (!walk_) return;
+  const auto verdict = walk_->finish();
+  walk_.reset();
+  result_.records += verdict.records;
+  result_.chains += 1;
+  lengths_[chain_] = verdict.records;
+  if (chain_ == fleet_chain) {
+    result_.fleet_records = verdict.records;
+    result_.walked_to_end = verdict.walked_to_end;
+  }
+  if (!verdict.intact && !broken_) broken_ = verdict;
+}
+
+AuditVerification TrailWalk::finish() {
+  end_chain();
+  // A head whose chain left no record at all: every record of it is gone.
+  for (const auto& [chain, head] : heads_) {
+    if (head.seq == 0 || lengths_.contains(chain) || broken_) continue;
+    ChainWalk empty(chain, head);
+    broken_ = empty.finish();
+    if (chain == fleet_chain) result_.walked_to_end = true;
+  }
+  for (const auto& [chain, length] : lengths_) {
+    if (chain == fleet_chain) continue;
+    const auto anchored = anchored_.find(chain);
+    result_.unanchored += std::max<std::int64_t>(0, length - (anchored != anchored_.end() ? anchored->second : 0));
+  }
+  auto verdict = result_;
+  if (broken_) {
+    verdict.intact = false;
+    verdict.first_bad = broken_->first_bad;
+    verdict.first_bad_chain = broken_->first_bad_chain;
+    verdict.problem = broken_->problem;
+  }
+  return verdict;
 }
 
 }  // namespace sterifleet::store::detail

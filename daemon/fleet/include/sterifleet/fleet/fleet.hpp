@@ -50,6 +50,9 @@ struct FleetOptions {
   std::int64_t snapshot_every = 1'000'000;
   /// ...or once this long passed with any entry since the last one (0: not by time).
   std::chrono::minutes snapshot_interval{60};
+  /// How often the clock anchors the clinic audit chains the store moved into its fleet chain
+  /// (store::Store::anchor_audit_chains; a store of one chain has none).
+  std::chrono::seconds audit_anchor_interval{60};
 };
 
 class Fleet final : public FleetFront {
@@ -154,8 +157,11 @@ class Fleet final : public FleetFront {
   std::vector<engine::PolicyError> reload_policy(const std::string& text, const std::string& source,
                                                  const std::string& actor);
 
-  /// Time passes: offline detection, metrics gauges, compaction and snapshot when due.
+  /// Time passes: offline detection, metrics gauges, compaction, snapshot and audit anchor when due.
   void tick();
+  /// Anchors the clinic audit chains this fleet's commits moved, now (a clean stop calls it, so that the
+  /// next owner's trail is covered up to here). Throws StoreError.
+  void anchor_audit();
 
   /// Runs `visit` on the engine, shared with other reads; an input waits for it to change the engine,
   /// so keep it to one device or cycle. Fleet-wide reads use view().
@@ -231,6 +237,7 @@ class Fleet final : public FleetFront {
   std::span<const Staged> earlier_;  ///< the group's messages judged before the one being judged
   engine::Intake intake_;            ///< asks the store, and earlier_, what a key was stored with
   Timestamp next_compaction_{};
+  Timestamp next_anchor_{};
   std::optional<Timestamp> compacted_at_;
   std::int64_t journal_position_ = 0;  ///< the last commit: what the engine reflects
   std::int64_t entries_since_snapshot_ = 0;

@@ -167,16 +167,32 @@ struct AuditHead {
   std::string hash;      ///< hex SHA-256; 64 zeros for an empty trail
 };
 
+/// The chain of the fleet's own records (policy, tokens) and of the anchors of the clinic chains; the
+/// one chain of a store that keeps one (SQLite: a single writer, nothing to fork).
+inline constexpr std::string_view fleet_chain = "fleet";
+/// A cluster's store chains a clinic's records apart: "clinic:<id>".
+inline std::string clinic_chain(std::string_view clinic) { return "clinic:" + std::string(clinic); }
+/// What the fleet chain's anchor of the clinic chains is, as entity and action.
+inline constexpr std::string_view anchor_entity = "audit";
+inline constexpr std::string_view anchor_action = "anchor";
+
 struct AuditVerification {
   bool intact = true;
-  std::int64_t records = 0;               ///< records checked and found intact (the walk stops at the first bad one)
+  std::int64_t records = 0;               ///< records checked and found intact, in every chain
   std::optional<std::int64_t> first_bad;  ///< seq of the first record whose hash or link does not match
                                           ///< (or that is missing)
+  std::string first_bad_chain;            ///< the chain of first_bad
   std::string problem;                    ///< what is wrong with it, one sentence
-  AuditHead head;                         ///< the head the store recorded with its last commit
-  /// False when the walk stopped at a record that is missing, does not link or does not hash; true when
-  /// records 1..records are the whole trail and consistent (it may still end elsewhere than `head`).
+  AuditHead head;                         ///< the fleet chain's head the store recorded with its last commit
+  /// False when the fleet chain's walk stopped at a record that is missing, does not link or does not
+  /// hash; true when its records 1..fleet_records are the whole chain and consistent (it may still end
+  /// elsewhere than `head`). Checkpoints sign the fleet chain, and are compared with these.
   bool walked_to_end = true;
+  std::int64_t fleet_records = 0;
+  std::int64_t chains = 0;  ///< chains walked (the fleet chain and each clinic's)
+  /// Records of clinic chains after the last anchor of their chain: intact, but no checkpoint can cover
+  /// them yet (their shard's owner anchors them within audit.anchor_interval_s).
+  std::int64_t unanchored = 0;
 };
 
 /// The largest page a query returns; larger limits are clamped to it (and 0 to 1).
@@ -284,9 +300,17 @@ class Store {
   // --- audit trail ---
   virtual AuditHead audit_head() = 0;
   virtual AuditVerification verify_audit() = 0;
-  /// The records after `after_seq` that `filter` lets through, by seq; `next` is the last one's seq.
-  virtual Rows audit_records(std::int64_t after_seq, std::size_t limit, const AuditFilter& filter) = 0;
-  Rows audit_records(std::int64_t after_seq, std::size_t limit) { return audit_records(after_seq, limit, {}); }
+  /// The records after `after` that `filter` lets through, in the order they were stored; `next` is the
+  /// last one's position (its seq where there is one chain).
+  virtual Rows audit_records(std::int64_t after, std::size_t limit, const AuditFilter& filter) = 0;
+  Rows audit_records(std::int64_t after, std::size_t limit) { return audit_records(after, limit, {}); }
+  /// Record `seq` of `chain`, as a listing shows it.
+  virtual std::optional<nlohmann::json> audit_record(std::string_view chain, std::int64_t seq) = 0;
+  /// Appends to the fleet chain one record naming the heads of the clinic chains this writer's shard
+  /// moved since their last anchor (nothing when none moved), so that a checkpoint of the fleet chain
+  /// covers them; returns how many chains it anchored. A store of one chain has none to anchor.
+  /// Throws StoreError (FencedOut when the lease went).
+  virtual std::size_t anchor_audit_chains(Timestamp at) = 0;
 
   // --- queries ---
   // Rows: alerts, sessions and cycles in the engine's to_json() forms; the others are
@@ -295,8 +319,8 @@ class Store {
   //   quarantine: {id, commit, received_at, topic, payload (text; null when not UTF-8, and then
   //                payload_hex), reason, detail, clinic|null, device|null (from the topic)}
   //   commands:   {id, issued_at, clinic, device, topic, payload}
-  //   audit:      {seq, at, actor, entity, action, before, after, cause, clinic|null (null: the fleet's),
-  //                prev_hash, hash}
+  //   audit:      {chain, seq, at, actor, entity, action, before, after, cause, clinic|null (null: the
+  //                fleet's), prev_hash, hash}
   // with times as protocol::format_timestamp writes them. A bad Page::after throws BadCursor.
   virtual Rows alerts(const AlertQuery& query) = 0;  ///< newest first by opened_at
   virtual std::optional<nlohmann::json> alert(const std::string& id) = 0;
