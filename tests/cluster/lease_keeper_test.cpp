@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <stdexcept>
 #include <variant>
 
@@ -57,6 +58,41 @@ TEST(LeaseKeeperTest, FreshCluster_ClaimsFreeLeasesUpToItsShare) {
   EXPECT_EQ(round.claims_wanted, 2U);
   EXPECT_TRUE(round.adopt.empty());
   EXPECT_TRUE(round.renew.empty());
+}
+
+std::vector<LeaseRow> with_clinics_on(std::set<int> judging, std::vector<LeaseRow> leases) {
+  for (auto& lease : leases) lease.judges_clinics = judging.contains(lease.shard);
+  return leases;
+}
+
+// The work is the clinics' messages: the shards with clinics are shared apart from the others, so each
+// of three daemons judges one of three clinic shards rather than one daemon two and another none.
+TEST(LeaseKeeperTest, ShardsWithClinics_AreSharedApartFromTheOthers) {
+  LeaseKeeper keeper("a", 8, timing);
+  std::vector<LeaseRow> free;
+  for (int shard = 0; shard < 8; ++shard) free.push_back(free_lease(shard));
+  const auto round = keeper.plan(t0, ClusterView{{"a", "b", "c"}, with_clinics_on({1, 4, 6}, free)});
+  EXPECT_EQ(round.claim_judging, (std::vector<int>{1, 4, 6}));
+  EXPECT_EQ(round.judging_claims_wanted, 1U);
+  EXPECT_EQ(round.claim, (std::vector<int>{0, 2, 3, 5, 7}));
+  EXPECT_EQ(round.claims_wanted, 2U);
+}
+
+TEST(LeaseKeeperTest, OverItsShareOfShardsWithClinics_HandsOneOverThoughUnderItsShareOfAll) {
+  LeaseKeeper keeper("a", 8, timing);
+  keeper.claimed({1, 1}, t0);
+  keeper.claimed({4, 1}, t0);
+  std::vector<LeaseRow> leases{lease_of(1, "a"), lease_of(4, "a"), lease_of(6, "b")};
+  for (const int shard : {0, 2, 3, 5, 7}) leases.push_back(free_lease(shard));
+  const ClusterView view{{"a", "b", "c"}, with_clinics_on({1, 4, 6}, leases)};
+  auto round = keeper.plan(t0 + 1s, view);
+  EXPECT_TRUE(of_kind<ReleaseWanted>(round.events).empty()) << "not before a live window";
+  EXPECT_EQ(round.judging_claims_wanted, 0U);
+  EXPECT_EQ(round.claims_wanted, 2U);
+  keeper.renewed({1, 1}, t0 + 6s, true);
+  keeper.renewed({4, 1}, t0 + 6s, true);
+  round = keeper.plan(t0 + 11s, view);
+  EXPECT_EQ(of_kind<ReleaseWanted>(round.events), (std::vector<HeldLease>{{4, 1}}));
 }
 
 TEST(LeaseKeeperTest, AloneUnseen_CountsItselfLive) {

@@ -53,20 +53,28 @@ Round LeaseKeeper::plan(TimePoint now, const std::optional<ClusterView>& view) {
   if (!view) return round;
   std::set<std::string> live(view->live.begin(), view->live.end());
   live.insert(daemon_id_);
-  const auto our_share = share(shards_, live.size());
-  for (const int shard : choose_releases(now, our_share)) {
+  std::set<int> judging;
+  for (const auto& lease : view->leases) {
+    if (lease.judges_clinics) judging.insert(lease.shard);
+  }
+  const auto judging_count = static_cast<int>(judging.size());
+  const Shares shares{share(judging_count, live.size()), share(shards_ - judging_count, live.size())};
+  for (const int shard : choose_releases(now, shares, judging)) {
     auto& holding = held_.at(shard);
     holding.releasing = true;
     round.events.emplace_back(ReleaseWanted{{shard, holding.epoch}});
   }
-  plan_claims(*view, our_share, round);
+  plan_claims(*view, shares, judging, round);
   return round;
 }
 
-std::vector<int> LeaseKeeper::choose_releases(TimePoint now, std::size_t share) {
-  const auto staying = static_cast<std::size_t>(
-      std::count_if(held_.begin(), held_.end(), [](const auto& entry) { return !entry.second.releasing; }));
-  if (staying <= share) {
+std::vector<int> LeaseKeeper::choose_releases(TimePoint now, Shares shares, const std::set<int>& judging) {
+  std::size_t staying_judging = 0;
+  std::size_t staying_other = 0;
+  for (const auto& [shard, holding] : held_) {
+    if (!holding.releasing) ++(judging.contains(shard) ? staying_judging : staying_other);
+  }
+  if (staying_judging <= shares.judging && staying_other <= shares.other) {
     over_since_.reset();
     return {};
   }
@@ -74,18 +82,26 @@ std::vector<int> LeaseKeeper::choose_releases(TimePoint now, std::size_t share) 
   // until its heartbeat ages) from being handed to nobody.
   if (!over_since_) over_since_ = now;
   if (now - *over_since_ < timing_.live_window) return {};
-  auto to_release = staying - share;
+  auto judging_over = staying_judging > shares.judging ? staying_judging - shares.judging : 0;
+  auto other_over = staying_other > shares.other ? staying_other - shares.other : 0;
   std::vector<int> chosen;
-  for (auto it = held_.rbegin(); it != held_.rend() && to_release > 0; ++it) {
+  for (auto it = held_.rbegin(); it != held_.rend(); ++it) {
     if (it->second.releasing) continue;
+    auto& over = judging.contains(it->first) ? judging_over : other_over;
+    if (over == 0) continue;
     chosen.push_back(it->first);
-    --to_release;
+    --over;
   }
   over_since_.reset();
   return chosen;
 }
 
-void LeaseKeeper::plan_claims(const ClusterView& view, std::size_t share, Round& round) const {
+void LeaseKeeper::plan_claims(const ClusterView& view, Shares shares, const std::set<int>& judging,
+                              Round& round) const {
+  std::size_t held_judging = 0;
+  for (const auto& [shard, holding] : held_)
+    if (judging.contains(shard)) ++held_judging;
+  const std::size_t held_other = held_.size() - held_judging;
   for (const auto& lease : view.leases) {
     if (held_.count(lease.shard) != 0) continue;
     const bool expired = lease.owner && !lease.held;
@@ -93,10 +109,11 @@ void LeaseKeeper::plan_claims(const ClusterView& view, std::size_t share, Round&
     if (expired || orphaned) {
       round.adopt.push_back(lease.shard);
     } else if (!lease.owner) {
-      round.claim.push_back(lease.shard);
+      (lease.judges_clinics ? round.claim_judging : round.claim).push_back(lease.shard);
     }
   }
-  if (held_.size() < share) round.claims_wanted = share - held_.size();
+  if (held_judging < shares.judging) round.judging_claims_wanted = shares.judging - held_judging;
+  if (held_other < shares.other) round.claims_wanted = shares.other - held_other;
 }
 
 std::vector<LeaseEvent> LeaseKeeper::claimed(HeldLease lease, TimePoint sent_at) {

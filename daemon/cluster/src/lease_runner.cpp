@@ -156,10 +156,14 @@ void LeaseRunner::round() {
     return gained;
   };
   for (const int shard : round.adopt) claim(shard);
-  std::size_t claimed = 0;
-  for (auto shard = round.claim.begin(); shard != round.claim.end() && claimed < round.claims_wanted; ++shard) {
-    if (claim(*shard)) ++claimed;
-  }
+  const auto claim_some = [&](const std::vector<int>& shards, std::size_t wanted) {
+    std::size_t claimed = 0;
+    for (auto shard = shards.begin(); shard != shards.end() && claimed < wanted; ++shard) {
+      if (claim(*shard)) ++claimed;
+    }
+  };
+  claim_some(round.claim_judging, round.judging_claims_wanted);
+  claim_some(round.claim, round.claims_wanted);
   const std::lock_guard lock(mutex_);
   round_failed_ = failed;
 }

@@ -221,7 +221,7 @@ std::vector<LeaseRow> LeaseTable::leases() {
         "CASE WHEN l.owner IS NOT NULL AND l.expires_at > clock_timestamp() THEN (extract(epoch FROM l.expires_at - "
         "clock_timestamp()) * 1000)::bigint ELSE 0 END, " +
             millis("l.expires_at") + ", " + millis("l.claimed_at") + ", " + millis("l.renewed_at") +
-            " FROM shard_leases l ORDER BY l.shard",
+            ", EXISTS (SELECT 1 FROM clinic_shards c WHERE c.shard = l.shard) FROM shard_leases l ORDER BY l.shard",
         advisory_class);
     std::vector<LeaseRow> rows;
     for (const auto& row : result) {
@@ -235,6 +235,7 @@ std::vector<LeaseRow> LeaseTable::leases() {
       lease.expires_at = time_of(row[6]);
       lease.claimed_at = time_of(row[7]);
       lease.renewed_at = time_of(row[8]);
+      lease.judges_clinics = row[9].as<bool>();
       rows.push_back(std::move(lease));
     }
     return rows;

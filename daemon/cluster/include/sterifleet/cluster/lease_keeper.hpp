@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -68,7 +69,10 @@ struct Round {
   /// Leases nobody works on: expired, or held by a dead session (its advisory lock is free). Taken even
   /// over the share: a shard without an owner stores nothing; the share is restored later.
   std::vector<int> adopt;
-  std::vector<int> claim;  ///< free leases, tried in order until claims_wanted succeeded
+  /// Free leases of shards with clinics, tried in order until judging_claims_wanted succeeded, before...
+  std::vector<int> claim_judging;
+  std::size_t judging_claims_wanted = 0;
+  std::vector<int> claim;  ///< ...the free leases of the others, tried in order until claims_wanted succeeded
   std::size_t claims_wanted = 0;
   std::vector<LeaseEvent> events;
 };
@@ -101,7 +105,9 @@ class LeaseKeeper {
   std::optional<TimePoint> next_renew() const;
   std::vector<HeldLease> held() const;
 
-  /// At most this many shards per daemon: ceil(shards / live daemons).
+  /// At most this many shards per daemon: ceil(shards / live daemons). The shards with clinics and the
+  /// others are shared apart, so that the work (clinics' messages) spreads over the daemons: with 32
+  /// shards, 3 of them with clinics, and 3 daemons, each judges one.
   static std::size_t share(int shards, std::size_t live_daemons);
 
  private:
@@ -113,8 +119,13 @@ class LeaseKeeper {
     bool handed_back = false;
   };
 
-  std::vector<int> choose_releases(TimePoint now, std::size_t share);
-  void plan_claims(const ClusterView& view, std::size_t share, Round& round) const;
+  /// This daemon's share of the shards with clinics, and of the others.
+  struct Shares {
+    std::size_t judging = 0;
+    std::size_t other = 0;
+  };
+  std::vector<int> choose_releases(TimePoint now, Shares shares, const std::set<int>& judging);
+  void plan_claims(const ClusterView& view, Shares shares, const std::set<int>& judging, Round& round) const;
 
   std::string daemon_id_;
   int shards_;

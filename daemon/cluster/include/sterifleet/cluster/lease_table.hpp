@@ -34,6 +34,7 @@ struct LeaseRow {
   std::optional<SystemMillis> expires_at;  ///< nullopt: never (a released lease)
   std::optional<SystemMillis> claimed_at;
   std::optional<SystemMillis> renewed_at;
+  bool judges_clinics = false;  ///< some clinic is on the shard (clinic_shards): it has messages to judge
 };
 
 struct DaemonRow {
