@@ -112,13 +112,15 @@ class SessionTracer {
   }
 
  private:
+  // A session's clearance is the reprocessing that made it legal when it started: one recalled since (by
+  // this BI or another, as Engine::recall counts it) did not make the pen safe, so the trace goes on.
   bool cleared_by_other_cycle_since(const json& session, Timestamp after) {
     const auto clearance = text_of(session, "clearance");
     if (clearance.empty() || clearance == "first use" || recalled_keys_.contains(clearance)) return false;
     auto [known, added] = cycle_times_.try_emplace(clearance);
     if (added) {
       const auto cycle = store_.cycle(clearance);
-      known->second = cycle ? time_of(*cycle, "ts") : Timestamp{};
+      known->second = cycle && text_of(*cycle, "recalled_at").empty() ? time_of(*cycle, "ts") : Timestamp{};
     }
     return known->second > after;
   }
