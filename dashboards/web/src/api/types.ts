@@ -241,6 +241,12 @@ export interface NotificationList {
 
 /** One record of the hash-chained audit trail (GET /api/v1/audit). */
 export interface AuditRecord {
+  /**
+   * The hash chain the record is in: "fleet" (a single daemon's one chain; in a cluster, the fleet's own
+   * records and the anchors of the clinic chains) or "clinic:<id>" (a cluster chains each clinic apart).
+   */
+  chain: string;
+  /** counts within `chain`: in a cluster, records of different chains share seqs */
   seq: number;
   at: Timestamp;
   actor: string;
@@ -249,7 +255,7 @@ export interface AuditRecord {
   before: unknown;
   after: unknown;
   cause: string;
-  /** null: the fleet's own records (policy, tokens, reports of every clinic) */
+  /** null: the fleet's own records (policy, tokens, reports of every clinic, a cluster's anchors) */
   clinic: string | null;
   prev_hash: string;
   hash: string;
@@ -264,9 +270,17 @@ export interface AuditHead {
 export interface AuditVerification {
   intact: boolean;
   records: number;
+  /** the seq of the first record that does not verify, in `first_bad_chain` */
   first_bad: number | null;
   problem: string;
+  /** the fleet chain's head, as the store recorded it (what checkpoints sign) */
   head: AuditHead;
+  /** the chain of first_bad */
+  first_bad_chain: string | null;
+  /** chains walked: 1 for a single daemon; for a cluster the fleet chain and one per clinic */
+  chains: number;
+  /** records of clinic chains after their chain's last anchor: intact, but no checkpoint covers them yet */
+  unanchored: number;
 }
 
 /** A rejected message as received, with why (GET /api/v1/quarantine). */

@@ -1,6 +1,10 @@
 // The audit trail for auditors: every change the daemon recorded (who, what, when, before and after), a
-// page at a time in the chain's order, filtered by clinic, actor, action, entity and period; above it,
+// page at a time in the order stored, filtered by clinic, actor, action, entity and period; above it,
 // whether the hash chain verifies and when it was last checked (GET /api/v1/audit/verify).
+//
+// A single daemon keeps one chain ("fleet"), seq unique: its page reads as it always has. A cluster keeps
+// a chain per clinic ("clinic:<id>", seq counting within it) whose heads the fleet chain anchors; then a
+// record is known by (chain, seq), the rows say their chain, and the verification counts the chains.
 import { useState } from "preact/hooks";
 import { useAllowed } from "../access";
 import { api } from "../api/client";
@@ -44,6 +48,39 @@ function query(f: Filters, after: string | null) {
   };
 }
 
+const fleetChain = "fleet";
+
+// What the verification found, in one sentence; a single chain's wording is the one it always had.
+function verdict(v: AuditVerification): string {
+  if (v.chains <= 1) {
+    return v.intact
+      ? `All ${v.records} records link to the one before and hash to what is stored: none was altered, removed or inserted.`
+      : `Record #${v.first_bad ?? "?"} is the first that does not verify: ${v.problem}`;
+  }
+  if (v.intact) {
+    return (
+      `All ${v.records} records in ${v.chains} chains link to the one before and hash to what is stored, ` +
+      "and every anchored clinic record is as the fleet chain states."
+    );
+  }
+  const chain = v.first_bad_chain;
+  // The daemon's problem names a clinic chain too ("chain clinic:C01: ..."): said once, here.
+  const named = chain ? `chain ${chain}: ` : "";
+  const problem = named && v.problem.startsWith(named) ? v.problem.slice(named.length) : v.problem;
+  return `Record #${v.first_bad ?? "?"}${chain ? ` of chain ${chain}` : ""} is the first that does not verify: ${problem}`;
+}
+
+// Clinic records stored since their chain's last anchor: intact, not yet under a checkpoint. A shard
+// anchors its clinics every audit.anchor_interval_s (a minute by default); a checkpoint signs the fleet
+// chain, anchors included (every audit.checkpoint_interval_s, and for every report).
+function unanchoredText(n: number): string {
+  if (n === 0) return "None: every clinic record is anchored in the fleet chain.";
+  return (
+    `${n} recent ${n === 1 ? "record, intact: the fleet chain anchors it" : "records, intact: the fleet chain anchors them"} ` +
+    `within a minute, and the next checkpoint covers ${n === 1 ? "it" : "them"}.`
+  );
+}
+
 function ChainStatus() {
   const now = useNow(30000);
   const [checkedAt, setCheckedAt] = useState<Date | null>(null);
@@ -64,7 +101,7 @@ function ChainStatus() {
       {error !== null && <ErrorBox error={error} />}
       {data && (
         <>
-          <p class="verdict-head">
+          <p class="verdict-head" data-chains={data.chains}>
             {data.intact ? (
               <span class="badge result-good" data-chain="intact">
                 <Icon name="shield" size={16} /> Chain intact
@@ -74,19 +111,21 @@ function ChainStatus() {
                 <Icon name="alert" size={16} /> Chain broken
               </span>
             )}
-            <span>
-              {data.intact
-                ? `All ${data.records} records link to the one before and hash to what is stored: none was altered, removed or inserted.`
-                : `Record #${data.first_bad ?? "?"} is the first that does not verify: ${data.problem}`}
-            </span>
+            <span>{verdict(data)}</span>
           </p>
           <dl class="seal">
             <div>
-              <dt>Head of the chain</dt>
+              <dt>{data.chains > 1 ? "Head of the fleet chain" : "Head of the chain"}</dt>
               <dd>
                 record #{data.head.seq} <Hash value={data.head.hash} />
               </dd>
             </div>
+            {data.chains > 1 && data.intact && (
+              <div>
+                <dt>Not yet anchored</dt>
+                <dd data-unanchored={data.unanchored}>{unanchoredText(data.unanchored)}</dd>
+              </div>
+            )}
             <div>
               <dt>Last verified</dt>
               <dd data-verified-at={checkedAt?.toISOString() ?? ""}>
@@ -105,12 +144,41 @@ function Json({ value }: { value: unknown }) {
   return <pre class="json">{JSON.stringify(value, null, 2)}</pre>;
 }
 
-function RecordRows({ record }: { record: AuditRecord }) {
-  const [open, setOpen] = useState(false);
+// A record is known by (chain, seq). A fleet record keeps the id a single daemon's always had
+// (audit-<seq>); a clinic chain's is audit-clinic:<id>-<seq> (an id may hold any character but a space,
+// and a clinic id holds none).
+function recordId(record: AuditRecord): string {
+  return record.chain === fleetChain ? `audit-${record.seq}` : `audit-${record.chain}-${record.seq}`;
+}
+
+// "clinic:C01" with a break allowed after the colon, so a long clinic id does not widen the # column.
+function ChainName({ chain }: { chain: string }) {
+  const colon = chain.indexOf(":");
+  if (colon < 0) return <>{chain}</>;
   return (
     <>
-      <tr data-seq={record.seq} data-action={record.action} class={open ? "has-detail" : ""}>
-        <td class="num">{record.seq}</td>
+      {chain.slice(0, colon + 1)}
+      <wbr />
+      {chain.slice(colon + 1)}
+    </>
+  );
+}
+
+function RecordRows({ record, showChain }: { record: AuditRecord; showChain: boolean }) {
+  const [open, setOpen] = useState(false);
+  const detailId = recordId(record);
+  return (
+    <>
+      <tr data-seq={record.seq} data-chain={record.chain} data-action={record.action} class={open ? "has-detail" : ""}>
+        <td class="num">
+          {record.seq}
+          {showChain && (
+            <span class="cell-sub chain-of">
+              in&nbsp;
+              <ChainName chain={record.chain} />
+            </span>
+          )}
+        </td>
         <td class="nowrap" title={record.at}>
           {when(record.at)}
         </td>
@@ -121,18 +189,13 @@ function RecordRows({ record }: { record: AuditRecord }) {
         </td>
         <td>{record.clinic ?? <span class="muted">fleet</span>}</td>
         <td>
-          <button
-            class="button secondary"
-            aria-expanded={open}
-            aria-controls={`audit-${record.seq}`}
-            onClick={() => setOpen(!open)}
-          >
+          <button class="button secondary" aria-expanded={open} aria-controls={detailId} onClick={() => setOpen(!open)}>
             {open ? "Hide changes" : "Before / after"}
           </button>
         </td>
       </tr>
       {open && (
-        <tr class="detail-row" id={`audit-${record.seq}`}>
+        <tr class="detail-row" id={detailId}>
           <td colSpan={6}>
             <div class="before-after">
               <div>
@@ -223,6 +286,8 @@ function AuditList() {
     [filters, pages.after],
   );
   const filtered = Object.values(filters).some(Boolean);
+  // One chain on this page (a single daemon's, or a cluster's fleet records only): it reads as it always has.
+  const chained = data?.items.some((r) => r.chain !== fleetChain) ?? false;
 
   return (
     <>
@@ -241,7 +306,9 @@ function AuditList() {
             <h2 id="records-heading">
               Records{filtered ? " matching the filters" : ""}, page {pages.number}
             </h2>
-            <span class="muted small">in the chain's order, oldest first, {pageSize} a page</span>
+            <span class="muted small">
+              {chained ? "in the order stored" : "in the chain's order"}, oldest first, {pageSize} a page
+            </span>
           </div>
           {data.items.length === 0 ? (
             <Empty>No audit record{filtered ? " matches these filters" : " yet"}.</Empty>
@@ -260,7 +327,7 @@ function AuditList() {
                 </thead>
                 <tbody>
                   {data.items.map((r) => (
-                    <RecordRows key={r.seq} record={r} />
+                    <RecordRows key={recordId(r)} record={r} showChain={chained} />
                   ))}
                 </tbody>
               </table>
