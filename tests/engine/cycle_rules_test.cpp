@@ -205,6 +205,58 @@ TEST_F(Cycles, BiPositive_RecallListsEveryItemOfTheLoadsAndEachSessionsPatientOp
   EXPECT_EQ(second.after_cycle, "STER-1/C3");
 }
 
+// A pen reprocessed by several cycles of one recall: each session names the recalled cycle that last
+// reprocessed the pen before it, not the oldest one the recall reaches it through (the store-side trace
+// of the recall report names it so too).
+TEST_F(Cycles, BiPositive_RecallNamesTheLastRecalledCycleBeforeEachSession) {
+  cycle("STER-1", steam("C1", {"PEN-1"}), 10);
+  start("PEN-1", "S1", 20);
+  end("PEN-1", "S1", 30);
+  cycle("STER-1", steam("C2", {"PEN-1"}), 40);
+  start("PEN-1", "S2", 50);
+  end("PEN-1", "S2", 60);
+  cycle("STER-1", monitored("C3", {"PEN-1"}), 70);  // the positive one
+  start("PEN-1", "S3", 80);
+  end("PEN-1", "S3", 90);
+  cycle("STER-1", steam("C4", {"PEN-1"}), 100);  // after C3: valid, ends the recall window
+  start("PEN-1", "S4", 110);
+  end("PEN-1", "S4", 120);
+  bi("C3", true, 24 * 60);
+
+  const auto recall = engine_.recall("STER-1/C3");
+  ASSERT_TRUE(recall);
+  EXPECT_EQ(recall->cycles, (std::vector<std::string>{"STER-1/C1", "STER-1/C2", "STER-1/C3"}));
+  EXPECT_EQ(recall->devices, (std::vector<DeviceId>{DeviceId{"PEN-1"}}));
+  std::vector<std::pair<std::string, std::string>> sessions;
+  for (const auto& s : recall->sessions) sessions.emplace_back(s.session.str(), s.after_cycle);
+  EXPECT_EQ(sessions, (std::vector<std::pair<std::string, std::string>>{
+                          {"S1", "STER-1/C1"}, {"S2", "STER-1/C2"}, {"S3", "STER-1/C3"}}));
+
+  // Computed from the state, not stored: an engine restored from a snapshot lists the same.
+  const auto restored = Engine::from_snapshot(default_policy(), engine_.snapshot()).recall("STER-1/C3");
+  ASSERT_TRUE(restored);
+  std::vector<std::pair<std::string, std::string>> again;
+  for (const auto& s : restored->sessions) again.emplace_back(s.session.str(), s.after_cycle);
+  EXPECT_EQ(again, sessions);
+}
+
+// Sessions that started in the same millisecond are listed by pen, whichever cycle reached them first.
+TEST_F(Cycles, BiPositive_RecallListsSessionsStartedTogetherByPen) {
+  cycle("STER-1", steam("C1", {"PEN-2", "PEN-1"}), 10);
+  cycle("STER-1", monitored("C2", {"PEN-2"}), 20);  // the positive one
+  start("PEN-2", "S9", 30);
+  start("PEN-1", "S1", 30);
+  bi("C2", true, 24 * 60);
+
+  const auto recall = engine_.recall("STER-1/C2");
+  ASSERT_TRUE(recall);
+  ASSERT_EQ(recall->sessions.size(), 2u);
+  EXPECT_EQ(recall->sessions[0].pen.str(), "PEN-1");
+  EXPECT_EQ(recall->sessions[0].after_cycle, "STER-1/C1");
+  EXPECT_EQ(recall->sessions[1].pen.str(), "PEN-2");
+  EXPECT_EQ(recall->sessions[1].after_cycle, "STER-1/C2");
+}
+
 TEST_F(Cycles, BiPositive_QuietOnNegative) {
   cycle("STER-1", monitored("C1", {"PEN-1"}), 10);
   EXPECT_EQ(engine_.cycle("STER-1/C1")->state(), CycleState::awaiting_bi);

@@ -7,70 +7,11 @@
 
 namespace sterifleet::report::testing {
 
-namespace {
-
 using protocol::DeviceKind;
 
-protocol::Body birth(DeviceKind kind, const std::string& model) {
-  return protocol::Birth{kind, model, "2.1.0", std::nullopt};
-}
-
-protocol::Body start(const std::string& session, const std::string& cartridge,
-                     std::optional<std::string> patient = std::nullopt) {
-  return protocol::SessionStart{
-      protocol::SessionId{session},
-      protocol::Cartridge{protocol::CartridgeId{cartridge}, protocol::LotId{"LOT-7"},
-                          *protocol::parse_date("2027-06-30"), 12, 300000, std::chrono::seconds{3600}},
-      protocol::Millimetres{1.5},
-      protocol::Hertz{100},
-      protocol::OperatorId{"op-anna"},
-      protocol::PatientRef{patient.value_or("pt-" + session)},
-      protocol::TreatmentArea::cheek};
-}
-
-protocol::Body end(const std::string& session) {
-  return protocol::SessionEnd{protocol::SessionId{session}, 1200, std::chrono::seconds{900}};
-}
-
-protocol::Body steam(const std::string& cycle, std::vector<std::string> load, double temp_c, int exposure_s, bool bi,
-                     bool ci_pass = true) {
-  protocol::CycleComplete c;
-  c.cycle = protocol::CycleId{cycle};
-  c.method = protocol::Method::steam_prevac;
-  c.wrapped = true;
-  c.temperature = protocol::Celsius{temp_c};
-  c.exposure = std::chrono::seconds{exposure_s};
-  c.pressure = protocol::Kilopascals{304};
-  for (auto& device : load) c.load.emplace_back(std::move(device));
-  c.chemical_indicator = ci_pass ? protocol::PassFail::pass : protocol::PassFail::fail;
-  c.operator_id = protocol::OperatorId{"op-tom"};
-  c.biological_indicator = bi;
-  return c;
-}
-
-protocol::Body bi(const std::string& cycle, bool positive) {
-  return protocol::BiResult{protocol::CycleId{cycle},
-                            positive ? protocol::BiReading::positive : protocol::BiReading::negative};
-}
-
-}  // namespace
-
-ClinicDay::ClinicDay() : store_(store::open_sqlite(db_path())) {
-  fleet_ = std::make_unique<fleet::Fleet>(engine::default_policy(), *store_, commands_, events_, metrics_,
-                                          [this] { return now_; });
-  fleet_->restore();
-  script();
-}
+ClinicDay::ClinicDay() : ScriptedFleet("sterifleet-report", kDay) { script(); }
 
 ClinicDay::~ClinicDay() = default;
-
-void ClinicDay::send(const std::string& clinic, const std::string& device, protocol::Body body, Timestamp when) {
-  now_ = when;
-  const protocol::DeviceMessage message{
-      protocol::ClinicId{clinic}, {protocol::DeviceId{device}, 1, ++seq_[device], when}, std::move(body)};
-  const auto result = fleet_->ingest(protocol::topic_of(message), protocol::encode(message));
-  ASSERT_EQ(result.disposition, fleet::Fleet::Disposition::stored) << result.reason << ": " << result.detail;
-}
 
 // North: PEN-1 and PEN-2 are reprocessed by STER-1/CYC-1 (BI monitored). PEN-1 treats S1, then S2 with
 // the same cartridge and without reprocessing (cartridge.reused, device.used_without_reprocessing);
@@ -85,36 +26,36 @@ void ClinicDay::script() {
   send("north", "STER-1", birth(DeviceKind::sterilizer, "Lisa 500"), at(7));
   send("south", "PEN-9", birth(DeviceKind::pen, "Dermapen 4"), at(7));
   send("north", "STER-1", protocol::BowieDickTest{protocol::PassFail::pass}, at(7, 1));
-  send("north", "STER-1", steam("CYC-1", {"PEN-1", "PEN-2"}, 134, 300, true), at(7, 10));
-  send("north", "PEN-1", start("S1", "C1"), at(8));
-  send("north", "PEN-1", end("S1"), at(8, 20));
-  send("north", "PEN-1", start("S2", "C1"), at(8, 30));
-  send("north", "PEN-1", end("S2"), at(8, 50));
-  send("north", "PEN-2", start("S3", "C3"), at(9));
-  send("north", "PEN-2", end("S3"), at(9, 20));
-  send("south", "PEN-9", start("S9", "C9"), at(9));
-  send("south", "PEN-9", end("S9"), at(9, 20));
-  send("north", "STER-1", steam("CYC-2", {"PEN-1"}, 121, 60, false), at(10));
-  send("north", "STER-1", steam("CYC-3", {"PEN-1"}, 134, 300, false), at(10, 30));
-  send("north", "PEN-1", start("S4", "C4", "1985-03-02"), at(11));
-  send("north", "PEN-1", end("S4"), at(11, 20));
-  send("north", "STER-1", bi("CYC-1", true), at(12));
-  send("north", "STER-1", steam("CYC-4", {"PEN-2"}, 134, 300, false, false), at(13));
-  now_ = at(14);
-  const auto acknowledged = fleet_->acknowledge(alert_id("cycle.bi_positive"), "token:mia", "recall started");
+  send("north", "STER-1", steam_cycle("CYC-1", {"PEN-1", "PEN-2"}, true, 134, 300), at(7, 10));
+  send("north", "PEN-1", session_start("S1", "C1"), at(8));
+  send("north", "PEN-1", session_end("S1"), at(8, 20));
+  send("north", "PEN-1", session_start("S2", "C1"), at(8, 30));
+  send("north", "PEN-1", session_end("S2"), at(8, 50));
+  send("north", "PEN-2", session_start("S3", "C3"), at(9));
+  send("north", "PEN-2", session_end("S3"), at(9, 20));
+  send("south", "PEN-9", session_start("S9", "C9"), at(9));
+  send("south", "PEN-9", session_end("S9"), at(9, 20));
+  send("north", "STER-1", steam_cycle("CYC-2", {"PEN-1"}, false, 121, 60), at(10));
+  send("north", "STER-1", steam_cycle("CYC-3", {"PEN-1"}, false, 134, 300), at(10, 30));
+  send("north", "PEN-1", session_start("S4", "C4", "1985-03-02"), at(11));
+  send("north", "PEN-1", session_end("S4"), at(11, 20));
+  send("north", "STER-1", bi_result("CYC-1", true), at(12));
+  send("north", "STER-1", steam_cycle("CYC-4", {"PEN-2"}, false, 134, 300, false), at(13));
+  set_now(at(14));
+  const auto acknowledged = fleet().acknowledge(alert_id("cycle.bi_positive"), "token:mia", "recall started");
   ASSERT_TRUE(acknowledged.ok()) << acknowledged.refusal->message;
-  const auto resolved = fleet_->resolve(alert_id("cycle.indicator_failed"), "token:mia", kResolveReason);
+  const auto resolved = fleet().resolve(alert_id("cycle.indicator_failed"), "token:mia", kResolveReason);
   ASSERT_TRUE(resolved.ok()) << resolved.refusal->message;
-  send("north", "PEN-2", start("S5", "C5"), at(24 + 8));
-  send("north", "PEN-2", end("S5"), at(24 + 8, 20));
-  now_ = at(24 + 12);
+  send("north", "PEN-2", session_start("S5", "C5"), at(24 + 8));
+  send("north", "PEN-2", session_end("S5"), at(24 + 8, 20));
+  set_now(at(24 + 12));
 }
 
 std::string ClinicDay::alert_id(const std::string& rule, const std::string& clinic) {
   store::AlertQuery query;
   query.rule = rule;
   query.clinic = clinic;
-  const auto rows = store_->alerts(query).rows;
+  const auto rows = store().alerts(query).rows;
   EXPECT_EQ(rows.size(), 1u) << rule;
   return rows.empty() ? std::string() : rows.front().at("id").get<std::string>();
 }
@@ -128,10 +69,10 @@ ComplianceRequest ClinicDay::request(Format format, std::optional<std::string> c
   request.format = format;
   request.actor = "token:ann";
   request.cause = "test";
-  request.now = now_;
+  request.now = now();
   if (signing_key) {
     request.sign_checkpoint = [this](const store::AuditHead& head) {
-      return checkpoint::sign(*signing_key, *store_, head, now_);
+      return checkpoint::sign(*signing_key, store(), head, now());
     };
   }
   return request;
@@ -143,10 +84,10 @@ ClinicDay::Result ClinicDay::make(Format format, std::optional<std::string> clin
   r.max_pdf_rows = max_pdf_rows;
   StringOutput out;
   Result result;
-  result.made = make_compliance_report(*store_, r, out, [this](const engine::AuditRecord& record) {
+  result.made = make_compliance_report(store(), r, out, [this](const engine::AuditRecord& record) {
     store::Commit commit;
     commit.audit.push_back(record);
-    store_->commit(commit);
+    store().commit(commit);
   });
   result.text = std::move(out.text());
   return result;

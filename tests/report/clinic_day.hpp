@@ -8,10 +8,10 @@
 #include <memory>
 #include <string>
 
+#include "scripted_fleet.hpp"
 #include "sterifleet/crypto/ed25519.hpp"
 #include "sterifleet/fleet/fleet.hpp"
 #include "sterifleet/report/compliance.hpp"
-#include "sterifleet/testing/subprocess.hpp"
 
 namespace sterifleet::report::testing {
 
@@ -24,20 +24,10 @@ inline Timestamp at(int hour, int minute = 0) { return kDay + std::chrono::hours
 /// The resolution reason of the failed indicator's alert: a comma, quotes and a line break for CSV.
 inline const std::string kResolveReason = "cartridge \"C1\" discarded,\npatient informed";
 
-class NullSink : public fleet::CommandSink {
- public:
-  void publish(const std::string&, const std::string&) override {}
-};
-
-class ClinicDay {
+class ClinicDay : public ScriptedFleet {
  public:
   ClinicDay();
-  ~ClinicDay();
-
-  store::Store& store() { return *store_; }
-  fleet::Fleet& fleet() { return *fleet_; }
-  std::string db_path() const { return (dir_.path() / "sterifleet.db").string(); }
-  const std::filesystem::path& dir() const { return dir_.path(); }
+  ~ClinicDay() override;
   /// The id of the one alert of `rule` (fails the test when there is not exactly one).
   std::string alert_id(const std::string& rule, const std::string& clinic = "north");
 
@@ -55,17 +45,7 @@ class ClinicDay {
   std::optional<crypto::SigningKey> signing_key;
 
  private:
-  void send(const std::string& clinic, const std::string& device, protocol::Body body, Timestamp when);
   void script();
-
-  sterifleet::testing::TempDir dir_{"sterifleet-report"};
-  std::unique_ptr<store::Store> store_;
-  fleet::Metrics metrics_;
-  fleet::EventBus events_;
-  NullSink commands_;
-  Timestamp now_ = kDay;
-  std::unique_ptr<fleet::Fleet> fleet_;
-  std::map<std::string, std::uint64_t> seq_;
 };
 
 /// RFC 4180 records (quoted fields may hold commas, quotes and line breaks).

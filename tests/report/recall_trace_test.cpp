@@ -1,6 +1,7 @@
 // A recall traced through the store lists what Engine::recall lists when the reprocessing that cleared a
 // session was itself recalled, by another sterilizer's positive BI: that reprocessing did not make the pen
-// safe, so the session still used a pen of the first recall's load.
+// safe, so the session still used a pen of the first recall's load. And both name, for each session of a
+// recall of several cycles, the recalled cycle that last reprocessed its pen before it.
 #include <gtest/gtest.h>
 
 #include "clinic_day.hpp"
@@ -14,77 +15,14 @@ namespace {
 using nlohmann::json;
 using protocol::DeviceKind;
 
-protocol::Body birth(DeviceKind kind, const std::string& model) {
-  return protocol::Birth{kind, model, "2.1.0", std::nullopt};
-}
-
-protocol::Body start(const std::string& session) {
-  return protocol::SessionStart{
-      protocol::SessionId{session},
-      protocol::Cartridge{protocol::CartridgeId{"C-" + session}, protocol::LotId{"LOT-7"},
-                          *protocol::parse_date("2027-06-30"), 12, 300000, std::chrono::seconds{3600}},
-      protocol::Millimetres{1.5},
-      protocol::Hertz{100},
-      protocol::OperatorId{"op-anna"},
-      protocol::PatientRef{"pt-" + session},
-      protocol::TreatmentArea::cheek};
-}
-
-protocol::Body end(const std::string& session) {
-  return protocol::SessionEnd{protocol::SessionId{session}, 1200, std::chrono::seconds{900}};
-}
-
-protocol::Body steam(const std::string& cycle, bool bi) {
-  protocol::CycleComplete c;
-  c.cycle = protocol::CycleId{cycle};
-  c.method = protocol::Method::steam_prevac;
-  c.wrapped = true;
-  c.temperature = protocol::Celsius{134};
-  c.exposure = std::chrono::seconds{300};
-  c.pressure = protocol::Kilopascals{304};
-  c.load.emplace_back("PEN-1");
-  c.chemical_indicator = protocol::PassFail::pass;
-  c.operator_id = protocol::OperatorId{"op-tom"};
-  c.biological_indicator = bi;
-  return c;
-}
-
-protocol::Body positive_bi(const std::string& cycle) {
-  return protocol::BiResult{protocol::CycleId{cycle}, protocol::BiReading::positive};
-}
-
-// PEN-1 is reprocessed by STER-A/CYC-1, treats S1, is reprocessed by STER-B/CYC-1 and treats S2 (cleared by
-// STER-B/CYC-1), is reprocessed by STER-B/CYC-2 (no BI, never recalled) and treats S3. Then both CYC-1s'
-// BIs read positive.
-class CrossRecall {
+// A clinic's fleet on a store, driven by the messages a test sends, with the recall as the engine lists it
+// and as the sealed report traces it from the store.
+class RecallFleet : public ScriptedFleet {
  public:
-  CrossRecall() : store_(store::open_sqlite((dir_.path() / "sterifleet.db").string())) {
-    fleet_ = std::make_unique<fleet::Fleet>(engine::default_policy(), *store_, commands_, events_, metrics_,
-                                            [this] { return now_; });
-    fleet_->restore();
-    send("PEN-1", birth(DeviceKind::pen, "Dermapen 4"), at(7));
-    send("STER-A", birth(DeviceKind::sterilizer, "Lisa 500"), at(7));
-    send("STER-B", birth(DeviceKind::sterilizer, "Lisa 500"), at(7));
-    send("STER-A", protocol::BowieDickTest{protocol::PassFail::pass}, at(7, 1));
-    send("STER-B", protocol::BowieDickTest{protocol::PassFail::pass}, at(7, 1));
-    send("STER-A", steam("CYC-1", true), at(7, 10));
-    send("PEN-1", start("S1"), at(8));
-    send("PEN-1", end("S1"), at(8, 20));
-    send("STER-B", steam("CYC-1", true), at(9));
-    send("PEN-1", start("S2"), at(10));
-    send("PEN-1", end("S2"), at(10, 20));
-    send("STER-B", steam("CYC-2", false), at(11));
-    send("PEN-1", start("S3"), at(12));
-    send("PEN-1", end("S3"), at(12, 20));
-    send("STER-A", positive_bi("CYC-1"), at(13));
-    send("STER-B", positive_bi("CYC-1"), at(13, 30));
-    now_ = at(14);
-  }
-
-  store::Store& store() { return *store_; }
+  RecallFleet() : ScriptedFleet("sterifleet-recall", kDay) {}
 
   json engine_recall(const std::string& cycle) {
-    return fleet_->read([&](const engine::Engine& engine) { return http::recall_json(*engine.recall(cycle)); });
+    return fleet().read([&](const engine::Engine& engine) { return http::recall_json(*engine.recall(cycle)); });
   }
 
   std::string recall_csv(const std::string& cycle) {
@@ -93,33 +31,46 @@ class CrossRecall {
     request.format = Format::csv;
     request.actor = "token:ann";
     request.cause = "test";
-    request.now = now_;
+    request.now = now();
     StringOutput out;
-    make_recall_report(*store_, request, out, [this](const engine::AuditRecord& record) {
+    make_recall_report(store(), request, out, [this](const engine::AuditRecord& record) {
       store::Commit commit;
       commit.audit.push_back(record);
-      store_->commit(commit);
+      store().commit(commit);
     });
     return std::move(out.text());
   }
 
- private:
+  /// A message of the clinic north.
   void send(const std::string& device, protocol::Body body, Timestamp when) {
-    now_ = when;
-    const protocol::DeviceMessage message{
-        protocol::ClinicId{"north"}, {protocol::DeviceId{device}, 1, ++seq_[device], when}, std::move(body)};
-    const auto result = fleet_->ingest(protocol::topic_of(message), protocol::encode(message));
-    ASSERT_EQ(result.disposition, fleet::Fleet::Disposition::stored) << result.reason << ": " << result.detail;
+    ScriptedFleet::send("north", device, std::move(body), when);
   }
+};
 
-  sterifleet::testing::TempDir dir_{"sterifleet-recall"};
-  std::unique_ptr<store::Store> store_;
-  fleet::Metrics metrics_;
-  fleet::EventBus events_;
-  NullSink commands_;
-  Timestamp now_ = kDay;
-  std::unique_ptr<fleet::Fleet> fleet_;
-  std::map<std::string, std::uint64_t> seq_;
+// PEN-1 is reprocessed by STER-A/CYC-1, treats S1, is reprocessed by STER-B/CYC-1 and treats S2 (cleared by
+// STER-B/CYC-1), is reprocessed by STER-B/CYC-2 (no BI, never recalled) and treats S3. Then both CYC-1s'
+// BIs read positive.
+class CrossRecall : public RecallFleet {
+ public:
+  CrossRecall() {
+    send("PEN-1", birth(DeviceKind::pen, "Dermapen 4"), at(7));
+    send("STER-A", birth(DeviceKind::sterilizer, "Lisa 500"), at(7));
+    send("STER-B", birth(DeviceKind::sterilizer, "Lisa 500"), at(7));
+    send("STER-A", protocol::BowieDickTest{protocol::PassFail::pass}, at(7, 1));
+    send("STER-B", protocol::BowieDickTest{protocol::PassFail::pass}, at(7, 1));
+    send("STER-A", steam_cycle("CYC-1", {"PEN-1"}, true), at(7, 10));
+    send("PEN-1", session_start("S1"), at(8));
+    send("PEN-1", session_end("S1"), at(8, 20));
+    send("STER-B", steam_cycle("CYC-1", {"PEN-1"}, true), at(9));
+    send("PEN-1", session_start("S2"), at(10));
+    send("PEN-1", session_end("S2"), at(10, 20));
+    send("STER-B", steam_cycle("CYC-2", {"PEN-1"}, false), at(11));
+    send("PEN-1", session_start("S3"), at(12));
+    send("PEN-1", session_end("S3"), at(12, 20));
+    send("STER-A", bi_result("CYC-1", true), at(13));
+    send("STER-B", bi_result("CYC-1", true), at(13, 30));
+    set_now(at(14));
+  }
 };
 
 std::vector<std::string> sessions_of(const json& recall) {
@@ -152,6 +103,38 @@ TEST(RecallTrace, GoesOnPastAReprocessingRecalledByAnotherPositiveBi) {
   for (const auto& row : rows(parse_csv(fleet.recall_csv("STER-B/CYC-1")), "recall_session"))
     other.push_back(row.at("session"));
   EXPECT_EQ(other, (std::vector<std::string>{"S2"}));
+}
+
+// PEN-1 is reprocessed by STER-A/CYC-1, CYC-2 and CYC-3 (no negative BI between them), treating S1, S2 and
+// S3 after each; CYC-3's BI reads positive and recalls all three.
+TEST(RecallTrace, NamesTheRecalledCycleThatLastReprocessedThePenAsTheEngineDoes) {
+  RecallFleet fleet;
+  fleet.send("PEN-1", birth(DeviceKind::pen, "Dermapen 4"), at(7));
+  fleet.send("STER-A", birth(DeviceKind::sterilizer, "Lisa 500"), at(7));
+  fleet.send("STER-A", protocol::BowieDickTest{protocol::PassFail::pass}, at(7, 1));
+  fleet.send("STER-A", steam_cycle("CYC-1", {"PEN-1"}, false), at(7, 10));
+  fleet.send("PEN-1", session_start("S1"), at(8));
+  fleet.send("PEN-1", session_end("S1"), at(8, 20));
+  fleet.send("STER-A", steam_cycle("CYC-2", {"PEN-1"}, false), at(9));
+  fleet.send("PEN-1", session_start("S2"), at(10));
+  fleet.send("PEN-1", session_end("S2"), at(10, 20));
+  fleet.send("STER-A", steam_cycle("CYC-3", {"PEN-1"}, true), at(11));
+  fleet.send("PEN-1", session_start("S3"), at(12));
+  fleet.send("PEN-1", session_end("S3"), at(12, 20));
+  fleet.send("STER-A", bi_result("CYC-3", true), at(13));
+  fleet.set_now(at(14));
+
+  const auto engine = fleet.engine_recall("STER-A/CYC-3");
+  EXPECT_EQ(engine.at("cycles"), json({"STER-A/CYC-1", "STER-A/CYC-2", "STER-A/CYC-3"}));
+  std::vector<std::pair<std::string, std::string>> listed;
+  for (const auto& s : engine.at("sessions")) listed.emplace_back(s.at("session"), s.at("after_cycle"));
+  EXPECT_EQ(listed, (std::vector<std::pair<std::string, std::string>>{
+                        {"S1", "STER-A/CYC-1"}, {"S2", "STER-A/CYC-2"}, {"S3", "STER-A/CYC-3"}}));
+
+  std::vector<std::pair<std::string, std::string>> traced;
+  for (const auto& row : rows(parse_csv(fleet.recall_csv("STER-A/CYC-3")), "recall_session"))
+    traced.emplace_back(row.at("session"), row.at("after_cycle"));
+  EXPECT_EQ(traced, listed);
 }
 
 }  // namespace

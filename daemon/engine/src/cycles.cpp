@@ -1,6 +1,9 @@
 // Sterilizers: cycles and what they mean for the items in their loads, biological indicators and
 // recalls, daily air-removal tests.
 #include <algorithm>
+#include <set>
+#include <tuple>
+#include <utility>
 
 #include "engine_impl.hpp"
 
@@ -242,9 +245,18 @@ std::optional<Recall> Engine::Impl::recall(const std::string& key) const {
     return std::tie(cycles.at(a).ts, a) < std::tie(cycles.at(b).ts, b);
   });
   for (const auto& k : out.cycles) {
-    const CycleRecord& c = cycles.at(k);
-    for (const auto& item_id : c.cycle.load) {
+    for (const auto& item_id : cycles.at(k).cycle.load) {
       if (devices_seen.insert(item_id).second) out.devices.push_back(item_id);
+    }
+  }
+  // Newest cycle first: a session reached through several recalled cycles is named after the first one
+  // that reaches it, the recalled cycle that last reprocessed its pen before it (as the store-side trace,
+  // daemon/report/src/recall_trace.cpp, names it). An older cycle's window reaches no session past a newer
+  // one's: the pen's next valid reprocessing after the older cycle is after the newer one too.
+  std::set<std::pair<DeviceId, SessionId>> counted;
+  for (auto k = out.cycles.rbegin(); k != out.cycles.rend(); ++k) {
+    const CycleRecord& c = cycles.at(*k);
+    for (const auto& item_id : c.cycle.load) {
       const auto it = devices.find(item_id);
       if (it == devices.end()) continue;
       const DeviceRecord& item = it->second;
@@ -258,17 +270,16 @@ std::optional<Recall> Engine::Impl::recall(const std::string& key) const {
       }
       for (const auto& session : item.sessions) {
         if (session.started <= c.ts || (next_valid && session.started >= *next_valid)) continue;
-        const bool counted = std::any_of(out.sessions.begin(), out.sessions.end(), [&](const RecalledSession& r) {
-          return r.pen == item.id && r.session == session.id;
-        });
-        if (counted) continue;
+        if (!counted.emplace(item.id, session.id).second) continue;
         out.sessions.push_back({item.id, session.id, session.started, session.start.operator_id, session.start.patient,
-                                session.patient_drift, k});
+                                session.patient_drift, *k});
       }
     }
   }
-  std::sort(out.sessions.begin(), out.sessions.end(),
-            [](const auto& a, const auto& b) { return a.started < b.started; });
+  // By start time, then pen and session: the same order in an engine restored from a snapshot.
+  std::sort(out.sessions.begin(), out.sessions.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.started, a.pen, a.session) < std::tie(b.started, b.pen, b.session);
+  });
   return out;
 }
 

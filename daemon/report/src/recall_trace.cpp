@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 namespace sterifleet::report {
 
@@ -105,9 +106,12 @@ class SessionTracer {
   }
 
   json sessions() {
-    std::stable_sort(sessions_.begin(), sessions_.end(), [](const json& a, const json& b) {
-      return a.at("started").get_ref<const std::string&>() < b.at("started").get_ref<const std::string&>();
-    });
+    // As Engine::recall orders them: by start, then pen and session for those started together.
+    const auto key = [](const json& s) {
+      return std::tie(s.at("started").get_ref<const std::string&>(), s.at("pen").get_ref<const std::string&>(),
+                      s.at("session").get_ref<const std::string&>());
+    };
+    std::sort(sessions_.begin(), sessions_.end(), [&](const json& a, const json& b) { return key(a) < key(b); });
     return json(std::move(sessions_));
   }
 

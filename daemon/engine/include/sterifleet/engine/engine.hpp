@@ -29,7 +29,8 @@ struct RecalledSession {
   protocol::OperatorId operator_id;
   protocol::PatientRef patient;
   bool patient_drift = false;  ///< the reference did not match the policy's pattern (SessionRecord)
-  std::string after_cycle;     ///< the recalled cycle that last reprocessed the pen before the session
+  std::string after_cycle;     ///< the recalled cycle that last reprocessed the pen before the session:
+                               ///< of Recall::cycles, the newest with the pen in its load, before `started`
 };
 
 struct Recall {
@@ -37,6 +38,8 @@ struct Recall {
   Timestamp bi_read_at;
   std::vector<std::string> cycles;  ///< recalled cycles, oldest first
   std::vector<DeviceId> devices;
+  /// Every session that used a device of those loads after a recalled cycle and before the device's next
+  /// valid reprocessing, once, by start time, then pen, then session id.
   std::vector<RecalledSession> sessions;
 };
 
