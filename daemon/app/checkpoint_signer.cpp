@@ -16,11 +16,20 @@ CheckpointSigner::CheckpointSigner(crypto::SigningKey key, std::filesystem::path
       last_{-1, ""} {}
 
 checkpoint::Checkpoint CheckpointSigner::sign(const store::AuditHead& head) {
+  return sign(head, Forwarding::unless_recent);
+}
+
+checkpoint::Checkpoint CheckpointSigner::sign(const store::AuditHead& head, Forwarding forwarding) {
   std::lock_guard lock(mutex_);
-  const auto signed_head = checkpoint::sign(key_, store_, head, clock_());
+  const auto now = clock_();
+  const auto signed_head = checkpoint::sign(key_, store_, head, now);
   checkpoint::append_checkpoint(file_, signed_head);
   publish_(std::string(checkpoint_topic), checkpoint::to_line(signed_head));
-  if (forward_) forward_(signed_head);
+  const bool recent = forwarded_at_ && now - *forwarded_at_ < report_forward_interval;
+  if (forward_ && (forwarding == Forwarding::always || !recent)) {
+    forward_(signed_head);
+    forwarded_at_ = now;
+  }
   last_ = head;
   spdlog::debug("audit checkpoint signed: record {}, hash {}", head.seq, head.hash);
   return signed_head;
@@ -32,7 +41,7 @@ bool CheckpointSigner::sign_if_grown() {
     std::lock_guard lock(mutex_);
     if (head.seq == last_.seq && head.hash == last_.hash) return false;
   }
-  sign(head);
+  sign(head, Forwarding::always);
   return true;
 }
 

@@ -259,8 +259,9 @@ std::vector<ConfigKey> make_keys() {
           "so that checkpoints cover them (a single daemon keeps one chain).",
           Allowed{.min = 1}, &Config::fleet, &fleet::FleetOptions::audit_anchor_interval),
       key("audit.checkpoint_receivers",
-          "Webhook or email receivers of [notify] that each checkpoint is also sent to, once, comma-separated "
-          "(example: \"auditor-mail\"); empty: none.",
+          "Webhook or email receivers of [notify] that checkpoints are also sent to, once each, comma-separated "
+          "(example: \"auditor-mail\"): those of the timer, start and stop, and of reports at most one a minute "
+          "(each report carries its own); empty: none.",
           &Config::audit, &AuditCheckpointConfig::receivers),
 
       key("log.level", "The least severe events logged.",

@@ -16,6 +16,7 @@
 #include "http_receiver.hpp"
 #include "sterifleet/checkpoint/checkpoint.hpp"
 #include "sterifleet/testing/daemon.hpp"
+#include "sterifleet/testing/http_get.hpp"
 #include "sterifleet/testing/mosquitto.hpp"
 #include "sterifleet/testing/mqtt_recorder.hpp"
 
@@ -104,6 +105,33 @@ TEST(DaemonCheckpoints, NamedReceiverGetsEachCheckpoint) {
   ASSERT_TRUE(sent.checkpoint) << sent.problem;
   EXPECT_EQ(checkpoint::to_line(*sent.checkpoint), last_line(daemon.db().string() + "-checkpoints.jsonl"));
   EXPECT_FALSE(checkpoint::signature_problem(*sent.checkpoint, std::nullopt));
+}
+
+// Every report signs a checkpoint (the file keeps each, the report carries its own), but any token may make
+// reports: the receivers get one a minute at most from them, and always the timer's and the last at stop.
+TEST(DaemonCheckpoints, ReportsDoNotFloodTheReceivers_TheFileKeepsEveryCheckpoint) {
+  TempDir dir("sterifleet-checkpoint-flood");
+  HttpReceiver hook;
+  Mosquitto broker;
+  DaemonOptions options{STERIFLEETD_PATH, broker.url(), {{"audit.checkpoint_receivers", "\"auditor-hook\""}}};
+  options.extra_toml = webhook_receiver(hook, dir);
+  Daemon daemon(options);
+  ASSERT_TRUE(hook.wait_for_requests(1, 10s)) << daemon.log();
+  const auto file = daemon.db().string() + "-checkpoints.jsonl";
+  for (int i = 0; i < 3; ++i) {
+    const auto report = http_get(daemon.port(), "/api/v1/reports/compliance?format=json", daemon.token());
+    ASSERT_EQ(report.status, 200) << report.body;
+  }
+  std::ifstream in(file);
+  std::size_t lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  EXPECT_EQ(lines, 4U) << "the start's and one per report";
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(hook.requests().size(), 1U);
+  daemon.stop();
+  ASSERT_TRUE(hook.wait_for_requests(2, 10s));
+  const auto last = json::parse(hook.requests().back().body).at("notices").at(0).at("alert").at("checkpoint");
+  EXPECT_EQ(checkpoint::to_line(*checkpoint::from_json(last).checkpoint), last_line(file));
 }
 
 TEST(DaemonCheckpoints, UnknownReceiverIsAConfigurationError) {
