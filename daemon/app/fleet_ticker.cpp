@@ -15,7 +15,11 @@ void FleetTicker::start() {
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     try {
-      if (hearing_()) fleet_.tick();
+      if (hearing_()) {
+        fleet_.tick();
+      } else {
+        fleet_.anchor_audit_when_due();
+      }
     } catch (const std::exception&) {
       failed_(std::current_exception());
       return;

@@ -13,9 +13,9 @@
 namespace sterifleet::app {
 
 /// Ticks skip while `hearing` says the broker is away: the devices' silence then is the daemon's
-/// deafness, not theirs. A tick that throws stops the ticker and hands the exception to `failed` (a
-/// storage error, or store::FencedOut for a shard whose lease is gone). Not thread-safe: start and stop
-/// it on the executor's thread or before that runs.
+/// deafness, not theirs (the audit anchor still comes when due). A tick that throws stops the ticker and hands the
+/// exception to `failed` (a storage error, or store::FencedOut for a shard whose lease is gone). Not thread-safe: start
+/// and stop it on the executor's thread or before that runs.
 class FleetTicker {
  public:
   FleetTicker(boost::asio::any_io_executor executor, std::chrono::milliseconds period, fleet::Fleet& fleet,

@@ -124,7 +124,14 @@ void ShardWorker::stop_cleanly() {
   mqtt_.stop();
   if (notifier_) notifier_->stop();  // before the release: the next owner alone delivers what is pending
   stop_threads();
-  fleet_.anchor_audit();
+  try {
+    fleet_.anchor_audit();
+  } catch (const store::FencedOut&) {
+    throw;
+  } catch (const store::StoreError& e) {  // the next owner anchors what is left; the snapshot matters more
+    spdlog::error("shard {} (epoch {}): anchoring its audit chains before the hand-over failed: {}",
+                  options_.lease.shard, options_.lease.epoch, e.what());
+  }
   const auto snapshot = fleet_.snapshot();
   spdlog::info("shard {} (epoch {}): stopped for hand-over, snapshot of commit {} stored ({} bytes)",
                options_.lease.shard, options_.lease.epoch, snapshot.commit, snapshot.bytes);

@@ -178,7 +178,7 @@ void prepare_inserts(pqxx::connection& db) {
   db.prepare(
       "audit",
       "INSERT INTO audit (chain, seq, shard, commit_seq, at, actor, entity, action, \"before\", \"after\", cause, "
-      "prev_hash, hash, clinic) VALUES ('fleet', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+      "prev_hash, hash, clinic, id) VALUES ('fleet', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $1)");
   db.prepare("notification",
              "INSERT INTO notifications (id, shard, commit_seq, alert_id, clinic, receiver, kind, route, created_at, "
              "due_at, every_ms, until, notice, state, round, attempts, first_failure, last_attempt_at, last_status, "
@@ -368,6 +368,8 @@ class Copier {
     db_.each("SELECT audit_seq, audit_hash FROM meta WHERE audit_seq > 0", [&](const auto& r) {
       tx_.exec_params0("INSERT INTO audit_heads (chain, seq, hash) VALUES ('fleet', $1, $2)", r.integer(0), r.text(1));
     });
+    // Its seq is each record's listing position; the cluster's records come after.
+    tx_.exec0("UPDATE audit_listing SET last = (SELECT coalesce(max(id), 0) FROM audit) WHERE id = 1");
   }
 
   void copy_outbox() {

@@ -364,6 +364,48 @@ TEST_F(PostgresStore, Audit_AClinicChainRewrittenOrCutAfterItsAnchorIsFound) {
   sql("DELETE FROM audit_heads WHERE chain = 'clinic:north'");
   v = store->verify_audit();
   EXPECT_FALSE(v.intact) << "a whole chain gone, head and all, is still named by its anchor";
+  EXPECT_EQ(v.fleet_records, 1);
+  EXPECT_TRUE(v.walked_to_end) << "the fleet chain itself is whole: checkpoints are compared with all of it";
+}
+
+engine::AuditRecord record_of(const json& row) {
+  return {*protocol::parse_timestamp(row.at("at").get<std::string>()),
+          row.at("actor").get<std::string>(),
+          row.at("entity").get<std::string>(),
+          row.at("action").get<std::string>(),
+          row.at("before"),
+          row.at("after"),
+          row.at("cause").get<std::string>(),
+          row.at("clinic").is_null() ? "" : row.at("clinic").get<std::string>()};
+}
+
+// An anchor that names nothing is altered; the fleet chain's walk still goes to its end, so a checkpoint
+// of a later record is still judged (not taken for a truncation).
+TEST_F(PostgresStore, Audit_AnAnchorNamingNothingIsFound_AndTheFleetChainIsStillWalkedWhole) {
+  auto store = leased_writer(0);
+  store->commit(clinic_records("north", 1, 1));
+  ASSERT_EQ(store->anchor_audit_chains(at(2)), 1u);
+  Commit fleet;
+  for (int i = 0; i < 3; ++i) fleet.audit.push_back(audit("policy", "reload", at(3)));
+  store->commit(fleet);
+  // The anchor (fleet record 1) emptied, and every hash after it recomputed, the head's too.
+  std::string prev(64, '0');
+  for (std::int64_t seq = 1; seq <= 4; ++seq) {
+    auto record = record_of(*store->audit_record(fleet_chain, seq));
+    if (seq == 1) record.after = json{{"chains", json::object()}};
+    const auto hash = audit_hash(prev, audit_canonical(seq, record, prev));
+    sql("UPDATE audit SET \"after\" = '" + record.after.dump() + "', prev_hash = '" + prev + "', hash = '" + hash +
+        "' WHERE chain = 'fleet' AND seq = " + std::to_string(seq));
+    prev = hash;
+  }
+  sql("UPDATE audit_heads SET hash = '" + prev + "' WHERE chain = 'fleet'");
+  const auto v = store->verify_audit();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.first_bad, 1);
+  EXPECT_EQ(v.first_bad_chain, "fleet");
+  EXPECT_EQ(v.problem, "record 1 is an anchor that names no clinic chain's head");
+  EXPECT_EQ(v.fleet_records, 4);
+  EXPECT_TRUE(v.walked_to_end);
 }
 
 // --- each shard's outbox ---

@@ -576,10 +576,7 @@ bool Fleet::tick_locked() {
     finish(staged, now);
   }
   if (now >= next_compaction_) compact(now);
-  if (now >= next_anchor_) {
-    store_.anchor_audit_chains(now);
-    next_anchor_ = now + options_.audit_anchor_interval;
-  }
+  anchor_when_due(now);
   update_view(true);
   std::map<std::string, double> by_state{{"locked", 0}, {"offline", 0}, {"in_use", 0}, {"needs_reprocessing", 0},
                                          {"ready", 0},  {"off", 0}};
@@ -596,6 +593,17 @@ bool Fleet::tick_locked() {
 void Fleet::anchor_audit() {
   std::lock_guard input(input_mutex_);
   store_.anchor_audit_chains(clock_());
+}
+
+void Fleet::anchor_audit_when_due() {
+  std::lock_guard input(input_mutex_);
+  anchor_when_due(clock_());
+}
+
+void Fleet::anchor_when_due(Timestamp now) {
+  if (now < next_anchor_) return;
+  store_.anchor_audit_chains(now);
+  next_anchor_ = now + options_.audit_anchor_interval;
 }
 
 void Fleet::compact(Timestamp now) {

@@ -64,6 +64,7 @@ bool walk_chains(pqxx::transaction_base& tx, detail::TrailWalk& walk, const std:
 // chain verifies): a chain rewritten after it was anchored, or cut short, does not hold.
 bool check_claims(pqxx::transaction_base& tx, detail::TrailWalk& walk) {
   const auto claims = walk.take_claims();
+  if (walk.broken()) return false;  // the first problem is the verdict's
   if (claims.empty()) return true;
   json stated = json::array();
   for (std::size_t i = 0; i < claims.size(); ++i) {
@@ -93,11 +94,13 @@ AuditVerification PostgresStore::verify_audit() {
       heads[r[0].as<std::string>()] = {r[1].as<std::int64_t>(), r[2].as<std::string>()};
     }
     detail::TrailWalk walk(std::move(heads));
-    // The fleet chain first, its anchors checked a batch at a time; then the clinic chains.
-    const auto claims = [&] { return check_claims(tx, walk); };
-    if (walk_chains(tx, walk, "chain = 'fleet'", claims) && claims()) {
-      walk_chains(tx, walk, "chain <> 'fleet'", [] { return true; });
-    }
+    // The fleet chain first, whole (checkpoints are compared with it), its anchors checked a batch at a
+    // time; then the clinic chains, unless that found the trail altered.
+    const bool fleet_whole = walk_chains(tx, walk, "chain = 'fleet'", [&] {
+      check_claims(tx, walk);
+      return true;
+    });
+    if (fleet_whole && check_claims(tx, walk)) walk_chains(tx, walk, "chain <> 'fleet'", [] { return true; });
     return walk.finish();
   });
 }

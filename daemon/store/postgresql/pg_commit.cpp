@@ -66,9 +66,7 @@ std::int64_t PostgresStore::commit_group(std::span<const Commit> commits, std::o
       if (!commit.empty()) last = write_commit(tx, commit, audit);
     }
     append_fleet_records(tx, audit);
-    for (const auto& [chain, head] : audit.heads) {
-      tx.exec_prepared0("update_audit_head", chain, head.seq, head.hash, me.shard);
-    }
+    store_audit(tx, audit);
     if (!last) {  // a receipt alone: no commits row fenced it
       hold_lease(tx);
       last = tx.exec_prepared1("last_commit", me.shard)[0].as<std::int64_t>();
@@ -170,16 +168,35 @@ void PostgresStore::append_audit(pqxx::transaction_base& tx, std::int64_t n, con
     head = audit.heads.emplace(chain, AuditHead{r[0][0].as<std::int64_t>(), r[0][1].as<std::string>()}).first;
   }
   auto& [seq, prev] = head->second;
-  const auto text = detail::audit_text(record);
+  auto text = detail::audit_text(record);
   audit.canonical.clear();
   detail::append_canonical(audit.canonical, {seq + 1, text.at, text.actor, text.entity, text.action, text.before,
                                              text.after, text.cause, prev, text.clinic});
   auto hash = std::string(detail::view(detail::link_hash(audit.sha256, prev, audit.canonical)));
-  exec_row(tx, n, "record " + std::to_string(seq + 1) + " of audit chain " + chain, "insert_audit", chain, seq + 1,
-           writer_->shard, n, millis(record.at), text.actor, text.entity, text.action, text.before, text.after,
-           text.cause, prev, hash, text.clinic.empty() ? nullptr : text.clinic.c_str());
   seq += 1;
+  audit.records.push_back({n, chain, seq, millis(record.at), std::move(text.actor), std::move(text.entity),
+                           std::move(text.action), std::move(text.before), std::move(text.after), std::move(text.cause),
+                           prev, hash, std::move(text.clinic)});
   prev = std::move(hash);
+}
+
+void PostgresStore::store_audit(pqxx::transaction_base& tx, AuditAppend& audit) {
+  if (audit.records.empty()) return;
+  const auto count = static_cast<std::int64_t>(audit.records.size());
+  const auto taken =
+      exec_row(tx, audit.records.back().commit, "the audit listing's positions", "take_audit_positions", count)[0][0]
+          .as<std::int64_t>();
+  const std::int64_t first = taken - count + 1;
+  for (std::int64_t i = 0; i < count; ++i) {
+    const auto& r = audit.records[static_cast<std::size_t>(i)];
+    exec_row(tx, r.commit, "record " + std::to_string(r.seq) + " of audit chain " + r.chain, "insert_audit", r.chain,
+             r.seq, writer_->shard, r.commit, r.at, r.actor, r.entity, r.action, r.before, r.after, r.cause,
+             r.prev_hash, r.hash, r.clinic.empty() ? nullptr : r.clinic.c_str(), first + i);
+  }
+  for (const auto& [chain, head] : audit.heads) {
+    tx.exec_prepared0("update_audit_head", chain, head.seq, head.hash, writer_->shard);
+  }
+  audit.records.clear();
 }
 
 void PostgresStore::append_fleet_records(pqxx::transaction_base& tx, AuditAppend& audit) {
@@ -210,8 +227,7 @@ std::size_t PostgresStore::anchor_audit_chains(Timestamp at) {
                                      ""};
     AuditAppend audit;
     append_audit(tx, n, std::string(fleet_chain), anchor, audit);
-    const auto& head = audit.heads.at(std::string(fleet_chain));
-    tx.exec_prepared0("update_audit_head", std::string(fleet_chain), head.seq, head.hash, me.shard);
+    store_audit(tx, audit);
     return static_cast<std::size_t>(moved.size());
   });
 }

@@ -159,7 +159,9 @@ void prepare_writes(pqxx::connection& db, const ShardWriter& writer) {
   db.prepare("mark_anchored", "UPDATE audit_heads SET anchored_seq = $2 WHERE chain = $1");
   db.prepare("insert_audit",
              "INSERT INTO audit (chain, seq, shard, commit_seq, at, actor, entity, action, \"before\", \"after\", "
-             "cause, prev_hash, hash, clinic) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
+             "cause, prev_hash, hash, clinic, id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+             "$15)");
+  db.prepare("take_audit_positions", "UPDATE audit_listing SET last = last + $1 WHERE id = 1 RETURNING last");
   db.prepare("insert_command",
              "INSERT INTO commands (id, shard, commit_seq, issued_at, clinic, device, topic, payload) "
              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");

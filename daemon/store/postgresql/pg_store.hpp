@@ -130,18 +130,31 @@ class PostgresStore final : public Store {
   /// Throws FencedOut unless the lease is held now; held FOR SHARE until the transaction ends, so a
   /// claim waits for it. For writes that take no commit number (snapshots, the receipt, the outbox).
   void hold_lease(pqxx::transaction_base& tx);
+  /// One audit record chained, stored once its listing position is taken.
+  struct ChainedRecord {
+    std::int64_t commit = 0;
+    std::string chain;
+    std::int64_t seq = 0;
+    std::int64_t at = 0;  ///< millis
+    std::string actor, entity, action, before, after, cause, prev_hash, hash, clinic;
+  };
   /// The audit chains a write transaction appends to.
   struct AuditAppend {
     std::map<std::string, AuditHead> heads;                                  ///< locked, as appended so far
     std::vector<std::pair<std::int64_t, const engine::AuditRecord*>> fleet;  ///< (commit, record) to append last
+    std::vector<ChainedRecord> records;
     crypto::Sha256 sha256;
     std::string canonical;
   };
+
   /// One commit's rows, after its fenced commits row; returns its number.
   std::int64_t write_commit(pqxx::transaction_base& tx, const Commit& commit, AuditAppend& audit);
   void append_audit(pqxx::transaction_base& tx, std::int64_t n, const std::string& chain,
                     const engine::AuditRecord& record, AuditAppend& audit);
   void append_fleet_records(pqxx::transaction_base& tx, AuditAppend& audit);
+  /// Stores the chained records at the next listing positions and the chains' new heads: last in the
+  /// transaction, as the listing's row is every writer's.
+  void store_audit(pqxx::transaction_base& tx, AuditAppend& audit);
   void write_tokens(pqxx::transaction_base& tx, std::int64_t n, const Commit& commit);
   const ShardWriter& shard_writer() const;
   /// The shard whose journal and snapshots this store reads: its writer's, or the read-only binding's.

@@ -114,7 +114,7 @@ TrailWalk::TrailWalk(std::map<std::string, AuditHead, std::less<>> heads) : head
 }
 
 bool TrailWalk::next(std::string_view chain, const StoredAuditRecord& record) {
-  if (broken_) return false;
+  if (stopped_) return false;
   if (!walk_ || chain != chain_) {
     end_chain();
     chain_.assign(chain);
@@ -124,12 +124,13 @@ bool TrailWalk::next(std::string_view chain, const StoredAuditRecord& record) {
   }
   if (!walk_->next(record)) {
     end_chain();
+    stopped_ = true;
     return false;
   }
   if (chain == fleet_chain && !record.clinic && record.entity == anchor_entity && record.action == anchor_action) {
     anchor(record.seq, record.after);
   }
-  return !broken_;
+  return true;
 }
 
 void TrailWalk::anchor(std::int64_t fleet_seq, std::string_view after) {
@@ -147,7 +148,7 @@ void TrailWalk::anchor(std::int64_t fleet_seq, std::string_view after) {
       named_any = true;
     }
   }
-  if (!named_any) {
+  if (!named_any && !broken_) {
     AuditVerification bad = result_;
     bad.intact = false;
     bad.first_bad = fleet_seq;

@@ -74,7 +74,8 @@ class TrailWalk {
  public:
   /// Every chain's head as the store recorded it.
   explicit TrailWalk(std::map<std::string, AuditHead, std::less<>> heads);
-  /// False once the trail is found broken (stop streaming; call finish()).
+  /// False once a chain's own walk broke (stop streaming; call finish()). A broken anchor does not stop
+  /// the walk of the fleet chain: checkpoints are compared with all of it.
   bool next(std::string_view chain, const StoredAuditRecord& record);
   /// Claims not yet taken, in the fleet chain's order; the back-end checks each and reports the first
   /// that does not hold with claim_failed().
@@ -91,12 +92,12 @@ class TrailWalk {
   std::map<std::string, AuditHead, std::less<>> heads_;
   std::string chain_;
   std::unique_ptr<ChainWalk> walk_;
-  std::int64_t walked_ = 0;  ///< records of the current chain
   std::map<std::string, std::int64_t, std::less<>> lengths_;
   std::map<std::string, std::int64_t, std::less<>> anchored_;  ///< the highest seq anchored, per chain
   std::vector<AnchorClaim> claims_;
   AuditVerification result_;
   std::optional<AuditVerification> broken_;
+  bool stopped_ = false;
 };
 
 }  // namespace sterifleet::store::detail

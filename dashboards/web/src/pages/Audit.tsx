@@ -77,7 +77,7 @@ function unanchoredText(n: number): string {
   if (n === 0) return "None: every clinic record is anchored in the fleet chain.";
   return (
     `${n} recent ${n === 1 ? "record, intact: the fleet chain anchors it" : "records, intact: the fleet chain anchors them"} ` +
-    `within a minute, and the next checkpoint covers ${n === 1 ? "it" : "them"}.`
+    `at its shard's next anchor (every audit.anchor_interval_s), and the checkpoint after that covers ${n === 1 ? "it" : "them"}.`
   );
 }
 

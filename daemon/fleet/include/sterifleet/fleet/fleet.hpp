@@ -162,6 +162,9 @@ class Fleet final : public FleetFront {
   /// Anchors the clinic audit chains this fleet's commits moved, now (a clean stop calls it, so that the
   /// next owner's trail is covered up to here). Throws StoreError.
   void anchor_audit();
+  /// The anchor alone, when due: the clock calls it while the broker is away and tick() is not (people's
+  /// actions and reports still append to the audit chains).
+  void anchor_audit_when_due();
 
   /// Runs `visit` on the engine, shared with other reads; an input waits for it to change the engine,
   /// so keep it to one device or cycle. Fleet-wide reads use view().
@@ -204,6 +207,7 @@ class Fleet final : public FleetFront {
   Outcome act_on_token(const std::string& actor, ActionKind what, const std::string& sha256_hex);
   /// tick() under the lock; true when a snapshot is due.
   bool tick_locked();
+  void anchor_when_due(Timestamp now);
   void compact(Timestamp now);
   bool snapshot_due(Timestamp now) const;
   /// Stores what the inputs produced (one transaction) and then sends its commands and events.
