@@ -161,8 +161,13 @@ int report_verify(const std::string& db_path, const std::string& report_path,
         out << "  " << report::to_string(*verdict.format) << " compliance report of " << clinic << ", "
             << r.value("from", "?") << " to " << r.value("to", "?") << '\n';
       }
+      // A cluster's record of the making is in its clinic's chain, the head it states the fleet chain's.
+      const auto chain = verdict.record.value("chain", std::string(store::fleet_chain));
       out << "  made " << made.value("at", "?") << " by " << made.value("actor", "?") << ", audit record "
-          << *verdict.record_seq << ", stating head record " << verdict.stated->head.seq << '\n'
+          << *verdict.record_seq
+          << (chain == store::fleet_chain ? std::string() : std::string(" of chain ").append(chain))
+          << ", stating head record " << verdict.stated->head.seq
+          << (chain == store::fleet_chain ? "" : " of the fleet chain") << '\n'
           << "  sha256 " << verdict.computed_sha256 << " of its first " << verdict.stated->body_bytes << " bytes\n"
           << "  the audit trail is intact\n";
       if (verdict.checkpoint) {
