@@ -91,13 +91,23 @@ std::string webhook_receiver(const HttpReceiver& hook, const TempDir& dir) {
          "\"\nsecret_file = \"" + secret.string() + "\"\n";
 }
 
-TEST(DaemonCheckpoints, NamedReceiverGetsEachCheckpoint) {
-  TempDir dir("sterifleet-checkpoint-hook");
+// A daemon whose checkpoints audit.checkpoint_receivers sends to a webhook.
+struct HookedDaemon {
+  DaemonOptions options() {
+    DaemonOptions o{STERIFLEETD_PATH, broker.url(), {{"audit.checkpoint_receivers", "\"auditor-hook\""}}};
+    o.extra_toml = webhook_receiver(hook, dir);
+    return o;
+  }
+
+  TempDir dir{"sterifleet-checkpoint-hook"};
   HttpReceiver hook;
   Mosquitto broker;
-  DaemonOptions options{STERIFLEETD_PATH, broker.url(), {{"audit.checkpoint_receivers", "\"auditor-hook\""}}};
-  options.extra_toml = webhook_receiver(hook, dir);
-  Daemon daemon(options);
+  Daemon daemon{options()};
+};
+
+TEST(DaemonCheckpoints, NamedReceiverGetsEachCheckpoint) {
+  HookedDaemon hooked;
+  auto& [dir, hook, broker, daemon] = hooked;
   ASSERT_TRUE(hook.wait_for_requests(1, 10s)) << daemon.log();
   const auto notice = json::parse(hook.requests().front().body).at("notices").at(0);
   EXPECT_EQ(notice.at("kind"), "checkpoint");
@@ -110,12 +120,8 @@ TEST(DaemonCheckpoints, NamedReceiverGetsEachCheckpoint) {
 // Every report signs a checkpoint (the file keeps each, the report carries its own), but any token may make
 // reports: the receivers get one a minute at most from them, and always the timer's and the last at stop.
 TEST(DaemonCheckpoints, ReportsDoNotFloodTheReceivers_TheFileKeepsEveryCheckpoint) {
-  TempDir dir("sterifleet-checkpoint-flood");
-  HttpReceiver hook;
-  Mosquitto broker;
-  DaemonOptions options{STERIFLEETD_PATH, broker.url(), {{"audit.checkpoint_receivers", "\"auditor-hook\""}}};
-  options.extra_toml = webhook_receiver(hook, dir);
-  Daemon daemon(options);
+  HookedDaemon hooked;
+  auto& [dir, hook, broker, daemon] = hooked;
   ASSERT_TRUE(hook.wait_for_requests(1, 10s)) << daemon.log();
   const auto file = daemon.db().string() + "-checkpoints.jsonl";
   for (int i = 0; i < 3; ++i) {

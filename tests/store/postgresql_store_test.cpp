@@ -368,17 +368,6 @@ TEST_F(PostgresStore, Audit_AClinicChainRewrittenOrCutAfterItsAnchorIsFound) {
   EXPECT_TRUE(v.walked_to_end) << "the fleet chain itself is whole: checkpoints are compared with all of it";
 }
 
-engine::AuditRecord record_of(const json& row) {
-  return {*protocol::parse_timestamp(row.at("at").get<std::string>()),
-          row.at("actor").get<std::string>(),
-          row.at("entity").get<std::string>(),
-          row.at("action").get<std::string>(),
-          row.at("before"),
-          row.at("after"),
-          row.at("cause").get<std::string>(),
-          row.at("clinic").is_null() ? "" : row.at("clinic").get<std::string>()};
-}
-
 // An anchor that names nothing is altered; the fleet chain's walk still goes to its end, so a checkpoint
 // of a later record is still judged (not taken for a truncation).
 TEST_F(PostgresStore, Audit_AnAnchorNamingNothingIsFound_AndTheFleetChainIsStillWalkedWhole) {

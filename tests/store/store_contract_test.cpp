@@ -873,14 +873,7 @@ TEST_P(StoreContract, Audit_ChainsGrowLinkAndVerify) {
     seq += 1;
     EXPECT_EQ(row.at("seq"), seq);
     EXPECT_EQ(row.at("prev_hash"), prev);
-    const engine::AuditRecord record{*protocol::parse_timestamp(row.at("at").get<std::string>()),
-                                     row.at("actor").get<std::string>(),
-                                     row.at("entity").get<std::string>(),
-                                     row.at("action").get<std::string>(),
-                                     row.at("before"),
-                                     row.at("after"),
-                                     row.at("cause").get<std::string>(),
-                                     row.at("clinic").is_null() ? "" : row.at("clinic").get<std::string>()};
+    const auto record = record_of(row);
     EXPECT_EQ(row.at("hash"), audit_hash(prev, audit_canonical(seq, record, prev))) << chain << " record " << seq;
     prev = row.at("hash").get<std::string>();
   }

@@ -196,6 +196,17 @@ engine::AuditRecord audit(const std::string& entity, const std::string& action_n
   return {when, "device:PEN-0001", entity, action_name, json(nullptr), std::move(after), "PEN-0001/1/17"};
 }
 
+engine::AuditRecord record_of(const json& row) {
+  return {*protocol::parse_timestamp(row.at("at").get<std::string>()),
+          row.at("actor").get<std::string>(),
+          row.at("entity").get<std::string>(),
+          row.at("action").get<std::string>(),
+          row.at("before"),
+          row.at("after"),
+          row.at("cause").get<std::string>(),
+          row.at("clinic").is_null() ? "" : row.at("clinic").get<std::string>()};
+}
+
 IssuedCommand command(const std::string& id, const std::string& device, Timestamp issued, const std::string& clinic) {
   return {id,
           issued,

@@ -74,6 +74,8 @@ IssuedCommand command(const std::string& id, const std::string& device, Timestam
                       const std::string& clinic = "north");
 
 /// Runs a query page by page with `limit` rows a page, returning every row.
+/// The record a listed audit row holds, to hash it again.
+engine::AuditRecord record_of(const nlohmann::json& row);
 std::vector<nlohmann::json> all_pages(const std::function<Rows(const Page&)>& query, std::size_t limit);
 
 }  // namespace sterifleet::store::testing
