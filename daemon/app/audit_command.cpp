@@ -94,7 +94,7 @@ void print_chain(std::ostream& out, store::Store& store, const std::string& db, 
     return;
   }
   const auto seq = *result.first_bad;
-  const auto& chain = result.first_bad_chain.empty() ? std::string(store::fleet_chain) : result.first_bad_chain;
+  const auto& chain = result.first_bad_chain;
   out << "audit trail of " << db << ": ALTERED\n"
       << "  first bad record: " << seq;
   if (chained_apart || chain != store::fleet_chain) out << " of chain " << chain;

@@ -41,7 +41,7 @@ json record_json(const pqxx::row& r) {
               {"hash", r[10].as<std::string>()}};
 }
 
-// Streams the records `where` selects, chain by chain, into the walk; false once it found the trail broken.
+// Streams the records `where` selects, chain by chain, into the walk; false once a chain's walk broke.
 bool walk_chains(pqxx::transaction_base& tx, detail::TrailWalk& walk, const std::string& where,
                  const std::function<bool()>& between_batches) {
   pqxx::icursorstream stream(tx, std::string(kColumns) + " WHERE " + where + " ORDER BY chain, seq", "audit_walk",
@@ -105,7 +105,7 @@ AuditVerification PostgresStore::verify_audit() {
   });
 }
 
-// Across chains, in the order the records were stored (their id); a clinic's records are its chain's.
+// Across chains, in commit order (their id, schema_v2.sql); a clinic's records are its chain's.
 Rows PostgresStore::audit_records(std::int64_t after, std::size_t limit, const AuditFilter& filter) {
   return read("reading audit records", [&](pqxx::transaction_base& tx) {
     return Select(kColumns)

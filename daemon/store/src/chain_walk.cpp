@@ -148,28 +148,30 @@ void TrailWalk::anchor(std::int64_t fleet_seq, std::string_view after) {
       named_any = true;
     }
   }
-  if (!named_any && !broken_) {
-    AuditVerification bad = result_;
-    bad.intact = false;
-    bad.first_bad = fleet_seq;
-    bad.first_bad_chain = std::string(fleet_chain);
-    bad.problem = "record " + std::to_string(fleet_seq) + " is an anchor that names no clinic chain's head";
-    broken_ = std::move(bad);
+  if (!named_any) {
+    break_at(fleet_seq, std::string(fleet_chain),
+             "record " + std::to_string(fleet_seq) + " is an anchor that names no clinic chain's head");
   }
 }
 
 bool TrailWalk::claim_failed(const AnchorClaim& claim, std::optional<std::string_view> stored) {
-  AuditVerification bad;
-  bad.intact = false;
-  bad.first_bad = claim.seq;
-  bad.first_bad_chain = claim.chain;
   const auto record = "record " + std::to_string(claim.seq) + " of chain " + claim.chain;
   const auto anchor = "the fleet chain's record " + std::to_string(claim.fleet_seq);
-  bad.problem = stored ? record + " is not the one " + anchor + " anchored: its hash is " + std::string(*stored) +
-                             " but the anchor states " + claim.hash
-                       : record + ", which " + anchor + " anchored, is missing";
-  if (!broken_) broken_ = std::move(bad);
+  break_at(claim.seq, claim.chain,
+           stored ? record + " is not the one " + anchor + " anchored: its hash is " + std::string(*stored) +
+                        " but the anchor states " + claim.hash
+                  : record + ", which " + anchor + " anchored, is missing");
   return false;
+}
+
+void TrailWalk::break_at(std::int64_t seq, std::string chain, std::string problem) {
+  if (broken_) return;
+  AuditVerification bad;
+  bad.intact = false;
+  bad.first_bad = seq;
+  bad.first_bad_chain = std::move(chain);
+  bad.problem = std::move(problem);
+  broken_ = std::move(bad);
 }
 
 void TrailWalk::end_chain() {
@@ -193,7 +195,6 @@ AuditVerification TrailWalk::finish() {
     if (head.seq == 0 || lengths_.contains(chain) || broken_) continue;
     ChainWalk empty(chain, head);
     broken_ = empty.finish();
-    if (chain == fleet_chain) result_.walked_to_end = true;
   }
   for (const auto& [chain, length] : lengths_) {
     if (chain == fleet_chain) continue;

@@ -88,6 +88,8 @@ class TrailWalk {
  private:
   void end_chain();
   void anchor(std::int64_t fleet_seq, std::string_view after);
+  /// The first problem found is the verdict's.
+  void break_at(std::int64_t seq, std::string chain, std::string problem);
 
   std::map<std::string, AuditHead, std::less<>> heads_;
   std::string chain_;

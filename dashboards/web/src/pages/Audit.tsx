@@ -1,5 +1,5 @@
 // The audit trail for auditors: every change the daemon recorded (who, what, when, before and after), a
-// page at a time in the order stored, filtered by clinic, actor, action, entity and period; above it,
+// page at a time in commit order, filtered by clinic, actor, action, entity and period; above it,
 // whether the hash chain verifies and when it was last checked (GET /api/v1/audit/verify).
 //
 // A single daemon keeps one chain ("fleet"), seq unique: its page reads as it always has. A cluster keeps
@@ -307,7 +307,7 @@ function AuditList() {
               Records{filtered ? " matching the filters" : ""}, page {pages.number}
             </h2>
             <span class="muted small">
-              {chained ? "in the order stored" : "in the chain's order"}, oldest first, {pageSize} a page
+              {chained ? "in commit order" : "in the chain's order"}, oldest first, {pageSize} a page
             </span>
           </div>
           {data.items.length === 0 ? (

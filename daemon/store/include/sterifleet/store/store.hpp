@@ -300,8 +300,8 @@ class Store {
   // --- audit trail ---
   virtual AuditHead audit_head() = 0;
   virtual AuditVerification verify_audit() = 0;
-  /// The records after `after` that `filter` lets through, in the order they were stored; `next` is the
-  /// last one's position (its seq where there is one chain).
+  /// The records after `after` that `filter` lets through, in commit order; `next` is the last one's
+  /// position (its seq where there is one chain).
   virtual Rows audit_records(std::int64_t after, std::size_t limit, const AuditFilter& filter) = 0;
   Rows audit_records(std::int64_t after, std::size_t limit) { return audit_records(after, limit, {}); }
   /// Record `seq` of `chain`, as a listing shows it.
